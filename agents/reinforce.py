@@ -1,0 +1,264 @@
+"""REINFORCE (Williams, 1992) and REINFORCE with a learned state-value baseline.
+
+Each iteration runs one episode in each of ``num_envs`` copies of the env at once (one
+policy forward per step for the whole batch), then takes one gradient step on
+
+    loss = -sum_t log pi(a_t | s_t) * G_t            (REINFORCE)
+    loss = -sum_t log pi(a_t | s_t) * (G_t - V(s_t)) (with baseline; V fitted to G by MSE)
+
+averaged over the episodes of the batch. Returns are Monte-Carlo: nothing is bootstrapped.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any, Literal
+
+import gymnasium
+import numpy as np
+import torch
+
+from zoo.agent import Agent, Iteration
+from zoo.agents import returns as R
+from zoo.agents.networks import PolicyNet, RunningMeanStd, ValueNet, use_one_thread
+from zoo.registry import EnvEntry
+
+
+def _help(text: str, default: Any) -> Any:
+    if isinstance(default, (list, tuple)):
+        return field(default_factory=lambda: tuple(default), metadata={"help": text})
+    return field(default=default, metadata={"help": text})
+
+
+@dataclass
+class ReinforceConfig:
+    """REINFORCE hyperparameters. Per-env defaults live in ``defaults.toml``."""
+
+    gamma: float = _help("discount factor for returns", 0.99)
+    lr: float = _help("Adam learning rate of the policy", 0.01)
+    hidden: tuple[int, ...] = _help("hidden layer sizes", (32,))
+    activation: Literal["tanh", "relu"] = _help("hidden-layer activation", "tanh")
+    num_envs: int = _help("episodes collected in parallel per update", 8)
+    normalize: Literal["batch", "episode", "none"] = _help(
+        "normalise returns (advantages) across the batch, within each episode, or not at all", "batch")
+    entropy_coef: float = _help("entropy bonus weight (0 = plain REINFORCE)", 0.0)
+    max_grad_norm: float = _help("clip the gradient norm at this value (0 = off)", 0.0)
+    init_log_std: float = _help("initial log standard deviation of Gaussian actions", 0.0)
+    noise: Literal["white", "pink"] = _help(
+        "exploration noise of Gaussian actions: independent per step, or pink (1/f, temporally correlated)",
+        "white")
+    normalize_obs: bool = _help("normalise observations with running statistics", False)
+    value_lr: float = _help("Adam learning rate of the value baseline (baseline agent only)", 0.01)
+    value_steps: int = _help("value-function gradient steps per iteration (baseline agent only)", 1)
+
+    def validate(self) -> None:
+        from zoo.errors import ZooError
+
+        checks = {
+            "gamma": 0.0 <= self.gamma <= 1.0, "lr": self.lr > 0, "value_lr": self.value_lr > 0,
+            "num_envs": self.num_envs >= 1, "value_steps": self.value_steps >= 1,
+            "hidden": all(h >= 1 for h in self.hidden), "entropy_coef": self.entropy_coef >= 0,
+            "max_grad_norm": self.max_grad_norm >= 0,
+        }
+        for name, ok in checks.items():
+            if not ok:
+                raise ZooError(f"hyperparameter {name}={getattr(self, name)!r} is out of range")
+
+
+def _load_defaults() -> dict[str, Any]:
+    return tomllib.loads(resources.files("zoo.agents").joinpath("defaults.toml").read_text())
+
+
+class Reinforce(Agent):
+    """Monte-Carlo policy gradient with a Categorical or diagonal Gaussian policy."""
+
+    Config = ReinforceConfig
+    uses_baseline = False
+    defaults_key = "reinforce"
+
+    def __init__(self, env: EnvEntry, config: ReinforceConfig | None = None, seed: int = 0) -> None:
+        super().__init__(env, config, seed)
+        use_one_thread()
+        torch.manual_seed(seed)
+        obs_space, self.action_space = env.observation_space, env.action_space
+        obs_dim = int(np.prod(obs_space.shape))
+        cfg = self.config
+        self.policy = PolicyNet(obs_dim, self.action_space, cfg.hidden, cfg.activation, cfg.init_log_std)
+        self.obs_rms = RunningMeanStd((obs_dim,))
+        self.value = ValueNet(obs_dim, cfg.hidden, cfg.activation) if self.uses_baseline else None
+        self.generator = torch.Generator().manual_seed(seed)
+        self.np_random = np.random.default_rng(seed)
+        self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=cfg.lr)
+        self.value_optimizer = (torch.optim.Adam(self.value.parameters(), lr=cfg.value_lr)
+                                if self.value is not None else None)
+        self.envs: gymnasium.vector.VectorEnv | None = None
+
+    # -- configuration as data -------------------------------------------------------------------
+    @classmethod
+    def _env_section(cls, env: EnvEntry) -> dict[str, Any]:
+        table = _load_defaults().get(cls.defaults_key, {})
+        return dict(table.get(env.gym_id, {}))
+
+    @classmethod
+    def env_defaults(cls, env: EnvEntry) -> dict[str, Any]:
+        section = cls._env_section(env)
+        section.pop("budget", None)
+        return section
+
+    @classmethod
+    def default_budget(cls, env: EnvEntry) -> dict[str, int]:
+        return dict(cls._env_section(env).get("budget", {"episodes": 1000}))
+
+    # -- acting ----------------------------------------------------------------------------------
+    def _obs(self, observation: np.ndarray) -> torch.Tensor:
+        obs = torch.as_tensor(np.asarray(observation, dtype=np.float32))
+        return self.obs_rms(obs) if self.config.normalize_obs else obs
+
+    def _clip(self, actions: np.ndarray) -> np.ndarray:
+        if self.policy.discrete:
+            return actions.astype(np.int64)
+        return np.clip(actions, self.action_space.low, self.action_space.high).astype(np.float32)
+
+    @torch.no_grad()
+    def predict(self, observation, state=None, episode_start=None, deterministic=False):
+        observation = np.asarray(observation, dtype=np.float32)
+        batched = observation.ndim > 1
+        obs = self._obs(observation if batched else observation[None])
+        dist = self.policy.distribution(obs)
+        if deterministic:
+            actions = dist.probs.argmax(-1) if self.policy.discrete else dist.mean
+        elif self.policy.discrete:
+            actions = torch.multinomial(dist.probs, 1, generator=self.generator).squeeze(-1)
+        else:
+            noise = torch.randn(dist.mean.shape, generator=self.generator)
+            actions = dist.mean + dist.stddev * noise
+        actions = self._clip(actions.numpy())
+        return (actions if batched else actions[0]), state
+
+    # -- learning --------------------------------------------------------------------------------
+    def start_training(self, make_envs) -> None:
+        self.envs = make_envs(self.config.num_envs)
+        self._next_obs, _ = self.envs.reset(seed=self.seed)
+
+    def stop_training(self) -> None:
+        if self.envs is not None:
+            self.envs.close()
+            self.envs = None
+
+    def _exploration_noise(self, n: int, dim: int, horizon: int) -> np.ndarray:
+        """(horizon, n, dim) standard-normal noise: white, or pink along the time axis."""
+        if self.config.noise == "pink":
+            import colorednoise
+
+            noise = colorednoise.powerlaw_psd_gaussian(1.0, (n, dim, horizon), random_state=self.np_random)
+            return np.transpose(noise, (2, 0, 1))
+        return self.np_random.standard_normal((horizon, n, dim))
+
+    @torch.no_grad()
+    def _sample(self, obs: np.ndarray, noise: np.ndarray | None) -> np.ndarray:
+        dist = self.policy.distribution(self._obs(obs))
+        if self.policy.discrete:
+            return torch.multinomial(dist.probs, 1, generator=self.generator).squeeze(-1).numpy()
+        return (dist.mean + dist.stddev * torch.as_tensor(noise, dtype=torch.float32)).numpy()
+
+    def _collect(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """One episode per env. Returns (obs, actions, rewards, active), each (time, env, ...)."""
+        envs, n = self.envs, self.config.num_envs
+        obs = self._next_obs
+        act_dim = 0 if self.policy.discrete else int(np.prod(self.action_space.shape))
+        horizon, noise = 0, None
+        all_obs, all_actions, all_rewards, all_active = [], [], [], []
+        running = np.ones(n, dtype=bool)
+        t = 0
+        while running.any():
+            if not self.policy.discrete and t >= horizon:
+                # Generated in blocks so pink noise stays correlated over long episodes.
+                block = 1024
+                noise = self._exploration_noise(n, act_dim, block)
+                horizon, offset = t + block, t
+            actions = self._sample(obs, None if self.policy.discrete else noise[t - offset])
+            next_obs, rewards, terminated, truncated, _ = envs.step(self._clip(actions))
+            all_obs.append(obs)
+            all_actions.append(actions)
+            all_rewards.append(rewards)
+            all_active.append(running.copy())
+            running &= ~(terminated | truncated)
+            obs = next_obs
+            t += 1
+        # Every env has ended an episode; with next-step autoreset a plain reset starts the next
+        # batch (its seeds continue each env's own random stream).
+        self._next_obs, _ = envs.reset()
+        return (np.asarray(all_obs, dtype=np.float32), np.asarray(all_actions),
+                np.asarray(all_rewards, dtype=np.float64), np.asarray(all_active))
+
+    def train_iteration(self) -> Iteration:
+        cfg = self.config
+        obs, actions, rewards, active = self._collect()
+        if not np.isfinite(obs[active]).all():
+            bad = int(np.argwhere(~np.isfinite(obs).all(-1) & active)[0][0])
+            raise FloatingPointError(f"non-finite observation at step {bad} of the batch")
+        returns = R.discounted_returns_batch(rewards, active, cfg.gamma)
+        flat_obs = self._obs(obs[active])
+        flat_actions = torch.as_tensor(actions[active])
+        metrics: dict[str, float] = {}
+        weights = returns
+        if self.value is not None:
+            targets = torch.as_tensor(returns[active], dtype=torch.float32)
+            with torch.no_grad():
+                baseline = np.zeros_like(returns)
+                baseline[active] = self.value(flat_obs).numpy()
+            weights = R.advantages(returns, baseline)
+            for _ in range(cfg.value_steps):
+                value_loss = torch.nn.functional.mse_loss(self.value(flat_obs), targets)
+                self.value_optimizer.zero_grad()
+                value_loss.backward()
+                self.value_optimizer.step()
+            metrics["value_loss"] = float(value_loss)
+        if cfg.normalize != "none":
+            weights = R.normalize_masked(weights, active, per_column=cfg.normalize == "episode")
+        weights_t = torch.as_tensor(weights[active], dtype=torch.float32)
+        log_prob = self.policy.log_prob(flat_obs, flat_actions)
+        n_episodes = active.shape[1]
+        loss = -(log_prob * weights_t).sum() / n_episodes
+        if cfg.entropy_coef:
+            loss = loss - cfg.entropy_coef * self.policy.entropy(flat_obs).sum() / n_episodes
+        self.optimizer.zero_grad()
+        loss.backward()
+        if cfg.max_grad_norm:
+            torch.nn.utils.clip_grad_norm_(self.policy.parameters(), cfg.max_grad_norm)
+        self.optimizer.step()
+        if cfg.normalize_obs:
+            self.obs_rms.update(obs[active])
+        metrics["loss"] = float(loss)
+        lengths = active.sum(0)
+        episode_returns = (rewards * active).sum(0)
+        return Iteration(episode_returns.tolist(), lengths.astype(int).tolist(), int(active.sum()), metrics)
+
+    # -- state -----------------------------------------------------------------------------------
+    def _modules(self) -> dict[str, torch.nn.Module]:
+        modules = {"policy": self.policy, "obs_rms": self.obs_rms}
+        if self.value is not None:
+            modules["value"] = self.value
+        return modules
+
+    def state_tensors(self) -> dict[str, torch.Tensor]:
+        return {f"{prefix}.{k}": v for prefix, module in self._modules().items()
+                for k, v in module.state_dict().items()}
+
+    def load_state_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
+        for prefix, module in self._modules().items():
+            part = {k[len(prefix) + 1:]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
+            module.load_state_dict(part, strict=True)
+        expected = set(self.state_tensors())
+        extra = set(tensors) - expected
+        if extra:
+            raise KeyError(f"unexpected tensors {sorted(extra)}")
+
+
+class ReinforceBaseline(Reinforce):
+    """REINFORCE with a learned state-value baseline: advantages G_t - V(s_t)."""
+
+    uses_baseline = True
+    defaults_key = "reinforce-baseline"

@@ -1,0 +1,77 @@
+"""Returns and advantages: the small pure functions at the heart of policy gradients."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+#: Added to a standard deviation before dividing by it, so constant returns normalise to 0.
+EPS = float(np.finfo(np.float32).eps)
+
+
+def discount_rewards(rewards: Sequence[float], gamma: float) -> np.ndarray:
+    """Discounted return from every step of one episode: G_t = r_t + gamma * G_{t+1}.
+
+    >>> discount_rewards([10, 0, -50], 0.8).tolist()
+    [-22.0, -40.0, -50.0]
+    """
+    returns = np.array(rewards, dtype=np.float64)
+    for t in range(len(returns) - 2, -1, -1):
+        returns[t] += gamma * returns[t + 1]
+    return returns
+
+
+def normalize(values: np.ndarray) -> np.ndarray:
+    """Zero mean, unit (population) standard deviation; all-equal values become zeros."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.size == 0:
+        return values
+    return (values - values.mean()) / (values.std() + EPS)
+
+
+def discount_and_normalize_rewards(episodes: Sequence[Sequence[float]], gamma: float,
+                                   per_episode: bool = False) -> list[np.ndarray]:
+    """Discount each episode's rewards, then normalise across the whole batch of episodes
+    (or within each episode when ``per_episode``, as the Deep RL course does)."""
+    discounted = [discount_rewards(rewards, gamma) for rewards in episodes]
+    if per_episode:
+        return [normalize(d) for d in discounted]
+    flat = np.concatenate(discounted) if discounted else np.zeros(0)
+    if flat.size == 0:
+        return discounted
+    mean, std = flat.mean(), flat.std()
+    return [(d - mean) / (std + EPS) for d in discounted]
+
+
+def discounted_returns_batch(rewards: np.ndarray, active: np.ndarray, gamma: float) -> np.ndarray:
+    """Discounted returns for a (time, env) batch where each column holds one episode.
+
+    ``active[t, i]`` is True while env ``i``'s episode is running (its last step included);
+    returns are zero where it is False, and no return leaks across the episode's end.
+    """
+    rewards = np.where(active, rewards, 0.0).astype(np.float64)
+    returns = np.zeros_like(rewards)
+    running = np.zeros(rewards.shape[1:], dtype=np.float64)
+    for t in range(rewards.shape[0] - 1, -1, -1):
+        running = rewards[t] + gamma * running * active[t]
+        returns[t] = running
+    return np.where(active, returns, 0.0)
+
+
+def normalize_masked(values: np.ndarray, active: np.ndarray, per_column: bool = False) -> np.ndarray:
+    """``normalize`` over the active entries only (per column, i.e. per episode, if asked)."""
+    values = np.asarray(values, dtype=np.float64)
+    out = np.zeros_like(values)
+    if per_column:
+        for i in range(values.shape[1]):
+            col = active[:, i]
+            out[col, i] = normalize(values[col, i])
+        return out
+    out[active] = normalize(values[active])
+    return out
+
+
+def advantages(returns: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """REINFORCE-with-baseline advantages: A_t = G_t - V(s_t)."""
+    return np.asarray(returns, dtype=np.float64) - np.asarray(values, dtype=np.float64)

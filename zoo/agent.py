@@ -1,0 +1,133 @@
+"""The contract between the zoo and an agent.
+
+An agent acts through a stable-baselines3 style ``predict`` on a batch of observations, so
+SB3's ``evaluate_policy`` and VecEnvs work on it unchanged. A learning agent also trains
+one iteration at a time (the zoo drives the loop, so it can show progress, checkpoint and
+stop cleanly) and exposes its state as named tensors for safetensors checkpoints.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+import gymnasium
+import numpy as np
+
+from zoo.registry import EnvEntry
+
+
+@runtime_checkable
+class PolicyPredictor(Protocol):
+    """Anything with SB3's ``predict``: zoo agents, hardcoded policies and SB3 models alike."""
+
+    def predict(
+        self,
+        observation: np.ndarray,
+        state: tuple[np.ndarray, ...] | None = None,
+        episode_start: np.ndarray | None = None,
+        deterministic: bool = False,
+    ) -> tuple[np.ndarray, tuple[np.ndarray, ...] | None]: ...
+
+
+@dataclass
+class NoConfig:
+    """This agent has no hyperparameters."""
+
+
+@dataclass
+class Iteration:
+    """What one training iteration produced."""
+
+    episode_returns: list[float]
+    episode_lengths: list[int]
+    env_steps: int
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+def supports_spaces(observation_space: gymnasium.Space, action_space: gymnasium.Space) -> str | None:
+    """Why the built-in policy networks cannot handle these spaces, or None if they can."""
+    if not (isinstance(observation_space, gymnasium.spaces.Box) and len(observation_space.shape) == 1):
+        return f"observations must be a flat Box, got {observation_space}"
+    if isinstance(action_space, gymnasium.spaces.Discrete):
+        return None
+    if isinstance(action_space, gymnasium.spaces.Box) and len(action_space.shape) == 1:
+        return None
+    return f"actions must be Discrete or a flat Box, got {action_space}"
+
+
+class Agent(ABC):
+    """Base class for zoo agents. Subclasses set ``Config`` to a dataclass of hyperparameters."""
+
+    Config: ClassVar[type] = NoConfig
+    #: Whether ``train_iteration`` is implemented; a fixed policy leaves it False.
+    learns: ClassVar[bool] = True
+
+    def __init__(self, env: EnvEntry, config: Any = None, seed: int = 0) -> None:
+        self.env = env
+        self.config = config if config is not None else self.Config()
+        self.seed = seed
+
+    # -- what it can run on and how it is configured -------------------------------------------
+    @classmethod
+    def unsupported_reason(cls, env: EnvEntry) -> str | None:
+        """Why this agent cannot run on ``env``, or None if it can."""
+        return supports_spaces(env.observation_space, env.action_space)
+
+    @classmethod
+    def env_defaults(cls, env: EnvEntry) -> dict[str, Any]:
+        """Hyperparameter overrides this agent recommends for ``env`` (data, not code)."""
+        return {}
+
+    @classmethod
+    def default_budget(cls, env: EnvEntry) -> dict[str, int]:
+        """How long ``zoo train`` runs by default: ``{"steps": N}`` or ``{"episodes": N}``."""
+        return {"episodes": 1000}
+
+    # -- acting ----------------------------------------------------------------------------------
+    @abstractmethod
+    def predict(
+        self,
+        observation: np.ndarray,
+        state: tuple[np.ndarray, ...] | None = None,
+        episode_start: np.ndarray | None = None,
+        deterministic: bool = False,
+    ) -> tuple[np.ndarray, tuple[np.ndarray, ...] | None]:
+        """Actions for a batch of observations (SB3's ``PolicyPredictor.predict``)."""
+
+    # -- learning --------------------------------------------------------------------------------
+    def start_training(self, make_envs: Callable[[int], gymnasium.vector.VectorEnv]) -> None:
+        """Prepare to train; ``make_envs(n)`` builds a seeded vector env of ``n`` copies."""
+        raise NotImplementedError(f"{type(self).__name__} does not learn")
+
+    def train_iteration(self) -> Iteration:
+        """Collect experience and update once."""
+        raise NotImplementedError(f"{type(self).__name__} does not learn")
+
+    def stop_training(self) -> None:
+        """Release what ``start_training`` acquired (vector envs, worker processes)."""
+
+    # -- state -----------------------------------------------------------------------------------
+    def state_tensors(self) -> dict[str, Any]:
+        """Everything needed to act again, as named torch tensors (saved with safetensors)."""
+        return {}
+
+    def load_state_tensors(self, tensors: dict[str, Any]) -> None:
+        """Restore what ``state_tensors`` returned."""
+
+
+class FixedPolicy(ABC):
+    """Base for hardcoded policies shipped by env plugins: a pure function of the observation
+    batch, wrapped in SB3's ``predict`` signature. Policies with memory implement ``predict``."""
+
+    @abstractmethod
+    def act(self, observations: np.ndarray) -> np.ndarray:
+        """Actions for a batch of observations."""
+
+    def predict(self, observation, state=None, episode_start=None, deterministic=False):
+        observation = np.asarray(observation)
+        batched = observation.ndim > 1
+        actions = self.act(observation if batched else observation[None])
+        return (actions if batched else actions[0]), state

@@ -1,0 +1,200 @@
+"""The ``zoo`` command line: thin commands over the Python API."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import warnings
+from pathlib import Path
+from typing import Annotated, Any, Callable, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from zoo.errors import ZooError
+
+app = typer.Typer(
+    name="zoo",
+    help="agent-zoo: train, evaluate, record and share reinforcement-learning agents.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+EXIT_USER_ERROR = 2
+
+
+def _warn_one_line(message, category, filename, lineno, file=None, line=None) -> None:
+    err.print(f"[yellow]warning:[/] {message}", markup=True, highlight=False, soft_wrap=True)
+
+
+def user_errors(command: Callable) -> Callable:
+    """Turn a :class:`ZooError` into one line on stderr and exit code 2 (no traceback)."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except ZooError as exc:
+            err.print(f"[red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+            raise typer.Exit(EXIT_USER_ERROR) from None
+
+    return wrapper
+
+
+def command(*args: Any, **kwargs: Any) -> Callable:
+    """``app.command`` with user-error handling; use it for every zoo command."""
+
+    def decorate(fn: Callable) -> Callable:
+        return app.command(*args, **kwargs)(user_errors(fn))
+
+    return decorate
+
+
+Seed = Annotated[int, typer.Option(help="random seed (same seed, same result)")]
+MaxSteps = Annotated[Optional[int], typer.Option("--max-steps", min=1,
+                     help="cap on steps per episode (envs without a time limit default to 10000)")]
+SetOption = Annotated[Optional[list[str]], typer.Option("--set", metavar="KEY=VALUE",
+                      help="override a hyperparameter; repeatable")]
+
+
+@command("list")
+def list_command(as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False) -> None:
+    """Show every env and agent, with the plugin and package that registered it."""
+    from zoo.plugins import loaded_plugins
+
+    loaded = loaded_plugins()
+    dist = {p.name: f"{p.distribution} {p.version}".strip() for p in loaded.plugins}
+    if as_json:
+        out.print_json(json.dumps({
+            "envs": [{"name": e.name, "gym_id": e.gym_id, "aliases": list(e.aliases), "plugin": e.plugin,
+                      "package": dist.get(e.plugin, ""), "hardcoded": sorted(e.hardcoded)} for e in loaded.envs],
+            "agents": [{"name": a.name, "plugin": a.plugin, "package": dist.get(a.plugin, ""),
+                        "description": a.description} for a in loaded.agents],
+            "errors": [{"plugin": p.name, "error": p.error} for p in loaded.plugins if p.error],
+        }))
+        return
+    envs = Table("env", "gymnasium id", "hardcoded", "plugin", "package", title="Environments")
+    for e in loaded.envs:
+        envs.add_row(e.name, ", ".join((e.gym_id, *e.aliases)), ", ".join(sorted(e.hardcoded)) or "-",
+                     e.plugin, dist.get(e.plugin, ""))
+    agents = Table("agent", "description", "plugin", "package", title="Agents")
+    for a in loaded.agents:
+        agents.add_row(a.name, a.description, a.plugin, dist.get(a.plugin, ""))
+    out.print(envs)
+    out.print(agents)
+    for p in loaded.plugins:
+        if p.error:
+            out.print(f"[red]plugin {p.name} ({p.distribution or p.module}) failed to load:[/] {p.error}")
+
+
+@command()
+def train(
+    agent: Annotated[str, typer.Argument(help="agent name, e.g. reinforce")],
+    env: Annotated[str, typer.Argument(help="env name or gymnasium id, e.g. cartpole")],
+    seed: Seed = 0,
+    episodes: Annotated[Optional[int], typer.Option(help="stop after this many episodes")] = None,
+    steps: Annotated[Optional[int], typer.Option(help="stop after this many env steps")] = None,
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="run folder (default runs/AGENT__ENV__SEED__TIME)")] = None,
+    set_: SetOption = None,
+    max_steps: MaxSteps = None,
+) -> None:
+    """Train an agent; writes a run folder with checkpoints, config, returns CSV and curve."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from zoo.config import parse_overrides
+    from zoo.training import train as run_training
+
+    overrides = parse_overrides(set_ or [])
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                  TextColumn("{task.fields[status]}"), TimeElapsedColumn(), console=err,
+                  transient=False) as bar:
+        task = bar.add_task(f"{agent} on {env}", total=1.0, status="")
+
+        def show(p) -> None:
+            mean = "-" if p.running_mean is None else f"{p.running_mean:.1f}"
+            bar.update(task, completed=p.fraction,
+                       status=f"episodes {p.episodes}  steps {p.env_steps}  mean return (100) {mean}")
+
+        result = run_training(agent, env, seed=seed, episodes=episodes, steps=steps, out=out_dir,
+                              overrides=overrides, max_episode_steps=max_steps, progress=show)
+    if result.interrupted:
+        err.print("interrupted: saved a final checkpoint")
+    out.print(f"run folder: {result.run_dir}")
+    out.print(f"checkpoint: {result.checkpoint}")
+    out.print(f"{result.episodes} episodes, {result.env_steps} env steps in {result.seconds:.1f} s")
+
+
+def resolve_policy(agent: str, env: str, checkpoint: Path | None) -> tuple[Any, str]:
+    """The policy to run and a line saying where it came from."""
+    from zoo.factory import load_agent, make_agent
+
+    if checkpoint is not None:
+        return load_agent(checkpoint, agent=agent, env=env), f"checkpoint {checkpoint}"
+    policy = make_agent(agent, env)
+    if policy.learns:
+        raise ZooError(f"agent {policy.name!r} learns: pass --checkpoint RUN_DIR (from `zoo train {agent} {env}`)")
+    return policy, f"{policy.name} policy"
+
+
+@command("eval")
+def eval_command(
+    agent: Annotated[str, typer.Argument(help="agent name")],
+    env: Annotated[str, typer.Argument(help="env name or gymnasium id")],
+    checkpoint: Annotated[Optional[Path], typer.Option(help="checkpoint or run folder")] = None,
+    episodes: Annotated[int, typer.Option(min=1, help="evaluation episodes")] = 10,
+    seed: Seed = 0,
+    deterministic: Annotated[bool, typer.Option("--deterministic/--stochastic",
+                             help="greedy actions, or sample from the policy")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
+    max_steps: MaxSteps = None,
+) -> None:
+    """Evaluate an agent with stable-baselines3's evaluate_policy: mean ± std, min, max, lengths."""
+    from zoo.evaluation import evaluate
+
+    policy, source = resolve_policy(agent, env, checkpoint)
+    if not as_json:
+        out.print(f"evaluating {source} on {env}")
+    result = evaluate(policy, env, episodes=episodes, seed=seed, deterministic=deterministic,
+                      max_episode_steps=max_steps)
+    if as_json:
+        out.print_json(json.dumps({"source": source, **result.as_dict()}))
+    else:
+        out.print(result.summary())
+
+
+@command()
+def record(
+    agent: Annotated[str, typer.Argument(help="agent name")],
+    env: Annotated[str, typer.Argument(help="env name or gymnasium id")],
+    out_file: Annotated[Path, typer.Option("--out", help="video file, .mp4 or .gif")],
+    checkpoint: Annotated[Optional[Path], typer.Option(help="checkpoint or run folder")] = None,
+    seed: Seed = 0,
+    max_steps: MaxSteps = None,
+) -> None:
+    """Record one episode as a video (mp4 or gif)."""
+    from zoo.recording import record as record_video
+
+    policy, source = resolve_policy(agent, env, checkpoint)
+    info = record_video(policy, env, out_file, seed=seed, max_episode_steps=max_steps)
+    out.print(f"recorded {source}: return {info['return']:.1f} over {info['steps']} steps -> {info['path']}")
+
+
+def main() -> None:
+    warnings.showwarning = _warn_one_line
+    from zoo.plugins import loaded_plugins
+
+    try:
+        loaded_plugins().register_commands(app)
+        app()
+    except ZooError as exc:
+        err.print(f"[red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+        sys.exit(EXIT_USER_ERROR)
+
+
+if __name__ == "__main__":
+    main()

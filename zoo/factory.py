@@ -1,0 +1,119 @@
+"""Making envs and agents from names: the zoo's front door from Python."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import gymnasium
+
+from zoo import checkpoint as ckpt
+from zoo.agent import Agent
+from zoo.config import build_config, config_to_dict
+from zoo.errors import ZooError
+from zoo.plugins import loaded_plugins
+from zoo.registry import AgentEntry, EnvEntry
+
+
+def env_entry(name: str) -> EnvEntry:
+    """The registered env called ``name`` (zoo name, gymnasium id or alias)."""
+    return loaded_plugins().envs.get(name)
+
+
+def agent_entry(name: str) -> AgentEntry:
+    """The registered agent called ``name``."""
+    return loaded_plugins().agents.get(name)
+
+
+def make_env(name: str, *, render_mode: str | None = None, max_episode_steps: int | None = None,
+             **kwargs: Any) -> gymnasium.Env:
+    """A gymnasium env for a zoo name or gymnasium id (``"cartpole"`` or ``"CartPole-v1"``)."""
+    entry = env_entry(name)
+    if max_episode_steps is not None:
+        kwargs["max_episode_steps"] = max_episode_steps
+    return gymnasium.make(entry.gym_id, render_mode=render_mode, **{**entry.kwargs, **kwargs})
+
+
+def make_vec_env(name: str, num_envs: int, *, max_episode_steps: int | None = None,
+                 **kwargs: Any) -> gymnasium.vector.VectorEnv:
+    """``num_envs`` copies in one gymnasium vector env: the env's own batched version if it
+    has one (one numpy array for all copies), else a synchronous vector of single envs."""
+    entry = env_entry(name)
+    spec = gymnasium.spec(entry.gym_id)
+    kwargs = {**entry.kwargs, **kwargs}
+    if spec.vector_entry_point is not None:
+        limit = max_episode_steps or entry.time_limit
+        if limit is not None:
+            kwargs["max_episode_steps"] = limit
+        return gymnasium.make_vec(entry.gym_id, num_envs=num_envs,
+                                  vectorization_mode="vector_entry_point", **kwargs)
+    if max_episode_steps is not None:
+        kwargs["max_episode_steps"] = max_episode_steps
+    return gymnasium.make_vec(entry.gym_id, num_envs=num_envs, vectorization_mode="sync", **kwargs)
+
+
+def _agent_class(agent: AgentEntry, env: EnvEntry) -> type[Agent]:
+    cls = agent.agent_class
+    reason = cls.unsupported_reason(env)
+    if reason:
+        raise ZooError(f"agent {agent.name!r} cannot run on env {env.name!r}: {reason}")
+    return cls
+
+
+def make_agent(agent: str, env: str, *, seed: int = 0, overrides: Mapping[str, Any] | None = None,
+               config: Mapping[str, Any] | None = None) -> Agent:
+    """A fresh agent for ``env`` with the agent's per-env defaults, then ``overrides``, applied."""
+    agent_e, env_e = agent_entry(agent), env_entry(env)
+    cls = _agent_class(agent_e, env_e)
+    layers = [config] if config is not None else [cls.env_defaults(env_e)]
+    cfg = build_config(cls.Config, *layers, overrides or {})
+    instance = cls(env_e, cfg, seed)
+    instance.name = agent_e.name
+    return instance
+
+
+def checkpoint_meta(agent: Agent, **extra: Any) -> dict[str, Any]:
+    """The metadata recorded with an agent's checkpoint."""
+    return {
+        "agent": agent.name,
+        "env": agent.env.name,
+        "gym_id": agent.env.gym_id,
+        "observation_space": str(agent.env.observation_space),
+        "action_space": str(agent.env.action_space),
+        "config": config_to_dict(agent.config),
+        "seed": agent.seed,
+        **extra,
+    }
+
+
+def save_agent(agent: Agent, directory: str | Path, **extra: Any) -> Path:
+    """Save ``agent`` as a checkpoint folder (atomically); ``extra`` goes into its metadata."""
+    return ckpt.write_checkpoint(Path(directory), agent.state_tensors(), checkpoint_meta(agent, **extra))
+
+
+def load_agent(path: str | Path, *, agent: str | None = None, env: str | None = None) -> Agent:
+    """Load the agent saved at ``path`` (a checkpoint or run folder), refusing a mismatch with
+    the ``agent`` or ``env`` the caller expects."""
+    folder = ckpt.find_checkpoint(path)
+    meta = ckpt.read_meta(folder)
+    agent_e = agent_entry(meta["agent"])
+    env_e = env_entry(meta["env"])
+    if agent is not None and agent_entry(agent) != agent_e:
+        raise ZooError(f"checkpoint {str(folder)!r} is for agent {meta['agent']!r}, not {agent!r}")
+    if env is not None and env_entry(env) != env_e:
+        raise ZooError(f"checkpoint {str(folder)!r} is for env {meta['env']!r}, not {env!r}")
+    for key, space in (("observation_space", env_e.observation_space), ("action_space", env_e.action_space)):
+        if key in meta and meta[key] != str(space):
+            raise ZooError(
+                f"checkpoint {str(folder)!r} was trained with {key} {meta[key]}, but {env_e.name!r} now has {space}"
+            )
+    instance = make_agent(agent_e.name, env_e.name, seed=int(meta.get("seed", 0)), config=meta["config"])
+    tensors = ckpt.read_tensors(folder)
+    try:
+        instance.load_state_tensors(tensors)
+    except (KeyError, RuntimeError, ValueError) as exc:
+        raise ZooError(f"checkpoint {str(folder)!r} does not fit agent {agent_e.name!r}: {str(exc).splitlines()[0]}") from None
+    instance.checkpoint_path = folder
+    instance.checkpoint_meta = meta
+    return instance

@@ -1,0 +1,57 @@
+"""Recording one episode of a policy as a video a person can watch (mp4 or gif)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from zoo.agent import PolicyPredictor
+from zoo.errors import ZooError
+from zoo.evaluation import DEFAULT_MAX_STEPS
+from zoo.factory import env_entry, make_env
+
+VIDEO_SUFFIXES = (".mp4", ".gif")
+
+
+def record(policy: PolicyPredictor, env: str, out: str | Path, *, seed: int = 0,
+           deterministic: bool = True, max_episode_steps: int | None = None, fps: int | None = None) -> dict:
+    """Play one episode of ``policy`` on ``env`` and write its frames to ``out``."""
+    import imageio.v2 as imageio
+
+    out = Path(out)
+    if out.suffix.lower() not in VIDEO_SUFFIXES:
+        raise ZooError(f"video file {str(out)!r} must end in {' or '.join(VIDEO_SUFFIXES)}")
+    entry = env_entry(env)
+    if max_episode_steps is None and entry.time_limit is None:
+        max_episode_steps = DEFAULT_MAX_STEPS
+    gym_env = make_env(entry.name, render_mode="rgb_array", max_episode_steps=max_episode_steps)
+    frames, total, steps = [], 0.0, 0
+    try:
+        obs, _ = gym_env.reset(seed=seed)
+        frames.append(gym_env.render())
+        episode_start = np.ones(1, dtype=bool)
+        state = None
+        while True:
+            action, state = policy.predict(obs[None], state=state, episode_start=episode_start,
+                                           deterministic=deterministic)
+            episode_start = np.zeros(1, dtype=bool)
+            obs, reward, terminated, truncated, _ = gym_env.step(action[0])
+            total += float(reward)
+            steps += 1
+            frames.append(gym_env.render())
+            if terminated or truncated:
+                break
+        fps = fps or gym_env.metadata.get("render_fps", 30)
+    finally:
+        gym_env.close()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.stem}.tmp{out.suffix}")
+    if out.suffix.lower() == ".gif":
+        imageio.mimsave(tmp, frames, duration=1000 / fps, loop=0)
+    else:
+        # Even frame sizes keep every H.264 player happy.
+        h, w = (frames[0].shape[0] // 2) * 2, (frames[0].shape[1] // 2) * 2
+        imageio.mimsave(tmp, [f[:h, :w] for f in frames], fps=fps, macro_block_size=1)
+    tmp.replace(out)
+    return {"path": str(out), "return": total, "steps": steps, "frames": len(frames)}

@@ -1,0 +1,230 @@
+"""What plugins register: environments and agents, looked up by name.
+
+Registries are filled by the plugin loader (:mod:`zoo.plugins`), one plugin at a time and
+transactionally: a plugin whose hook raises half-way registers nothing at all.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import gymnasium
+
+from zoo.errors import ZooError, did_you_mean
+
+if TYPE_CHECKING:
+    from zoo.agent import Agent
+
+
+def load_object(target: str | Any) -> Any:
+    """Resolve a ``"package.module:attribute"`` string; any other object is returned as is."""
+    if not isinstance(target, str):
+        return target
+    module_name, _, attribute = target.partition(":")
+    obj = importlib.import_module(module_name)
+    for part in attribute.split(".") if attribute else ():
+        obj = getattr(obj, part)
+    return obj
+
+
+@dataclass(frozen=True)
+class EnvEntry:
+    """An environment known to the zoo: a short name, its gymnasium id and where it came from."""
+
+    name: str
+    gym_id: str
+    entry_point: str | Callable[..., gymnasium.Env] | None = None
+    vector_entry_point: str | Callable[..., gymnasium.vector.VectorEnv] | None = None
+    aliases: tuple[str, ...] = ()
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    max_episode_steps: int | None = None
+    reward_threshold: float | None = None
+    #: Named hardcoded policies: ``"module:Class"`` strings or classes whose no-argument
+    #: instances have an SB3-style ``predict``. The one named "default" is used unless asked.
+    hardcoded: Mapping[str, Any] = field(default_factory=dict)
+    description: str = ""
+    plugin: str = ""
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.name, self.gym_id, *self.aliases)
+
+    @cached_property
+    def spaces(self) -> tuple[gymnasium.Space, gymnasium.Space]:
+        """(observation_space, action_space), read from one throwaway instance."""
+        env = gymnasium.make(self.gym_id, **self.kwargs)
+        try:
+            return env.observation_space, env.action_space
+        finally:
+            env.close()
+
+    @property
+    def observation_space(self) -> gymnasium.Space:
+        return self.spaces[0]
+
+    @property
+    def action_space(self) -> gymnasium.Space:
+        return self.spaces[1]
+
+    @property
+    def time_limit(self) -> int | None:
+        """Steps after which gymnasium truncates an episode, if the env has a limit."""
+        if self.max_episode_steps is not None:
+            return self.max_episode_steps
+        return gymnasium.spec(self.gym_id).max_episode_steps
+
+
+@dataclass(frozen=True)
+class AgentEntry:
+    """An agent known to the zoo. ``target`` is an Agent subclass or a ``"module:Class"`` string."""
+
+    name: str
+    target: str | type
+    description: str = ""
+    plugin: str = ""
+
+    @property
+    def agent_class(self) -> type[Agent]:
+        return load_object(self.target)
+
+
+class _Registry:
+    kind = "item"
+
+    def __init__(self) -> None:
+        self._entries: dict[str, Any] = {}
+        self._pending: list[Any] = []
+        self._plugin = ""
+
+    # -- transactions, driven by the plugin loader -------------------------------------------
+    def _begin(self, plugin: str) -> None:
+        self._plugin, self._pending = plugin, []
+
+    def _rollback(self) -> None:
+        self._pending = []
+
+    def _commit(self) -> list[str]:
+        for entry in self._pending:
+            self._store(entry)
+        names = [entry.name for entry in self._pending]
+        self._pending = []
+        return names
+
+    def _store(self, entry: Any) -> None:
+        for key in self._keys(entry):
+            self._entries[key.lower()] = entry
+
+    def _keys(self, entry: Any) -> Iterable[str]:
+        return (entry.name,)
+
+    def _check_free(self, entry: Any) -> None:
+        for key in self._keys(entry):
+            other = self._entries.get(key.lower()) or next(
+                (e for e in self._pending if key.lower() in (k.lower() for k in self._keys(e))), None
+            )
+            if other is not None:
+                raise ZooError(
+                    f"{self.kind} name {key!r} from plugin {entry.plugin!r} is already registered "
+                    f"by plugin {other.plugin!r}"
+                )
+
+    # -- lookups ------------------------------------------------------------------------------
+    def __iter__(self):
+        seen = []
+        for entry in self._entries.values():
+            if entry not in seen:
+                seen.append(entry)
+        return iter(seen)
+
+    def __len__(self) -> int:
+        return len(list(iter(self)))
+
+    def __contains__(self, name: str) -> bool:
+        return name.lower() in self._entries
+
+    def get(self, name: str) -> Any:
+        try:
+            return self._entries[name.lower()]
+        except KeyError:
+            valid = [entry.name for entry in self]
+            raise ZooError(f"unknown {self.kind} {name!r}: {did_you_mean(name, valid)}") from None
+
+
+class EnvRegistry(_Registry):
+    """Environments by zoo name, gymnasium id or alias (case-insensitive)."""
+
+    kind = "env"
+
+    def _keys(self, entry: EnvEntry) -> Iterable[str]:
+        return entry.names
+
+    def add_env(
+        self,
+        name: str,
+        gym_id: str,
+        *,
+        entry_point: str | Callable[..., gymnasium.Env] | None = None,
+        vector_entry_point: str | Callable[..., gymnasium.vector.VectorEnv] | None = None,
+        aliases: Iterable[str] = (),
+        kwargs: Mapping[str, Any] | None = None,
+        max_episode_steps: int | None = None,
+        reward_threshold: float | None = None,
+        hardcoded: Mapping[str, Any] | None = None,
+        description: str = "",
+    ) -> EnvEntry:
+        """Register an env under a short ``name`` and a gymnasium ``gym_id`` (plus ``aliases``).
+
+        ``entry_point`` may be omitted when ``gym_id`` is already registered with gymnasium
+        (as CartPole-v1 is). Otherwise the id and aliases are registered with gymnasium so
+        ``gymnasium.make(gym_id)`` works; creating the env is deferred until it is used.
+        """
+        if entry_point is None and gym_id not in gymnasium.registry:
+            raise ZooError(f"env {name!r}: gymnasium has no id {gym_id!r} and no entry_point was given")
+        entry = EnvEntry(
+            name=name,
+            gym_id=gym_id,
+            entry_point=entry_point,
+            vector_entry_point=vector_entry_point,
+            aliases=tuple(aliases),
+            kwargs=dict(kwargs or {}),
+            max_episode_steps=max_episode_steps,
+            reward_threshold=reward_threshold,
+            hardcoded=dict(hardcoded or {}),
+            description=description,
+            plugin=self._plugin,
+        )
+        self._check_free(entry)
+        self._pending.append(entry)
+        return entry
+
+    def _store(self, entry: EnvEntry) -> None:
+        super()._store(entry)
+        if entry.entry_point is None:
+            return
+        for gym_id in (entry.gym_id, *entry.aliases):
+            if gym_id not in gymnasium.registry:
+                gymnasium.register(
+                    id=gym_id,
+                    entry_point=entry.entry_point,
+                    vector_entry_point=entry.vector_entry_point,
+                    max_episode_steps=entry.max_episode_steps,
+                    reward_threshold=entry.reward_threshold,
+                    kwargs=dict(entry.kwargs),
+                )
+
+
+class AgentRegistry(_Registry):
+    """Agents by name (case-insensitive)."""
+
+    kind = "agent"
+
+    def add_agent(self, name: str, agent_class: str | type, *, description: str = "") -> AgentEntry:
+        """Register ``agent_class`` (an :class:`zoo.agent.Agent` subclass, or ``"module:Class"``)."""
+        entry = AgentEntry(name=name, target=agent_class, description=description, plugin=self._plugin)
+        self._check_free(entry)
+        self._pending.append(entry)
+        return entry
