@@ -184,10 +184,18 @@ def record(
     out.print(f"recorded {source}: return {info['return']:.1f} over {info['steps']} steps -> {info['path']}")
 
 
+#: Modules that add their own commands to ``app`` with :func:`command` when imported.
+COMMAND_MODULES: list[str] = []
+
+
 def main() -> None:
     warnings.showwarning = _warn_one_line
+    import importlib
+
     from zoo.plugins import loaded_plugins
 
+    for module in COMMAND_MODULES:
+        importlib.import_module(module)
     try:
         loaded_plugins().register_commands(app)
         app()
