@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import importlib
 import json
 import sys
 import warnings
@@ -184,18 +185,10 @@ def record(
     out.print(f"recorded {source}: return {info['return']:.1f} over {info['steps']} steps -> {info['path']}")
 
 
-#: Modules that add their own commands to ``app`` with :func:`command` when imported.
-COMMAND_MODULES: list[str] = []
-
-
 def main() -> None:
     warnings.showwarning = _warn_one_line
-    import importlib
-
     from zoo.plugins import loaded_plugins
 
-    for module in COMMAND_MODULES:
-        importlib.import_module(module)
     try:
         loaded_plugins().register_commands(app)
         app()
@@ -203,6 +196,13 @@ def main() -> None:
         err.print(f"[red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
         sys.exit(EXIT_USER_ERROR)
 
+
+#: Modules that add their commands to ``app`` with :func:`command` when imported. They are
+#: imported here, at the bottom, so ``zoo.cli.app`` always carries every built-in command.
+COMMAND_MODULES: list[str] = []
+
+for _module in COMMAND_MODULES:
+    importlib.import_module(_module)
 
 if __name__ == "__main__":
     main()
