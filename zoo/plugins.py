@@ -116,10 +116,19 @@ def _check_hook_names(module: ModuleType) -> None:
             raise ZooError(f"{name!r} is marked @hookimpl but is not a zoo hook; hooks: {', '.join(sorted(specs))}")
 
 
+def _load_order(ep: metadata.EntryPoint) -> tuple[bool, str, str]:
+    dist = getattr(ep, "dist", None)
+    dist_name = dist.name if dist else ""
+    return (dist_name != "agent-zoo", dist_name, ep.name)
+
+
 def discover(entry_points: Iterable[metadata.EntryPoint] | None = None) -> LoadedPlugins:
     """Load every plugin in the entry-point group and let each register, in isolation."""
     if entry_points is None:
         entry_points = metadata.entry_points(group=ENTRY_POINT_GROUP)
+    # A fixed order makes "first registered wins" deterministic whatever sys.path looks like:
+    # the zoo's own plugins first, then the others by distribution and entry-point name.
+    entry_points = sorted(entry_points, key=_load_order)
     manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
     manager.add_hookspecs(hookspecs)
     loaded = LoadedPlugins(manager, EnvRegistry(), AgentRegistry(), [])
