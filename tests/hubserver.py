@@ -515,7 +515,22 @@ class _Handler(BaseHTTPRequestHandler):
             raise HubError(400, "JSON body must be an object")
         return data
 
+    def _log(self, status: int) -> None:
+        # Logged before the response goes out, so a client that has its answer always sees its request logged.
+        self.status = status
+        with self.hub._lock:
+            self.hub._requests.append(
+                {
+                    "method": self.method,
+                    "path": unquote(self.raw_path),
+                    "query": self.raw_query,
+                    "status": status,
+                    "auth": getattr(self, "auth", "invalid"),
+                }
+            )
+
     def _send(self, status: int, body: bytes = b"", content_type: str = "application/json", headers=None):
+        self._log(status)
         self.send_response(status)
         for k, v in (headers or {}).items():
             if v is not None:
@@ -529,7 +544,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.method != "HEAD" and body:
             self.wfile.write(body)
-        self.status = status
 
     def _send_json(self, status: int, payload, headers=None):
         self._send(status, json.dumps(payload).encode(), headers=headers)
@@ -546,6 +560,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.status = 0
         split = urlsplit(self.path)
         self.raw_path = split.path
+        self.raw_query = split.query
         self.query = parse_qs(split.query, keep_blank_values=True)
         self.segments = [unquote(s) for s in split.path.split("/")[1:]]
         try:
@@ -556,18 +571,9 @@ class _Handler(BaseHTTPRequestHandler):
         except HubError as err:
             self._send_error(err)
         except Exception as exc:  # a bug in the server: answer 500 rather than hanging the client
+            if self.status:
+                raise  # the response had started: nothing sensible left to send
             self._send_error(HubError(500, f"test hub internal error: {type(exc).__name__}: {exc}"))
-        finally:
-            with self.hub._lock:
-                self.hub._requests.append(
-                    {
-                        "method": method,
-                        "path": unquote(split.path),
-                        "query": split.query,
-                        "status": self.status,
-                        "auth": getattr(self, "auth", "invalid"),
-                    }
-                )
 
     def _authenticate(self) -> str:
         header = self.headers.get("Authorization")
