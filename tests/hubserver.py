@@ -525,7 +525,7 @@ class _Handler(BaseHTTPRequestHandler):
                     "path": unquote(self.raw_path),
                     "query": self.raw_query,
                     "status": status,
-                    "auth": getattr(self, "auth", "invalid"),
+                    "auth": self.auth,
                 }
             )
 
@@ -563,6 +563,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.raw_query = split.query
         self.query = parse_qs(split.query, keep_blank_values=True)
         self.segments = [unquote(s) for s in split.path.split("/")[1:]]
+        # One handler instance serves every request of a keep-alive connection: reset per-request state.
+        self.body = b""
+        self.auth = "invalid"
         try:
             self.body = self._read_body() if method in ("POST", "PUT", "DELETE") else b""
             self.auth = self._authenticate()
