@@ -95,6 +95,7 @@ def list_command(as_json: Annotated[bool, typer.Option("--json", help="machine-r
 
 @command()
 def train(
+    ctx: typer.Context,
     agent: Annotated[str, typer.Argument(help="agent name, e.g. reinforce")],
     env: Annotated[str, typer.Argument(help="env name or gymnasium id, e.g. cartpole")],
     seed: Seed = 0,
@@ -122,12 +123,32 @@ def train(
                        status=f"episodes {p.episodes}  steps {p.env_steps}  mean return (100) {mean}")
 
         result = run_training(agent, env, seed=seed, episodes=episodes, steps=steps, out=out_dir,
-                              overrides=overrides, max_episode_steps=max_steps, progress=show)
+                              overrides=overrides, max_episode_steps=max_steps, progress=show,
+                              argv=_command_line(ctx))
     if result.interrupted:
         err.print("interrupted: saved a final checkpoint")
     out.print(f"run folder: {result.run_dir}")
     out.print(f"checkpoint: {result.checkpoint}")
     out.print(f"{result.episodes} episodes, {result.env_steps} env steps in {result.seconds:.1f} s")
+
+
+def _command_line(ctx: typer.Context) -> list[str]:
+    """The running command as canonical arguments (what to type to run it again)."""
+    words = ["zoo", ctx.info_name or ""]
+    for param in sorted(ctx.command.params, key=lambda p: p.param_type_name != "argument"):
+        value = ctx.params.get(param.name)
+        if value is None or value is False:
+            continue
+        if param.param_type_name == "argument":
+            words.append(str(value))
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                words += [param.opts[0], str(item)]
+        elif value is True:
+            words.append(param.opts[0])
+        else:
+            words += [param.opts[0], str(value)]
+    return words
 
 
 def resolve_policy(agent: str, env: str, checkpoint: Path | None) -> tuple[Any, str]:

@@ -39,7 +39,7 @@ def write_run_header(run_dir: Path, config: dict[str, Any], argv: Sequence[str] 
     run_dir.mkdir(parents=True, exist_ok=True)
     _atomic_write_text(run_dir / CONFIG_FILE, json.dumps(config, indent=2, sort_keys=True) + "\n")
     argv = list(sys.argv if argv is None else argv)
-    _atomic_write_text(run_dir / COMMAND_FILE, shlex.join(["zoo", *argv[1:]]) + "\n")
+    _atomic_write_text(run_dir / COMMAND_FILE, shlex.join(argv) + "\n")
 
 
 def write_returns(run_dir: Path, rows: Sequence[Sequence[Any]]) -> None:
