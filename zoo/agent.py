@@ -11,6 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import gymnasium
@@ -85,6 +86,11 @@ class Agent(ABC):
     def default_budget(cls, env: EnvEntry) -> dict[str, int]:
         """How long ``zoo train`` runs by default: ``{"steps": N}`` or ``{"episodes": N}``."""
         return {"episodes": 1000}
+
+    @classmethod
+    def pretrained_checkpoint(cls, env: EnvEntry) -> Path | None:
+        """A trained checkpoint for ``env`` shipped with this agent's plugin, if there is one."""
+        return None
 
     # -- acting ----------------------------------------------------------------------------------
     @abstractmethod
