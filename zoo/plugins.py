@@ -6,7 +6,8 @@ error and reported, and every other plugin keeps working.
 
 Environment switches:
 
-* ``ZOO_PLUGINS=a,b``: load only the named plugins (entry-point names).
+* ``ZOO_PLUGINS=a,b``: load only the named plugins (entry-point names, as ``zoo plugins``
+  shows them; the built-ins are plugins too, so name them if you want them).
 * ``ZOO_BLOCK_PLUGINS=a,b``: never load the named plugins.
 * ``ZOO_STRICT_PLUGINS=1``: a plugin that fails to load is an error, not a warning
   (for plugin authors' CI).
@@ -14,25 +15,29 @@ Environment switches:
 
 from __future__ import annotations
 
+import inspect
 import os
 import threading
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import metadata
-from types import ModuleType
 from typing import Any
 
 import pluggy
 
 from zoo import hookspecs
-from zoo.errors import ZooError
+from zoo.errors import ZooError, did_you_mean
 from zoo.registry import AgentRegistry, EnvRegistry
 
 ENTRY_POINT_GROUP = "agent_zoo"
+ZOO_DISTRIBUTION = "agent-zoo"
 ONLY_VAR = "ZOO_PLUGINS"
 BLOCK_VAR = "ZOO_BLOCK_PLUGINS"
 STRICT_VAR = "ZOO_STRICT_PLUGINS"
+
+#: Set on each typer ``CommandInfo``/``TyperInfo`` a plugin added: the plugin's name.
+_OWNER_ATTR = "_zoo_plugin"
 
 
 class PluginLoadWarning(UserWarning):
@@ -47,6 +52,7 @@ class PluginInfo:
     module: str
     distribution: str = ""
     version: str = ""
+    hooks: list[str] = field(default_factory=list)
     envs: list[str] = field(default_factory=list)
     agents: list[str] = field(default_factory=list)
     commands: list[str] = field(default_factory=list)
@@ -64,31 +70,70 @@ class LoadedPlugins:
     envs: EnvRegistry
     agents: AgentRegistry
     plugins: list[PluginInfo]
-    _modules: dict[str, ModuleType] = field(default_factory=dict)
+    #: Each loaded plugin's hook implementations, by hook name.
+    _impls: dict[str, dict[str, pluggy.HookImpl]] = field(default_factory=dict)
+    _commands_added_to: Any = None
 
     def plugin(self, name: str) -> PluginInfo:
-        return next(p for p in self.plugins if p.name == name)
+        for info in self.plugins:
+            if info.name == name:
+                return info
+        raise ZooError(f"unknown plugin {name!r}: {did_you_mean(name, [p.name for p in self.plugins])}")
 
     def register_commands(self, cli: Any) -> None:
-        """Let every loaded plugin add commands to ``cli`` (a typer app), each in isolation."""
+        """Let every loaded plugin add commands to ``cli`` (a typer app), each in isolation.
+
+        Idempotent per app; commands left on ``cli`` by an earlier load are replaced."""
+        if self._commands_added_to is cli:
+            return
+        self._commands_added_to = cli
+        for infos in (cli.registered_commands, cli.registered_groups):
+            infos[:] = [c for c in infos if not hasattr(c, _OWNER_ATTR)]
         for info in self.plugins:
-            module = self._modules.get(info.name)
-            hook = getattr(module, "register_commands", None)
-            if info.error or not _is_hookimpl(hook):
+            impl = self._impls.get(info.name, {}).get("register_commands")
+            if info.error or impl is None:
                 continue
-            before = list(cli.registered_commands)
+            before = list(cli.registered_commands), list(cli.registered_groups)
             try:
-                hook(cli=cli)
+                _call(impl, cli=cli)
+                added = _check_new_commands(cli, before, info.name)
             except Exception as exc:  # a plugin's bug must not take the CLI down
-                cli.registered_commands[:] = before
-                _fail(info, exc)
+                cli.registered_commands[:], cli.registered_groups[:] = before
+                _fail(info, exc, "failed to add its commands")
                 continue
-            info.commands = [c.name or c.callback.__name__.replace("_", "-")
-                             for c in cli.registered_commands if c not in before]
+            for name, command in added.items():
+                setattr(command, _OWNER_ATTR, info.name)
+                info.commands.append(name)
+
+
+def _command_name(command: Any) -> str:
+    """The name typer gives a ``CommandInfo`` or ``TyperInfo`` (a sub-app)."""
+    if getattr(command, "typer_instance", None) is not None:
+        return command.name or command.typer_instance.info.name or ""
+    return command.name or command.callback.__name__.lower().replace("_", "-")
+
+
+def _check_new_commands(cli: Any, before: tuple[list, list], plugin: str) -> dict[str, Any]:
+    """The commands a plugin just added, by name; refuses names that are already taken."""
+    taken = {_command_name(c): getattr(c, _OWNER_ATTR, "the zoo") for c in (*before[0], *before[1])}
+    added: dict[str, Any] = {}
+    for command in [*cli.registered_commands, *cli.registered_groups]:
+        if any(command is old for old in (*before[0], *before[1])):
+            continue
+        name = _command_name(command)
+        owner = taken.get(name) or (plugin if name in added else None)
+        if owner is not None:
+            raise ZooError(f"command {name!r} from plugin {plugin!r} is already registered by {owner!r}")
+        added[name] = command
+    return added
 
 
 def _names(var: str) -> set[str]:
     return {n.strip() for n in os.environ.get(var, "").split(",") if n.strip()}
+
+
+def _strict() -> bool:
+    return os.environ.get(STRICT_VAR, "").strip().lower() not in ("", "0", "false", "no", "off")
 
 
 def _first_line(exc: BaseException) -> str:
@@ -96,84 +141,131 @@ def _first_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
-def _fail(info: PluginInfo, exc: BaseException) -> None:
-    info.error = _first_line(exc)
-    message = f"plugin {info.name!r} ({info.distribution or info.module}) failed to load: {info.error}"
-    if os.environ.get(STRICT_VAR, "").lower() not in ("", "0", "false", "no"):
+def _fail(info: PluginInfo, exc: BaseException, what: str = "failed to load") -> None:
+    # A ZooError is the loader's own verdict: its message says it all, no type name needed.
+    info.error = str(exc).strip().splitlines()[0] if isinstance(exc, ZooError) else _first_line(exc)
+    message = f"plugin {info.name!r} ({info.distribution or info.module}) {what}: {info.error}"
+    if _strict():
         raise ZooError(message + f" ({STRICT_VAR} is set)") from exc
     warnings.warn(message, PluginLoadWarning, stacklevel=3)
 
 
-def _is_hookimpl(obj: Any) -> bool:
-    return callable(obj) and hasattr(obj, hookspecs.PROJECT_NAME + "_impl")
+def _call(impl: pluggy.HookImpl, **kwargs: Any) -> Any:
+    # As pluggy calls a hook, but for one plugin alone, so one plugin's error stays its own.
+    return impl.function(*[kwargs[name] for name in impl.argnames])
 
 
-def _check_hook_names(module: ModuleType) -> None:
-    """Refuse hook implementations whose name matches no hook (usually a typo)."""
-    specs = {"register_envs", "register_agents", "register_commands"}
-    for name in dir(module):
-        if _is_hookimpl(getattr(module, name)) and name not in specs:
-            raise ZooError(f"{name!r} is marked @hookimpl but is not a zoo hook; hooks: {', '.join(sorted(specs))}")
+def _explain_bad_signature(manager: pluggy.PluginManager, plugin: Any, exc: Exception) -> str:
+    """One line for pluggy's PluginValidationError: which hook, which arguments, what was expected."""
+    for attr in dir(plugin):
+        opts = manager.parse_hookimpl_opts(plugin, attr)
+        caller = getattr(manager.hook, (opts or {}).get("specname") or attr, None) if opts else None
+        if caller is None or not caller.has_spec():
+            continue
+        params = list(inspect.signature(getattr(plugin, attr)).parameters)
+        extra = [p for p in params if p not in caller.spec.argnames]
+        if extra:
+            return (f"hook {attr}({', '.join(params)}) takes {', '.join(map(repr, extra))}, which the hook does "
+                    f"not pass; expected {caller.name}({', '.join(caller.spec.argnames)})")
+    return " ".join(str(exc).split())
 
 
-def _load_order(ep: metadata.EntryPoint) -> tuple[bool, str, str]:
+def _load(manager: pluggy.PluginManager, ep: metadata.EntryPoint) -> dict[str, pluggy.HookImpl]:
+    """Import one plugin, register it with pluggy and return its hook implementations."""
+    plugin = ep.load()
+    try:
+        manager.register(plugin, name=ep.name)
+    except pluggy.PluginValidationError as exc:  # pluggy leaves the manager untouched
+        raise ZooError(_explain_bad_signature(manager, plugin, exc)) from exc
+    impls: dict[str, pluggy.HookImpl] = {}
+    specs = [name for name, caller in vars(manager.hook).items() if caller.has_spec()]
+    try:
+        for caller in manager.get_hookcallers(plugin) or []:
+            for impl in (i for i in caller.get_hookimpls() if i.plugin is plugin):
+                if not caller.has_spec():
+                    if impl.opts.get("optionalhook"):
+                        continue
+                    # pluggy's check_pending(), for this plugin alone: usually a typo.
+                    raise ZooError(f"{impl.function.__name__!r} is marked @hookimpl but {caller.name!r} is not "
+                                   f"a zoo hook: {did_you_mean(caller.name, specs)}")
+                if impl.wrapper or impl.hookwrapper:
+                    raise ZooError(f"hook {caller.name!r}: wrappers are not supported by zoo hooks")
+                impls[caller.name] = impl
+        if not impls:
+            raise ZooError(f"{ep.value!r} implements no zoo hook: decorate one of {', '.join(specs)} "
+                           "with @zoo.hookimpl")
+    except ZooError:
+        manager.unregister(plugin, name=ep.name)
+        raise
+    return impls
+
+
+def _register(loaded: LoadedPlugins, info: PluginInfo, impls: dict[str, pluggy.HookImpl]) -> None:
+    """Run a plugin's env and agent hooks; keep what they registered only if both succeed."""
+    registries = {"register_envs": loaded.envs, "register_agents": loaded.agents}
+    for registry in registries.values():
+        registry._begin(info.name)
+    try:
+        for hook_name, registry in registries.items():
+            if hook_name in impls:
+                _call(impls[hook_name], registry=registry)
+        envs = loaded.envs._commit()
+        agents = loaded.agents._commit()
+    except Exception as exc:
+        for registry in registries.values():
+            registry._rollback()
+        loaded.manager.unregister(name=info.name)
+        del loaded._impls[info.name]
+        _fail(info, exc)
+        return
+    info.envs, info.agents = envs, agents
+
+
+def _load_order(ep: metadata.EntryPoint) -> tuple[bool, str]:
+    # The zoo's own plugins first, then the rest by name: on a name conflict the built-in
+    # keeps its name whatever the order of sys.path, and the outcome never depends on it.
     dist = getattr(ep, "dist", None)
-    dist_name = dist.name if dist else ""
-    return (dist_name != "agent-zoo", dist_name, ep.name)
+    return (dist is None or dist.name != ZOO_DISTRIBUTION, ep.name)
 
 
 def discover(entry_points: Iterable[metadata.EntryPoint] | None = None) -> LoadedPlugins:
     """Load every plugin in the entry-point group and let each register, in isolation."""
     if entry_points is None:
         entry_points = metadata.entry_points(group=ENTRY_POINT_GROUP)
-    # A fixed order makes "first registered wins" deterministic whatever sys.path looks like:
-    # the zoo's own plugins first, then the others by distribution and entry-point name.
-    entry_points = sorted(entry_points, key=_load_order)
     manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
     manager.add_hookspecs(hookspecs)
     loaded = LoadedPlugins(manager, EnvRegistry(), AgentRegistry(), [])
     only, blocked = _names(ONLY_VAR), _names(BLOCK_VAR)
-    seen: set[tuple[str, str]] = set()
-    for ep in entry_points:
-        if (ep.name, ep.value) in seen:  # one distribution visible twice on sys.path
-            continue
-        seen.add((ep.name, ep.value))
-        if (only and ep.name not in only) or ep.name in blocked:
+    targets: dict[str, str] = {}
+    for ep in sorted(entry_points, key=_load_order):
+        if targets.get(ep.name) == ep.value:  # one distribution visible twice on sys.path
             continue
         dist = getattr(ep, "dist", None)
-        info = PluginInfo(
-            name=ep.name,
-            module=ep.value,
-            distribution=dist.name if dist else "",
-            version=dist.version if dist else "",
-        )
+        info = PluginInfo(name=ep.name, module=ep.value, distribution=dist.name if dist else "",
+                          version=dist.version if dist else "")
+        if (only and ep.name not in only) or ep.name in blocked:
+            targets.setdefault(ep.name, ep.value)
+            continue
         loaded.plugins.append(info)
+        if ep.name in targets:
+            first = next((p for p in loaded.plugins if p.name == ep.name), info)
+            _fail(info, ZooError(f"plugin name {ep.name!r} is already taken by {targets[ep.name]!r} "
+                                 f"({first.distribution or 'unknown distribution'}); not loading {ep.value!r}"))
+            continue
+        targets[ep.name] = ep.value
         try:
-            module = ep.load()
-            _check_hook_names(module)
-            manager.register(module, name=ep.name)
-        except Exception as exc:
+            impls = _load(manager, ep)
+        except (Exception, SystemExit) as exc:  # SystemExit: a plugin calling sys.exit() on import
             _fail(info, exc)
             continue
-        loaded._modules[ep.name] = module
-        _run_registration(info, module, "register_envs", loaded.envs, info.envs)
-        if info.error is None:
-            _run_registration(info, module, "register_agents", loaded.agents, info.agents)
+        info.hooks = sorted(impls)
+        loaded._impls[ep.name] = impls
+        _register(loaded, info, impls)
+    for var, names in ((ONLY_VAR, only), (BLOCK_VAR, blocked)):
+        for name in sorted(names - set(targets)):
+            warnings.warn(f"{var} names {name!r}, which is not an installed plugin: "
+                          f"{did_you_mean(name, targets)}", PluginLoadWarning, stacklevel=2)
     return loaded
-
-
-def _run_registration(info: PluginInfo, module: ModuleType, hook_name: str,
-                      registry: EnvRegistry | AgentRegistry, record: list[str]) -> None:
-    hook: Callable[..., None] | None = getattr(module, hook_name, None)
-    if not _is_hookimpl(hook):
-        return
-    registry._begin(info.name)
-    try:
-        hook(registry=registry)
-        record.extend(registry._commit())
-    except Exception as exc:
-        registry._rollback()
-        _fail(info, exc)
 
 
 _loaded: LoadedPlugins | None = None

@@ -7,6 +7,7 @@ transactionally: a plugin whose hook raises half-way registers nothing at all.
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -18,6 +19,16 @@ from zoo.errors import ZooError, did_you_mean
 
 if TYPE_CHECKING:
     from zoo.agent import Agent
+
+
+#: Gymnasium ids the zoo itself registered. Loading plugins again (``reload_plugins``) may
+#: re-register these; any other id already in gymnasium's registry belongs to someone else.
+_ZOO_GYM_IDS: set[str] = set()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
 def load_object(target: str | Any) -> Any:
@@ -56,7 +67,11 @@ class EnvEntry:
     @cached_property
     def spaces(self) -> tuple[gymnasium.Space, gymnasium.Space]:
         """(observation_space, action_space), read from one throwaway instance."""
-        env = gymnasium.make(self.gym_id, **self.kwargs)
+        try:
+            env = gymnasium.make(self.gym_id, **self.kwargs)
+        except Exception as exc:  # a plugin's bug, reported in one line naming the plugin
+            raise ZooError(f"env {self.name!r} (plugin {self.plugin or 'unknown'}) could not be created: "
+                           f"{_first_line(exc)}") from exc
         try:
             return env.observation_space, env.action_space
         finally:
@@ -89,7 +104,17 @@ class AgentEntry:
 
     @property
     def agent_class(self) -> type[Agent]:
-        return load_object(self.target)
+        from zoo.agent import Agent
+
+        try:
+            cls = load_object(self.target)
+        except Exception as exc:  # imported lazily, so a broken agent module surfaces only here
+            raise ZooError(f"agent {self.name!r} (plugin {self.plugin or 'unknown'}) could not be loaded: "
+                           f"{_first_line(exc)}") from exc
+        if not (inspect.isclass(cls) and issubclass(cls, Agent)):
+            raise ZooError(f"agent {self.name!r} (plugin {self.plugin or 'unknown'}) is {cls!r}, "
+                           "not a subclass of zoo.agent.Agent")
+        return cls
 
 
 class _Registry:
@@ -120,6 +145,11 @@ class _Registry:
 
     def _keys(self, entry: Any) -> Iterable[str]:
         return (entry.name,)
+
+    def _check_name(self, name: Any) -> None:
+        if not isinstance(name, str) or not name.strip() or name != name.strip():
+            raise ZooError(f"{self.kind} name {name!r} from plugin {self._plugin!r} must be a non-empty string "
+                           "without surrounding spaces")
 
     def _check_free(self, entry: Any) -> None:
         for key in self._keys(entry):
@@ -182,8 +212,12 @@ class EnvRegistry(_Registry):
         (as CartPole-v1 is). Otherwise the id and aliases are registered with gymnasium so
         ``gymnasium.make(gym_id)`` works; creating the env is deferred until it is used.
         """
+        self._check_name(name)
         if entry_point is None and gym_id not in gymnasium.registry:
             raise ZooError(f"env {name!r}: gymnasium has no id {gym_id!r} and no entry_point was given")
+        if entry_point is not None:
+            for new_id in (gym_id, *aliases):
+                self._check_gym_id(name, new_id)
         entry = EnvEntry(
             name=name,
             gym_id=gym_id,
@@ -201,20 +235,51 @@ class EnvRegistry(_Registry):
         self._pending.append(entry)
         return entry
 
-    def _store(self, entry: EnvEntry) -> None:
-        super()._store(entry)
+    def _check_gym_id(self, name: str, gym_id: Any) -> None:
+        if not isinstance(gym_id, str):
+            raise ZooError(f"env {name!r}: gymnasium id {gym_id!r} must be a string")
+        try:
+            gymnasium.envs.registration.parse_env_id(gym_id)
+        except gymnasium.error.Error as exc:
+            raise ZooError(f"env {name!r}: {gym_id!r} is not a valid gymnasium id ({exc})") from None
+        if gym_id in gymnasium.registry and gym_id not in _ZOO_GYM_IDS:
+            # Silently keeping either env would make the zoo name run something else than asked.
+            raise ZooError(f"env {name!r} from plugin {self._plugin!r}: gymnasium id {gym_id!r} is already "
+                           f"registered with gymnasium (entry point {gymnasium.spec(gym_id).entry_point!r}); "
+                           "choose another id, or omit entry_point to wrap that env")
+
+    def _commit(self) -> list[str]:
+        # Register every pending env with gymnasium first, undoing all of them if one fails,
+        # so a plugin's envs appear in both registries or in neither.
+        done: list[str] = []
+        try:
+            for entry in self._pending:
+                done += self._register_with_gymnasium(entry)
+        except Exception as exc:
+            for gym_id in done:
+                gymnasium.registry.pop(gym_id, None)
+                _ZOO_GYM_IDS.discard(gym_id)
+            self._pending = []
+            raise ZooError(f"cannot register env with gymnasium: {_first_line(exc)}") from exc
+        return super()._commit()
+
+    @staticmethod
+    def _register_with_gymnasium(entry: EnvEntry) -> list[str]:
         if entry.entry_point is None:
-            return
-        for gym_id in (entry.gym_id, *entry.aliases):
-            if gym_id not in gymnasium.registry:
-                gymnasium.register(
-                    id=gym_id,
-                    entry_point=entry.entry_point,
-                    vector_entry_point=entry.vector_entry_point,
-                    max_episode_steps=entry.max_episode_steps,
-                    reward_threshold=entry.reward_threshold,
-                    kwargs=dict(entry.kwargs),
-                )
+            return []
+        ids = [entry.gym_id, *entry.aliases]
+        for gym_id in ids:
+            gymnasium.registry.pop(gym_id, None)  # only ever an id the zoo registered before
+            gymnasium.register(
+                id=gym_id,
+                entry_point=entry.entry_point,
+                vector_entry_point=entry.vector_entry_point,
+                max_episode_steps=entry.max_episode_steps,
+                reward_threshold=entry.reward_threshold,
+                kwargs=dict(entry.kwargs),
+            )
+            _ZOO_GYM_IDS.add(gym_id)
+        return ids
 
 
 class AgentRegistry(_Registry):
@@ -223,7 +288,14 @@ class AgentRegistry(_Registry):
     kind = "agent"
 
     def add_agent(self, name: str, agent_class: str | type, *, description: str = "") -> AgentEntry:
-        """Register ``agent_class`` (an :class:`zoo.agent.Agent` subclass, or ``"module:Class"``)."""
+        """Register ``agent_class`` (an :class:`zoo.agent.Agent` subclass, or ``"module:Class"``).
+
+        A string is imported only when the agent is first used, so registering stays cheap.
+        """
+        self._check_name(name)
+        if not isinstance(agent_class, (str, type)):
+            raise ZooError(f"agent {name!r}: agent_class must be a class or a 'module:Class' string, "
+                           f"got {agent_class!r}")
         entry = AgentEntry(name=name, target=agent_class, description=description, plugin=self._plugin)
         self._check_free(entry)
         self._pending.append(entry)
