@@ -14,6 +14,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
 from typing import Any, Literal
 
 import gymnasium
@@ -67,6 +68,11 @@ class ReinforceConfig:
                 raise ZooError(f"hyperparameter {name}={getattr(self, name)!r} is out of range")
 
 
+def pretrained_name(agent: str, gym_id: str) -> str:
+    """Folder (and Hub repo) name of a shipped checkpoint: ``reinforce-CartPole-v1``."""
+    return f"{agent}-{gym_id.split('/')[-1]}"
+
+
 def _load_defaults() -> dict[str, Any]:
     return tomllib.loads(resources.files("zoo.agents").joinpath("defaults.toml").read_text())
 
@@ -110,6 +116,11 @@ class Reinforce(Agent):
     @classmethod
     def default_budget(cls, env: EnvEntry) -> dict[str, int]:
         return dict(cls._env_section(env).get("budget", {"episodes": 1000}))
+
+    @classmethod
+    def pretrained_checkpoint(cls, env: EnvEntry) -> Path | None:
+        folder = Path(str(resources.files("zoo.agents"))) / "pretrained" / pretrained_name(cls.defaults_key, env.gym_id)
+        return folder if (folder / "zoo.json").is_file() else None
 
     # -- acting ----------------------------------------------------------------------------------
     def _obs(self, observation: np.ndarray) -> torch.Tensor:
