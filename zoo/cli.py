@@ -158,9 +158,18 @@ def resolve_policy(agent: str, env: str, checkpoint: Path | None) -> tuple[Any, 
     if checkpoint is not None:
         return load_agent(checkpoint, agent=agent, env=env), f"checkpoint {checkpoint}"
     policy = make_agent(agent, env)
-    if policy.learns:
-        raise ZooError(f"agent {policy.name!r} learns: pass --checkpoint RUN_DIR (from `zoo train {agent} {env}`)")
-    return policy, f"{policy.name} policy"
+    if not policy.learns:
+        return policy, f"{policy.name} policy"
+    from zoo.pretrained import find
+
+    shipped = find(agent, env)
+    if shipped is None:
+        raise ZooError(f"agent {policy.name!r} has no pretrained checkpoint for {env!r}: pass --checkpoint RUN_DIR "
+                       f"(from `zoo train {agent} {env}`)")
+    ev = shipped.evaluation
+    return (load_agent(shipped.path, agent=agent, env=env),
+            f"the pretrained checkpoint shipped with agent-zoo ({shipped.path.name}, recorded "
+            f"{ev.get('mean', float('nan')):.1f} ± {ev.get('std', float('nan')):.1f} over {ev.get('episodes', '?')} episodes)")
 
 
 @command("eval")
@@ -220,7 +229,7 @@ def main() -> None:
 
 #: Modules that add their commands to ``app`` with :func:`command` when imported. They are
 #: imported here, at the bottom, so ``zoo.cli.app`` always carries every built-in command.
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = ["zoo.cli_pretrained"]
 
 for _module in COMMAND_MODULES:
     importlib.import_module(_module)

@@ -1,0 +1,97 @@
+"""The collection of trained agents that plugins ship with their package.
+
+An agent plugin offers a checkpoint per env through ``Agent.pretrained_checkpoint(env)``;
+this module lists them, builds them reproducibly and names their Hub repos.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from zoo import checkpoint as ckpt
+from zoo.plugins import loaded_plugins
+
+
+@dataclass(frozen=True)
+class Pretrained:
+    agent: str
+    env: str
+    gym_id: str
+    path: Path
+    meta: dict[str, Any]
+
+    @property
+    def evaluation(self) -> dict[str, Any]:
+        return self.meta.get("evaluation", {})
+
+    @property
+    def repo_name(self) -> str:
+        return repo_name(self.agent, self.gym_id)
+
+
+def repo_name(agent: str, gym_id: str) -> str:
+    """The Hub repo name for an agent on an env: ``reinforce-CartPole-v1``."""
+    return f"{agent}-{gym_id.split('/')[-1]}"
+
+
+def find(agent: str, env: str) -> Pretrained | None:
+    """The shipped checkpoint for ``agent`` on ``env``, if its plugin has one."""
+    loaded = loaded_plugins()
+    agent_e, env_e = loaded.agents.get(agent), loaded.envs.get(env)
+    path = agent_e.agent_class.pretrained_checkpoint(env_e)
+    if path is None:
+        return None
+    return Pretrained(agent_e.name, env_e.name, env_e.gym_id, path, ckpt.read_meta(path))
+
+
+def collection() -> list[Pretrained]:
+    """Every shipped checkpoint of every agent on every env."""
+    loaded = loaded_plugins()
+    found = []
+    for agent_e in loaded.agents:
+        try:
+            cls = agent_e.agent_class
+        except Exception:  # an agent that cannot even import has nothing to offer here
+            continue
+        for env_e in loaded.envs:
+            path = cls.pretrained_checkpoint(env_e)
+            if path is not None:
+                found.append(Pretrained(agent_e.name, env_e.name, env_e.gym_id, path, ckpt.read_meta(path)))
+    return found
+
+
+def _git_commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                              check=True, cwd=Path(__file__).parent).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def build(agent: str, env: str, out_root: str | Path, *, seed: int = 0, eval_episodes: int = 100,
+          steps: int | None = None) -> Path:
+    """Train ``agent`` on ``env`` with its default config and budget, evaluate it
+    deterministically over ``eval_episodes`` episodes, and save the checkpoint at
+    ``out_root/<agent>-<env id>`` with the evaluation, training cost and provenance recorded."""
+    from zoo.evaluation import evaluate
+    from zoo.factory import load_agent, save_agent
+    from zoo.training import train
+
+    with tempfile.TemporaryDirectory() as tmp:
+        result = train(agent, env, seed=seed, steps=steps, out=Path(tmp) / "run",
+                       argv=["zoo", "build-pretrained", agent, env, "--seed", str(seed)])
+        trained = load_agent(result.checkpoint)
+        score = evaluate(trained, env, episodes=eval_episodes, seed=10_000 + seed, deterministic=True)
+        meta = trained.checkpoint_meta
+        target = Path(out_root) / repo_name(trained.name, trained.env.gym_id)
+        return save_agent(
+            trained, target,
+            trained=meta["trained"],
+            evaluation={k: v for k, v in score.as_dict().items() if k not in ("returns", "lengths")},
+            provenance={"commit": _git_commit(), "seed": seed,
+                        "command": f"zoo build-pretrained {trained.name} {trained.env.name} --seed {seed}"},
+        )
