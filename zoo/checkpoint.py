@@ -68,6 +68,7 @@ def write_checkpoint(directory: Path, tensors: dict[str, Any], meta: dict[str, A
     directory = Path(directory)
     directory.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.tmp-", dir=directory.parent))
+    tmp.chmod(0o755)  # mkdtemp's 0700 would make a shipped or shared checkpoint unreadable to others
     try:
         weights = tmp / WEIGHTS_FILE
         save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(weights))
@@ -82,6 +83,7 @@ def write_checkpoint(directory: Path, tensors: dict[str, Any], meta: dict[str, A
         }
         (tmp / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
         for path in (weights, tmp / META_FILE):
+            path.chmod(0o644)
             with open(path, "rb") as f:
                 os.fsync(f.fileno())
         if directory.exists():
