@@ -1,0 +1,281 @@
+"""PixelcopterEnv: PLE's Pixelcopter as a gymnasium 1.x environment.
+
+Faithful by default. With no options this is the game the Hugging Face Deep RL course uses as
+``Pixelcopter-PLE-v0`` (PLE at 48x48, 30 fps, gym_pygame's wrapper), frame for frame:
+
+* action 0 thrusts (the "up" key on this frame), action 1 does nothing;
+* reward +1 per cave column that scrolls off the left edge and per block passed, -5 once on
+  the frame the game ends, 0 otherwise; no time limit (the game ends only by a collision);
+* observation: the original 7-vector with its quirks (``next_gate_block_top`` is the block's
+  centre, ``..._bottom`` is centre + 9; ceiling distance comes before floor distance), as
+  float32. :meth:`PixelcopterEnv.observation64` gives the exact float64 values;
+* seeding: ``reset(seed=s)`` plays the level the original generates first from
+  ``numpy.random.RandomState(s)``; each later ``reset()`` without a seed continues that
+  stream, as consecutive episodes of the original do. The very first reset without any seed
+  seeds the stream from gymnasium's ``np_random`` (the original always starts from seed 24);
+* stepping again after the game ended returns reward 0 and the same observation, as the
+  original does.
+
+Deliberate deviations, off by default:
+
+* ``normalize=True``: lengths in screen heights (divided by 48) and the velocity in screen
+  heights per second (times 30/48), so the values are roughly within [-2, 2];
+* ``max_episode_steps=n``: truncate episodes after n steps (``gymnasium.make``'s own
+  ``max_episode_steps`` does the same with a wrapper);
+* ``block_edges=True``: entries 5 and 6 are the block's real top and bottom edges
+  (centre -/+ 4.5) instead of centre and centre + 9.
+
+Rendering: ``render_mode="rgb_array"`` returns (48, 48, 3) uint8 frames, or
+(48k, 48k, 3) with ``render_scale=k``; ``"human"`` opens a pygame window (scaled 8x unless
+``render_scale`` says otherwise).
+
+How it is fast: the game state is a handful of Python numbers plus a ring of 96 cave-column
+heights; where things are on screen comes from tables precomputed in :mod:`.timeline`, so a
+step does a few dozen Python operations and never touches pygame.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from . import game, timeline
+from .game import (
+    BLOCK_HEIGHT,
+    DAMPING,
+    GRAVITY_DV,
+    PLAYER_START_Y,
+    PLAYER_SIZE,
+    PLAYER_X,
+    REWARD_LOSS,
+    SCREEN_BOTTOM,
+    SCREEN_TOP,
+    THRUST_DV,
+    GameState,
+    round_half_away,
+)
+from .render import Window, draw_frame
+from .timeline import CAVE, GONE_AGE, OVERLAPS_PLAYER, PASS_AGE, X
+
+# Python lists index faster than numpy arrays for the few scalar lookups a step makes.
+_OVERLAPS = OVERLAPS_PLAYER.tolist()
+_X = X.tolist()
+_PASS_AGE = PASS_AGE.tolist()
+_GONE_AGE = GONE_AGE.tolist()
+_CAVE_OVERLAPS = CAVE.overlaps
+_CAVE_REMOVED = [float(n) for n in CAVE.removed]
+_CAVE_REFILL = CAVE.refill
+_CAVE_LENGTH, _CAVE_LOOP = CAVE.length, CAVE.loop_start
+
+#: The multipliers ``normalize=True`` applies, entry by entry.
+NORMALIZE_SCALE = np.array(
+    [1 / game.HEIGHT, game.FPS / game.HEIGHT, 1 / game.HEIGHT, 1 / game.HEIGHT, 1 / game.WIDTH, 1 / game.HEIGHT, 1 / game.HEIGHT]
+)
+
+
+class PixelcopterEnv(gym.Env[np.ndarray, int]):
+    """PLE's Pixelcopter, ported to gymnasium; see the module docstring for the contract."""
+
+    metadata = {"render_modes": ["human", "rgb_array"], "render_fps": game.FPS}
+
+    def __init__(
+        self,
+        render_mode: str | None = None,
+        *,
+        render_scale: int | None = None,
+        normalize: bool = False,
+        max_episode_steps: int | None = None,
+        block_edges: bool = False,
+    ) -> None:
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
+        if render_scale is not None and (int(render_scale) != render_scale or render_scale < 1):
+            raise ValueError(f"render_scale must be a positive integer, got {render_scale!r}")
+        self.render_mode = render_mode
+        self.render_scale = int(render_scale or (8 if render_mode == "human" else 1))
+        self.normalize = normalize
+        self.max_episode_steps = max_episode_steps
+        self.block_edges = block_edges
+
+        self.observation_space = gym.spaces.Box(-np.inf, np.inf, shape=(7,), dtype=np.float32)
+        self.action_space = gym.spaces.Discrete(2)
+
+        self._rng: np.random.RandomState | None = None
+        self._window: Window | None = None
+        self._started = False
+        # Game state (set by reset): frame number, cave timeline position, player, blocks as
+        # [spawn x, y, spawn frame] in spawn order, cave-column heights by ring slot.
+        self._frame = 0
+        self._u = 0
+        self._y = PLAYER_START_Y
+        self._v = 0.0
+        self._blocks: list[tuple[int, int, int]] = []
+        self._cave: list[int] = [0] * timeline.RING
+        self._game_over = False
+        self._steps = 0
+
+    # -- gymnasium API --------------------------------------------------------------------
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict]:
+        """Start the next level of the stream; ``seed`` restarts the stream (``options`` unused)."""
+        super().reset(seed=seed)
+        if seed is not None:
+            self._rng = np.random.RandomState(seed)
+        elif self._rng is None:
+            self._rng = np.random.RandomState(int(self.np_random.integers(2**32)))
+        level = game.draw_level(self._rng)
+        self._frame = self._u = self._steps = 0
+        self._y, self._v = PLAYER_START_Y, 0.0
+        self._blocks = [(*level.block, 0)]
+        self._cave[: game.CHUNK_SIZE] = level.centres
+        self._game_over = False
+        self._started = True
+        if self.render_mode == "human":
+            self.render()
+        return self._observation(), {}
+
+    def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict]:
+        """One game frame: 0 thrusts, 1 does nothing."""
+        if action == 0:
+            thrust = True
+        elif action == 1:
+            thrust = False
+        else:
+            raise ValueError(f"action must be 0 (thrust) or 1 (no-op), got {action!r}")
+        if not self._started:
+            raise gym.error.ResetNeeded("Call reset before step.")
+        if self._game_over:  # the original ignores input once the game is over
+            return self._observation(), 0.0, True, False, {}
+
+        # Bookkeeping: the frame number ages the blocks; u says what the cave does.
+        t = self._frame = self._frame + 1
+        u = self._u + 1
+        if u == _CAVE_LENGTH:
+            u = _CAVE_LOOP
+        self._u = u
+        self._steps += 1
+
+        # 1-2. Player physics (game.player_step, inlined: this is the hot loop).
+        v = self._v = (self._v + (THRUST_DV if thrust else GRAVITY_DV)) * DAMPING
+        y = self._y = self._y + v
+
+        # 3-4. Everything scrolled (see timeline); now count collisions.
+        lives = 1
+        row = round_half_away(y)
+        blocks = self._blocks
+        for x0, block_y, t0 in blocks:
+            if _OVERLAPS[x0][t - t0] and block_y - 5 < row < block_y + 6:
+                lives -= 1
+        cave = self._cave
+        ceiling_test = y - PLAYER_SIZE
+        for slot in _CAVE_OVERLAPS[u]:
+            centre = cave[slot]
+            if ceiling_test <= centre - 12:
+                lives -= 1
+            if y >= centre + 12:
+                lives -= 1
+
+        # 5. Blocks in spawn order: the only block passing the player scores and spawns the
+        # next one; blocks far enough left are dropped. Then columns (tabulated).
+        reward = _CAVE_REMOVED[u]
+        for block in list(blocks):
+            x0, _, t0 = block
+            if t - t0 >= _PASS_AGE[x0] and len(blocks) == 1:
+                reward += 1.0
+                blocks.append((*game.draw_block(self._rng), t))
+            if t - t0 >= _GONE_AGE[x0]:
+                blocks.remove(block)
+
+        # 6. Screen band.
+        if y < SCREEN_TOP:
+            lives -= 1
+        if y > SCREEN_BOTTOM:
+            lives -= 1
+
+        # 7. Cave refill: a new chunk of 48 columns into the half of the ring that is free.
+        offset = _CAVE_REFILL[u]
+        if offset >= 0:
+            cave[offset : offset + game.CHUNK_SIZE] = game.draw_chunk(self._rng, game.REFILL_CHUNK_X)[2]
+
+        # 8. The end.
+        if lives <= 0:
+            reward += REWARD_LOSS
+            self._game_over = True
+        truncated = self.max_episode_steps is not None and self._steps >= self.max_episode_steps and not self._game_over
+        if self.render_mode == "human":
+            self.render()
+        return self._observation(), reward, self._game_over, truncated, {}
+
+    def render(self) -> np.ndarray | None:
+        if self.render_mode is None:
+            gym.logger.warn('render() called without a render_mode; pass render_mode="rgb_array" or "human".')
+            return None
+        frame = draw_frame(
+            self._y,
+            [(_X[x0][self._frame - t0], y) for x0, y, t0 in self._blocks],
+            [(x, self._cave[slot]) for slot, x in CAVE.live_columns(self._u)],
+            self.render_scale,
+        )
+        if self.render_mode == "rgb_array":
+            return frame
+        if self._window is None:
+            self._window = Window("Pixelcopter", self.metadata["render_fps"])
+        self._window.show(frame)
+        return None
+
+    def close(self) -> None:
+        if self._window is not None:
+            self._window.close()
+            self._window = None
+
+    # -- observation ------------------------------------------------------------------------
+    def observation64(self) -> list[float]:
+        """The original's observation as exact float64 values (before any normalisation)."""
+        y, frame = self._y, self._frame
+        centre = self._cave[_CAVE_OVERLAPS[self._u][0]]  # first column under the player
+        # The observed block is the nearest one strictly ahead of the player.
+        gate = min(
+            ((_X[x0][frame - t0] - PLAYER_X, block_y) for x0, block_y, t0 in self._blocks if _X[x0][frame - t0] > PLAYER_X),
+            default=None,
+        )
+        if gate is None:  # cannot happen: a block passing the player spawns the next at once
+            x0, block_y, t0 = self._blocks[-1]
+            gate = (_X[x0][frame - t0] - PLAYER_X, block_y)
+        distance, block_y = gate
+        if self.block_edges:
+            top, bottom = block_y - BLOCK_HEIGHT / 2, block_y + BLOCK_HEIGHT / 2
+        else:
+            top, bottom = block_y, block_y + BLOCK_HEIGHT
+        return [y, self._v, y - (centre - 12), (centre + 12) - y, distance, float(top), float(bottom)]
+
+    def _observation(self) -> np.ndarray:
+        obs = np.array(self.observation64(), dtype=np.float32)
+        if self.normalize:
+            obs = (obs * NORMALIZE_SCALE).astype(np.float32)
+        return obs
+
+    # -- state, for tests and tools ---------------------------------------------------------
+    def get_state(self) -> GameState:
+        """A snapshot of the game (the random stream is not part of it)."""
+        return GameState(
+            frame=self._frame,
+            player_y=self._y,
+            player_vel=self._v,
+            blocks=[(x0, y, self._frame - t0) for x0, y, t0 in self._blocks],
+            cave=[self._cave[slot] for slot in CAVE.live_slots(self._u)],
+            game_over=self._game_over,
+        )
+
+    def set_state(self, state: GameState) -> None:
+        """Continue from a snapshot taken with :meth:`get_state` (of either env class)."""
+        self._frame = state.frame
+        self._u = timeline.position_of_frame(state.frame)
+        self._y, self._v = state.player_y, state.player_vel
+        self._blocks = [(x0, y, state.frame - age) for x0, y, age in state.blocks]
+        for slot, centre in zip(CAVE.live_slots(self._u), state.cave, strict=True):
+            self._cave[slot] = centre
+        self._game_over = state.game_over
+        self._started = True
+        if self._rng is None:
+            self._rng = np.random.RandomState(int(self.np_random.integers(2**32)))
