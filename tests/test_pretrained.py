@@ -1,0 +1,38 @@
+"""The shipped collection of trained agents still clears its floor, and eval uses it."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+import zoo
+from zoo.cli import app
+from zoo.pretrained import collection
+
+#: A fraction of each env's solved threshold that a shipped checkpoint must still reach on a
+#: few episodes; a change to an env or an agent that silently breaks a checkpoint fails here.
+FLOORS = {"CartPole-v1": 475.0, "MountainCarContinuous-v0": 90.0, "zoo/Pixelcopter-v0": 15.0}
+SHIPPED = collection()
+
+
+def test_every_builtin_learning_agent_ships_a_checkpoint_for_every_builtin_env():
+    pairs = {(p.agent, p.gym_id) for p in SHIPPED}
+    builtin_envs = [e.gym_id for e in zoo.list_envs() if e.plugin in ("classic-envs", "pixelcopter")]
+    missing = [(a, e) for a in ("reinforce", "reinforce-baseline") for e in builtin_envs if (a, e) not in pairs]
+    assert not missing, f"no shipped checkpoint for {missing}"
+
+
+@pytest.mark.parametrize("shipped", SHIPPED, ids=[f"{p.agent}-{p.env}" for p in SHIPPED])
+def test_shipped_checkpoint_still_clears_its_floor(shipped):
+    assert shipped.meta["provenance"]["commit"] and "seed" in shipped.meta["provenance"]
+    assert shipped.meta["evaluation"]["episodes"] == 100
+    agent = zoo.load_agent(shipped.path)
+    result = zoo.evaluate(agent, shipped.env, episodes=5, seed=123, deterministic=True)
+    assert result.mean >= FLOORS[shipped.gym_id], result.summary()
+
+
+def test_eval_without_checkpoint_uses_the_pretrained_one_and_says_so_first():
+    shipped = SHIPPED[0]
+    result = CliRunner().invoke(app, ["eval", shipped.agent, shipped.env, "--episodes", "1"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0].startswith("evaluating the pretrained checkpoint shipped with agent-zoo")
