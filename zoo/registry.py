@@ -217,7 +217,7 @@ class EnvRegistry(_Registry):
             raise ZooError(f"env {name!r}: gymnasium has no id {gym_id!r} and no entry_point was given")
         if entry_point is not None:
             for new_id in (gym_id, *aliases):
-                self._check_gym_id(name, new_id)
+                self._check_gym_id(name, new_id, entry_point)
         entry = EnvEntry(
             name=name,
             gym_id=gym_id,
@@ -235,17 +235,19 @@ class EnvRegistry(_Registry):
         self._pending.append(entry)
         return entry
 
-    def _check_gym_id(self, name: str, gym_id: Any) -> None:
+    def _check_gym_id(self, name: str, gym_id: Any, entry_point: Any) -> None:
         if not isinstance(gym_id, str):
             raise ZooError(f"env {name!r}: gymnasium id {gym_id!r} must be a string")
         try:
             gymnasium.envs.registration.parse_env_id(gym_id)
         except gymnasium.error.Error as exc:
             raise ZooError(f"env {name!r}: {gym_id!r} is not a valid gymnasium id ({exc})") from None
-        if gym_id in gymnasium.registry and gym_id not in _ZOO_GYM_IDS:
-            # Silently keeping either env would make the zoo name run something else than asked.
+        existing = gymnasium.registry.get(gym_id)
+        if existing is not None and gym_id not in _ZOO_GYM_IDS and existing.entry_point != entry_point:
+            # Another env under this id (a package may register its own ids on import: fine if
+            # it is the same env). Keeping either would make the name run something unexpected.
             raise ZooError(f"env {name!r} from plugin {self._plugin!r}: gymnasium id {gym_id!r} is already "
-                           f"registered with gymnasium (entry point {gymnasium.spec(gym_id).entry_point!r}); "
+                           f"registered with gymnasium for another env ({existing.entry_point!r}); "
                            "choose another id, or omit entry_point to wrap that env")
 
     def _commit(self) -> list[str]:
@@ -269,7 +271,7 @@ class EnvRegistry(_Registry):
             return []
         ids = [entry.gym_id, *entry.aliases]
         for gym_id in ids:
-            gymnasium.registry.pop(gym_id, None)  # only ever an id the zoo registered before
+            gymnasium.registry.pop(gym_id, None)  # the zoo's own, or the same env (see _check_gym_id)
             gymnasium.register(
                 id=gym_id,
                 entry_point=entry.entry_point,
