@@ -35,8 +35,9 @@ def sweep(
 ) -> None:
     """Train and evaluate every combination, each in its own run folder; writes results.csv,
     results.json, summary.md and summary.png. Runs already done are skipped."""
-    from zoo.sweep import parse_grid, plan_sweep, run_sweep
+    from zoo.sweep import check_backend, parse_grid, plan_sweep, run_sweep
 
+    check_backend(backend, workers=workers, address=address)
     plan = plan_sweep(agents, envs, seeds, grid=parse_grid(set_ or []), train_steps=train_steps,
                       eval_episodes=eval_episodes, out=out_dir)
     err.print(f"sweep of {len(plan.runs)} runs in {plan.out} ({backend} backend)")

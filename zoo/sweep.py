@@ -130,7 +130,7 @@ def setting_label(setting: Sequence[tuple[str, str]]) -> str:
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._=-]+", "-", text).strip("-") or "x"
+    return re.sub(r"[^A-Za-z0-9._=+-]+", "-", text).strip("-") or "x"
 
 
 @dataclass(frozen=True)
@@ -427,6 +427,17 @@ def run_ray(specs: Sequence[RunSpec], workers: int | None, on_done: Callable[[di
             ray.shutdown()
 
 
+def check_backend(backend: str, *, workers: int | None = None, address: str | None = None,
+                  runtime_env: Mapping[str, Any] | None = None) -> None:
+    """Refuse backend options that cannot work together, before anything starts."""
+    if backend not in BACKENDS:
+        raise ZooError(f"unknown backend {backend!r}; valid: {', '.join(BACKENDS)}")
+    if workers is not None and workers < 1:
+        raise ZooError(f"--workers must be a positive number, got {workers}")
+    if backend == "local" and (address is not None or runtime_env is not None):
+        raise ZooError("--address (and runtime_env) are for --backend ray")
+
+
 # -- the sweep -------------------------------------------------------------------------------------
 @dataclass
 class SweepOutcome:
@@ -451,12 +462,7 @@ def run_sweep(plan: SweepPlan, *, backend: Backend = "local", workers: int | Non
     stopped. ``runtime_env`` is passed to ``ray.init`` (how plugins reach a cluster's workers,
     see docs/sweep.md). ``on_result(result, done, total)`` is called as each run finishes.
     """
-    if backend not in BACKENDS:
-        raise ZooError(f"unknown backend {backend!r}; valid: {', '.join(BACKENDS)}")
-    if workers is not None and workers < 1:
-        raise ZooError(f"--workers must be a positive number, got {workers}")
-    if backend == "local" and (address is not None or runtime_env is not None):
-        raise ZooError("--address (and runtime_env) are for --backend ray")
+    check_backend(backend, workers=workers, address=address, runtime_env=runtime_env)
     results: dict[str, dict[str, Any]] = {}
     todo = []
     for spec in plan.runs:

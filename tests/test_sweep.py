@@ -1,0 +1,296 @@
+"""`zoo sweep`: planning and validation, the local process pool and a real local Ray instance
+running the same sweep (results must agree run for run), resuming, failures, and plugins
+reaching the workers."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from zoo.cli import app
+from zoo.errors import ZooError
+from zoo.plugins import reload_plugins
+from zoo.sweep import (RESULT_FILE, mean_std, parse_grid, parse_seeds, plan_sweep, run_sweep,
+                       split_values, summarize, summary_markdown)
+
+from zoo_fixtures import write_distribution
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE_PLUGINS = [REPO / "plugins" / "zoo-catch", REPO / "plugins" / "zoo-cem"]
+
+# A third-party agent, installed only for these tests: REINFORCE that raises on odd seeds, so
+# a sweep has a run that fails half-way on the worker (after the driver's checks passed).
+FLAKY_SOURCE = """
+from zoo.agents.reinforce import Reinforce
+from zoo.hookspecs import hookimpl
+
+
+class Flaky(Reinforce):
+    def train_iteration(self):
+        if self.seed % 2:
+            raise RuntimeError("flaky agent fails on odd seeds\\nthis second line is not recorded")
+        return super().train_iteration()
+
+
+@hookimpl
+def register_agents(registry):
+    registry.add_agent("flaky", "zoo_flaky:Flaky", description="fails on odd seeds")
+"""
+
+#: The sweep both backends run: 4 runs, one of which fails.
+SWEEP = dict(agents="reinforce,flaky", envs="cartpole", seeds="0-1", train_steps=600, eval_episodes=2)
+#: A sweep over the example third-party plugins: zoo-cem's agent and zoo-catch's env.
+PLUGIN_SWEEP = dict(agents="cem,reinforce", envs="catch", seeds="0", train_steps=300, eval_episodes=2)
+TIMING_COLUMNS = {"train_seconds", "seconds"}
+
+
+# -- fixtures -------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def plugin_paths(tmp_path_factory) -> list[Path]:
+    """Folders holding installed plugin distributions: the flaky agent, and the example
+    plugins from plugins/ installed with pip (from a copy, so their source tree stays clean)."""
+    flaky = write_distribution(tmp_path_factory.mktemp("flaky"), "zoo-flaky", "0.1.0",
+                               {"zoo_flaky": FLAKY_SOURCE}, {"flaky": "zoo_flaky"})
+    paths = [flaky]
+    if all(p.is_dir() for p in EXAMPLE_PLUGINS):
+        sources, target = tmp_path_factory.mktemp("plugin-src"), tmp_path_factory.mktemp("site")
+        copies = [shutil.copytree(p, sources / p.name, ignore=shutil.ignore_patterns(
+            "build", "*.egg-info", "__pycache__")) for p in EXAMPLE_PLUGINS]
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
+                        "--no-index", "--target", str(target), *map(str, copies)], check=True)
+        paths.append(target)
+    return paths
+
+
+@pytest.fixture(scope="module")
+def plugins_installed(plugin_paths):
+    """The plugins visible to this process (sys.path) and to every process it starts
+    (PYTHONPATH, which spawned pool workers and a Ray started here inherit)."""
+    with pytest.MonkeyPatch.context() as mp:
+        for path in reversed(plugin_paths):
+            mp.syspath_prepend(str(path))
+        mp.setenv("PYTHONPATH", os.pathsep.join([*map(str, plugin_paths), os.environ.get("PYTHONPATH", "")]))
+        reload_plugins()
+        yield plugin_paths
+    reload_plugins()
+
+
+@pytest.fixture(scope="module")
+def ray_local(plugins_installed):
+    """A real local Ray instance with 2 CPUs on loopback only, checked before anything runs."""
+    with pytest.MonkeyPatch.context() as mp:
+        # Read by Ray at import: without the first, Ray advertises the external interface.
+        mp.setenv("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+        mp.setenv("RAY_USAGE_STATS_ENABLED", "0")
+        try:
+            import ray
+        except ImportError as exc:
+            pytest.skip(f"Ray is not installed ({exc}); pip install 'agent-zoo[ray]' to run the Ray backend tests")
+        ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING")
+        try:
+            assert ray.util.get_node_ip_address() == "127.0.0.1"
+            assert [n["NodeManagerAddress"] for n in ray.nodes()] == ["127.0.0.1"]
+            yield ray
+        finally:
+            ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def local_sweep(plugins_installed, tmp_path_factory):
+    out = tmp_path_factory.mktemp("local")
+    outcome = run_sweep(plan_sweep(out=out, **SWEEP), backend="local", workers=2)
+    return outcome
+
+
+# -- helpers --------------------------------------------------------------------------------------
+def table(out: Path) -> dict[str, dict[str, str]]:
+    with open(out / "results.csv", newline="") as f:
+        return {row["run_id"]: {k: v for k, v in row.items() if k not in TIMING_COLUMNS}
+                for row in csv.DictReader(f)}
+
+
+def training_returns(out: Path) -> dict[str, list[str]]:
+    """Each run's training episode returns, from its run folder's returns.csv."""
+    found = {}
+    for run in sorted((out / "runs").iterdir()):
+        if (run / "returns.csv").exists():
+            with open(run / "returns.csv", newline="") as f:
+                found[run.name] = [row["return"] for row in csv.DictReader(f)]
+    return found
+
+
+def eval_returns(out: Path) -> dict[str, object]:
+    runs = json.loads((out / "results.json").read_text())["runs"]
+    return {r["run_id"]: r["eval"] and (r["eval"]["returns"], r["eval"]["lengths"]) for r in runs}
+
+
+def assert_same_results(a: Path, b: Path) -> None:
+    assert table(a) == table(b)
+    assert eval_returns(a) == eval_returns(b)
+    assert training_returns(a) == training_returns(b)
+
+
+# -- parsing and planning (no workers) ------------------------------------------------------------
+def test_seeds_accept_ranges_lists_and_both():
+    assert parse_seeds("0-4") == [0, 1, 2, 3, 4]
+    assert parse_seeds("0,3,5") == [0, 3, 5]
+    assert parse_seeds("7, 0-2, 1") == [7, 0, 1, 2]
+    assert parse_seeds("3") == [3]
+
+
+@pytest.mark.parametrize("text,complaint", [("3-1", "runs backwards"), ("a", "not a seed"), ("", "not a seed"),
+                                            ("-1", "not a seed"), ("0-", "not a seed"), ("1,,2", "not a seed")])
+def test_bad_seeds_are_refused_with_what_would_work(text, complaint):
+    with pytest.raises(ZooError, match=complaint):
+        parse_seeds(text)
+
+
+def test_grid_values_split_on_commas_except_inside_brackets():
+    assert parse_grid(["lr=0.01,0.03", "gamma=0.99"]) == {"lr": ["0.01", "0.03"], "gamma": ["0.99"]}
+    assert split_values("[64,64],[32]") == ["64,64", "32"]
+    for bad in (["lr"], ["=1"], ["lr=0.1,"], ["hidden=[64,64"], ["lr=1", "lr=2"]):
+        with pytest.raises(ZooError):
+            parse_grid(bad)
+
+
+def test_plan_is_the_full_grid_with_canonical_names(tmp_path):
+    plan = plan_sweep("reinforce", "cartpole,CartPole-v1", "0-2", grid={"lr": ["0.01", "0.03"], "hidden": ["16", "8,8"]},
+                      train_steps=100, out=tmp_path)
+    assert len(plan.runs) == 1 * 1 * 2 * 2 * 3  # the two env names are one env
+    assert {r.env for r in plan.runs} == {"cartpole"}
+    ids = [r.run_id for r in plan.runs]
+    assert len(set(ids)) == len(ids)
+    assert "reinforce__cartpole__lr=0.01+hidden=8-8__seed2" in ids
+    assert not any(tmp_path.iterdir()), "planning writes nothing"
+
+
+@pytest.mark.parametrize("kwargs,complaint", [
+    (dict(agents="reinforse"), "unknown agent 'reinforse': did you mean 'reinforce'"),
+    (dict(envs="cartpol"), "unknown env 'cartpol'"),
+    (dict(agents="hardcoded"), "does not learn"),
+    (dict(grid={"lr": ["fast"]}), "lr='fast' is not a valid float"),
+    (dict(grid={"nope": ["1"]}), "unknown hyperparameter 'nope'"),
+    (dict(grid={"lr": ["-1"]}), "out of range"),
+    (dict(train_steps=0), "--train-steps must be a positive number"),
+    (dict(eval_episodes=0), "--eval-episodes must be a positive number"),
+    (dict(agents=""), "--agents needs a comma-separated list"),
+])
+def test_plan_refuses_bad_input_before_anything_runs(tmp_path, kwargs, complaint):
+    args = dict(agents="reinforce", envs="cartpole", seeds="0", out=tmp_path / "out") | kwargs
+    with pytest.raises(ZooError, match=complaint.replace("(", r"\(")):
+        plan_sweep(**args)
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_bad_input_is_one_line_and_exit_code_2(tmp_path):
+    runner = CliRunner()
+    for args, complaint in ([["--seeds", "9-0"], "runs backwards"], [["--backend", "dask"], "unknown backend 'dask'"],
+                            [["--address", "auto"], "are for --backend ray"], [["--workers", "0"], "--workers must"]):
+        result = runner.invoke(app, ["sweep", "--agents", "reinforce", "--envs", "cartpole",
+                                     "--out", str(tmp_path / "out"), *args])
+        assert result.exit_code == 2, result.output
+        assert complaint in result.output and "Traceback" not in result.output
+        assert len([line for line in result.output.splitlines() if line.startswith("error:")]) == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_summary_is_mean_and_std_over_seeds_and_lists_failures():
+    def run(seed, mean=None, error=None):
+        return {"run_id": f"a__e__default__seed{seed}", "agent": "a", "env": "e", "label": "default",
+                "seed": seed, "status": "failed" if error else "ok", "error": error,
+                "eval": None if error else {"mean": mean}}
+
+    results = [run(0, 10.0), run(1, 20.0), run(2, error="RuntimeError: boom")]
+    [row] = summarize(results)
+    assert (row["mean"], row["std"], row["seeds"], row["failed"]) == (15.0, 5.0, [0, 1], [2])
+    text = summary_markdown(results, [row])
+    assert "| a | e | default | 2 | 15.00 ± 5.00 | 10.00 | 20.00 | seeds 2 |" in text
+    assert "2 of 3 runs succeeded, 1 failed" in text and "`a__e__default__seed2`: RuntimeError: boom" in text
+    assert all(math.isnan(v) for v in mean_std([]))  # no seeds, no statistics
+
+
+# -- the local backend ----------------------------------------------------------------------------
+def test_local_sweep_writes_run_folders_results_and_tables(local_sweep):
+    out = local_sweep.out
+    assert local_sweep.skipped == 0 and len(local_sweep.results) == 4
+    for name in ("results.csv", "results.json", "summary.md", "summary.png"):
+        assert (out / name).is_file()
+    ok = out / "runs" / "reinforce__cartpole__default__seed1"
+    for name in ("config.json", "command.txt", "returns.csv", "curve.png", RESULT_FILE):
+        assert (ok / name).is_file(), name
+    assert (ok / "command.txt").read_text().startswith("zoo train reinforce cartpole --seed 1 --steps 600")
+    result = json.loads((ok / RESULT_FILE).read_text())
+    assert result["status"] == "ok" and result["train"]["env_steps"] >= 600
+    assert result["eval"]["episodes"] == 2 and len(result["eval"]["returns"]) == 2
+    assert json.loads((ok / "config.json").read_text())["seed"] == 1
+    # Seeds differ, so do their runs.
+    seed0 = json.loads((out / "runs" / "reinforce__cartpole__default__seed0" / RESULT_FILE).read_text())
+    assert seed0["eval"]["returns"] != result["eval"]["returns"] or seed0["train"] != result["train"]
+
+
+def test_a_failing_run_is_recorded_in_one_line_and_the_sweep_goes_on(local_sweep):
+    by_id = {r["run_id"]: r for r in local_sweep.results}
+    failed = by_id["flaky__cartpole__default__seed1"]
+    assert failed["status"] == "failed"
+    assert failed["error"] == "RuntimeError: flaky agent fails on odd seeds"
+    assert by_id["flaky__cartpole__default__seed0"]["status"] == "ok"  # the same plugin on a worker
+    assert [r["run_id"] for r in local_sweep.failed] == ["flaky__cartpole__default__seed1"]
+    summary = (local_sweep.out / "summary.md").read_text()
+    assert "3 of 4 runs succeeded, 1 failed" in summary
+    assert "`flaky__cartpole__default__seed1`: RuntimeError: flaky agent fails on odd seeds" in summary
+    row = table(local_sweep.out)["flaky__cartpole__default__seed1"]
+    assert row["status"] == "failed" and row["eval_mean"] == ""
+
+
+def test_restart_skips_finished_runs_and_redoes_missing_and_failed_ones(local_sweep, tmp_path):
+    out = tmp_path / "resumed"
+    shutil.copytree(local_sweep.out, out)
+    kept = out / "runs" / "reinforce__cartpole__default__seed0" / RESULT_FILE
+    lost = out / "runs" / "reinforce__cartpole__default__seed1" / RESULT_FILE
+    kept_stamp = kept.stat().st_mtime_ns
+    lost.unlink()  # as if its worker died: the folder is there, the result is not
+    result = CliRunner().invoke(app, ["sweep", "--agents", SWEEP["agents"], "--envs", SWEEP["envs"],
+                                      "--seeds", SWEEP["seeds"], "--train-steps", str(SWEEP["train_steps"]),
+                                      "--eval-episodes", str(SWEEP["eval_episodes"]), "--out", str(out),
+                                      "--workers", "2"])
+    assert result.exit_code == 1, result.output  # finished, but one run failed (again)
+    assert "2 runs already had results and were skipped" in result.output
+    assert "reinforce__cartpole__default__seed1: mean return" in result.output
+    assert kept.stat().st_mtime_ns == kept_stamp
+    assert lost.is_file()
+    assert_same_results(local_sweep.out, out)  # redone from scratch, the same result
+
+
+def test_a_changed_sweep_refuses_an_out_folder_holding_other_results(local_sweep):
+    with pytest.raises(ZooError, match="different sweep.*train_steps 600 there, 700 now"):
+        plan_sweep(**(SWEEP | {"train_steps": 700}), out=local_sweep.out)
+
+
+# -- the Ray backend, against the same sweep ------------------------------------------------------
+def test_ray_backend_gives_the_same_results_run_for_run(ray_local, local_sweep, tmp_path):
+    outcome = run_sweep(plan_sweep(out=tmp_path, **SWEEP), backend="ray")
+    assert ray_local.is_initialized(), "a Ray the caller started is left running"
+    assert len(outcome.results) == 4 and len(outcome.failed) == 1
+    assert_same_results(local_sweep.out, tmp_path)
+    assert (tmp_path / "summary.md").read_text() == (local_sweep.out / "summary.md").read_text()
+
+
+@pytest.mark.skipif(not all(p.is_dir() for p in EXAMPLE_PLUGINS), reason="the example plugins in plugins/ are absent")
+def test_example_plugins_reach_the_workers_of_both_backends(ray_local, tmp_path):
+    import zoo_catch  # installed by the fixture from plugins/, not from the source tree
+
+    assert "site" in Path(zoo_catch.__file__).parent.parent.name
+    local = run_sweep(plan_sweep(out=tmp_path / "local", **PLUGIN_SWEEP), backend="local", workers=2)
+    remote = run_sweep(plan_sweep(out=tmp_path / "ray", **PLUGIN_SWEEP), backend="ray")
+    assert [r["status"] for r in local.results] == ["ok", "ok"], local.results
+    assert {r["agent"] for r in local.results} == {"cem", "reinforce"}
+    assert_same_results(tmp_path / "local", tmp_path / "ray")
