@@ -1,0 +1,282 @@
+"""Agent plugin: stable-baselines3 algorithms as zoo agents (``sb3-ppo``, ``sb3-a2c``,
+``sb3-dqn``, ``sb3-sac``).
+
+``zoo train sb3-ppo cartpole`` trains with SB3 itself, driven one chunk at a time by the zoo's
+loop: each ``train_iteration`` is one ``model.learn(iteration_steps, reset_num_timesteps=False)``,
+and the episode returns come from the ``Monitor`` infos SB3 sees. The state saved in a zoo
+checkpoint is ``model.policy.state_dict()`` as safetensors, never an SB3 zip (those hold pickles).
+
+SB3 steps its own VecEnv (a Monitor-wrapped ``DummyVecEnv`` of the zoo env, seeded with the
+agent's seed), because it cannot step gymnasium's vector envs; ``make_envs`` is not used.
+Hyperparameters default to SB3's own defaults; per-env tuned values are data, in
+``sb3_defaults.toml``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields
+from importlib import resources
+from typing import Any, ClassVar, Literal
+
+import gymnasium
+import numpy as np
+
+from zoo.agent import Agent, Iteration, supports_spaces
+from zoo.hookspecs import hookimpl
+from zoo.registry import EnvEntry
+
+#: Config fields the zoo uses itself; every other field is an argument of the SB3 constructor.
+_ZOO_FIELDS = {"net_arch", "activation", "n_envs", "iteration_steps", "exploration_steps", "log_std_init"}
+
+
+def _help(text: str, default: Any) -> Any:
+    if isinstance(default, (list, tuple)):
+        return field(default_factory=lambda: tuple(default), metadata={"help": text})
+    return field(default=default, metadata={"help": text})
+
+
+@dataclass
+class PPOConfig:
+    """PPO hyperparameters (SB3's defaults)."""
+
+    learning_rate: float = _help("Adam learning rate", 3e-4)
+    n_steps: int = _help("steps per env per rollout", 2048)
+    batch_size: int = _help("minibatch size", 64)
+    n_epochs: int = _help("passes over each rollout", 10)
+    gamma: float = _help("discount factor", 0.99)
+    gae_lambda: float = _help("GAE lambda", 0.95)
+    clip_range: float = _help("PPO clipping parameter", 0.2)
+    ent_coef: float = _help("entropy bonus weight", 0.0)
+    vf_coef: float = _help("value loss weight", 0.5)
+    max_grad_norm: float = _help("gradient norm clip", 0.5)
+    net_arch: tuple[int, ...] = _help("hidden layer sizes of policy and value networks", (64, 64))
+    activation: Literal["tanh", "relu"] = _help("hidden-layer activation", "tanh")
+    log_std_init: float = _help("initial log std of Gaussian actions", 0.0)
+    n_envs: int = _help("envs stepped in parallel", 1)
+    iteration_steps: int = _help("env steps per zoo iteration (one model.learn call; whole rollouts)", 2048)
+
+
+@dataclass
+class A2CConfig:
+    """A2C hyperparameters (SB3's defaults)."""
+
+    learning_rate: float = _help("RMSprop learning rate", 7e-4)
+    n_steps: int = _help("steps per env per update", 5)
+    gamma: float = _help("discount factor", 0.99)
+    gae_lambda: float = _help("GAE lambda (1 = plain n-step returns)", 1.0)
+    ent_coef: float = _help("entropy bonus weight", 0.0)
+    vf_coef: float = _help("value loss weight", 0.5)
+    max_grad_norm: float = _help("gradient norm clip", 0.5)
+    normalize_advantage: bool = _help("normalise advantages", False)
+    net_arch: tuple[int, ...] = _help("hidden layer sizes of policy and value networks", (64, 64))
+    activation: Literal["tanh", "relu"] = _help("hidden-layer activation", "tanh")
+    log_std_init: float = _help("initial log std of Gaussian actions", 0.0)
+    n_envs: int = _help("envs stepped in parallel", 1)
+    iteration_steps: int = _help("env steps per zoo iteration (one model.learn call)", 2000)
+
+
+@dataclass
+class DQNConfig:
+    """DQN hyperparameters (SB3's defaults, with a smaller replay buffer)."""
+
+    learning_rate: float = _help("Adam learning rate", 1e-4)
+    buffer_size: int = _help("replay buffer capacity", 100_000)
+    learning_starts: int = _help("env steps before the first update", 100)
+    batch_size: int = _help("minibatch size", 32)
+    tau: float = _help("target network soft-update coefficient (1 = hard copy)", 1.0)
+    gamma: float = _help("discount factor", 0.99)
+    train_freq: int = _help("env steps between updates", 4)
+    gradient_steps: int = _help("gradient steps per update", 1)
+    target_update_interval: int = _help("env steps between target network updates", 10_000)
+    exploration_initial_eps: float = _help("initial epsilon", 1.0)
+    exploration_final_eps: float = _help("final epsilon", 0.05)
+    exploration_steps: int = _help("env steps over which epsilon decays linearly (counted over the whole run)",
+                                   10_000)
+    max_grad_norm: float = _help("gradient norm clip", 10.0)
+    net_arch: tuple[int, ...] = _help("hidden layer sizes of the Q network", (64, 64))
+    activation: Literal["tanh", "relu"] = _help("hidden-layer activation", "relu")
+    n_envs: int = _help("envs stepped in parallel", 1)
+    iteration_steps: int = _help("env steps per zoo iteration (one model.learn call)", 1000)
+
+
+@dataclass
+class SACConfig:
+    """SAC hyperparameters (SB3's defaults, with a smaller replay buffer)."""
+
+    learning_rate: float = _help("Adam learning rate", 3e-4)
+    buffer_size: int = _help("replay buffer capacity", 100_000)
+    learning_starts: int = _help("env steps before the first update", 100)
+    batch_size: int = _help("minibatch size", 256)
+    tau: float = _help("target network soft-update coefficient", 0.005)
+    gamma: float = _help("discount factor", 0.99)
+    train_freq: int = _help("env steps between updates", 1)
+    gradient_steps: int = _help("gradient steps per update", 1)
+    ent_coef: str = _help("entropy weight: a number, 'auto' or 'auto_<initial value>'", "auto")
+    use_sde: bool = _help("generalised state-dependent exploration", False)
+    log_std_init: float = _help("initial log std of the actor", -3.0)
+    net_arch: tuple[int, ...] = _help("hidden layer sizes of actor and critics", (256, 256))
+    activation: Literal["tanh", "relu"] = _help("hidden-layer activation", "relu")
+    n_envs: int = _help("envs stepped in parallel", 1)
+    iteration_steps: int = _help("env steps per zoo iteration (one model.learn call)", 1000)
+
+
+def epsilon(step: int, initial: float, final: float, decay_steps: int) -> float:
+    """Linearly decayed exploration rate after ``step`` env steps of the whole run."""
+    if decay_steps <= 0:
+        return final
+    return initial + (final - initial) * min(1.0, step / decay_steps)
+
+
+def _load_defaults() -> dict[str, Any]:
+    return tomllib.loads(resources.files("zoo.agents").joinpath("sb3_defaults.toml").read_text())
+
+
+class SB3Agent(Agent):
+    """A stable-baselines3 algorithm behind the zoo's Agent contract."""
+
+    #: Name of the algorithm class in ``stable_baselines3``.
+    algorithm: ClassVar[str] = ""
+    defaults_key: ClassVar[str] = ""
+    #: Action space types the algorithm supports.
+    action_spaces: ClassVar[tuple[type, ...]] = (gymnasium.spaces.Discrete, gymnasium.spaces.Box)
+
+    def __init__(self, env: EnvEntry, config: Any = None, seed: int = 0) -> None:
+        super().__init__(env, config, seed)
+        import stable_baselines3
+        import torch
+
+        from zoo.agents.networks import use_one_thread
+        from zoo.evaluation import make_monitored_vec_env
+
+        use_one_thread()
+        cfg = self.config
+        policy_kwargs: dict[str, Any] = {
+            "net_arch": list(cfg.net_arch),
+            "activation_fn": {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU}[cfg.activation],
+        }
+        if hasattr(cfg, "log_std_init") and isinstance(env.action_space, gymnasium.spaces.Box):
+            policy_kwargs["log_std_init"] = cfg.log_std_init
+        kwargs = {f.name: getattr(cfg, f.name) for f in fields(cfg) if f.name not in _ZOO_FIELDS}
+        self.vec_env = make_monitored_vec_env(env.name, cfg.n_envs, seed)
+        algo = getattr(stable_baselines3, self.algorithm)
+        self.model = algo("MlpPolicy", self.vec_env, seed=seed, device="cpu", verbose=0,
+                          policy_kwargs=policy_kwargs, **kwargs)
+        if hasattr(cfg, "exploration_steps"):
+            # SB3 schedules against the total of one learn() call; the zoo calls learn() once per
+            # iteration, so epsilon follows the run's own step count instead.
+            model = self.model
+            model.exploration_schedule = lambda _progress: epsilon(
+                model.num_timesteps, cfg.exploration_initial_eps, cfg.exploration_final_eps, cfg.exploration_steps)
+
+    # -- what it can run on and how it is configured -------------------------------------------
+    @classmethod
+    def unsupported_reason(cls, env: EnvEntry) -> str | None:
+        reason = supports_spaces(env.observation_space, env.action_space)
+        if reason:
+            return reason
+        if not isinstance(env.action_space, cls.action_spaces):
+            wanted = " or ".join(t.__name__ for t in cls.action_spaces)
+            return f"SB3 {cls.algorithm} needs {wanted} actions, got {env.action_space}"
+        return None
+
+    @classmethod
+    def _env_section(cls, env: EnvEntry) -> dict[str, Any]:
+        return dict(_load_defaults().get(cls.defaults_key, {}).get(env.gym_id, {}))
+
+    @classmethod
+    def env_defaults(cls, env: EnvEntry) -> dict[str, Any]:
+        section = cls._env_section(env)
+        section.pop("budget", None)
+        return section
+
+    @classmethod
+    def default_budget(cls, env: EnvEntry) -> dict[str, int]:
+        return dict(cls._env_section(env).get("budget", {"steps": 100_000}))
+
+    # -- acting ----------------------------------------------------------------------------------
+    def predict(self, observation, state=None, episode_start=None, deterministic=False):
+        return self.model.predict(observation, state=state, episode_start=episode_start,
+                                  deterministic=deterministic)
+
+    # -- learning --------------------------------------------------------------------------------
+    def start_training(self, make_envs) -> None:
+        """SB3 steps the VecEnv made with the model; see the module docstring."""
+
+    def train_iteration(self) -> Iteration:
+        from stable_baselines3.common.callbacks import BaseCallback
+
+        returns: list[float] = []
+        lengths: list[int] = []
+
+        class CollectEpisodes(BaseCallback):
+            def _on_step(self) -> bool:
+                for info in self.locals.get("infos", ()):
+                    episode = info.get("episode")
+                    if episode is not None:  # added by Monitor when an episode ends
+                        returns.append(float(episode["r"]))
+                        lengths.append(int(episode["l"]))
+                return True
+
+        before = self.model.num_timesteps
+        self.model.learn(total_timesteps=self.config.iteration_steps, callback=CollectEpisodes(),
+                         reset_num_timesteps=False, log_interval=None)
+        logged = self.model.logger.name_to_value
+        metrics = {key.split("/", 1)[1]: float(value) for key, value in logged.items()
+                   if key.startswith("train/") and isinstance(value, (int, float, np.number))}
+        self.model.logger.dump(self.model.num_timesteps)  # writes nowhere at verbose=0; clears the values
+        return Iteration(returns, lengths, self.model.num_timesteps - before, metrics)
+
+    # -- state -----------------------------------------------------------------------------------
+    def state_tensors(self) -> dict[str, Any]:
+        return {f"policy.{k}": v for k, v in self.model.policy.state_dict().items()}
+
+    def load_state_tensors(self, tensors: dict[str, Any]) -> None:
+        extra = [k for k in tensors if not k.startswith("policy.")]
+        if extra:
+            raise KeyError(f"unexpected tensors {sorted(extra)}")
+        self.model.policy.load_state_dict({k[len("policy."):]: v for k, v in tensors.items()}, strict=True)
+
+
+class SB3PPO(SB3Agent):
+    """Proximal Policy Optimization (stable-baselines3)."""
+
+    Config = PPOConfig
+    algorithm = "PPO"
+    defaults_key = "sb3-ppo"
+
+
+class SB3A2C(SB3Agent):
+    """Advantage Actor-Critic (stable-baselines3)."""
+
+    Config = A2CConfig
+    algorithm = "A2C"
+    defaults_key = "sb3-a2c"
+
+
+class SB3DQN(SB3Agent):
+    """Deep Q-Network (stable-baselines3); Discrete actions."""
+
+    Config = DQNConfig
+    algorithm = "DQN"
+    defaults_key = "sb3-dqn"
+    action_spaces = (gymnasium.spaces.Discrete,)
+
+
+class SB3SAC(SB3Agent):
+    """Soft Actor-Critic (stable-baselines3); Box actions."""
+
+    Config = SACConfig
+    algorithm = "SAC"
+    defaults_key = "sb3-sac"
+    action_spaces = (gymnasium.spaces.Box,)
+
+
+AGENTS = {"sb3-ppo": SB3PPO, "sb3-a2c": SB3A2C, "sb3-dqn": SB3DQN, "sb3-sac": SB3SAC}
+
+
+@hookimpl
+def register_agents(registry) -> None:
+    for name, cls in AGENTS.items():
+        registry.add_agent(name, f"zoo.agents.sb3:{cls.__name__}",
+                           description=f"stable-baselines3 {cls.algorithm}: {cls.__doc__.split('(')[0].strip()}")
