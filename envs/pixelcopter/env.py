@@ -8,9 +8,10 @@ Faithful by default. With no options this is the game the Hugging Face Deep RL c
   the frame the game ends, 0 otherwise; no time limit (the game ends only by a collision);
 * observation: the original 7-vector with its quirks (``next_gate_block_top`` is the block's
   centre, ``..._bottom`` is centre + 9; ceiling distance comes before floor distance), as
-  float32. :meth:`PixelcopterEnv.observation64` gives the exact float64 values;
+  float32. :meth:`PixelcopterEnv.observation64` gives the exact float64 values. The Box is
+  bounded (the original's is unbounded) by limits derived in :mod:`.observation`;
 * seeding: ``reset(seed=s)`` plays the level the original generates first from
-  ``numpy.random.RandomState(s)``; each later ``reset()`` without a seed continues that
+  ``numpy.random.RandomState(s)`` (see :class:`.game.RandomStream`); each later ``reset()`` without a seed continues that
   stream, as consecutive episodes of the original do. The very first reset without any seed
   seeds the stream from gymnasium's ``np_random`` (the original always starts from seed 24);
 * stepping again after the game ended returns reward 0 and the same observation, as the
@@ -29,9 +30,11 @@ Rendering: ``render_mode="rgb_array"`` returns (48, 48, 3) uint8 frames, or
 (48k, 48k, 3) with ``render_scale=k``; ``"human"`` opens a pygame window (scaled 8x unless
 ``render_scale`` says otherwise).
 
-How it is fast: the game state is a handful of Python numbers plus a ring of 96 cave-column
-heights; where things are on screen comes from tables precomputed in :mod:`.timeline`, so a
-step does a few dozen Python operations and never touches pygame.
+How it is fast: the game state is a handful of Python numbers plus a ring of 96 cave columns;
+where things are on screen comes from tables precomputed in :mod:`.timeline`, so a step does
+a few dozen Python operations and never touches pygame. A column's height is computed when
+the column reaches the player (nothing looks at it before), so a reset draws the level's 51
+random numbers but computes only two heights.
 """
 
 from __future__ import annotations
@@ -44,10 +47,8 @@ import numpy as np
 from . import game, timeline
 from .game import (
     BLOCK_HEIGHT,
-    DAMPING,
     GRAVITY_DV,
     PLAYER_START_Y,
-    PLAYER_SIZE,
     PLAYER_X,
     REWARD_LOSS,
     SCREEN_BOTTOM,
@@ -56,7 +57,8 @@ from .game import (
     GameState,
     round_half_away,
 )
-from .render import Window, draw_frame
+from .observation import NORMALIZE_SCALE, observation_bounds
+from .render import Window, draw_state
 from .timeline import CAVE, GONE_AGE, OVERLAPS_PLAYER, PASS_AGE, X
 
 # Python lists index faster than numpy arrays for the few scalar lookups a step makes.
@@ -65,15 +67,12 @@ _X = X.tolist()
 _PASS_AGE = PASS_AGE.tolist()
 _GONE_AGE = GONE_AGE.tolist()
 _CAVE_OVERLAPS = CAVE.overlaps
+_CAVE_ARRIVALS = CAVE.arrivals
 _CAVE_REMOVED = [float(n) for n in CAVE.removed]
 _CAVE_REFILL = CAVE.refill
 _CAVE_LENGTH, _CAVE_LOOP = CAVE.length, CAVE.loop_start
 
-#: The multipliers ``normalize=True`` applies, entry by entry.
-NORMALIZE_SCALE = np.array(
-    [1 / game.HEIGHT, game.FPS / game.HEIGHT, 1 / game.HEIGHT, 1 / game.HEIGHT, 1 / game.WIDTH, 1 / game.HEIGHT, 1 / game.HEIGHT]
-)
-
+_UNKNOWN = [None] * game.CHUNK_SIZE
 
 class PixelcopterEnv(gym.Env[np.ndarray, int]):
     """PLE's Pixelcopter, ported to gymnasium; see the module docstring for the contract."""
@@ -99,36 +98,40 @@ class PixelcopterEnv(gym.Env[np.ndarray, int]):
         self.max_episode_steps = max_episode_steps
         self.block_edges = block_edges
 
-        self.observation_space = gym.spaces.Box(-np.inf, np.inf, shape=(7,), dtype=np.float32)
+        self.observation_space = gym.spaces.Box(*observation_bounds(normalize, block_edges), dtype=np.float32)
         self.action_space = gym.spaces.Discrete(2)
 
-        self._rng: np.random.RandomState | None = None
+        self._rng: game.RandomStream | None = None
         self._window: Window | None = None
         self._started = False
         # Game state (set by reset): frame number, cave timeline position, player, blocks as
-        # [spawn x, y, spawn frame] in spawn order, cave-column heights by ring slot.
+        # (spawn x, y, spawn frame) in spawn order, and the cave by ring slot: each chunk's
+        # frequency (per half of the ring), each column's phase, and its height once known
+        # (None until the column reaches the player).
         self._frame = 0
         self._u = 0
         self._y = PLAYER_START_Y
         self._v = 0.0
         self._blocks: list[tuple[int, int, int]] = []
-        self._cave: list[int] = [0] * timeline.RING
+        self._frequency = [0.0, 0.0]
+        self._phases = [0.0] * timeline.RING
+        self._cave: list[int | None] = [None] * timeline.RING
         self._game_over = False
-        self._steps = 0
 
     # -- gymnasium API --------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict]:
         """Start the next level of the stream; ``seed`` restarts the stream (``options`` unused)."""
         super().reset(seed=seed)
         if seed is not None:
-            self._rng = np.random.RandomState(seed)
+            self._rng = game.RandomStream(seed)
         elif self._rng is None:
-            self._rng = np.random.RandomState(int(self.np_random.integers(2**32)))
+            self._rng = game.RandomStream(int(self.np_random.integers(2**32)))
         level = game.draw_level(self._rng)
-        self._frame = self._u = self._steps = 0
+        self._frame = self._u = 0
         self._y, self._v = PLAYER_START_Y, 0.0
         self._blocks = [(*level.block, 0)]
-        self._cave[: game.CHUNK_SIZE] = level.centres
+        self._new_chunk(0, level.frequency_offset, level.phases)
+        self._arrive(0)
         self._game_over = False
         self._started = True
         if self.render_mode == "human":
@@ -154,27 +157,22 @@ class PixelcopterEnv(gym.Env[np.ndarray, int]):
         if u == _CAVE_LENGTH:
             u = _CAVE_LOOP
         self._u = u
-        self._steps += 1
+        if _CAVE_ARRIVALS[u]:
+            self._arrive(u)
 
-        # 1-2. Player physics (game.player_step, inlined: this is the hot loop).
-        v = self._v = (self._v + (THRUST_DV if thrust else GRAVITY_DV)) * DAMPING
-        y = self._y = self._y + v
+        # 1-2. Player physics.
+        y, v = self._y, self._v = game.player_step(self._y, self._v, THRUST_DV if thrust else GRAVITY_DV)
 
         # 3-4. Everything scrolled (see timeline); now count collisions.
         lives = 1
         row = round_half_away(y)
         blocks = self._blocks
         for x0, block_y, t0 in blocks:
-            if _OVERLAPS[x0][t - t0] and block_y - 5 < row < block_y + 6:
+            if _OVERLAPS[x0][t - t0] and game.block_overlaps_vertically(row, block_y):
                 lives -= 1
         cave = self._cave
-        ceiling_test = y - PLAYER_SIZE
         for slot in _CAVE_OVERLAPS[u]:
-            centre = cave[slot]
-            if ceiling_test <= centre - 12:
-                lives -= 1
-            if y >= centre + 12:
-                lives -= 1
+            lives -= game.hits_ceiling(y, cave[slot]) + game.hits_floor(y, cave[slot])
 
         # 5. Blocks in spawn order: the only block passing the player scores and spawns the
         # next one; blocks far enough left are dropped. Then columns (tabulated).
@@ -196,13 +194,13 @@ class PixelcopterEnv(gym.Env[np.ndarray, int]):
         # 7. Cave refill: a new chunk of 48 columns into the half of the ring that is free.
         offset = _CAVE_REFILL[u]
         if offset >= 0:
-            cave[offset : offset + game.CHUNK_SIZE] = game.draw_chunk(self._rng, game.REFILL_CHUNK_X)[2]
+            self._new_chunk(offset, *game.draw_chunk(self._rng))
 
         # 8. The end.
         if lives <= 0:
             reward += REWARD_LOSS
             self._game_over = True
-        truncated = self.max_episode_steps is not None and self._steps >= self.max_episode_steps and not self._game_over
+        truncated = self.max_episode_steps is not None and t >= self.max_episode_steps and not self._game_over
         if self.render_mode == "human":
             self.render()
         return self._observation(), reward, self._game_over, truncated, {}
@@ -211,12 +209,7 @@ class PixelcopterEnv(gym.Env[np.ndarray, int]):
         if self.render_mode is None:
             gym.logger.warn('render() called without a render_mode; pass render_mode="rgb_array" or "human".')
             return None
-        frame = draw_frame(
-            self._y,
-            [(_X[x0][self._frame - t0], y) for x0, y, t0 in self._blocks],
-            [(x, self._cave[slot]) for slot, x in CAVE.live_columns(self._u)],
-            self.render_scale,
-        )
+        frame = draw_state(self.get_state(), self.render_scale)
         if self.render_mode == "rgb_array":
             return frame
         if self._window is None:
@@ -232,28 +225,41 @@ class PixelcopterEnv(gym.Env[np.ndarray, int]):
     # -- observation ------------------------------------------------------------------------
     def observation64(self) -> list[float]:
         """The original's observation as exact float64 values (before any normalisation)."""
-        y, frame = self._y, self._frame
+        y = self._y
         centre = self._cave[_CAVE_OVERLAPS[self._u][0]]  # first column under the player
-        # The observed block is the nearest one strictly ahead of the player.
-        gate = min(
-            ((_X[x0][frame - t0] - PLAYER_X, block_y) for x0, block_y, t0 in self._blocks if _X[x0][frame - t0] > PLAYER_X),
-            default=None,
-        )
-        if gate is None:  # cannot happen: a block passing the player spawns the next at once
-            x0, block_y, t0 = self._blocks[-1]
-            gate = (_X[x0][frame - t0] - PLAYER_X, block_y)
-        distance, block_y = gate
+        # The observed block is the nearest one strictly ahead of the player. That is always
+        # the newest: an older block has already passed (x <= 16), which is what spawned it.
+        x0, block_y, t0 = self._blocks[-1]
+        distance = _X[x0][self._frame - t0] - PLAYER_X
         if self.block_edges:
             top, bottom = block_y - BLOCK_HEIGHT / 2, block_y + BLOCK_HEIGHT / 2
         else:
-            top, bottom = block_y, block_y + BLOCK_HEIGHT
-        return [y, self._v, y - (centre - 12), (centre + 12) - y, distance, float(top), float(bottom)]
+            top, bottom = float(block_y), float(block_y + BLOCK_HEIGHT)
+        return [y, self._v, y - (centre - 12), (centre + 12) - y, distance, top, bottom]
 
     def _observation(self) -> np.ndarray:
         obs = np.array(self.observation64(), dtype=np.float32)
         if self.normalize:
             obs = (obs * NORMALIZE_SCALE).astype(np.float32)
         return obs
+
+    # -- the cave ---------------------------------------------------------------------------
+    def _new_chunk(self, offset: int, frequency_offset: float, phases: np.ndarray) -> None:
+        self._frequency[offset // game.CHUNK_SIZE] = game.BASE_FREQUENCY + frequency_offset
+        self._phases[offset : offset + game.CHUNK_SIZE] = phases.tolist()
+        self._cave[offset : offset + game.CHUNK_SIZE] = _UNKNOWN
+
+    def _centre(self, slot: int, x0: int) -> int:
+        """Height of the column in a ring slot (spawned at x0), computed if not yet known."""
+        centre = self._cave[slot]
+        if centre is None:
+            frequency = self._frequency[slot // game.CHUNK_SIZE]
+            centre = self._cave[slot] = game.column_centre(frequency, x0, self._phases[slot])
+        return centre
+
+    def _arrive(self, u: int) -> None:
+        for slot, x0 in _CAVE_ARRIVALS[u]:
+            self._centre(slot, x0)
 
     # -- state, for tests and tools ---------------------------------------------------------
     def get_state(self) -> GameState:
@@ -263,7 +269,7 @@ class PixelcopterEnv(gym.Env[np.ndarray, int]):
             player_y=self._y,
             player_vel=self._v,
             blocks=[(x0, y, self._frame - t0) for x0, y, t0 in self._blocks],
-            cave=[self._cave[slot] for slot in CAVE.live_slots(self._u)],
+            cave=[self._centre(slot, x0) for slot, x0, _ in CAVE.live_columns(self._u)],
             game_over=self._game_over,
         )
 
@@ -278,4 +284,4 @@ class PixelcopterEnv(gym.Env[np.ndarray, int]):
         self._game_over = state.game_over
         self._started = True
         if self._rng is None:
-            self._rng = np.random.RandomState(int(self.np_random.integers(2**32)))
+            self._rng = game.RandomStream(int(self.np_random.integers(2**32)))

@@ -21,8 +21,10 @@ from .game import (
     PLAYER_RECT,
     PLAYER_X,
     WIDTH,
+    GameState,
     round_half_away,
 )
+from .timeline import CAVE, X, position_of_frame
 
 BACKGROUND = (0, 0, 0)
 WALL_COLOUR = (120, 240, 80)
@@ -67,6 +69,17 @@ def draw_frame(
     if scale != 1:
         frame = frame.repeat(scale, axis=0).repeat(scale, axis=1)
     return frame
+
+
+def draw_state(state: GameState, scale: int = 1) -> np.ndarray:
+    """:func:`draw_frame` for a game snapshot (from either env's ``get_state``)."""
+    u = position_of_frame(state.frame)
+    return draw_frame(
+        state.player_y,
+        [(float(X[x0, age]), y) for x0, y, age in state.blocks],
+        [(x, centre) for (_, _, x), centre in zip(CAVE.live_columns(u), state.cave, strict=True)],
+        scale,
+    )
 
 
 class Window:

@@ -85,7 +85,9 @@ class CaveTimeline:
     ``overlaps[u]``: ring slots of the columns overlapping the player, in spawn order (1-3).
     ``removed[u]``: columns scrolling off the left edge on this frame (each scores +1).
     ``refill[u]``: ring offset (0 or 48) of the chunk added at the end of this frame, or -1.
-    ``arrivals[u]``: slots whose column starts overlapping the player on this frame.
+    ``arrivals[u]``: ``(slot, spawn x)`` of the columns that start overlapping the player on
+    this frame (the envs compute a column's height only then: until a column reaches the
+    player, nothing in the game looks at it).
     ``chunks[u]``: live chunks after this frame, oldest first, as
     ``(ring offset, spawn x of column 0, age, index of the first live column)``.
     """
@@ -93,7 +95,7 @@ class CaveTimeline:
     overlaps: tuple[tuple[int, ...], ...]
     removed: tuple[int, ...]
     refill: tuple[int, ...]
-    arrivals: tuple[tuple[int, ...], ...]
+    arrivals: tuple[tuple[tuple[int, int], ...], ...]
     chunks: tuple[tuple[tuple[int, int, int, int], ...], ...]
     loop_start: int
 
@@ -105,10 +107,10 @@ class CaveTimeline:
         """Ring slots of the live columns after frame position u, in spawn order."""
         return [offset + i for offset, _, _, first in self.chunks[u] for i in range(first, CHUNK_SIZE)]
 
-    def live_columns(self, u: int) -> list[tuple[int, float]]:
-        """(ring slot, current x) of the live columns after frame position u, in spawn order."""
+    def live_columns(self, u: int) -> list[tuple[int, int, float]]:
+        """(ring slot, spawn x, current x) of the live columns after position u, in spawn order."""
         return [
-            (offset + i, float(X[base + COLUMN_WIDTH * i, age]))
+            (offset + i, base + COLUMN_WIDTH * i, float(X[base + COLUMN_WIDTH * i, age]))
             for offset, base, age, first in self.chunks[u]
             for i in range(first, CHUNK_SIZE)
         ]
@@ -138,7 +140,7 @@ def _build_cave_timeline() -> CaveTimeline:
             n_gone = sum(age >= gone_age[x0] for x0 in xs)
             gone_now += sum(age == gone_age[x0] for x0 in xs)
             ovl += [offset + i for i, x0 in enumerate(xs) if age in overlap_ages[x0]]
-            arr += [offset + i for i, x0 in enumerate(xs) if age in overlap_ages[x0] and age - 1 not in overlap_ages[x0]]
+            arr += [(offset + i, x0) for i, x0 in enumerate(xs) if age in overlap_ages[x0] and age - 1 not in overlap_ages[x0]]
             if n_gone < CHUNK_SIZE:
                 live.append((offset, base, age, n_gone))
             if t0 < u:  # a chunk spawned on this frame arrives after the refill test
