@@ -20,9 +20,16 @@ LEARNERS = ["reinforce", "reinforce-baseline"]
 def builtin_pairs():
     loaded = loaded_plugins()
     builtin_plugins = {p.name for p in loaded.plugins if p.distribution == "agent-zoo"}
-    envs = [e.name for e in loaded.envs if e.plugin in builtin_plugins]
-    agents = [a.name for a in loaded.agents if a.plugin in builtin_plugins]
-    return [(a, e) for a in agents for e in envs]
+    envs = [e for e in loaded.envs if e.plugin in builtin_plugins]
+    agents = [a for a in loaded.agents if a.plugin in builtin_plugins]
+    return [(a.name, e.name) for a in agents for e in envs if a.agent_class.unsupported_reason(e) is None]
+
+
+def test_every_builtin_env_is_covered_by_the_learning_agents():
+    covered = {(a, e) for a, e in builtin_pairs()}
+    for env in ("cartpole", "mountaincar-continuous"):
+        for agent in ["hardcoded", *LEARNERS]:
+            assert (agent, env) in covered
 
 
 @pytest.mark.parametrize("agent_name,env_name", builtin_pairs())
