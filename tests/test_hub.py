@@ -1,0 +1,422 @@
+"""zoo push / pull / eval --from-hub against the loopback Hub server, through the real,
+unmodified huggingface_hub client (see tests/hubserver.py and tests/hub_fixtures.py)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import textwrap
+from pathlib import Path
+
+from hub_fixtures import start_session_hub
+
+HUB = start_session_hub()  # a no-op when tests/conftest.py already started it
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from hub_fixtures import hf_home, hub, hub_env, hub_offline, hub_repo_id, run_python  # noqa: E402,F401
+from huggingface_hub import HfApi  # noqa: E402
+from typer.testing import CliRunner  # noqa: E402
+
+import zoo  # noqa: E402
+from zoo import checkpoint as ckpt  # noqa: E402
+from zoo.cli import app  # noqa: E402
+from zoo.errors import ZooError  # noqa: E402
+from zoo.hub import HubPushWarning, load_hub_policy, pull, push_run  # noqa: E402
+from zoo.trust import UnpicklingWarning  # noqa: E402
+
+runner = CliRunner()
+EPISODES = 3
+PUSHED_FILES = {".gitattributes", "README.md", "model.safetensors", "zoo.json", "hyperparameters.json",
+                "results.json", "curve.png", "replay.mp4"}
+TAGS = {"CartPole-v1", "reinforce", "reinforcement-learning", "deep-reinforcement-learning",
+        "custom-implementation", "deep-rl-class", "agent-zoo"}
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def assert_one_line_error(result, *fragments: str) -> str:
+    """Exit code 2, one line on stderr starting with 'error:', no traceback."""
+    assert result.exit_code == 2, (result.exit_code, result.output, result.exception)
+    text = result.stderr if hasattr(result, "stderr") else result.output
+    lines = [line for line in text.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), text
+    assert "Traceback" not in result.output
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    return lines[0]
+
+
+def read_tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(Path(root).rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> dict[str, Path]:
+    """Two tiny REINFORCE runs on CartPole (different seeds, so different weights)."""
+    root = tmp_path_factory.mktemp("runs")
+    return {name: zoo.train("reinforce", "cartpole", seed=seed, episodes=16, out=root / name, argv=["zoo"]).run_dir
+            for name, seed in (("a", 0), ("b", 1))}
+
+
+def checkpoint_of(run: Path) -> Path:
+    return ckpt.find_checkpoint(run)
+
+
+def local_score(run: Path, episodes: int = EPISODES):
+    return zoo.evaluate(zoo.load_agent(run), "cartpole", episodes=episodes, seed=0, deterministic=True)
+
+
+# -- push, pull, card, idempotence ---------------------------------------------------------------
+
+def test_push_is_one_commit_and_pulls_back_byte_for_byte_into_a_fresh_cache(hub, hub_repo_id, hf_home, runs):
+    result = push_run(runs["a"], hub_repo_id, eval_episodes=EPISODES)
+
+    assert result.changed and not result.reused_results
+    assert hub.commit_count(hub_repo_id) == 2  # the repo's initial commit + exactly one push
+    assert hub.request_count("POST", "/commit/") == 1
+    assert result.commit.oid == hub.head(hub_repo_id)
+    remote = hub.files(hub_repo_id)
+    assert set(remote) == PUSHED_FILES
+    folder = checkpoint_of(runs["a"])
+    assert remote["model.safetensors"] == (folder / "model.safetensors").read_bytes()
+    assert remote["zoo.json"] == (folder / "zoo.json").read_bytes()
+    assert remote["curve.png"] == (runs["a"] / "curve.png").read_bytes()
+    assert remote["replay.mp4"][4:8] == b"ftyp"  # an MP4 container
+
+    results = json.loads(remote["results.json"])
+    score = local_score(runs["a"])
+    assert results["mean_reward"] == score.mean and results["std_reward"] == score.std
+    assert results["n_evaluation_episodes"] == EPISODES and results["deterministic"] is True
+    assert results["env_id"] == "CartPole-v1" and results["zoo_version"] == ckpt.zoo_version()
+    assert results["eval_datetime"]
+    assert json.loads(remote["hyperparameters.json"])["env_id"] == "CartPole-v1"
+
+    path = pull(hub_repo_id)
+    assert path.is_relative_to(hf_home / "hub") and path.name == result.commit.oid
+    assert read_tree(path) == remote
+    # What was pulled is a working checkpoint.
+    assert zoo.load_agent(path).state_tensors().keys() == zoo.load_agent(folder).state_tensors().keys()
+
+
+def test_card_metadata_reads_back_through_model_info(hub, hub_repo_id, runs):
+    result = push_run(runs["a"], hub_repo_id, eval_episodes=EPISODES, video=False)
+
+    info = HfApi().model_info(hub_repo_id)
+    card = info.card_data
+    assert card.library_name == "agent-zoo"
+    assert set(card.tags) == TAGS
+    (entry,) = card.eval_results
+    score = local_score(runs["a"])
+    assert entry.task_type == "reinforcement-learning"
+    assert entry.dataset_type == "CartPole-v1" and entry.dataset_name == "CartPole-v1"
+    assert entry.metric_type == "mean_reward"
+    assert entry.metric_value == f"{score.mean:.2f} +/- {score.std:.2f}"
+    assert TAGS <= set(info.tags)
+    readme = hub.files(hub_repo_id)["README.md"].decode()
+    assert readme.startswith("---\n") and f"zoo eval --from-hub {hub_repo_id}" in readme
+    assert "replay.mp4" not in hub.files(hub_repo_id) and result.changed
+
+
+def test_repushing_an_unchanged_run_makes_no_commit_and_a_new_checkpoint_replaces_stale_files(
+        hub, hub_repo_id, runs):
+    push_run(runs["a"], hub_repo_id, eval_episodes=EPISODES)
+    before = hub.files(hub_repo_id)
+    count = hub.commit_count(hub_repo_id)
+
+    again = push_run(runs["a"], hub_repo_id, eval_episodes=EPISODES)
+
+    assert not again.changed and again.reused_results
+    assert hub.commit_count(hub_repo_id) == count
+    assert hub.files(hub_repo_id) == before  # results.json (eval_datetime included) untouched
+
+    # Another checkpoint, pushed without a video: new results, and the old agent's replay goes.
+    other = push_run(runs["b"], hub_repo_id, eval_episodes=EPISODES, video=False)
+    assert other.changed and not other.reused_results
+    assert hub.commit_count(hub_repo_id) == count + 1
+    after = hub.files(hub_repo_id)
+    assert "replay.mp4" not in after
+    assert after["model.safetensors"] == (checkpoint_of(runs["b"]) / "model.safetensors").read_bytes()
+    assert json.loads(after["results.json"])["weights_sha256"] == ckpt.read_meta(checkpoint_of(runs["b"]))["weights_sha256"]
+
+
+def test_branch_round_trip_leaves_main_alone(hub, hub_repo_id, hf_home, runs):
+    push_run(runs["a"], hub_repo_id, eval_episodes=EPISODES, video=False)
+    main = hub.head(hub_repo_id)
+
+    result = push_run(runs["b"], hub_repo_id, eval_episodes=EPISODES, video=False, revision="dev")
+
+    assert result.revision == "dev" and hub.head(hub_repo_id) == main
+    assert hub.head(hub_repo_id, "dev") == result.commit.oid
+    weights_b = (checkpoint_of(runs["b"]) / "model.safetensors").read_bytes()
+    assert (pull(hub_repo_id, revision="dev") / "model.safetensors").read_bytes() == weights_b
+    assert (pull(hub_repo_id) / "model.safetensors").read_bytes() != weights_b
+
+    cli = invoke("eval", "--from-hub", hub_repo_id, "--revision", "dev", "--episodes", str(EPISODES), "--json")
+    assert cli.exit_code == 0, cli.output
+    assert json.loads(cli.stdout)["mean"] == local_score(runs["b"]).mean
+
+
+# -- the CLI ---------------------------------------------------------------------------------------
+
+def test_cli_push_pull_and_eval_never_show_or_publish_the_token(hub, hub_repo_id, hf_home, runs):
+    token = hub.token
+    pushed = invoke("push", str(runs["a"]), "--repo-id", hub_repo_id, "--eval-episodes", str(EPISODES),
+                    "--no-video", "--commit-message", "First agent")
+    assert pushed.exit_code == 0, pushed.output
+    assert hub.commits(hub_repo_id)[0].title == "First agent"
+    assert "mean_reward" in pushed.stdout and hub.head(hub_repo_id) in pushed.stdout
+    unchanged = invoke("push", str(runs["a"]), "--repo-id", hub_repo_id, "--eval-episodes", str(EPISODES), "--no-video")
+    assert unchanged.exit_code == 0 and "no commit made" in unchanged.stdout
+
+    pulled = invoke("pull", hub_repo_id)
+    assert pulled.exit_code == 0
+    assert Path(pulled.stdout.strip()) == pull(hub_repo_id)
+    for form in (["--from-hub", hub_repo_id], [f"hub:{hub_repo_id}"]):
+        evaluated = invoke("eval", *form, "--episodes", str(EPISODES))
+        assert evaluated.exit_code == 0, evaluated.output
+        assert " ".join(evaluated.stdout.split()).startswith(f"evaluating reinforce from {hub_repo_id}@")
+
+    for result in (pushed, unchanged, pulled, evaluated):
+        assert token not in result.output
+    for content in hub.files(hub_repo_id).values():
+        assert token.encode() not in content
+
+
+def test_a_failed_recording_is_one_warning_and_the_push_goes_on(hub, hub_repo_id, runs, monkeypatch):
+    import zoo.recording
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no video device\nsecond line")
+
+    monkeypatch.setattr(zoo.recording, "record", broken)
+    result = invoke("push", str(runs["a"]), "--repo-id", hub_repo_id, "--eval-episodes", "1")
+
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(warnings) == 1 and warnings[0].startswith("warning: could not record replay.mp4")
+    assert "RuntimeError: no video device" in warnings[0]
+    assert "replay.mp4" not in hub.files(hub_repo_id) and "model.safetensors" in hub.files(hub_repo_id)
+    with pytest.warns(HubPushWarning):
+        push_run(runs["b"], hub_repo_id, eval_episodes=1)
+
+
+# -- errors: one line, naming the repo and what to do ---------------------------------------------
+
+def test_repo_revision_and_file_errors(hub, hub_repo_id, hf_home, runs):
+    missing = hub.new_repo_id("never-created")
+    assert_one_line_error(invoke("pull", missing), repr(missing), "not found")
+    assert_one_line_error(invoke("eval", "--from-hub", missing), repr(missing), "not found")
+
+    push_run(runs["a"], hub_repo_id, eval_episodes=1, video=False)
+    assert_one_line_error(invoke("pull", hub_repo_id, "--revision", "no-such-branch"),
+                          repr(hub_repo_id), "no revision 'no-such-branch'", "--revision")
+    assert_one_line_error(invoke("eval", "--from-hub", hub_repo_id, "--revision", "v9"), "no revision 'v9'")
+
+    weights_only = hub.new_repo_id("weights-only")
+    hub.seed_repo(weights_only, {"README.md": "# nothing to load\n"})
+    assert_one_line_error(invoke("eval", "--from-hub", weights_only), repr(weights_only),
+                          "no model the zoo can load", "zoo.json")
+
+    folder = checkpoint_of(runs["a"])
+    half = hub.new_repo_id("half-checkpoint")
+    hub.seed_repo(half, {"zoo.json": (folder / "zoo.json").read_bytes()})
+    assert_one_line_error(invoke("eval", "--from-hub", half), repr(half), "missing model.safetensors")
+
+    assert_one_line_error(invoke("pull", "not-a-repo-id"), "ORG/NAME")
+    assert_one_line_error(invoke("eval", "reinforce", "--from-hub", hub_repo_id, "--checkpoint", str(folder)),
+                          "--checkpoint and --from-hub")
+    assert_one_line_error(invoke("eval", "reinforce", "cartpole", "--revision", "dev"), "--from-hub")
+    # AGENT/ENV given with --from-hub are checked against the repo.
+    assert_one_line_error(invoke("eval", "hardcoded", "--from-hub", hub_repo_id), "not 'hardcoded'")
+
+
+def test_malformed_config_in_the_repo(hub, hf_home, runs):
+    folder = checkpoint_of(runs["a"])
+    broken = hub.new_repo_id("broken-config")
+    hub.seed_repo(broken, {"zoo.json": "{not json", "model.safetensors": (folder / "model.safetensors").read_bytes()})
+    line = assert_one_line_error(invoke("eval", "--from-hub", broken), repr(broken), "zoo.json is not valid JSON",
+                                 "push it again")
+    assert str(hf_home) not in line  # the repo is named, not the cache folder
+
+    course = hub.new_repo_id("broken-course")
+    hub.seed_repo(course, {"model.pt": b"\x80\x04junk", "hyperparameters.json": "[1, 2"})
+    assert_one_line_error(invoke("eval", "--from-hub", course, "--trust-remote-code"), repr(course),
+                          "hyperparameters.json", "not valid JSON")
+
+
+def test_unauthorised_token(hub, hub_repo_id, runs, monkeypatch):
+    wrong = "hf_wrong_token_0000000000000000000000"
+    monkeypatch.setenv("HF_TOKEN", wrong)
+    result = invoke("push", str(runs["a"]), "--repo-id", hub_repo_id, "--no-video", "--eval-episodes", "1")
+    line = assert_one_line_error(result, repr(hub_repo_id), "401", "HF_TOKEN")
+    assert wrong not in result.output and hub.token not in line
+    assert not hub.repo_exists(hub_repo_id)
+    assert_one_line_error(invoke("pull", hub_repo_id), "401")
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+CLI = "import sys; from zoo.cli import main; sys.argv[0] = 'zoo'; main()"
+
+
+def test_no_network_is_one_line(tmp_path, runs):
+    env = hub_env(tmp_path / "hf", HF_ENDPOINT=f"http://127.0.0.1:{closed_port()}")
+    pulled = run_python(CLI, env, ["pull", "zoo-tester/anything"])
+    assert pulled.returncode == 2, pulled.stderr
+    lines = pulled.stderr.strip().splitlines()
+    assert len(lines) == 1 and "cannot reach the Hub" in lines[0] and "zoo-tester/anything" in lines[0], pulled.stderr
+
+    pushed = run_python(CLI, env, ["push", str(runs["a"]), "--repo-id", "zoo-tester/x", "--no-video"])
+    assert pushed.returncode == 2
+    assert pushed.stderr.strip().splitlines()[-1].startswith("error: cannot reach the Hub"), pushed.stderr
+    assert "Traceback" not in pushed.stderr
+
+
+def test_offline_eval_from_a_seeded_cache_in_a_subprocess(hub, hub_repo_id, hf_home, runs):
+    push_run(runs["a"], hub_repo_id, eval_episodes=1, video=False)
+    pull(hub_repo_id)  # seeds this test's fresh cache
+    hub.clear_requests()
+    env = hub_env(hf_home, offline=True)
+
+    cached = run_python(CLI, env, ["eval", "--from-hub", hub_repo_id, "--episodes", str(EPISODES), "--json"])
+    assert cached.returncode == 0, cached.stderr
+    assert json.loads(cached.stdout)["mean"] == local_score(runs["a"]).mean
+
+    other = hub.new_repo_id("not-cached")
+    hub.seed_repo(other, {"README.md": "# x\n"})
+    missing = run_python(CLI, env, ["eval", "--from-hub", other])
+    assert missing.returncode == 2
+    lines = missing.stderr.strip().splitlines()
+    assert len(lines) == 1 and "HF_HUB_OFFLINE" in lines[0] and f"zoo pull {other}" in lines[0], missing.stderr
+    assert hub.requests == []  # offline means offline
+
+
+# -- stable-baselines3 models in the huggingface_sb3 layout ---------------------------------------
+
+def test_sb3_model_in_the_huggingface_sb3_layout_needs_trust_then_evaluates(hub, hf_home, tmp_path):
+    from huggingface_sb3 import EnvironmentName, ModelName, ModelRepoId, push_to_hub
+    from stable_baselines3 import PPO
+
+    env_name = EnvironmentName("CartPole-v1")
+    name = ModelName("ppo", env_name)
+    repo_id = ModelRepoId(hub.new_repo_id("sb3-org").split("/")[0], name)
+    model = PPO("MlpPolicy", zoo.make_env("cartpole"), n_steps=64, batch_size=64, seed=0, device="cpu")
+    model.learn(128)
+    model.save(tmp_path / name)
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"policy_class": "MlpPolicy", "env_id": str(env_name)}))
+    for file in (tmp_path / name.filename, config):
+        push_to_hub(repo_id=repo_id, filename=str(file), commit_message=f"Add {file.name}")
+    assert set(hub.files(repo_id)) == {".gitattributes", "ppo-CartPole-v1.zip", "config.json"}
+
+    refused = invoke("eval", "--from-hub", repo_id)
+    assert_one_line_error(refused, repr(repo_id), "ppo-CartPole-v1.zip", "pickled", "--trust-remote-code")
+
+    with pytest.warns(UnpicklingWarning):
+        trusted = invoke("eval", f"hub:{repo_id}", "--trust-remote-code", "--episodes", str(EPISODES), "--json")
+    assert trusted.exit_code == 0, trusted.output
+    data = json.loads(trusted.stdout)
+    expected = zoo.evaluate(PPO.load(tmp_path / name.filename, device="cpu"), "cartpole", episodes=EPISODES, seed=0)
+    assert data["mean"] == expected.mean and data["env"] == "cartpole"
+    assert "SB3 PPO model ppo-CartPole-v1.zip" in data["source"] and "--trust-remote-code" in data["source"]
+
+
+def test_sb3_model_with_vec_normalize_acts_on_normalised_observations(hub, hf_home, tmp_path):
+    import numpy as np
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
+
+    venv = VecNormalize(DummyVecEnv([lambda: zoo.make_env("cartpole")]))
+    model = PPO("MlpPolicy", venv, n_steps=64, batch_size=64, seed=0, device="cpu")
+    model.learn(128)
+    model.save(tmp_path / "ppo-CartPole-v1")
+    venv.save(str(tmp_path / "vec_normalize.pkl"))
+    repo_id = hub.new_repo_id("ppo-CartPole-v1")
+    hub.seed_repo(repo_id, {name: (tmp_path / name).read_bytes() for name in ("ppo-CartPole-v1.zip", "vec_normalize.pkl")})
+
+    with pytest.warns(UnpicklingWarning):
+        loaded = load_hub_policy(repo_id, trust_remote_code=True)
+    obs = np.random.default_rng(0).normal(size=(64, 4)).astype(np.float32) * 2
+    actions, _ = loaded.policy.predict(obs, deterministic=True)
+    expected, _ = model.predict(venv.normalize_obs(obs), deterministic=True)
+    assert (actions == expected).all() and "vec_normalize.pkl" in loaded.source
+
+
+# -- Deep RL course REINFORCE models ---------------------------------------------------------------
+
+COURSE_NOTEBOOK = textwrap.dedent("""
+    import json, sys
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+    class Policy(nn.Module):  # as in the Deep RL course's unit 4 notebook
+        def __init__(self, s_size, a_size, h_size):
+            super().__init__()
+            self.fc1 = nn.Linear(s_size, h_size)
+            self.fc2 = nn.Linear(h_size, a_size)
+
+        def forward(self, x):
+            x = F.relu(self.fc1(x))
+            x = self.fc2(x)
+            return F.softmax(x, dim=1)
+
+    out, s_size = sys.argv[1], int(sys.argv[2])
+    torch.manual_seed(0)
+    policy = Policy(s_size, 2, 16)
+    torch.save(policy, out + "/model.pt")
+    obs = torch.randn(32, s_size)
+    json.dump({"obs": obs.tolist(), "probs": policy(obs).tolist()}, open(out + "/probs.json", "w"))
+""")
+
+
+def course_repo(hub, tmp_path: Path, s_size: int = 4) -> tuple[str, dict]:
+    folder = tmp_path / f"course-{s_size}"
+    folder.mkdir()
+    made = run_python(COURSE_NOTEBOOK, hub_env(), [str(folder), str(s_size)])
+    assert made.returncode == 0, made.stderr
+    hyperparameters = {"h_size": 16, "n_training_episodes": 1000, "n_evaluation_episodes": 10, "max_t": 1000,
+                       "gamma": 1.0, "lr": 0.01, "env_id": "CartPole-v1", "state_space": s_size, "action_space": 2}
+    repo_id = hub.new_repo_id("Reinforce-CartPole-v1")
+    hub.seed_repo(repo_id, {"model.pt": (folder / "model.pt").read_bytes(),
+                            "hyperparameters.json": json.dumps(hyperparameters),
+                            "results.json": json.dumps({"env_id": "CartPole-v1", "mean_reward": 500.0})})
+    return repo_id, json.loads((folder / "probs.json").read_text())
+
+
+def test_course_model_is_refused_without_trust_and_loaded_into_reinforce_with_it(hub, hf_home, tmp_path):
+    repo_id, reference = course_repo(hub, tmp_path)
+
+    assert_one_line_error(invoke("eval", "--from-hub", repo_id), repr(repo_id), "model.pt", "--trust-remote-code")
+    with pytest.raises(ZooError, match="trust-remote-code"):
+        load_hub_policy(repo_id)
+
+    with pytest.warns(UnpicklingWarning):
+        loaded = load_hub_policy(repo_id, trust_remote_code=True)
+    agent = loaded.policy
+    assert agent.name == "reinforce" and loaded.env == "cartpole" and loaded.layout == "deep-rl-course"
+    obs = torch.tensor(reference["obs"])
+    with torch.no_grad():
+        probs = agent.policy.distribution(obs).probs
+    assert torch.allclose(probs, torch.tensor(reference["probs"]), atol=1e-6)
+
+    with pytest.warns(UnpicklingWarning):
+        evaluated = invoke("eval", "--from-hub", repo_id, "--trust-remote-code", "--episodes", "2")
+    assert evaluated.exit_code == 0, evaluated.output
+    assert "Deep RL course reinforce model (4 -> 16 -> 2)" in " ".join(evaluated.stdout.split())
+
+    with pytest.raises(ZooError, match="categorical"):
+        load_hub_policy(repo_id, trust_remote_code=True, env="mountaincar-continuous")
+
+
+def test_course_model_whose_shapes_do_not_fit_is_refused(hub, hf_home, tmp_path):
+    repo_id, _ = course_repo(hub, tmp_path, s_size=3)
+    with pytest.warns(UnpicklingWarning), pytest.raises(ZooError, match=r"\(3 -> 16 -> 2\) do not fit .*\(4 observations"):
+        load_hub_policy(repo_id, trust_remote_code=True)
