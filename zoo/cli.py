@@ -12,6 +12,7 @@ from typing import Annotated, Any, Callable, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from zoo.errors import ZooError
@@ -30,7 +31,7 @@ EXIT_USER_ERROR = 2
 
 
 def _warn_one_line(message, category, filename, lineno, file=None, line=None) -> None:
-    err.print(f"[yellow]warning:[/] {message}", markup=True, highlight=False, soft_wrap=True)
+    err.print(f"[yellow]warning:[/] {escape(str(message))}", markup=True, highlight=False, soft_wrap=True)
 
 
 def user_errors(command: Callable) -> Callable:
@@ -90,7 +91,8 @@ def list_command(as_json: Annotated[bool, typer.Option("--json", help="machine-r
     out.print(agents)
     for p in loaded.plugins:
         if p.error:
-            out.print(f"[red]plugin {p.name} ({p.distribution or p.module}) failed to load:[/] {p.error}")
+            out.print(f"[red]plugin {p.name} ({p.distribution or p.module}) failed to load:[/] {escape(p.error)}",
+                      highlight=False, soft_wrap=True)
 
 
 @command()

@@ -7,6 +7,7 @@ import json
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from zoo.cli import app, command, out
@@ -32,7 +33,7 @@ def plugins_command(as_json: AsJson = False) -> None:
     out.print(table)
     for p in loaded.plugins:
         if p.error:
-            out.print(f"[red]plugin {p.name} ({p.distribution or p.module}) failed:[/] {p.error}",
+            out.print(f"[red]plugin {p.name} ({p.distribution or p.module}) failed:[/] {escape(p.error)}",
                       highlight=False, soft_wrap=True)
 
 

@@ -186,8 +186,10 @@ def _load(manager: pluggy.PluginManager, ep: metadata.EntryPoint) -> dict[str, p
                     if impl.opts.get("optionalhook"):
                         continue
                     # pluggy's check_pending(), for this plugin alone: usually a typo.
-                    raise ZooError(f"{impl.function.__name__!r} is marked @hookimpl but {caller.name!r} is not "
-                                   f"a zoo hook: {did_you_mean(caller.name, specs)}")
+                    name = impl.function.__name__
+                    hook = "" if name == caller.name else f" (as {caller.name!r})"
+                    raise ZooError(f"{name!r} is marked @hookimpl{hook} but is not a zoo hook: "
+                                   f"{did_you_mean(caller.name, specs)}")
                 if impl.wrapper or impl.hookwrapper:
                     raise ZooError(f"hook {caller.name!r}: wrappers are not supported by zoo hooks")
                 impls[caller.name] = impl
