@@ -32,17 +32,31 @@ hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 def register_envs(registry: EnvRegistry) -> None:
     """Register environments with ``registry.add_env(...)``.
 
-    :param registry: the zoo's env registry; ``add_env`` also registers the env with gymnasium,
-        so ``gymnasium.make`` and ``gymnasium.make_vec`` work on its id afterwards.
+    Called once per process, when the zoo first needs its plugins. Must not create or run an
+    env (that is slow, and ``zoo check`` does it): give ``entry_point`` as a
+    ``"module:Class"`` string or a class, and it is built only when used.
+
+    :param registry: the zoo's env registry. ``registry.add_env(name, gym_id, *, entry_point=None,
+        vector_entry_point=None, aliases=(), kwargs=None, max_episode_steps=None,
+        reward_threshold=None, hardcoded=None, description="")`` registers an env under a short
+        zoo name and a gymnasium id (also registered with gymnasium, so ``gymnasium.make`` and
+        ``gymnasium.make_vec`` work on it). ``hardcoded`` maps variant names to fixed policies
+        (``"default"`` is used unless asked). A name or id that is already taken raises
+        :class:`zoo.errors.ZooError`, and none of this plugin's envs or agents are kept.
     """
 
 
 @hookspec
 def register_agents(registry: AgentRegistry) -> None:
-    """Register agents with ``registry.add_agent(name, agent_class)``.
+    """Register agents with ``registry.add_agent(...)``.
 
-    :param registry: the zoo's agent registry; ``agent_class`` is a subclass of
-        :class:`zoo.agent.Agent`.
+    Called once per process, after ``register_envs`` of the same plugin.
+
+    :param registry: the zoo's agent registry. ``registry.add_agent(name, agent_class, *,
+        description="")`` registers a subclass of :class:`zoo.agent.Agent`, given as the class
+        or as a ``"module:Class"`` string (imported only when the agent is first used, which
+        keeps heavy imports such as torch out of ``zoo list``). A taken name raises
+        :class:`zoo.errors.ZooError`, and none of this plugin's envs or agents are kept.
     """
 
 
@@ -50,5 +64,10 @@ def register_agents(registry: AgentRegistry) -> None:
 def register_commands(cli: typer.Typer) -> None:
     """Add commands to the ``zoo`` command line.
 
-    :param cli: the root typer application; decorate functions with ``@cli.command()``.
+    Called when the ``zoo`` command starts, after every plugin's envs and agents are
+    registered. A command whose name is taken (``train``, or another plugin's) is refused and
+    everything this hook added is taken back.
+
+    :param cli: the root typer application; decorate functions with ``@cli.command()`` (or
+        add a group with ``cli.add_typer(...)``).
     """
