@@ -36,7 +36,7 @@ def push_command(
     results = result.results
     how = "published score reused: same checkpoint" if result.reused_results else "evaluated"
     out.print(f"{results['env_id']}: mean_reward {score_text(results)} over {results['n_evaluation_episodes']} "
-              f"episodes ({how})", highlight=False)
+              f"episodes ({how})", highlight=False, soft_wrap=True)
     if result.changed:
         out.print(f"pushed {', '.join(result.files)} to {result.repo_id} ({result.revision}) in commit "
                   f"{result.commit.oid}", highlight=False, soft_wrap=True)
