@@ -114,11 +114,17 @@ SHADOWING_COMMAND = """
         def train():
             print("not the zoo's train")
 """
+USES_THE_ZOO_AT_IMPORT = """
+    import zoo
+
+    CARTPOLE = zoo.make_env("cartpole")  # would need the plugins that are being loaded
+"""
 PLUGINS = {
     "good": GOOD, "raises-on-import": RAISES_ON_IMPORT, "exits-on-import": EXITS_ON_IMPORT,
     "duplicate": DUPLICATE, "wrong-signature": WRONG_SIGNATURE, "misspelled": MISSPELLED,
     "no-hooks": NO_HOOKS, "exploding-env": EXPLODING_ENV, "bad-command": BAD_COMMAND,
     "good-command": GOOD_COMMAND, "shadowing-command": SHADOWING_COMMAND,
+    "uses-the-zoo-at-import": USES_THE_ZOO_AT_IMPORT,
 }
 BROKEN = sorted(set(PLUGINS) - {"good", "exploding-env", "good-command"})
 
@@ -174,6 +180,16 @@ def test_a_plugin_that_raises_on_import(site):
     loaded, _ = load()
     assert loaded.plugin("raises-on-import").error == "ImportError: needs [bold]zoo-test[extra][/bold]"
     assert loaded.plugin("exits-on-import").error == "SystemExit: 3"
+
+
+def test_a_plugin_that_uses_the_zoo_while_plugins_load(site):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        loaded = zoo.plugins.reload_plugins()  # the process-wide loader: no deadlock, no recursion
+    assert loaded.plugin("uses-the-zoo-at-import").error.startswith(
+        "a plugin used the zoo's envs or agents while plugins were loading")
+    assert "long-cartpole" in loaded.envs and zoo.plugins.loaded_plugins() is loaded
+    assert sum("uses-the-zoo-at-import" in str(w.message) for w in caught) == 1
 
 
 def test_a_duplicate_name_names_both_plugins_and_registers_nothing_of_the_second(site):

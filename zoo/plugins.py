@@ -230,8 +230,20 @@ def _load_order(ep: metadata.EntryPoint) -> tuple[bool, str]:
     return (dist is None or dist.name != ZOO_DISTRIBUTION, ep.name)
 
 
+_discovering = 0  # how many discover() calls are running (plugins' code runs inside them)
+
+
 def discover(entry_points: Iterable[metadata.EntryPoint] | None = None) -> LoadedPlugins:
     """Load every plugin in the entry-point group and let each register, in isolation."""
+    global _discovering
+    _discovering += 1
+    try:
+        return _discover(entry_points)
+    finally:
+        _discovering -= 1
+
+
+def _discover(entry_points: Iterable[metadata.EntryPoint] | None) -> LoadedPlugins:
     if entry_points is None:
         entry_points = metadata.entry_points(group=ENTRY_POINT_GROUP)
     manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
@@ -271,7 +283,7 @@ def discover(entry_points: Iterable[metadata.EntryPoint] | None = None) -> Loade
 
 
 _loaded: LoadedPlugins | None = None
-_lock = threading.Lock()
+_lock = threading.RLock()
 
 
 def loaded_plugins() -> LoadedPlugins:
@@ -279,6 +291,9 @@ def loaded_plugins() -> LoadedPlugins:
     global _loaded
     with _lock:
         if _loaded is None:
+            if _discovering:  # a plugin asked for the plugins while being loaded: it would recurse
+                raise ZooError("a plugin used the zoo's envs or agents while plugins were loading; "
+                               "use them inside functions, not at import or in a register hook")
             _loaded = discover()
         return _loaded
 
