@@ -19,8 +19,8 @@ from typer.testing import CliRunner
 from zoo.cli import app
 from zoo.errors import ZooError
 from zoo.plugins import reload_plugins
-from zoo.sweep import (RESULT_FILE, mean_std, parse_grid, parse_seeds, plan_sweep, run_sweep,
-                       split_values, summarize, summary_markdown)
+from zoo.sweep import (RESULT_FILE, connect_ray, mean_std, parse_grid, parse_seeds, plan_sweep, ray_over_loopback,
+                       run_sweep, split_values, summarize, summary_markdown)
 
 from zoo_fixtures import write_distribution
 
@@ -86,7 +86,9 @@ def plugins_installed(plugin_paths):
 
 @pytest.fixture(scope="module")
 def ray_local(plugins_installed):
-    """A real local Ray instance with 2 CPUs on loopback only, checked before anything runs."""
+    """A real local Ray instance with 2 CPUs, started the way `zoo sweep --backend ray` starts
+    one (``ray.init(address="local", num_cpus=2, include_dashboard=False)``), on loopback only:
+    checked here before anything runs."""
     with pytest.MonkeyPatch.context() as mp:
         # Read by Ray at import: without the first, Ray advertises the external interface.
         mp.setenv("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
@@ -95,10 +97,11 @@ def ray_local(plugins_installed):
             import ray
         except ImportError as exc:
             pytest.skip(f"Ray is not installed ({exc}); pip install 'agent-zoo[ray]' to run the Ray backend tests")
-        ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING")
+        assert connect_ray(None, workers=2), "no Ray was running before, so this call started one"
         try:
             assert ray.util.get_node_ip_address() == "127.0.0.1"
             assert [n["NodeManagerAddress"] for n in ray.nodes()] == ["127.0.0.1"]
+            assert ray.cluster_resources()["CPU"] == 2
             yield ray
         finally:
             ray.shutdown()
@@ -218,6 +221,20 @@ def test_summary_is_mean_and_std_over_seeds_and_lists_failures():
     assert all(math.isnan(v) for v in mean_std([]))  # no seeds, no statistics
 
 
+def test_loopback_heads_are_recognised_so_ray_can_be_kept_on_loopback(tmp_path, monkeypatch):
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    monkeypatch.setenv("RAY_TMPDIR", str(tmp_path))
+    assert ray_over_loopback(None)  # the local instance a sweep starts
+    assert ray_over_loopback("127.0.0.1:6379") and ray_over_loopback("ray://localhost:10001")
+    assert not ray_over_loopback("10.0.0.5:6379")
+    assert not ray_over_loopback("auto")  # no running head recorded
+    (tmp_path / "ray").mkdir()
+    (tmp_path / "ray" / "ray_current_cluster").write_text("127.0.0.1:6379")
+    assert ray_over_loopback("auto")
+    monkeypatch.setenv("RAY_ADDRESS", "10.0.0.5:6379")  # Ray lets this override any address
+    assert not ray_over_loopback("auto") and not ray_over_loopback("127.0.0.1:6379")
+
+
 # -- the local backend ----------------------------------------------------------------------------
 def test_local_sweep_writes_run_folders_results_and_tables(local_sweep):
     out = local_sweep.out
@@ -286,11 +303,13 @@ def test_ray_backend_gives_the_same_results_run_for_run(ray_local, local_sweep, 
 
 @pytest.mark.skipif(not all(p.is_dir() for p in EXAMPLE_PLUGINS), reason="the example plugins in plugins/ are absent")
 def test_example_plugins_reach_the_workers_of_both_backends(ray_local, tmp_path):
-    import zoo_catch  # installed by the fixture from plugins/, not from the source tree
+    """zoo-cem's agent on zoo-catch's env, installed with pip outside the venv and put on
+    PYTHONPATH before the pool and Ray started: both backends' workers find them."""
+    import zoo_catch
 
-    assert "site" in Path(zoo_catch.__file__).parent.parent.name
+    assert Path(zoo_catch.__file__).parent.parent.name.startswith("site"), "the pip-installed copy is used"
     local = run_sweep(plan_sweep(out=tmp_path / "local", **PLUGIN_SWEEP), backend="local", workers=2)
     remote = run_sweep(plan_sweep(out=tmp_path / "ray", **PLUGIN_SWEEP), backend="ray")
     assert [r["status"] for r in local.results] == ["ok", "ok"], local.results
-    assert {r["agent"] for r in local.results} == {"cem", "reinforce"}
+    assert {r["agent"] for r in remote.results} == {"cem", "reinforce"}
     assert_same_results(tmp_path / "local", tmp_path / "ray")

@@ -365,9 +365,28 @@ def run_local(specs: Sequence[RunSpec], workers: int, on_done: Callable[[dict[st
             raise
 
 
-def _ensure_ray(address: str | None, workers: int, runtime_env: Mapping[str, Any] | None) -> bool:
-    """Connect to Ray; returns True if this call started it (and so must shut it down)."""
+def ray_over_loopback(address: str | None) -> bool:
+    """Whether Ray will be reached on loopback: a local instance the sweep starts, or a head
+    started with ``--node-ip-address=127.0.0.1``. Resolves ``auto`` as Ray does (RAY_ADDRESS,
+    then the temp dir's ray_current_cluster), without importing Ray: its switch must be set first."""
     if address is None:
+        return True
+    address = os.environ.get("RAY_ADDRESS") or address
+    if address == "auto":
+        temp = os.environ.get("RAY_TMPDIR") or os.environ.get("TMPDIR") or "/tmp"
+        try:
+            address = (Path(temp) / "ray" / "ray_current_cluster").read_text().strip()
+        except OSError:
+            return False
+    host = address.split("://")[-1].rsplit(":", 1)[0]
+    return host in (LOOPBACK, "localhost")
+
+
+def connect_ray(address: str | None, workers: int, runtime_env: Mapping[str, Any] | None = None) -> bool:
+    """Connect to Ray; returns True if this call started it (and so must shut it down)."""
+    if ray_over_loopback(address):
+        # Otherwise Ray swaps 127.0.0.1 for the machine's external address, which a
+        # loopback-only head does not listen on (the driver then retries for minutes).
         for name, value in RAY_LOOPBACK_ENV.items():
             os.environ.setdefault(name, value)
     try:
@@ -384,7 +403,8 @@ def _ensure_ray(address: str | None, workers: int, runtime_env: Mapping[str, Any
             raise ZooError(f"cannot connect to the Ray cluster at {address!r}: {one_line(exc)} "
                            "(start one with `ray start --head`)") from None
         return True
-    ray.init(num_cpus=workers, include_dashboard=False, _node_ip_address=LOOPBACK,
+    # address="local": a new instance even if `ray start` left a cluster recorded in /tmp/ray.
+    ray.init(address="local", num_cpus=workers, include_dashboard=False, _node_ip_address=LOOPBACK,
              runtime_env=dict(runtime_env) if runtime_env else None, logging_level="WARNING")
     addresses = {ray.util.get_node_ip_address(), *(n["NodeManagerAddress"] for n in ray.nodes())}
     if addresses != {LOOPBACK}:
@@ -399,7 +419,7 @@ def run_ray(specs: Sequence[RunSpec], workers: int | None, on_done: Callable[[di
     """Each run as a Ray task (one CPU each) on the cluster at ``address``, or on a local
     loopback-only Ray instance with ``workers`` CPUs. An already connected Ray is used as is.
     With ``workers`` and a cluster, at most ``workers`` runs are in flight at once."""
-    started = _ensure_ray(address, workers or default_workers(), runtime_env)
+    started = connect_ray(address, workers or default_workers(), runtime_env)
     import ray
 
     task = ray.remote(num_cpus=1)(execute_run)
