@@ -231,7 +231,10 @@ def test_repo_revision_and_file_errors(hub, hub_repo_id, hf_home, runs):
                           "--checkpoint and --from-hub")
     assert_one_line_error(invoke("eval", "reinforce", "cartpole", "--revision", "dev"), "--from-hub")
     # AGENT/ENV given with --from-hub are checked against the repo.
-    assert_one_line_error(invoke("eval", "hardcoded", "--from-hub", hub_repo_id), "not 'hardcoded'")
+    assert_one_line_error(invoke("eval", "hardcoded", "--from-hub", hub_repo_id),
+                          "holds a model for agent 'reinforce' (agent-zoo), not 'hardcoded'")
+    assert_one_line_error(invoke("eval", f"hub:{hub_repo_id}", "mountaincar-continuous"),
+                          "holds a model for env 'cartpole', not 'mountaincar-continuous'")
 
 
 def test_malformed_config_in_the_repo(hub, hf_home, runs):

@@ -464,14 +464,23 @@ def load_hub_policy(repo_id: str, *, revision: str | None = None, trust_remote_c
 
 
 def _load_zoo(folder: Path, label: str, agent: str | None, env: str | None) -> HubPolicy:
-    from zoo.factory import load_agent
+    from zoo.factory import env_entry, load_agent
+
+    def about_the_repo(exc: ZooError) -> str:
+        # The checkpoint's messages name the cache folder; it is the repo that they are about.
+        return str(exc).replace(f"checkpoint {str(folder)!r}", "its checkpoint").replace(repr(str(folder)), "it")
 
     try:
-        loaded = load_agent(folder, agent=agent, env=env)
+        meta = ckpt.read_meta(folder)
     except ZooError as exc:
-        # The checkpoint's own message names the cache folder; say it is the repo that is broken.
-        text = str(exc).replace(f"checkpoint {str(folder)!r}", "its checkpoint").replace(f"{str(folder)!r}", "it")
-        raise ZooError(f"{text} (ask its author to push it again, or pick another --revision)") from None
+        raise ZooError(f"{about_the_repo(exc)} (ask its author to push it again, or pick another --revision)") from None
+    _check_agent(agent, meta["agent"], "agent-zoo")
+    if env is not None and env_entry(env) != env_entry(meta["env"]):
+        raise ZooError(f"it holds a model for env {meta['env']!r}, not {env!r}")
+    try:
+        loaded = load_agent(folder)
+    except ZooError as exc:
+        raise ZooError(about_the_repo(exc)) from None
     return HubPolicy(loaded, loaded.env.name, f"{loaded.name} from {label}", "agent-zoo")
 
 
@@ -479,7 +488,7 @@ def _check_agent(agent: str | None, expected: str, layout: str) -> None:
     from zoo.factory import agent_entry
 
     if agent is not None and agent_entry(agent).name != expected:
-        raise ZooError(f"it holds a {layout} model for agent {expected!r}, not {agent!r}")
+        raise ZooError(f"it holds a model for agent {expected!r} ({layout}), not {agent!r}")
 
 
 def _pick_env(candidates: list[str | None], what: str) -> str:
