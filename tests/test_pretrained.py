@@ -36,3 +36,21 @@ def test_eval_without_checkpoint_uses_the_pretrained_one_and_says_so_first():
     result = CliRunner().invoke(app, ["eval", shipped.agent, shipped.env, "--episodes", "1"])
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[0].startswith("evaluating the pretrained checkpoint shipped with agent-zoo")
+
+
+def test_push_pretrained_publishes_the_collection_so_eval_from_hub_works(hub, hf_home):
+    runner = CliRunner()
+    org = "zoo-test-" + hub.new_repo_id().split("/")[-1]
+    dry = runner.invoke(app, ["push-pretrained", "--org", org, "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert f"-> {org}/{SHIPPED[0].repo_name}" in dry.stdout
+    assert hub.request_count(path_contains="/api/repos/create") == 0  # a dry run sends nothing
+    pushed = runner.invoke(app, ["push-pretrained", "--org", org, "--eval-episodes", "2", "--no-video"])
+    assert pushed.exit_code == 0, pushed.output
+    for item in SHIPPED:
+        files = hub.files(f"{org}/{item.repo_name}")
+        assert {"model.safetensors", "zoo.json", "README.md", "results.json"} <= set(files)
+        assert files["model.safetensors"] == (item.path / "model.safetensors").read_bytes()
+    first = SHIPPED[0]
+    result = runner.invoke(app, ["eval", "--from-hub", f"{org}/{first.repo_name}", "--episodes", "2", "--json"])
+    assert result.exit_code == 0, result.output

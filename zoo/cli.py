@@ -24,7 +24,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
+out = Console(soft_wrap=True)  # long lines (paths, summaries) stay whole when piped
 err = Console(stderr=True)
 
 EXIT_USER_ERROR = 2
@@ -98,40 +98,73 @@ def list_command(as_json: Annotated[bool, typer.Option("--json", help="machine-r
 @command()
 def train(
     ctx: typer.Context,
-    agent: Annotated[str, typer.Argument(help="agent name, e.g. reinforce")],
-    env: Annotated[str, typer.Argument(help="env name or gymnasium id, e.g. cartpole")],
+    agent: Annotated[Optional[str], typer.Argument(help="agent name, e.g. reinforce")] = None,
+    env: Annotated[Optional[str], typer.Argument(help="env name or gymnasium id, e.g. cartpole")] = None,
     seed: Seed = 0,
     episodes: Annotated[Optional[int], typer.Option(help="stop after this many episodes")] = None,
     steps: Annotated[Optional[int], typer.Option(help="stop after this many env steps")] = None,
     out_dir: Annotated[Optional[Path], typer.Option("--out", help="run folder (default runs/AGENT__ENV__SEED__TIME)")] = None,
     set_: SetOption = None,
-    max_steps: MaxSteps = None,
+    max_steps: Annotated[Optional[int], typer.Option(
+        "--max-steps", help="cap on steps per episode (envs without a time limit default to 10000)")] = None,
+    resume: Annotated[Optional[Path], typer.Option(
+        "--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its newest checkpoint, to its "
+        "budget (or to --episodes/--steps in total)")] = None,
+    checkpoint_every: Annotated[Optional[float], typer.Option(
+        "--checkpoint-every", metavar="SECONDS", help="save a checkpoint this often; 0: after every iteration "
+        "[default: 60]")] = None,
+    keep: Annotated[Optional[int], typer.Option(
+        "--keep", metavar="K", help="keep the newest K checkpoints [default: 3]")] = None,
 ) -> None:
-    """Train an agent; writes a run folder with checkpoints, config, returns CSV and curve."""
+    """Train an agent; writes a run folder with checkpoints, config, returns CSV and curve.
+
+    Ctrl-C or SIGTERM stops after the current iteration and saves a checkpoint;
+    `zoo train --resume RUN_DIR` continues exactly where it stopped."""
+    import signal
+
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from zoo import training
     from zoo.config import parse_overrides
-    from zoo.training import train as run_training
 
-    overrides = parse_overrides(set_ or [])
+    saving = {k: v for k, v in (("checkpoint_every", checkpoint_every), ("keep_checkpoints", keep)) if v is not None}
+    if resume is not None:
+        options = {"seed": "--seed", "out_dir": "--out", "set_": "--set", "max_steps": "--max-steps"}
+        fixed = [name for name, value in (("AGENT", agent), ("ENV", env)) if value is not None]
+        fixed += [flag for param, flag in options.items() if ctx.get_parameter_source(param).name != "DEFAULT"]
+        if fixed:
+            raise ZooError(f"--resume continues a run as it was started, so {', '.join(fixed)} cannot be given with it; "
+                           "only --episodes/--steps (a new total), --checkpoint-every and --keep")
+        overrides, label = {}, f"resuming {resume}"
+    else:
+        if agent is None or env is None:
+            raise ZooError("name what to train: zoo train AGENT ENV (or continue a run: zoo train --resume RUN_DIR)")
+        overrides, label = parse_overrides(set_ or []), f"{agent} on {env}"
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                   TextColumn("{task.fields[status]}"), TimeElapsedColumn(), console=err,
                   transient=False) as bar:
-        task = bar.add_task(f"{agent} on {env}", total=1.0, status="")
+        task = bar.add_task(label, total=1.0, status="")
 
         def show(p) -> None:
             mean = "-" if p.running_mean is None else f"{p.running_mean:.1f}"
             bar.update(task, completed=p.fraction,
                        status=f"episodes {p.episodes}  steps {p.env_steps}  mean return (100) {mean}")
 
-        result = run_training(agent, env, seed=seed, episodes=episodes, steps=steps, out=out_dir,
-                              overrides=overrides, max_episode_steps=max_steps, progress=show,
-                              argv=_command_line(ctx))
-    if result.interrupted:
-        err.print("interrupted: saved a final checkpoint")
+        if resume is not None:
+            result = training.resume(resume, episodes=episodes, steps=steps, progress=show,
+                                     argv=_command_line(ctx), **saving)
+        else:
+            result = training.train(agent, env, seed=seed, episodes=episodes, steps=steps, out=out_dir,
+                                    overrides=overrides, max_episode_steps=max_steps, progress=show,
+                                    argv=_command_line(ctx), **saving)
     out.print(f"run folder: {result.run_dir}")
     out.print(f"checkpoint: {result.checkpoint}")
     out.print(f"{result.episodes} episodes, {result.env_steps} env steps in {result.seconds:.1f} s")
+    if result.interrupted:
+        name = signal.Signals(result.stop_signal).name if result.stop_signal else "a signal"
+        err.print(f"interrupted by {name}: saved the checkpoint above; continue with: "
+                  f"zoo train --resume {result.run_dir}", highlight=False, soft_wrap=True)
+        raise typer.Exit(128 + (result.stop_signal or 0))
 
 
 def _command_line(ctx: typer.Context) -> list[str]:

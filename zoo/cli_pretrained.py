@@ -46,3 +46,23 @@ def build_pretrained(
     path = build(agent, env, out_root, seed=seed, steps=steps)
     ev = read_meta(path)["evaluation"]
     out.print(f"{path}: mean {ev['mean']:.2f} ± {ev['std']:.2f} over {ev['episodes']} episodes")
+
+
+@command("push-pretrained")
+def push_pretrained(
+    org: Annotated[str, typer.Option(help="Hub organisation or user to publish under")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="show what would be pushed; send nothing")] = False,
+    eval_episodes: Annotated[int, typer.Option(min=1, help="evaluation episodes for each card")] = 100,
+    video: Annotated[bool, typer.Option("--video/--no-video", help="record a replay for each repo")] = True,
+    private: Annotated[bool, typer.Option("--private", help="create private repos")] = False,
+) -> None:
+    """Publish the whole shipped collection: one Hub repo per agent × env, as `zoo push` does."""
+    from zoo.pretrained import push_collection
+
+    for repo_id, item, result in push_collection(org, dry_run=dry_run, eval_episodes=eval_episodes,
+                                                  video=video, private=private):
+        if result is None:
+            out.print(f"would push {item.path} -> {repo_id}")
+        else:
+            state = "pushed" if result.changed else "unchanged"
+            out.print(f"{state} {item.agent} on {item.gym_id} -> {repo_id} ({result.results.get('mean_reward', float('nan')):.2f})")

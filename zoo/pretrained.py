@@ -95,3 +95,21 @@ def build(agent: str, env: str, out_root: str | Path, *, seed: int = 0, eval_epi
             provenance={"commit": _git_commit(), "seed": seed,
                         "command": f"zoo build-pretrained {trained.name} {trained.env.name} --seed {seed}"},
         )
+
+
+def push_collection(org: str, *, dry_run: bool = False, eval_episodes: int = 100, video: bool = True,
+                    private: bool = False) -> list[tuple[str, Pretrained, Any]]:
+    """Publish every shipped checkpoint to ``org``, one repo per agent × env, with the same card
+    and layout as ``zoo push``. With ``dry_run`` nothing is sent: only the plan is returned.
+    Returns (repo_id, pretrained, PushResult or None) per checkpoint."""
+    from zoo.hub import push_run
+    from zoo.hub_ids import validate_repo_id
+
+    plan = [(f"{org}/{p.repo_name}", p) for p in collection()]
+    for repo_id, _ in plan:
+        validate_repo_id(repo_id)
+    if dry_run:
+        return [(repo_id, p, None) for repo_id, p in plan]
+    return [(repo_id, p, push_run(p.path, repo_id, eval_episodes=eval_episodes, video=video, private=private,
+                                  commit_message=f"agent-zoo pretrained {p.agent} on {p.gym_id}"))
+            for repo_id, p in plan]
