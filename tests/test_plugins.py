@@ -395,3 +395,15 @@ def test_two_distributions_with_the_same_plugin_name(tmp_path):
     assert len(infos) == 2 and infos[0].error is None
     assert "plugin name 'samename' is already taken by" in infos[1].error
     assert "long-cartpole" in loaded.envs
+
+
+def test_a_distribution_with_a_malformed_entry_points_file(tmp_path):
+    root = write_distribution(tmp_path / "site", "zoo-malformed", "0.3", {"malformed_mod": GOOD}, {"x": "y"})
+    (next(root.glob("*.dist-info")) / "entry_points.txt").write_text("[agent_zoo]\nno equals sign here\n")
+    with on_path(root):
+        with pytest.raises(TypeError):  # what importlib.metadata does to every caller
+            metadata.entry_points(group="agent_zoo")
+        loaded, messages = load()
+    assert loaded.plugin("zoo-malformed").error.startswith("its entry_points.txt cannot be read (TypeError")
+    assert sum("zoo-malformed" in m for m in messages) == 1
+    assert "cartpole" in loaded.envs and "reinforce" in loaded.agents

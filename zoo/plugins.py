@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import re
 import threading
 import warnings
 from collections.abc import Iterable
@@ -243,20 +244,42 @@ def discover(entry_points: Iterable[metadata.EntryPoint] | None = None) -> Loade
         _discovering -= 1
 
 
+def _installed_entry_points() -> tuple[list[metadata.EntryPoint], list[PluginInfo]]:
+    """The group's entry points, read one distribution at a time: ``metadata.entry_points()``
+    raises for all if any installed package has a malformed entry_points.txt."""
+    found: list[metadata.EntryPoint] = []
+    unreadable: list[PluginInfo] = []
+    seen: set[str] = set()
+    for dist in metadata.distributions():
+        name = dist.metadata["Name"] or ""
+        key = re.sub(r"[-_.]+", "-", name).lower()
+        if key in seen:  # shadowed by an earlier copy on sys.path, as importlib.metadata does
+            continue
+        seen.add(key)
+        try:
+            found += dist.entry_points.select(group=ENTRY_POINT_GROUP)
+        except Exception as exc:
+            if f"[{ENTRY_POINT_GROUP}]" in (dist.read_text("entry_points.txt") or ""):
+                info = PluginInfo(name=name or "?", module="", distribution=name, version=dist.version or "")
+                _fail(info, ZooError(f"its entry_points.txt cannot be read ({_first_line(exc)})"))
+                unreadable.append(info)
+    return found, unreadable
+
+
 def _discover(entry_points: Iterable[metadata.EntryPoint] | None) -> LoadedPlugins:
-    if entry_points is None:
-        entry_points = metadata.entry_points(group=ENTRY_POINT_GROUP)
     manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
     manager.add_hookspecs(hookspecs)
     loaded = LoadedPlugins(manager, EnvRegistry(), AgentRegistry(), [])
+    if entry_points is None:
+        entry_points, loaded.plugins[:] = _installed_entry_points()
     only, blocked = _names(ONLY_VAR), _names(BLOCK_VAR)
     targets: dict[str, str] = {}
     for ep in sorted(entry_points, key=_load_order):
         if targets.get(ep.name) == ep.value:  # one distribution visible twice on sys.path
             continue
         dist = getattr(ep, "dist", None)
-        info = PluginInfo(name=ep.name, module=ep.value, distribution=dist.name if dist else "",
-                          version=dist.version if dist else "")
+        info = PluginInfo(name=ep.name, module=ep.value, distribution=(dist and dist.name) or "",
+                          version=(dist and dist.version) or "")
         if (only and ep.name not in only) or ep.name in blocked:
             targets.setdefault(ep.name, ep.value)
             continue
