@@ -55,7 +55,6 @@ from .game import (
     SCREEN_TOP,
     THRUST_DV,
     GameState,
-    round_half_away,
 )
 from .observation import NORMALIZE_SCALE, observation_bounds
 from .render import Window, draw_state
@@ -165,10 +164,9 @@ class PixelcopterEnv(gym.Env[np.ndarray, int]):
 
         # 3-4. Everything scrolled (see timeline); now count collisions.
         lives = 1
-        row = round_half_away(y)
         blocks = self._blocks
         for x0, block_y, t0 in blocks:
-            if _OVERLAPS[x0][t - t0] and game.block_overlaps_vertically(row, block_y):
+            if _OVERLAPS[x0][t - t0] and game.block_overlaps_vertically(y, block_y):
                 lives -= 1
         cave = self._cave
         for slot in _CAVE_OVERLAPS[u]:

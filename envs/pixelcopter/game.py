@@ -114,14 +114,17 @@ def hits_floor(y: Number, centre: Number) -> Number:
     return y >= centre + CAVE_HALF_GAP
 
 
-def block_overlaps_vertically(player_row: Number, block_y: Number) -> Number:
-    """Whether the player's 2-px rect (rows r-1, r) shares a row with a block's 9-px rect.
+def block_overlaps_vertically(y: Number, block_y: Number) -> Number:
+    """Whether the player's 2-px rect shares a row with a block's 9-px rect (centre block_y).
 
-    Touching edges do not collide, so this is a strict interval overlap: block rows are
-    block_y-4 .. block_y+4, the player's rows player_row-1 .. player_row (r = round(y)).
-    Horizontal overlap comes from :data:`.timeline.OVERLAPS_PLAYER`.
+    In pixels: the player covers rows r-1 and r with r = round(y) (halves away from zero),
+    the block rows block_y-4 .. block_y+4, and touching edges do not collide, so they overlap
+    iff block_y-4 <= r <= block_y+5. For y > 0, round(y) >= k iff y >= k - 0.5 and
+    round(y) <= k iff y < k + 0.5, which gives the test below without rounding; for y <= 0
+    both forms say no, because block_y >= 12. Horizontal overlap comes from
+    :data:`.timeline.OVERLAPS_PLAYER`.
     """
-    return (block_y - 5 < player_row) & (player_row < block_y + 6)
+    return (y >= block_y - 4.5) & (y < block_y + 5.5)
 
 
 def column_centre(frequency: float, x0: int, phase: float) -> int:

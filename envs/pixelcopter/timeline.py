@@ -22,6 +22,7 @@ covers frames ``0 .. CAVE.length - 1`` and then wraps to ``CAVE.loop_start`` (se
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 import numpy as np
@@ -117,9 +118,19 @@ class CaveTimeline:
 
 
 def _build_cave_timeline() -> CaveTimeline:
-    # Per spawn x of a column: the ages at which it overlaps the player, and is removed.
-    overlap_ages = {x0: set(np.flatnonzero(OVERLAPS_PLAYER[x0]).tolist()) for x0 in range(MAX_SPAWN_X + 1)}
-    gone_age = GONE_AGE.tolist()
+    # Per column of a chunk spawned at base x (2 or 50): the first and last age at which it
+    # overlaps the player, and the age at which it is removed. All increase with the column
+    # index, so the columns doing something at a given age are found by bisection.
+    def ages(base: int) -> tuple[list[int], list[int], list[int]]:
+        xs = base + COLUMN_WIDTH * np.arange(CHUNK_SIZE)
+        overlaps = OVERLAPS_PLAYER[xs]
+        ever = overlaps.any(axis=1)  # the first chunk's columns 0-2 start behind the player
+        first = np.where(ever, overlaps.argmax(axis=1), -1)
+        last = np.where(ever, overlaps.shape[1] - 1 - overlaps[:, ::-1].argmax(axis=1), -1)
+        assert (overlaps.sum(axis=1) == np.where(ever, last - first + 1, 0)).all()  # one stretch each
+        return first.tolist(), last.tolist(), GONE_AGE[xs].tolist()
+
+    column_ages = {base: ages(base) for base in (FIRST_CHUNK_X, REFILL_CHUNK_X)}
 
     # Chunk spawn frames follow from the rule "refill when <= 13 remain": chunk j is down to
     # its last 13 columns when its column 34 scrolls off (the chunk before is gone by then,
@@ -127,7 +138,7 @@ def _build_cave_timeline() -> CaveTimeline:
     chunk_x = [FIRST_CHUNK_X] + [REFILL_CHUNK_X] * 6
     spawn = [0]
     for base in chunk_x[:-1]:
-        spawn.append(spawn[-1] + gone_age[base + COLUMN_WIDTH * (CHUNK_SIZE - REFILL_AT - 1)])
+        spawn.append(spawn[-1] + column_ages[base][2][CHUNK_SIZE - REFILL_AT - 1])
 
     overlaps, removed, refill, arrivals, chunks = [], [], [], [], []
     for u in range(spawn[-1] + 1):
@@ -136,11 +147,13 @@ def _build_cave_timeline() -> CaveTimeline:
             if t0 > u:
                 break
             age, offset = u - t0, CHUNK_SIZE * (j % 2)
-            xs = [base + COLUMN_WIDTH * i for i in range(CHUNK_SIZE)]
-            n_gone = sum(age >= gone_age[x0] for x0 in xs)
-            gone_now += sum(age == gone_age[x0] for x0 in xs)
-            ovl += [offset + i for i, x0 in enumerate(xs) if age in overlap_ages[x0]]
-            arr += [(offset + i, x0) for i, x0 in enumerate(xs) if age in overlap_ages[x0] and age - 1 not in overlap_ages[x0]]
+            first, last, gone = column_ages[base]
+            n_gone = bisect_right(gone, age)
+            if n_gone == CHUNK_SIZE and gone[-1] < age:
+                continue  # long gone
+            gone_now += n_gone - bisect_left(gone, age)
+            ovl += [offset + i for i in range(bisect_left(last, age), bisect_right(first, age))]
+            arr += [(offset + i, base + COLUMN_WIDTH * i) for i in range(bisect_left(first, age), bisect_right(first, age))]
             if n_gone < CHUNK_SIZE:
                 live.append((offset, base, age, n_gone))
             if t0 < u:  # a chunk spawned on this frame arrives after the refill test

@@ -13,9 +13,11 @@ would cost more than the whole step. Everything comes from gymnasium's ``np_rand
 ranges, each chunk's frequency offset with ``uniform`` over the same range, and, instead of 48
 phase draws per chunk, one random 64-bit key per chunk from which column i's phase is
 ``splitmix64(key, i)`` scaled to [0, 0.5). The distributions are the original's (phases on a
-2^-53 grid); a column's height is computed only when the column reaches the player, and
-rendering or reading the state never consumes randomness. Seeded runs are reproducible, but
-do not replay the original's levels: use the single env for that.
+2^-53 grid). Column heights are computed only when a column is about to reach the player, and
+reading the state or rendering never consumes randomness. New levels are drawn ahead, a few thousand
+at a time (:meth:`PixelcopterVectorEnv._fill_level_pool`), because with random actions a
+seventh of the copies restart on every step. Seeded runs are reproducible, but they do not
+replay the original's levels: use the single env for that.
 
 Autoreset follows gymnasium 1.x's default, ``AutoresetMode.NEXT_STEP`` (as CartPole's vector
 env): the step after an episode ends resets that copy, ignores its action and returns its
@@ -34,39 +36,71 @@ from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
 from . import game
-from .game import CHUNK_SIZE, GRAVITY_DV, PLAYER_START_Y, PLAYER_X, THRUST_DV, GameState
+from .game import BLOCK_HEIGHT, BLOCK_X_RANGE, CHUNK_SIZE, GRAVITY_DV, PLAYER_START_Y, PLAYER_X, THRUST_DV, GameState
 from .observation import NORMALIZE_SCALE, observation_bounds
 from .render import draw_state
-from .timeline import CAVE, GONE_AGE, MAX_AGE, OVERLAPS_PLAYER, PASS_AGE, RING, X, position_of_frame
+from .timeline import CAVE, GONE_AGE, MAX_AGE, OVERLAPS_PLAYER, PASS_AGE, RING, X, next_position, position_of_frame
 
-# --- the timeline tables as arrays, indexed by cave timeline position u -----------------------
+# --- the cave timeline as arrays, indexed by timeline position u ------------------------------
 _NEXT_U = np.arange(1, CAVE.length + 1)
 _NEXT_U[-1] = CAVE.loop_start
 # Up to three columns overlap the player; pad with the first, which changes neither the
-# highest nor the lowest centre among them, so every frame gathers exactly three.
-# Stored as (3, positions): numpy reduces over a short inner axis very slowly, so the three
-# candidates are kept as three rows and combined with np.maximum / np.minimum.
+# highest nor the lowest centre among them, so every frame gathers exactly three. Stored as
+# (3, positions): numpy reduces over a short inner axis slowly, so we combine three rows.
 _OVERLAP_SLOTS = np.array([(s + (s[0],) * 3)[:3] for s in CAVE.overlaps], dtype=np.int64).T.copy()
 _COLUMN_REWARD = np.array(CAVE.removed, dtype=np.float64)
-_REFILL_OFFSET = np.array(CAVE.refill, dtype=np.int64)
-assert all(len(a) <= 1 for a in CAVE.arrivals[1:])  # after the first frame, one at a time
-_ARRIVAL_SLOT = np.array([a[0][0] if a else -1 for a in CAVE.arrivals], dtype=np.int64)
-_ARRIVAL_X = np.array([a[0][1] if a else 0 for a in CAVE.arrivals], dtype=np.float64)
-_FIRST_SLOTS = np.array([slot for slot, _ in CAVE.arrivals[0]])  # heights needed at reset
+_REFILL_HALF = np.array([max(r, 0) // CHUNK_SIZE for r in CAVE.refill], dtype=np.int64)
+_HAS_REFILL = np.array(CAVE.refill) >= 0
+# Heights are computed in batches, every ARRIVAL_WINDOW steps, for the columns that reach the
+# player within the next ARRIVAL_WINDOW frames: one batch of numpy calls instead of one per
+# step. Columns reach the player at least 4 frames apart, so a window of 4 positions holds
+# at most one; a new level's first columns come with the level (see the level pool), and
+# none arrives in the 3 frames after, so a copy that restarts between batches misses none.
+ARRIVAL_WINDOW = 4
+
+
+def _arrivals_within_window() -> list[tuple[int, int] | None]:
+    soon = []
+    for u in range(CAVE.length):
+        found, p = [], u
+        for _ in range(ARRIVAL_WINDOW):
+            found += CAVE.arrivals[p] if p else []
+            p = next_position(p)
+        assert len(found) <= 1, (u, found)
+        soon.append(found[0] if found else None)
+    assert not any(CAVE.arrivals[1:ARRIVAL_WINDOW])
+    return soon
+
+
+_SOON = _arrivals_within_window()
+_HAS_ARRIVAL = np.array([a is not None for a in _SOON])
+_ARRIVAL_SLOT = np.array([a[0] if a else 0 for a in _SOON], dtype=np.int64)
+_ARRIVAL_HALF = _ARRIVAL_SLOT // CHUNK_SIZE
+_ARRIVAL_COLUMN = _ARRIVAL_SLOT % CHUNK_SIZE
+_ARRIVAL_X = np.array([a[1] if a else 0 for a in _SOON], dtype=np.float64)
+# Only the heights of columns near the player are kept, by ring slot mod RECENT: at most three
+# consecutive slots overlap the player and one more is computed ahead, so eight entries never
+# clash. A small array per copy keeps the per-frame gather inside the CPU cache.
+RECENT = 8
+assert all(len({(slot - s[0]) % RING for slot in s}) == len(s) and max((slot - s[0]) % RING for slot in s) <= 2 for s in CAVE.overlaps)
+_OVERLAP_RECENT = _OVERLAP_SLOTS % RECENT
+_ARRIVAL_RECENT = _ARRIVAL_SLOT % RECENT
+_FIRST_SLOTS = np.array([slot for slot, _ in CAVE.arrivals[0]])
 _FIRST_X = np.array([x0 for _, x0 in CAVE.arrivals[0]], dtype=np.float64)
 
-# --- block tables, flattened: index = (spawn x - 48) * MAX_AGE + age --------------------------
+# --- blocks, flattened: index = (spawn x - 48) * MAX_AGE + age --------------------------------
 # A block is stored as base = (spawn x - 48) * MAX_AGE - spawn frame, so base + frame is its
 # index. An absent block gets a base so large that the index clips (take(mode="clip")) to the
 # last entry, which describes an object long gone: no overlap, already removed.
-_BLOCK_ROWS = slice(game.BLOCK_X_RANGE[0], game.BLOCK_X_RANGE[1])
+_BLOCK_ROWS = slice(*BLOCK_X_RANGE)
 _BLOCK_X = X[_BLOCK_ROWS].ravel()
 _BLOCK_OVERLAPS = OVERLAPS_PLAYER[_BLOCK_ROWS].ravel()
-_AGES = np.arange(MAX_AGE)
-_BLOCK_PASSED = (_AGES >= PASS_AGE[_BLOCK_ROWS, None]).ravel()
-_BLOCK_GONE = (_AGES >= GONE_AGE[_BLOCK_ROWS, None]).ravel()
+_BLOCK_PASSED = (np.arange(MAX_AGE) >= PASS_AGE[_BLOCK_ROWS, None]).ravel()
+_BLOCK_GONE = (np.arange(MAX_AGE) >= GONE_AGE[_BLOCK_ROWS, None]).ravel()
 assert not _BLOCK_OVERLAPS[-1] and _BLOCK_GONE[-1]
 _NO_BLOCK = 1 << 40
+
+_VELOCITY_CHANGE = np.array([THRUST_DV, GRAVITY_DV])  # indexed by the action
 
 _PHI = 0x9E3779B97F4A7C15  # splitmix64 constants
 _MIX1, _MIX2 = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
@@ -78,7 +112,7 @@ def column_phase(key: np.ndarray, column: np.ndarray) -> np.ndarray:
     splitmix64's output function on key + (column + 1) * golden ratio: a well-mixed hash, so
     phases are as good as independent uniform draws. Arrays only (uint64 wraps silently).
     """
-    z = key + (column.astype(np.uint64) + np.uint64(1)) * np.uint64(_PHI)
+    z = key + (np.asarray(column).astype(np.uint64) + np.uint64(1)) * np.uint64(_PHI)
     z = (z ^ (z >> np.uint64(30))) * np.uint64(_MIX1)
     z = (z ^ (z >> np.uint64(27))) * np.uint64(_MIX2)
     z ^= z >> np.uint64(31)
@@ -114,58 +148,68 @@ class PixelcopterVectorEnv(gym.vector.VectorEnv):
         self.observation_space = batch_space(self.single_observation_space, num_envs)
         self.action_space = batch_space(self.single_action_space, num_envs)
 
+        # The state lives in a few 2-D arrays, one row per field, so that restarting a set of
+        # copies is one write per array; the named attributes are views of the rows.
         n = num_envs
-        self._env_ids = np.arange(n)
-        self._frame = np.zeros(n, dtype=np.int64)  # frames since the level started
-        self._u = np.zeros(n, dtype=np.int64)  # cave timeline position
-        self._y = np.full(n, PLAYER_START_Y)
-        self._v = np.zeros(n)
-        # Blocks: row 0 is the newest block (the one observed), row 1 the one it replaced,
-        # while that is still on screen. See the block tables above for `base`.
-        self._block_base = np.full((2, n), _NO_BLOCK, dtype=np.int64)
-        self._block_y = np.zeros((2, n))
-        # Cave: per ring half, the chunk's key and frequency, and whether its heights were
-        # given by set_state (then they are not recomputed); per slot, the height once the
-        # column has reached the player (18..30: int8 keeps the ring small, so gathering
-        # from it stays in cache).
-        self._chunk_key = np.zeros((n, 2), dtype=np.uint64)
-        self._chunk_frequency = np.zeros((n, 2))
-        self._chunk_given = np.zeros((n, 2), dtype=bool)
-        self._centres = np.zeros((n, RING), dtype=np.int8)
-        self._centre_row = self._env_ids * RING  # flat index of each copy's slot 0
-        self._done = np.zeros(n, dtype=bool)  # ended on the last step: reset on this one
+        self._ints = np.zeros((4, n), dtype=np.int64)
+        self._frame = self._ints[0]  # frames since the level started
+        self._u = self._ints[1]  # cave timeline position
+        # Blocks: row 0 is the newest (observed) block, row 1 the one it replaced while that
+        # is still on screen; see the block tables above for what `base` is.
+        self._block_base = self._ints[2:4]
+        self._floats = np.zeros((6, n))
+        self._y, self._v = self._floats[0], self._floats[1]
+        self._block_y = self._floats[2:4]
+        # Cave, per half of the ring (one chunk each): frequency and 64-bit key. Key 0 marks a
+        # chunk whose heights were given by set_state: they are kept, never computed (drawn
+        # keys are odd, so never 0).
+        self._chunk_frequency = self._floats[4:6]
+        self._chunk_key = np.zeros((2, n), dtype=np.uint64)
+        # Heights (18..30) of the columns at the player, by ring slot mod RECENT.
+        self._recent = np.zeros((n, RECENT), dtype=np.int8)
+        self._recent_row = np.arange(n) * RECENT  # flat index of each copy's entry 0
+        # Full caves given by set_state (key 0), by copy: {ring slot: height}.
+        self._given_caves: dict[int, dict[int, int]] = {}
+        self._done = np.zeros(n, dtype=bool)  # ended on the last step: restart on this one
         self._started = False
+        self._steps_taken = 0
+        self._pool: dict[str, np.ndarray] = {}
+        self._pool_next = 0
 
     # -- gymnasium API --------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict]:
         """Start a new level in every copy (``options`` unused)."""
         super().reset(seed=seed)
-        self._new_levels(self._env_ids)
+        if seed is not None:
+            self._pool = {}  # levels drawn ahead came from the old stream
+        self._new_levels(np.arange(self.num_envs))
         self._done[:] = False
         self._started = True
-        return self._observations(), {}
+        return self._observations(self._first_centres()), {}
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict]:
         """One frame in every copy: action 0 thrusts, 1 does nothing."""
         if not self._started:
             raise gym.error.ResetNeeded("Call reset before step.")
         actions = np.asarray(actions)
-        if actions.shape != (self.num_envs,) or actions.dtype.kind not in "iub" or actions.min() < 0 or actions.max() > 1:
+        if actions.shape != (self.num_envs,) or actions.dtype.kind not in "iu" or actions.min() < 0 or actions.max() > 1:
             raise ValueError(f"actions must be {self.num_envs} values of 0 (thrust) or 1 (no-op), got {actions!r}")
 
-        frame = self._frame = self._frame + 1
-        u = self._u = _NEXT_U.take(self._u)
-        self._arrive(np.flatnonzero(_ARRIVAL_SLOT.take(u) >= 0))
+        frame, u = self._frame, self._u
+        frame += 1
+        _NEXT_U.take(u, out=u)
+        self._steps_taken += 1
+        if self._steps_taken % ARRIVAL_WINDOW == 0:
+            self._arrive(np.flatnonzero(_HAS_ARRIVAL.take(u)))
 
         # 1-2. Player physics.
-        y, v = self._y, self._v = game.player_step(self._y, self._v, np.where(actions == 0, THRUST_DV, GRAVITY_DV))
+        y, v = game.player_step(self._y, self._v, _VELOCITY_CHANGE.take(actions))
+        self._y[:], self._v[:] = y, v
 
         # 3-4. Collisions. Only whether anything hit matters: lives start at 1.
         block_index = self._block_base + frame
-        hit_block = _BLOCK_OVERLAPS.take(block_index, mode="clip") & game.block_overlaps_vertically(
-            game.round_half_away_array(y), self._block_y
-        )
-        centres = self._centres.take(_OVERLAP_SLOTS.take(u, axis=1) + self._centre_row)  # (3, n)
+        hit_block = _BLOCK_OVERLAPS.take(block_index, mode="clip") & game.block_overlaps_vertically(y, self._block_y)
+        centres = self._recent.take(_OVERLAP_RECENT.take(u, axis=1) + self._recent_row)  # (3, n)
         dead = (
             hit_block[0]
             | hit_block[1]
@@ -180,8 +224,7 @@ class PixelcopterVectorEnv(gym.vector.VectorEnv):
         # passes the player if it is then the only block, and the next one spawns. Columns
         # scrolling off score too (tabulated).
         reward = _COLUMN_REWARD.take(u)
-        gone = _BLOCK_GONE.take(block_index[1], mode="clip")
-        self._block_base[1, gone] = _NO_BLOCK
+        np.putmask(self._block_base[1], _BLOCK_GONE.take(block_index[1], mode="clip"), _NO_BLOCK)
         passed = np.flatnonzero(_BLOCK_PASSED.take(block_index[0], mode="clip") & (self._block_base[1] == _NO_BLOCK))
         if passed.size:
             reward[passed] += 1.0
@@ -190,9 +233,9 @@ class PixelcopterVectorEnv(gym.vector.VectorEnv):
             self._new_blocks(passed)
 
         # 7. Cave refill into the free half of the ring.
-        refill = np.flatnonzero(_REFILL_OFFSET.take(u) >= 0)
+        refill = np.flatnonzero(_HAS_REFILL.take(u))
         if refill.size:
-            self._new_chunks(refill, _REFILL_OFFSET[u[refill]] // CHUNK_SIZE)
+            self._new_chunks(refill, _REFILL_HALF.take(u.take(refill)))
 
         # 8. The end.
         reward -= 5.0 * dead
@@ -203,16 +246,15 @@ class PixelcopterVectorEnv(gym.vector.VectorEnv):
             truncated = np.zeros(self.num_envs, dtype=bool)
 
         # Copies that ended on the previous step start over instead (NEXT_STEP autoreset).
+        first_centre = centres[0]  # the observed column: the first in spawn order
         restart = np.flatnonzero(self._done)
         if restart.size:
             self._new_levels(restart)
             reward[restart] = 0.0
             terminated[restart] = False
             truncated[restart] = False
+            first_centre[restart] = self._recent[restart, _OVERLAP_RECENT[0, 0]]
         self._done = terminated | truncated
-        first_centre = centres[0]  # the observed column: first in spawn order
-        if restart.size:
-            first_centre[restart] = self._centres[restart, _OVERLAP_SLOTS[0, 0]]
         return self._observations(first_centre), reward, terminated, truncated, {}
 
     def render(self) -> tuple[np.ndarray, ...] | None:
@@ -222,12 +264,13 @@ class PixelcopterVectorEnv(gym.vector.VectorEnv):
         return tuple(draw_state(self.get_state(i), self.render_scale) for i in range(self.num_envs))
 
     # -- observation ------------------------------------------------------------------------
-    def _observations(self, first_centre: np.ndarray | None = None) -> np.ndarray:
-        """Observations as the single env computes them, for all copies."""
-        y = self._y
-        if first_centre is None:  # after a reset: read the first column under the player
-            first_centre = self._centres.take(self._centre_row + _OVERLAP_SLOTS[0].take(self._u))
-        block_y = self._block_y[0]
+    def _first_centres(self) -> np.ndarray:
+        """Height of the first column under the player (in spawn order), per copy."""
+        return self._recent.take(_OVERLAP_RECENT[0].take(self._u) + self._recent_row)
+
+    def _observations(self, first_centre: np.ndarray) -> np.ndarray:
+        """The observation vectors, computed exactly as the single env computes them."""
+        y, block_y = self._y, self._block_y[0]
         obs = np.empty((7, self.num_envs), dtype=np.float32)
         obs[0] = y
         obs[1] = self._v
@@ -235,57 +278,77 @@ class PixelcopterVectorEnv(gym.vector.VectorEnv):
         obs[3] = (first_centre + 12) - y
         obs[4] = _BLOCK_X.take(self._block_base[0] + self._frame) - PLAYER_X
         if self.block_edges:
-            obs[5] = block_y - game.BLOCK_HEIGHT / 2
-            obs[6] = block_y + game.BLOCK_HEIGHT / 2
+            obs[5] = block_y - BLOCK_HEIGHT / 2
+            obs[6] = block_y + BLOCK_HEIGHT / 2
         else:
             obs[5] = block_y
-            obs[6] = block_y + game.BLOCK_HEIGHT
+            obs[6] = block_y + BLOCK_HEIGHT
         if self.normalize:
             obs *= NORMALIZE_SCALE[:, None].astype(np.float32)
-        return obs.T  # (num_envs, 7), like CartPoleVectorEnv's (column-major) observations
+        return obs.T  # (num_envs, 7), column-major like CartPoleVectorEnv's observations
 
-    # -- randomness and level generation ------------------------------------------------------
-    def _new_blocks(self, ids: np.ndarray) -> None:
-        """A new observed block for copies ``ids``, spawned on their current frame."""
-        x0 = self.np_random.integers(*game.BLOCK_X_RANGE, size=ids.size)
-        self._block_y[0, ids] = self.np_random.integers(*game.BLOCK_Y_RANGE, size=ids.size)
-        self._block_base[0, ids] = (x0 - game.BLOCK_X_RANGE[0]) * MAX_AGE - self._frame[ids]
-
-    def _new_chunks(self, ids: np.ndarray, half: np.ndarray | int) -> None:
-        """A new chunk of 48 columns in ring half ``half`` of copies ``ids``."""
-        self._chunk_key[ids, half] = self.np_random.bit_generator.random_raw(ids.size)
-        self._chunk_frequency[ids, half] = game.BASE_FREQUENCY + self.np_random.uniform(-0.01, 0.01, ids.size)
-        self._chunk_given[ids, half] = False
+    # -- randomness: levels, blocks, chunks, column heights --------------------------------------
+    def _fill_level_pool(self, size: int) -> None:
+        """Draw ``size`` new levels ahead, laid out as the state arrays' columns."""
+        rng = self.np_random
+        x0 = rng.integers(*BLOCK_X_RANGE, size=size)
+        block_y = rng.integers(*game.BLOCK_Y_RANGE, size=size)
+        key = rng.bit_generator.random_raw(size) | np.uint64(1)
+        frequency = game.BASE_FREQUENCY + rng.uniform(-0.01, 0.01, size)
+        ints = np.zeros((4, size), dtype=np.int64)  # frame 0, position 0, the block, no old block
+        ints[2] = (x0 - BLOCK_X_RANGE[0]) * MAX_AGE
+        ints[3] = _NO_BLOCK
+        floats = np.zeros((6, size))  # y, v, block y (new, old), frequency (half 0, half 1)
+        floats[0] = PLAYER_START_Y
+        floats[2] = block_y
+        floats[4] = frequency
+        # The columns under the player at the start (the level's first observation needs them).
+        phase = column_phase(key[:, None], _FIRST_SLOTS[None, :])
+        centres = game.column_centres(frequency[:, None], _FIRST_X, phase).astype(np.int8)
+        self._pool = {"ints": ints, "floats": floats, "key": key, "centres": centres}
+        self._pool_next = 0
 
     def _new_levels(self, ids: np.ndarray) -> None:
-        self._frame[ids] = 0
-        self._u[ids] = 0
-        self._y[ids] = PLAYER_START_Y
-        self._v[ids] = 0.0
-        self._block_base[1, ids] = _NO_BLOCK
-        self._new_blocks(ids)
-        self._new_chunks(ids, 0)
-        # The columns under the player at the start (the chunk is new: nothing was given).
-        ids2 = np.repeat(ids, _FIRST_SLOTS.size)
-        slots = np.tile(_FIRST_SLOTS, ids.size)
-        self._centres[ids2, slots] = self._column_centres(ids2, 0, slots, np.tile(_FIRST_X, ids.size))
+        """Start copies ``ids`` on new levels (taken from the pool of levels drawn ahead)."""
+        if not self._pool or self._pool_next + ids.size > self._pool["key"].size:
+            self._fill_level_pool(max(4 * self.num_envs, ids.size, 1024))
+        drawn = slice(self._pool_next, self._pool_next + ids.size)
+        self._pool_next += ids.size
+        self._ints[:, ids] = self._pool["ints"][:, drawn]
+        self._floats[:, ids] = self._pool["floats"][:, drawn]
+        self._chunk_key[0, ids] = self._pool["key"][drawn]
+        self._recent.put((ids * RECENT)[:, None] + _FIRST_SLOTS % RECENT, self._pool["centres"][drawn])
+
+    def _new_blocks(self, ids: np.ndarray) -> None:
+        """A new observed block for copies ``ids``, spawned on their current frame."""
+        x0 = self.np_random.integers(*BLOCK_X_RANGE, size=ids.size)
+        self._block_y[0, ids] = self.np_random.integers(*game.BLOCK_Y_RANGE, size=ids.size)
+        self._block_base[0, ids] = (x0 - BLOCK_X_RANGE[0]) * MAX_AGE - self._frame[ids]
+
+    def _new_chunks(self, ids: np.ndarray, half: np.ndarray) -> None:
+        """A new chunk of 48 columns in ring half ``half`` of copies ``ids``."""
+        self._chunk_key[half, ids] = self.np_random.bit_generator.random_raw(ids.size) | np.uint64(1)
+        self._chunk_frequency[half, ids] = game.BASE_FREQUENCY + self.np_random.uniform(-0.01, 0.01, ids.size)
+
+    def _column_centres(self, ids: np.ndarray, slot: np.ndarray, x0: np.ndarray) -> np.ndarray:
+        """Heights of columns in ring slots ``slot`` (spawned at ``x0``) of copies ``ids``."""
+        half = slot // CHUNK_SIZE
+        phase = column_phase(self._chunk_key[half, ids], slot % CHUNK_SIZE)
+        return game.column_centres(self._chunk_frequency[half, ids], x0, phase)
 
     def _arrive(self, ids: np.ndarray) -> None:
-        """Compute the heights of the columns reaching the player in copies ``ids``."""
-        if ids.size:
-            u = self._u[ids]
-            self._set_centres(ids, _ARRIVAL_SLOT[u], _ARRIVAL_X[u])
-
-    def _set_centres(self, ids: np.ndarray, slot: np.ndarray, x0: np.ndarray) -> None:
-        half = slot // CHUNK_SIZE
-        keep = self._chunk_given[ids, half]
-        if keep.any():  # heights that set_state supplied stay as they are
-            ids, slot, x0, half = ids[~keep], slot[~keep], x0[~keep], half[~keep]
-        self._centres[ids, slot] = self._column_centres(ids, half, slot, x0)
-
-    def _column_centres(self, ids: np.ndarray, half: np.ndarray, slot: np.ndarray, x0: np.ndarray) -> np.ndarray:
-        phase = column_phase(self._chunk_key[ids, half], slot % CHUNK_SIZE)
-        return game.column_centres(self._chunk_frequency[ids, half], x0, phase)
+        """Store the heights of the columns reaching the player soon in copies ``ids``."""
+        if not ids.size:
+            return
+        u = self._u.take(ids)
+        chunk = _ARRIVAL_HALF.take(u) * self.num_envs + ids  # flat index into (2, n) arrays
+        key = self._chunk_key.take(chunk)
+        phase = column_phase(key, _ARRIVAL_COLUMN.take(u))
+        centres = game.column_centres(self._chunk_frequency.take(chunk), _ARRIVAL_X.take(u), phase)
+        given = np.flatnonzero(key == 0)  # a chunk whose heights set_state gave
+        for i in given:
+            centres[i] = self._given_caves[int(ids[i])][int(_ARRIVAL_SLOT[u[i]])]
+        self._recent.put(ids * RECENT + _ARRIVAL_RECENT.take(u), centres)
 
     # -- state, for tests and tools ---------------------------------------------------------
     def get_state(self, index: int) -> GameState:
@@ -296,15 +359,15 @@ class PixelcopterVectorEnv(gym.vector.VectorEnv):
             base = int(self._block_base[row, index])
             if base != _NO_BLOCK:
                 x0, age = divmod(base + frame, MAX_AGE)
-                blocks.append((x0 + game.BLOCK_X_RANGE[0], int(self._block_y[row, index]), age))
+                blocks.append((x0 + BLOCK_X_RANGE[0], int(self._block_y[row, index]), age))
         columns = CAVE.live_columns(u)
         slots = np.array([slot for slot, _, _ in columns])
         x0 = np.array([x0 for _, x0, _ in columns], dtype=np.float64)
-        half = slots // CHUNK_SIZE
         # A height is a pure function of the chunk's key, so computing it again gives what
-        # the env has (or will have) stored; only heights given by set_state must be read.
-        computed = self._column_centres(np.full(slots.size, index), half, slots, x0)
-        cave = np.where(self._chunk_given[index, half], self._centres[index, slots], computed)
+        # the env has stored (or will store); only heights given by set_state must be read.
+        computed = self._column_centres(np.full(slots.size, index), slots, x0)
+        given = self._given_caves.get(index, {})
+        cave = [given[slot] if key == 0 else c for slot, key, c in zip(slots, self._chunk_key[slots // CHUNK_SIZE, index], computed)]
         return GameState(
             frame=frame,
             player_y=float(self._y[index]),
@@ -320,14 +383,19 @@ class PixelcopterVectorEnv(gym.vector.VectorEnv):
         self._frame[index] = frame
         self._u[index] = position_of_frame(frame)
         self._y[index], self._v[index] = state.player_y, state.player_vel
-        blocks = list(state.blocks)
-        rows = [(0, blocks[-1])] + ([(1, blocks[-2])] if len(blocks) > 1 else [])
         self._block_base[1, index] = _NO_BLOCK
-        for row, (x0, y, age) in rows:
-            self._block_base[row, index] = (x0 - game.BLOCK_X_RANGE[0]) * MAX_AGE - (frame - age)
+        for row, (x0, y, age) in zip((0, 1), reversed(state.blocks)):  # newest block first
+            self._block_base[row, index] = (x0 - BLOCK_X_RANGE[0]) * MAX_AGE - (frame - age)
             self._block_y[row, index] = y
-        slots = [slot for slot, _, _ in CAVE.live_columns(int(self._u[index]))]
-        self._centres[index, slots] = state.cave
-        self._chunk_given[index] = True
+        u = int(self._u[index])
+        given = dict(zip(CAVE.live_slots(u), state.cave, strict=True))
+        self._given_caves[index] = given
+        self._chunk_key[:, index] = 0  # marks the heights as given
+        # Fill the recent heights as the batches would have: columns at the player and those
+        # arriving before the next batch.
+        for p in range(ARRIVAL_WINDOW):
+            for slot in CAVE.overlaps[u] + tuple(s for s, _ in CAVE.arrivals[u]):
+                self._recent[index, slot % RECENT] = given[slot]
+            u = next_position(u)
         self._done[index] = state.game_over
         self._started = True
