@@ -105,7 +105,10 @@ class Agent(ABC):
 
     # -- learning --------------------------------------------------------------------------------
     def start_training(self, make_envs: Callable[[int], gymnasium.vector.VectorEnv]) -> None:
-        """Prepare to train; ``make_envs(n)`` builds a seeded vector env of ``n`` copies."""
+        """Prepare to train; ``make_envs(n)`` builds a seeded vector env of ``n`` copies.
+
+        When a run is resumed, ``make_envs`` returns envs where the checkpointed run left them:
+        their first ``reset`` continues the saved random streams, whatever seed it is passed."""
         raise NotImplementedError(f"{type(self).__name__} does not learn")
 
     def train_iteration(self) -> Iteration:
@@ -122,6 +125,19 @@ class Agent(ABC):
 
     def load_state_tensors(self, tensors: dict[str, Any]) -> None:
         """Restore what ``state_tensors`` returned."""
+
+    def training_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """What training needs beyond ``state_tensors`` to continue exactly where it stopped, as
+        ``(tensors, data)``: named torch tensors (optimiser moments, torch generator states) and
+        JSON-ready data (optimiser settings, numpy generator states). Saved with safetensors and
+        JSON, never pickled; helpers are in :mod:`zoo.training_state`. Called only between
+        iterations. The default raises ``NotImplementedError``: the agent's runs cannot resume."""
+        raise NotImplementedError(f"{type(self).__name__} cannot resume training")
+
+    def load_training_state(self, tensors: dict[str, Any], data: dict[str, Any]) -> None:
+        """Restore what ``training_state`` returned; called after ``load_state_tensors`` and
+        before ``start_training``. Raise ``KeyError`` or ``ValueError`` if it does not fit."""
+        raise NotImplementedError(f"{type(self).__name__} cannot resume training")
 
 
 class FixedPolicy(ABC):

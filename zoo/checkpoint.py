@@ -1,8 +1,15 @@
-"""Checkpoints: a folder holding ``model.safetensors`` (tensors) and ``zoo.json`` (metadata).
+"""Checkpoints: a folder holding ``model.safetensors`` (tensors) and ``zoo.json`` (metadata),
+and, for a run that can be resumed, ``training.safetensors`` + ``training.json`` (optimiser
+state, random streams, counters: see :mod:`zoo.training_state`).
 
 Nothing here unpickles: tensors come from safetensors, everything else from JSON. A
-checkpoint folder is written under a temporary name and renamed into place, so a save that
-is interrupted leaves either the previous checkpoint or the new one, never a half-written one.
+checkpoint folder is written under a temporary name (``.NAME.tmp-*``), fsynced and renamed
+into place, so a save that is interrupted leaves either the previous checkpoint or the new
+one, never a half-written one. Replacing an existing folder takes two renames (the old one
+aside to ``.NAME.old-*``, the new one in); a reader that finds the folder missing between
+them uses whichever complete one is left over (:func:`find_checkpoint`), and a writer puts it
+back in place (:func:`recover_checkpoints`). Every file's SHA-256 is recorded in
+``zoo.json`` and checked on load, so a truncated or altered file is refused, not misread.
 """
 
 from __future__ import annotations
@@ -22,6 +29,9 @@ from zoo.errors import ZooError
 
 WEIGHTS_FILE = "model.safetensors"
 META_FILE = "zoo.json"
+TRAINING_TENSORS_FILE = "training.safetensors"
+TRAINING_DATA_FILE = "training.json"
+_TMP, _OLD = ".tmp-", ".old-"
 FORMAT = "agent-zoo-checkpoint"
 #: Bumped when the layout or meaning of a checkpoint changes incompatibly.
 FORMAT_VERSION = 1
@@ -61,17 +71,34 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_checkpoint(directory: Path, tensors: dict[str, Any], meta: dict[str, Any]) -> Path:
-    """Write ``tensors`` and ``meta`` as a checkpoint folder at ``directory``, atomically."""
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb") as f:
+        os.fsync(f.fileno())
+
+
+def write_checkpoint(directory: Path, tensors: dict[str, Any], meta: dict[str, Any],
+                     training: tuple[dict[str, Any], dict[str, Any]] | None = None) -> Path:
+    """Write ``tensors`` and ``meta`` (and ``training``, a ``(tensors, data)`` pair of resumable
+    training state) as a checkpoint folder at ``directory``, atomically."""
     from safetensors.torch import save_file
+
+    def save_tensors(values: dict[str, Any], path: Path) -> None:
+        save_file({k: v.detach().contiguous().cpu() for k, v in values.items()}, str(path))
 
     directory = Path(directory)
     directory.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.tmp-", dir=directory.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}{_TMP}", dir=directory.parent))
     tmp.chmod(0o755)  # mkdtemp's 0700 would make a shipped or shared checkpoint unreadable to others
     try:
         weights = tmp / WEIGHTS_FILE
-        save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(weights))
+        save_tensors(tensors, weights)
+        files = [weights]
+        extra: dict[str, Any] = {}
+        if training is not None:
+            save_tensors(training[0], tmp / TRAINING_TENSORS_FILE)
+            (tmp / TRAINING_DATA_FILE).write_text(json.dumps(training[1], sort_keys=True) + "\n")
+            files += [tmp / TRAINING_TENSORS_FILE, tmp / TRAINING_DATA_FILE]
+            extra["training_sha256"] = {name: _sha256(tmp / name) for name in (TRAINING_TENSORS_FILE, TRAINING_DATA_FILE)}
         meta = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
@@ -79,16 +106,18 @@ def write_checkpoint(directory: Path, tensors: dict[str, Any], meta: dict[str, A
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "versions": package_versions(),
             **meta,
+            **extra,
             "weights_sha256": _sha256(weights),
         }
+        # zoo.json last: a folder with a complete zoo.json has every file it vouches for.
         (tmp / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
-        for path in (weights, tmp / META_FILE):
+        for path in (*files, tmp / META_FILE):
             path.chmod(0o644)
-            with open(path, "rb") as f:
-                os.fsync(f.fileno())
+            _fsync_file(path)
+        _fsync_dir(tmp)
         if directory.exists():
             # Swap: the old folder stays complete until the new one is in place.
-            old = Path(tempfile.mkdtemp(prefix=f".{directory.name}.old-", dir=directory.parent))
+            old = Path(tempfile.mkdtemp(prefix=f".{directory.name}{_OLD}", dir=directory.parent))
             os.rename(directory, old / directory.name)
             os.rename(tmp, directory)
             shutil.rmtree(old, ignore_errors=True)
@@ -101,10 +130,51 @@ def write_checkpoint(directory: Path, tensors: dict[str, Any], meta: dict[str, A
     return directory
 
 
+def _leftovers(folder: Path, name: str | None = None) -> list[tuple[str, Path]]:
+    """Complete checkpoints a killed save left under temporary names in ``folder``, as
+    ``(target name, folder)``: a finished new one (``.NAME.tmp-*``) first, then the old one
+    set aside during a swap (``.NAME.old-*/NAME``)."""
+    found: list[tuple[str, Path]] = []
+    if not folder.is_dir():
+        return found
+    for kind in (_TMP, _OLD):
+        for entry in sorted(folder.glob(f".{name or '*'}{kind}*")):
+            target = entry.name[1:].rsplit(kind, 1)[0]
+            candidate = entry if kind == _TMP else entry / target
+            if entry.is_dir() and _is_complete(candidate):
+                found.append((target, candidate))
+    return found
+
+
+def _is_complete(folder: Path) -> bool:
+    try:
+        read_meta(folder)
+    except ZooError:
+        return False
+    return True
+
+
+def recover_checkpoints(folder: Path) -> None:
+    """Clean up after saves that were killed (for the one process writing into ``folder``):
+    a complete leftover whose target name is missing is put in place, the rest removed."""
+    folder = Path(folder)
+    for target, candidate in _leftovers(folder):
+        if not (folder / target).exists():
+            os.rename(candidate, folder / target)
+    for entry in folder.glob(".*"):
+        if entry.is_dir() and (_TMP in entry.name or _OLD in entry.name):
+            shutil.rmtree(entry, ignore_errors=True)
+
+
 def find_checkpoint(path: str | Path) -> Path:
     """The checkpoint folder at ``path``: the folder itself, or the newest one in a run folder."""
     path = Path(path)
     if not path.exists():
+        # A save killed half-way through replacing this folder: the old or the new one is
+        # complete under a temporary name (read in place: a reader never moves files).
+        leftovers = _leftovers(path.parent, path.name)
+        if leftovers:
+            return leftovers[0][1]
         raise ZooError(f"checkpoint {str(path)!r} does not exist")
     if (path / META_FILE).exists() or (path / WEIGHTS_FILE).exists():
         return path
@@ -142,6 +212,9 @@ def read_meta(checkpoint: Path) -> dict[str, Any]:
     for key in ("agent", "env", "config", "weights_sha256"):
         if key not in meta:
             raise ZooError(f"checkpoint {str(checkpoint)!r}: {META_FILE} has no {key!r}")
+    for key, kind in (("agent", str), ("env", str), ("config", dict), ("weights_sha256", str)):
+        if not isinstance(meta[key], kind):
+            raise ZooError(f"checkpoint {str(checkpoint)!r}: {META_FILE} has a malformed {key!r}")
     if _sha256(weights_path) != meta["weights_sha256"]:
         raise ZooError(
             f"checkpoint {str(checkpoint)!r}: {WEIGHTS_FILE} does not match its recorded checksum "
@@ -158,3 +231,35 @@ def read_tensors(checkpoint: Path) -> dict[str, Any]:
         return load_file(str(checkpoint / WEIGHTS_FILE))
     except (SafetensorError, OSError, ValueError) as exc:
         raise ZooError(f"checkpoint {str(checkpoint)!r}: cannot read {WEIGHTS_FILE} ({exc})") from None
+
+
+def has_training_state(checkpoint: Path) -> bool:
+    return "training_sha256" in read_meta(checkpoint)
+
+
+def read_training_state(checkpoint: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ``(tensors, data)`` training state saved with a checkpoint, checked against the
+    checksums in its metadata."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    meta = read_meta(checkpoint)
+    recorded = meta.get("training_sha256")
+    if not isinstance(recorded, dict):
+        raise ZooError(f"checkpoint {str(checkpoint)!r} holds no training state (agent {meta['agent']!r} "
+                       "cannot resume, or it was saved for acting only)")
+    for name in (TRAINING_TENSORS_FILE, TRAINING_DATA_FILE):
+        path = checkpoint / name
+        if not path.is_file():
+            raise ZooError(f"checkpoint {str(checkpoint)!r} is missing {name}")
+        if _sha256(path) != recorded.get(name):
+            raise ZooError(f"checkpoint {str(checkpoint)!r}: {name} does not match its recorded checksum "
+                           "(truncated or corrupted)")
+    try:
+        tensors = load_file(str(checkpoint / TRAINING_TENSORS_FILE))
+        data = json.loads((checkpoint / TRAINING_DATA_FILE).read_text())
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise ZooError(f"checkpoint {str(checkpoint)!r}: cannot read its training state ({exc})") from None
+    if not isinstance(data, dict):
+        raise ZooError(f"checkpoint {str(checkpoint)!r}: {TRAINING_DATA_FILE} is not a JSON object")
+    return tensors, data

@@ -135,28 +135,32 @@ def train(
         if fixed:
             raise ZooError(f"--resume continues a run as it was started, so {', '.join(fixed)} cannot be given with it; "
                            "only --episodes/--steps (a new total), --checkpoint-every and --keep")
-        overrides, label = {}, f"resuming {resume}"
+        argv = ["zoo", "train", "--resume", str(resume)]
+        for flag, value in (("--episodes", episodes), ("--steps", steps), ("--checkpoint-every", checkpoint_every),
+                            ("--keep", keep)):
+            argv += [flag, str(value)] if value is not None else []
+        session = training.continue_run(resume, episodes=episodes, steps=steps, argv=argv, **saving)
+        label = f"resuming {session.learner.name} on {session.learner.env.name}"
     else:
         if agent is None or env is None:
             raise ZooError("name what to train: zoo train AGENT ENV (or continue a run: zoo train --resume RUN_DIR)")
-        overrides, label = parse_overrides(set_ or []), f"{agent} on {env}"
+        session = training.start(agent, env, seed=seed, episodes=episodes, steps=steps, out=out_dir,
+                                 overrides=parse_overrides(set_ or []), max_episode_steps=max_steps,
+                                 argv=_command_line(ctx), **saving)
+        label = f"{agent} on {env}"
+    # Everything was checked above: the progress bar starts only for a run that goes ahead.
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                   TextColumn("{task.fields[status]}"), TimeElapsedColumn(), console=err,
                   transient=False) as bar:
-        task = bar.add_task(label, total=1.0, status="")
+        task = bar.add_task(label, total=1.0, status="",
+                            completed=session.budget.fraction(len(session.rows), session.env_steps))
 
         def show(p) -> None:
             mean = "-" if p.running_mean is None else f"{p.running_mean:.1f}"
             bar.update(task, completed=p.fraction,
                        status=f"episodes {p.episodes}  steps {p.env_steps}  mean return (100) {mean}")
 
-        if resume is not None:
-            result = training.resume(resume, episodes=episodes, steps=steps, progress=show,
-                                     argv=_command_line(ctx), **saving)
-        else:
-            result = training.train(agent, env, seed=seed, episodes=episodes, steps=steps, out=out_dir,
-                                    overrides=overrides, max_episode_steps=max_steps, progress=show,
-                                    argv=_command_line(ctx), **saving)
+        result = session.run(show)
     out.print(f"run folder: {result.run_dir}")
     out.print(f"checkpoint: {result.checkpoint}")
     out.print(f"{result.episodes} episodes, {result.env_steps} env steps in {result.seconds:.1f} s")

@@ -1,0 +1,164 @@
+"""Training state as named tensors plus JSON, so a run can stop and continue exactly.
+
+A resumed run must end with the same weights as one that never stopped. Beyond the weights
+that takes the optimisers' state, every random stream (torch generators, numpy generators,
+the envs' own ``np_random``) and the envs' positions. Everything here turns those into
+``(tensors, data)`` pairs, saved as safetensors and JSON: never pickles, so a checkpoint
+cannot run code when it is loaded.
+
+Envs are not serialised. They are re-created and their random streams restored, which is
+exact when the env's state after a ``reset()`` is a function of its ``np_random`` (true of
+gymnasium's own envs) and training checkpoints between iterations, where an agent has
+either just reset its envs or is about to (see :class:`ResumableVectorEnv`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium
+import numpy as np
+
+from zoo.errors import ZooError
+
+#: Bit generators a saved numpy state may name (never looked up by an arbitrary name).
+_BIT_GENERATORS = {name: getattr(np.random, name) for name in ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")}
+
+
+# -- random streams ------------------------------------------------------------------------------
+def numpy_rng_state(generator: np.random.Generator) -> dict[str, Any]:
+    """A numpy generator's state as JSON-ready data (big ints are fine in JSON)."""
+    return generator.bit_generator.state
+
+
+def numpy_rng(state: dict[str, Any]) -> np.random.Generator:
+    """A numpy generator in the state :func:`numpy_rng_state` returned."""
+    name = state.get("bit_generator") if isinstance(state, dict) else None
+    if name not in _BIT_GENERATORS:
+        raise ZooError(f"saved random state names bit generator {name!r}; expected one of {', '.join(_BIT_GENERATORS)}")
+    bit_generator = _BIT_GENERATORS[name]()
+    bit_generator.state = state
+    return np.random.Generator(bit_generator)
+
+
+# -- optimisers ----------------------------------------------------------------------------------
+def optimizer_state(optimizer: Any, prefix: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A torch optimiser's ``state_dict`` split into tensors (``PREFIX.state.I.KEY``) and JSON
+    (hyperparameters and any non-tensor per-parameter values)."""
+    import torch
+
+    state_dict = optimizer.state_dict()
+    tensors: dict[str, Any] = {}
+    scalars: dict[str, dict[str, Any]] = {}
+    for index, values in state_dict["state"].items():
+        for key, value in values.items():
+            if isinstance(value, torch.Tensor):
+                tensors[f"{prefix}.state.{index}.{key}"] = value
+            else:
+                scalars.setdefault(str(index), {})[key] = value
+    return tensors, {"param_groups": state_dict["param_groups"], "scalars": scalars}
+
+
+def load_optimizer_state(optimizer: Any, tensors: dict[str, Any], data: dict[str, Any], prefix: str) -> None:
+    """Restore what :func:`optimizer_state` returned into ``optimizer``."""
+    state: dict[int, dict[str, Any]] = {}
+    start = f"{prefix}.state."
+    for name, tensor in tensors.items():
+        if name.startswith(start):
+            index, _, key = name[len(start):].partition(".")
+            state.setdefault(int(index), {})[key] = tensor
+    for index, values in data.get("scalars", {}).items():
+        state.setdefault(int(index), {}).update(values)
+    current = optimizer.state_dict()["param_groups"]
+    saved = data["param_groups"]
+    if len(saved) != len(current):
+        raise ValueError(f"{prefix}: {len(saved)} parameter groups saved, the optimiser has {len(current)}")
+    # JSON turned tuples (Adam's betas) into lists: give them back their type.
+    groups = [{k: tuple(v) if isinstance(now.get(k), tuple) else v for k, v in group.items()}
+              for group, now in zip(saved, current)]
+    optimizer.load_state_dict({"state": state, "param_groups": groups})
+
+
+# -- envs ----------------------------------------------------------------------------------------
+def _rng_owners(envs: gymnasium.vector.VectorEnv) -> list[Any]:
+    """What holds the env's randomness: each sub-env of a Sync vector env, or a natively
+    batched vector env itself."""
+    base = envs.unwrapped
+    return list(base.envs) if hasattr(base, "envs") else [base]
+
+
+class ResumableVectorEnv(gymnasium.vector.VectorWrapper):
+    """A vector env whose position and random streams can be saved between iterations.
+
+    It remembers how to redo its last full ``reset()``: the seed it was given, or else the
+    random streams as they were just before it. Saved with no step since that reset, the
+    state is that recipe; restored, the reset is redone (same observations, same streams)
+    and handed to the agent's next ``reset`` call, whatever seed that passes, so an agent that
+    resets in ``start_training`` picks up exactly where the saved run was. Saved after steps,
+    the state is the current streams, exact for agents that reset before stepping again (as
+    agents that run whole episodes per iteration do); after restoring them the next
+    ``reset`` ignores its seed, so it continues the saved streams.
+    """
+
+    def __init__(self, env: gymnasium.vector.VectorEnv) -> None:
+        super().__init__(env)
+        self._last_reset: dict[str, Any] | None = None
+        self._steps_since_reset = 0
+        self._replayed: tuple[Any, dict[str, Any]] | None = None
+        self._continue_streams = False
+
+    def __getattr__(self, name: str) -> Any:
+        # Agents may use the wrapped env's own API (``envs``, ``call``, ``get_attr``).
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.env, name)
+
+    def _streams(self) -> list[dict[str, Any]]:
+        return [numpy_rng_state(owner.np_random) for owner in _rng_owners(self.env)]
+
+    def _set_streams(self, streams: list[dict[str, Any]]) -> None:
+        owners = _rng_owners(self.env)
+        if not isinstance(streams, list) or len(streams) != len(owners):
+            raise ZooError(f"the saved env state does not fit: {len(owners)} random streams expected")
+        for owner, stream in zip(owners, streams):
+            owner.np_random = numpy_rng(stream)
+
+    def reset(self, *, seed: Any = None, options: dict[str, Any] | None = None):
+        if self._replayed is not None and options is None:
+            result, self._replayed = self._replayed, None
+            return result
+        self._replayed = None
+        if options is not None and "reset_mask" in options:  # a partial reset is a step of sorts
+            self._steps_since_reset += 1
+            return self.env.reset(seed=seed, options=options)
+        if self._continue_streams:
+            seed, self._continue_streams = None, False
+        recipe = {"seed": seed} if seed is not None else {"streams": self._streams()}
+        result = self.env.reset(seed=seed, options=options)
+        self._last_reset, self._steps_since_reset = recipe, 0
+        return result
+
+    def step(self, actions):
+        self._replayed, self._continue_streams = None, False
+        self._steps_since_reset += 1
+        return self.env.step(actions)
+
+    def state(self) -> dict[str, Any]:
+        """Where the env is, as JSON-ready data: how to redo its last reset, or its streams."""
+        if self._steps_since_reset == 0 and self._last_reset is not None:
+            return {"redo_reset": self._last_reset}
+        return {"streams": self._streams()}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Put a freshly made env where :meth:`state` was taken."""
+        redo = state.get("redo_reset") if isinstance(state, dict) else None
+        if isinstance(redo, dict) and "seed" in redo:
+            self._replayed = self.reset(seed=redo["seed"])
+        elif isinstance(redo, dict):
+            self._set_streams(redo.get("streams"))
+            self._replayed = self.reset()
+        elif isinstance(state, dict) and "streams" in state:
+            self._set_streams(state["streams"])
+            self._continue_streams = True
+        else:
+            raise ZooError("the saved env state is not one the zoo wrote")
