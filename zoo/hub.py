@@ -434,11 +434,12 @@ class HubPolicy:
 def repo_layout(files: list[str]) -> str:
     """Which kind of model a repo with ``files`` holds: ``agent-zoo``, ``stable-baselines3``
     (``{algo}-{env}.zip``, the huggingface_sb3 layout) or ``deep-rl-course`` (``model.pt``)."""
-    if ckpt.META_FILE in files:
+    top = [name for name in files if "/" not in name]
+    if ckpt.META_FILE in top:
         return "agent-zoo"
-    if any(_SB3_ZIP.match(name) for name in files):
+    if any(_SB3_ZIP.match(name) for name in top):
         return "stable-baselines3"
-    if COURSE_MODEL_FILE in files:
+    if COURSE_MODEL_FILE in top:
         return "deep-rl-course"
     raise ZooError(f"no model the zoo can load: expected {ckpt.META_FILE} + {ckpt.WEIGHTS_FILE} (agent-zoo), "
                    f"{{algo}}-{{env}}.zip (stable-baselines3) or {COURSE_MODEL_FILE} (Deep RL course); "
@@ -546,7 +547,7 @@ def _load_sb3(folder: Path, files: list[str], label: str, trusted: bool, agent: 
               env: str | None) -> HubPolicy:
     import stable_baselines3
 
-    zip_name = next(name for name in files if _SB3_ZIP.match(name))
+    zip_name = next(name for name in files if "/" not in name and _SB3_ZIP.match(name))
     algo, env_in_name = _SB3_ZIP.match(zip_name).groups()
     _check_agent(agent, f"sb3-{algo}", "stable-baselines3")
     env_name = _pick_env([env, _card_env(folder), env_in_name], f"the SB3 model {zip_name}")
