@@ -15,7 +15,7 @@ HUB = start_session_hub()  # a no-op when tests/conftest.py already started it
 
 import pytest  # noqa: E402
 import torch  # noqa: E402
-from hub_fixtures import hf_home, hub, hub_env, hub_offline, hub_repo_id, run_python  # noqa: E402,F401
+from hub_fixtures import hf_home, hub, hub_env, hub_repo_id, run_python  # noqa: E402,F401
 from huggingface_hub import HfApi  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
