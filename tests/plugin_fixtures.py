@@ -1,8 +1,8 @@
 """Fixtures that install the example third-party plugins (``plugins/*``) for real.
 
-``example_plugins_site`` (session): ``pip install --no-deps --no-build-isolation --target SITE``
-of each example plugin, from a copy of its source (a build writes ``build/`` and
-``*.egg-info`` next to the sources, which must not land in the working tree). pip writes
+``example_plugins_site`` (session): ``pip install --no-deps --target SITE`` of each example
+plugin, from a copy of its source (a build writes ``build/`` and ``*.egg-info`` next to the
+sources, which must not land in the working tree). pip writes
 each package and its ``*.dist-info`` with ``entry_points.txt``: the zoo finds the plugins
 only through their ``agent_zoo`` entry points, exactly as after ``pip install ./plugins/NAME``.
 
@@ -28,12 +28,18 @@ EXAMPLE_MODULES = ("zoo_catch", "zoo_cem")
 
 
 def pip_install_target(sources: list[Path], target: Path) -> None:
-    """Install the projects at ``sources`` into ``target`` with pip (no deps, no network)."""
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--no-index", "--target", str(target), *map(str, sources)],
-        check=True, capture_output=True, text=True, timeout=300,
-    )
+    """Install the projects at ``sources`` into ``target`` with pip, without their dependencies.
+
+    First offline with this environment's setuptools (fast); a fresh venv's bundled setuptools
+    may be too old to build a wheel without the ``wheel`` package, and then pip builds in
+    isolation, fetching setuptools from the index."""
+    command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target),
+               *map(str, sources)]
+    offline = subprocess.run([*command, "--no-build-isolation", "--no-index"], capture_output=True, text=True,
+                             timeout=300)
+    if offline.returncode != 0:
+        shutil.rmtree(target, ignore_errors=True)
+        subprocess.run(command, check=True, capture_output=True, text=True, timeout=600)
 
 
 @pytest.fixture(scope="session")
