@@ -1,7 +1,8 @@
 """REINFORCE (Williams, 1992) and REINFORCE with a learned state-value baseline.
 
-Each iteration runs one episode in each of ``num_envs`` copies of the env at once (one
-policy forward per step for the whole batch), then takes one gradient step on
+Each iteration collects whole episodes from ``num_envs`` copies of the env stepped at once
+(one policy forward per step for the whole batch; at least ``batch_steps`` steps, every
+episode from the current policy), then takes one gradient step on
 
     loss = -sum_t log pi(a_t | s_t) * G_t            (REINFORCE)
     loss = -sum_t log pi(a_t | s_t) * (G_t - V(s_t)) (with baseline; V fitted to G by MSE)
@@ -41,7 +42,10 @@ class ReinforceConfig:
     lr: float = _help("Adam learning rate of the policy", 0.01)
     hidden: tuple[int, ...] = _help("hidden layer sizes", (32,))
     activation: Literal["tanh", "relu"] = _help("hidden-layer activation", "tanh")
-    num_envs: int = _help("episodes collected in parallel per update", 8)
+    num_envs: int = _help("envs stepped in parallel (one policy forward per step for all of them)", 8)
+    batch_steps: int = _help(
+        "at least this many env steps per update: an env whose episode ends earlier starts another "
+        "(0 = one episode per env)", 0)
     normalize: Literal["batch", "episode", "none"] = _help(
         "normalise returns (advantages) across the batch, within each episode, or not at all", "batch")
     entropy_coef: float = _help("entropy bonus weight (0 = plain REINFORCE)", 0.0)
@@ -59,7 +63,7 @@ class ReinforceConfig:
 
         checks = {
             "gamma": 0.0 <= self.gamma <= 1.0, "lr": self.lr > 0, "value_lr": self.value_lr > 0,
-            "num_envs": self.num_envs >= 1, "value_steps": self.value_steps >= 1,
+            "num_envs": self.num_envs >= 1, "batch_steps": self.batch_steps >= 0, "value_steps": self.value_steps >= 1,
             "hidden": all(h >= 1 for h in self.hidden), "entropy_coef": self.entropy_coef >= 0,
             "max_grad_norm": self.max_grad_norm >= 0,
         }
@@ -71,6 +75,18 @@ class ReinforceConfig:
 def pretrained_name(agent: str, gym_id: str) -> str:
     """Folder (and Hub repo) name of a shipped checkpoint: ``reinforce-CartPole-v1``."""
     return f"{agent}-{gym_id.split('/')[-1]}"
+
+
+@dataclass
+class Batch:
+    """Experience of one iteration, each array (time, env, ...): the steps that belong to an
+    episode of the batch are ``active``; ``ends`` marks the last step of each episode."""
+
+    obs: np.ndarray
+    actions: np.ndarray
+    rewards: np.ndarray
+    active: np.ndarray
+    ends: np.ndarray
 
 
 def _load_defaults() -> dict[str, Any]:
@@ -167,52 +183,69 @@ class Reinforce(Agent):
             return np.transpose(noise, (2, 0, 1))
         return self.np_random.standard_normal((horizon, n, dim))
 
-    @torch.no_grad()
     def _sample(self, obs: np.ndarray, noise: np.ndarray | None) -> np.ndarray:
-        dist = self.policy.distribution(self._obs(obs))
+        """Training actions for a batch, on the numpy fast path (see ``numpy_forward``)."""
+        obs = np.asarray(obs, dtype=np.float32)
+        if self.config.normalize_obs:
+            obs = self.obs_rms.normalize_numpy(obs)
         if self.policy.discrete:
-            return torch.multinomial(dist.probs, 1, generator=self.generator).squeeze(-1).numpy()
-        return (dist.mean + dist.stddev * torch.as_tensor(noise, dtype=torch.float32)).numpy()
+            noise = self.np_random.random((obs.shape[0], self.action_space.n))
+        return self.policy.sample_numpy(obs, noise)
 
-    def _collect(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """One episode per env. Returns (obs, actions, rewards, active), each (time, env, ...)."""
-        envs, n = self.envs, self.config.num_envs
-        obs = self._next_obs
+    def _collect(self) -> Batch:
+        """Whole episodes from every env, all from the current policy.
+
+        Each env runs one episode; an env whose episode ends while the batch holds fewer than
+        ``batch_steps`` steps starts another one that also belongs to the batch. Collection
+        ends when every episode of the batch has ended, so no return is cut short.
+        """
+        cfg, envs, n = self.config, self.envs, self.config.num_envs
+        same_step = envs.metadata.get("autoreset_mode") == gymnasium.vector.AutoresetMode.SAME_STEP
         act_dim = 0 if self.policy.discrete else int(np.prod(self.action_space.shape))
-        horizon, noise = 0, None
-        all_obs, all_actions, all_rewards, all_active = [], [], [], []
-        running = np.ones(n, dtype=bool)
-        t = 0
-        while running.any():
-            if not self.policy.discrete and t >= horizon:
+        block, noise = 1024, None
+        obs = self._next_obs
+        recording = np.ones(n, dtype=bool)  # the env's current episode belongs to the batch
+        resetting = np.zeros(n, dtype=bool)  # next-step autoreset: this step only resets the env
+        all_obs, all_actions, all_rewards, all_active, all_ends = [], [], [], [], []
+        steps = t = 0
+        while recording.any():
+            if act_dim and t % block == 0:
                 # Generated in blocks so pink noise stays correlated over long episodes.
-                block = 1024
                 noise = self._exploration_noise(n, act_dim, block)
-                horizon, offset = t + block, t
-            actions = self._sample(obs, None if self.policy.discrete else noise[t - offset])
+            actions = self._sample(obs, noise[t % block] if act_dim else None)
             next_obs, rewards, terminated, truncated, _ = envs.step(self._clip(actions))
+            active = recording & ~resetting
+            done = terminated | truncated
+            ended = active & done
             all_obs.append(obs)
             all_actions.append(actions)
             all_rewards.append(rewards)
-            all_active.append(running.copy())
-            running &= ~(terminated | truncated)
+            all_active.append(active)
+            all_ends.append(ended)
+            steps += int(active.sum())
+            recording = np.where(ended, steps < cfg.batch_steps, recording)
+            if not same_step:
+                resetting = done
             obs = next_obs
             t += 1
-        # Every env has ended an episode; with next-step autoreset a plain reset starts the next
-        # batch (its seeds continue each env's own random stream).
+        # Episodes started but not part of the batch are dropped: the next batch starts afresh
+        # (each env's seeded random stream continues).
         self._next_obs, _ = envs.reset()
-        return (np.asarray(all_obs, dtype=np.float32), np.asarray(all_actions),
-                np.asarray(all_rewards, dtype=np.float64), np.asarray(all_active))
+        return Batch(np.asarray(all_obs, dtype=np.float32), np.asarray(all_actions),
+                     np.asarray(all_rewards, dtype=np.float64), np.asarray(all_active), np.asarray(all_ends))
 
     def train_iteration(self) -> Iteration:
         cfg = self.config
-        obs, actions, rewards, active = self._collect()
-        if not np.isfinite(obs[active]).all():
-            bad = int(np.argwhere(~np.isfinite(obs).all(-1) & active)[0][0])
+        batch = self._collect()
+        active = batch.active
+        if not np.isfinite(batch.obs[active]).all():
+            bad = int(np.argwhere(~np.isfinite(batch.obs).all(-1) & active)[0][0])
             raise FloatingPointError(f"non-finite observation at step {bad} of the batch")
-        returns = R.discounted_returns_batch(rewards, active, cfg.gamma)
-        flat_obs = self._obs(obs[active])
-        flat_actions = torch.as_tensor(actions[active])
+        returns = R.discounted_returns_episodes(batch.rewards, active, batch.ends, cfg.gamma)
+        episodes = R.episode_ids(active, batch.ends)
+        n_episodes = int(batch.ends.sum())
+        flat_obs = self._obs(batch.obs[active])
+        flat_actions = torch.as_tensor(batch.actions[active])
         metrics: dict[str, float] = {}
         weights = returns
         if self.value is not None:
@@ -226,12 +259,13 @@ class Reinforce(Agent):
                 self.value_optimizer.zero_grad()
                 value_loss.backward()
                 self.value_optimizer.step()
-            metrics["value_loss"] = float(value_loss)
-        if cfg.normalize != "none":
-            weights = R.normalize_masked(weights, active, per_column=cfg.normalize == "episode")
+            metrics["value_loss"] = value_loss.item()
+        if cfg.normalize == "batch":
+            weights = R.normalize_masked(weights, active)
+        elif cfg.normalize == "episode":
+            weights = R.normalize_groups(weights, episodes)
         weights_t = torch.as_tensor(weights[active], dtype=torch.float32)
         log_prob = self.policy.log_prob(flat_obs, flat_actions)
-        n_episodes = active.shape[1]
         loss = -(log_prob * weights_t).sum() / n_episodes
         if cfg.entropy_coef:
             loss = loss - cfg.entropy_coef * self.policy.entropy(flat_obs).sum() / n_episodes
@@ -241,10 +275,11 @@ class Reinforce(Agent):
             torch.nn.utils.clip_grad_norm_(self.policy.parameters(), cfg.max_grad_norm)
         self.optimizer.step()
         if cfg.normalize_obs:
-            self.obs_rms.update(obs[active])
-        metrics["loss"] = float(loss)
-        lengths = active.sum(0)
-        episode_returns = (rewards * active).sum(0)
+            self.obs_rms.update(batch.obs[active])
+        metrics["loss"] = loss.item()
+        labels = episodes[active]
+        lengths = np.bincount(labels, minlength=n_episodes)
+        episode_returns = np.bincount(labels, batch.rewards[active], minlength=n_episodes)
         return Iteration(episode_returns.tolist(), lengths.astype(int).tolist(), int(active.sum()), metrics)
 
     # -- state -----------------------------------------------------------------------------------
@@ -266,6 +301,32 @@ class Reinforce(Agent):
         extra = set(tensors) - expected
         if extra:
             raise KeyError(f"unexpected tensors {sorted(extra)}")
+
+    def _optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        optimizers = {"optimizer": self.optimizer}
+        if self.value_optimizer is not None:
+            optimizers["value_optimizer"] = self.value_optimizer
+        return optimizers
+
+    def training_state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+        # Weights and observation statistics are in state_tensors; this is the rest of what
+        # the next iteration depends on: optimiser moments and the random streams.
+        from zoo import training_state as TS
+
+        tensors = {"generator": self.generator.get_state()}
+        data: dict[str, Any] = {"np_random": TS.numpy_rng_state(self.np_random)}
+        for name, optimizer in self._optimizers().items():
+            part, data[name] = TS.optimizer_state(optimizer, name)
+            tensors.update(part)
+        return tensors, data
+
+    def load_training_state(self, tensors: dict[str, torch.Tensor], data: dict[str, Any]) -> None:
+        from zoo import training_state as TS
+
+        for name, optimizer in self._optimizers().items():
+            TS.load_optimizer_state(optimizer, tensors, data[name], name)
+        self.generator.set_state(tensors["generator"])
+        self.np_random = TS.numpy_rng(data["np_random"])
 
 
 class ReinforceBaseline(Reinforce):

@@ -75,3 +75,46 @@ def normalize_masked(values: np.ndarray, active: np.ndarray, per_column: bool = 
 def advantages(returns: np.ndarray, values: np.ndarray) -> np.ndarray:
     """REINFORCE-with-baseline advantages: A_t = G_t - V(s_t)."""
     return np.asarray(returns, dtype=np.float64) - np.asarray(values, dtype=np.float64)
+
+
+def discounted_returns_episodes(rewards: np.ndarray, active: np.ndarray, ends: np.ndarray,
+                                gamma: float) -> np.ndarray:
+    """Discounted returns for a (time, env) batch whose columns hold consecutive episodes.
+
+    ``active[t, i]`` marks the steps that belong to a collected episode and ``ends[t, i]`` the
+    last step of each; nothing leaks from one episode into the one before it. Inactive steps
+    get 0.
+    """
+    rewards = np.where(active, rewards, 0.0).astype(np.float64)
+    returns = np.zeros_like(rewards)
+    running = np.zeros(rewards.shape[1:], dtype=np.float64)
+    for t in range(rewards.shape[0] - 1, -1, -1):
+        running = np.where(active[t], rewards[t] + gamma * running * ~ends[t], 0.0)
+        returns[t] = running
+    return returns
+
+
+def episode_ids(active: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Label every active step of a (time, env) batch with the index of its episode (numbered
+    column by column, in time order within a column); inactive steps get -1."""
+    active_t, ends_t = active.T, ends.T
+    starts = np.cumsum(ends_t, axis=1) - ends_t  # episodes finished before this step, per column
+    offsets = np.concatenate([[0], np.cumsum(ends_t.sum(1))[:-1]])
+    ids = (starts + offsets[:, None]).astype(np.int64)
+    return np.where(active_t, ids, -1).T
+
+
+def normalize_groups(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """``normalize`` within each group label (labels 0..k-1); entries labelled -1 become 0."""
+    values = np.asarray(values, dtype=np.float64)
+    out = np.zeros_like(values)
+    mask = groups >= 0
+    labels, v = groups[mask], values[mask]
+    if v.size == 0:
+        return out
+    count = np.bincount(labels)
+    safe = np.maximum(count, 1)
+    mean = np.bincount(labels, v) / safe
+    var = np.bincount(labels, (v - mean[labels]) ** 2) / safe
+    out[mask] = (v - mean[labels]) / (np.sqrt(var[labels]) + EPS)
+    return out
