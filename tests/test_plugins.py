@@ -69,6 +69,7 @@ NO_HOOKS = """
 """
 EXPLODING_ENV = """
     import gymnasium
+    import numpy as np
     from zoo.hookspecs import hookimpl
 
     CONSTRUCTED = []
@@ -78,9 +79,21 @@ EXPLODING_ENV = """
             CONSTRUCTED.append(1)
             raise RuntimeError("the simulator licence has expired")
 
+    class Sloppy(gymnasium.Env):
+        observation_space = gymnasium.spaces.Box(0.0, 1.0, (2,))
+        action_space = gymnasium.spaces.Discrete(2)
+
+        def reset(self, *, seed=None, options=None):
+            super().reset(seed=seed)
+            return np.array([0.5, 2.0], dtype=np.float32), {}  # outside its observation space
+
+        def step(self, action):
+            return np.array([0.5, 0.5], dtype=np.float32), 0.0, True, False, {}
+
     @hookimpl
     def register_envs(registry):
         registry.add_env(name="exploding", gym_id="Exploding-v0", entry_point=Exploding)
+        registry.add_env(name="sloppy", gym_id="Sloppy-v0", entry_point=Sloppy)
 """
 BAD_COMMAND = """
     from zoo.hookspecs import hookimpl
@@ -219,7 +232,7 @@ def test_an_env_whose_constructor_raises_is_registered_without_running_it(site):
 
     loaded, _ = load()
     assert loaded.plugin("exploding-env").error is None
-    assert loaded.plugin("exploding-env").envs == ["exploding"]
+    assert loaded.plugin("exploding-env").envs == ["exploding", "sloppy"]
     assert tp_exploding_env.CONSTRUCTED == []  # registering is cheap: nothing was built
     check = check_env("exploding", loaded=loaded)
     assert not check.passed
@@ -233,7 +246,10 @@ def test_zoo_check_reports_the_broken_env_and_checks_the_others(site):
     assert done.returncode == 1
     assert ("exploding (Exploding-v0, plugin exploding-env): FAILED: could not create the env: "
             "RuntimeError: the simulator licence has expired") in done.stdout
-    assert "cartpole (CartPole-v1, plugin classic-envs): passed" in done.stdout
+    assert ("sloppy (Sloppy-v0, plugin exploding-env): FAILED: AssertionError: The first element returned by "
+            "`env.reset()` is not within the observation space.") in done.stdout
+    assert ("cartpole (CartPole-v1, plugin classic-envs): passed with 2 warnings\n"
+            "  - A Box observation space minimum value is -infinity. This is probably too low.\n") in done.stdout
     assert "long-cartpole (LongCartPole-v3, plugin good): passed" in done.stdout
     assert "Traceback" not in done.stderr
 
