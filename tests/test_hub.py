@@ -50,6 +50,12 @@ def assert_one_line_error(result, *fragments: str) -> str:
     return lines[0]
 
 
+@pytest.fixture(autouse=True)
+def no_blanket_trust(monkeypatch):
+    """Pickles load only when a test asks: no ZOO_TRUST_REMOTE_CODE from the environment."""
+    monkeypatch.delenv("ZOO_TRUST_REMOTE_CODE", raising=False)
+
+
 def read_tree(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(Path(root).rglob("*")) if p.is_file()}
 
@@ -337,7 +343,7 @@ def test_sb3_model_in_the_huggingface_sb3_layout_needs_trust_then_evaluates(hub,
     assert set(hub.files(repo_id)) == {".gitattributes", "ppo-CartPole-v1.zip", "config.json"}
 
     refused = invoke("eval", "--from-hub", repo_id)
-    assert_one_line_error(refused, repr(repo_id), "ppo-CartPole-v1.zip", "pickled", "--trust-remote-code")
+    assert_one_line_error(refused, f"ppo-CartPole-v1.zip from {repo_id}@", "pickled", "--trust-remote-code")
 
     with pytest.warns(UnpicklingWarning):
         trusted = invoke("eval", f"hub:{repo_id}", "--trust-remote-code", "--episodes", str(EPISODES), "--json")
@@ -345,7 +351,7 @@ def test_sb3_model_in_the_huggingface_sb3_layout_needs_trust_then_evaluates(hub,
     data = json.loads(trusted.stdout)
     expected = zoo.evaluate(PPO.load(tmp_path / name.filename, device="cpu"), "cartpole", episodes=EPISODES, seed=0)
     assert data["mean"] == expected.mean and data["env"] == "cartpole"
-    assert "SB3 PPO model ppo-CartPole-v1.zip" in data["source"] and "--trust-remote-code" in data["source"]
+    assert "SB3 PPO model ppo-CartPole-v1.zip" in data["source"] and "unpickled: trusted" in data["source"]
 
 
 def test_sb3_model_with_vec_normalize_acts_on_normalised_observations(hub, hf_home, tmp_path):
@@ -409,7 +415,7 @@ def course_repo(hub, monkeypatch, s_size: int = 4) -> tuple[str, torch.Tensor, t
 def test_course_model_is_refused_without_trust_and_loaded_into_reinforce_with_it(hub, hf_home, monkeypatch):
     repo_id, obs, expected = course_repo(hub, monkeypatch)
 
-    assert_one_line_error(invoke("eval", "--from-hub", repo_id), repr(repo_id), "model.pt", "--trust-remote-code")
+    assert_one_line_error(invoke("eval", "--from-hub", repo_id), f"model.pt from {repo_id}@", "--trust-remote-code")
     with pytest.raises(ZooError, match="trust-remote-code"):
         load_hub_policy(repo_id)
 

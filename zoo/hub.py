@@ -35,7 +35,7 @@ from zoo import checkpoint as ckpt
 from zoo import runs
 from zoo.errors import ZooError
 from zoo.hub_ids import validate_repo_id
-from zoo.trust import TRUST_FLAG, require_trust
+from zoo.trust import require_trust
 
 LIBRARY_NAME = "agent-zoo"
 RESULTS_FILE = "results.json"
@@ -460,8 +460,9 @@ def load_hub_policy(repo_id: str, *, revision: str | None = None, trust_remote_c
         if layout == "stable-baselines3":
             return _load_sb3(folder, files, label, trust_remote_code, agent, env)
         return _load_course(folder, label, trust_remote_code, agent, env)
-    except ZooError as exc:
-        raise ZooError(f"Hub repo {repo_id!r}{_revision_text(revision)}: {exc}") from None
+    except ZooError as exc:  # name the repo, once
+        message = str(exc)
+        raise ZooError(message if repo_id in message else f"Hub repo {repo_id!r}{_revision_text(revision)}: {message}") from None
 
 
 def _load_zoo(folder: Path, label: str, agent: str | None, env: str | None) -> HubPolicy:
@@ -551,7 +552,7 @@ def _load_sb3(folder: Path, files: list[str], label: str, trusted: bool, agent: 
     algo, env_in_name = _SB3_ZIP.match(zip_name).groups()
     _check_agent(agent, f"sb3-{algo}", "stable-baselines3")
     env_name = _pick_env([env, _card_env(folder), env_in_name], f"the SB3 model {zip_name}")
-    require_trust(f"{label}: {zip_name} (a stable-baselines3 model)", trusted)
+    require_trust(f"{zip_name} from {label} (a stable-baselines3 model)", trusted)
     algo_class = getattr(stable_baselines3, algo.upper())
     # Schedules are pickled lambdas that may not load across Python versions; acting needs none.
     no_schedules = {"learning_rate": 0.0, "lr_schedule": lambda _: 0.0, "clip_range": lambda _: 0.0,
@@ -570,12 +571,12 @@ def _load_sb3(folder: Path, files: list[str], label: str, trusted: bool, agent: 
 
         from zoo.factory import make_env
 
-        require_trust(f"{label}: {SB3_VEC_NORMALIZE_FILE}", trusted)
+        require_trust(f"{SB3_VEC_NORMALIZE_FILE} from {label}", trusted)
         vec_normalize = VecNormalize.load(str(folder / SB3_VEC_NORMALIZE_FILE), DummyVecEnv([lambda: make_env(env_name)]))
         vec_normalize.training, vec_normalize.norm_reward = False, False
         policy, normalized = ObservationNormalized(model, vec_normalize), f" with {SB3_VEC_NORMALIZE_FILE}"
     return HubPolicy(policy, env_name, f"SB3 {algo.upper()} model {zip_name}{normalized} from {label} "
-                                       f"(unpickled: {TRUST_FLAG})", "stable-baselines3")
+                                       "(unpickled: trusted)", "stable-baselines3")
 
 
 def _read_json(path: Path, what: str) -> dict[str, Any]:
@@ -633,7 +634,7 @@ def _load_course(folder: Path, label: str, trusted: bool, agent: str | None, env
     entry = env_entry(env_name)
     if not isinstance(entry.action_space, gymnasium.spaces.Discrete):
         raise ZooError(f"the course's REINFORCE policy is categorical, but env {env_name!r} has {entry.action_space}")
-    require_trust(f"{label}: {COURSE_MODEL_FILE} (a pickled torch module)", trusted)
+    require_trust(f"{COURSE_MODEL_FILE} from {label} (a whole torch module, saved the Deep RL course's way)", trusted)
     module = _unpickle_module(folder / COURSE_MODEL_FILE)
     layers = [m for m in module.modules() if isinstance(m, torch.nn.Linear)]
     shape = " -> ".join(str(n) for n in [layers[0].in_features, *(l.out_features for l in layers)]) if layers else "none"
@@ -650,4 +651,4 @@ def _load_course(folder: Path, label: str, trusted: bool, agent: str | None, env
     state.update({k: t.detach().clone().float() for k, t in zip(targets, sources)})
     policy.load_state_tensors(state)
     return HubPolicy(policy, env_name, f"Deep RL course {COURSE_AGENT} model ({shape}) from {label} "
-                                       f"(unpickled: {TRUST_FLAG})", "deep-rl-course")
+                                       "(unpickled: trusted)", "deep-rl-course")
