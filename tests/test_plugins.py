@@ -381,7 +381,8 @@ def test_registration_errors_are_one_line_zoo_errors():
 
     envs, agents = EnvRegistry(), AgentRegistry()
     cases = [
-        (lambda: envs.add_env("x", "not a valid id!", entry_point="my.pkg:Env"), "'not a valid id!' is not a valid gymnasium id"),
+        (lambda: envs.add_env("x", "not a valid id!", entry_point="my.pkg:Env"),
+         "'not a valid id!' is not a valid gymnasium id"),
         (lambda: envs.add_env("x", "CartPole-v1", entry_point="my.pkg:Env"),
          "gymnasium id 'CartPole-v1' is already registered with gymnasium for another env"),
         (lambda: envs.add_env("x", "NoSuchEnv-v0"), "gymnasium has no id 'NoSuchEnv-v0' and no entry_point"),

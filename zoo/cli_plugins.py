@@ -28,7 +28,8 @@ def plugins_command(as_json: AsJson = False) -> None:
         return
     table = Table("plugin", "package", "hooks", "envs", "agents", "commands", title="Plugins")
     for p in loaded.plugins:
-        table.add_row(p.name, f"{p.distribution} {p.version}".strip() or p.module, ", ".join(h.removeprefix("register_") for h in p.hooks) or "-",
+        hooks = ", ".join(h.removeprefix("register_") for h in p.hooks) or "-"
+        table.add_row(p.name, f"{p.distribution} {p.version}".strip() or p.module, hooks,
                       ", ".join(p.envs) or "-", ", ".join(p.agents) or "-", ", ".join(p.commands) or "-")
     out.print(table)
     for p in loaded.plugins:

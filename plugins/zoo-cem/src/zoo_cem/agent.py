@@ -22,7 +22,7 @@ import gymnasium
 import numpy as np
 import torch
 
-from zoo.agent import Agent, Iteration, supports_spaces
+from zoo.agent import Agent, Iteration
 from zoo.errors import ZooError
 from zoo.registry import EnvEntry
 
@@ -72,11 +72,8 @@ class CrossEntropyMethod(Agent):
         self.rng = np.random.default_rng(seed)
         self.envs: gymnasium.vector.VectorEnv | None = None
 
-    # -- what it runs on and how it is configured ------------------------------------------------
-    @classmethod
-    def unsupported_reason(cls, env: EnvEntry) -> str | None:
-        return supports_spaces(env.observation_space, env.action_space)
-
+    # -- how it is configured (it runs on what Agent.unsupported_reason allows: flat Box
+    # observations, Discrete or flat Box actions) ------------------------------------------------
     @classmethod
     def env_defaults(cls, env: EnvEntry) -> dict[str, Any]:
         section = dict(_defaults().get(env.gym_id, {}))
