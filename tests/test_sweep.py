@@ -27,9 +27,12 @@ from zoo_fixtures import write_distribution
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE_PLUGINS = [REPO / "plugins" / "zoo-catch", REPO / "plugins" / "zoo-cem"]
 
-# A third-party agent, installed only for these tests: REINFORCE that raises on odd seeds, so
-# a sweep has a run that fails half-way on the worker (after the driver's checks passed).
+# Third-party agents, installed only for these tests: REINFORCE that raises on odd seeds, so a
+# sweep has a run that fails half-way on the worker (after the driver's checks passed), and
+# one that takes its worker process down on odd seeds.
 FLAKY_SOURCE = """
+import os
+
 from zoo.agents.reinforce import Reinforce
 from zoo.hookspecs import hookimpl
 
@@ -41,9 +44,17 @@ class Flaky(Reinforce):
         return super().train_iteration()
 
 
+class Crashy(Reinforce):
+    def train_iteration(self):
+        if self.seed % 2:
+            os._exit(3)
+        return super().train_iteration()
+
+
 @hookimpl
 def register_agents(registry):
     registry.add_agent("flaky", "zoo_flaky:Flaky", description="fails on odd seeds")
+    registry.add_agent("crashy", "zoo_flaky:Crashy", description="kills its process on odd seeds")
 """
 
 #: The sweep both backends run: 4 runs, one of which fails.
@@ -285,6 +296,17 @@ def test_restart_skips_finished_runs_and_redoes_missing_and_failed_ones(local_sw
     assert kept.stat().st_mtime_ns == kept_stamp
     assert lost.is_file()
     assert_same_results(local_sweep.out, out)  # redone from scratch, the same result
+
+
+def test_a_worker_that_dies_fails_only_its_own_run(plugins_installed, tmp_path):
+    # One worker, the crashing run first: the run queued behind it loses its pool twice
+    # without having started, and must still be run.
+    outcome = run_sweep(plan_sweep("crashy", "cartpole", "1,0", train_steps=300, eval_episodes=1, out=tmp_path),
+                        backend="local", workers=1)
+    by_seed = {r["seed"]: r for r in outcome.results}
+    assert by_seed[0]["status"] == "ok"
+    assert by_seed[1]["status"] == "failed" and by_seed[1]["error"].startswith("worker process died 2 times")
+    assert json.loads((tmp_path / "runs" / "crashy__cartpole__default__seed1" / RESULT_FILE).read_text())["status"] == "failed"
 
 
 def test_a_changed_sweep_refuses_an_out_folder_holding_other_results(local_sweep):

@@ -341,28 +341,68 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
+#: How often a run may take its local worker process down with it before it counts as failed.
+MAX_ATTEMPTS = 2
+
+
 def run_local(specs: Sequence[RunSpec], workers: int, on_done: Callable[[dict[str, Any]], None]) -> None:
-    """Each run in a fresh-interpreter worker process (spawn: no forked torch or Ray state)."""
+    """Each run in a fresh-interpreter worker process (spawn: no forked torch or Ray state).
+
+    A worker that dies breaks its whole pool, failing every pending future with it; the runs
+    that had not started, or finished just before, are not to blame, so the unfinished ones
+    go to a fresh pool and only runs that had started use up an attempt.
+    """
+    attempts = dict.fromkeys((s.run_id for s in specs), 0)
+    queue = list(specs)
+    while queue:
+        queue = _run_pool(queue, workers, on_done, attempts)
+
+
+def _run_pool(specs: Sequence[RunSpec], workers: int, on_done: Callable[[dict[str, Any]], None],
+              attempts: dict[str, int]) -> list[RunSpec]:
+    """Run ``specs`` on one process pool; returns those to retry because the pool broke."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
 
+    retry: list[RunSpec] = []
+    progress = 0  # runs finished or started: a pool that breaks before any is a pool that cannot start
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=min(workers, len(specs)), mp_context=context) as pool:
         futures = {pool.submit(execute_run, spec): spec for spec in specs}
         try:
             for future in as_completed(futures):
                 spec = futures[future]
                 try:
                     on_done(future.result())
+                    progress += 1
+                    continue
                 except BrokenProcessPool as exc:
-                    on_done(record_failure(spec, f"worker process died: {one_line(exc)} "
-                                                 "(killed, out of memory, or a script without an "
-                                                 "`if __name__ == '__main__':` guard); rerun the sweep to redo it"))
+                    error = one_line(exc)
+                stored = read_result(spec)
+                if stored is not None and spec.matches(stored):  # written before the pool broke
+                    on_done(stored)
+                    progress += 1
+                    continue
+                if Path(spec.run_dir).exists():  # it had started: it may be the one to blame
+                    attempts[spec.run_id] += 1
+                    progress += 1
+                    shutil.rmtree(spec.run_dir, ignore_errors=True)
+                if attempts[spec.run_id] < MAX_ATTEMPTS:
+                    retry.append(spec)
+                else:
+                    on_done(record_failure(spec, f"worker process died {MAX_ATTEMPTS} times running it "
+                                                 f"(killed, out of memory, or a crash in native code): {error}"))
         except BaseException:
             for future in futures:
                 future.cancel()
             raise
+    if retry and not progress:
+        for spec in retry:
+            on_done(record_failure(spec, "worker processes died before starting any run (in a script, "
+                                         "call the sweep under `if __name__ == '__main__':`)"))
+        return []
+    return retry
 
 
 def ray_over_loopback(address: str | None) -> bool:
@@ -493,6 +533,8 @@ def run_sweep(plan: SweepPlan, *, backend: Backend = "local", workers: int | Non
             todo.append(spec)
     skipped = len(results)
     (plan.out / RUNS_DIR).mkdir(parents=True, exist_ok=True)
+    for spec in todo:  # unfinished or failed: redone from scratch, and an existing folder now means "started"
+        shutil.rmtree(spec.run_dir, ignore_errors=True)
 
     def done(result: dict[str, Any]) -> None:
         results[result["run_id"]] = result
