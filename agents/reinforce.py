@@ -265,7 +265,11 @@ class Reinforce(Agent):
         elif cfg.normalize == "episode":
             weights = R.normalize_groups(weights, episodes)
         weights_t = torch.as_tensor(weights[active], dtype=torch.float32)
-        log_prob = self.policy.log_prob(flat_obs, flat_actions)
+        try:
+            log_prob = self.policy.log_prob(flat_obs, flat_actions)
+        except ValueError:  # torch refuses a distribution whose parameters are NaN, inf or a zero scale
+            raise FloatingPointError("the policy's action distribution has NaN, infinite or zero-scale "
+                                     "parameters: its weights diverged") from None
         loss = -(log_prob * weights_t).sum() / n_episodes
         if cfg.entropy_coef:
             loss = loss - cfg.entropy_coef * self.policy.entropy(flat_obs).sum() / n_episodes

@@ -117,8 +117,8 @@ def reliability_envs(tmp_path_factory):
 
 
 def zoo_process(*args: str, **popen: object) -> subprocess.Popen:
-    """``zoo ARGS`` as a child process (``python -m zoo.cli``), output captured."""
-    return subprocess.Popen([sys.executable, "-m", "zoo.cli", *args], stdout=subprocess.PIPE,
+    """``zoo ARGS`` as a child process (the console script's entry function), output captured."""
+    return subprocess.Popen([sys.executable, "-c", "from zoo.cli import main; main()", *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env={**os.environ, "COLUMNS": "200"}, **popen)
 
 
