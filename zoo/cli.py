@@ -296,7 +296,7 @@ def main() -> None:
 
 #: Modules that add their commands to ``app`` with :func:`command` when imported. They are
 #: imported here, at the bottom, so ``zoo.cli.app`` always carries every built-in command.
-COMMAND_MODULES: list[str] = ["zoo.cli_pretrained", "zoo.cli_sweep", "zoo.cli_plugins", "zoo.cli_hub"]
+COMMAND_MODULES: list[str] = ["zoo.cli_pretrained", "zoo.cli_sweep", "zoo.cli_plugins", "zoo.cli_hub", "zoo.cli_bench"]
 
 for _module in COMMAND_MODULES:
     importlib.import_module(_module)

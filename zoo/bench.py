@@ -1,0 +1,507 @@
+"""Benchmarks: how fast learners reach an env's threshold, against references from the same run.
+
+A suite is data (a TOML file, see ``benchmarks/suite.toml``): envs with the criteria that
+count as solved and a step cap, and runs, each one learner on one env over several seeds. A
+learner is a zoo agent by name, or a *trainer* function in a Python file next to the suite
+(``trainer = "course_reinforce.py:train"``); the runner knows nothing about either beyond the
+:data:`Trainer` signature. For every run and seed it records the env steps, wall-clock
+seconds and episodes until the training returns first meet the env's criteria, then evaluates
+the final policy with :func:`zoo.evaluation.evaluate`. Runs marked as references give every
+other figure a ratio, so results compare across machines of different speed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+import tomllib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from zoo.agent import PolicyPredictor
+from zoo.errors import ZooError
+
+#: Added to the training seed to seed the evaluation episodes, so they are never the
+#: episodes the learner trained on.
+EVAL_SEED_OFFSET = 10_000
+
+StopRule = Callable[[Sequence[float]], bool]
+
+
+@dataclass
+class TrainRecord:
+    """What a trainer reports: for every finished training episode its return, and the env
+    steps and wall-clock seconds since training started when it was reported; and the policy."""
+
+    returns: list[float]
+    env_steps: list[int]
+    seconds: list[float]
+    policy: PolicyPredictor
+    total_steps: int
+    total_seconds: float
+
+
+#: ``trainer(env, seed, cap_steps, should_stop, **params) -> TrainRecord``: train on ``env``
+#: (a zoo env name) from ``seed`` until ``should_stop(returns_so_far)`` or ``cap_steps`` env
+#: steps, checking ``should_stop`` whenever episodes finish.
+Trainer = Callable[..., TrainRecord]
+
+
+# -- criteria -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Criterion:
+    """A statistic of the last ``window`` returns that must reach ``at_least``."""
+
+    window: int
+    at_least: float
+    stat: Literal["mean", "mean-std"] = "mean"
+
+    def __str__(self) -> str:
+        return f"{self.stat} of {self.window} episodes ≥ {self.at_least:g}"
+
+    def values(self, returns: Sequence[float]) -> np.ndarray:
+        """The statistic over each trailing window: entry ``i`` covers episodes ``i-window+1..i``
+        (NaN until ``window`` episodes exist)."""
+        x = np.asarray(returns, dtype=np.float64)
+        out = np.full(x.shape, np.nan)
+        if x.size < self.window:
+            return out
+        c1 = np.concatenate([[0.0], np.cumsum(x)])
+        c2 = np.concatenate([[0.0], np.cumsum(x * x)])
+        w = self.window
+        mean = (c1[w:] - c1[:-w]) / w
+        if self.stat == "mean":
+            out[w - 1:] = mean
+        else:
+            var = np.maximum((c2[w:] - c2[:-w]) / w - mean**2, 0.0)
+            out[w - 1:] = mean - np.sqrt(var)
+        return out
+
+
+def first_reached(criteria: Sequence[Criterion], returns: Sequence[float]) -> int | None:
+    """Index of the first episode at which every criterion holds on the episodes so far."""
+    if not returns:
+        return None
+    ok = np.ones(len(returns), dtype=bool)
+    for c in criteria:
+        ok &= np.nan_to_num(c.values(returns), nan=-np.inf) >= c.at_least
+    hits = np.flatnonzero(ok)
+    return int(hits[0]) if hits.size else None
+
+
+def all_met(criteria: Sequence[Criterion], returns: Sequence[float]) -> bool:
+    """Whether every criterion holds on the latest episodes."""
+    return all(len(returns) >= c.window and c.values(returns[-c.window:])[-1] >= c.at_least for c in criteria)
+
+
+# -- the suite ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class EnvSpec:
+    key: str
+    env: str
+    criteria: tuple[Criterion, ...]
+    cap_steps: int
+    quick_cap_steps: int
+    stop: Literal["threshold", "cap"]
+    eval_episodes: int
+    eval_deterministic: bool
+    eval_criteria: tuple[Criterion, ...]
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    name: str
+    env: str
+    seeds: tuple[int, ...]
+    agent: str | None = None
+    trainer: str | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+    reference: str | None = None
+    quick: bool = True
+
+
+@dataclass(frozen=True)
+class Suite:
+    path: Path
+    envs: Mapping[str, EnvSpec]
+    runs: tuple[RunSpec, ...]
+    quick_seeds: tuple[int, ...]
+
+    def select(self, quick: bool) -> list[RunSpec]:
+        if not quick:
+            return list(self.runs)
+        return [RunSpec(**{**asdict(r), "seeds": self.quick_seeds}) for r in self.runs if r.quick]
+
+
+def _take(table: dict[str, Any], where: str, required: Iterable[str], optional: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = set(table) - set(required) - set(optional)
+    if unknown:
+        valid = ", ".join(sorted({*required, *optional}))
+        raise ZooError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; valid: {valid}")
+    missing = [k for k in required if k not in table]
+    if missing:
+        raise ZooError(f"{where}: missing key(s) {', '.join(missing)}")
+    return {**optional, **table}
+
+
+def _criteria(items: Any, where: str) -> tuple[Criterion, ...]:
+    if not isinstance(items, list) or not items:
+        raise ZooError(f"{where}: criteria must be a non-empty list of {{window, at_least, stat}} tables")
+    out = []
+    for i, item in enumerate(items):
+        spec = _take(dict(item), f"{where}[{i}]", ("window", "at_least"), {"stat": "mean"})
+        if spec["stat"] not in ("mean", "mean-std") or int(spec["window"]) < 1:
+            raise ZooError(f"{where}[{i}]: stat must be 'mean' or 'mean-std' and window at least 1")
+        out.append(Criterion(int(spec["window"]), float(spec["at_least"]), spec["stat"]))
+    return tuple(out)
+
+
+def load_suite(path: str | Path) -> Suite:
+    """Read and check a suite file; every mistake is a one-line :class:`ZooError`."""
+    path = Path(path)
+    if not path.is_file():
+        raise ZooError(f"no benchmark suite at {str(path)!r}; pass --suite PATH (the repository has benchmarks/suite.toml)")
+    try:
+        data = tomllib.loads(path.read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ZooError(f"benchmark suite {str(path)!r} is not valid TOML: {exc}") from None
+    top = _take(data, str(path), ("envs", "runs"), {"quick": {}})
+    envs: dict[str, EnvSpec] = {}
+    for key, table in top["envs"].items():
+        where = f"{path.name}: envs.{key}"
+        spec = _take(dict(table), where, ("env", "criteria", "cap_steps"), {
+            "quick_cap_steps": None, "stop": "threshold", "eval_episodes": 100,
+            "eval_deterministic": True, "eval_criteria": None})
+        if spec["stop"] not in ("threshold", "cap"):
+            raise ZooError(f"{where}: stop must be 'threshold' or 'cap', got {spec['stop']!r}")
+        criteria = _criteria(spec["criteria"], f"{where}.criteria")
+        envs[key] = EnvSpec(
+            key=key, env=str(spec["env"]), criteria=criteria, cap_steps=int(spec["cap_steps"]),
+            quick_cap_steps=int(spec["quick_cap_steps"] or spec["cap_steps"]), stop=spec["stop"],
+            eval_episodes=int(spec["eval_episodes"]), eval_deterministic=bool(spec["eval_deterministic"]),
+            eval_criteria=_criteria(spec["eval_criteria"], f"{where}.eval_criteria")
+            if spec["eval_criteria"] is not None else criteria)
+    runs = []
+    for i, table in enumerate(top["runs"]):
+        where = f"{path.name}: runs[{i}]"
+        spec = _take(dict(table), where, ("name", "env", "seeds"), {
+            "agent": None, "trainer": None, "params": {}, "reference": None, "quick": True})
+        if (spec["agent"] is None) == (spec["trainer"] is None):
+            raise ZooError(f"{where} ({spec['name']}): give exactly one of agent or trainer")
+        if spec["env"] not in envs:
+            raise ZooError(f"{where} ({spec['name']}): env {spec['env']!r} is not in [envs]; known: {', '.join(envs)}")
+        seeds = tuple(int(s) for s in spec["seeds"])
+        if not seeds:
+            raise ZooError(f"{where} ({spec['name']}): seeds must not be empty")
+        runs.append(RunSpec(name=str(spec["name"]), env=spec["env"], seeds=seeds, agent=spec["agent"],
+                            trainer=spec["trainer"], params=dict(spec["params"]), reference=spec["reference"],
+                            quick=bool(spec["quick"])))
+    names = [(r.name, r.env) for r in runs]
+    if len(set(names)) != len(names):
+        raise ZooError(f"{path.name}: two runs share a name on the same env")
+    quick = _take(dict(top["quick"]), f"{path.name}: quick", (), {"seeds": [0]})
+    return Suite(path, envs, tuple(runs), tuple(int(s) for s in quick["seeds"]))
+
+
+def load_trainer(spec: str, base: Path) -> Trainer:
+    """``"file.py:function"`` (relative to ``base``) or ``"package.module:function"``."""
+    target, _, name = spec.partition(":")
+    if not name:
+        raise ZooError(f"trainer {spec!r} must look like 'file.py:function' or 'module:function'")
+    if target.endswith(".py"):
+        file = (base / target).resolve()
+        if not file.is_file():
+            raise ZooError(f"trainer file {str(file)!r} does not exist")
+        module_name = f"_zoo_bench_{file.stem}"
+        module = sys.modules.get(module_name)
+        if module is None:
+            module_spec = importlib.util.spec_from_file_location(module_name, file)
+            module = importlib.util.module_from_spec(module_spec)
+            sys.modules[module_name] = module
+            module_spec.loader.exec_module(module)
+    else:
+        module = importlib.import_module(target)
+    trainer = getattr(module, name, None)
+    if not callable(trainer):
+        raise ZooError(f"trainer {spec!r}: {target} has no function {name!r}")
+    return trainer
+
+
+# -- training a zoo agent -------------------------------------------------------------------------
+def train_zoo_agent(env: str, seed: int, cap_steps: int, should_stop: StopRule, *, agent: str,
+                    overrides: Mapping[str, Any] | None = None, max_episode_steps: int | None = None) -> TrainRecord:
+    """The zoo's own training loop, without the run folder: iterations until ``should_stop``
+    or ``cap_steps``."""
+    from zoo.factory import make_agent, make_vec_env
+
+    start = time.perf_counter()
+    learner = make_agent(agent, env, seed=seed, overrides=overrides)
+    if not learner.learns:
+        raise ZooError(f"agent {agent!r} does not learn; it cannot be benchmarked")
+
+    def make_envs(n: int):
+        vec = make_vec_env(env, n, max_episode_steps=max_episode_steps)
+        vec.reset(seed=seed)
+        return vec
+
+    returns: list[float] = []
+    steps_at: list[int] = []
+    seconds_at: list[float] = []
+    env_steps = 0
+    learner.start_training(make_envs)
+    try:
+        while env_steps < cap_steps:
+            it = learner.train_iteration()
+            env_steps += it.env_steps
+            now = time.perf_counter() - start
+            returns.extend(float(r) for r in it.episode_returns)
+            steps_at.extend([env_steps] * len(it.episode_returns))
+            seconds_at.extend([now] * len(it.episode_returns))
+            if it.episode_returns and should_stop(returns):
+                break
+    finally:
+        learner.stop_training()
+    return TrainRecord(returns, steps_at, seconds_at, learner, env_steps, time.perf_counter() - start)
+
+
+# -- running --------------------------------------------------------------------------------------
+@dataclass
+class SeedResult:
+    seed: int
+    reached: bool
+    steps: int | None
+    seconds: float | None
+    episodes: int | None
+    trained_steps: int
+    trained_seconds: float
+    trained_episodes: int
+    final_mean_100: float | None
+    eval_mean: float
+    eval_std: float
+    eval_passed: bool
+    eval_returns: list[float]
+
+
+@dataclass
+class RunResult:
+    name: str
+    env_key: str
+    env: str
+    agent: str | None
+    trainer: str | None
+    params: dict[str, Any]
+    reference: str | None
+    seeds: list[SeedResult]
+    skipped: str | None = None
+
+    # Unreached seeds count as infinitely slow, so a median over them is honest.
+    def median(self, attr: str) -> float | None:
+        values = [getattr(s, attr) if s.reached else float("inf") for s in self.seeds]
+        if not values:
+            return None
+        m = statistics.median(values)
+        return None if m == float("inf") else float(m)
+
+    @property
+    def reached(self) -> int:
+        return sum(s.reached for s in self.seeds)
+
+    def eval_pooled(self) -> tuple[float, float] | None:
+        pooled = [r for s in self.seeds for r in s.eval_returns]
+        return (float(np.mean(pooled)), float(np.std(pooled))) if pooled else None
+
+
+def run_seed(run: RunSpec, env: EnvSpec, seed: int, quick: bool, base: Path) -> SeedResult:
+    from zoo.evaluation import evaluate
+
+    cap = env.quick_cap_steps if quick else env.cap_steps
+
+    def should_stop(returns: Sequence[float]) -> bool:
+        return env.stop == "threshold" and all_met(env.criteria, returns)
+
+    if run.agent is not None:
+        record = train_zoo_agent(env.env, seed, cap, should_stop, agent=run.agent, overrides=run.params)
+    else:
+        record = load_trainer(run.trainer, base)(env.env, seed, cap, should_stop, **run.params)
+    hit = first_reached(env.criteria, record.returns)
+    result = evaluate(record.policy, env.env, episodes=env.eval_episodes, seed=EVAL_SEED_OFFSET + seed,
+                      deterministic=env.eval_deterministic, n_envs=min(env.eval_episodes, 10))
+    return SeedResult(
+        seed=seed, reached=hit is not None,
+        steps=record.env_steps[hit] if hit is not None else None,
+        seconds=round(record.seconds[hit], 3) if hit is not None else None,
+        episodes=hit + 1 if hit is not None else None,
+        trained_steps=record.total_steps, trained_seconds=round(record.total_seconds, 3),
+        trained_episodes=len(record.returns),
+        final_mean_100=float(np.mean(record.returns[-100:])) if record.returns else None,
+        eval_mean=result.mean, eval_std=result.std,
+        eval_passed=all_met(env.eval_criteria, result.returns), eval_returns=result.returns,
+    )
+
+
+def run_suite(suite: Suite, quick: bool = False, progress: Callable[[str], None] = lambda line: None) -> dict[str, Any]:
+    """Run every selected run × seed; returns the report (what :func:`write_report` writes)."""
+    from zoo.agents.networks import use_one_thread
+    from zoo.factory import env_entry
+
+    use_one_thread()
+    started = time.perf_counter()
+    results: list[RunResult] = []
+    for run in suite.select(quick):
+        env = suite.envs[run.env]
+        result = RunResult(run.name, run.env, env.env, run.agent, run.trainer, dict(run.params), run.reference, [])
+        try:
+            env_entry(env.env)
+        except ZooError as exc:
+            result.skipped = f"env not available: {exc}"
+            progress(f"{run.name}: skipped ({result.skipped})")
+            results.append(result)
+            continue
+        for seed in run.seeds:
+            s = run_seed(run, env, seed, quick, suite.path.parent)
+            result.seeds.append(s)
+            reached = (f"threshold at {s.steps} steps, {s.seconds:.1f} s, {s.episodes} episodes" if s.reached
+                       else f"threshold not reached in {s.trained_steps} steps")
+            progress(f"{run.name} seed {seed}: {reached}; eval {s.eval_mean:.1f} ± {s.eval_std:.1f}")
+        results.append(result)
+    return build_report(suite, results, quick, time.perf_counter() - started)
+
+
+def _ratio(value: float | None, reference: float | None) -> float | None:
+    if value is None or reference is None or reference == 0:
+        return None
+    return round(value / reference, 4)
+
+
+def build_report(suite: Suite, results: list[RunResult], quick: bool, seconds: float) -> dict[str, Any]:
+    import torch
+
+    references = {r.reference: r for r in results if r.reference and not r.skipped}
+    rows = []
+    for r in results:
+        pooled = r.eval_pooled()
+        env = suite.envs[r.env_key]
+        row = {
+            "name": r.name, "env": r.env, "agent": r.agent, "trainer": r.trainer, "params": r.params,
+            "reference": r.reference, "skipped": r.skipped,
+            "criteria": [str(c) for c in env.criteria], "stop": env.stop,
+            "eval_criteria": [str(c) for c in env.eval_criteria],
+            "eval_deterministic": env.eval_deterministic,
+            "seeds": [asdict(s) for s in r.seeds], "reached": r.reached, "runs": len(r.seeds),
+            "median_steps": r.median("steps"), "median_seconds": r.median("seconds"),
+            "median_episodes": r.median("episodes"),
+            "eval_mean": pooled[0] if pooled else None, "eval_std": pooled[1] if pooled else None,
+            "eval_passed": sum(s.eval_passed for s in r.seeds),
+            "ratios": {},
+        }
+        for ref_id, ref in references.items():
+            row["ratios"][ref_id] = {
+                "steps": _ratio(row["median_steps"], ref.median("steps")),
+                "seconds": _ratio(row["median_seconds"], ref.median("seconds")),
+            }
+        rows.append(row)
+    return {
+        "suite": str(suite.path), "quick": quick, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "bench_seconds": round(seconds, 1),
+        "machine": {"platform": platform.platform(), "python": platform.python_version(),
+                    "cpus": os.cpu_count(), "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
+                    "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None},
+        "references": {ref_id: ref.name for ref_id, ref in references.items()},
+        "rows": rows,
+    }
+
+
+# -- output ---------------------------------------------------------------------------------------
+def _fmt(value: float | None, digits: int = 0, missing: str = "—") -> str:
+    if value is None:
+        return missing
+    return f"{value:,.{digits}f}"
+
+
+def markdown(report: dict[str, Any]) -> str:
+    refs = report["references"]
+    head = ["run", "env", "reached", "steps", "seconds", "episodes"]
+    for ref_id in refs:
+        head += [f"steps ÷ {ref_id}", f"time ÷ {ref_id}"]
+    head += ["eval mean ± std", "eval passed"]
+    lines = [
+        f"Benchmark ({'quick' if report['quick'] else 'full'}) of {report['created']}: "
+        f"{report['machine']['cpus']} CPUs, torch {report['machine']['torch']} on {report['machine']['torch_threads']} "
+        f"thread(s), load average {', '.join(f'{x:.1f}' for x in report['machine']['load_average'] or [])}; "
+        f"whole bench {report['bench_seconds']:.0f} s.",
+        "",
+        "Steps, seconds and episodes are medians over seeds until the training returns first meet the env's "
+        "criteria (a seed that never does counts as slower than all; a median that is such a seed shows —). "
+        "Ratios divide by the reference's median from the same run. The evaluation runs the final policy "
+        "on separate seeds; its mean ± std pools every seed's episodes.",
+        "References: " + "; ".join(f"{k} = {v}" for k, v in refs.items()) + ".",
+        "",
+        "| " + " | ".join(head) + " |",
+        "|" + "|".join("---" for _ in head) + "|",
+    ]
+    for row in report["rows"]:
+        if row["skipped"]:
+            lines.append(f"| {row['name']} | {row['env']} | skipped: {row['skipped']} |" + " |" * (len(head) - 3))
+            continue
+        cells = [row["name"], row["env"], f"{row['reached']}/{row['runs']}", _fmt(row["median_steps"]),
+                 _fmt(row["median_seconds"], 1), _fmt(row["median_episodes"])]
+        for ref_id in refs:
+            ratio = row["ratios"].get(ref_id, {})
+            cells += [_fmt(ratio.get("steps"), 2), _fmt(ratio.get("seconds"), 2)]
+        cells += [f"{_fmt(row['eval_mean'], 1)} ± {_fmt(row['eval_std'], 1)}", f"{row['eval_passed']}/{row['runs']}"]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "Criteria: " + "; ".join(sorted({f"{r['env']}: train {', '.join(r['criteria'])} "
+                                                    f"({'then stop' if r['stop'] == 'threshold' else 'train to the cap'}); "
+                                                    f"eval ({'deterministic' if r['eval_deterministic'] else 'stochastic'}) "
+                                                    f"{', '.join(r['eval_criteria'])}"
+                                                    for r in report["rows"]})) + ".", "",
+              "Per seed (steps / seconds / episodes to threshold; final evaluation mean ± std):", ""]
+    lines += ["| run | " + " | ".join(f"seed {s}" for s in _all_seeds(report)) + " |",
+              "|---|" + "|".join("---" for _ in _all_seeds(report)) + "|"]
+    for row in report["rows"]:
+        if row["skipped"]:
+            continue
+        by_seed = {s["seed"]: s for s in row["seeds"]}
+        cells = []
+        for seed in _all_seeds(report):
+            s = by_seed.get(seed)
+            if s is None:
+                cells.append("")
+                continue
+            got = (f"{s['steps']:,} / {s['seconds']:.1f} / {s['episodes']}" if s["reached"]
+                   else f"not in {s['trained_steps']:,}")
+            cells.append(f"{got}; {s['eval_mean']:.1f} ± {s['eval_std']:.1f}")
+        lines.append(f"| {row['name']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _all_seeds(report: dict[str, Any]) -> list[int]:
+    return sorted({s["seed"] for row in report["rows"] for s in row["seeds"]})
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def write_report(report: dict[str, Any], out: str | Path) -> tuple[Path, Path]:
+    """Write ``bench.md`` and ``bench.json`` into ``out``; returns their paths."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ZooError(f"--out {str(out)!r} is a file; give a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    md, js = out / "bench.md", out / "bench.json"
+    _atomic_write(js, json.dumps(report, indent=2) + "\n")
+    _atomic_write(md, markdown(report))
+    return md, js

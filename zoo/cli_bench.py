@@ -1,0 +1,34 @@
+"""``zoo bench``: run a benchmark suite and write its table (see :mod:`zoo.bench`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markdown import Markdown
+
+from zoo.cli import command, err, out
+from zoo.errors import ZooError
+
+
+@command()
+def bench(
+    quick: Annotated[bool, typer.Option("--quick", help="one seed and smaller caps: a smoke check in minutes")] = False,
+    out_dir: Annotated[Path, typer.Option("--out", help="folder for bench.md and bench.json")] = Path("bench-results"),
+    suite: Annotated[Path, typer.Option(help="suite file")] = Path("benchmarks/suite.toml"),
+) -> None:
+    """Time learners to each env's threshold against references measured in the same run;
+    writes a Markdown table and a JSON file."""
+    from zoo.bench import load_suite, run_suite, write_report
+
+    loaded = load_suite(suite)
+    if out_dir.exists() and not out_dir.is_dir():  # checked before an hour of benchmarking
+        raise ZooError(f"--out {str(out_dir)!r} is a file; give a folder")
+    selected = loaded.select(quick)
+    err.print(f"benchmark: {len(selected)} runs, {sum(len(r.seeds) for r in selected)} seeds in all "
+              f"({'quick' if quick else 'full'})")
+    report = run_suite(loaded, quick=quick, progress=lambda line: err.print(line, highlight=False, soft_wrap=True))
+    md, js = write_report(report, out_dir)
+    out.print(Markdown(md.read_text()))
+    out.print(f"table: {md}\ndata: {js}", highlight=False, soft_wrap=True)
