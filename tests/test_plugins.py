@@ -261,6 +261,8 @@ def test_using_the_broken_env_is_a_one_line_error(site):
     with pytest.raises(ZooError, match=r"^env 'exploding' \(plugin exploding-env\) could not be created: "
                                        r"RuntimeError: the simulator licence has expired$"):
         zoo.make_agent("reinforce", "exploding")
+    with pytest.raises(ZooError, match=r"^env 'exploding' \(plugin exploding-env\) could not be created"):
+        zoo.evaluate(zoo.make_agent("hardcoded", "cartpole"), "exploding", episodes=1)
 
 
 def test_a_command_that_raises_at_registration_and_one_that_shadows_a_builtin(site):

@@ -32,7 +32,14 @@ def make_env(name: str, *, render_mode: str | None = None, max_episode_steps: in
     entry = env_entry(name)
     if max_episode_steps is not None:
         kwargs["max_episode_steps"] = max_episode_steps
-    return gymnasium.make(entry.gym_id, render_mode=render_mode, **{**entry.kwargs, **kwargs})
+    try:
+        return gymnasium.make(entry.gym_id, render_mode=render_mode, **{**entry.kwargs, **kwargs})
+    except ZooError:
+        raise
+    except Exception as exc:  # a plugin's env that cannot be built is reported, not a traceback
+        first = (str(exc).strip().splitlines() or [""])[0]
+        raise ZooError(f"env {entry.name!r} (plugin {entry.plugin or '?'}) could not be created: "
+                       f"{type(exc).__name__}: {first}") from exc
 
 
 def make_vec_env(name: str, num_envs: int, *, max_episode_steps: int | None = None,
