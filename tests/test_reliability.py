@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 import pickle
 import random
@@ -315,3 +316,38 @@ def test_max_steps_ends_episodes_of_an_env_without_time_limit(reliability_envs, 
                     "--set", "num_envs=1")
     assert result.exit_code == 0, result.output
     assert [row[2] for row in returns_rows(tmp_path / "default")] == ["10000"]
+
+
+def test_only_the_trust_gated_hub_loaders_can_unpickle():
+    """A source scan: every call that can unpickle (torch.load without weights_only=True, pickle,
+    SB3's and VecNormalize's .load) lives in zoo/hub.py, after a require_trust call in the same
+    function or in every function that calls it (the Hub tests show those refusals at work)."""
+    import ast
+
+    def calls(node: ast.AST) -> list[ast.Call]:
+        return [n for n in ast.walk(node) if isinstance(n, ast.Call)]
+
+    def unpickles(call: ast.Call) -> bool:
+        name = ast.unparse(call.func)
+        weights_only = {k.arg: ast.unparse(k.value) for k in call.keywords}.get("weights_only")
+        return ((name == "torch.load" and weights_only != "True") or name.startswith("pickle.")
+                or (name.endswith(".load") and name.split(".")[0] in ("algo_class", "VecNormalize")))
+
+    def first_line(fn: ast.FunctionDef, name: str) -> float:
+        return min((c.lineno for c in calls(fn) if ast.unparse(c.func) == name), default=math.inf)
+
+    repo = Path(__file__).resolve().parent.parent
+    risky: dict[tuple[str, str], int] = {}
+    functions: dict[str, ast.FunctionDef] = {}
+    for path in sorted([*repo.glob("zoo/*.py"), *repo.glob("agents/*.py"), *repo.glob("envs/**/*.py")]):
+        for fn in [n for n in ast.walk(ast.parse(path.read_text())) if isinstance(n, ast.FunctionDef)]:
+            functions.setdefault(fn.name, fn)
+            lines = [c.lineno for c in calls(fn) if unpickles(c)]
+            if lines:
+                risky[(path.relative_to(repo).as_posix(), fn.name)] = min(lines)
+    assert {file for file, _ in risky} == {"zoo/hub.py"}, risky
+    for (_, name), line in risky.items():
+        if first_line(functions[name], "require_trust") < line:
+            continue
+        callers = [fn for fn in functions.values() if first_line(fn, name) < math.inf and fn.name != name]
+        assert callers and all(first_line(fn, "require_trust") < first_line(fn, name) for fn in callers), name
