@@ -177,7 +177,8 @@ def test_grid_values_split_on_commas_except_inside_brackets():
 
 
 def test_plan_is_the_full_grid_with_canonical_names(tmp_path):
-    plan = plan_sweep("reinforce", "cartpole,CartPole-v1", "0-2", grid={"lr": ["0.01", "0.03"], "hidden": ["16", "8,8"]},
+    plan = plan_sweep("reinforce", "cartpole,CartPole-v1", "0-2",
+                      grid={"lr": ["0.01", "0.03"], "hidden": ["16", "8,8"]},
                       train_steps=100, out=tmp_path)
     assert len(plan.runs) == 1 * 1 * 2 * 2 * 3  # the two env names are one env
     assert {r.env for r in plan.runs} == {"cartpole"}
@@ -299,14 +300,14 @@ def test_restart_skips_finished_runs_and_redoes_missing_and_failed_ones(local_sw
 
 
 def test_a_worker_that_dies_fails_only_its_own_run(plugins_installed, tmp_path):
-    # One worker, the crashing run first: the run queued behind it loses its pool twice
-    # without having started, and must still be run.
-    outcome = run_sweep(plan_sweep("crashy", "cartpole", "1,0", train_steps=300, eval_episodes=1, out=tmp_path),
-                        backend="local", workers=1)
+    # Two workers: the crash takes the run beside it down too, which must still succeed.
+    outcome = run_sweep(plan_sweep("crashy", "cartpole", "0-1", train_steps=300, eval_episodes=1, out=tmp_path),
+                        backend="local", workers=2)
     by_seed = {r["seed"]: r for r in outcome.results}
-    assert by_seed[0]["status"] == "ok"
-    assert by_seed[1]["status"] == "failed" and by_seed[1]["error"].startswith("worker process died 2 times")
-    assert json.loads((tmp_path / "runs" / "crashy__cartpole__default__seed1" / RESULT_FILE).read_text())["status"] == "failed"
+    assert by_seed[0]["status"] == "ok", by_seed[0]
+    assert by_seed[1]["status"] == "failed" and by_seed[1]["error"].startswith("its worker process died, twice")
+    stored = tmp_path / "runs" / "crashy__cartpole__default__seed1" / RESULT_FILE
+    assert json.loads(stored.read_text())["status"] == "failed"
 
 
 def test_a_changed_sweep_refuses_an_out_folder_holding_other_results(local_sweep):

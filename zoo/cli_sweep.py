@@ -50,7 +50,8 @@ def sweep(
             line = f"[red]failed:[/] {result['error']}"
         err.print(f"[{done}/{total}] {result['run_id']}: {line}", highlight=False, soft_wrap=True)
 
-    outcome = run_sweep(plan, backend=backend, workers=workers, address=address, on_result=show)  # type: ignore[arg-type]
+    outcome = run_sweep(plan, backend=backend, workers=workers, address=address,  # type: ignore[arg-type]
+                        on_result=show)
     if outcome.skipped:
         err.print(f"{outcome.skipped} runs already had results and were skipped")
     out.print(Markdown(outcome.tables["summary.md"].read_text()))

@@ -266,8 +266,9 @@ def one_line(exc: BaseException) -> str:
 
 
 def failed_result(spec: RunSpec, error: str, seconds: float = 0.0) -> dict[str, Any]:
-    return {"run_id": spec.run_id, **spec.key(), "label": spec.label, "status": "failed", "error": error, "train": None, "eval": None,
-            "seconds": round(seconds, 3), "host": socket.gethostname(), "run_dir": spec.run_dir}
+    return {"run_id": spec.run_id, **spec.key(), "label": spec.label, "status": "failed", "error": error,
+            "train": None, "eval": None, "seconds": round(seconds, 3), "host": socket.gethostname(),
+            "run_dir": spec.run_dir}
 
 
 def train_argv(spec: RunSpec) -> list[str]:
@@ -289,12 +290,13 @@ def execute_run(spec: RunSpec) -> dict[str, Any]:
     start = time.perf_counter()
     run_dir = Path(spec.run_dir)
     try:
+        if run_dir.exists():  # a run that never finished (or failed): start it over
+            shutil.rmtree(run_dir)
+        run_dir.mkdir(parents=True)  # first thing: the local backend reads it as "this run started"
         from zoo.evaluation import evaluate
         from zoo.factory import load_agent
         from zoo.training import train
 
-        if run_dir.exists():  # a run that never finished (or failed): start it over
-            shutil.rmtree(run_dir)
         trained = train(spec.agent, spec.env, seed=spec.seed, steps=spec.train_steps, out=run_dir,
                         overrides=dict(spec.setting), argv=train_argv(spec))
         if trained.interrupted:
@@ -341,32 +343,47 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
-#: How often a run may take its local worker process down with it before it counts as failed.
-MAX_ATTEMPTS = 2
-
-
 def run_local(specs: Sequence[RunSpec], workers: int, on_done: Callable[[dict[str, Any]], None]) -> None:
     """Each run in a fresh-interpreter worker process (spawn: no forked torch or Ray state).
 
-    A worker that dies breaks its whole pool, failing every pending future with it; the runs
-    that had not started, or finished just before, are not to blame, so the unfinished ones
-    go to a fresh pool and only runs that had started use up an attempt.
+    A worker that dies takes its whole pool down, failing every pending future with it. Runs
+    that had not started go back in the queue; runs that had started are retried one at a
+    time in a pool of their own, where dying again can only be their own doing.
     """
-    attempts = dict.fromkeys((s.run_id for s in specs), 0)
-    queue = list(specs)
-    while queue:
-        queue = _run_pool(queue, workers, on_done, attempts)
+    queue, suspects = list(specs), []
+    while queue or suspects:
+        if suspects:
+            spec = suspects.pop(0)
+            unstarted, started, _ = _run_pool([spec], 1, on_done)
+            for lost in started:
+                on_done(record_failure(lost, "its worker process died, twice (killed, out of memory, "
+                                             "or a crash in native code)"))
+            _fail_unstartable(unstarted, on_done)
+            continue
+        queue, started, finished = _run_pool(queue, workers, on_done)
+        suspects += started
+        if queue and not (started or finished):
+            _fail_unstartable(queue, on_done)
+            queue = []
 
 
-def _run_pool(specs: Sequence[RunSpec], workers: int, on_done: Callable[[dict[str, Any]], None],
-              attempts: dict[str, int]) -> list[RunSpec]:
-    """Run ``specs`` on one process pool; returns those to retry because the pool broke."""
+def _fail_unstartable(specs: Sequence[RunSpec], on_done: Callable[[dict[str, Any]], None]) -> None:
+    for spec in specs:
+        on_done(record_failure(spec, "worker processes died before starting any run (in a script, "
+                                     "call the sweep under `if __name__ == '__main__':`)"))
+
+
+def _run_pool(specs: Sequence[RunSpec], workers: int,
+              on_done: Callable[[dict[str, Any]], None]) -> tuple[list[RunSpec], list[RunSpec], int]:
+    """Run ``specs`` on one process pool. If it breaks, returns the runs it did not finish as
+    (not started, started), and how many it finished."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
 
-    retry: list[RunSpec] = []
-    progress = 0  # runs finished or started: a pool that breaks before any is a pool that cannot start
+    unstarted: list[RunSpec] = []
+    started: list[RunSpec] = []
+    finished = 0
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=min(workers, len(specs)), mp_context=context) as pool:
         futures = {pool.submit(execute_run, spec): spec for spec in specs}
@@ -374,35 +391,21 @@ def _run_pool(specs: Sequence[RunSpec], workers: int, on_done: Callable[[dict[st
             for future in as_completed(futures):
                 spec = futures[future]
                 try:
-                    on_done(future.result())
-                    progress += 1
-                    continue
-                except BrokenProcessPool as exc:
-                    error = one_line(exc)
-                stored = read_result(spec)
-                if stored is not None and spec.matches(stored):  # written before the pool broke
-                    on_done(stored)
-                    progress += 1
-                    continue
-                if Path(spec.run_dir).exists():  # it had started: it may be the one to blame
-                    attempts[spec.run_id] += 1
-                    progress += 1
-                    shutil.rmtree(spec.run_dir, ignore_errors=True)
-                if attempts[spec.run_id] < MAX_ATTEMPTS:
-                    retry.append(spec)
-                else:
-                    on_done(record_failure(spec, f"worker process died {MAX_ATTEMPTS} times running it "
-                                                 f"(killed, out of memory, or a crash in native code): {error}"))
+                    result = future.result()
+                except BrokenProcessPool:
+                    result = read_result(spec)  # it may have finished just before the pool broke
+                    if result is None or not spec.matches(result):
+                        # execute_run creates the run folder first thing: it shows who had started.
+                        (started if Path(spec.run_dir).exists() else unstarted).append(spec)
+                        shutil.rmtree(spec.run_dir, ignore_errors=True)
+                        continue
+                finished += 1
+                on_done(result)
         except BaseException:
             for future in futures:
                 future.cancel()
             raise
-    if retry and not progress:
-        for spec in retry:
-            on_done(record_failure(spec, "worker processes died before starting any run (in a script, "
-                                         "call the sweep under `if __name__ == '__main__':`)"))
-        return []
-    return retry
+    return unstarted, started, finished
 
 
 def ray_over_loopback(address: str | None) -> bool:
