@@ -302,10 +302,11 @@ class PixelcopterVectorEnv(gym.vector.VectorEnv):
         floats[0] = PLAYER_START_Y
         floats[2] = block_y
         floats[4] = frequency
-        # The columns under the player at the start (the level's first observation needs them).
+        # The columns under the player at the start, as rows of the recent-heights array.
         phase = column_phase(key[:, None], _FIRST_SLOTS[None, :])
-        centres = game.column_centres(frequency[:, None], _FIRST_X, phase).astype(np.int8)
-        self._pool = {"ints": ints, "floats": floats, "key": key, "centres": centres}
+        recent = np.zeros((size, RECENT), dtype=np.int8)
+        recent[:, _FIRST_SLOTS % RECENT] = game.column_centres(frequency[:, None], _FIRST_X, phase)
+        self._pool = {"ints": ints, "floats": floats, "key": key, "recent": recent}
         self._pool_next = 0
 
     def _new_levels(self, ids: np.ndarray) -> None:
@@ -317,7 +318,7 @@ class PixelcopterVectorEnv(gym.vector.VectorEnv):
         self._ints[:, ids] = self._pool["ints"][:, drawn]
         self._floats[:, ids] = self._pool["floats"][:, drawn]
         self._chunk_key[0, ids] = self._pool["key"][drawn]
-        self._recent.put((ids * RECENT)[:, None] + _FIRST_SLOTS % RECENT, self._pool["centres"][drawn])
+        self._recent[ids] = self._pool["recent"][drawn]
 
     def _new_blocks(self, ids: np.ndarray) -> None:
         """A new observed block for copies ``ids``, spawned on their current frame."""
