@@ -20,8 +20,7 @@ import pickle
 import random
 import shutil
 import signal
-import subprocess
-import sys
+import threading
 import time
 from pathlib import Path
 
@@ -90,37 +89,61 @@ def wait_for(predicate, timeout: float = 60.0, what: str = "") -> None:
         time.sleep(0.05)
 
 
-def test_sigint_and_sigterm_save_exit_with_a_message_and_resume_matches_uninterrupted(tmp_path):
-    signals = (signal.SIGINT, signal.SIGTERM)
-    runs = {sig: tmp_path / signal.Signals(sig).name for sig in signals}
-    procs = {sig: zoo_process("train", "reinforce", "cartpole", "--seed", "5", "--steps", "10000000",
-                              "--out", str(run), "--set", "num_envs=4", "--checkpoint-every", "0")
-             for sig, run in runs.items()}  # side by side: their start-up overlaps
-    outputs = {}
-    try:
-        for sig, proc in procs.items():
-            wait_for(lambda: checkpoint_names(runs[sig]) or proc.poll() is not None, what="a checkpoint")
-            proc.send_signal(sig)
-        for sig, proc in procs.items():
-            outputs[sig] = proc.communicate(timeout=60)
-    finally:
-        for proc in procs.values():
-            proc.kill()
-    for sig, run in runs.items():
-        stdout, stderr = outputs[sig]
-        assert procs[sig].returncode == 128 + sig, (procs[sig].returncode, stderr)
-        assert f"interrupted by {signal.Signals(sig).name}" in stderr and f"zoo train --resume {run}" in stderr
-        assert "Traceback" not in stderr
-        saved = ckpt.find_checkpoint(run)
-        assert f"checkpoint: {saved}" in stdout
-        total = int(saved.name) + 800
+def assert_interrupted_then_resumed_like_uninterrupted(run: Path, sig: int, returncode: int, stdout: str,
+                                                       stderr: str, tmp_path: Path) -> None:
+    assert returncode == 128 + sig, (returncode, stderr)
+    assert f"interrupted by {signal.Signals(sig).name}" in stderr and f"zoo train --resume {run}" in stderr
+    assert "Traceback" not in stderr
+    saved = ckpt.find_checkpoint(run)
+    assert f"checkpoint: {saved}" in stdout
+    total = int(saved.name) + 800
 
-        resumed = invoke("train", "--resume", str(run), "--steps", str(total))
-        assert resumed.exit_code == 0, resumed.output
-        assert (run / "command.txt").read_text().splitlines()[-1] == f"zoo train --resume {run} --steps {total}"
-        straight = train("reinforce", "cartpole", seed=5, steps=total, out=tmp_path / f"straight-{sig}",
-                         overrides=SMALL, argv=["zoo"])
-        assert_same_run(straight.run_dir, run)
+    resumed = invoke("train", "--resume", str(run), "--steps", str(total))
+    assert resumed.exit_code == 0, resumed.output
+    assert (run / "command.txt").read_text().splitlines()[-1] == f"zoo train --resume {run} --steps {total}"
+    straight = train("reinforce", "cartpole", seed=5, steps=total, out=tmp_path / "straight", overrides=SMALL,
+                     argv=["zoo"])
+    assert_same_run(straight.run_dir, run)
+
+
+TRAIN_FOREVER = ("train", "reinforce", "cartpole", "--seed", "5", "--steps", "10000000", "--set", "num_envs=4",
+                 "--checkpoint-every", "0")
+
+
+def test_sigterm_to_a_zoo_train_process_saves_exits_with_a_message_and_resumes_exactly(tmp_path):
+    run = tmp_path / "run"
+    proc = zoo_process(*TRAIN_FOREVER, "--out", str(run))
+    try:
+        wait_for(lambda: checkpoint_names(run) or proc.poll() is not None, what="a checkpoint")
+        proc.send_signal(signal.SIGTERM)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert_interrupted_then_resumed_like_uninterrupted(run, signal.SIGTERM, proc.returncode, stdout, stderr, tmp_path)
+
+
+def test_ctrl_c_during_zoo_train_saves_exits_with_a_message_and_resumes_exactly(tmp_path):
+    """SIGINT to this very process while the CLI trains in it (no second interpreter to start)."""
+    run = tmp_path / "run"
+    finished = threading.Event()
+
+    def press_ctrl_c() -> None:
+        # Only once the loop runs (a checkpoint exists), so the zoo's handler gets it, not pytest.
+        while not finished.is_set():
+            if checkpoint_names(run):
+                os.kill(os.getpid(), signal.SIGINT)
+                return
+            time.sleep(0.02)
+
+    presser = threading.Thread(target=press_ctrl_c, daemon=True)
+    presser.start()
+    try:
+        result = invoke(*TRAIN_FOREVER, "--out", str(run))
+    finally:
+        finished.set()
+        presser.join()
+    assert_interrupted_then_resumed_like_uninterrupted(run, signal.SIGINT, result.exit_code, result.stdout,
+                                                       result.stderr, tmp_path)
 
 
 def test_resume_refuses_what_it_cannot_continue(tmp_path):
