@@ -114,7 +114,7 @@ def train(
         "--checkpoint-every", metavar="SECONDS", help="save a checkpoint this often; 0: after every iteration "
         "[default: 60]")] = None,
     keep: Annotated[Optional[int], typer.Option(
-        "--keep", metavar="K", help="keep the newest K checkpoints [default: 3]")] = None,
+        "--keep", metavar="K", help="keep the newest K checkpoints (default 3)")] = None,
 ) -> None:
     """Train an agent; writes a run folder with checkpoints, config, returns CSV and curve.
 

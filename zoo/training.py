@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import numbers
 import os
 import shlex
 import shutil
@@ -46,7 +47,7 @@ class Budget:
     def __post_init__(self) -> None:
         for name in ("episodes", "steps"):
             value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1):
                 raise ZooError(f"--{name} must be a positive whole number, got {value!r}")
         if self.episodes is None and self.steps is None:
             raise ZooError("a training budget needs episodes or steps")
@@ -176,9 +177,9 @@ def prune_checkpoints(run_dir: Path, keep: int) -> None:
 def _check_options(max_episode_steps: int | None, checkpoint_every: float, keep_checkpoints: int) -> None:
     if max_episode_steps is not None and (isinstance(max_episode_steps, bool) or max_episode_steps < 1):
         raise ZooError(f"--max-steps must be a positive number, got {max_episode_steps}")
-    if isinstance(checkpoint_every, bool) or not isinstance(checkpoint_every, (int, float)) or not checkpoint_every >= 0:
+    if isinstance(checkpoint_every, bool) or not isinstance(checkpoint_every, numbers.Real) or not checkpoint_every >= 0:
         raise ZooError(f"--checkpoint-every must be 0 (every iteration) or more seconds, got {checkpoint_every}")
-    if isinstance(keep_checkpoints, bool) or not isinstance(keep_checkpoints, int) or keep_checkpoints < 1:
+    if isinstance(keep_checkpoints, bool) or not isinstance(keep_checkpoints, numbers.Integral) or keep_checkpoints < 1:
         raise ZooError(f"--keep must be at least 1 checkpoint, got {keep_checkpoints!r}")
 
 
