@@ -112,7 +112,7 @@ def train(
         "budget (or to --episodes/--steps in total)")] = None,
     checkpoint_every: Annotated[Optional[float], typer.Option(
         "--checkpoint-every", metavar="SECONDS", help="save a checkpoint this often; 0: after every iteration "
-        "[default: 60]")] = None,
+        "(default 60)")] = None,
     keep: Annotated[Optional[int], typer.Option(
         "--keep", metavar="K", help="keep the newest K checkpoints (default 3)")] = None,
 ) -> None:
