@@ -107,7 +107,7 @@ def ray_local(plugins_installed):
         try:
             import ray
         except ImportError as exc:
-            pytest.skip(f"Ray is not installed ({exc}); pip install 'agent-zoo[ray]' to run the Ray backend tests")
+            pytest.skip(f"Ray is not installed ({exc}); pip install -e '.[ray]' to run the Ray backend tests")
         assert connect_ray(None, workers=2), "no Ray was running before, so this call started one"
         try:
             assert ray.util.get_node_ip_address() == "127.0.0.1"

@@ -435,7 +435,8 @@ def connect_ray(address: str | None, workers: int, runtime_env: Mapping[str, Any
     try:
         import ray
     except ImportError:
-        raise ZooError("the ray backend needs Ray: pip install 'agent-zoo[ray]' (or pip install ray)") from None
+        raise ZooError("the ray backend needs Ray: pip install ray "
+                       "(the project's ray extra: pip install -e '.[ray]' in a checkout)") from None
     if ray.is_initialized():
         return False
     if address is not None:
