@@ -170,6 +170,22 @@ def test_resume_refuses_bad_input_and_writes_nothing(trained, tmp_path):
     assert_one_line_error(runner.invoke(app, ["train", "--resume", str(run), "--episodes", "99"]),
                           "training.safetensors does not match its recorded checksum")
     shutil.copy(ckpt.find_checkpoint(trained["reinforce"]) / ckpt.TRAINING_TENSORS_FILE, newest)
+    # A training.json edited with its checksum fixed: refused in one line all the same.
+    good = {name: (newest / name).read_bytes() for name in (ckpt.TRAINING_DATA_FILE, ckpt.META_FILE)}
+    for path, value, fragment in ((["envs", 0], {"streams": [{"bit_generator": "PCG64", "state": "x"}]},
+                                   "saved random state for PCG64 is malformed"),
+                                  (["envs", 0], {"redo_reset": {"seed": "x"}}, "malformed seed"),
+                                  (["loop", "episodes"], "many", "does not fit agent 'reinforce'"),
+                                  (["agent", "np_random"], {"bit_generator": "os.system"}, "bit generator 'os.system'")):
+        data = json.loads(good[ckpt.TRAINING_DATA_FILE])
+        data[path[0]][path[1]] = value
+        (newest / ckpt.TRAINING_DATA_FILE).write_text(json.dumps(data))
+        edit_meta(newest, training_sha256={**json.loads(good[ckpt.META_FILE])["training_sha256"],
+                                           ckpt.TRAINING_DATA_FILE: ckpt._sha256(newest / ckpt.TRAINING_DATA_FILE)})
+        assert_one_line_error(runner.invoke(app, ["train", "--resume", str(run), "--episodes", "99"]), fragment)
+    for name, content in good.items():
+        (newest / name).write_bytes(content)
+
     original = (run / "config.json").read_bytes()
     (run / "config.json").write_text(json.dumps({**json.loads(original), "agent": "reinforce-baseline"}))
     assert_one_line_error(runner.invoke(app, ["train", "--resume", str(run), "--episodes", "99"]),

@@ -417,7 +417,12 @@ def continue_run(
         try:
             learner.load_state_tensors(ckpt.read_tensors(folder))
             learner.load_training_state(agent_tensors, data.get("agent", {}))
-            rows = tensors["loop.rows"].tolist()
+            rows = [[int(r[0]), float(r[1]), int(r[2]), int(r[3]), float(r[4])] for r in tensors["loop.rows"].tolist()]
+            done_episodes, done_steps = int(loop["episodes"]), int(loop["env_steps"])
+            iterations, seconds = int(loop.get("iterations", 0)), float(loop.get("seconds", 0.0))
+            env_states = list(data.get("envs", []))
+            for state in env_states:
+                ResumableVectorEnv.check_state(state)
         except NotImplementedError:
             raise ZooError(f"agent {learner.name!r} cannot resume training") from None
         except (KeyError, RuntimeError, ValueError, TypeError) as exc:
@@ -426,7 +431,6 @@ def continue_run(
         saved = config.get("budget") or {}
         budget = (Budget(episodes, steps) if episodes is not None or steps is not None
                   else Budget(saved.get("episodes"), saved.get("steps")))
-        done_episodes, done_steps = int(loop["episodes"]), int(loop["env_steps"])
         if budget.reached(done_episodes, done_steps):
             raise ZooError(f"the run in {str(run_dir)!r} has already trained {done_episodes} episodes, "
                            f"{done_steps} env steps (its budget: {budget.describe()}); pass a larger --steps "
@@ -442,10 +446,8 @@ def continue_run(
 
         run = Session(learner, run_dir, seed, budget, config.get("max_episode_steps"), checkpoint_every,
                       keep_checkpoints, lock)
-        run.rows = [[int(r[0]), float(r[1]), int(r[2]), int(r[3]), float(r[4])] for r in rows]
-        run.env_steps, run.iterations = done_steps, int(loop.get("iterations", 0))
-        run.seconds_before = float(loop.get("seconds", 0.0))
-        run.env_states = list(data.get("envs", []))
+        run.rows, run.env_steps, run.iterations, run.seconds_before = rows, done_steps, iterations, seconds
+        run.env_states = env_states
         run.last_checkpoint, run.saved_iteration = folder, run.iterations
     except BaseException:
         if lock is not None:

@@ -37,7 +37,10 @@ def numpy_rng(state: dict[str, Any]) -> np.random.Generator:
     if name not in _BIT_GENERATORS:
         raise ZooError(f"saved random state names bit generator {name!r}; expected one of {', '.join(_BIT_GENERATORS)}")
     bit_generator = _BIT_GENERATORS[name]()
-    bit_generator.state = state
+    try:
+        bit_generator.state = state
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
+        raise ZooError(f"saved random state for {name} is malformed ({type(exc).__name__}: {exc})") from None
     return np.random.Generator(bit_generator)
 
 
@@ -148,6 +151,22 @@ class ResumableVectorEnv(gymnasium.vector.VectorWrapper):
         if self._steps_since_reset == 0 and self._last_reset is not None:
             return {"redo_reset": self._last_reset}
         return {"streams": self._streams()}
+
+    @staticmethod
+    def check_state(state: Any) -> None:
+        """Raise :class:`ZooError` unless ``state`` is one :meth:`state` could have returned."""
+        redo = state.get("redo_reset") if isinstance(state, dict) else None
+        if isinstance(redo, dict) and "seed" in redo:
+            seed = redo["seed"]
+            if not (isinstance(seed, int) or (isinstance(seed, list) and all(isinstance(s, int) for s in seed))):
+                raise ZooError(f"the saved env state has a malformed seed {seed!r}")
+            return
+        streams = redo.get("streams") if isinstance(redo, dict) else (
+            state.get("streams") if isinstance(state, dict) else None)
+        if not isinstance(streams, list):
+            raise ZooError("the saved env state is not one the zoo wrote")
+        for stream in streams:
+            numpy_rng(stream)
 
     def restore(self, state: dict[str, Any]) -> None:
         """Put a freshly made env where :meth:`state` was taken."""
