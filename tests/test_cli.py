@@ -69,7 +69,7 @@ def test_record_writes_a_gif_and_an_mp4(tmp_path):
 
 
 def test_a_learning_agent_without_checkpoint_is_a_one_line_error():
-    result = runner.invoke(app, ["eval", "reinforce", "mountaincar-continuous"])
+    result = runner.invoke(app, ["eval", "sb3-ppo", "mountaincar-continuous"])  # learns, ships no checkpoint
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1 and "--checkpoint" in result.stderr
 
@@ -80,3 +80,11 @@ def test_user_errors_exit_2_with_one_line_and_no_traceback_in_a_real_process(tmp
     assert proc.returncode == 2
     assert "did you mean 'cartpole'" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_click_usage_errors_are_one_line_too_in_a_real_process():
+    proc = subprocess.run([sys.executable, "-m", "zoo.cli", "eval", "hardcoded", "cartpole", "--episodes", "0"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0, proc.stderr
+    assert "--episodes" in proc.stderr and "zoo eval --help" in proc.stderr

@@ -288,10 +288,30 @@ def main() -> None:
 
     try:
         loaded_plugins().register_commands(app)
-        app()
+        code = app(standalone_mode=False, prog_name="zoo")
     except ZooError as exc:
-        err.print(f"[red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+        _print_error(str(exc))
         sys.exit(EXIT_USER_ERROR)
+    except typer.Abort:
+        _print_error("aborted")
+        sys.exit(130)
+    except typer.TyperException as exc:
+        # click's usage errors (bad option values, unknown options or commands) as one line,
+        # like every other user error, instead of a multi-line usage box.
+        if not hasattr(exc, "format_message"):
+            raise
+        ctx = getattr(exc, "ctx", None)
+        if not exc.format_message() and ctx is not None:  # bare `zoo`: show the help
+            out.print(ctx.get_help())
+            sys.exit(0)
+        hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        _print_error(exc.format_message() + hint)
+        sys.exit(getattr(exc, "exit_code", EXIT_USER_ERROR))
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _print_error(message: str) -> None:
+    err.print(f"[red]error:[/] {escape(message)}", markup=True, highlight=False, soft_wrap=True)
 
 
 #: Modules that add their commands to ``app`` with :func:`command` when imported. They are
