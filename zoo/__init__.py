@@ -16,7 +16,7 @@ from typing import Any
 
 __all__ = [
     "Agent", "ZooError", "hookimpl", "make_env", "make_vec_env", "make_agent", "load_agent",
-    "save_agent", "train", "evaluate", "record", "list_envs", "list_agents", "plugins",
+    "save_agent", "train", "resume", "evaluate", "record", "list_envs", "list_agents", "plugins",
 ]
 
 _LAZY = {
@@ -29,6 +29,7 @@ _LAZY = {
     "load_agent": "zoo.factory",
     "save_agent": "zoo.factory",
     "train": "zoo.training",
+    "resume": "zoo.training",
     "evaluate": "zoo.evaluation",
     "record": "zoo.recording",
 }
