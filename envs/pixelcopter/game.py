@@ -114,17 +114,23 @@ def hits_floor(y: Number, centre: Number) -> Number:
     return y >= centre + CAVE_HALF_GAP
 
 
-def block_overlaps_vertically(y: Number, block_y: Number) -> Number:
-    """Whether the player's 2-px rect shares a row with a block's 9-px rect (centre block_y).
+def block_band(block_y: Number) -> tuple[Number, Number]:
+    """(low, high): the player's rect shares a row with the block's iff low <= y < high.
 
     In pixels: the player covers rows r-1 and r with r = round(y) (halves away from zero),
-    the block rows block_y-4 .. block_y+4, and touching edges do not collide, so they overlap
-    iff block_y-4 <= r <= block_y+5. For y > 0, round(y) >= k iff y >= k - 0.5 and
-    round(y) <= k iff y < k + 0.5, which gives the test below without rounding; for y <= 0
-    both forms say no, because block_y >= 12. Horizontal overlap comes from
-    :data:`.timeline.OVERLAPS_PLAYER`.
+    the block (centre block_y, 9 rows) rows block_y-4 .. block_y+4, and touching edges do not
+    collide, so they overlap iff block_y-4 <= r <= block_y+5. For y > 0, round(y) >= k iff
+    y >= k - 0.5 and round(y) <= k iff y < k + 0.5, which gives this band without rounding;
+    for y <= 0 both forms say no, because block_y >= 12.
     """
-    return (y >= block_y - 4.5) & (y < block_y + 5.5)
+    return block_y - 4.5, block_y + 5.5
+
+
+def block_overlaps_vertically(y: Number, block_y: Number) -> Number:
+    """Whether the player shares a row with a block (see :func:`block_band`); whether they
+    overlap horizontally comes from :data:`.timeline.OVERLAPS_PLAYER`."""
+    low, high = block_band(block_y)
+    return (y >= low) & (y < high)
 
 
 def column_centre(frequency: float, x0: int, phase: float) -> int:

@@ -13,11 +13,11 @@ would cost more than the whole step. Everything comes from gymnasium's ``np_rand
 ranges, each chunk's frequency offset with ``uniform`` over the same range, and, instead of 48
 phase draws per chunk, one random 64-bit key per chunk from which column i's phase is
 ``splitmix64(key, i)`` scaled to [0, 0.5). The distributions are the original's (phases on a
-2^-53 grid). Column heights are computed only when a column is about to reach the player, and
-reading the state or rendering never consumes randomness. New levels are drawn ahead, a few thousand
-at a time (:meth:`PixelcopterVectorEnv._fill_level_pool`), because with random actions a
-seventh of the copies restart on every step. Seeded runs are reproducible, but they do not
-replay the original's levels: use the single env for that.
+2^-53 grid). Column heights are computed only when a column is about to reach the player,
+and reading the state or rendering never consumes randomness. New levels are drawn ahead, a
+few thousand at a time (:meth:`PixelcopterVectorEnv._fill_level_pool`), because with random
+actions a seventh of the copies restart on every step. Seeded runs are reproducible, but
+they do not replay the original's levels: use the single env for that.
 
 Autoreset follows gymnasium 1.x's default, ``AutoresetMode.NEXT_STEP`` (as CartPole's vector
 env): the step after an episode ends resets that copy, ignores its action and returns its
@@ -44,13 +44,14 @@ from .timeline import CAVE, GONE_AGE, MAX_AGE, OVERLAPS_PLAYER, PASS_AGE, RING, 
 # --- the cave timeline as arrays, indexed by timeline position u ------------------------------
 _NEXT_U = np.arange(1, CAVE.length + 1)
 _NEXT_U[-1] = CAVE.loop_start
-# Up to three columns overlap the player; pad with the first, which changes neither the
-# highest nor the lowest centre among them, so every frame gathers exactly three. Stored as
-# (3, positions): numpy reduces over a short inner axis slowly, so we combine three rows.
-_OVERLAP_SLOTS = np.array([(s + (s[0],) * 3)[:3] for s in CAVE.overlaps], dtype=np.int64).T.copy()
+# One or two columns overlap the player (never three in this geometry: checked); pad with the
+# first, which changes neither the highest nor the lowest centre, so every frame gathers two.
+assert all(len(s) <= 2 for s in CAVE.overlaps)
+_OVERLAP_SLOTS = np.array([(s + s)[:2] for s in CAVE.overlaps], dtype=np.int64).T.copy()
 _COLUMN_REWARD = np.array(CAVE.removed, dtype=np.float64)
-_REFILL_HALF = np.array([max(r, 0) // CHUNK_SIZE for r in CAVE.refill], dtype=np.int64)
 _HAS_REFILL = np.array(CAVE.refill) >= 0
+_REFILL_HALF = np.array([max(r, 0) // CHUNK_SIZE for r in CAVE.refill], dtype=np.int64)
+
 # Heights are computed in batches, every ARRIVAL_WINDOW steps, for the columns that reach the
 # player within the next ARRIVAL_WINDOW frames: one batch of numpy calls instead of one per
 # step. Columns reach the player at least 4 frames apart, so a window of 4 positions holds
@@ -78,11 +79,12 @@ _ARRIVAL_SLOT = np.array([a[0] if a else 0 for a in _SOON], dtype=np.int64)
 _ARRIVAL_HALF = _ARRIVAL_SLOT // CHUNK_SIZE
 _ARRIVAL_COLUMN = _ARRIVAL_SLOT % CHUNK_SIZE
 _ARRIVAL_X = np.array([a[1] if a else 0 for a in _SOON], dtype=np.float64)
-# Only the heights of columns near the player are kept, by ring slot mod RECENT: at most three
+
+# Only the heights of columns near the player are kept, by ring slot mod RECENT: at most two
 # consecutive slots overlap the player and one more is computed ahead, so eight entries never
 # clash. A small array per copy keeps the per-frame gather inside the CPU cache.
 RECENT = 8
-assert all(len({(slot - s[0]) % RING for slot in s}) == len(s) and max((slot - s[0]) % RING for slot in s) <= 2 for s in CAVE.overlaps)
+assert all(max((slot - s[0]) % RING for slot in s) <= 2 for s in CAVE.overlaps)
 _OVERLAP_RECENT = _OVERLAP_SLOTS % RECENT
 _ARRIVAL_RECENT = _ARRIVAL_SLOT % RECENT
 _FIRST_SLOTS = np.array([slot for slot, _ in CAVE.arrivals[0]])
@@ -90,20 +92,29 @@ _FIRST_X = np.array([x0 for _, x0 in CAVE.arrivals[0]], dtype=np.float64)
 
 # --- blocks, flattened: index = (spawn x - 48) * MAX_AGE + age --------------------------------
 # A block is stored as base = (spawn x - 48) * MAX_AGE - spawn frame, so base + frame is its
-# index. An absent block gets a base so large that the index clips (take(mode="clip")) to the
-# last entry, which describes an object long gone: no overlap, already removed.
+# index. No block gets a base so large that the index clips (take(mode="clip")) to the last
+# entry, which describes an object long gone: no overlap, not on screen.
 _BLOCK_ROWS = slice(*BLOCK_X_RANGE)
-_BLOCK_X = X[_BLOCK_ROWS].ravel()
+_GATE_DISTANCE = X[_BLOCK_ROWS].ravel() - PLAYER_X  # observation entry 4
 _BLOCK_OVERLAPS = OVERLAPS_PLAYER[_BLOCK_ROWS].ravel()
 _BLOCK_PASSED = (np.arange(MAX_AGE) >= PASS_AGE[_BLOCK_ROWS, None]).ravel()
-_BLOCK_GONE = (np.arange(MAX_AGE) >= GONE_AGE[_BLOCK_ROWS, None]).ravel()
-assert not _BLOCK_OVERLAPS[-1] and _BLOCK_GONE[-1]
+# A block is on screen until its removal age: no need to delete it. (Its row has room: a
+# block is replaced by the next pass within 2 * 86 frames of its spawn, well under MAX_AGE.)
+_BLOCK_PRESENT = (np.arange(MAX_AGE) < GONE_AGE[_BLOCK_ROWS, None]).ravel()
+assert not _BLOCK_OVERLAPS[-1] and not _BLOCK_PRESENT[-1] and 2 * PASS_AGE[_BLOCK_ROWS].max() < MAX_AGE
 _NO_BLOCK = 1 << 40
+
+
+def _block_base(x0: np.ndarray, spawn_frame: np.ndarray | int) -> np.ndarray:
+    return (x0 - BLOCK_X_RANGE[0]) * MAX_AGE - spawn_frame
+
 
 _VELOCITY_CHANGE = np.array([THRUST_DV, GRAVITY_DV])  # indexed by the action
 
 _PHI = 0x9E3779B97F4A7C15  # splitmix64 constants
 _MIX1, _MIX2 = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
+# (column + 1) * golden ratio, per column: splitmix64's sequence steps.
+_COLUMN_STEP = (np.arange(1, CHUNK_SIZE + 1, dtype=np.uint64) * np.uint64(_PHI)).astype(np.uint64)
 
 
 def column_phase(key: np.ndarray, column: np.ndarray) -> np.ndarray:
@@ -112,11 +123,27 @@ def column_phase(key: np.ndarray, column: np.ndarray) -> np.ndarray:
     splitmix64's output function on key + (column + 1) * golden ratio: a well-mixed hash, so
     phases are as good as independent uniform draws. Arrays only (uint64 wraps silently).
     """
-    z = key + (np.asarray(column).astype(np.uint64) + np.uint64(1)) * np.uint64(_PHI)
+    z = key + _COLUMN_STEP.take(column)
     z = (z ^ (z >> np.uint64(30))) * np.uint64(_MIX1)
     z = (z ^ (z >> np.uint64(27))) * np.uint64(_MIX2)
     z ^= z >> np.uint64(31)
-    return (z >> np.uint64(11)) * (0.5 / 2**53)
+    return (z >> np.uint64(11)).astype(np.int64) * (0.5 / 2**53)
+
+
+def column_centres(frequency: np.ndarray, x0: np.ndarray, phase: np.ndarray) -> np.ndarray:
+    """:func:`.game.column_centres`, with the same result, computed faster.
+
+    numpy's float64 sine is slow here. Its float32 sine is fast and within 2e-5 of the
+    float64 height, so truncating it gives the same integer unless the height lies within
+    1e-3 of one; those few are recomputed in float64.
+    """
+    theta = frequency * x0 + phase  # as game.column_centres forms it
+    rough = game.CAVE_MIDDLE + game.CAVE_AMPLITUDE * np.sin(theta.astype(np.float32))
+    centres = np.trunc(rough)
+    unsure = np.abs(rough - np.rint(rough)) < 1e-3
+    if unsure.any():
+        centres[unsure] = np.trunc(game.CAVE_MIDDLE + game.CAVE_AMPLITUDE * np.sin(theta[unsure]))
+    return centres
 
 
 class PixelcopterVectorEnv(gym.vector.VectorEnv):
@@ -148,23 +175,22 @@ class PixelcopterVectorEnv(gym.vector.VectorEnv):
         self.observation_space = batch_space(self.single_observation_space, num_envs)
         self.action_space = batch_space(self.single_action_space, num_envs)
 
-        # The state lives in a few 2-D arrays, one row per field, so that restarting a set of
-        # copies is one write per array; the named attributes are views of the rows.
         n = num_envs
-        self._ints = np.zeros((4, n), dtype=np.int64)
-        self._frame = self._ints[0]  # frames since the level started
-        self._u = self._ints[1]  # cave timeline position
-        # Blocks: row 0 is the newest (observed) block, row 1 the one it replaced while that
-        # is still on screen; see the block tables above for what `base` is.
-        self._block_base = self._ints[2:4]
-        self._floats = np.zeros((6, n))
-        self._y, self._v = self._floats[0], self._floats[1]
-        self._block_y = self._floats[2:4]
+        self._frame = np.zeros(n, dtype=np.int64)  # frames since the level started
+        self._u = np.zeros(n, dtype=np.int64)  # cave timeline position
+        self._y = np.zeros(n)
+        self._v = np.zeros(n)
+        # Blocks: the newest (the one observed) and the one it replaced while that is still on
+        # screen (else _NO_BLOCK); see the block tables above for what a base is.
+        self._block = np.zeros(n, dtype=np.int64)
+        self._block_y = np.zeros(n)
+        self._old_block = np.full(n, _NO_BLOCK, dtype=np.int64)
+        self._old_block_y = np.zeros(n)
         # Cave, per half of the ring (one chunk each): frequency and 64-bit key. Key 0 marks a
         # chunk whose heights were given by set_state: they are kept, never computed (drawn
-        # keys are odd, so never 0).
-        self._chunk_frequency = self._floats[4:6]
-        self._chunk_key = np.zeros((2, n), dtype=np.uint64)
+        # keys are odd).
+        self._frequency = np.zeros((2, n))
+        self._key = np.zeros((2, n), dtype=np.uint64)
         # Heights (18..30) of the columns at the player, by ring slot mod RECENT.
         self._recent = np.zeros((n, RECENT), dtype=np.int8)
         self._recent_row = np.arange(n) * RECENT  # flat index of each copy's entry 0
@@ -185,7 +211,8 @@ class PixelcopterVectorEnv(gym.vector.VectorEnv):
         self._new_levels(np.arange(self.num_envs))
         self._done[:] = False
         self._started = True
-        return self._observations(self._first_centres()), {}
+        first_centre = self._recent.take(_OVERLAP_RECENT[0].take(self._u) + self._recent_row)
+        return self._observations(first_centre, _GATE_DISTANCE.take(self._block + self._frame)), {}
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict]:
         """One frame in every copy: action 0 thrusts, 1 does nothing."""
@@ -203,34 +230,39 @@ class PixelcopterVectorEnv(gym.vector.VectorEnv):
             self._arrive(np.flatnonzero(_HAS_ARRIVAL.take(u)))
 
         # 1-2. Player physics.
-        y, v = game.player_step(self._y, self._v, _VELOCITY_CHANGE.take(actions))
-        self._y[:], self._v[:] = y, v
+        self._y[:], self._v[:] = game.player_step(self._y, self._v, _VELOCITY_CHANGE.take(actions))
+        y = self._y
 
-        # 3-4. Collisions. Only whether anything hit matters: lives start at 1.
-        block_index = self._block_base + frame
-        hit_block = _BLOCK_OVERLAPS.take(block_index, mode="clip") & game.block_overlaps_vertically(y, self._block_y)
-        centres = self._recent.take(_OVERLAP_RECENT.take(u, axis=1) + self._recent_row)  # (3, n)
+        # 3-4. Collisions. Only whether anything hit matters: lives start at 1. One block at a
+        # time can reach the player: the previous one while it is on screen (a new block
+        # spawns 32+ px ahead when the last one passes, and that one is gone before the new
+        # one arrives), else the newest.
+        two_blocks = _BLOCK_PRESENT.take(self._old_block + frame, mode="clip")
+        low, high = game.block_band(np.where(two_blocks, self._old_block_y, self._block_y))
+        hit_block = _BLOCK_OVERLAPS.take(np.where(two_blocks, self._old_block, self._block) + frame, mode="clip")
+        centres = self._recent.take(_OVERLAP_RECENT.take(u, axis=1) + self._recent_row)  # (2, n)
         dead = (
-            hit_block[0]
-            | hit_block[1]
-            | game.hits_ceiling(y, np.maximum(np.maximum(centres[0], centres[1]), centres[2]))
-            | game.hits_floor(y, np.minimum(np.minimum(centres[0], centres[1]), centres[2]))
+            (hit_block & (y >= low) & (y < high))
+            | game.hits_ceiling(y, np.maximum(centres[0], centres[1]))
+            | game.hits_floor(y, np.minimum(centres[0], centres[1]))
         )
         # 6. The screen band (y < 6 or y > 42) needs no test here: a column always overlaps
         # the player and 18 <= centre <= 30, so the cave kills first. The single env keeps
         # the test, as the original has it.
 
-        # 5. Blocks: the previous block leaves at x <= -4; the newest scores once its centre
+        # 5. Blocks: the previous block leaves at x <= -4 (tabulated: two_blocks already says
+        # whether it is still there after this frame); the newest scores once its centre
         # passes the player if it is then the only block, and the next one spawns. Columns
         # scrolling off score too (tabulated).
         reward = _COLUMN_REWARD.take(u)
-        np.putmask(self._block_base[1], _BLOCK_GONE.take(block_index[1], mode="clip"), _NO_BLOCK)
-        passed = np.flatnonzero(_BLOCK_PASSED.take(block_index[0], mode="clip") & (self._block_base[1] == _NO_BLOCK))
+        block_index = self._block + frame
+        passed = np.flatnonzero(_BLOCK_PASSED.take(block_index, mode="clip") & ~two_blocks)
         if passed.size:
             reward[passed] += 1.0
-            self._block_base[1, passed] = self._block_base[0, passed]
-            self._block_y[1, passed] = self._block_y[0, passed]
+            self._old_block[passed] = self._block[passed]
+            self._old_block_y[passed] = self._block_y[passed]
             self._new_blocks(passed)
+            block_index[passed] = self._block[passed] + frame[passed]
 
         # 7. Cave refill into the free half of the ring.
         refill = np.flatnonzero(_HAS_REFILL.take(u))
@@ -254,8 +286,9 @@ class PixelcopterVectorEnv(gym.vector.VectorEnv):
             terminated[restart] = False
             truncated[restart] = False
             first_centre[restart] = self._recent[restart, _OVERLAP_RECENT[0, 0]]
+            block_index[restart] = self._block[restart]
         self._done = terminated | truncated
-        return self._observations(first_centre), reward, terminated, truncated, {}
+        return self._observations(first_centre, _GATE_DISTANCE.take(block_index)), reward, terminated, truncated, {}
 
     def render(self) -> tuple[np.ndarray, ...] | None:
         if self.render_mode is None:
@@ -264,19 +297,15 @@ class PixelcopterVectorEnv(gym.vector.VectorEnv):
         return tuple(draw_state(self.get_state(i), self.render_scale) for i in range(self.num_envs))
 
     # -- observation ------------------------------------------------------------------------
-    def _first_centres(self) -> np.ndarray:
-        """Height of the first column under the player (in spawn order), per copy."""
-        return self._recent.take(_OVERLAP_RECENT[0].take(self._u) + self._recent_row)
-
-    def _observations(self, first_centre: np.ndarray) -> np.ndarray:
+    def _observations(self, first_centre: np.ndarray, gate_distance: np.ndarray) -> np.ndarray:
         """The observation vectors, computed exactly as the single env computes them."""
-        y, block_y = self._y, self._block_y[0]
+        y, block_y = self._y, self._block_y
         obs = np.empty((7, self.num_envs), dtype=np.float32)
         obs[0] = y
         obs[1] = self._v
         obs[2] = y - (first_centre - 12)
         obs[3] = (first_centre + 12) - y
-        obs[4] = _BLOCK_X.take(self._block_base[0] + self._frame) - PLAYER_X
+        obs[4] = gate_distance
         if self.block_edges:
             obs[5] = block_y - BLOCK_HEIGHT / 2
             obs[6] = block_y + BLOCK_HEIGHT / 2
@@ -289,24 +318,17 @@ class PixelcopterVectorEnv(gym.vector.VectorEnv):
 
     # -- randomness: levels, blocks, chunks, column heights --------------------------------------
     def _fill_level_pool(self, size: int) -> None:
-        """Draw ``size`` new levels ahead, laid out as the state arrays' columns."""
+        """Draw ``size`` new levels ahead: the random parts of a level's state."""
         rng = self.np_random
         x0 = rng.integers(*BLOCK_X_RANGE, size=size)
-        block_y = rng.integers(*game.BLOCK_Y_RANGE, size=size)
-        key = rng.bit_generator.random_raw(size) | np.uint64(1)
+        block_y = rng.integers(*game.BLOCK_Y_RANGE, size=size).astype(np.float64)
+        key = rng.bit_generator.random_raw(size) | np.uint64(1)  # odd: never the "given" 0
         frequency = game.BASE_FREQUENCY + rng.uniform(-0.01, 0.01, size)
-        ints = np.zeros((4, size), dtype=np.int64)  # frame 0, position 0, the block, no old block
-        ints[2] = (x0 - BLOCK_X_RANGE[0]) * MAX_AGE
-        ints[3] = _NO_BLOCK
-        floats = np.zeros((6, size))  # y, v, block y (new, old), frequency (half 0, half 1)
-        floats[0] = PLAYER_START_Y
-        floats[2] = block_y
-        floats[4] = frequency
         # The columns under the player at the start, as rows of the recent-heights array.
-        phase = column_phase(key[:, None], _FIRST_SLOTS[None, :])
+        phase = column_phase(key[:, None], _FIRST_SLOTS[None, :] % CHUNK_SIZE)
         recent = np.zeros((size, RECENT), dtype=np.int8)
-        recent[:, _FIRST_SLOTS % RECENT] = game.column_centres(frequency[:, None], _FIRST_X, phase)
-        self._pool = {"ints": ints, "floats": floats, "key": key, "recent": recent}
+        recent[:, _FIRST_SLOTS % RECENT] = column_centres(frequency[:, None], _FIRST_X, phase)
+        self._pool = {"block": _block_base(x0, 0), "block_y": block_y, "key": key, "frequency": frequency, "recent": recent}
         self._pool_next = 0
 
     def _new_levels(self, ids: np.ndarray) -> None:
@@ -315,39 +337,45 @@ class PixelcopterVectorEnv(gym.vector.VectorEnv):
             self._fill_level_pool(max(4 * self.num_envs, ids.size, 1024))
         drawn = slice(self._pool_next, self._pool_next + ids.size)
         self._pool_next += ids.size
-        self._ints[:, ids] = self._pool["ints"][:, drawn]
-        self._floats[:, ids] = self._pool["floats"][:, drawn]
-        self._chunk_key[0, ids] = self._pool["key"][drawn]
-        self._recent[ids] = self._pool["recent"][drawn]
+        pool = self._pool
+        self._frame[ids] = 0
+        self._u[ids] = 0
+        self._y[ids] = PLAYER_START_Y
+        self._v[ids] = 0.0
+        self._block[ids] = pool["block"][drawn]
+        self._block_y[ids] = pool["block_y"][drawn]
+        self._old_block[ids] = _NO_BLOCK
+        self._key[0][ids] = pool["key"][drawn]
+        self._frequency[0][ids] = pool["frequency"][drawn]
+        self._recent[ids] = pool["recent"][drawn]
 
     def _new_blocks(self, ids: np.ndarray) -> None:
         """A new observed block for copies ``ids``, spawned on their current frame."""
         x0 = self.np_random.integers(*BLOCK_X_RANGE, size=ids.size)
-        self._block_y[0, ids] = self.np_random.integers(*game.BLOCK_Y_RANGE, size=ids.size)
-        self._block_base[0, ids] = (x0 - BLOCK_X_RANGE[0]) * MAX_AGE - self._frame[ids]
+        self._block_y[ids] = self.np_random.integers(*game.BLOCK_Y_RANGE, size=ids.size)
+        self._block[ids] = _block_base(x0, self._frame[ids])
 
     def _new_chunks(self, ids: np.ndarray, half: np.ndarray) -> None:
         """A new chunk of 48 columns in ring half ``half`` of copies ``ids``."""
-        self._chunk_key[half, ids] = self.np_random.bit_generator.random_raw(ids.size) | np.uint64(1)
-        self._chunk_frequency[half, ids] = game.BASE_FREQUENCY + self.np_random.uniform(-0.01, 0.01, ids.size)
+        self._key[half, ids] = self.np_random.bit_generator.random_raw(ids.size) | np.uint64(1)
+        self._frequency[half, ids] = game.BASE_FREQUENCY + self.np_random.uniform(-0.01, 0.01, ids.size)
 
     def _column_centres(self, ids: np.ndarray, slot: np.ndarray, x0: np.ndarray) -> np.ndarray:
         """Heights of columns in ring slots ``slot`` (spawned at ``x0``) of copies ``ids``."""
         half = slot // CHUNK_SIZE
-        phase = column_phase(self._chunk_key[half, ids], slot % CHUNK_SIZE)
-        return game.column_centres(self._chunk_frequency[half, ids], x0, phase)
+        phase = column_phase(self._key[half, ids], slot % CHUNK_SIZE)
+        return column_centres(self._frequency[half, ids], x0, phase)
 
     def _arrive(self, ids: np.ndarray) -> None:
         """Store the heights of the columns reaching the player soon in copies ``ids``."""
         if not ids.size:
             return
         u = self._u.take(ids)
-        chunk = _ARRIVAL_HALF.take(u) * self.num_envs + ids  # flat index into (2, n) arrays
-        key = self._chunk_key.take(chunk)
+        chunk = _ARRIVAL_HALF.take(u) * self.num_envs + ids  # flat index into (2, n) rows
+        key = self._key.take(chunk)
         phase = column_phase(key, _ARRIVAL_COLUMN.take(u))
-        centres = game.column_centres(self._chunk_frequency.take(chunk), _ARRIVAL_X.take(u), phase)
-        given = np.flatnonzero(key == 0)  # a chunk whose heights set_state gave
-        for i in given:
+        centres = column_centres(self._frequency.take(chunk), _ARRIVAL_X.take(u), phase)
+        for i in np.flatnonzero(key == 0):  # a chunk whose heights set_state gave
             centres[i] = self._given_caves[int(ids[i])][int(_ARRIVAL_SLOT[u[i]])]
         self._recent.put(ids * RECENT + _ARRIVAL_RECENT.take(u), centres)
 
@@ -356,11 +384,11 @@ class PixelcopterVectorEnv(gym.vector.VectorEnv):
         """A snapshot of copy ``index`` (reading it draws no random numbers)."""
         frame, u = int(self._frame[index]), int(self._u[index])
         blocks = []
-        for row in (1, 0):  # spawn order: the older block first
-            base = int(self._block_base[row, index])
-            if base != _NO_BLOCK:
-                x0, age = divmod(base + frame, MAX_AGE)
-                blocks.append((x0 + BLOCK_X_RANGE[0], int(self._block_y[row, index]), age))
+        for base, y in ((self._old_block, self._old_block_y), (self._block, self._block_y)):  # spawn order
+            index_now = int(base[index]) + frame
+            if base is self._block or (index_now < _BLOCK_PRESENT.size and _BLOCK_PRESENT[index_now]):
+                x0, age = divmod(index_now, MAX_AGE)
+                blocks.append((x0 + BLOCK_X_RANGE[0], int(y[index]), age))
         columns = CAVE.live_columns(u)
         slots = np.array([slot for slot, _, _ in columns])
         x0 = np.array([x0 for _, x0, _ in columns], dtype=np.float64)
@@ -368,13 +396,14 @@ class PixelcopterVectorEnv(gym.vector.VectorEnv):
         # the env has stored (or will store); only heights given by set_state must be read.
         computed = self._column_centres(np.full(slots.size, index), slots, x0)
         given = self._given_caves.get(index, {})
-        cave = [given[slot] if key == 0 else c for slot, key, c in zip(slots, self._chunk_key[slots // CHUNK_SIZE, index], computed)]
+        keys = self._key[slots // CHUNK_SIZE, index]
+        cave = [given[slot] if key == 0 else int(c) for slot, key, c in zip(slots.tolist(), keys, computed)]
         return GameState(
             frame=frame,
             player_y=float(self._y[index]),
             player_vel=float(self._v[index]),
             blocks=blocks,
-            cave=[int(c) for c in cave],
+            cave=cave,
             game_over=bool(self._done[index]),
         )
 
@@ -382,19 +411,20 @@ class PixelcopterVectorEnv(gym.vector.VectorEnv):
         """Put copy ``index`` into a snapshot's state (from either env class)."""
         frame = state.frame
         self._frame[index] = frame
-        self._u[index] = position_of_frame(frame)
+        self._u[index] = u = position_of_frame(frame)
         self._y[index], self._v[index] = state.player_y, state.player_vel
-        self._block_base[1, index] = _NO_BLOCK
-        for row, (x0, y, age) in zip((0, 1), reversed(state.blocks)):  # newest block first
-            self._block_base[row, index] = (x0 - BLOCK_X_RANGE[0]) * MAX_AGE - (frame - age)
-            self._block_y[row, index] = y
-        u = int(self._u[index])
+        (x0, block_y, age), *_ = reversed(state.blocks)  # the newest block
+        self._block[index], self._block_y[index] = _block_base(x0, frame - age), block_y
+        self._old_block[index] = _NO_BLOCK
+        if len(state.blocks) > 1:  # the previous block is still on screen
+            x0, block_y, age = state.blocks[-2]
+            self._old_block[index], self._old_block_y[index] = _block_base(x0, frame - age), block_y
         given = dict(zip(CAVE.live_slots(u), state.cave, strict=True))
         self._given_caves[index] = given
-        self._chunk_key[:, index] = 0  # marks the heights as given
+        self._key[:, index] = 0  # marks the heights as given
         # Fill the recent heights as the batches would have: columns at the player and those
         # arriving before the next batch.
-        for p in range(ARRIVAL_WINDOW):
+        for _ in range(ARRIVAL_WINDOW):
             for slot in CAVE.overlaps[u] + tuple(s for s, _ in CAVE.arrivals[u]):
                 self._recent[index, slot % RECENT] = given[slot]
             u = next_position(u)
