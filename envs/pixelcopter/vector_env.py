@@ -12,7 +12,7 @@ would cost more than the whole step. Everything comes from gymnasium's ``np_rand
 (seeded by ``reset(seed=...)``), in batches: block positions with ``integers`` over the same
 ranges, each chunk's frequency offset with ``uniform`` over the same range, and, instead of 48
 phase draws per chunk, one random 64-bit key per chunk from which column i's phase is
-``splitmix64(key, i)`` scaled to [0, 0.5). The distributions are the original's (phases on a
+a hash of (key, i) scaled to [0, 0.5) (:func:`column_phase`). The distributions are the original's (phases on a
 2^-53 grid). Column heights are computed only when a column is about to reach the player,
 and reading the state or rendering never consumes randomness. New levels are drawn ahead, a
 few thousand at a time (:meth:`PixelcopterVectorEnv._fill_level_pool`), because with random
@@ -49,31 +49,35 @@ _NEXT_U[-1] = CAVE.loop_start
 assert all(len(s) <= 2 for s in CAVE.overlaps)
 _OVERLAP_SLOTS = np.array([(s + s)[:2] for s in CAVE.overlaps], dtype=np.int64).T.copy()
 _COLUMN_REWARD = np.array(CAVE.removed, dtype=np.float64)
-_HAS_REFILL = np.array(CAVE.refill) >= 0
-_REFILL_HALF = np.array([max(r, 0) // CHUNK_SIZE for r in CAVE.refill], dtype=np.int64)
 
-# Heights are computed in batches, every ARRIVAL_WINDOW steps, for the columns that reach the
-# player within the next ARRIVAL_WINDOW frames: one batch of numpy calls instead of one per
-# step. Columns reach the player at least 4 frames apart, so a window of 4 positions holds
-# at most one; a new level's first columns come with the level (see the level pool), and
-# none arrives in the 3 frames after, so a copy that restarts between batches misses none.
+# Cave work is done in batches, every ARRIVAL_WINDOW steps, for what happens within the next
+# ARRIVAL_WINDOW frames: one batch of numpy calls instead of one per step.
+# * Heights of the columns about to reach the player. Columns arrive at least 4 frames apart,
+#   so a window of 4 positions holds at most one; a new level's first columns come with the
+#   level (see the level pool), and none arrives in the 3 frames after, so a copy that
+#   restarts between batches misses none.
+# * Refills: a new chunk's key and frequency, written up to 3 frames early into the half of
+#   the ring it will use (free for ~200 frames by then; its columns arrive 50+ frames later).
 ARRIVAL_WINDOW = 4
 
 
-def _arrivals_within_window() -> list[tuple[int, int] | None]:
+def _within_window(events: tuple) -> list:
     soon = []
     for u in range(CAVE.length):
         found, p = [], u
         for _ in range(ARRIVAL_WINDOW):
-            found += CAVE.arrivals[p] if p else []
+            found += events[p] if p else []
             p = next_position(p)
         assert len(found) <= 1, (u, found)
         soon.append(found[0] if found else None)
-    assert not any(CAVE.arrivals[1:ARRIVAL_WINDOW])
+    assert not any(events[1:ARRIVAL_WINDOW])
     return soon
 
 
-_SOON = _arrivals_within_window()
+_SOON = _within_window(CAVE.arrivals)
+_REFILL_SOON = _within_window(tuple([r] if r >= 0 else [] for r in CAVE.refill))
+_HAS_REFILL = np.array([r is not None for r in _REFILL_SOON])
+_REFILL_HALF = np.array([(r or 0) // CHUNK_SIZE for r in _REFILL_SOON], dtype=np.int64)
 _HAS_ARRIVAL = np.array([a is not None for a in _SOON])
 _ARRIVAL_SLOT = np.array([a[0] if a else 0 for a in _SOON], dtype=np.int64)
 _ARRIVAL_HALF = _ARRIVAL_SLOT // CHUNK_SIZE
@@ -100,8 +104,8 @@ _BLOCK_OVERLAPS = OVERLAPS_PLAYER[_BLOCK_ROWS].ravel()
 _BLOCK_PASSED = (np.arange(MAX_AGE) >= PASS_AGE[_BLOCK_ROWS, None]).ravel()
 # A block is on screen until its removal age: no need to delete it. (Its row has room: a
 # block is replaced by the next pass within 2 * 86 frames of its spawn, well under MAX_AGE.)
-_BLOCK_PRESENT = (np.arange(MAX_AGE) < GONE_AGE[_BLOCK_ROWS, None]).ravel()
-assert not _BLOCK_OVERLAPS[-1] and not _BLOCK_PRESENT[-1] and 2 * PASS_AGE[_BLOCK_ROWS].max() < MAX_AGE
+_BLOCK_GONE = (np.arange(MAX_AGE) >= GONE_AGE[_BLOCK_ROWS, None]).ravel()
+assert not _BLOCK_OVERLAPS[-1] and _BLOCK_GONE[-1] and 2 * PASS_AGE[_BLOCK_ROWS].max() < MAX_AGE
 _NO_BLOCK = 1 << 40
 
 
@@ -111,22 +115,22 @@ def _block_base(x0: np.ndarray, spawn_frame: np.ndarray | int) -> np.ndarray:
 
 _VELOCITY_CHANGE = np.array([THRUST_DV, GRAVITY_DV])  # indexed by the action
 
-_PHI = 0x9E3779B97F4A7C15  # splitmix64 constants
-_MIX1, _MIX2 = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
-# (column + 1) * golden ratio, per column: splitmix64's sequence steps.
+_PHI = 0x9E3779B97F4A7C15  # 2^64 / golden ratio
+_MIX = 0xBF58476D1CE4E5B9  # splitmix64's first multiplier
+# (column + 1) * PHI: a Weyl sequence step per column, as in splitmix64.
 _COLUMN_STEP = (np.arange(1, CHUNK_SIZE + 1, dtype=np.uint64) * np.uint64(_PHI)).astype(np.uint64)
 
 
 def column_phase(key: np.ndarray, column: np.ndarray) -> np.ndarray:
     """Phase in [0, 0.5) of column ``column`` (0..47) of the chunk with 64-bit ``key``.
 
-    splitmix64's output function on key + (column + 1) * golden ratio: a well-mixed hash, so
-    phases are as good as independent uniform draws. Arrays only (uint64 wraps silently).
+    A short hash of key + (column + 1) * PHI (half of splitmix64's output mixing: an xorshift,
+    an odd multiply, an xorshift), which scatters the columns of a random key well enough
+    for cave jitter. Arrays only (uint64 arithmetic wraps silently on arrays).
     """
     z = key + _COLUMN_STEP.take(column)
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(_MIX1)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(_MIX2)
-    z ^= z >> np.uint64(31)
+    z = (z ^ (z >> np.uint64(32))) * np.uint64(_MIX)
+    z ^= z >> np.uint64(29)
     return (z >> np.uint64(11)).astype(np.int64) * (0.5 / 2**53)
 
 
@@ -222,24 +226,27 @@ class PixelcopterVectorEnv(gym.vector.VectorEnv):
         if actions.shape != (self.num_envs,) or actions.dtype.kind not in "iu" or actions.min() < 0 or actions.max() > 1:
             raise ValueError(f"actions must be {self.num_envs} values of 0 (thrust) or 1 (no-op), got {actions!r}")
 
-        frame, u = self._frame, self._u
+        frame = self._frame
         frame += 1
-        _NEXT_U.take(u, out=u)
+        u = self._u = _NEXT_U.take(self._u)
         self._steps_taken += 1
-        if self._steps_taken % ARRIVAL_WINDOW == 0:
+        if self._steps_taken % ARRIVAL_WINDOW == 0:  # 7. (cave refills) and heights, ahead
+            refill = np.flatnonzero(_HAS_REFILL.take(u))
+            if refill.size:
+                self._new_chunks(refill, _REFILL_HALF.take(u.take(refill)))
             self._arrive(np.flatnonzero(_HAS_ARRIVAL.take(u)))
 
         # 1-2. Player physics.
-        self._y[:], self._v[:] = game.player_step(self._y, self._v, _VELOCITY_CHANGE.take(actions))
-        y = self._y
+        y, self._v = game.player_step(self._y, self._v, _VELOCITY_CHANGE.take(actions))
+        self._y = y
 
         # 3-4. Collisions. Only whether anything hit matters: lives start at 1. One block at a
         # time can reach the player: the previous one while it is on screen (a new block
         # spawns 32+ px ahead when the last one passes, and that one is gone before the new
         # one arrives), else the newest.
-        two_blocks = _BLOCK_PRESENT.take(self._old_block + frame, mode="clip")
-        low, high = game.block_band(np.where(two_blocks, self._old_block_y, self._block_y))
-        hit_block = _BLOCK_OVERLAPS.take(np.where(two_blocks, self._old_block, self._block) + frame, mode="clip")
+        one_block = _BLOCK_GONE.take(self._old_block + frame, mode="clip")  # the old one is gone
+        low, high = game.block_band(np.where(one_block, self._block_y, self._old_block_y))
+        hit_block = _BLOCK_OVERLAPS.take(np.where(one_block, self._block, self._old_block) + frame, mode="clip")
         centres = self._recent.take(_OVERLAP_RECENT.take(u, axis=1) + self._recent_row)  # (2, n)
         dead = (
             (hit_block & (y >= low) & (y < high))
@@ -250,13 +257,13 @@ class PixelcopterVectorEnv(gym.vector.VectorEnv):
         # the player and 18 <= centre <= 30, so the cave kills first. The single env keeps
         # the test, as the original has it.
 
-        # 5. Blocks: the previous block leaves at x <= -4 (tabulated: two_blocks already says
+        # 5. Blocks: the previous block leaves at x <= -4 (tabulated: one_block already says
         # whether it is still there after this frame); the newest scores once its centre
         # passes the player if it is then the only block, and the next one spawns. Columns
         # scrolling off score too (tabulated).
         reward = _COLUMN_REWARD.take(u)
         block_index = self._block + frame
-        passed = np.flatnonzero(_BLOCK_PASSED.take(block_index, mode="clip") & ~two_blocks)
+        passed = np.flatnonzero(_BLOCK_PASSED.take(block_index, mode="clip") & one_block)
         if passed.size:
             reward[passed] += 1.0
             self._old_block[passed] = self._block[passed]
@@ -264,10 +271,7 @@ class PixelcopterVectorEnv(gym.vector.VectorEnv):
             self._new_blocks(passed)
             block_index[passed] = self._block[passed] + frame[passed]
 
-        # 7. Cave refill into the free half of the ring.
-        refill = np.flatnonzero(_HAS_REFILL.take(u))
-        if refill.size:
-            self._new_chunks(refill, _REFILL_HALF.take(u.take(refill)))
+        # 7. Cave refills were done ahead, with the heights.
 
         # 8. The end.
         reward -= 5.0 * dead
@@ -286,7 +290,7 @@ class PixelcopterVectorEnv(gym.vector.VectorEnv):
             terminated[restart] = False
             truncated[restart] = False
             first_centre[restart] = self._recent[restart, _OVERLAP_RECENT[0, 0]]
-            block_index[restart] = self._block[restart]
+            block_index[restart] = self._block[restart]  # + frame 0
         self._done = terminated | truncated
         return self._observations(first_centre, _GATE_DISTANCE.take(block_index)), reward, terminated, truncated, {}
 
@@ -386,7 +390,7 @@ class PixelcopterVectorEnv(gym.vector.VectorEnv):
         blocks = []
         for base, y in ((self._old_block, self._old_block_y), (self._block, self._block_y)):  # spawn order
             index_now = int(base[index]) + frame
-            if base is self._block or (index_now < _BLOCK_PRESENT.size and _BLOCK_PRESENT[index_now]):
+            if base is self._block or (index_now < _BLOCK_GONE.size and not _BLOCK_GONE[index_now]):
                 x0, age = divmod(index_now, MAX_AGE)
                 blocks.append((x0 + BLOCK_X_RANGE[0], int(y[index]), age))
         columns = CAVE.live_columns(u)
@@ -422,11 +426,13 @@ class PixelcopterVectorEnv(gym.vector.VectorEnv):
         given = dict(zip(CAVE.live_slots(u), state.cave, strict=True))
         self._given_caves[index] = given
         self._key[:, index] = 0  # marks the heights as given
-        # Fill the recent heights as the batches would have: columns at the player and those
-        # arriving before the next batch.
-        for _ in range(ARRIVAL_WINDOW):
+        # Do what the batches would have done by now: the heights of the columns at the player
+        # and of those arriving before the next batch, and a refill due before it.
+        for ahead in range(ARRIVAL_WINDOW):
             for slot in CAVE.overlaps[u] + tuple(s for s, _ in CAVE.arrivals[u]):
                 self._recent[index, slot % RECENT] = given[slot]
+            if ahead and CAVE.refill[u] >= 0:
+                self._new_chunks(np.array([index]), np.array([CAVE.refill[u] // CHUNK_SIZE]))
             u = next_position(u)
         self._done[index] = state.game_over
         self._started = True
