@@ -196,7 +196,10 @@ class PixelcopterVectorEnv(gym.vector.VectorEnv):
         self._frequency = np.zeros((2, n))
         self._key = np.zeros((2, n), dtype=np.uint64)
         # Heights (18..30) of the columns at the player, by ring slot mod RECENT.
-        self._recent = np.zeros((n, RECENT), dtype=np.int8)
+        # (One 8-byte word per copy, so a copy's whole row moves in one piece; the int8 view
+        # is what the heights are read and written through.)
+        self._recent_rows = np.zeros(n, dtype=np.uint64)
+        self._recent = self._recent_rows.view(np.int8).reshape(n, RECENT)
         self._recent_row = np.arange(n) * RECENT  # flat index of each copy's entry 0
         # Full caves given by set_state (key 0), by copy: {ring slot: height}.
         self._given_caves: dict[int, dict[int, int]] = {}
@@ -223,7 +226,13 @@ class PixelcopterVectorEnv(gym.vector.VectorEnv):
         if not self._started:
             raise gym.error.ResetNeeded("Call reset before step.")
         actions = np.asarray(actions)
-        if actions.shape != (self.num_envs,) or actions.dtype.kind not in "iu" or actions.min() < 0 or actions.max() > 1:
+        try:  # take() rejects indices >= 2; negative ones it would wrap around, so test those
+            velocity_change = _VELOCITY_CHANGE.take(actions)
+            valid = actions.shape == (self.num_envs,) and actions.dtype.kind in "iu"
+            valid = valid and (actions.dtype.kind == "u" or actions.min() >= 0)
+        except (IndexError, TypeError):
+            valid = False
+        if not valid:
             raise ValueError(f"actions must be {self.num_envs} values of 0 (thrust) or 1 (no-op), got {actions!r}")
 
         frame = self._frame
@@ -237,7 +246,7 @@ class PixelcopterVectorEnv(gym.vector.VectorEnv):
             self._arrive(np.flatnonzero(_HAS_ARRIVAL.take(u)))
 
         # 1-2. Player physics.
-        y, self._v = game.player_step(self._y, self._v, _VELOCITY_CHANGE.take(actions))
+        y, self._v = game.player_step(self._y, self._v, velocity_change)
         self._y = y
 
         # 3-4. Collisions. Only whether anything hit matters: lives start at 1. One block at a
@@ -245,14 +254,15 @@ class PixelcopterVectorEnv(gym.vector.VectorEnv):
         # spawns 32+ px ahead when the last one passes, and that one is gone before the new
         # one arrives), else the newest.
         one_block = _BLOCK_GONE.take(self._old_block + frame, mode="clip")  # the old one is gone
-        low, high = game.block_band(np.where(one_block, self._block_y, self._old_block_y))
         hit_block = _BLOCK_OVERLAPS.take(np.where(one_block, self._block, self._old_block) + frame, mode="clip")
         centres = self._recent.take(_OVERLAP_RECENT.take(u, axis=1) + self._recent_row)  # (2, n)
-        dead = (
-            (hit_block & (y >= low) & (y < high))
-            | game.hits_ceiling(y, np.maximum(centres[0], centres[1]))
-            | game.hits_floor(y, np.minimum(centres[0], centres[1]))
+        dead = game.hits_ceiling(y, np.maximum(centres[0], centres[1])) | game.hits_floor(
+            y, np.minimum(centres[0], centres[1])
         )
+        beside = np.flatnonzero(hit_block)  # a block overlaps horizontally: test the rows
+        if beside.size:
+            block_y = np.where(one_block[beside], self._block_y[beside], self._old_block_y[beside])
+            dead[beside] |= game.block_overlaps_vertically(y[beside], block_y)
         # 6. The screen band (y < 6 or y > 42) needs no test here: a column always overlaps
         # the player and 18 <= centre <= 30, so the cave kills first. The single env keeps
         # the test, as the original has it.
@@ -285,12 +295,12 @@ class PixelcopterVectorEnv(gym.vector.VectorEnv):
         first_centre = centres[0]  # the observed column: the first in spawn order
         restart = np.flatnonzero(self._done)
         if restart.size:
-            self._new_levels(restart)
+            drawn = self._new_levels(restart)
             reward[restart] = 0.0
             terminated[restart] = False
             truncated[restart] = False
-            first_centre[restart] = self._recent[restart, _OVERLAP_RECENT[0, 0]]
-            block_index[restart] = self._block[restart]  # + frame 0
+            first_centre[restart] = self._pool["first_centre"][drawn]
+            block_index[restart] = self._pool["block"][drawn]  # + frame 0
         self._done = terminated | truncated
         return self._observations(first_centre, _GATE_DISTANCE.take(block_index)), reward, terminated, truncated, {}
 
@@ -307,15 +317,16 @@ class PixelcopterVectorEnv(gym.vector.VectorEnv):
         obs = np.empty((7, self.num_envs), dtype=np.float32)
         obs[0] = y
         obs[1] = self._v
-        obs[2] = y - (first_centre - 12)
-        obs[3] = (first_centre + 12) - y
+        # Each entry computed in float64 as the single env does, rounded once into the float32.
+        np.subtract(y, first_centre - 12, out=obs[2], casting="same_kind")
+        np.subtract(first_centre + 12, y, out=obs[3], casting="same_kind")
         obs[4] = gate_distance
         if self.block_edges:
-            obs[5] = block_y - BLOCK_HEIGHT / 2
-            obs[6] = block_y + BLOCK_HEIGHT / 2
+            np.subtract(block_y, BLOCK_HEIGHT / 2, out=obs[5], casting="same_kind")
+            np.add(block_y, BLOCK_HEIGHT / 2, out=obs[6], casting="same_kind")
         else:
             obs[5] = block_y
-            obs[6] = block_y + BLOCK_HEIGHT
+            np.add(block_y, BLOCK_HEIGHT, out=obs[6], casting="same_kind")
         if self.normalize:
             obs *= NORMALIZE_SCALE[:, None].astype(np.float32)
         return obs.T  # (num_envs, 7), column-major like CartPoleVectorEnv's observations
@@ -332,11 +343,19 @@ class PixelcopterVectorEnv(gym.vector.VectorEnv):
         phase = column_phase(key[:, None], _FIRST_SLOTS[None, :] % CHUNK_SIZE)
         recent = np.zeros((size, RECENT), dtype=np.int8)
         recent[:, _FIRST_SLOTS % RECENT] = column_centres(frequency[:, None], _FIRST_X, phase)
-        self._pool = {"block": _block_base(x0, 0), "block_y": block_y, "key": key, "frequency": frequency, "recent": recent}
+        self._pool = {
+            "block": _block_base(x0, 0),
+            "block_y": block_y,
+            "key": key,
+            "frequency": frequency,
+            "recent": recent.view(np.uint64).reshape(size),
+            "first_centre": recent[:, _OVERLAP_RECENT[0, 0]].copy(),  # the first observation's
+        }
         self._pool_next = 0
 
-    def _new_levels(self, ids: np.ndarray) -> None:
-        """Start copies ``ids`` on new levels (taken from the pool of levels drawn ahead)."""
+    def _new_levels(self, ids: np.ndarray) -> slice:
+        """Start copies ``ids`` on new levels, taken from the pool of levels drawn ahead (and
+        return where in the pool they were)."""
         if not self._pool or self._pool_next + ids.size > self._pool["key"].size:
             self._fill_level_pool(max(4 * self.num_envs, ids.size, 1024))
         drawn = slice(self._pool_next, self._pool_next + ids.size)
@@ -351,7 +370,8 @@ class PixelcopterVectorEnv(gym.vector.VectorEnv):
         self._old_block[ids] = _NO_BLOCK
         self._key[0][ids] = pool["key"][drawn]
         self._frequency[0][ids] = pool["frequency"][drawn]
-        self._recent[ids] = pool["recent"][drawn]
+        self._recent_rows[ids] = pool["recent"][drawn]
+        return drawn
 
     def _new_blocks(self, ids: np.ndarray) -> None:
         """A new observed block for copies ``ids``, spawned on their current frame."""
