@@ -3,6 +3,7 @@ NEXT_STEP autoreset, seeding."""
 
 from __future__ import annotations
 
+import functools
 import os
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
@@ -19,6 +20,7 @@ from zoo.envs.pixelcopter.heuristic import PixelcopterHeuristic
 from zoo.envs.pixelcopter.vector_env import PixelcopterVectorEnv
 
 
+@functools.cache
 def fixture_states(every: int = 8) -> tuple[list, list]:
     """Game states (and the recorded next action) along the reference runs: every state of
     the crash runs (edge-case deaths, seams), every `every`-th of the others."""
@@ -42,7 +44,7 @@ def spawned(before, after) -> bool:
     return after.blocks[-1][2] == 0 or len(after.cave) > len(before.cave)
 
 
-def assert_same_transition(before, action, obs, reward, terminated, vector_after, single: PixelcopterEnv):
+def assert_same_transition(before, action, obs, reward, terminated, vector_after, single: PixelcopterEnv) -> None:
     """Step the single env from `before` and compare with what the vector env produced."""
     single.set_state(before)
     s_obs, s_reward, s_terminated, _, _ = single.step(action)
@@ -81,6 +83,21 @@ def test_same_state_same_transition_on_every_kind_of_frame():
         events["block spawn"] += after.blocks[-1][2] == 0
         events["refill"] += len(after.cave) > len(state.cave)
     assert all(n > 5 for n in events.values()), events
+
+
+@pytest.mark.parametrize("options", [{"normalize": True}, {"block_edges": True}])
+def test_options_give_the_single_envs_observations(options):
+    states, actions = fixture_states()
+    states, actions = states[::10], actions[::10]
+    vector = PixelcopterVectorEnv(num_envs=len(states), **options)
+    vector.reset(seed=0)
+    for i, state in enumerate(states):
+        vector.set_state(i, state)
+    obs, reward, terminated, _, _ = vector.step(np.array(actions))
+    single = PixelcopterEnv(**options)
+    single.reset(seed=0)
+    for i, (state, action) in enumerate(zip(states, actions)):
+        assert_same_transition(state, action, obs[i], reward[i], terminated[i], vector.get_state(i), single)
 
 
 def test_vector_levels_replayed_by_the_single_env():

@@ -238,7 +238,7 @@ class PixelcopterEnv(gym.Env[np.ndarray, int]):
     def _observation(self) -> np.ndarray:
         obs = np.array(self.observation64(), dtype=np.float32)
         if self.normalize:
-            obs = (obs * NORMALIZE_SCALE).astype(np.float32)
+            obs *= NORMALIZE_SCALE
         return obs
 
     # -- the cave ---------------------------------------------------------------------------

@@ -35,9 +35,11 @@ OBS_KEYS = (
     "next_gate_block_bottom",
 )
 
-#: What ``normalize=True`` multiplies the vector by: lengths in screen heights (or widths),
-#: the velocity in screen heights per second.
-NORMALIZE_SCALE = np.array([1 / HEIGHT, FPS / HEIGHT, 1 / HEIGHT, 1 / HEIGHT, 1 / WIDTH, 1 / HEIGHT, 1 / HEIGHT])
+#: What ``normalize=True`` multiplies the float32 vector by (in float32, in both envs):
+#: lengths in screen heights (or widths), the velocity in screen heights per second.
+NORMALIZE_SCALE = np.array(
+    [1 / HEIGHT, FPS / HEIGHT, 1 / HEIGHT, 1 / HEIGHT, 1 / WIDTH, 1 / HEIGHT, 1 / HEIGHT], dtype=np.float32
+)
 
 
 def observation_bounds(normalize: bool = False, block_edges: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -53,17 +55,17 @@ def observation_bounds(normalize: bool = False, block_edges: bool = False) -> tu
     v_high = DAMPING / (1 - DAMPING) * GRAVITY_DV
     y_low, y_high = SCREEN_TOP + v_low, SCREEN_BOTTOM + v_high
     c_low, c_high = CAVE_MIDDLE - CAVE_AMPLITUDE, CAVE_MIDDLE + CAVE_AMPLITUDE
-    block_low, block_high = BLOCK_Y_RANGE[0], BLOCK_Y_RANGE[1] - 1
-    if block_edges:
-        top, bottom = (block_low - BLOCK_HEIGHT / 2, block_high - BLOCK_HEIGHT / 2), (
-            block_low + BLOCK_HEIGHT / 2,
-            block_high + BLOCK_HEIGHT / 2,
-        )
-    else:
-        top, bottom = (block_low, block_high), (block_low + BLOCK_HEIGHT, block_high + BLOCK_HEIGHT)
-    low = [y_low, v_low, y_low - (c_high - CAVE_HALF_GAP), (c_low + CAVE_HALF_GAP) - y_high, 0.0, top[0], bottom[0]]
-    high = [y_high, v_high, y_high - (c_low - CAVE_HALF_GAP), (c_high + CAVE_HALF_GAP) - y_low,
-            BLOCK_X_RANGE[1] - 1 - PLAYER_X, top[1], bottom[1]]
+    block_low, block_high = BLOCK_Y_RANGE[0], BLOCK_Y_RANGE[1] - 1  # block centres
+    if block_edges:  # entries 5 and 6: centre -/+ 4.5
+        top = (block_low - BLOCK_HEIGHT / 2, block_high - BLOCK_HEIGHT / 2)
+        bottom = (block_low + BLOCK_HEIGHT / 2, block_high + BLOCK_HEIGHT / 2)
+    else:  # centre, and centre + 9
+        top = (block_low, block_high)
+        bottom = (block_low + BLOCK_HEIGHT, block_high + BLOCK_HEIGHT)
+    ceiling_line, floor_line = (c_low - CAVE_HALF_GAP, c_high - CAVE_HALF_GAP), (c_low + CAVE_HALF_GAP, c_high + CAVE_HALF_GAP)
+    gate = (0.0, BLOCK_X_RANGE[1] - 1 - PLAYER_X)
+    low = [y_low, v_low, y_low - ceiling_line[1], floor_line[0] - y_high, gate[0], top[0], bottom[0]]
+    high = [y_high, v_high, y_high - ceiling_line[0], floor_line[1] - y_low, gate[1], top[1], bottom[1]]
     low, high = np.floor(np.array(low)), np.ceil(np.array(high))  # round outward
     if normalize:
         low, high = low * NORMALIZE_SCALE, high * NORMALIZE_SCALE

@@ -328,7 +328,7 @@ class PixelcopterVectorEnv(gym.vector.VectorEnv):
             obs[5] = block_y
             np.add(block_y, BLOCK_HEIGHT, out=obs[6], casting="same_kind")
         if self.normalize:
-            obs *= NORMALIZE_SCALE[:, None].astype(np.float32)
+            obs *= NORMALIZE_SCALE[:, None]
         return obs.T  # (num_envs, 7), column-major like CartPoleVectorEnv's observations
 
     # -- randomness: levels, blocks, chunks, column heights --------------------------------------
