@@ -11,16 +11,17 @@ Faithful by default. With no options this is the game the Hugging Face Deep RL c
   float32. :meth:`PixelcopterEnv.observation64` gives the exact float64 values. The Box is
   bounded (the original's is unbounded) by limits derived in :mod:`.observation`;
 * seeding: ``reset(seed=s)`` plays the level the original generates first from
-  ``numpy.random.RandomState(s)`` (see :class:`.game.RandomStream`); each later ``reset()`` without a seed continues that
-  stream, as consecutive episodes of the original do. The very first reset without any seed
-  seeds the stream from gymnasium's ``np_random`` (the original always starts from seed 24);
+  ``numpy.random.RandomState(s)`` (see :class:`.game.RandomStream`); each later ``reset()``
+  without a seed continues that stream, as consecutive episodes of the original do. The very
+  first reset without any seed seeds the stream from gymnasium's ``np_random`` (the original
+  always starts from seed 24);
 * stepping again after the game ended returns reward 0 and the same observation, as the
   original does.
 
 Deliberate deviations, off by default:
 
 * ``normalize=True``: lengths in screen heights (divided by 48) and the velocity in screen
-  heights per second (times 30/48), so the values are roughly within [-2, 2];
+  heights per second (times 30/48), so the values are of order 1;
 * ``max_episode_steps=n``: truncate episodes after n steps (``gymnasium.make``'s own
   ``max_episode_steps`` does the same with a wrapper);
 * ``block_edges=True``: entries 5 and 6 are the block's real top and bottom edges
@@ -71,7 +72,8 @@ _CAVE_REMOVED = [float(n) for n in CAVE.removed]
 _CAVE_REFILL = CAVE.refill
 _CAVE_LENGTH, _CAVE_LOOP = CAVE.length, CAVE.loop_start
 
-_UNKNOWN = [None] * game.CHUNK_SIZE
+_UNKNOWN = [None] * game.CHUNK_SIZE  # heights of a new chunk: computed on arrival
+
 
 class PixelcopterEnv(gym.Env[np.ndarray, int]):
     """PLE's Pixelcopter, ported to gymnasium; see the module docstring for the contract."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .game import BLOCK_HEIGHT, DAMPING, GRAVITY_DV, PLAYER_SIZE
+from .game import DAMPING, GRAVITY_DV, PLAYER_SIZE
 
 # Observation entries.
 Y, VEL, DIST_CEIL, DIST_FLOOR, GATE_DIST, GATE_Y, _ = range(7)

@@ -62,7 +62,8 @@ def observation_bounds(normalize: bool = False, block_edges: bool = False) -> tu
     else:  # centre, and centre + 9
         top = (block_low, block_high)
         bottom = (block_low + BLOCK_HEIGHT, block_high + BLOCK_HEIGHT)
-    ceiling_line, floor_line = (c_low - CAVE_HALF_GAP, c_high - CAVE_HALF_GAP), (c_low + CAVE_HALF_GAP, c_high + CAVE_HALF_GAP)
+    ceiling_line = (c_low - CAVE_HALF_GAP, c_high - CAVE_HALF_GAP)
+    floor_line = (c_low + CAVE_HALF_GAP, c_high + CAVE_HALF_GAP)
     gate = (0.0, BLOCK_X_RANGE[1] - 1 - PLAYER_X)
     low = [y_low, v_low, y_low - ceiling_line[1], floor_line[0] - y_high, gate[0], top[0], bottom[0]]
     high = [y_high, v_high, y_high - ceiling_line[0], floor_line[1] - y_low, gate[1], top[1], bottom[1]]

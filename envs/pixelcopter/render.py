@@ -63,7 +63,8 @@ def draw_frame(
         for first, last in (CEILING_ROWS, FLOOR_ROWS):
             _fill(frame, left, top + first, COLUMN_WIDTH, last - first, WALL_COLOUR)
     for x, y in blocks:
-        _fill(frame, round_half_away(x) - BLOCK_WIDTH // 2, y - BLOCK_HEIGHT // 2, BLOCK_WIDTH, BLOCK_HEIGHT, WALL_COLOUR)
+        left, top = round_half_away(x) - BLOCK_WIDTH // 2, y - BLOCK_HEIGHT // 2
+        _fill(frame, left, top, BLOCK_WIDTH, BLOCK_HEIGHT, WALL_COLOUR)
     half = PLAYER_RECT // 2
     _fill(frame, PLAYER_X - half, round_half_away(player_y) - half, PLAYER_RECT, PLAYER_RECT, PLAYER_COLOUR)
     if scale != 1:

@@ -153,7 +153,8 @@ def _build_cave_timeline() -> CaveTimeline:
                 continue  # long gone
             gone_now += n_gone - bisect_left(gone, age)
             ovl += [offset + i for i in range(bisect_left(last, age), bisect_right(first, age))]
-            arr += [(offset + i, base + COLUMN_WIDTH * i) for i in range(bisect_left(first, age), bisect_right(first, age))]
+            arriving = range(bisect_left(first, age), bisect_right(first, age))
+            arr += [(offset + i, base + COLUMN_WIDTH * i) for i in arriving]
             if n_gone < CHUNK_SIZE:
                 live.append((offset, base, age, n_gone))
             if t0 < u:  # a chunk spawned on this frame arrives after the refill test
