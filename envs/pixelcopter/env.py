@@ -31,6 +31,9 @@ Rendering: ``render_mode="rgb_array"`` returns (48, 48, 3) uint8 frames, or
 (48k, 48k, 3) with ``render_scale=k``; ``"human"`` opens a pygame window (scaled 8x unless
 ``render_scale`` says otherwise).
 
+The numbered comments in :meth:`PixelcopterEnv.step` follow the frame order of the
+specification (section 8 of ``tests/data/pixelcopter/PROTOCOL.md``).
+
 How it is fast: the game state is a handful of Python numbers plus a ring of 96 cave columns;
 where things are on screen comes from tables precomputed in :mod:`.timeline`, so a step does
 a few dozen Python operations and never touches pygame. A column's height is computed when

@@ -19,6 +19,9 @@ few thousand at a time (:meth:`PixelcopterVectorEnv._fill_level_pool`), because 
 actions a seventh of the copies restart on every step. Seeded runs are reproducible, but
 they do not replay the original's levels: use the single env for that.
 
+The numbered comments in ``step`` follow the frame order of the specification (section 8
+of ``tests/data/pixelcopter/PROTOCOL.md``), as in the single env.
+
 Autoreset follows gymnasium 1.x's default, ``AutoresetMode.NEXT_STEP`` (as CartPole's vector
 env): the step after an episode ends resets that copy, ignores its action and returns its
 first observation with reward 0. Options are the single env's: ``normalize``,
@@ -184,8 +187,9 @@ class PixelcopterVectorEnv(gym.vector.VectorEnv):
         self._u = np.zeros(n, dtype=np.int64)  # cave timeline position
         self._y = np.zeros(n)
         self._v = np.zeros(n)
-        # Blocks: the newest (the one observed) and the one it replaced while that is still on
-        # screen (else _NO_BLOCK); see the block tables above for what a base is.
+        # Blocks: the newest (the one observed) and the one it replaced (_NO_BLOCK before the
+        # first pass), which counts as on screen until its removal age; see the block tables
+        # above for what a base is.
         self._block = np.zeros(n, dtype=np.int64)
         self._block_y = np.zeros(n)
         self._old_block = np.full(n, _NO_BLOCK, dtype=np.int64)
