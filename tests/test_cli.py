@@ -88,3 +88,12 @@ def test_click_usage_errors_are_one_line_too_in_a_real_process():
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0, proc.stderr
     assert "--episodes" in proc.stderr and "zoo eval --help" in proc.stderr
+
+
+def test_small_frames_are_enlarged_so_a_person_can_watch_them(tmp_path):
+    import imageio.v2 as imageio
+
+    result = invoke("record", "hardcoded", "pixelcopter", "--out", str(tmp_path / "pc.mp4"), "--max-steps", "30")
+    assert result.exit_code == 0, result.output
+    frame = imageio.get_reader(tmp_path / "pc.mp4").get_data(0)
+    assert frame.shape[:2] == (384, 384)

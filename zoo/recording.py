@@ -14,6 +14,18 @@ from zoo.factory import env_entry, make_env
 VIDEO_SUFFIXES = (".mp4", ".gif")
 
 
+#: Frames smaller than this (Pixelcopter renders 48x48) are enlarged so a person can watch them.
+MIN_VIDEO_SIZE = 384
+
+
+def upscale(frame: np.ndarray, min_size: int = MIN_VIDEO_SIZE) -> np.ndarray:
+    """Enlarge a small frame by an integer factor, pixels kept sharp (nearest neighbour)."""
+    factor = -(-min_size // max(frame.shape[:2]))
+    if factor <= 1:
+        return frame
+    return np.repeat(np.repeat(frame, factor, axis=0), factor, axis=1)
+
+
 def record(policy: PolicyPredictor, env: str, out: str | Path, *, seed: int = 0,
            deterministic: bool = True, max_episode_steps: int | None = None, fps: int | None = None) -> dict:
     """Play one episode of ``policy`` on ``env`` and write its frames to ``out``."""
@@ -45,6 +57,7 @@ def record(policy: PolicyPredictor, env: str, out: str | Path, *, seed: int = 0,
         fps = fps or gym_env.metadata.get("render_fps", 30)
     finally:
         gym_env.close()
+    frames = [upscale(f) for f in frames]
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.stem}.tmp{out.suffix}")
     if out.suffix.lower() == ".gif":
