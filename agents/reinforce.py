@@ -12,8 +12,7 @@ averaged over the episodes of the batch. Returns are Monte-Carlo: nothing is boo
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -23,15 +22,13 @@ import numpy as np
 import torch
 
 from zoo.agent import Agent, Iteration
+from zoo.config import hyperparameter
 from zoo.agents import returns as R
 from zoo.agents.networks import PolicyNet, RunningMeanStd, ValueNet, use_one_thread
 from zoo.registry import EnvEntry
 
 
-def _help(text: str, default: Any) -> Any:
-    if isinstance(default, (list, tuple)):
-        return field(default_factory=lambda: tuple(default), metadata={"help": text})
-    return field(default=default, metadata={"help": text})
+_help = hyperparameter  # short name: every config field below uses it
 
 
 @dataclass
@@ -89,15 +86,12 @@ class Batch:
     ends: np.ndarray
 
 
-def _load_defaults() -> dict[str, Any]:
-    return tomllib.loads(resources.files("zoo.agents").joinpath("defaults.toml").read_text())
-
-
 class Reinforce(Agent):
     """Monte-Carlo policy gradient with a Categorical or diagonal Gaussian policy."""
 
     Config = ReinforceConfig
     uses_baseline = False
+    defaults_file = ("zoo.agents", "defaults.toml")
     defaults_key = "reinforce"
 
     def __init__(self, env: EnvEntry, config: ReinforceConfig | None = None, seed: int = 0) -> None:
@@ -118,21 +112,6 @@ class Reinforce(Agent):
         self.envs: gymnasium.vector.VectorEnv | None = None
 
     # -- configuration as data -------------------------------------------------------------------
-    @classmethod
-    def _env_section(cls, env: EnvEntry) -> dict[str, Any]:
-        table = _load_defaults().get(cls.defaults_key, {})
-        return dict(table.get(env.gym_id, {}))
-
-    @classmethod
-    def env_defaults(cls, env: EnvEntry) -> dict[str, Any]:
-        section = cls._env_section(env)
-        section.pop("budget", None)
-        return section
-
-    @classmethod
-    def default_budget(cls, env: EnvEntry) -> dict[str, int]:
-        return dict(cls._env_section(env).get("budget", {"episodes": 1000}))
-
     @classmethod
     def pretrained_checkpoint(cls, env: EnvEntry) -> Path | None:
         folder = Path(str(resources.files("zoo.agents"))) / "pretrained" / pretrained_name(cls.defaults_key, env.gym_id)

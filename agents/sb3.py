@@ -14,15 +14,14 @@ Hyperparameters default to SB3's own defaults; per-env tuned values are data, in
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass, field, fields
-from importlib import resources
+from dataclasses import dataclass, fields
 from typing import Any, ClassVar, Literal
 
 import gymnasium
 import numpy as np
 
 from zoo.agent import Agent, Iteration, supports_spaces
+from zoo.config import hyperparameter
 from zoo.hookspecs import hookimpl
 from zoo.registry import EnvEntry
 
@@ -30,10 +29,7 @@ from zoo.registry import EnvEntry
 _ZOO_FIELDS = {"net_arch", "activation", "n_envs", "iteration_steps", "exploration_steps", "log_std_init"}
 
 
-def _help(text: str, default: Any) -> Any:
-    if isinstance(default, (list, tuple)):
-        return field(default_factory=lambda: tuple(default), metadata={"help": text})
-    return field(default=default, metadata={"help": text})
+_help = hyperparameter  # short name: every config field below uses it
 
 
 @dataclass
@@ -128,16 +124,13 @@ def epsilon(step: int, initial: float, final: float, decay_steps: int) -> float:
     return initial + (final - initial) * min(1.0, step / decay_steps)
 
 
-def _load_defaults() -> dict[str, Any]:
-    return tomllib.loads(resources.files("zoo.agents").joinpath("sb3_defaults.toml").read_text())
-
-
 class SB3Agent(Agent):
     """A stable-baselines3 algorithm behind the zoo's Agent contract."""
 
     #: Name of the algorithm class in ``stable_baselines3``.
     algorithm: ClassVar[str] = ""
-    defaults_key: ClassVar[str] = ""
+    defaults_file = ("zoo.agents", "sb3_defaults.toml")
+    fallback_budget = {"steps": 100_000}
     #: Action space types the algorithm supports.
     action_spaces: ClassVar[tuple[type, ...]] = (gymnasium.spaces.Discrete, gymnasium.spaces.Box)
 
@@ -179,20 +172,6 @@ class SB3Agent(Agent):
             wanted = " or ".join(t.__name__ for t in cls.action_spaces)
             return f"SB3 {cls.algorithm} needs {wanted} actions, got {env.action_space}"
         return None
-
-    @classmethod
-    def _env_section(cls, env: EnvEntry) -> dict[str, Any]:
-        return dict(_load_defaults().get(cls.defaults_key, {}).get(env.gym_id, {}))
-
-    @classmethod
-    def env_defaults(cls, env: EnvEntry) -> dict[str, Any]:
-        section = cls._env_section(env)
-        section.pop("budget", None)
-        return section
-
-    @classmethod
-    def default_budget(cls, env: EnvEntry) -> dict[str, int]:
-        return dict(cls._env_section(env).get("budget", {"steps": 100_000}))
 
     # -- acting ----------------------------------------------------------------------------------
     def predict(self, observation, state=None, episode_start=None, deterministic=False):

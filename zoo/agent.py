@@ -77,15 +77,33 @@ class Agent(ABC):
         """Why this agent cannot run on ``env``, or None if it can."""
         return supports_spaces(env.observation_space, env.action_space)
 
+    #: ``(package, file name)`` of a TOML file of per-env defaults: one ``[KEY."gym-id"]`` table
+    #: of hyperparameters per env (KEY is ``defaults_key``), each with an optional
+    #: ``budget = { steps = N }`` or ``{ episodes = N }`` for ``zoo train``'s default length.
+    defaults_file: ClassVar[tuple[str, str] | None] = None
+    defaults_key: ClassVar[str] = ""
+    #: Training budget for envs whose table names none.
+    fallback_budget: ClassVar[dict[str, int]] = {"episodes": 1000}
+
+    @classmethod
+    def _env_section(cls, env: EnvEntry) -> dict[str, Any]:
+        if cls.defaults_file is None:
+            return {}
+        from zoo.config import read_env_defaults
+
+        return read_env_defaults(*cls.defaults_file, cls.defaults_key, env.gym_id)
+
     @classmethod
     def env_defaults(cls, env: EnvEntry) -> dict[str, Any]:
         """Hyperparameter overrides this agent recommends for ``env`` (data, not code)."""
-        return {}
+        section = cls._env_section(env)
+        section.pop("budget", None)
+        return section
 
     @classmethod
     def default_budget(cls, env: EnvEntry) -> dict[str, int]:
         """How long ``zoo train`` runs by default: ``{"steps": N}`` or ``{"episodes": N}``."""
-        return {"episodes": 1000}
+        return dict(cls._env_section(env).get("budget", cls.fallback_budget))
 
     @classmethod
     def pretrained_checkpoint(cls, env: EnvEntry) -> Path | None:

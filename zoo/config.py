@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import tomllib
 import typing
 from collections.abc import Iterable, Mapping
+from importlib import resources
 from typing import Any
 
 from zoo.errors import ZooError
@@ -98,3 +100,19 @@ def build_config(config_class: type, *layers: Mapping[str, Any]) -> Any:
 
 def config_to_dict(config: Any) -> dict[str, Any]:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(config).items()}
+
+
+def hyperparameter(help: str, default: Any) -> Any:
+    """A documented config field (``zoo.config.field_help`` reads ``help``); a list or tuple
+    default becomes an immutable tuple per instance."""
+    if isinstance(default, (list, tuple)):
+        return dataclasses.field(default_factory=lambda: tuple(default), metadata={"help": help})
+    return dataclasses.field(default=default, metadata={"help": help})
+
+
+def read_env_defaults(package: str, filename: str, agent_key: str, gym_id: str) -> dict[str, Any]:
+    """The ``[agent_key."gym_id"]`` table of a TOML file shipped in ``package`` ({} if absent).
+
+    Data, never code: the file is parsed as TOML, nothing in it is evaluated."""
+    table = tomllib.loads(resources.files(package).joinpath(filename).read_text())
+    return dict(table.get(agent_key, {}).get(gym_id, {}))
