@@ -93,7 +93,7 @@ def test_strict_mode_makes_load_errors_fatal(third_party, monkeypatch):
 def test_allow_and_block_lists(third_party, monkeypatch):
     monkeypatch.setenv("ZOO_BLOCK_PLUGINS", "tp-broken,tp-dupe")
     loaded, messages = load_quietly()
-    assert messages == [] or all("tp-" not in m for m in messages)
+    assert all("tp-" not in m for m in messages)  # blocked plugins are not even imported
     assert {p.name for p in loaded.plugins}.isdisjoint({"tp-broken", "tp-dupe"})
     monkeypatch.setenv("ZOO_PLUGINS", "classic-envs")
     loaded, _ = load_quietly()
