@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from zoo.agent import Agent
+from zoo.contract import Agent
 from zoo.registry import EnvEntry, load_object
 
 

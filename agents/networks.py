@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 
 import gymnasium
 import numpy as np
 import torch
 from torch import nn
-
-
-def use_one_thread() -> None:
-    """Small networks on few cores run fastest, and reproducibly, on one intra-op thread
-    (measured: 2 threads were never faster on 2 cores and up to 46x slower under load).
-    ``ZOO_TORCH_THREADS`` overrides it."""
-    torch.set_num_threads(int(os.environ.get("ZOO_TORCH_THREADS", "1")))
-
 
 ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU}
 NUMPY_ACTIVATIONS = {"tanh": np.tanh, "relu": lambda x: np.maximum(x, 0.0)}

@@ -21,12 +21,12 @@ import gymnasium
 import numpy as np
 import torch
 
-from zoo.agent import Agent, Iteration
-from zoo.config import hyperparameter
 from zoo.agents import returns as R
-from zoo.agents.networks import PolicyNet, RunningMeanStd, ValueNet, use_one_thread
+from zoo.agents.networks import PolicyNet, RunningMeanStd, ValueNet
+from zoo.config import hyperparameter
+from zoo.contract import Agent, Iteration
 from zoo.registry import EnvEntry
-
+from zoo.threads import use_torch_threads
 
 _help = hyperparameter  # short name: every config field below uses it
 
@@ -96,7 +96,7 @@ class Reinforce(Agent):
 
     def __init__(self, env: EnvEntry, config: ReinforceConfig | None = None, seed: int = 0) -> None:
         super().__init__(env, config, seed)
-        use_one_thread()
+        use_torch_threads()
         torch.manual_seed(seed)
         obs_space, self.action_space = env.observation_space, env.action_space
         obs_dim = int(np.prod(obs_space.shape))
@@ -294,7 +294,7 @@ class Reinforce(Agent):
     def training_state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
         # Weights and observation statistics are in state_tensors; this is the rest of what
         # the next iteration depends on: optimiser moments and the random streams.
-        from zoo import training_state as TS
+        from zoo.training import state as TS
 
         tensors = {"generator": self.generator.get_state()}
         data: dict[str, Any] = {"np_random": TS.numpy_rng_state(self.np_random)}
@@ -304,7 +304,7 @@ class Reinforce(Agent):
         return tensors, data
 
     def load_training_state(self, tensors: dict[str, torch.Tensor], data: dict[str, Any]) -> None:
-        from zoo import training_state as TS
+        from zoo.training import state as TS
 
         for name, optimizer in self._optimizers().items():
             TS.load_optimizer_state(optimizer, tensors, data[name], name)

@@ -20,8 +20,8 @@ from typing import Any, ClassVar, Literal
 import gymnasium
 import numpy as np
 
-from zoo.agent import Agent, Iteration, supports_spaces
 from zoo.config import hyperparameter
+from zoo.contract import Agent, Iteration, supports_spaces
 from zoo.hookspecs import hookimpl
 from zoo.registry import EnvEntry
 
@@ -139,10 +139,10 @@ class SB3Agent(Agent):
         import stable_baselines3
         import torch
 
-        from zoo.agents.networks import use_one_thread
         from zoo.evaluation import make_monitored_vec_env
+        from zoo.threads import use_torch_threads
 
-        use_one_thread()
+        use_torch_threads()
         cfg = self.config
         policy_kwargs: dict[str, Any] = {
             "net_arch": list(cfg.net_arch),
@@ -259,3 +259,9 @@ def register_agents(registry) -> None:
     for name, cls in AGENTS.items():
         registry.add_agent(name, f"zoo.agents.sb3:{cls.__name__}",
                            description=f"stable-baselines3 {cls.algorithm}: {cls.__doc__.split('(')[0].strip()}")
+
+
+@hookimpl
+def register_hub_formats(registry) -> None:
+    registry.add_format("stable-baselines3", detect="zoo.agents.sb3_format:detect", load="zoo.agents.sb3_format:load",
+                        description="{algo}-{env}.zip, a stable-baselines3 model (huggingface_sb3)")

@@ -19,8 +19,8 @@ from torch import nn
 from torch.distributions import Categorical
 from torch.nn import functional as F
 
-from zoo.bench import StopRule, TrainRecord
 from zoo.factory import env_entry
+from zoo.tools.bench import StopRule, TrainRecord
 
 
 class Policy(nn.Module):
@@ -41,7 +41,8 @@ class Policy(nn.Module):
     def predict(self, observation, state=None, episode_start=None, deterministic=False):
         """SB3's ``predict`` for evaluation (not part of the course's loop)."""
         with torch.no_grad():
-            probs = self.forward(torch.as_tensor(np.asarray(observation, dtype=np.float32)).reshape(-1, self.fc1.in_features))
+            obs = torch.as_tensor(np.asarray(observation, dtype=np.float32)).reshape(-1, self.fc1.in_features)
+            probs = self.forward(obs)
         actions = probs.argmax(1) if deterministic else Categorical(probs).sample()
         actions = actions.numpy()
         return (actions if np.ndim(observation) > 1 else actions[0]), state

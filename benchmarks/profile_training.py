@@ -115,7 +115,8 @@ def main() -> None:
     print(f"profiled:   {p_steps} env steps, {p_iterations} updates, {total:.2f} s in train_iteration")
     print(f"{'part':50s} {'share':>6s} {'us/env step':>12s} {'ms/update':>10s}")
     for name, seconds in parts.items():
-        print(f"{name:50s} {100 * seconds / total:5.1f}% {1e6 * seconds / p_steps:12.2f} {1e3 * seconds / p_iterations:10.2f}")
+        share, per_step, per_iteration = 100 * seconds / total, 1e6 * seconds / p_steps, 1e3 * seconds / p_iterations
+        print(f"{name:50s} {share:5.1f}% {per_step:12.2f} {per_iteration:10.2f}")
 
 
 if __name__ == "__main__":

@@ -14,8 +14,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from zoo.bench import StopRule, TrainRecord
 from zoo.factory import env_entry
+from zoo.tools.bench import StopRule, TrainRecord
 
 
 def linear_schedule(initial_value: float) -> Callable[[float], float]:

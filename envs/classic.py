@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from zoo.agent import FixedPolicy
+from zoo.contract import FixedPolicy
 from zoo.hookspecs import hookimpl
 
 

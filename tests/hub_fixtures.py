@@ -47,7 +47,6 @@ import tempfile
 from pathlib import Path
 
 import pytest
-
 from hubserver import DEFAULT_TOKEN, DEFAULT_USER, HubServer
 
 __all__ = [

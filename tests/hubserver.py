@@ -107,7 +107,7 @@ def _git_tree_sha1(files: dict[str, str], prefix: str = "") -> str:
 
 
 def _iso(ts: float) -> str:
-    return _dt.datetime.fromtimestamp(ts, _dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return _dt.datetime.fromtimestamp(ts, _dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 def parse_card_metadata(text: str) -> dict | None:
@@ -277,7 +277,7 @@ class HubServer:
     def port(self) -> int:
         return self._httpd.server_address[1] if self._httpd else self._port
 
-    def start(self) -> "HubServer":
+    def start(self) -> HubServer:
         if self._httpd is not None:
             return self
         handler = type("BoundHubHandler", (_Handler,), {"hub": self})
@@ -300,7 +300,7 @@ class HubServer:
             self._thread.join(timeout=5)
             self._thread = None
 
-    def __enter__(self) -> "HubServer":
+    def __enter__(self) -> HubServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

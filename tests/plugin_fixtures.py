@@ -64,7 +64,7 @@ def forget_modules(prefixes: tuple[str, ...]) -> None:
 @pytest.fixture(scope="module")
 def example_plugins(example_plugins_site):
     """The example plugins installed and discovered; yields the site folder."""
-    from zoo.plugins import reload_plugins
+    from zoo.plugin_loader import reload_plugins
 
     with pytest.MonkeyPatch.context() as mp:
         mp.syspath_prepend(str(example_plugins_site))

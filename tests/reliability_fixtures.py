@@ -19,14 +19,13 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from zoo_fixtures import on_path, write_distribution
 
 PLUGIN_SOURCE = '''
 import gymnasium as gym
 import numpy as np
 
-from zoo.agent import FixedPolicy
+from zoo.contract import FixedPolicy
 from zoo.hookspecs import hookimpl
 
 
@@ -103,7 +102,7 @@ MODULE = "zoo_reliability_envs"
 @pytest.fixture(scope="module")
 def reliability_envs(tmp_path_factory):
     """The misbehaving envs installed and discovered; yields the site folder."""
-    from zoo.plugins import reload_plugins
+    from zoo.plugin_loader import reload_plugins
 
     site = write_distribution(tmp_path_factory.mktemp("reliability-site"), "zoo-reliability-envs", "0.1",
                               {MODULE: PLUGIN_SOURCE}, {"reliability-envs": MODULE})

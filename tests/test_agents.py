@@ -12,7 +12,7 @@ from stable_baselines3.common.evaluation import evaluate_policy
 
 import zoo
 from zoo.errors import ZooError
-from zoo.plugins import loaded_plugins
+from zoo.plugin_loader import loaded_plugins
 
 LEARNERS = ["reinforce", "reinforce-baseline"]
 
@@ -138,9 +138,10 @@ def test_same_seed_same_training_result():
 
 
 def test_an_agent_refuses_an_env_it_cannot_handle():
+    import gymnasium
+
     from zoo.agents.reinforce import Reinforce
     from zoo.registry import EnvEntry
-    import gymnasium
 
     class DictObsEntry(EnvEntry):
         @property

@@ -11,13 +11,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+from reliability_fixtures import reliability_envs  # noqa: F401
 from typer.testing import CliRunner
 
-from reliability_fixtures import reliability_envs  # noqa: F401
 from zoo import checkpoint as ckpt
 from zoo.cli import app
 from zoo.errors import ZooError
-from zoo.hub_ids import validate_repo_id
+from zoo.hub.ids import validate_repo_id
 from zoo.training import train
 
 runner = CliRunner()

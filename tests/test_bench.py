@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from zoo.bench import Criterion, all_met, first_reached, load_suite, load_trainer
 from zoo.cli import app
 from zoo.errors import ZooError
+from zoo.tools.bench import Criterion, all_met, first_reached, load_suite, load_trainer
 
 REPO_SUITE = Path(__file__).resolve().parents[1] / "benchmarks" / "suite.toml"
 
@@ -70,7 +70,7 @@ quick = false
 # step_size env steps (each a second apart), with the env's hardcoded policy as the result.
 SCRIPTED = """
 import zoo
-from zoo.bench import TrainRecord
+from zoo.tools.bench import TrainRecord
 
 def train(env, seed, cap_steps, should_stop, *, step_size):
     returns, steps, seconds = [], [], []

@@ -12,12 +12,12 @@ import warnings
 from pathlib import Path
 
 import pytest
+from zoo_fixtures import on_path, write_distribution
 
 import zoo
-import zoo.plugins
-import zoo.testing
+import zoo.plugin_loader
+import zoo.tools.testing
 from zoo import hookspecs
-from zoo_fixtures import on_path, write_distribution
 
 REPO = Path(__file__).resolve().parent.parent
 GUIDE = REPO / "docs" / "plugins.md"
@@ -41,7 +41,7 @@ def section(heading: str) -> str:
 
 
 def test_the_hooks_are_the_ones_the_loader_knows():
-    assert set(hook_specs()) == {"register_envs", "register_agents", "register_commands"}
+    assert set(hook_specs()) == {"register_envs", "register_agents", "register_hub_formats", "register_commands"}
 
 
 @pytest.mark.parametrize("hook", sorted(hook_specs()))
@@ -70,17 +70,17 @@ def test_every_hook_has_a_test_named_after_it():
 
 
 def test_switches_and_testing_helpers_are_documented():
-    for var in (zoo.plugins.ONLY_VAR, zoo.plugins.BLOCK_VAR, zoo.plugins.STRICT_VAR):
+    for var in (zoo.plugin_loader.ONLY_VAR, zoo.plugin_loader.BLOCK_VAR, zoo.plugin_loader.STRICT_VAR):
         assert f"`{var}=" in TEXT
-    for name in zoo.testing.__all__:
-        obj = getattr(zoo.testing, name)
+    for name in zoo.tools.testing.__all__:
+        obj = getattr(zoo.tools.testing, name)
         if inspect.isfunction(obj):
             params = ", ".join(str(p).split(":")[0].split("=")[0].strip()
                                for p in inspect.signature(obj).parameters.values())
             documented = re.search(rf"`{name}\(([^)]*)\)", TEXT)
-            assert documented, f"zoo.testing.{name} is not documented"
+            assert documented, f"zoo.tools.testing.{name} is not documented"
             names = ", ".join(p.split("=")[0].strip() for p in documented.group(1).split(",") if p.strip() != "*")
-            assert names == params, f"zoo.testing.{name}: docs say ({names}), code says ({params})"
+            assert names == params, f"zoo.tools.testing.{name}: docs say ({names}), code says ({params})"
     assert "zoo plugins" in TEXT and "zoo check" in TEXT
 
 
@@ -114,25 +114,25 @@ def guide_plugins(tmp_path, monkeypatch):
     assert [p["dist"] for p in packages] == ["zoo-corridor", "zoo-random-search"]
     roots = [write_distribution(tmp_path / p["dist"], p["dist"], p["version"], p["modules"], p["entry_points"])
              for p in packages]
-    monkeypatch.setattr(zoo.plugins, "_loaded", None)  # restored afterwards
+    monkeypatch.setattr(zoo.plugin_loader, "_loaded", None)  # restored afterwards
     with on_path(roots[0]), on_path(roots[1]), warnings.catch_warnings():
-        warnings.simplefilter("ignore", zoo.plugins.PluginLoadWarning)  # others' broken plugins
-        zoo.plugins.reload_plugins()
+        warnings.simplefilter("ignore", zoo.plugin_loader.PluginLoadWarning)  # others' broken plugins
+        zoo.plugin_loader.reload_plugins()
         yield
 
 
 def test_the_guides_minimal_plugins_work_as_written(guide_plugins, tmp_path):
-    loaded = zoo.plugins.loaded_plugins()
+    loaded = zoo.plugin_loader.loaded_plugins()
     assert loaded.plugin("corridor").error is None and loaded.plugin("corridor").envs == ["corridor"]
     assert loaded.plugin("random-search").error is None
     assert loaded.plugin("random-search").agents == ["random-search"]
 
-    check = zoo.testing.check_env("corridor")
+    check = zoo.tools.testing.check_env("corridor")
     assert check.passed and check.warnings == [], check.summary()
     hardcoded = zoo.evaluate(zoo.make_agent("hardcoded", "corridor"), "corridor", episodes=3)
     assert "mean return 0.97" in TEXT and round(hardcoded.mean, 2) == 0.97
 
-    result = zoo.testing.run_agent_smoke("random-search", "corridor", tmp_path / "smoke", steps=1_000)
+    result = zoo.tools.testing.run_agent_smoke("random-search", "corridor", tmp_path / "smoke", steps=1_000)
     assert result.episodes == 3
     with pytest.raises(zoo.ZooError, match="random-search needs Discrete actions"):
         zoo.make_agent("random-search", "mountaincar-continuous")

@@ -3,8 +3,8 @@ unmodified huggingface_hub client (see tests/hubserver.py and tests/hub_fixtures
 
 from __future__ import annotations
 
-import json
 import io
+import json
 import socket
 import sys
 from pathlib import Path
@@ -24,7 +24,7 @@ from zoo import checkpoint as ckpt  # noqa: E402
 from zoo.cli import app  # noqa: E402
 from zoo.errors import ZooError  # noqa: E402
 from zoo.hub import HubPushWarning, load_hub_policy, pull, push_run  # noqa: E402
-from zoo.trust import UnpicklingWarning  # noqa: E402
+from zoo.hub.trust import UnpicklingWarning  # noqa: E402
 
 runner = CliRunner()
 EPISODES = 3

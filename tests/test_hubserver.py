@@ -12,11 +12,10 @@ from hub_fixtures import start_session_hub
 
 HUB = start_session_hub()  # a no-op when tests/conftest.py already started it
 
+import huggingface_hub  # noqa: E402
 import pytest  # noqa: E402
 from hub_fixtures import hf_home, hub, hub_env, hub_offline, hub_repo_id, run_python  # noqa: E402,F401
 from hubserver import HubServer, git_blob_sha1  # noqa: E402
-
-import huggingface_hub  # noqa: E402
 from huggingface_hub import (  # noqa: E402
     CommitOperationAdd,
     CommitOperationDelete,
@@ -34,7 +33,6 @@ from huggingface_hub.errors import (  # noqa: E402
     RepositoryNotFoundError,
     RevisionNotFoundError,
 )
-
 
 # ------------------------------------------------------------------------------------------------
 # helpers

@@ -19,7 +19,7 @@ from zoo.agents.returns import (
     normalize,
     normalize_groups,
 )
-from zoo.bench import train_zoo_agent
+from zoo.tools.bench import train_zoo_agent
 
 #: Mean return of uniformly random actions on CartPole-v1 is about 22.
 RANDOM_CARTPOLE = 22.0

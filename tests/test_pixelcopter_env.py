@@ -232,7 +232,7 @@ def test_ids_registered_on_import_and_in_module_form():
 
 
 def test_zoo_plugin_registers_the_env_and_its_hardcoded_policy():
-    from zoo.plugins import discover
+    from zoo.plugin_loader import discover
 
     loaded = discover()
     entry = loaded.envs.get("pixelcopter")

@@ -12,14 +12,14 @@ from importlib import metadata
 import gymnasium
 import pytest
 import typer
+from plugin_fixtures import run_zoo
 from typer.testing import CliRunner
+from zoo_fixtures import on_path, write_distribution
 
 import zoo
-from plugin_fixtures import run_zoo
 from zoo.errors import ZooError
-from zoo.plugins import PluginLoadWarning, discover
-from zoo.testing import check_env
-from zoo_fixtures import on_path, write_distribution
+from zoo.plugin_loader import PluginLoadWarning, discover
+from zoo.tools.testing import check_env
 
 GOOD = """
     from zoo.hookspecs import hookimpl
@@ -156,7 +156,7 @@ def site(tmp_path, monkeypatch):
     for var in ("ZOO_PLUGINS", "ZOO_BLOCK_PLUGINS", "ZOO_STRICT_PLUGINS"):
         monkeypatch.delenv(var, raising=False)
     # The process-wide plugins, if a test loads them, are put back as they were afterwards.
-    monkeypatch.setattr(zoo.plugins, "_loaded", None)
+    monkeypatch.setattr(zoo.plugin_loader, "_loaded", None)
     with on_path(root):
         yield root
 
@@ -198,10 +198,10 @@ def test_a_plugin_that_raises_on_import(site):
 def test_a_plugin_that_uses_the_zoo_while_plugins_load(site):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        loaded = zoo.plugins.reload_plugins()  # the process-wide loader: no deadlock, no recursion
+        loaded = zoo.plugin_loader.reload_plugins()  # the process-wide loader: no deadlock, no recursion
     assert loaded.plugin("uses-the-zoo-at-import").error.startswith(
         "a plugin used the zoo's envs or agents while plugins were loading")
-    assert "long-cartpole" in loaded.envs and zoo.plugins.loaded_plugins() is loaded
+    assert "long-cartpole" in loaded.envs and zoo.plugin_loader.loaded_plugins() is loaded
     assert sum("uses-the-zoo-at-import" in str(w.message) for w in caught) == 1
 
 
@@ -257,7 +257,7 @@ def test_zoo_check_reports_the_broken_env_and_checks_the_others(site):
 def test_using_the_broken_env_is_a_one_line_error(site):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PluginLoadWarning)
-        zoo.plugins.reload_plugins()
+        zoo.plugin_loader.reload_plugins()
     with pytest.raises(ZooError, match=r"^env 'exploding' \(plugin exploding-env\) could not be created: "
                                        r"RuntimeError: the simulator licence has expired$"):
         zoo.make_agent("reinforce", "exploding")
@@ -378,6 +378,55 @@ def test_hook_register_agents(site):
     assert loaded.plugin("good").agents == ["same-hardcoded"]
 
 
+LINEAR_FORMAT = """
+    import numpy as np
+    from zoo.hookspecs import hookimpl
+
+    class Linear:
+        def __init__(self, weights):
+            self.weights = np.asarray(weights, dtype=np.float64)
+
+        def predict(self, observation, state=None, episode_start=None, deterministic=False):
+            return (np.asarray(observation) @ self.weights > 0).astype(np.int64), state
+
+    def detect(files):
+        return "linear-policy.json" in files
+
+    def load(repo):
+        from zoo.hub import HubPolicy
+
+        data = repo.read_json("linear-policy.json")
+        env = repo.pick_env(data.get("env"), what="the linear policy")
+        return HubPolicy(Linear(data["weights"]), env, f"a linear policy from {repo.label}")
+
+    @hookimpl
+    def register_hub_formats(registry):
+        registry.add_format("linear-json", detect=detect, load=load, description="linear-policy.json")
+"""
+
+
+def test_hook_register_hub_formats(tmp_path, monkeypatch, hub, hub_repo_id, hf_home):
+    from zoo.cli import app
+
+    root = write_distribution(tmp_path / "site", "zoo-linear-format", "1.0", {"tp_linear_format": LINEAR_FORMAT},
+                              {"linear-format": "tp_linear_format"})
+    weights = [0.05, 0.3, 10.0, 2.0]  # the PD controller of the cartpole plugin: holds the pole
+    hub.seed_repo(hub_repo_id, {"linear-policy.json": json.dumps({"env": "CartPole-v1", "weights": weights})})
+    runner = CliRunner()
+    monkeypatch.setattr(zoo.plugin_loader, "_loaded", None)
+    refused = runner.invoke(app, ["eval", "--from-hub", hub_repo_id, "--episodes", "2"])
+    assert refused.exit_code == 2
+    assert "no model the zoo can load" in refused.output and "linear-policy.json" in refused.output
+    monkeypatch.setattr(zoo.plugin_loader, "_loaded", None)
+    with on_path(root):
+        assert zoo.plugin_loader.loaded_plugins().plugin("linear-format").hub_formats == ["linear-json"]
+        result = runner.invoke(app, ["eval", "--from-hub", hub_repo_id, "--episodes", "3", "--json"])
+    assert result.exit_code == 0, result.output
+    evaluated = json.loads(result.output)
+    assert evaluated["source"].startswith(f"a linear policy from {hub_repo_id}@")
+    assert (evaluated["env"], evaluated["returns"]) == ("cartpole", [500.0] * 3)
+
+
 def test_registration_errors_are_one_line_zoo_errors():
     from zoo.registry import AgentRegistry, EnvRegistry
 
@@ -397,7 +446,7 @@ def test_registration_errors_are_one_line_zoo_errors():
     agents.add_agent("not-an-agent", "collections:OrderedDict")
     agents.add_agent("missing", "no_such_module_anywhere:Agent")
     agents._commit()
-    with pytest.raises(ZooError, match="agent 'not-an-agent' .* not a subclass of zoo.agent.Agent"):
+    with pytest.raises(ZooError, match="agent 'not-an-agent' .* not a subclass of zoo.contract.Agent"):
         agents.get("not-an-agent").agent_class
     with pytest.raises(ZooError, match="agent 'missing' .* could not be loaded: ModuleNotFoundError"):
         agents.get("missing").agent_class

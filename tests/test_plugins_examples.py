@@ -9,10 +9,10 @@ import re
 
 import numpy as np
 import pytest
+from plugin_fixtures import REPO, example_plugins, example_plugins_site, run_zoo  # noqa: F401  (fixtures)
 
 import zoo
-from plugin_fixtures import REPO, example_plugins, example_plugins_site, run_zoo  # noqa: F401  (fixtures)
-from zoo.testing import check_env, check_plugin, run_agent_smoke
+from zoo.tools.testing import check_env, check_plugin, run_agent_smoke
 
 pytestmark = pytest.mark.usefixtures("example_plugins")
 
@@ -24,8 +24,9 @@ def zoo_json(*args: str) -> dict:
 
 
 def test_the_core_does_not_know_the_example_plugins():
-    core = "\n".join(p.read_text() for p in (REPO / "zoo").glob("*.py") if p.name != "testing.py")
-    core += (REPO / "pyproject.toml").read_text()
+    core = "\n".join(p.read_text() for p in (REPO / "zoo").rglob("*.py") if p.name != "testing.py")
+    # The import contracts name them, to forbid the core to import them.
+    core += (REPO / "pyproject.toml").read_text().split("[tool.importlinter]")[0]
     assert not re.search(r"zoo[_-]catch|zoo[_-]cem|CatchEnv|CrossEntropy", core)
 
 

@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 import zoo
 from zoo.cli import app
-from zoo.pretrained import collection
+from zoo.tools.pretrained import collection
 
 #: A fraction of each env's solved threshold that a shipped checkpoint must still reach on a
 #: few episodes; a change to an env or an agent that silently breaks a checkpoint fails here.

@@ -6,11 +6,11 @@ import warnings
 
 import gymnasium
 import pytest
+from zoo_fixtures import on_path, write_distribution
 
 import zoo
 from zoo.errors import ZooError
-from zoo.plugins import PluginLoadWarning, discover
-from zoo_fixtures import on_path, write_distribution
+from zoo.plugin_loader import PluginLoadWarning, discover
 
 GOOD_PLUGIN = """
     from zoo.hookspecs import hookimpl
@@ -118,8 +118,8 @@ def test_import_zoo_loads_no_plugins():
     import subprocess
     import sys
 
-    code = ("import sys, zoo, zoo.plugins; "
-            "assert zoo.plugins._loaded is None; "
+    code = ("import sys, zoo, zoo.plugin_loader; "
+            "assert zoo.plugin_loader._loaded is None; "
             "assert not any(m.startswith(('zoo.agents', 'zoo.envs')) for m in sys.modules); "
             "assert 'torch' not in sys.modules; print('ok')")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "ok"

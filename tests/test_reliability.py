@@ -26,10 +26,10 @@ from pathlib import Path
 
 import pytest
 import torch
+from reliability_fixtures import checkpoint_names, reliability_envs, zoo_process  # noqa: F401
 from typer.testing import CliRunner
 
 import zoo
-from reliability_fixtures import checkpoint_names, reliability_envs, zoo_process  # noqa: F401
 from zoo import checkpoint as ckpt
 from zoo.cli import app
 from zoo.errors import ZooError
@@ -343,8 +343,9 @@ def test_max_steps_ends_episodes_of_an_env_without_time_limit(reliability_envs, 
 
 def test_only_the_trust_gated_hub_loaders_can_unpickle():
     """A source scan: every call that can unpickle (torch.load without weights_only=True, pickle,
-    SB3's and VecNormalize's .load) lives in zoo/hub.py, after a require_trust call in the same
-    function or in every function that calls it (the Hub tests show those refusals at work)."""
+    SB3's and VecNormalize's .load) lives in the Hub format loaders of the built-in agent plugins,
+    after a require_trust call in the same function or in every function that calls it (the Hub
+    tests show those refusals at work)."""
     import ast
 
     def calls(node: ast.AST) -> list[ast.Call]:
@@ -357,20 +358,22 @@ def test_only_the_trust_gated_hub_loaders_can_unpickle():
                 or (name.endswith(".load") and name.split(".")[0] in ("algo_class", "VecNormalize")))
 
     def first_line(fn: ast.FunctionDef, name: str) -> float:
-        return min((c.lineno for c in calls(fn) if ast.unparse(c.func) == name), default=math.inf)
+        return min((c.lineno for c in calls(fn) if ast.unparse(c.func).split(".")[-1] == name), default=math.inf)
 
     repo = Path(__file__).resolve().parent.parent
     risky: dict[tuple[str, str], int] = {}
-    functions: dict[str, ast.FunctionDef] = {}
-    for path in sorted([*repo.glob("zoo/*.py"), *repo.glob("agents/*.py"), *repo.glob("envs/**/*.py")]):
+    functions: dict[tuple[str, str], ast.FunctionDef] = {}
+    for path in sorted([*repo.glob("zoo/**/*.py"), *repo.glob("agents/**/*.py"), *repo.glob("envs/**/*.py")]):
+        file = path.relative_to(repo).as_posix()
         for fn in [n for n in ast.walk(ast.parse(path.read_text())) if isinstance(n, ast.FunctionDef)]:
-            functions.setdefault(fn.name, fn)
+            functions.setdefault((file, fn.name), fn)
             lines = [c.lineno for c in calls(fn) if unpickles(c)]
             if lines:
-                risky[(path.relative_to(repo).as_posix(), fn.name)] = min(lines)
-    assert {file for file, _ in risky} == {"zoo/hub.py"}, risky
-    for (_, name), line in risky.items():
-        if first_line(functions[name], "require_trust") < line:
+                risky[(file, fn.name)] = min(lines)
+    assert {file for file, _ in risky} == {"agents/course_format.py", "agents/sb3_format.py"}, risky
+    for (file, name), line in risky.items():
+        if first_line(functions[(file, name)], "require_trust") < line:
             continue
-        callers = [fn for fn in functions.values() if first_line(fn, name) < math.inf and fn.name != name]
+        callers = [fn for (where, _), fn in functions.items()
+                   if where == file and first_line(fn, name) < math.inf and fn.name != name]
         assert callers and all(first_line(fn, "require_trust") < first_line(fn, name) for fn in callers), name

@@ -12,7 +12,7 @@ import zoo
 from zoo import checkpoint as ckpt
 from zoo.cli import app
 from zoo.errors import ZooError
-from zoo.testing import check_plugin, run_agent_smoke
+from zoo.tools.testing import check_plugin, run_agent_smoke
 
 runner = CliRunner()
 

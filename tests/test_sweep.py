@@ -15,14 +15,24 @@ from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
+from zoo_fixtures import write_distribution
 
 from zoo.cli import app
 from zoo.errors import ZooError
-from zoo.plugins import reload_plugins
-from zoo.sweep import (RESULT_FILE, connect_ray, mean_std, parse_grid, parse_seeds, plan_sweep, ray_over_loopback,
-                       run_sweep, split_values, summarize, summary_markdown)
-
-from zoo_fixtures import write_distribution
+from zoo.plugin_loader import reload_plugins
+from zoo.tools.sweep import (
+    RESULT_FILE,
+    connect_ray,
+    mean_std,
+    parse_grid,
+    parse_seeds,
+    plan_sweep,
+    ray_over_loopback,
+    run_sweep,
+    split_values,
+    summarize,
+    summary_markdown,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE_PLUGINS = [REPO / "plugins" / "zoo-catch", REPO / "plugins" / "zoo-cem"]

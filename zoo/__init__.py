@@ -12,15 +12,16 @@ The Python API (plugins are discovered lazily, on first use)::
 
 from __future__ import annotations
 
-from typing import Any
-
 __all__ = [
-    "Agent", "ZooError", "hookimpl", "make_env", "make_vec_env", "make_agent", "load_agent",
-    "save_agent", "train", "resume", "evaluate", "record", "list_envs", "list_agents", "plugins",
+    "Agent", "FixedPolicy", "Iteration", "ZooError", "hookimpl", "make_env", "make_vec_env", "make_agent",
+    "load_agent", "save_agent", "train", "resume", "evaluate", "record", "list_envs", "list_agents", "plugins",
 ]
 
+#: Public names imported on first use, and the module each lives in.
 _LAZY = {
-    "Agent": "zoo.agent",
+    "Agent": "zoo.contract",
+    "FixedPolicy": "zoo.contract",
+    "Iteration": "zoo.contract",
     "ZooError": "zoo.errors",
     "hookimpl": "zoo.hookspecs",
     "make_env": "zoo.factory",
@@ -37,29 +38,34 @@ _LAZY = {
 
 def list_envs() -> list:
     """Every registered env (:class:`zoo.registry.EnvEntry`)."""
-    from zoo.plugins import loaded_plugins
+    from zoo.plugin_loader import loaded_plugins
 
     return list(loaded_plugins().envs)
 
 
 def list_agents() -> list:
     """Every registered agent (:class:`zoo.registry.AgentEntry`)."""
-    from zoo.plugins import loaded_plugins
+    from zoo.plugin_loader import loaded_plugins
 
     return list(loaded_plugins().agents)
 
 
 def plugins() -> list:
-    """Every discovered plugin with what it registered and any load error."""
-    from zoo.plugins import loaded_plugins
+    """Every discovered plugin (:class:`zoo.plugin_loader.PluginInfo`) with what it registered
+    and any load error."""
+    from zoo.plugin_loader import loaded_plugins
 
     return list(loaded_plugins().plugins)
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     # Submodules import gymnasium, torch and friends: keep `import zoo` itself instant.
     if name in _LAZY:
         import importlib
 
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'zoo' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*__all__, *(name for name in globals() if name.startswith("__"))})

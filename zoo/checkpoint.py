@@ -1,6 +1,6 @@
 """Checkpoints: a folder holding ``model.safetensors`` (tensors) and ``zoo.json`` (metadata),
 and, for a run that can be resumed, ``training.safetensors`` + ``training.json`` (optimiser
-state, random streams, counters: see :mod:`zoo.training_state`).
+state, random streams, counters: see :mod:`zoo.training.state`).
 
 Nothing here unpickles: tensors come from safetensors, everything else from JSON. A
 checkpoint folder is written under a temporary name (``.NAME.tmp-*``), fsynced and renamed
@@ -20,12 +20,13 @@ import os
 import platform
 import shutil
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from zoo.errors import ZooError
+from zoo.files import read_json_object
 
 WEIGHTS_FILE = "model.safetensors"
 META_FILE = "zoo.json"
@@ -98,12 +99,13 @@ def write_checkpoint(directory: Path, tensors: dict[str, Any], meta: dict[str, A
             save_tensors(training[0], tmp / TRAINING_TENSORS_FILE)
             (tmp / TRAINING_DATA_FILE).write_text(json.dumps(training[1], sort_keys=True) + "\n")
             files += [tmp / TRAINING_TENSORS_FILE, tmp / TRAINING_DATA_FILE]
-            extra["training_sha256"] = {name: _sha256(tmp / name) for name in (TRAINING_TENSORS_FILE, TRAINING_DATA_FILE)}
+            extra["training_sha256"] = {name: _sha256(tmp / name)
+                                        for name in (TRAINING_TENSORS_FILE, TRAINING_DATA_FILE)}
         meta = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "zoo_version": zoo_version(),
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
             "versions": package_versions(),
             **meta,
             **extra,
@@ -196,11 +198,8 @@ def read_meta(checkpoint: Path) -> dict[str, Any]:
     for required in (meta_path, weights_path):
         if not required.is_file():
             raise ZooError(f"checkpoint {str(checkpoint)!r} is missing {required.name}")
-    try:
-        meta = json.loads(meta_path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ZooError(f"checkpoint {str(checkpoint)!r}: {META_FILE} is not valid JSON ({exc.msg if hasattr(exc, 'msg') else exc})") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+    meta = read_json_object(meta_path, f"checkpoint {str(checkpoint)!r}: {META_FILE}")
+    if meta.get("format") != FORMAT:
         raise ZooError(f"checkpoint {str(checkpoint)!r}: {META_FILE} is not an agent-zoo checkpoint")
     version = meta.get("format_version")
     if not isinstance(version, int) or version > FORMAT_VERSION or version < 1:
@@ -257,9 +256,7 @@ def read_training_state(checkpoint: Path) -> tuple[dict[str, Any], dict[str, Any
                            "(truncated or corrupted)")
     try:
         tensors = load_file(str(checkpoint / TRAINING_TENSORS_FILE))
-        data = json.loads((checkpoint / TRAINING_DATA_FILE).read_text())
     except (SafetensorError, OSError, ValueError) as exc:
         raise ZooError(f"checkpoint {str(checkpoint)!r}: cannot read its training state ({exc})") from None
-    if not isinstance(data, dict):
-        raise ZooError(f"checkpoint {str(checkpoint)!r}: {TRAINING_DATA_FILE} is not a JSON object")
+    data = read_json_object(checkpoint / TRAINING_DATA_FILE, f"checkpoint {str(checkpoint)!r}: {TRAINING_DATA_FILE}")
     return tensors, data

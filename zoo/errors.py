@@ -1,4 +1,5 @@
-"""The one exception type that means "the user asked for something that cannot be done"."""
+"""The one exception type that means "the user asked for something that cannot be done", and
+the one way any exception is put into a single line for the user."""
 
 from __future__ import annotations
 
@@ -17,3 +18,13 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     if close:
         return "did you mean " + ", ".join(repr(c) for c in close) + "?"
     return "valid: " + ", ".join(choices) if choices else "none are registered"
+
+
+def one_line(exc: BaseException) -> str:
+    """``exc`` as one line: a :class:`ZooError`'s first line as it is (it was written for the
+    user), anything else prefixed with its type, since its message alone may not say what broke."""
+    lines = str(exc).strip().splitlines()
+    text = lines[0].strip() if lines else ""
+    if isinstance(exc, ZooError):
+        return text or "ZooError"
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

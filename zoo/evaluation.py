@@ -6,14 +6,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from zoo.agent import PolicyPredictor
+from zoo.contract import PolicyPredictor
 from zoo.errors import ZooError
-from zoo.factory import env_entry, make_env
-
-
-#: Episode cap for envs that have no time limit of their own (Pixelcopter), so that a good
-#: policy cannot run forever.
-DEFAULT_MAX_STEPS = 10_000
+from zoo.factory import env_entry, episode_step_cap, make_env
 
 
 @dataclass
@@ -60,8 +55,7 @@ def evaluate(policy: PolicyPredictor, env: str, *, episodes: int = 10, seed: int
     if episodes < 1:
         raise ZooError(f"episodes must be at least 1, got {episodes}")
     entry = env_entry(env)
-    if max_episode_steps is None and entry.time_limit is None:
-        max_episode_steps = DEFAULT_MAX_STEPS
+    max_episode_steps = episode_step_cap(entry.name, max_episode_steps)
     n_envs = n_envs or min(episodes, 4)
     vec_env = make_monitored_vec_env(entry.name, n_envs, seed, max_episode_steps)
     try:

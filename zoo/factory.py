@@ -9,11 +9,15 @@ from typing import Any
 import gymnasium
 
 from zoo import checkpoint as ckpt
-from zoo.agent import Agent
 from zoo.config import build_config, config_to_dict
-from zoo.errors import ZooError
-from zoo.plugins import loaded_plugins
+from zoo.contract import Agent
+from zoo.errors import ZooError, one_line
+from zoo.plugin_loader import loaded_plugins
 from zoo.registry import AgentEntry, EnvEntry
+
+#: Episode cap for envs that have no time limit of their own (Pixelcopter), so that a good
+#: policy cannot run forever.
+DEFAULT_MAX_STEPS = 10_000
 
 
 def env_entry(name: str) -> EnvEntry:
@@ -37,9 +41,16 @@ def make_env(name: str, *, render_mode: str | None = None, max_episode_steps: in
     except ZooError:
         raise
     except Exception as exc:  # a plugin's env that cannot be built is reported, not a traceback
-        first = (str(exc).strip().splitlines() or [""])[0]
         raise ZooError(f"env {entry.name!r} (plugin {entry.plugin or '?'}) could not be created: "
-                       f"{type(exc).__name__}: {first}") from exc
+                       f"{one_line(exc)}") from exc
+
+
+def episode_step_cap(name: str, max_episode_steps: int | None = None) -> int | None:
+    """The per-episode step cap to run env ``name`` with: ``max_episode_steps`` if given, none
+    if the env has a time limit of its own, else :data:`DEFAULT_MAX_STEPS`."""
+    if max_episode_steps is None and env_entry(name).time_limit is None:
+        return DEFAULT_MAX_STEPS
+    return max_episode_steps
 
 
 def make_vec_env(name: str, num_envs: int, *, max_episode_steps: int | None = None,
@@ -120,7 +131,7 @@ def load_agent(path: str | Path, *, agent: str | None = None, env: str | None = 
     try:
         instance.load_state_tensors(tensors)
     except (KeyError, RuntimeError, ValueError) as exc:
-        raise ZooError(f"checkpoint {str(folder)!r} does not fit agent {agent_e.name!r}: {str(exc).splitlines()[0]}") from None
+        raise ZooError(f"checkpoint {str(folder)!r} does not fit agent {agent_e.name!r}: {one_line(exc)}") from None
     instance.checkpoint_path = folder
     instance.checkpoint_meta = meta
     return instance

@@ -20,7 +20,7 @@ import pluggy
 if TYPE_CHECKING:
     import typer
 
-    from zoo.registry import AgentRegistry, EnvRegistry
+    from zoo.registry import AgentRegistry, EnvRegistry, HubFormatRegistry
 
 PROJECT_NAME = "agent_zoo"
 
@@ -53,10 +53,29 @@ def register_agents(registry: AgentRegistry) -> None:
     Called once per process, after ``register_envs`` of the same plugin.
 
     :param registry: the zoo's agent registry. ``registry.add_agent(name, agent_class, *,
-        description="")`` registers a subclass of :class:`zoo.agent.Agent`, given as the class
+        description="")`` registers a subclass of :class:`zoo.contract.Agent`, given as the class
         or as a ``"module:Class"`` string (imported only when the agent is first used, which
         keeps heavy imports such as torch out of ``zoo list``). A taken name raises
         :class:`zoo.errors.ZooError`, and none of this plugin's envs or agents are kept.
+    """
+
+
+@hookspec
+def register_hub_formats(registry: HubFormatRegistry) -> None:
+    """Teach ``zoo eval --from-hub`` (and ``zoo.hub.load_hub_policy``) a layout of Hub repo.
+
+    Called once per process, after ``register_agents`` of the same plugin. The zoo's own
+    checkpoints need no plugin; formats are tried in the order plugins registered them.
+
+    :param registry: the zoo's Hub format registry. ``registry.add_format(name, *, detect, load,
+        description="")`` registers a format: ``detect(files)`` gets the repo's file paths
+        (relative, ``/``-separated) and says whether the repo is in this format, from the names
+        alone; ``load(repo)`` gets a :class:`zoo.hub.HubRepo` (the downloaded folder, its files,
+        what the user asked for, and checks: ``require_trust``, ``check_agent``, ``pick_env``,
+        ``check_spaces``, ``read_json``, ``card_env``) and returns a :class:`zoo.hub.HubPolicy`.
+        Either may be a ``"module:function"`` string, imported only when a repo is loaded.
+        A loader that unpickles must call ``repo.require_trust(file)`` first. A taken name
+        raises :class:`zoo.errors.ZooError`, and none of this plugin's registrations are kept.
     """
 
 

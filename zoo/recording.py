@@ -6,10 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.agent import PolicyPredictor
+from zoo.contract import PolicyPredictor
 from zoo.errors import ZooError
-from zoo.evaluation import DEFAULT_MAX_STEPS
-from zoo.factory import env_entry, make_env
+from zoo.factory import env_entry, episode_step_cap, make_env
 
 VIDEO_SUFFIXES = (".mp4", ".gif")
 
@@ -35,8 +34,7 @@ def record(policy: PolicyPredictor, env: str, out: str | Path, *, seed: int = 0,
     if out.suffix.lower() not in VIDEO_SUFFIXES:
         raise ZooError(f"video file {str(out)!r} must end in {' or '.join(VIDEO_SUFFIXES)}")
     entry = env_entry(env)
-    if max_episode_steps is None and entry.time_limit is None:
-        max_episode_steps = DEFAULT_MAX_STEPS
+    max_episode_steps = episode_step_cap(entry.name, max_episode_steps)
     gym_env = make_env(entry.name, render_mode="rgb_array", max_episode_steps=max_episode_steps)
     frames, total, steps = [], 0.0, 0
     try:

@@ -1,6 +1,6 @@
-"""What plugins register: environments and agents, looked up by name.
+"""What plugins register: environments, agents and Hub model formats, looked up by name.
 
-Registries are filled by the plugin loader (:mod:`zoo.plugins`), one plugin at a time and
+Registries are filled by the plugin loader (:mod:`zoo.plugin_loader`), one plugin at a time and
 transactionally: a plugin whose hook raises half-way registers nothing at all.
 """
 
@@ -8,27 +8,24 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import gymnasium
 
-from zoo.errors import ZooError, did_you_mean
+from zoo.errors import ZooError, did_you_mean, one_line
 
 if TYPE_CHECKING:
-    from zoo.agent import Agent
+    from zoo.contract import Agent
+    from zoo.hub.formats import HubPolicy, HubRepo
 
 
 #: Gymnasium ids the zoo itself registered. Loading plugins again (``reload_plugins``) may
 #: re-register these; any other id already in gymnasium's registry belongs to someone else.
 _ZOO_GYM_IDS: set[str] = set()
 
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
 def load_object(target: str | Any) -> Any:
@@ -71,7 +68,7 @@ class EnvEntry:
             env = gymnasium.make(self.gym_id, **self.kwargs)
         except Exception as exc:  # a plugin's bug, reported in one line naming the plugin
             raise ZooError(f"env {self.name!r} (plugin {self.plugin or 'unknown'}) could not be created: "
-                           f"{_first_line(exc)}") from exc
+                           f"{one_line(exc)}") from exc
         try:
             return env.observation_space, env.action_space
         finally:
@@ -104,16 +101,16 @@ class AgentEntry:
 
     @property
     def agent_class(self) -> type[Agent]:
-        from zoo.agent import Agent
+        from zoo.contract import Agent
 
         try:
             cls = load_object(self.target)
         except Exception as exc:  # imported lazily, so a broken agent module surfaces only here
             raise ZooError(f"agent {self.name!r} (plugin {self.plugin or 'unknown'}) could not be loaded: "
-                           f"{_first_line(exc)}") from exc
+                           f"{one_line(exc)}") from exc
         if not (inspect.isclass(cls) and issubclass(cls, Agent)):
             raise ZooError(f"agent {self.name!r} (plugin {self.plugin or 'unknown'}) is {cls!r}, "
-                           "not a subclass of zoo.agent.Agent")
+                           "not a subclass of zoo.contract.Agent")
         return cls
 
 
@@ -262,7 +259,7 @@ class EnvRegistry(_Registry):
                 gymnasium.registry.pop(gym_id, None)
                 _ZOO_GYM_IDS.discard(gym_id)
             self._pending = []
-            raise ZooError(f"cannot register env with gymnasium: {_first_line(exc)}") from exc
+            raise ZooError(f"cannot register env with gymnasium: {one_line(exc)}") from exc
         return super()._commit()
 
     @staticmethod
@@ -290,7 +287,7 @@ class AgentRegistry(_Registry):
     kind = "agent"
 
     def add_agent(self, name: str, agent_class: str | type, *, description: str = "") -> AgentEntry:
-        """Register ``agent_class`` (an :class:`zoo.agent.Agent` subclass, or ``"module:Class"``).
+        """Register ``agent_class`` (an :class:`zoo.contract.Agent` subclass, or ``"module:Class"``).
 
         A string is imported only when the agent is first used, so registering stays cheap.
         """
@@ -299,6 +296,61 @@ class AgentRegistry(_Registry):
             raise ZooError(f"agent {name!r}: agent_class must be a class or a 'module:Class' string, "
                            f"got {agent_class!r}")
         entry = AgentEntry(name=name, target=agent_class, description=description, plugin=self._plugin)
+        self._check_free(entry)
+        self._pending.append(entry)
+        return entry
+
+
+@dataclass(frozen=True)
+class HubFormatEntry:
+    """A layout of Hub repo that a plugin can load (see the ``register_hub_formats`` hook)."""
+
+    name: str
+    detect: str | Callable[[Sequence[str]], bool]
+    load: str | Callable[[HubRepo], HubPolicy]
+    description: str = ""
+    plugin: str = ""
+
+    def _resolve(self, target: Any, what: str) -> Callable[..., Any]:
+        try:
+            function = load_object(target)
+        except Exception as exc:  # imported lazily, so a broken module surfaces only here
+            raise ZooError(f"Hub format {self.name!r} (plugin {self.plugin or 'unknown'}): its {what} could not "
+                           f"be loaded: {one_line(exc)}") from exc
+        if not callable(function):
+            raise ZooError(f"Hub format {self.name!r} (plugin {self.plugin or 'unknown'}): its {what} is not callable")
+        return function
+
+    def detects(self, files: Sequence[str]) -> bool:
+        """Whether a repo with ``files`` is in this format."""
+        try:
+            return bool(self._resolve(self.detect, "detect function")(list(files)))
+        except ZooError:
+            raise
+        except Exception as exc:  # a plugin's bug must not hide the other formats' verdicts
+            raise ZooError(f"Hub format {self.name!r} (plugin {self.plugin or 'unknown'}) failed to inspect "
+                           f"the repo: {one_line(exc)}") from exc
+
+    @property
+    def loader(self) -> Callable[[HubRepo], HubPolicy]:
+        return self._resolve(self.load, "load function")
+
+
+class HubFormatRegistry(_Registry):
+    """Hub repo formats by name (case-insensitive), in the order they were registered."""
+
+    kind = "Hub format"
+
+    def add_format(self, name: str, *, detect: str | Callable[[Sequence[str]], bool],
+                   load: str | Callable[[HubRepo], HubPolicy], description: str = "") -> HubFormatEntry:
+        """Register a format: ``detect(files) -> bool`` recognises a repo from its file list,
+        ``load(repo) -> HubPolicy`` loads it; either may be a ``"module:function"`` string."""
+        self._check_name(name)
+        for what, target in (("detect", detect), ("load", load)):
+            if not (isinstance(target, str) or callable(target)):
+                raise ZooError(f"Hub format {name!r}: {what} must be a function or a 'module:function' string, "
+                               f"got {target!r}")
+        entry = HubFormatEntry(name=name, detect=detect, load=load, description=description, plugin=self._plugin)
         self._check_free(entry)
         self._pending.append(entry)
         return entry

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from zoo.agent import FixedPolicy
+from zoo.contract import FixedPolicy
 from zoo.hookspecs import hookimpl
 
 

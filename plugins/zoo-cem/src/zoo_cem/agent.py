@@ -22,7 +22,7 @@ import gymnasium
 import numpy as np
 import torch
 
-from zoo.agent import Agent, Iteration
+from zoo.contract import Agent, Iteration
 from zoo.errors import ZooError
 from zoo.registry import EnvEntry
 

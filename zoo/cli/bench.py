@@ -1,4 +1,4 @@
-"""``zoo bench``: run a benchmark suite and write its table (see :mod:`zoo.bench`)."""
+"""``zoo bench``: run a benchmark suite and write its table (see :mod:`zoo.tools.bench`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.markdown import Markdown
 
-from zoo.cli import command, err, out
+from zoo.cli.app import command, err, out
 from zoo.errors import ZooError
 
 
@@ -20,7 +20,7 @@ def bench(
 ) -> None:
     """Time learners to each env's threshold against references measured in the same run;
     writes a Markdown table and a JSON file."""
-    from zoo.bench import load_suite, run_suite, write_report
+    from zoo.tools.bench import load_suite, run_suite, write_report
 
     loaded = load_suite(suite)
     if out_dir.exists() and not out_dir.is_dir():  # checked before an hour of benchmarking

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from zoo.cli import command, err, out
+from zoo.cli.app import command, out, print_warning
 
 
 @command("push")
@@ -19,20 +19,22 @@ def push_command(
     run_dir: Annotated[Path, typer.Argument(help="run folder (its newest checkpoint) or checkpoint folder")],
     repo_id: Annotated[str, typer.Option("--repo-id", metavar="ORG/NAME", help="Hub repo to publish to")],
     private: Annotated[bool, typer.Option("--private", help="make the repo private")] = False,
-    eval_episodes: Annotated[int, typer.Option("--eval-episodes", min=1, help="evaluation episodes for the score")] = 10,
+    eval_episodes: Annotated[int, typer.Option("--eval-episodes", min=1,
+                                               help="evaluation episodes for the score")] = 10,
     video: Annotated[bool, typer.Option("--video/--no-video", help="record and publish replay.mp4")] = True,
-    revision: Annotated[Optional[str], typer.Option(help="branch to push to (created from main if needed)")] = None,
-    commit_message: Annotated[Optional[str], typer.Option("--commit-message", help="commit summary")] = None,
+    revision: Annotated[str | None, typer.Option(help="branch to push to (created from main if needed)")] = None,
+    commit_message: Annotated[str | None, typer.Option("--commit-message", help="commit summary")] = None,
 ) -> None:
     """Evaluate a trained agent and publish it to the Hugging Face Hub in one commit."""
-    from zoo.hub import push_run, score_text
+    from zoo.hub.card import score_text
+    from zoo.hub.push import push_run
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = push_run(run_dir, repo_id, private=private, eval_episodes=eval_episodes, video=video,
                           revision=revision, commit_message=commit_message)
     for warning in caught:
-        err.print(f"[yellow]warning:[/] {warning.message}", markup=True, highlight=False, soft_wrap=True)
+        print_warning(warning.message)
     results = result.results
     how = "published score reused: same checkpoint" if result.reused_results else "evaluated"
     out.print(f"{results['env_id']}: mean_reward {score_text(results)} over {results['n_evaluation_episodes']} "
@@ -49,9 +51,9 @@ def push_command(
 @command("pull")
 def pull_command(
     repo_id: Annotated[str, typer.Argument(metavar="ORG/NAME", help="Hub repo")],
-    revision: Annotated[Optional[str], typer.Option(help="branch, tag or commit")] = None,
+    revision: Annotated[str | None, typer.Option(help="branch, tag or commit")] = None,
 ) -> None:
     """Download a model from the Hugging Face Hub into its cache and print where it is."""
-    from zoo.hub import pull
+    from zoo.hub.pull import pull
 
     out.print(str(pull(repo_id, revision)), highlight=False, soft_wrap=True)

@@ -12,7 +12,7 @@ the runs without a successful result::
       results.csv  results.json          one row per run
       summary.md   summary.png           mean ± std over seeds per agent × env × setting
 
-    from zoo.sweep import plan_sweep, run_sweep
+    from zoo.tools.sweep import plan_sweep, run_sweep
     plan = plan_sweep(["reinforce"], ["cartpole"], "0-4", grid={"lr": ["0.01", "0.03"]},
                       train_steps=20_000, out="sweeps/lr")
     outcome = run_sweep(plan, backend="local")
@@ -37,7 +37,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from zoo.errors import ZooError
+from zoo.errors import ZooError, one_line
+from zoo.files import atomic_save_figure, atomic_write_text
+from zoo.threads import limit_torch_threads
 
 RUNS_DIR = "runs"
 RESULT_FILE = "result.json"
@@ -250,20 +252,6 @@ def read_result(spec: RunSpec) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
-def one_line(exc: BaseException) -> str:
-    """An exception as one line: a ZooError's message as is, anything else with its type."""
-    lines = str(exc).strip().splitlines()
-    text = lines[0] if lines else ""
-    if isinstance(exc, ZooError):
-        return text or "ZooError"
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
 
 def failed_result(spec: RunSpec, error: str, seconds: float = 0.0) -> dict[str, Any]:
     return {"run_id": spec.run_id, **spec.key(), "label": spec.label, "status": "failed", "error": error,
@@ -285,8 +273,8 @@ def execute_run(spec: RunSpec) -> dict[str, Any]:
     """Train, evaluate the final checkpoint, and write ``result.json`` last. Never raises for a
     failing run: the error becomes the result, so one bad run cannot stop a sweep."""
     # Runs already go side by side, one per core: more intra-op threads would only fight
-    # over the same cores (and change float results). The agents read this variable.
-    os.environ["ZOO_TORCH_THREADS"] = "1"
+    # over the same cores (and change float results).
+    limit_torch_threads(1)
     start = time.perf_counter()
     run_dir = Path(spec.run_dir)
     try:
@@ -321,7 +309,7 @@ def execute_run(spec: RunSpec) -> dict[str, Any]:
 def write_result(spec: RunSpec, result: Mapping[str, Any]) -> None:
     """Atomically, so a result file is either complete or absent."""
     Path(spec.run_dir).mkdir(parents=True, exist_ok=True)
-    _write_atomic(result_path(spec), json.dumps(result, indent=2, sort_keys=True) + "\n")
+    atomic_write_text(result_path(spec), json.dumps(result, indent=2, sort_keys=True) + "\n")
 
 
 def record_failure(spec: RunSpec, error: str) -> dict[str, Any]:
@@ -656,11 +644,7 @@ def plot_summary(path: Path, results: Sequence[Mapping[str, Any]], summary: Sequ
         ax.set_title(env)
         ax.set_ylabel("mean eval return")
     fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}.png")
-    fig.savefig(tmp)
-    plt.close(fig)
-    os.replace(tmp, path)
-    return path
+    return atomic_save_figure(fig, path)
 
 
 def write_tables(out: Path, results: Sequence[Mapping[str, Any]]) -> dict[str, Path]:
@@ -672,11 +656,11 @@ def write_tables(out: Path, results: Sequence[Mapping[str, Any]]) -> dict[str, P
     writer.writeheader()
     writer.writerows(table_row(r) for r in results)
     paths = {name: out / name for name in TABLE_FILES}
-    _write_atomic(paths["results.csv"], buffer.getvalue())
+    atomic_write_text(paths["results.csv"], buffer.getvalue())
     # JSON has no NaN: a group whose every seed failed gets null statistics.
-    _write_atomic(paths["results.json"], json.dumps(
+    atomic_write_text(paths["results.json"], json.dumps(
         {"runs": list(results), "summary": _nan_to_none(summary)}, indent=2, sort_keys=True) + "\n")
-    _write_atomic(paths["summary.md"], summary_markdown(results, summary))
+    atomic_write_text(paths["summary.md"], summary_markdown(results, summary))
     plot_summary(paths["summary.png"], results, summary)
     return paths
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from zoo import checkpoint as ckpt
-from zoo.plugins import loaded_plugins
+from zoo.plugin_loader import loaded_plugins
 
 
 @dataclass(frozen=True)
@@ -102,8 +102,8 @@ def push_collection(org: str, *, dry_run: bool = False, eval_episodes: int = 100
     """Publish every shipped checkpoint to ``org``, one repo per agent × env, with the same card
     and layout as ``zoo push``. With ``dry_run`` nothing is sent: only the plan is returned.
     Returns (repo_id, pretrained, PushResult or None) per checkpoint."""
-    from zoo.hub import push_run
-    from zoo.hub_ids import validate_repo_id
+    from zoo.hub.ids import validate_repo_id
+    from zoo.hub.push import push_run
 
     plan = [(f"{org}/{p.repo_name}", p) for p in collection()]
     for repo_id, _ in plan:

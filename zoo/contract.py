@@ -133,7 +133,7 @@ class Agent(ABC):
         """Collect experience and update once."""
         raise NotImplementedError(f"{type(self).__name__} does not learn")
 
-    def stop_training(self) -> None:
+    def stop_training(self) -> None:  # noqa: B027  (optional: most agents hold nothing to release)
         """Release what ``start_training`` acquired (vector envs, worker processes)."""
 
     # -- state -----------------------------------------------------------------------------------
@@ -141,14 +141,14 @@ class Agent(ABC):
         """Everything needed to act again, as named torch tensors (saved with safetensors)."""
         return {}
 
-    def load_state_tensors(self, tensors: dict[str, Any]) -> None:
+    def load_state_tensors(self, tensors: dict[str, Any]) -> None:  # noqa: B027  (optional, as state_tensors)
         """Restore what ``state_tensors`` returned."""
 
     def training_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """What training needs beyond ``state_tensors`` to continue exactly where it stopped, as
         ``(tensors, data)``: named torch tensors (optimiser moments, torch generator states) and
         JSON-ready data (optimiser settings, numpy generator states). Saved with safetensors and
-        JSON, never pickled; helpers are in :mod:`zoo.training_state`. Called only between
+        JSON, never pickled; helpers are in :mod:`zoo.training.state`. Called only between
         iterations. The default raises ``NotImplementedError``: the agent's runs cannot resume."""
         raise NotImplementedError(f"{type(self).__name__} cannot resume training")
 

@@ -2,7 +2,7 @@
 
 In a plugin's tests, with the plugin installed (``pip install -e .``)::
 
-    from zoo.testing import check_plugin, run_agent_smoke
+    from zoo.tools.testing import check_plugin, run_agent_smoke
 
     def test_plugin_loads_and_its_envs_pass_gymnasiums_checker():
         info = check_plugin("catch")          # the entry-point name
@@ -25,8 +25,8 @@ from typing import Any
 import gymnasium
 import numpy as np
 
-from zoo.errors import ZooError
-from zoo.plugins import LoadedPlugins, PluginInfo, loaded_plugins, reload_plugins
+from zoo.errors import ZooError, one_line
+from zoo.plugin_loader import LoadedPlugins, PluginInfo, loaded_plugins, reload_plugins
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -66,10 +66,6 @@ def _plain(message: Any) -> str:
     return text.removeprefix("WARN: ").strip()
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
-
 
 def _check_render_modes(entry: Any) -> None:
     """Every declared render mode except "human" (which would open a window) renders after reset."""
@@ -102,7 +98,7 @@ def check_env(name: str, *, loaded: LoadedPlugins | None = None) -> EnvCheck:
             try:
                 env = gymnasium.make(entry.gym_id, disable_env_checker=True, **entry.kwargs)
             except Exception as exc:
-                raise ZooError(f"could not create the env: {_first_line(exc)}") from exc
+                raise ZooError(f"could not create the env: {one_line(exc)}") from exc
             try:
                 gymnasium_check_env(env.unwrapped, skip_render_check=True)
             finally:
@@ -111,7 +107,7 @@ def check_env(name: str, *, loaded: LoadedPlugins | None = None) -> EnvCheck:
         except ZooError as exc:
             result.error = str(exc)
         except Exception as exc:  # the checker's verdict, or the env's own bug
-            result.error = _first_line(exc)
+            result.error = one_line(exc)
     seen: list[str] = []
     for warning in caught:
         text = _plain(warning.message)
@@ -132,7 +128,7 @@ def check_plugin(name: str, *, reload: bool = True, check_envs: bool = True) -> 
     and registered something, and that each of its envs passes gymnasium's env checker.
 
     ``reload`` discovers plugins afresh first (after installing the plugin in the same
-    process). Returns the plugin's :class:`~zoo.plugins.PluginInfo`."""
+    process). Returns the plugin's :class:`~zoo.plugin_loader.PluginInfo`."""
     loaded = reload_plugins() if reload else loaded_plugins()
     try:
         info = loaded.plugin(name)

@@ -22,14 +22,16 @@ import time
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
-from zoo.agent import PolicyPredictor
+from zoo.contract import PolicyPredictor
 from zoo.errors import ZooError
+from zoo.files import atomic_write_text
+from zoo.threads import use_torch_threads
 
 #: Added to the training seed to seed the evaluation episodes, so they are never the
 #: episodes the learner trained on.
@@ -170,7 +172,8 @@ def load_suite(path: str | Path) -> Suite:
     """Read and check a suite file; every mistake is a one-line :class:`ZooError`."""
     path = Path(path)
     if not path.is_file():
-        raise ZooError(f"no benchmark suite at {str(path)!r}; pass --suite PATH (the repository has benchmarks/suite.toml)")
+        raise ZooError(f"no benchmark suite at {str(path)!r}; pass --suite PATH "
+                       "(the repository has benchmarks/suite.toml)")
     try:
         data = tomllib.loads(path.read_text())
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -351,10 +354,9 @@ def run_seed(run: RunSpec, env: EnvSpec, seed: int, quick: bool, base: Path) -> 
 
 def run_suite(suite: Suite, quick: bool = False, progress: Callable[[str], None] = lambda line: None) -> dict[str, Any]:
     """Run every selected run × seed; returns the report (what :func:`write_report` writes)."""
-    from zoo.agents.networks import use_one_thread
     from zoo.factory import env_entry
 
-    use_one_thread()
+    use_torch_threads()
     started = time.perf_counter()
     results: list[RunResult] = []
     for run in suite.select(quick):
@@ -411,7 +413,7 @@ def build_report(suite: Suite, results: list[RunResult], quick: bool, seconds: f
             }
         rows.append(row)
     return {
-        "suite": str(suite.path), "quick": quick, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "suite": str(suite.path), "quick": quick, "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "bench_seconds": round(seconds, 1),
         "machine": {"platform": platform.platform(), "python": platform.python_version(),
                     "cpus": os.cpu_count(), "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
@@ -428,27 +430,30 @@ def _fmt(value: float | None, digits: int = 0, missing: str = "—") -> str:
     return f"{value:,.{digits}f}"
 
 
-def markdown(report: dict[str, Any]) -> str:
-    refs = report["references"]
-    head = ["run", "env", "reached", "steps", "seconds", "episodes"]
-    for ref_id in refs:
-        head += [f"steps ÷ {ref_id}", f"time ÷ {ref_id}"]
-    head += ["eval mean ± std", "eval passed"]
-    lines = [
-        f"Benchmark ({'quick' if report['quick'] else 'full'}) of {report['created']}: "
-        f"{report['machine']['cpus']} CPUs, torch {report['machine']['torch']} on {report['machine']['torch_threads']} "
-        f"thread(s), load average {', '.join(f'{x:.1f}' for x in report['machine']['load_average'] or [])}; "
+def _preamble(report: dict[str, Any]) -> list[str]:
+    machine = report["machine"]
+    load = ", ".join(f"{x:.1f}" for x in machine["load_average"] or [])
+    return [
+        f"Benchmark ({'quick' if report['quick'] else 'full'}) of {report['created']}: {machine['cpus']} CPUs, "
+        f"torch {machine['torch']} on {machine['torch_threads']} thread(s), load average {load}; "
         f"whole bench {report['bench_seconds']:.0f} s.",
         "",
         "Steps, seconds and episodes are medians over seeds until the training returns first meet the env's "
         "criteria (a seed that never does counts as slower than all; a median that is such a seed shows —). "
         "Ratios divide by the reference's median from the same run. The evaluation runs the final policy "
         "on separate seeds; its mean ± std pools every seed's episodes.",
-        "References: " + "; ".join(f"{k} = {v}" for k, v in refs.items()) + ".",
+        "References: " + "; ".join(f"{k} = {v}" for k, v in report["references"].items()) + ".",
         "",
-        "| " + " | ".join(head) + " |",
-        "|" + "|".join("---" for _ in head) + "|",
     ]
+
+
+def _results_table(report: dict[str, Any]) -> list[str]:
+    refs = report["references"]
+    head = ["run", "env", "reached", "steps", "seconds", "episodes"]
+    for ref_id in refs:
+        head += [f"steps ÷ {ref_id}", f"time ÷ {ref_id}"]
+    head += ["eval mean ± std", "eval passed"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     for row in report["rows"]:
         if row["skipped"]:
             lines.append(f"| {row['name']} | {row['env']} | skipped: {row['skipped']} |" + " |" * (len(head) - 3))
@@ -460,20 +465,30 @@ def markdown(report: dict[str, Any]) -> str:
             cells += [_fmt(ratio.get("steps"), 2), _fmt(ratio.get("seconds"), 2)]
         cells += [f"{_fmt(row['eval_mean'], 1)} ± {_fmt(row['eval_std'], 1)}", f"{row['eval_passed']}/{row['runs']}"]
         lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", "Criteria: " + "; ".join(sorted({f"{r['env']}: train {', '.join(r['criteria'])} "
-                                                    f"({'then stop' if r['stop'] == 'threshold' else 'train to the cap'}); "
-                                                    f"eval ({'deterministic' if r['eval_deterministic'] else 'stochastic'}) "
-                                                    f"{', '.join(r['eval_criteria'])}"
-                                                    for r in report["rows"]})) + ".", "",
-              "Per seed (steps / seconds / episodes to threshold; final evaluation mean ± std):", ""]
-    lines += ["| run | " + " | ".join(f"seed {s}" for s in _all_seeds(report)) + " |",
-              "|---|" + "|".join("---" for _ in _all_seeds(report)) + "|"]
+    return lines
+
+
+def _criteria_line(report: dict[str, Any]) -> str:
+    def describe(row: dict[str, Any]) -> str:
+        stop = "then stop" if row["stop"] == "threshold" else "train to the cap"
+        how = "deterministic" if row["eval_deterministic"] else "stochastic"
+        return (f"{row['env']}: train {', '.join(row['criteria'])} ({stop}); "
+                f"eval ({how}) {', '.join(row['eval_criteria'])}")
+
+    return "Criteria: " + "; ".join(sorted({describe(row) for row in report["rows"]})) + "."
+
+
+def _per_seed_table(report: dict[str, Any]) -> list[str]:
+    seeds = _all_seeds(report)
+    lines = ["Per seed (steps / seconds / episodes to threshold; final evaluation mean ± std):", "",
+             "| run | " + " | ".join(f"seed {s}" for s in seeds) + " |",
+             "|---|" + "|".join("---" for _ in seeds) + "|"]
     for row in report["rows"]:
         if row["skipped"]:
             continue
         by_seed = {s["seed"]: s for s in row["seeds"]}
         cells = []
-        for seed in _all_seeds(report):
+        for seed in seeds:
             s = by_seed.get(seed)
             if s is None:
                 cells.append("")
@@ -482,17 +497,17 @@ def markdown(report: dict[str, Any]) -> str:
                    else f"not in {s['trained_steps']:,}")
             cells.append(f"{got}; {s['eval_mean']:.1f} ± {s['eval_std']:.1f}")
         lines.append(f"| {row['name']} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def markdown(report: dict[str, Any]) -> str:
+    """The report as Markdown: what was run where, the results table, the criteria, each seed."""
+    lines = [*_preamble(report), *_results_table(report), "", _criteria_line(report), "", *_per_seed_table(report)]
     return "\n".join(lines) + "\n"
 
 
 def _all_seeds(report: dict[str, Any]) -> list[int]:
     return sorted({s["seed"] for row in report["rows"] for s in row["seeds"]})
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def write_report(report: dict[str, Any], out: str | Path) -> tuple[Path, Path]:
@@ -502,6 +517,6 @@ def write_report(report: dict[str, Any], out: str | Path) -> tuple[Path, Path]:
         raise ZooError(f"--out {str(out)!r} is a file; give a folder")
     out.mkdir(parents=True, exist_ok=True)
     md, js = out / "bench.md", out / "bench.json"
-    _atomic_write(js, json.dumps(report, indent=2) + "\n")
-    _atomic_write(md, markdown(report))
+    atomic_write_text(js, json.dumps(report, indent=2) + "\n")
+    atomic_write_text(md, markdown(report))
     return md, js

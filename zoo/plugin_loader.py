@@ -28,8 +28,8 @@ from typing import Any
 import pluggy
 
 from zoo import hookspecs
-from zoo.errors import ZooError, did_you_mean
-from zoo.registry import AgentRegistry, EnvRegistry
+from zoo.errors import ZooError, did_you_mean, one_line
+from zoo.registry import AgentRegistry, EnvRegistry, HubFormatRegistry
 
 ENTRY_POINT_GROUP = "agent_zoo"
 ZOO_DISTRIBUTION = "agent-zoo"
@@ -56,6 +56,7 @@ class PluginInfo:
     hooks: list[str] = field(default_factory=list)
     envs: list[str] = field(default_factory=list)
     agents: list[str] = field(default_factory=list)
+    hub_formats: list[str] = field(default_factory=list)
     commands: list[str] = field(default_factory=list)
     error: str | None = None
 
@@ -70,6 +71,7 @@ class LoadedPlugins:
     manager: pluggy.PluginManager
     envs: EnvRegistry
     agents: AgentRegistry
+    hub_formats: HubFormatRegistry
     plugins: list[PluginInfo]
     #: Each loaded plugin's hook implementations, by hook name.
     _impls: dict[str, dict[str, pluggy.HookImpl]] = field(default_factory=dict)
@@ -137,14 +139,10 @@ def _strict() -> bool:
     return os.environ.get(STRICT_VAR, "").strip().lower() not in ("", "0", "false", "no", "off")
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
-
 
 def _fail(info: PluginInfo, exc: BaseException, what: str = "failed to load") -> None:
     # A ZooError is the loader's own verdict: its message says it all, no type name needed.
-    info.error = str(exc).strip().splitlines()[0] if isinstance(exc, ZooError) else _first_line(exc)
+    info.error = one_line(exc)
     message = f"plugin {info.name!r} ({info.distribution or info.module}) {what}: {info.error}"
     if _strict():
         raise ZooError(message + f" ({STRICT_VAR} is set)") from exc
@@ -204,8 +202,9 @@ def _load(manager: pluggy.PluginManager, ep: metadata.EntryPoint) -> dict[str, p
 
 
 def _register(loaded: LoadedPlugins, info: PluginInfo, impls: dict[str, pluggy.HookImpl]) -> None:
-    """Run a plugin's env and agent hooks; keep what they registered only if both succeed."""
-    registries = {"register_envs": loaded.envs, "register_agents": loaded.agents}
+    """Run a plugin's registration hooks; keep what they registered only if all succeed."""
+    registries = {"register_envs": loaded.envs, "register_agents": loaded.agents,
+                  "register_hub_formats": loaded.hub_formats}
     for registry in registries.values():
         registry._begin(info.name)
     try:
@@ -214,6 +213,7 @@ def _register(loaded: LoadedPlugins, info: PluginInfo, impls: dict[str, pluggy.H
                 _call(impls[hook_name], registry=registry)
         envs = loaded.envs._commit()
         agents = loaded.agents._commit()
+        formats = loaded.hub_formats._commit()
     except Exception as exc:
         for registry in registries.values():
             registry._rollback()
@@ -221,7 +221,7 @@ def _register(loaded: LoadedPlugins, info: PluginInfo, impls: dict[str, pluggy.H
         del loaded._impls[info.name]
         _fail(info, exc)
         return
-    info.envs, info.agents = envs, agents
+    info.envs, info.agents, info.hub_formats = envs, agents, formats
 
 
 def _load_order(ep: metadata.EntryPoint) -> tuple[bool, str]:
@@ -261,7 +261,7 @@ def _installed_entry_points() -> tuple[list[metadata.EntryPoint], list[PluginInf
         except Exception as exc:
             if f"[{ENTRY_POINT_GROUP}]" in (dist.read_text("entry_points.txt") or ""):
                 info = PluginInfo(name=name or "?", module="", distribution=name, version=dist.version or "")
-                _fail(info, ZooError(f"its entry_points.txt cannot be read ({_first_line(exc)})"))
+                _fail(info, ZooError(f"its entry_points.txt cannot be read ({one_line(exc)})"))
                 unreadable.append(info)
     return found, unreadable
 
@@ -269,7 +269,7 @@ def _installed_entry_points() -> tuple[list[metadata.EntryPoint], list[PluginInf
 def _discover(entry_points: Iterable[metadata.EntryPoint] | None) -> LoadedPlugins:
     manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
     manager.add_hookspecs(hookspecs)
-    loaded = LoadedPlugins(manager, EnvRegistry(), AgentRegistry(), [])
+    loaded = LoadedPlugins(manager, EnvRegistry(), AgentRegistry(), HubFormatRegistry(), [])
     if entry_points is None:
         entry_points, loaded.plugins[:] = _installed_entry_points()
     only, blocked = _names(ONLY_VAR), _names(BLOCK_VAR)

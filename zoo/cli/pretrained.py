@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from zoo.cli import command, out
+from zoo.cli.app import AsJson, command, out, plain_table
 
 
 @command("pretrained")
-def pretrained_command(as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False) -> None:
+def pretrained_command(as_json: AsJson = False) -> None:
     """List the trained checkpoints shipped with the installed plugins and their scores."""
-    from zoo.pretrained import collection
+    from zoo.tools.pretrained import collection
 
     items = collection()
     if as_json:
@@ -23,12 +22,13 @@ def pretrained_command(as_json: Annotated[bool, typer.Option("--json", help="mac
                                     "evaluation": p.evaluation, "trained": p.meta.get("trained", {})}
                                    for p in items]))
         return
-    table = Table("agent", "env", "mean ± std (episodes)", "training steps", "training time", title="Pretrained agents")
+    rows = []
     for p in items:
         ev, tr = p.evaluation, p.meta.get("trained", {})
-        table.add_row(p.agent, p.gym_id, f"{ev.get('mean', float('nan')):.1f} ± {ev.get('std', float('nan')):.1f} ({ev.get('episodes', '?')})",
-                      str(tr.get("env_steps", "?")), f"{tr.get('seconds', float('nan')):.0f} s")
-    out.print(table)
+        score = f"{ev.get('mean', float('nan')):.1f} ± {ev.get('std', float('nan')):.1f} ({ev.get('episodes', '?')})"
+        rows.append([p.agent, p.gym_id, score, tr.get("env_steps", "?"), f"{tr.get('seconds', float('nan')):.0f} s"])
+    out.print(plain_table("Pretrained agents",
+                          ["agent", "env", "mean ± std (episodes)", "training steps", "training time"], rows))
 
 
 @command("build-pretrained")
@@ -37,11 +37,11 @@ def build_pretrained(
     env: Annotated[str, typer.Argument(help="env name")],
     out_root: Annotated[Path, typer.Option("--out", help="collection folder, e.g. agents/pretrained")],
     seed: Annotated[int, typer.Option(help="training seed")] = 0,
-    steps: Annotated[Optional[int], typer.Option(min=1, help="env steps (default: the agent's budget)")] = None,
+    steps: Annotated[int | None, typer.Option(min=1, help="env steps (default: the agent's budget)")] = None,
 ) -> None:
     """Train, evaluate (100 episodes) and save a checkpoint for the shipped collection."""
     from zoo.checkpoint import read_meta
-    from zoo.pretrained import build
+    from zoo.tools.pretrained import build
 
     path = build(agent, env, out_root, seed=seed, steps=steps)
     ev = read_meta(path)["evaluation"]
@@ -57,7 +57,7 @@ def push_pretrained(
     private: Annotated[bool, typer.Option("--private", help="create private repos")] = False,
 ) -> None:
     """Publish the whole shipped collection: one Hub repo per agent × env, as `zoo push` does."""
-    from zoo.pretrained import push_collection
+    from zoo.tools.pretrained import push_collection
 
     for repo_id, item, result in push_collection(org, dry_run=dry_run, eval_episodes=eval_episodes,
                                                   video=video, private=private):
@@ -65,4 +65,5 @@ def push_pretrained(
             out.print(f"would push {item.path} -> {repo_id}")
         else:
             state = "pushed" if result.changed else "unchanged"
-            out.print(f"{state} {item.agent} on {item.gym_id} -> {repo_id} ({result.results.get('mean_reward', float('nan')):.2f})")
+            mean = result.results.get("mean_reward", float("nan"))
+            out.print(f"{state} {item.agent} on {item.gym_id} -> {repo_id} ({mean:.2f})", markup=False)

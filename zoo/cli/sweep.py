@@ -1,14 +1,15 @@
-"""``zoo sweep``: train and evaluate agents × envs × settings × seeds (see :mod:`zoo.sweep`)."""
+"""``zoo sweep``: train and evaluate agents × envs × settings × seeds (see :mod:`zoo.tools.sweep`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.markdown import Markdown
+from rich.markup import escape
 
-from zoo.cli import command, err, out
+from zoo.cli.app import command, err, out
 
 #: Exit code when the sweep finished but some runs failed (user mistakes exit with 2).
 EXIT_RUNS_FAILED = 1
@@ -19,23 +20,23 @@ def sweep(
     agents: Annotated[str, typer.Option(help="comma-separated agent names, e.g. reinforce,reinforce-baseline")],
     envs: Annotated[str, typer.Option(help="comma-separated env names, e.g. cartpole")],
     seeds: Annotated[str, typer.Option(help="seeds: a range 0-9, a list 0,3,5, or both 0-4,9")] = "0",
-    set_: Annotated[Optional[list[str]], typer.Option(
+    set_: Annotated[list[str] | None, typer.Option(
         "--set", metavar="KEY=V1,V2", help="hyperparameter values to sweep (a grid over all --set); "
         "bracket tuple values: hidden=[64,64],[32]")] = None,
-    train_steps: Annotated[Optional[int], typer.Option(
+    train_steps: Annotated[int | None, typer.Option(
         help="env steps of training per run (default: each agent's budget for the env)")] = None,
     eval_episodes: Annotated[int, typer.Option(help="evaluation episodes on each final checkpoint")] = 10,
-    out_dir: Annotated[Optional[Path], typer.Option(
+    out_dir: Annotated[Path | None, typer.Option(
         "--out", help="sweep folder (default sweeps/sweep-TIME); rerun with the same --out to resume")] = None,
     backend: Annotated[str, typer.Option(help="local (process pool) or ray")] = "local",
-    address: Annotated[Optional[str], typer.Option(
+    address: Annotated[str | None, typer.Option(
         help="Ray cluster to use, e.g. auto or HEAD:6379 (default: start a local one)")] = None,
-    workers: Annotated[Optional[int], typer.Option(
+    workers: Annotated[int | None, typer.Option(
         help="parallel runs (default: the cores; with --address, a cap on runs in flight)")] = None,
 ) -> None:
     """Train and evaluate every combination, each in its own run folder; writes results.csv,
     results.json, summary.md and summary.png. Runs already done are skipped."""
-    from zoo.sweep import check_backend, parse_grid, plan_sweep, run_sweep
+    from zoo.tools.sweep import check_backend, parse_grid, plan_sweep, run_sweep
 
     check_backend(backend, workers=workers, address=address)
     plan = plan_sweep(agents, envs, seeds, grid=parse_grid(set_ or []), train_steps=train_steps,
@@ -47,7 +48,7 @@ def sweep(
             ev = result["eval"]
             line = f"mean return {ev['mean']:.2f} ± {ev['std']:.2f} in {result['seconds']:.1f} s"
         else:
-            line = f"[red]failed:[/] {result['error']}"
+            line = f"[red]failed:[/] {escape(str(result['error']))}"
         err.print(f"[{done}/{total}] {result['run_id']}: {line}", highlight=False, soft_wrap=True)
 
     outcome = run_sweep(plan, backend=backend, workers=workers, address=address,  # type: ignore[arg-type]

@@ -1,0 +1,97 @@
+"""The ``zoo`` typer application, its two consoles and the one way errors and warnings are shown.
+
+Every command is added with :func:`command`, which turns a :class:`ZooError` into one
+``error:`` line on stderr and exit code 2. ``ZOO_DEBUG=1`` prints the full traceback first.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import traceback
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from zoo.errors import ZooError
+
+app = typer.Typer(
+    name="zoo",
+    help="agent-zoo: train, evaluate, record and share reinforcement-learning agents.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(soft_wrap=True)  # long lines (paths, summaries) stay whole when piped
+err = Console(stderr=True)
+
+EXIT_USER_ERROR = 2
+DEBUG_VAR = "ZOO_DEBUG"
+
+
+def debugging() -> bool:
+    return os.environ.get(DEBUG_VAR, "").strip().lower() not in ("", "0", "false", "no", "off")
+
+
+def print_error(message: str, exc: BaseException | None = None) -> None:
+    """``error: MESSAGE`` on stderr, as one line whatever the message holds (text from users,
+    plugins or the Hub is escaped, never read as markup); with ``ZOO_DEBUG=1``, ``exc``'s
+    traceback first."""
+    if exc is not None and debugging():
+        err.print("".join(traceback.format_exception(exc)), markup=False, highlight=False, soft_wrap=True, end="")
+    err.print(f"[red]error:[/] {escape(message)}", markup=True, highlight=False, soft_wrap=True)
+
+
+def print_warning(message: Any) -> None:
+    """``warning: MESSAGE`` on stderr, one line, escaped."""
+    err.print(f"[yellow]warning:[/] {escape(str(message))}", markup=True, highlight=False, soft_wrap=True)
+
+
+def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A ``warnings.showwarning`` that prints one line, without the source location."""
+    print_warning(message)
+
+
+def user_errors(command: Callable) -> Callable:
+    """Turn a :class:`ZooError` into one line on stderr and exit code 2 (no traceback)."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except ZooError as exc:
+            print_error(str(exc), exc)
+            raise typer.Exit(EXIT_USER_ERROR) from None
+
+    return wrapper
+
+
+def command(*args: Any, **kwargs: Any) -> Callable:
+    """``app.command`` with user-error handling; use it for every zoo command."""
+
+    def decorate(fn: Callable) -> Callable:
+        return app.command(*args, **kwargs)(user_errors(fn))
+
+    return decorate
+
+
+Seed = Annotated[int, typer.Option(help="random seed (same seed, same result)")]
+MaxSteps = Annotated[int | None, typer.Option("--max-steps", min=1,
+                     help="cap on steps per episode (envs without a time limit default to 10000)")]
+SetOption = Annotated[list[str] | None, typer.Option("--set", metavar="KEY=VALUE",
+                      help="override a hyperparameter; repeatable")]
+AsJson = Annotated[bool, typer.Option("--json", help="machine-readable output")]
+
+
+def plain_table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
+    """A table whose cells are shown as they are: names and descriptions come from plugins and
+    users, and must never be read as markup."""
+    table = Table(*columns, title=title)
+    for row in rows:
+        table.add_row(*(Text(str(cell)) for cell in row))
+    return table

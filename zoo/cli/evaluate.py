@@ -1,0 +1,106 @@
+"""``zoo eval`` and ``zoo record``: run a policy (hardcoded, trained, shipped or from the Hub)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from zoo.cli.app import AsJson, MaxSteps, Seed, command, out
+from zoo.errors import ZooError
+
+HUB_PREFIX = "hub:"
+
+
+def resolve_policy(agent: str | None, env: str | None, checkpoint: Path | None, *, from_hub: str | None = None,
+                   revision: str | None = None, trust_remote_code: bool = False) -> tuple[Any, str, str]:
+    """The policy to run, the env to run it on, and a line saying where it came from.
+
+    ``agent`` may be ``hub:ORG/NAME``, like ``from_hub``: a Hub model names its own agent and env
+    (``agent`` and ``env``, when given, must match them)."""
+    from zoo.factory import load_agent, make_agent
+
+    if agent is not None and agent.startswith(HUB_PREFIX):
+        if from_hub is not None:
+            raise ZooError("name the Hub repo once: hub:ORG/NAME or --from-hub ORG/NAME")
+        from_hub, agent = agent[len(HUB_PREFIX):], None
+    if from_hub is not None:
+        if checkpoint is not None:
+            raise ZooError("--checkpoint and --from-hub both name the policy to run: give one of them")
+        from zoo.hub.formats import load_hub_policy
+
+        found = load_hub_policy(from_hub, revision=revision, trust_remote_code=trust_remote_code, agent=agent, env=env)
+        return found.policy, found.env, found.source
+    if revision is not None:
+        raise ZooError("--revision applies to a Hub repo: add --from-hub ORG/NAME")
+    if agent is None or env is None:
+        raise ZooError("name what to run: AGENT ENV (trained: add --checkpoint RUN_DIR), or --from-hub ORG/NAME")
+    if checkpoint is not None:
+        return load_agent(checkpoint, agent=agent, env=env), env, f"checkpoint {checkpoint}"
+    policy = make_agent(agent, env)
+    if not policy.learns:
+        return policy, env, f"{policy.name} policy"
+    from zoo.tools.pretrained import find
+
+    shipped = find(agent, env)
+    if shipped is None:
+        raise ZooError(f"agent {policy.name!r} has no pretrained checkpoint for {env!r}: pass --checkpoint RUN_DIR "
+                       f"(from `zoo train {agent} {env}`)")
+    ev = shipped.evaluation
+    return (load_agent(shipped.path, agent=agent, env=env), env,
+            f"the pretrained checkpoint shipped with agent-zoo ({shipped.path.name}, recorded "
+            f"{ev.get('mean', float('nan')):.1f} ± {ev.get('std', float('nan')):.1f} "
+            f"over {ev.get('episodes', '?')} episodes)")
+
+
+@command("eval")
+def eval_command(
+    agent: Annotated[str | None, typer.Argument(help="agent name, or hub:ORG/NAME")] = None,
+    env: Annotated[str | None, typer.Argument(help="env name or gymnasium id (a Hub model names its own)")] = None,
+    checkpoint: Annotated[Path | None, typer.Option(help="checkpoint or run folder")] = None,
+    from_hub: Annotated[str | None, typer.Option("--from-hub", metavar="ORG/NAME",
+                        help="pull a model from the Hugging Face Hub and evaluate it")] = None,
+    revision: Annotated[str | None, typer.Option(help="branch, tag or commit of the Hub repo")] = None,
+    trust_remote_code: Annotated[bool, typer.Option("--trust-remote-code",
+                                 help="allow loading pickled models (SB3 zips, course model.pt): runs their "
+                                 "code")] = False,
+    episodes: Annotated[int, typer.Option(min=1, help="evaluation episodes")] = 10,
+    seed: Seed = 0,
+    deterministic: Annotated[bool, typer.Option("--deterministic/--stochastic",
+                             help="greedy actions, or sample from the policy")] = True,
+    as_json: AsJson = False,
+    max_steps: MaxSteps = None,
+) -> None:
+    """Evaluate an agent with stable-baselines3's evaluate_policy: mean ± std, min, max, lengths."""
+    from zoo.evaluation import evaluate
+
+    policy, env, source = resolve_policy(agent, env, checkpoint, from_hub=from_hub, revision=revision,
+                                         trust_remote_code=trust_remote_code)
+    if not as_json:
+        out.print(f"evaluating {source} on {env}", markup=False)
+    result = evaluate(policy, env, episodes=episodes, seed=seed, deterministic=deterministic,
+                      max_episode_steps=max_steps)
+    if as_json:
+        out.print_json(json.dumps({"source": source, **result.as_dict()}))
+    else:
+        out.print(result.summary(), markup=False)
+
+
+@command()
+def record(
+    agent: Annotated[str, typer.Argument(help="agent name")],
+    env: Annotated[str, typer.Argument(help="env name or gymnasium id")],
+    out_file: Annotated[Path, typer.Option("--out", help="video file, .mp4 or .gif")],
+    checkpoint: Annotated[Path | None, typer.Option(help="checkpoint or run folder")] = None,
+    seed: Seed = 0,
+    max_steps: MaxSteps = None,
+) -> None:
+    """Record one episode as a video (mp4 or gif)."""
+    from zoo.recording import record as record_video
+
+    policy, env, source = resolve_policy(agent, env, checkpoint)
+    info = record_video(policy, env, out_file, seed=seed, max_episode_steps=max_steps)
+    out.print(f"recorded {source}: return {info['return']:.1f} over {info['steps']} steps -> {info['path']}",
+              markup=False)

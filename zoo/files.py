@@ -1,0 +1,68 @@
+"""Writing files so that a reader never sees half of one, and reading JSON written by others.
+
+Every file the zoo writes outside a checkpoint (run headers, tables, reports, figures) goes
+through here: written next to its target under a temporary name, then renamed over it, which
+is atomic on POSIX. A crash leaves the old file or the new one, never a truncated one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from zoo.errors import ZooError
+
+
+def _temporary(path: Path) -> Path:
+    # The suffix is kept so that writers choosing a format by extension (matplotlib) still can.
+    return path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
+
+
+def atomic_write_text(path: str | Path, text: str) -> Path:
+    """Replace ``path`` with ``text`` in one step."""
+    path = Path(path)
+    tmp = _temporary(path)
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def atomic_save_figure(figure: Any, path: str | Path) -> Path:
+    """Save a matplotlib ``figure`` to ``path`` in one step, then close it."""
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    tmp = _temporary(path)
+    try:
+        figure.savefig(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        plt.close(figure)
+    return path
+
+
+def read_json_object(path: str | Path, what: str | None = None) -> dict[str, Any]:
+    """The JSON object in ``path``; anything else (missing, unreadable, not JSON, not an object)
+    is a one-line :class:`ZooError` naming ``what`` (default: the path)."""
+    path = Path(path)
+    what = what or repr(str(path))
+    if not path.is_file():
+        raise ZooError(f"{what} is missing")
+    try:
+        data = json.loads(path.read_text())
+    except OSError as exc:
+        raise ZooError(f"{what} cannot be read ({exc.strerror or exc})") from None
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise ZooError(f"{what} is not valid JSON ({getattr(exc, 'msg', None) or type(exc).__name__})") from None
+    if not isinstance(data, dict):
+        raise ZooError(f"{what} is not a JSON object")
+    return data

@@ -1,0 +1,207 @@
+"""``zoo push``: evaluate a checkpoint and publish it to the Hub in one commit.
+
+The commit holds the checkpoint itself (``model.safetensors`` + ``zoo.json``),
+``hyperparameters.json``, ``results.json``, the run's ``curve.png``, an optional
+``replay.mp4`` and a ``README.md`` model card (:mod:`zoo.hub.card`). Evaluation is seeded, so
+re-pushing an unchanged checkpoint reuses the published results and makes no commit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+import tempfile
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from zoo import checkpoint as ckpt
+from zoo.errors import ZooError, one_line
+from zoo.hub.card import (
+    CARD_FILE,
+    CURVE_FILE,
+    HYPERPARAMETERS_FILE,
+    RESULTS_FILE,
+    VIDEO_FILE,
+    build_card,
+    evaluation_results,
+    hyperparameters,
+    results_still_valid,
+    score_text,
+)
+from zoo.hub.errors import hub_errors
+from zoo.hub.ids import validate_repo_id
+
+
+class HubPushWarning(UserWarning):
+    """Something optional (the replay video) could not be published; the push went on."""
+
+
+@dataclass
+class PushResult:
+    repo_id: str
+    revision: str
+    #: huggingface_hub's ``CommitInfo`` of the head after the push (the new commit, or the
+    #: unchanged head when nothing had changed).
+    commit: Any
+    #: False when every file was already on the Hub as it is: no commit was made.
+    changed: bool
+    results: dict[str, Any]
+    #: True when the published results already described this checkpoint (no re-evaluation).
+    reused_results: bool
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return self.commit.commit_url
+
+
+@dataclass
+class RemoteState:
+    """What the branch being pushed to holds now."""
+
+    head: str | None
+    files: set[str]
+    results: dict[str, Any] | None
+
+
+def _run_dir_of(path: Path, checkpoint: Path) -> Path | None:
+    """The run folder a checkpoint belongs to, if it is inside one."""
+    for candidate in (path, checkpoint.parent.parent):
+        if (candidate / ckpt.CHECKPOINTS_DIR).is_dir() and checkpoint.parent == candidate / ckpt.CHECKPOINTS_DIR:
+            return candidate
+    return None
+
+
+def _remote_state(api: Any, repo_id: str, revision: str) -> RemoteState:
+    """The head commit, files and published results.json of ``revision``; a branch that does not
+    exist yet is read from main, where it will start; a repo that does not exist is empty."""
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
+
+    with hub_errors(repo_id, revision):
+        try:
+            info = api.repo_info(repo_id, revision=revision)
+        except RevisionNotFoundError:
+            info = api.repo_info(repo_id)
+        except RepositoryNotFoundError:
+            return RemoteState(None, set(), None)
+        files = {s.rfilename for s in info.siblings or []}
+        results = None
+        if RESULTS_FILE in files:
+            path = hf_hub_download(repo_id, RESULTS_FILE, revision=info.sha)
+            with contextlib.suppress(ValueError, UnicodeDecodeError):
+                results = json.loads(Path(path).read_text())
+    return RemoteState(info.sha, files, results)
+
+
+def _record_replay(agent: Any, env: str, out: Path, seed: int) -> None:
+    """Record one episode to ``out``; a failure is a warning, never the end of the push."""
+    from zoo.recording import record
+
+    try:
+        record(agent, env, out, seed=seed)
+    except Exception as exc:  # any failure of rendering or encoding: the video is optional
+        out.unlink(missing_ok=True)
+        warnings.warn(f"could not record {VIDEO_FILE} ({one_line(exc)}); pushing without it",
+                      HubPushWarning, stacklevel=3)
+
+
+def _stage(stage: Path, repo_id: str, checkpoint: Path, meta: dict[str, Any], results: dict[str, Any],
+           run_dir: Path | None, reused: bool, keep_video: bool,
+           record_video: Callable[[Path], None] | None) -> tuple[list[str], list[str]]:
+    """Write the files of the commit into ``stage``: ``reused`` when ``results`` are the published
+    ones, ``keep_video`` when the published replay still shows this agent, ``record_video`` to
+    record a new one. Returns the files staged and the published files that must go."""
+    for name in (ckpt.WEIGHTS_FILE, ckpt.META_FILE):
+        shutil.copyfile(checkpoint / name, stage / name)
+    (stage / HYPERPARAMETERS_FILE).write_text(json.dumps(hyperparameters(meta), indent=2, sort_keys=True) + "\n")
+    (stage / RESULTS_FILE).write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    stale = []
+    if run_dir is not None and (run_dir / CURVE_FILE).is_file():
+        shutil.copyfile(run_dir / CURVE_FILE, stage / CURVE_FILE)
+    elif not reused:
+        stale.append(CURVE_FILE)
+    if record_video is not None and not keep_video:
+        record_video(stage / VIDEO_FILE)
+    if not (stage / VIDEO_FILE).exists() and not keep_video:
+        stale.append(VIDEO_FILE)  # an older agent's replay must not stay next to new results
+    files = sorted(p.name for p in stage.iterdir()) + [CARD_FILE]
+    card = build_card(repo_id, meta, results, files + ([VIDEO_FILE] if keep_video else []))
+    card.save(stage / CARD_FILE)
+    return files, stale
+
+
+def _commit(api: Any, repo_id: str, branch: str, revision: str | None, stage: Path, remote: RemoteState,
+            stale: list[str], private: bool, message: str) -> tuple[Any, str]:
+    """Create the repo and branch if needed and upload ``stage`` in one commit; returns the
+    commit and the head it was made on."""
+    head = remote.head
+    with hub_errors(repo_id, revision):
+        created = api.create_repo(repo_id, private=private, exist_ok=True)
+        if private and head is not None and not api.repo_info(repo_id).private:
+            api.update_repo_settings(repo_id, private=True)
+        if branch != "main":
+            api.create_branch(repo_id, branch=branch, exist_ok=True)
+        if head is None:
+            head = api.repo_info(repo_id, revision=branch).sha
+        commit = api.upload_folder(repo_id=created.repo_id, folder_path=stage, revision=branch,
+                                   commit_message=message,
+                                   delete_patterns=[name for name in stale if name in remote.files] or None)
+    return commit, head
+
+
+def push_run(
+    run_or_checkpoint_dir: str | Path,
+    repo_id: str,
+    *,
+    private: bool = False,
+    eval_episodes: int = 10,
+    eval_seed: int = 0,
+    deterministic: bool = True,
+    video: bool = True,
+    revision: str | None = None,
+    commit_message: str | None = None,
+) -> PushResult:
+    """Evaluate the checkpoint at ``run_or_checkpoint_dir`` (the newest one of a run folder)
+    and publish it to ``repo_id`` in one commit on ``revision`` (a branch, created from main if
+    needed; default main). Re-pushing an unchanged checkpoint makes no commit."""
+    from huggingface_hub import HfApi
+
+    from zoo.factory import load_agent
+
+    validate_repo_id(repo_id)
+    if eval_episodes < 1:
+        raise ZooError(f"--eval-episodes must be at least 1, got {eval_episodes}")
+    branch = revision or "main"
+    path = Path(run_or_checkpoint_dir)
+    checkpoint = ckpt.find_checkpoint(path)
+    meta = ckpt.read_meta(checkpoint)
+    agent = load_agent(checkpoint)
+
+    api = HfApi()
+    remote = _remote_state(api, repo_id, branch)
+    reused = results_still_valid(remote.results, meta, episodes=eval_episodes, eval_seed=eval_seed,
+                                 deterministic=deterministic)
+    if reused:
+        results = remote.results
+    else:
+        from zoo.evaluation import evaluate
+
+        score = evaluate(agent, meta["env"], episodes=eval_episodes, seed=eval_seed, deterministic=deterministic)
+        results = evaluation_results(meta, score, eval_seed=eval_seed)
+
+    def record_video(out: Path) -> None:
+        _record_replay(agent, meta["env"], out, eval_seed)
+
+    # The replay published with these very results still shows this agent: keep it.
+    keep_video = reused and VIDEO_FILE in remote.files
+    message = commit_message or f"Push {meta['agent']} on {meta['gym_id']}: mean_reward {score_text(results)}"
+    with tempfile.TemporaryDirectory(prefix="zoo-push-") as tmp:
+        files, stale = _stage(Path(tmp), repo_id, checkpoint, meta, results, _run_dir_of(path, checkpoint), reused,
+                              keep_video, record_video if video else None)
+        commit, head = _commit(api, repo_id, branch, revision, Path(tmp), remote, stale, private, message)
+    return PushResult(repo_id, branch, commit, commit.oid != head, results, reused, files)

@@ -1,0 +1,8 @@
+"""Training: the loop the zoo drives (:mod:`.session`), continuing a stopped run
+(:mod:`.resume`), the run folder it writes (:mod:`.run_folder`), the training state saved in
+checkpoints (:mod:`.state`) and stopping cleanly on a signal (:mod:`.signals`)."""
+
+from zoo.training.resume import continue_run, resume
+from zoo.training.session import Budget, Progress, Session, TrainResult, start, train
+
+__all__ = ["Budget", "Progress", "Session", "TrainResult", "continue_run", "resume", "start", "train"]

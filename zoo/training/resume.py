@@ -1,0 +1,146 @@
+"""Continuing a run from its newest checkpoint, exactly where it stopped.
+
+A checkpoint of an agent that implements ``Agent.training_state`` holds what the loop needs
+beyond the weights: optimiser state, random streams of agent and envs, counters and the returns
+so far (:mod:`zoo.training.state`). Everything is read and checked before anything is written,
+so a run that cannot continue is left as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from zoo import checkpoint as ckpt
+from zoo.contract import Agent
+from zoo.errors import ZooError, one_line
+from zoo.factory import env_entry, make_agent
+from zoo.training import run_folder
+from zoo.training.session import LOOP_STATE_VERSION, Budget, Progress, Session, TrainResult, check_options
+from zoo.training.state import ResumableVectorEnv
+
+
+@dataclass
+class SavedLoop:
+    """Where a checkpointed run's loop was: the agent restored, the returns so far, the counters
+    and the envs' saved states."""
+
+    learner: Agent
+    folder: Path
+    rows: list[list[Any]]
+    episodes: int
+    env_steps: int
+    iterations: int
+    seconds: float
+    env_states: list[dict[str, Any]]
+
+
+def _check_same_run(folder: Path, meta: dict[str, Any], run_dir: Path, config: dict[str, Any]) -> None:
+    for key, same in (("agent", meta["agent"] == config["agent"]),
+                      ("env", env_entry(meta["env"]) == env_entry(config["env"]))):
+        if not same:
+            raise ZooError(f"checkpoint {str(folder)!r} is for {key} {meta[key]!r}, but the run in "
+                           f"{str(run_dir)!r} trains {config[key]!r}")
+
+
+def load_saved_loop(run_dir: Path, config: dict[str, Any]) -> SavedLoop:
+    """The newest checkpoint of ``run_dir`` with its training state, restored into a new agent."""
+    ckpt.recover_checkpoints(run_dir / ckpt.CHECKPOINTS_DIR)  # after a save that was killed
+    folder = ckpt.find_checkpoint(run_dir)
+    meta = ckpt.read_meta(folder)
+    _check_same_run(folder, meta, run_dir, config)
+    tensors, data = ckpt.read_training_state(folder)
+    loop = data.get("loop")
+    if not isinstance(loop, dict) or loop.get("version") != LOOP_STATE_VERSION:
+        raise ZooError(f"checkpoint {str(folder)!r}: its training state is from an incompatible agent-zoo "
+                       f"(loop state version {loop.get('version') if isinstance(loop, dict) else None!r}, "
+                       f"this one reads {LOOP_STATE_VERSION})")
+    seed = int(meta.get("seed", config.get("seed", 0)))
+    learner = make_agent(meta["agent"], meta["env"], seed=seed, config=meta["config"])
+    agent_tensors = {k[len("agent."):]: v for k, v in tensors.items() if k.startswith("agent.")}
+    try:
+        learner.load_state_tensors(ckpt.read_tensors(folder))
+        learner.load_training_state(agent_tensors, data.get("agent", {}))
+        rows = [[int(r[0]), float(r[1]), int(r[2]), int(r[3]), float(r[4])] for r in tensors["loop.rows"].tolist()]
+        env_states = list(data.get("envs", []))
+        for state in env_states:
+            ResumableVectorEnv.check_state(state)
+        return SavedLoop(learner, folder, rows, int(loop["episodes"]), int(loop["env_steps"]),
+                         int(loop.get("iterations", 0)), float(loop.get("seconds", 0.0)), env_states)
+    except NotImplementedError:
+        raise ZooError(f"agent {learner.name!r} cannot resume training") from None
+    except (KeyError, RuntimeError, ValueError, TypeError) as exc:
+        raise ZooError(f"checkpoint {str(folder)!r}: its training state does not fit agent {learner.name!r} "
+                       f"({one_line(exc)})") from None
+
+
+def _budget(config: dict[str, Any], episodes: int | None, steps: int | None, saved: SavedLoop,
+            run_dir: Path) -> Budget:
+    """The new total when one is given, else the run's own; refused if already reached."""
+    recorded = config.get("budget") or {}
+    budget = (Budget(episodes, steps) if episodes is not None or steps is not None
+              else Budget(recorded.get("episodes"), recorded.get("steps")))
+    if budget.reached(saved.episodes, saved.env_steps):
+        raise ZooError(f"the run in {str(run_dir)!r} has already trained {saved.episodes} episodes, "
+                       f"{saved.env_steps} env steps (its budget: {budget.describe()}); pass a larger --steps "
+                       "or --episodes to train further")
+    return budget
+
+
+def continue_run(
+    run_dir: str | Path,
+    *,
+    episodes: int | None = None,
+    steps: int | None = None,
+    checkpoint_every: float | None = None,
+    keep_checkpoints: int | None = None,
+    argv: list[str] | None = None,
+) -> Session:
+    """The run in ``run_dir`` set to continue from its newest checkpoint, up to its budget (or to
+    ``episodes`` / ``steps`` in total, when given); ``.run()`` trains. With the same seed and
+    budget, a run that was stopped and resumed ends with exactly the weights of one that never
+    stopped. Checkpoint options default to the run's own. Nothing is written unless the run can
+    continue."""
+    run_dir = Path(run_dir)
+    config = run_folder.read_config(run_dir)
+    saving = config.get("checkpoints") if isinstance(config.get("checkpoints"), dict) else {}
+    checkpoint_every = saving.get("every", 60.0) if checkpoint_every is None else checkpoint_every
+    keep_checkpoints = saving.get("keep", 3) if keep_checkpoints is None else keep_checkpoints
+    check_options(config.get("max_episode_steps"), checkpoint_every, keep_checkpoints)
+    lock = run_folder.lock(run_dir)
+    try:
+        saved = load_saved_loop(run_dir, config)
+        budget = _budget(config, episodes, steps, saved, run_dir)
+        wanted = {"episodes": budget.episodes, "steps": budget.steps}
+        if config.get("budget") != wanted:
+            run_folder.write_config(run_dir, {**config, "budget": wanted})
+        if argv is not None:
+            run_folder.append_command(run_dir, argv)
+        session = Session(saved.learner, run_dir, saved.learner.seed, budget, config.get("max_episode_steps"),
+                          checkpoint_every, keep_checkpoints, lock)
+        session.rows, session.env_steps, session.iterations = saved.rows, saved.env_steps, saved.iterations
+        session.seconds_before, session.env_states = saved.seconds, saved.env_states
+        session.last_checkpoint, session.saved_iteration = saved.folder, saved.iterations
+    except BaseException:
+        if lock is not None:
+            lock.close()
+        raise
+    return session
+
+
+def resume(
+    run_dir: str | Path,
+    *,
+    episodes: int | None = None,
+    steps: int | None = None,
+    checkpoint_every: float | None = None,
+    keep_checkpoints: int | None = None,
+    argv: list[str] | None = None,
+    progress: Callable[[Progress], None] | None = None,
+) -> TrainResult:
+    """Continue the run in ``run_dir``: :func:`continue_run` with the same options, then run,
+    calling ``progress`` after every iteration."""
+    return continue_run(run_dir, episodes=episodes, steps=steps, checkpoint_every=checkpoint_every,
+                        keep_checkpoints=keep_checkpoints, argv=argv).run(progress)
