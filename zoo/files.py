@@ -7,8 +7,10 @@ is atomic on POSIX. A crash leaves the old file or the new one, never a truncate
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,16 +22,23 @@ def _temporary(path: Path) -> Path:
     return path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
 
 
-def atomic_write_text(path: str | Path, text: str) -> Path:
-    """Replace ``path`` with ``text`` in one step."""
-    path = Path(path)
+@contextlib.contextmanager
+def _replacing(path: Path) -> Iterator[Path]:
+    """A temporary path to write; on success it replaces ``path`` in one step, else it is removed."""
     tmp = _temporary(path)
     try:
-        tmp.write_text(text)
+        yield tmp
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def atomic_write_text(path: str | Path, text: str) -> Path:
+    """Replace ``path`` with ``text`` in one step."""
+    path = Path(path)
+    with _replacing(path) as tmp:
+        tmp.write_text(text)
     return path
 
 
@@ -38,13 +47,9 @@ def atomic_save_figure(figure: Any, path: str | Path) -> Path:
     import matplotlib.pyplot as plt
 
     path = Path(path)
-    tmp = _temporary(path)
     try:
-        figure.savefig(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+        with _replacing(path) as tmp:
+            figure.savefig(tmp)
     finally:
         plt.close(figure)
     return path
