@@ -200,9 +200,11 @@ class SB3Agent(Agent):
         before = self.model.num_timesteps
         self.model.learn(total_timesteps=self.config.iteration_steps, callback=CollectEpisodes(),
                          reset_num_timesteps=False, log_interval=None)
+        # SB3's own keys (train/entropy_loss, rollout/exploration_rate, ...) go to the run's logs as
+        # they are; episode and time statistics the zoo's loop computes itself, for every agent.
         logged = self.model.logger.name_to_value
-        metrics = {key.split("/", 1)[1]: float(value) for key, value in logged.items()
-                   if key.startswith("train/") and isinstance(value, (int, float, np.number))}
+        metrics = {key: float(value) for key, value in logged.items()
+                   if not key.startswith(("time/", "rollout/ep_")) and isinstance(value, (int, float, np.number))}
         self.model.logger.dump(self.model.num_timesteps)  # writes nowhere at verbose=0; clears the values
         return Iteration(returns, lengths, self.model.num_timesteps - before, metrics)
 

@@ -8,19 +8,34 @@ from typing import Annotated, Any
 
 import typer
 
-from zoo.cli.app import AsJson, MaxSteps, Seed, command, out
+from zoo.cli.app import AsJson, MaxSteps, Seed, SetOption, command, out
 from zoo.errors import ZooError
 
 HUB_PREFIX = "hub:"
 
 
 def resolve_policy(agent: str | None, env: str | None, checkpoint: Path | None, *, from_hub: str | None = None,
-                   revision: str | None = None, trust_remote_code: bool = False) -> tuple[Any, str, str]:
+                   revision: str | None = None, trust_remote_code: bool = False, best: bool = False,
+                   overrides: dict[str, Any] | None = None) -> tuple[Any, str, str]:
     """The policy to run, the env to run it on, and a line saying where it came from.
 
     ``agent`` may be ``hub:ORG/NAME``, like ``from_hub``: a Hub model names its own agent and env
-    (``agent`` and ``env``, when given, must match them)."""
+    (``agent`` and ``env``, when given, must match them). ``best`` picks a run's best evaluated
+    checkpoint (``RUN/best``); ``overrides`` configure an agent that is built, not loaded (the
+    hardcoded agent's ``variant``)."""
     from zoo.factory import load_agent, make_agent
+    from zoo.training.periodic_eval import BEST_DIR
+
+    if best:
+        if checkpoint is None:
+            raise ZooError("--best picks the best evaluated checkpoint of a run: add --checkpoint RUN_DIR")
+        if not (checkpoint / BEST_DIR).is_dir():
+            raise ZooError(f"run folder {str(checkpoint)!r} has no {BEST_DIR}/ checkpoint: train it with "
+                           "--eval-every STEPS to keep the best policy")
+        checkpoint = checkpoint / BEST_DIR
+    if overrides and (from_hub is not None or checkpoint is not None or (agent or "").startswith(HUB_PREFIX)):
+        raise ZooError("--set configures an agent built from its config (e.g. --set variant=lean for hardcoded); "
+                       "a trained checkpoint keeps its own")
 
     if agent is not None and agent.startswith(HUB_PREFIX):
         if from_hub is not None:
@@ -39,9 +54,13 @@ def resolve_policy(agent: str | None, env: str | None, checkpoint: Path | None, 
         raise ZooError("name what to run: AGENT ENV (trained: add --checkpoint RUN_DIR), or --from-hub ORG/NAME")
     if checkpoint is not None:
         return load_agent(checkpoint, agent=agent, env=env), env, f"checkpoint {checkpoint}"
-    policy = make_agent(agent, env)
+    policy = make_agent(agent, env, overrides=overrides)
     if not policy.learns:
-        return policy, env, f"{policy.name} policy"
+        variant = getattr(policy.config, "variant", None)
+        return policy, env, f"{policy.name} policy" + (f" ({variant})" if variant not in (None, "default") else "")
+    if overrides:
+        raise ZooError(f"--set configures an agent built from its config (e.g. --set variant=lean for hardcoded); "
+                       f"{policy.name!r} runs a trained checkpoint, which keeps its own")
     from zoo.tools.pretrained import find
 
     shipped = find(agent, env)
@@ -60,6 +79,9 @@ def eval_command(
     agent: Annotated[str | None, typer.Argument(help="agent name, or hub:ORG/NAME")] = None,
     env: Annotated[str | None, typer.Argument(help="env name or gymnasium id (a Hub model names its own)")] = None,
     checkpoint: Annotated[Path | None, typer.Option(help="checkpoint or run folder")] = None,
+    best: Annotated[bool, typer.Option("--best", help="with --checkpoint RUN: the run's best evaluated policy "
+                                       "(kept by zoo train --eval-every)")] = False,
+    set_: SetOption = None,
     from_hub: Annotated[str | None, typer.Option("--from-hub", metavar="ORG/NAME",
                         help="pull a model from the Hugging Face Hub and evaluate it")] = None,
     revision: Annotated[str | None, typer.Option(help="branch, tag or commit of the Hub repo")] = None,
@@ -74,10 +96,12 @@ def eval_command(
     max_steps: MaxSteps = None,
 ) -> None:
     """Evaluate an agent with stable-baselines3's evaluate_policy: mean ± std, min, max, lengths."""
+    from zoo.config import parse_overrides
     from zoo.evaluation import evaluate
 
     policy, env, source = resolve_policy(agent, env, checkpoint, from_hub=from_hub, revision=revision,
-                                         trust_remote_code=trust_remote_code)
+                                         trust_remote_code=trust_remote_code, best=best,
+                                         overrides=parse_overrides(set_ or []))
     if not as_json:
         out.print(f"evaluating {source} on {env}", markup=False)
     result = evaluate(policy, env, episodes=episodes, seed=seed, deterministic=deterministic,
@@ -94,13 +118,16 @@ def record(
     env: Annotated[str, typer.Argument(help="env name or gymnasium id")],
     out_file: Annotated[Path, typer.Option("--out", help="video file, .mp4 or .gif")],
     checkpoint: Annotated[Path | None, typer.Option(help="checkpoint or run folder")] = None,
+    best: Annotated[bool, typer.Option("--best", help="with --checkpoint RUN: its best evaluated policy")] = False,
+    set_: SetOption = None,
     seed: Seed = 0,
     max_steps: MaxSteps = None,
 ) -> None:
     """Record one episode as a video (mp4 or gif)."""
+    from zoo.config import parse_overrides
     from zoo.recording import record as record_video
 
-    policy, env, source = resolve_policy(agent, env, checkpoint)
+    policy, env, source = resolve_policy(agent, env, checkpoint, best=best, overrides=parse_overrides(set_ or []))
     info = record_video(policy, env, out_file, seed=seed, max_episode_steps=max_steps)
     out.print(f"recorded {source}: return {info['return']:.1f} over {info['steps']} steps -> {info['path']}",
               markup=False)

@@ -12,7 +12,8 @@ from zoo.cli.app import Seed, SetOption, command, err, out
 from zoo.errors import ZooError
 
 #: Options fixed when a run starts: ``--resume`` refuses them.
-_FIXED_ON_RESUME = {"seed": "--seed", "out_dir": "--out", "set_": "--set", "max_steps": "--max-steps"}
+_FIXED_ON_RESUME = {"seed": "--seed", "out_dir": "--out", "set_": "--set", "max_steps": "--max-steps",
+                    "eval_every": "--eval-every", "eval_episodes": "--eval-episodes"}
 
 
 def command_line(ctx: typer.Context) -> list[str]:
@@ -52,23 +53,43 @@ def _resume_session(ctx: typer.Context, run_dir: Path, agent: str | None, env: s
     return session, f"resuming {session.learner.name} on {session.learner.env.name}"
 
 
+def _status(p: Any) -> str:
+    mean = "-" if p.running_mean is None else f"{p.running_mean:.1f}"
+    text = f"episodes {p.episodes}  steps {p.env_steps}  mean return (100) {mean}"
+    if p.evaluation:
+        text += f"  eval {p.evaluation['eval/mean_reward']:.1f}"
+    return text
+
+
+#: Without a terminal (piped, CI), a plain progress line this often, never redrawn or cut.
+PLAIN_PROGRESS_SECONDS = 10.0
+
+
 def _run_with_progress(session: Any, label: str) -> Any:
-    """Train, showing a progress bar on stderr; only called for a run that was fully checked."""
+    """Train, showing progress on stderr: a bar on a terminal, plain periodic lines otherwise.
+    Only called for a run that was fully checked."""
+    import time
+
     from rich.markup import escape
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    if not err.is_terminal:
+        last = [float("-inf")]
+
+        def line(p) -> None:
+            now = time.perf_counter()
+            if now - last[0] >= PLAIN_PROGRESS_SECONDS or p.fraction >= 1.0:
+                last[0] = now
+                err.print(f"{label}: {100 * p.fraction:.0f}%  {_status(p)}  {p.seconds:.0f} s", markup=False,
+                          highlight=False, soft_wrap=True)
+
+        return session.run(line)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                   TextColumn("{task.fields[status]}"), TimeElapsedColumn(), console=err,
                   transient=False) as bar:
         task = bar.add_task(escape(label), total=1.0, status="",
                             completed=session.budget.fraction(len(session.rows), session.env_steps))
-
-        def show(p) -> None:
-            mean = "-" if p.running_mean is None else f"{p.running_mean:.1f}"
-            bar.update(task, completed=p.fraction,
-                       status=f"episodes {p.episodes}  steps {p.env_steps}  mean return (100) {mean}")
-
-        return session.run(show)
+        return session.run(lambda p: bar.update(task, completed=p.fraction, status=escape(_status(p))))
 
 
 def _report(result: Any) -> None:
@@ -103,6 +124,11 @@ def train(
         "(default 60)")] = None,
     keep: Annotated[int | None, typer.Option(
         "--keep", metavar="K", help="keep the newest K checkpoints (default 3)")] = None,
+    eval_every: Annotated[int | None, typer.Option(
+        "--eval-every", metavar="STEPS", help="evaluate every STEPS env steps on separately seeded envs, log "
+        "eval/mean_reward and keep the best policy in RUN/best")] = None,
+    eval_episodes: Annotated[int, typer.Option(
+        "--eval-episodes", metavar="K", help="episodes per evaluation (with --eval-every)")] = 10,
 ) -> None:
     """Train an agent; writes a run folder with checkpoints, config, returns CSV and curve.
 
@@ -119,6 +145,7 @@ def train(
         if agent is None or env is None:
             raise ZooError("name what to train: zoo train AGENT ENV (or continue a run: zoo train --resume RUN_DIR)")
         session = start(agent, env, seed=seed, out=out_dir, overrides=parse_overrides(set_ or []),
-                        max_episode_steps=max_steps, argv=command_line(ctx), **totals, **saving)
+                        max_episode_steps=max_steps, eval_every=eval_every, eval_episodes=eval_episodes,
+                        argv=command_line(ctx), **totals, **saving)
         label = f"{agent} on {env}"
     _report(_run_with_progress(session, label))

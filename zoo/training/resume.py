@@ -18,6 +18,7 @@ from zoo.contract import Agent
 from zoo.errors import ZooError, one_line
 from zoo.factory import env_entry, make_agent
 from zoo.training import run_folder
+from zoo.training.periodic_eval import PeriodicEvaluation
 from zoo.training.session import LOOP_STATE_VERSION, Budget, Progress, Session, TrainResult, check_options
 from zoo.training.state import ResumableVectorEnv
 
@@ -35,6 +36,7 @@ class SavedLoop:
     iterations: int
     seconds: float
     env_states: list[dict[str, Any]]
+    evaluation: dict[str, Any] | None = None
 
 
 def _check_same_run(folder: Path, meta: dict[str, Any], run_dir: Path, config: dict[str, Any]) -> None:
@@ -68,7 +70,8 @@ def load_saved_loop(run_dir: Path, config: dict[str, Any]) -> SavedLoop:
         for state in env_states:
             ResumableVectorEnv.check_state(state)
         return SavedLoop(learner, folder, rows, int(loop["episodes"]), int(loop["env_steps"]),
-                         int(loop.get("iterations", 0)), float(loop.get("seconds", 0.0)), env_states)
+                         int(loop.get("iterations", 0)), float(loop.get("seconds", 0.0)), env_states,
+                         loop.get("evaluation"))
     except NotImplementedError:
         raise ZooError(f"agent {learner.name!r} cannot resume training") from None
     except (KeyError, RuntimeError, ValueError, TypeError) as exc:
@@ -87,6 +90,17 @@ def _budget(config: dict[str, Any], episodes: int | None, steps: int | None, sav
                        f"{saved.env_steps} env steps (its budget: {budget.describe()}); pass a larger --steps "
                        "or --episodes to train further")
     return budget
+
+
+def _evaluation(run_dir: Path, config: dict[str, Any], saved: SavedLoop) -> PeriodicEvaluation | None:
+    """The run's evaluation schedule, where the checkpoint left it."""
+    schedule = config.get("evaluation")
+    if not isinstance(schedule, dict) or not schedule.get("every"):
+        return None
+    evaluation = PeriodicEvaluation(run_dir, schedule.get("every"), schedule.get("episodes", 10), saved.learner.seed)
+    if saved.evaluation is not None:
+        evaluation.restore(saved.evaluation)
+    return evaluation
 
 
 def continue_run(
@@ -113,6 +127,7 @@ def continue_run(
     try:
         saved = load_saved_loop(run_dir, config)
         budget = _budget(config, episodes, steps, saved, run_dir)
+        evaluation = _evaluation(run_dir, config, saved)
         wanted = {"episodes": budget.episodes, "steps": budget.steps}
         if config.get("budget") != wanted:
             run_folder.write_config(run_dir, {**config, "budget": wanted})
@@ -123,6 +138,7 @@ def continue_run(
         session.rows, session.env_steps, session.iterations = saved.rows, saved.env_steps, saved.iterations
         session.seconds_before, session.env_states = saved.seconds, saved.env_states
         session.last_checkpoint, session.saved_iteration = saved.folder, saved.iterations
+        session.evaluation = evaluation
     except BaseException:
         if lock is not None:
             lock.close()

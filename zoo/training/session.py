@@ -23,6 +23,8 @@ from zoo.contract import Agent
 from zoo.errors import ZooError
 from zoo.factory import checkpoint_meta, episode_step_cap, make_agent, make_vec_env
 from zoo.training import run_folder
+from zoo.training.logs import TrainingLog
+from zoo.training.periodic_eval import PeriodicEvaluation, check_schedule
 from zoo.training.signals import stop_on_signals
 from zoo.training.state import ResumableVectorEnv
 
@@ -73,6 +75,8 @@ class Progress:
     running_mean: float | None
     fraction: float
     metrics: dict[str, float] = field(default_factory=dict)
+    #: What this iteration's evaluation logged (``eval/mean_reward``, ...), if one ran.
+    evaluation: dict[str, float] | None = None
 
 
 @dataclass
@@ -137,6 +141,8 @@ class Session:
         self.env_states: list[dict[str, Any]] = []  # to restore, in the order envs are made
         self.last_checkpoint: Path | None = None
         self.saved_iteration: int | None = None
+        self.evaluation: PeriodicEvaluation | None = None
+        self.log: TrainingLog | None = None
         self.start = time.perf_counter()
 
     @property
@@ -169,7 +175,8 @@ class Session:
         tensors["loop.rows"] = torch.tensor(self.rows, dtype=torch.float64).reshape(-1, len(run_folder.RETURNS_COLUMNS))
         data = {
             "loop": {"version": LOOP_STATE_VERSION, "episodes": len(self.rows), "env_steps": self.env_steps,
-                     "iterations": self.iterations, "seconds": round(self.elapsed(), 3)},
+                     "iterations": self.iterations, "seconds": round(self.elapsed(), 3),
+                     "evaluation": self.evaluation.state() if self.evaluation else None},
             "envs": [envs.state() for envs in self.envs],
             "agent": agent_data,
         }
@@ -183,6 +190,8 @@ class Session:
         path = ckpt.write_checkpoint(self.run_dir / ckpt.CHECKPOINTS_DIR / f"{self.env_steps:012d}",
                                      self.learner.state_tensors(), meta, self.training_state())
         run_folder.write_returns(self.run_dir, self.rows)
+        if self.log is not None:
+            self.log.flush()
         prune_checkpoints(self.run_dir, self.keep_checkpoints)
         self.last_checkpoint, self.saved_iteration = path, self.iterations
         return path
@@ -208,31 +217,45 @@ class Session:
             if self.lock is not None:
                 self.lock.close()
 
+    def _after_iteration(self, it: Any) -> Progress:
+        """Count, check, record and log one iteration; returns where training is."""
+        self.env_steps += it.env_steps
+        self.iterations += 1
+        _check_finite(self.learner, it.metrics, self.env_steps, self._last_good())
+        elapsed = round(self.elapsed(), 3)
+        first_new = len(self.rows)
+        for ret, length in zip(it.episode_returns, it.episode_lengths):
+            self.rows.append([len(self.rows) + 1, float(ret), int(length), self.env_steps, elapsed])
+        evaluated = None
+        if self.evaluation is not None and self.evaluation.due(self.env_steps):
+            evaluated = self.evaluation.run(self.learner, self.env_steps, checkpoint_meta(self.learner),
+                                            self.max_episode_steps)
+        self.log.iteration(iterations=self.iterations, env_steps=self.env_steps, seconds=elapsed, rows=self.rows,
+                           new_rows=self.rows[first_new:], metrics=it.metrics, extra=evaluated)
+        returns = self.returns
+        mean = run_folder.running_mean(returns)[-1] if returns else None
+        return Progress(len(returns), self.env_steps, self.elapsed(), mean,
+                        self.budget.fraction(len(returns), self.env_steps), dict(it.metrics), evaluated)
+
     def _loop(self, progress: Callable[[Progress], None] | None) -> TrainResult:
         learner = self.learner
         self.start = last_save = time.perf_counter()
+        self.log = TrainingLog(self.run_dir, learner.env.gym_id, rows=self.rows, iterations=self.iterations,
+                               env_steps=self.env_steps)
         with stop_on_signals() as stop:
             learner.start_training(self.make_envs)
             try:
                 while not self.budget.reached(len(self.rows), self.env_steps) and not stop.is_set():
-                    it = self._iterate()
-                    self.env_steps += it.env_steps
-                    self.iterations += 1
-                    _check_finite(learner, it.metrics, self.env_steps, self._last_good())
-                    elapsed = round(self.elapsed(), 3)
-                    for ret, length in zip(it.episode_returns, it.episode_lengths):
-                        self.rows.append([len(self.rows) + 1, float(ret), int(length), self.env_steps, elapsed])
+                    done = self._after_iteration(self._iterate())
                     if progress is not None:
-                        returns = self.returns
-                        mean = run_folder.running_mean(returns)[-1] if returns else None
-                        progress(Progress(len(returns), self.env_steps, self.elapsed(), mean,
-                                          self.budget.fraction(len(returns), self.env_steps), dict(it.metrics)))
+                        progress(done)
                     if time.perf_counter() - last_save >= self.checkpoint_every:
                         self.save()
                         last_save = time.perf_counter()
                 final = self.save()
             finally:
                 learner.stop_training()
+                self.log.close()
         returns = self.returns
         run_folder.plot_curve(self.run_dir, returns, f"{learner.name} on {learner.env.gym_id} (seed {self.seed})")
         return TrainResult(self.run_dir, final, len(returns), self.env_steps, self.elapsed(), returns,
@@ -251,6 +274,8 @@ def start(
     max_episode_steps: int | None = None,
     checkpoint_every: float = 60.0,
     keep_checkpoints: int = 3,
+    eval_every: int | None = None,
+    eval_episodes: int = 10,
     argv: list[str] | None = None,
 ) -> Session:
     """A new run of ``agent`` on ``env``, checked, its run folder started (see :mod:`zoo.training.run_folder`);
@@ -259,6 +284,8 @@ def start(
     A checkpoint is saved every ``checkpoint_every`` seconds (0: after every iteration) and at
     the end; the newest ``keep_checkpoints`` are kept. Ctrl-C or SIGTERM stops after the current
     iteration with a final checkpoint (``TrainResult.interrupted``); :func:`resume` continues.
+    Every ``eval_every`` env steps, ``eval_episodes`` evaluation episodes on separately seeded
+    envs are logged and the best policy is kept in ``best/`` (:mod:`zoo.training.periodic_eval`).
     """
     learner = make_agent(agent, env, seed=seed, overrides=overrides)
     if not learner.learns:
@@ -266,6 +293,7 @@ def start(
     given = episodes is not None or steps is not None
     budget = Budget(episodes, steps) if given else Budget(**learner.default_budget(learner.env))
     check_options(max_episode_steps, checkpoint_every, keep_checkpoints)
+    check_schedule(eval_every, eval_episodes)
     run_dir = Path(out) if out is not None else run_folder.default_run_dir(learner.name, learner.env.gym_id, seed)
     if run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir())):
         raise ZooError(f"run folder {str(run_dir)!r} already exists and is not empty; choose another --out")
@@ -275,9 +303,13 @@ def start(
         "budget": {"episodes": budget.episodes, "steps": budget.steps},
         "max_episode_steps": max_episode_steps, "config": config_to_dict(learner.config),
         "checkpoints": {"every": checkpoint_every, "keep": keep_checkpoints},
+        "evaluation": {"every": eval_every, "episodes": eval_episodes} if eval_every else None,
     }, argv)
-    return Session(learner, run_dir, seed, budget, max_episode_steps, checkpoint_every, keep_checkpoints,
-                   run_folder.lock(run_dir))
+    session = Session(learner, run_dir, seed, budget, max_episode_steps, checkpoint_every, keep_checkpoints,
+                      run_folder.lock(run_dir))
+    if eval_every:
+        session.evaluation = PeriodicEvaluation(run_dir, eval_every, eval_episodes, seed)
+    return session
 
 
 def train(
@@ -292,6 +324,8 @@ def train(
     max_episode_steps: int | None = None,
     checkpoint_every: float = 60.0,
     keep_checkpoints: int = 3,
+    eval_every: int | None = None,
+    eval_episodes: int = 10,
     argv: list[str] | None = None,
     progress: Callable[[Progress], None] | None = None,
 ) -> TrainResult:
@@ -300,4 +334,5 @@ def train(
     the agent's default budget for the env applies."""
     return start(agent, env, seed=seed, episodes=episodes, steps=steps, out=out, overrides=overrides,
                  max_episode_steps=max_episode_steps, checkpoint_every=checkpoint_every,
-                 keep_checkpoints=keep_checkpoints, argv=argv).run(progress)
+                 keep_checkpoints=keep_checkpoints, eval_every=eval_every, eval_episodes=eval_episodes,
+                 argv=argv).run(progress)

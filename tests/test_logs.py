@@ -1,0 +1,99 @@
+"""Every run speaks the formats RL tools read, checked with those tools' own readers: SB3's
+logger CSV (read with pandas, as SB3's docs do), SB3's Monitor files (its ``load_results``),
+TensorBoard's event files (its ``EventAccumulator``); and evaluation during training."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas
+import pytest
+from stable_baselines3.common.monitor import load_results
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from typer.testing import CliRunner
+
+import zoo
+from zoo.training import run_folder
+
+
+def scalars(run_dir, tag: str) -> list[tuple[int, float]]:
+    events = EventAccumulator(str(run_dir))
+    events.Reload()
+    return [(e.step, e.value) for e in events.Scalars(tag)]
+
+
+def test_a_zoo_agent_run_writes_sb3_progress_monitor_and_tensorboard_logs(tmp_path):
+    result = zoo.train("reinforce", "cartpole", seed=0, steps=20_000, out=tmp_path / "run")
+    progress = pandas.read_csv(tmp_path / "run" / "progress.csv")
+    for key in ("rollout/ep_rew_mean", "rollout/ep_len_mean", "time/fps", "time/iterations", "time/time_elapsed",
+                "time/total_timesteps", "train/loss"):
+        assert key in progress.columns, key
+    assert progress["time/total_timesteps"].is_monotonic_increasing
+    assert progress["time/total_timesteps"].iloc[-1] == result.env_steps
+    assert list(progress["time/iterations"]) == list(range(1, len(progress) + 1))
+    returns = run_folder.read_returns(tmp_path / "run")
+    assert progress["rollout/ep_rew_mean"].iloc[-1] == pytest.approx(np.mean([r["return"] for r in returns][-100:]))
+
+    monitor = load_results(str(tmp_path / "run"))
+    assert list(monitor["r"]) == [r["return"] for r in returns]
+    assert list(monitor["l"]) == [int(r["length"]) for r in returns]
+
+    curve = scalars(tmp_path / "run", "rollout/ep_rew_mean")
+    assert [step for step, _ in curve] == list(progress["time/total_timesteps"])
+    assert [value for _, value in curve] == pytest.approx(list(progress["rollout/ep_rew_mean"]), rel=1e-6)
+
+
+def test_an_sb3_agent_run_logs_sb3s_own_training_keys(tmp_path):
+    zoo.train("sb3-ppo", "cartpole", seed=0, steps=4096, out=tmp_path / "run",
+              overrides={"n_envs": 2, "n_steps": 256, "iteration_steps": 1024})
+    progress = pandas.read_csv(tmp_path / "run" / "progress.csv")
+    for key in ("train/entropy_loss", "train/value_loss", "train/policy_gradient_loss", "train/learning_rate",
+                "train/n_updates", "rollout/ep_rew_mean", "time/total_timesteps"):
+        assert key in progress.columns, key
+    assert len(load_results(str(tmp_path / "run"))) == len(run_folder.read_returns(tmp_path / "run"))
+
+
+def test_logging_a_zoo_agent_run_does_not_import_stable_baselines3(tmp_path):
+    code = ("import sys, zoo; zoo.train('reinforce', 'cartpole', steps=5000, out=sys.argv[1]); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'stable_baselines3'))")
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "run")], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+    assert (tmp_path / "run" / "progress.csv").is_file()
+
+
+def test_evaluation_during_training_logs_keeps_the_best_and_survives_a_resume(tmp_path):
+    options = {"seed": 3, "eval_every": 10_000, "eval_episodes": 3, "checkpoint_every": 0}
+    whole = zoo.train("reinforce", "cartpole", steps=40_000, out=tmp_path / "whole", **options)
+    evaluations = np.load(tmp_path / "whole" / "evaluations.npz")
+    assert set(evaluations.files) == {"timesteps", "results", "ep_lengths"}
+    assert evaluations["results"].shape == (len(evaluations["timesteps"]), 3)
+    assert evaluations["timesteps"][0] >= 10_000 and len(evaluations["timesteps"]) >= 3
+    progress = pandas.read_csv(tmp_path / "whole" / "progress.csv")
+    logged = progress["eval/mean_reward"].dropna()
+    assert list(logged) == pytest.approx(list(evaluations["results"].mean(axis=1)))
+    best = zoo.load_agent(tmp_path / "whole" / "best")
+    assert best.checkpoint_meta["evaluation"]["mean"] == pytest.approx(float(logged.max()))
+
+    # Stopped half-way and resumed: the same evaluations, episodes and rows as the whole run.
+    zoo.train("reinforce", "cartpole", steps=20_000, out=tmp_path / "split", **options)
+    resumed = zoo.resume(tmp_path / "split", steps=40_000)
+    assert resumed.env_steps == whole.env_steps
+    again = np.load(tmp_path / "split" / "evaluations.npz")
+    for key in evaluations.files:
+        np.testing.assert_array_equal(again[key], evaluations[key])
+    split = pandas.read_csv(tmp_path / "split" / "progress.csv")
+    steady = [c for c in progress.columns if not c.startswith("time/") or c in ("time/iterations", "time/total_timesteps")]
+    pandas.testing.assert_frame_equal(split[steady], progress[steady])
+    assert list(load_results(str(tmp_path / "split"))["r"]) == list(load_results(str(tmp_path / "whole"))["r"])
+
+
+def test_zoo_eval_best_needs_a_run_that_kept_one(tmp_path):
+    from zoo.cli import app
+
+    zoo.train("reinforce", "cartpole", steps=3000, out=tmp_path / "run")
+    result = CliRunner().invoke(app, ["eval", "reinforce", "cartpole", "--checkpoint", str(tmp_path / "run"), "--best"])
+    assert result.exit_code == 2 and "--eval-every" in result.output

@@ -1,0 +1,92 @@
+"""Evaluation during training: every N env steps, the current policy plays K episodes on envs
+seeded apart from training's, and the best policy so far is kept as a checkpoint.
+
+It mirrors stable-baselines3's ``EvalCallback``: ``eval/mean_reward`` and
+``eval/mean_ep_length`` go to the logs, ``evaluations.npz`` holds every evaluation
+(``timesteps``, ``results``, ``ep_lengths``: the arrays ``EvalCallback`` writes, read back with
+``numpy.load``), and ``best/`` is a checkpoint folder of the best mean return
+(``zoo eval --checkpoint RUN --best``). Acting deterministically draws no random numbers, so
+evaluating never changes what training does next, and a resumed run evaluates exactly when an
+uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+import numbers
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from zoo.errors import ZooError
+
+BEST_DIR = "best"
+EVALUATIONS_FILE = "evaluations.npz"
+#: Mixed with the training seed so that evaluation episodes are never training's.
+EVAL_STREAM = 0x5EED_E7A1
+
+
+def eval_seed(seed: int) -> int:
+    """The seed of the evaluation envs of a run trained with ``seed``: a stream of its own."""
+    return int(np.random.SeedSequence([seed, EVAL_STREAM]).generate_state(1, dtype=np.uint32)[0])
+
+
+def check_schedule(every: Any, episodes: Any) -> None:
+    for flag, value in (("--eval-every", every), ("--eval-episodes", episodes)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1):
+            raise ZooError(f"{flag} must be a positive whole number, got {value!r}")
+
+
+class PeriodicEvaluation:
+    """When to evaluate, what was found so far, and where the best policy is kept."""
+
+    def __init__(self, run_dir: Path, every: int, episodes: int, seed: int) -> None:
+        check_schedule(every, episodes)
+        self.run_dir, self.every, self.episodes, self.seed = run_dir, every, episodes, eval_seed(seed)
+        self.next_at = every
+        self.best_mean: float | None = None
+        self.timesteps: list[int] = []
+        self.results: list[list[float]] = []
+        self.lengths: list[list[int]] = []
+
+    def due(self, env_steps: int) -> bool:
+        return env_steps >= self.next_at
+
+    def run(self, learner: Any, env_steps: int, meta: dict[str, Any],
+            max_episode_steps: int | None = None) -> dict[str, float]:
+        """Evaluate ``learner`` now; keep it as ``best/`` if it beats every earlier evaluation.
+        Returns the values to log."""
+        from zoo import checkpoint as ckpt
+        from zoo.evaluation import evaluate
+
+        result = evaluate(learner, learner.env.name, episodes=self.episodes, seed=self.seed, deterministic=True,
+                          max_episode_steps=max_episode_steps)
+        while self.next_at <= env_steps:
+            self.next_at += self.every
+        self.timesteps.append(env_steps)
+        self.results.append([float(r) for r in result.returns])
+        self.lengths.append([int(n) for n in result.lengths])
+        np.savez(self.run_dir / EVALUATIONS_FILE, timesteps=np.array(self.timesteps),
+                 results=np.array(self.results), ep_lengths=np.array(self.lengths))
+        if self.best_mean is None or result.mean > self.best_mean:
+            self.best_mean = result.mean
+            evaluation = {"mean": result.mean, "std": result.std, "episodes": result.episodes, "seed": self.seed,
+                          "deterministic": True, "env_steps": env_steps}
+            ckpt.write_checkpoint(self.run_dir / BEST_DIR, learner.state_tensors(), {**meta, "evaluation": evaluation})
+        return {"eval/mean_reward": result.mean, "eval/mean_ep_length": result.mean_length,
+                "eval/best_mean_reward": self.best_mean}
+
+    # -- saved with the training state ----------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        return {"next_at": self.next_at, "best_mean": self.best_mean, "timesteps": self.timesteps,
+                "results": self.results, "lengths": self.lengths}
+
+    def restore(self, state: Any) -> None:
+        try:
+            self.next_at = int(state["next_at"])
+            self.best_mean = None if state["best_mean"] is None else float(state["best_mean"])
+            self.timesteps = [int(t) for t in state["timesteps"]]
+            self.results = [[float(r) for r in row] for row in state["results"]]
+            self.lengths = [[int(n) for n in row] for row in state["lengths"]]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ZooError(f"the saved evaluation schedule is malformed ({exc})") from None
