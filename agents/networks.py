@@ -135,3 +135,45 @@ class RunningMeanStd(nn.Module):
         """``forward`` in numpy, for acting (see :func:`numpy_forward`)."""
         normalised = (obs - self.mean.numpy()) / np.sqrt(self.var.numpy() + 1e-8)
         return np.clip(normalised, -self.clip, self.clip).astype(np.float32)
+
+
+class DeterministicPolicy(nn.Module):
+    """The greedy policy as one module, observations in, actions out, for export: the
+    observation normalisation, the network, then the argmax (Categorical) or the mean clipped
+    to the action bounds (Gaussian). ``predict(obs, deterministic=True)`` computes the same."""
+
+    def __init__(self, policy: PolicyNet, obs_rms: RunningMeanStd | None, action_space: gymnasium.Space) -> None:
+        super().__init__()
+        self.body, self.discrete, self.clip = policy.body, policy.discrete, obs_rms.clip if obs_rms else 0.0
+        if obs_rms is not None:
+            self.register_buffer("mean", obs_rms.mean.float().clone())
+            self.register_buffer("std", torch.sqrt(obs_rms.var + 1e-8).float().clone())
+        self.normalize = obs_rms is not None
+        if not self.discrete:
+            self.register_buffer("low", torch.as_tensor(action_space.low, dtype=torch.float32))
+            self.register_buffer("high", torch.as_tensor(action_space.high, dtype=torch.float32))
+
+    def forward(self, observation: torch.Tensor) -> torch.Tensor:
+        if self.normalize:
+            observation = ((observation - self.mean) / self.std).clamp(-self.clip, self.clip)
+        out = self.body(observation)
+        if self.discrete:
+            return out.argmax(-1)
+        return torch.minimum(torch.maximum(out, self.low), self.high)
+
+
+def export_onnx(module: nn.Module, obs_dim: int, path: str) -> None:
+    """``module`` (observations -> actions) as an ONNX graph with a dynamic batch size, through
+    torch's own exporter (``torch.onnx.export(dynamo=True)``, which needs ``onnx`` and ``onnxscript``)."""
+    import logging
+    import warnings
+
+    # The exporter logs a warning for every torchvision operator it cannot register.
+    logging.getLogger("torch.onnx._internal.exporter._registration").setLevel(logging.ERROR)
+    batch = torch.export.Dim("batch")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.export's internal deprecation chatter
+        program = torch.onnx.export(module.eval(), (torch.zeros(2, obs_dim),), dynamo=True, verbose=False,
+                                    input_names=["observation"], output_names=["action"],
+                                    dynamic_shapes=({0: batch},))
+    program.save(path)

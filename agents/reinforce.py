@@ -272,6 +272,16 @@ class Reinforce(Agent):
             modules["value"] = self.value
         return modules
 
+    # -- export ----------------------------------------------------------------------------------
+    export_formats = {"onnx": ".onnx"}
+
+    def export(self, path: Path, format: str) -> None:
+        from zoo.agents.networks import DeterministicPolicy, export_onnx
+
+        obs_rms = self.obs_rms if self.config.normalize_obs else None
+        module = DeterministicPolicy(self.policy, obs_rms, self.action_space)
+        export_onnx(module, int(np.prod(self.env.observation_space.shape)), str(path))
+
     def state_tensors(self) -> dict[str, torch.Tensor]:
         return {f"{prefix}.{k}": v for prefix, module in self._modules().items()
                 for k, v in module.state_dict().items()}

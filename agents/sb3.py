@@ -15,6 +15,7 @@ Hyperparameters default to SB3's own defaults; per-env tuned values are data, in
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import gymnasium
@@ -207,6 +208,24 @@ class SB3Agent(Agent):
                    if not key.startswith(("time/", "rollout/ep_")) and isinstance(value, (int, float, np.number))}
         self.model.logger.dump(self.model.num_timesteps)  # writes nowhere at verbose=0; clears the values
         return Iteration(returns, lengths, self.model.num_timesteps - before, metrics)
+
+    # -- export ----------------------------------------------------------------------------------
+    export_formats = {"sb3": ".zip"}
+
+    def export(self, path: Path, format: str) -> None:
+        """An SB3 zip that ``PPO.load`` (etc.) opens. The zoo's schedules close over the run, so
+        the zip gets SB3's own constant schedule at their current value instead."""
+        from stable_baselines3.common.utils import ConstantSchedule
+
+        model = self.model
+        saved = getattr(model, "exploration_schedule", None)
+        if saved is not None:
+            model.exploration_schedule = ConstantSchedule(float(model.exploration_rate))
+        try:
+            model.save(path)
+        finally:
+            if saved is not None:
+                model.exploration_schedule = saved
 
     # -- state -----------------------------------------------------------------------------------
     def state_tensors(self) -> dict[str, Any]:

@@ -157,6 +157,16 @@ class Agent(ABC):
         before ``start_training``. Raise ``KeyError`` or ``ValueError`` if it does not fit."""
         raise NotImplementedError(f"{type(self).__name__} cannot resume training")
 
+    # -- export ----------------------------------------------------------------------------------
+    #: Formats ``export`` writes (``zoo export --format``), each with its file suffix:
+    #: ``{"onnx": ".onnx"}``.
+    export_formats: ClassVar[dict[str, str]] = {}
+
+    def export(self, path: Path, format: str) -> None:
+        """Write the policy to ``path`` in ``format`` (one of ``export_formats``), for tools outside
+        the zoo. The zoo writes to a temporary name and renames it into place."""
+        raise NotImplementedError(f"{type(self).__name__} exports no format")
+
 
 class FixedPolicy(ABC):
     """Base for hardcoded policies shipped by env plugins: a pure function of the observation

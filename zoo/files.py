@@ -23,7 +23,7 @@ def _temporary(path: Path) -> Path:
 
 
 @contextlib.contextmanager
-def _replacing(path: Path) -> Iterator[Path]:
+def replacing(path: Path) -> Iterator[Path]:
     """A temporary path to write; on success it replaces ``path`` in one step, else it is removed."""
     tmp = _temporary(path)
     try:
@@ -37,7 +37,7 @@ def _replacing(path: Path) -> Iterator[Path]:
 def atomic_write_text(path: str | Path, text: str) -> Path:
     """Replace ``path`` with ``text`` in one step."""
     path = Path(path)
-    with _replacing(path) as tmp:
+    with replacing(path) as tmp:
         tmp.write_text(text)
     return path
 
@@ -48,7 +48,7 @@ def atomic_save_figure(figure: Any, path: str | Path) -> Path:
 
     path = Path(path)
     try:
-        with _replacing(path) as tmp:
+        with replacing(path) as tmp:
             figure.savefig(tmp)
     finally:
         plt.close(figure)
