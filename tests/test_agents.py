@@ -19,7 +19,7 @@ LEARNERS = ["reinforce", "reinforce-baseline"]
 
 def builtin_pairs():
     loaded = loaded_plugins()
-    builtin_plugins = {p.name for p in loaded.plugins if p.distribution == "agent-zoo"}
+    builtin_plugins = {p.name for p in loaded.plugins if p.distribution == "rl-agent-zoo"}
     envs = [e for e in loaded.envs if e.plugin in builtin_plugins]
     agents = [a for a in loaded.agents if a.plugin in builtin_plugins]
     return [(a.name, e.name) for a in agents for e in envs if a.agent_class.unsupported_reason(e) is None]

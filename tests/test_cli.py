@@ -24,7 +24,7 @@ def test_list_shows_envs_and_agents_with_their_plugin_and_package():
     data = json.loads(result.stdout)
     cartpole = next(e for e in data["envs"] if e["name"] == "cartpole")
     assert cartpole["gym_id"] == "CartPole-v1" and cartpole["plugin"] == "classic-envs"
-    assert cartpole["package"].startswith("agent-zoo")
+    assert cartpole["package"].startswith("rl-agent-zoo")
     assert {"hardcoded", "reinforce", "reinforce-baseline"} <= {a["name"] for a in data["agents"]}
 
 

@@ -25,6 +25,7 @@ from zoo.cli import app  # noqa: E402
 from zoo.errors import ZooError  # noqa: E402
 from zoo.hub import HubPushWarning, load_hub_policy, pull, push_run  # noqa: E402
 from zoo.hub.trust import UnpicklingWarning  # noqa: E402
+from zoo.versions import zoo_version  # noqa: E402
 
 runner = CliRunner()
 EPISODES = 3
@@ -97,7 +98,7 @@ def test_push_is_one_commit_and_pulls_back_byte_for_byte_into_a_fresh_cache(hub,
     score = local_score(runs["a"])
     assert results["mean_reward"] == score.mean and results["std_reward"] == score.std
     assert results["n_evaluation_episodes"] == EPISODES and results["deterministic"] is True
-    assert results["env_id"] == "CartPole-v1" and results["zoo_version"] == ckpt.zoo_version()
+    assert results["env_id"] == "CartPole-v1" and results["zoo_version"] == zoo_version()
     assert results["eval_datetime"]
     assert json.loads(remote["hyperparameters.json"])["env_id"] == "CartPole-v1"
 

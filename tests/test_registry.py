@@ -52,7 +52,7 @@ def load_quietly():
 def test_builtins_are_found_through_the_projects_own_entry_points():
     loaded, _ = load_quietly()
     by_name = {p.name: p for p in loaded.plugins}
-    assert by_name["classic-envs"].distribution == "agent-zoo"
+    assert by_name["classic-envs"].distribution == "rl-agent-zoo"
     assert by_name["classic-envs"].envs == ["cartpole", "mountaincar-continuous"]
     assert set(by_name["builtin-agents"].agents) == {"hardcoded", "reinforce", "reinforce-baseline"}
     assert loaded.envs.get("CartPole-v1").name == "cartpole"

@@ -51,7 +51,7 @@ def test_a_small_seeded_budget_learns(ppo_run):
 
 def test_the_plugin_loads_cleanly():
     info = check_plugin("sb3", check_envs=False)
-    assert info.agents == ["sb3-ppo", "sb3-a2c", "sb3-dqn", "sb3-sac"] and info.distribution == "agent-zoo"
+    assert info.agents == ["sb3-ppo", "sb3-a2c", "sb3-dqn", "sb3-sac"] and info.distribution == "rl-agent-zoo"
 
 
 #: Small budgets; episodes of MountainCarContinuous last 999 steps, so SAC needs 1000 to finish one.

@@ -17,16 +17,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import platform
 import shutil
 import tempfile
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from zoo.errors import ZooError
 from zoo.files import read_json_object
+from zoo.versions import package_versions, zoo_version
 
 WEIGHTS_FILE = "model.safetensors"
 META_FILE = "zoo.json"
@@ -39,21 +38,6 @@ FORMAT_VERSION = 1
 CHECKPOINTS_DIR = "checkpoints"
 
 
-def zoo_version() -> str:
-    try:
-        return metadata.version("agent-zoo")
-    except metadata.PackageNotFoundError:
-        return "0+unknown"
-
-
-def package_versions() -> dict[str, str]:
-    versions = {"python": platform.python_version()}
-    for name in ("torch", "gymnasium", "numpy", "stable-baselines3", "agent-zoo"):
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            pass
-    return versions
 
 
 def _sha256(path: Path) -> str:

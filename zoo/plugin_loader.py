@@ -30,9 +30,9 @@ import pluggy
 from zoo import hookspecs
 from zoo.errors import ZooError, did_you_mean, one_line
 from zoo.registry import AgentRegistry, EnvRegistry, HubFormatRegistry
+from zoo.versions import DISTRIBUTION
 
 ENTRY_POINT_GROUP = "agent_zoo"
-ZOO_DISTRIBUTION = "agent-zoo"
 ONLY_VAR = "ZOO_PLUGINS"
 BLOCK_VAR = "ZOO_BLOCK_PLUGINS"
 STRICT_VAR = "ZOO_STRICT_PLUGINS"
@@ -228,7 +228,7 @@ def _load_order(ep: metadata.EntryPoint) -> tuple[bool, str]:
     # The zoo's own plugins first, then the rest by name: on a name conflict the built-in
     # keeps its name whatever the order of sys.path, and the outcome never depends on it.
     dist = getattr(ep, "dist", None)
-    return (dist is None or dist.name != ZOO_DISTRIBUTION, ep.name)
+    return (dist is None or dist.name != DISTRIBUTION, ep.name)
 
 
 _discovering = 0  # how many discover() calls are running (plugins' code runs inside them)

@@ -80,6 +80,31 @@ def command(*args: Any, **kwargs: Any) -> Callable:
     return decorate
 
 
+def _print_versions(value: bool) -> None:
+    if not value:
+        return
+    from zoo.plugin_loader import loaded_plugins
+    from zoo.versions import DISTRIBUTION, package_versions
+
+    versions = package_versions()
+    out.print(f"{DISTRIBUTION} {versions.pop(DISTRIBUTION, 'not installed')} (import name zoo)", markup=False)
+    for name, version in versions.items():
+        out.print(f"{name} {version}", markup=False, highlight=False)
+    for plugin in loaded_plugins().plugins:
+        state = f" failed: {plugin.error}" if plugin.error else ""
+        source = f"{plugin.distribution} {plugin.version}".strip() or plugin.module
+        out.print(f"plugin {plugin.name} ({source}){state}", markup=False, highlight=False)
+    raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_print_versions,
+                                          help="show the versions of the zoo, its libraries and plugins")] = False,
+) -> None:
+    """agent-zoo: train, evaluate, record and share reinforcement-learning agents."""
+
+
 Seed = Annotated[int, typer.Option(help="random seed (same seed, same result)")]
 MaxSteps = Annotated[int | None, typer.Option("--max-steps", min=1,
                      help="cap on steps per episode (envs without a time limit default to 10000)")]

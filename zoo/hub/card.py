@@ -9,6 +9,7 @@ from typing import Any
 
 from zoo import checkpoint as ckpt
 from zoo.training.run_folder import CURVE_FILE
+from zoo.versions import DISTRIBUTION, zoo_version
 
 LIBRARY_NAME = "agent-zoo"
 RESULTS_FILE = "results.json"
@@ -28,7 +29,7 @@ def evaluation_results(meta: dict[str, Any], result: Any, *, eval_seed: int) -> 
         "deterministic": result.deterministic,
         "eval_seed": eval_seed,
         "eval_datetime": datetime.now(UTC).isoformat(timespec="seconds"),
-        "zoo_version": ckpt.zoo_version(),
+        "zoo_version": zoo_version(),
         "weights_sha256": meta["weights_sha256"],
     }
 
@@ -43,7 +44,7 @@ def results_still_valid(results: dict[str, Any] | None, meta: dict[str, Any], *,
     if not isinstance(results, dict):
         return False
     wanted = {"weights_sha256": meta["weights_sha256"], "n_evaluation_episodes": episodes,
-              "eval_seed": eval_seed, "deterministic": deterministic, "zoo_version": ckpt.zoo_version()}
+              "eval_seed": eval_seed, "deterministic": deterministic, "zoo_version": zoo_version()}
     return all(results.get(key) == value for key, value in wanted.items()) and \
         all(key in results for key in ("mean_reward", "std_reward", "eval_datetime"))
 
@@ -59,8 +60,8 @@ CARD_TEMPLATE = """---
 
 # {{ agent }} playing {{ env_id }}
 
-A **{{ agent }}** agent for **{{ env_id }}**, trained and published with
-[agent-zoo](https://pypi.org/project/agent-zoo/).
+A **{{ agent }}** agent for **{{ env_id }}**, trained and published with agent-zoo (the
+distribution `rl-agent-zoo`, imported as `zoo`; `agent-zoo` on PyPI is an unrelated project).
 
 Mean reward over {{ episodes }} {{ "deterministic" if deterministic else "stochastic" }} evaluation
 episodes (seed {{ eval_seed }}): **{{ score }}**.
@@ -68,7 +69,7 @@ episodes (seed {{ eval_seed }}): **{{ score }}**.
 ## Use it
 
 ```bash
-pip install agent-zoo
+{{ install }}
 zoo eval --from-hub {{ repo_id }}
 ```
 
@@ -106,6 +107,30 @@ def card_tags(agent: str, env_id: str) -> list[str]:
             "deep-rl-class", LIBRARY_NAME]
 
 
+def install_command() -> str:
+    """How a reader installs this project: from its repository until it is published on PyPI
+    under its own name (``pip install agent-zoo`` would install an unrelated project)."""
+    url = repository_url()
+    if url:
+        return f'pip install "{DISTRIBUTION} @ git+{url}"'
+    return f"pip install -e ./agent-zoo  # a checkout of agent-zoo's repository (distribution {DISTRIBUTION})"
+
+
+def repository_url() -> str | None:
+    """The ``Repository`` (or ``Source``) project URL of the installed zoo, if its metadata has one."""
+    from importlib import metadata
+
+    try:
+        urls = metadata.metadata(DISTRIBUTION).get_all("Project-URL") or []
+    except metadata.PackageNotFoundError:
+        return None
+    for entry in urls:
+        label, _, url = entry.partition(",")
+        if label.strip().lower() in ("repository", "source") and url.strip():
+            return url.strip()
+    return None
+
+
 def build_card(repo_id: str, meta: dict[str, Any], results: dict[str, Any], files: list[str]) -> Any:
     """The model card (a ``huggingface_hub.ModelCard``) for a checkpoint and its ``results``;
     ``files`` are the repo's files, described in the card. No I/O."""
@@ -128,7 +153,7 @@ def build_card(repo_id: str, meta: dict[str, Any], results: dict[str, Any], file
         episodes=results["n_evaluation_episodes"], deterministic=results["deterministic"],
         eval_seed=results.get("eval_seed", "?"), score=score_text(results),
         files=[(name, _FILE_DESCRIPTIONS.get(name, "")) for name in sorted(files) if name != CARD_FILE],
-        hyperparameters=json.dumps(meta["config"], indent=2, sort_keys=True),
+        hyperparameters=json.dumps(meta["config"], indent=2, sort_keys=True), install=install_command(),
     )
 
 
