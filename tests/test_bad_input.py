@@ -11,7 +11,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from reliability_fixtures import reliability_envs  # noqa: F401
 from typer.testing import CliRunner
 
 from zoo import checkpoint as ckpt

@@ -1,5 +1,5 @@
 """zoo push / pull / eval --from-hub against the loopback Hub server, through the real,
-unmodified huggingface_hub client (see tests/hubserver.py and tests/hub_fixtures.py)."""
+unmodified huggingface_hub client (see tests/support/hubserver.py and tests/support/hub.py)."""
 
 from __future__ import annotations
 
@@ -9,22 +9,17 @@ import socket
 import sys
 from pathlib import Path
 
-from hub_fixtures import start_session_hub
+import pytest
+import torch
+from huggingface_hub import HfApi
+from typer.testing import CliRunner
 
-HUB = start_session_hub()  # a no-op when tests/conftest.py already started it
-
-import pytest  # noqa: E402
-import torch  # noqa: E402
-from hub_fixtures import hf_home, hub, hub_env, hub_repo_id, run_python  # noqa: E402,F401
-from huggingface_hub import HfApi  # noqa: E402
-from typer.testing import CliRunner  # noqa: E402
-
-import zoo  # noqa: E402
-from zoo import checkpoint as ckpt  # noqa: E402
-from zoo.cli import app  # noqa: E402
-from zoo.errors import ZooError  # noqa: E402
-from zoo.hub import HubPushWarning, load_hub_policy, pull, push_run  # noqa: E402
-from zoo.hub.trust import UnpicklingWarning  # noqa: E402
+import zoo
+from zoo import checkpoint as ckpt
+from zoo.cli import app
+from zoo.errors import ZooError
+from zoo.hub import HubPushWarning, load_hub_policy, pull, push_run
+from zoo.hub.trust import UnpicklingWarning
 
 runner = CliRunner()
 EPISODES = 3
@@ -288,7 +283,7 @@ def closed_port() -> int:
 CLI = "import sys; from zoo.cli import main; sys.argv[0] = 'zoo'; main()"
 
 
-def test_no_network_pull_in_a_subprocess_is_one_line(tmp_path):
+def test_no_network_pull_in_a_subprocess_is_one_line(tmp_path, hub_env, run_python):
     env = hub_env(tmp_path / "hf", HF_ENDPOINT=f"http://127.0.0.1:{closed_port()}")
     pulled = run_python(CLI, env, ["pull", "zoo-tester/anything"])
     assert pulled.returncode == 2, pulled.stderr
@@ -305,7 +300,7 @@ def test_no_network_push_is_one_line(runs, hf_home, monkeypatch):
     assert_one_line_error(result, f"cannot reach the Hub at {endpoint}", "'zoo-tester/x'")
 
 
-def test_offline_eval_from_a_seeded_cache_in_a_subprocess(hub, hub_repo_id, hf_home, runs):
+def test_offline_eval_from_a_seeded_cache_in_a_subprocess(hub, hub_repo_id, hf_home, runs, hub_env, run_python):
     push_run(runs["a"], hub_repo_id, eval_episodes=1, video=False)
     pull(hub_repo_id)  # seeds this test's fresh cache
     hub.clear_requests()

@@ -8,15 +8,9 @@ import json
 import os
 from pathlib import Path
 
-from hub_fixtures import start_session_hub
-
-HUB = start_session_hub()  # a no-op when tests/conftest.py already started it
-
-import huggingface_hub  # noqa: E402
-import pytest  # noqa: E402
-from hub_fixtures import hf_home, hub, hub_env, hub_offline, hub_repo_id, run_python  # noqa: E402,F401
-from hubserver import HubServer, git_blob_sha1  # noqa: E402
-from huggingface_hub import (  # noqa: E402
+import huggingface_hub
+import pytest
+from huggingface_hub import (
     CommitOperationAdd,
     CommitOperationDelete,
     HfApi,
@@ -26,7 +20,7 @@ from huggingface_hub import (  # noqa: E402
     metadata_eval_result,
     snapshot_download,
 )
-from huggingface_hub.errors import (  # noqa: E402
+from huggingface_hub.errors import (
     EntryNotFoundError,
     HfHubHTTPError,
     LocalEntryNotFoundError,
@@ -112,7 +106,7 @@ def test_create_repo_and_exist_ok(hub, hub_repo_id):
 # ------------------------------------------------------------------------------------------------
 
 
-def test_upload_folder_is_one_commit_and_snapshot_is_byte_identical(hub, hub_repo_id, hf_home, tmp_path):
+def test_upload_folder_is_one_commit_and_snapshot_is_byte_identical(hub, hub_repo_id, hf_home, tmp_path, git_blob_sha1):
     api = HfApi()
     api.create_repo(hub_repo_id)
     files = sample_files()
@@ -286,7 +280,7 @@ def test_branch_tag_and_revision_round_trip(hub, hub_repo_id, tmp_path):
     assert [b.name for b in api.list_repo_refs(hub_repo_id).branches] == ["main"]
 
 
-def test_list_repo_tree_and_files(hub, hub_repo_id, tmp_path):
+def test_list_repo_tree_and_files(hub, hub_repo_id, tmp_path, git_blob_sha1):
     api = HfApi()
     api.create_repo(hub_repo_id)
     api.upload_folder(repo_id=hub_repo_id, folder_path=make_folder(tmp_path / "src", sample_files()))
@@ -366,8 +360,8 @@ def test_unauthorised_and_private_repos(hub, hub_repo_id, tmp_path, monkeypatch)
     assert exc.value.response.status_code == 401
 
 
-def test_head_errors_have_no_body_and_keep_the_connection_usable():
-    with HubServer(token="t") as server:
+def test_head_errors_have_no_body_and_keep_the_connection_usable(git_blob_sha1, make_hub_server):
+    with make_hub_server(token="t") as server:
         server.seed_repo("org/m", {"a.txt": b"abc"})
         conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
         conn.request("HEAD", "/org/m/resolve/main/missing.txt")
@@ -422,7 +416,7 @@ print(json.dumps(out))
 """
 
 
-def test_offline_subprocess_resolves_from_seeded_cache(hub, hub_repo_id, hf_home, tmp_path):
+def test_offline_subprocess_resolves_from_seeded_cache(hub, hub_repo_id, hf_home, tmp_path, hub_env, run_python):
     api = HfApi()
     api.create_repo(hub_repo_id)
     files = sample_files()
