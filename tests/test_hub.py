@@ -321,13 +321,13 @@ def test_offline_eval_from_a_seeded_cache_in_a_subprocess(hub, hub_repo_id, hf_h
 
 # -- stable-baselines3 models in the huggingface_sb3 layout ---------------------------------------
 
-def test_sb3_model_in_the_huggingface_sb3_layout_needs_trust_then_evaluates(hub, hf_home, tmp_path):
+def test_sb3_model_in_the_huggingface_sb3_layout_needs_trust_then_evaluates(hub, hub_org, hf_home, tmp_path):
     from huggingface_sb3 import EnvironmentName, ModelName, ModelRepoId, push_to_hub
     from stable_baselines3 import PPO
 
     env_name = EnvironmentName("CartPole-v1")
     name = ModelName("ppo", env_name)
-    repo_id = ModelRepoId(hub.new_repo_id("sb3").replace("/", "-"), name)  # like sb3/ppo-CartPole-v1
+    repo_id = ModelRepoId(hub_org, name)  # like sb3/ppo-CartPole-v1, in an organisation the token may write to
     model = PPO("MlpPolicy", zoo.make_env("cartpole"), n_steps=64, batch_size=64, seed=0, device="cpu")
     model.learn(128)
     model.save(tmp_path / name)

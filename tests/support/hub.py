@@ -53,6 +53,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+
 from .hubserver import DEFAULT_TOKEN, DEFAULT_USER, HubServer
 from .hubserver import git_blob_sha1 as _git_blob_sha1
 
