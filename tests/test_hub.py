@@ -262,6 +262,18 @@ def test_unauthorised_token(hub, hub_repo_id, runs, monkeypatch):
     assert_one_line_error(invoke("pull", hub_repo_id), "401")
 
 
+def test_pushing_to_a_namespace_the_token_may_not_write_is_one_line_naming_the_403(hub, runs):
+    result = invoke("push", str(runs["a"]), "--repo-id", "other-org/x", "--no-video", "--eval-episodes", "1")
+    line = assert_one_line_error(result, "'other-org/x'", "403", "your token may not write to")
+    assert hub.token not in line and not hub.repo_exists("other-org/x")
+
+    theirs = hub.new_repo_id("theirs", namespace="other-org")  # someone else's repo: it exists, and is public
+    head = hub.seed_repo(theirs, {"README.md": "# theirs\n"})
+    result = invoke("push", str(runs["a"]), "--repo-id", theirs, "--no-video", "--eval-episodes", "1")
+    assert_one_line_error(result, repr(theirs), "403", "your token may not write to")
+    assert hub.head(theirs) == head and hub.commit_count(theirs) == 2
+
+
 def test_private_repos_need_a_token_and_push_private_hides_a_public_repo(hub, hub_repo_id, hf_home, runs,
                                                                           monkeypatch):
     push_run(runs["a"], hub_repo_id, eval_episodes=1, video=False)

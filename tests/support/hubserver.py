@@ -52,6 +52,7 @@ import datetime as _dt
 import hashlib
 import json
 import re
+import signal
 import threading
 import time
 from collections.abc import Iterable
@@ -1243,6 +1244,7 @@ def main(argv: list[str] | None = None) -> None:
           f"  export HF_TOKEN={args.token}\n"
           "  export HF_HOME=$(mktemp -d)  # optional: keeps these repos out of your own Hugging Face cache\n"
           "Ctrl-C stops it (repos are kept in memory only).", flush=True)
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as cleanly as Ctrl-C
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
@@ -1250,6 +1252,10 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         server.stop()
     print("stopped", flush=True)
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":
