@@ -141,7 +141,8 @@ def test_repushing_an_unchanged_run_makes_no_commit_and_a_new_checkpoint_replace
     after = hub.files(hub_repo_id)
     assert "replay.mp4" not in after
     assert after["model.safetensors"] == (checkpoint_of(runs["b"]) / "model.safetensors").read_bytes()
-    assert json.loads(after["results.json"])["weights_sha256"] == ckpt.read_meta(checkpoint_of(runs["b"]))["weights_sha256"]
+    weights_sha256 = ckpt.read_meta(checkpoint_of(runs["b"]))["weights_sha256"]
+    assert json.loads(after["results.json"])["weights_sha256"] == weights_sha256
 
 
 def test_branch_round_trip_leaves_main_alone(hub, hub_repo_id, hf_home, runs):
@@ -372,7 +373,8 @@ def test_sb3_model_with_vec_normalize_acts_on_normalised_observations(hub, hf_ho
     model.save(tmp_path / "ppo-CartPole-v1")
     venv.save(str(tmp_path / "vec_normalize.pkl"))
     repo_id = hub.new_repo_id("ppo-CartPole-v1")
-    hub.seed_repo(repo_id, {name: (tmp_path / name).read_bytes() for name in ("ppo-CartPole-v1.zip", "vec_normalize.pkl")})
+    hub.seed_repo(repo_id, {name: (tmp_path / name).read_bytes()
+                            for name in ("ppo-CartPole-v1.zip", "vec_normalize.pkl")})
 
     with pytest.warns(UnpicklingWarning):
         loaded = load_hub_policy(repo_id, trust_remote_code=True)
@@ -445,5 +447,6 @@ def test_course_model_is_refused_without_trust_and_loaded_into_reinforce_with_it
 
 def test_course_model_whose_shapes_do_not_fit_is_refused(hub, hf_home, monkeypatch):
     repo_id, _, _ = course_repo(hub, monkeypatch, s_size=3)
-    with pytest.warns(UnpicklingWarning), pytest.raises(ZooError, match=r"\(3 -> 16 -> 2\) do not fit .*\(4 observations"):
+    with (pytest.warns(UnpicklingWarning),
+          pytest.raises(ZooError, match=r"\(3 -> 16 -> 2\) do not fit .*\(4 observations")):
         load_hub_policy(repo_id, trust_remote_code=True)

@@ -237,7 +237,10 @@ def test_create_commit_with_add_and_delete(hub, hub_repo_id):
     # parent_commit guards against a concurrent push
     with pytest.raises(HfHubHTTPError) as exc:
         api.create_commit(
-            hub_repo_id, [CommitOperationAdd("e", b"e")], commit_message="late", parent_commit=hub.commit_ids(hub_repo_id)[1]
+            hub_repo_id,
+            [CommitOperationAdd("e", b"e")],
+            commit_message="late",
+            parent_commit=hub.commit_ids(hub_repo_id)[1],
         )
     assert exc.value.response.status_code == 412
 
@@ -465,8 +468,8 @@ def test_head_errors_have_no_body_and_keep_the_connection_usable(git_blob_sha1, 
         assert resp.headers["Content-Length"] == "3"
         conn.close()
         assert server.request_count("HEAD") == 4
-    with pytest.raises(RuntimeError):
-        server.url  # stopped
+    with pytest.raises(RuntimeError, match="not running"):
+        _ = server.url  # stopped: it has no URL any more
 
 
 # ------------------------------------------------------------------------------------------------

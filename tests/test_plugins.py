@@ -445,9 +445,9 @@ def test_registration_errors_are_one_line_zoo_errors():
     agents.add_agent("missing", "no_such_module_anywhere:Agent")
     agents._commit()
     with pytest.raises(ZooError, match="agent 'not-an-agent' .* not a subclass of zoo.contract.Agent"):
-        agents.get("not-an-agent").agent_class
+        _ = agents.get("not-an-agent").agent_class  # the class is loaded (and checked) when first asked for
     with pytest.raises(ZooError, match="agent 'missing' .* could not be loaded: ModuleNotFoundError"):
-        agents.get("missing").agent_class
+        _ = agents.get("missing").agent_class
 
 
 def test_two_distributions_with_the_same_plugin_name(tmp_path, on_path, write_distribution):

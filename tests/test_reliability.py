@@ -109,7 +109,8 @@ TRAIN_FOREVER = ("train", "reinforce", "cartpole", "--seed", "5", "--steps", "10
                  "--checkpoint-every", "0")
 
 
-def test_sigterm_to_a_zoo_train_process_saves_exits_with_a_message_and_resumes_exactly(tmp_path, checkpoint_names, zoo_process):
+def test_sigterm_to_a_zoo_train_process_saves_exits_with_a_message_and_resumes_exactly(tmp_path, checkpoint_names,
+                                                                                        zoo_process):
     run = tmp_path / "run"
     proc = zoo_process(*TRAIN_FOREVER, "--out", str(run))
     try:
@@ -299,7 +300,8 @@ def test_pickled_hub_models_are_refused_without_trust_and_never_run(hub, hf_home
 
 
 # -- numbers ---------------------------------------------------------------------------------------
-def test_nan_observations_stop_training_naming_the_step_and_write_no_checkpoint(reliability_envs, tmp_path, checkpoint_names):
+def test_nan_observations_stop_training_naming_the_step_and_write_no_checkpoint(reliability_envs, tmp_path,
+                                                                                 checkpoint_names):
     run = tmp_path / "run"
     result = invoke("train", "reinforce", "nan-after", "--steps", "1000", "--out", str(run),
                     "--set", "num_envs=2", "--checkpoint-every", "0")
