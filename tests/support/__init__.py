@@ -9,7 +9,7 @@ fixtures by name and never import from this package.
 ``hub``
     The session Hub server, started (and ``HF_ENDPOINT``/``HF_TOKEN``/``HF_HOME`` set) when this plugin
     is loaded, before anything imports ``huggingface_hub``; fixtures ``hub``, ``hub_repo_id``,
-    ``hub_org``, ``hf_home``, ``hub_offline``, ``hub_env``, ``run_python``, ``hub_server_factory``,
+    ``hub_org``, ``hf_home``, ``hub_offline``, ``hub_env``, ``run_python``, ``make_hub_server``,
     ``git_blob_sha1``.
 ``distributions``
     Fake installed distributions (a module plus ``*.dist-info``): fixtures ``write_distribution``, ``on_path``.
