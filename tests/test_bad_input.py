@@ -11,7 +11,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from reliability_fixtures import reliability_envs  # noqa: F401
 from typer.testing import CliRunner
 
 from zoo import checkpoint as ckpt
@@ -176,7 +175,8 @@ def test_resume_refuses_bad_input_and_writes_nothing(trained, tmp_path):
                                    "saved random state for PCG64 is malformed"),
                                   (["envs", 0], {"redo_reset": {"seed": "x"}}, "malformed seed"),
                                   (["loop", "episodes"], "many", "does not fit agent 'reinforce'"),
-                                  (["agent", "np_random"], {"bit_generator": "os.system"}, "bit generator 'os.system'")):
+                                  (["agent", "np_random"], {"bit_generator": "os.system"},
+                                   "bit generator 'os.system'")):
         data = json.loads(good[ckpt.TRAINING_DATA_FILE])
         data[path[0]][path[1]] = value
         (newest / ckpt.TRAINING_DATA_FILE).write_text(json.dumps(data))

@@ -12,7 +12,6 @@ import warnings
 from pathlib import Path
 
 import pytest
-from zoo_fixtures import on_path, write_distribution
 
 import zoo
 import zoo.plugin_loader
@@ -109,7 +108,7 @@ def guide_packages() -> list[dict]:
 
 
 @pytest.fixture
-def guide_plugins(tmp_path, monkeypatch):
+def guide_plugins(tmp_path, monkeypatch, on_path, write_distribution):
     packages = guide_packages()
     assert [p["dist"] for p in packages] == ["zoo-corridor", "zoo-random-search"]
     roots = [write_distribution(tmp_path / p["dist"], p["dist"], p["version"], p["modules"], p["entry_points"])

@@ -1,5 +1,5 @@
 """zoo push / pull / eval --from-hub against the loopback Hub server, through the real,
-unmodified huggingface_hub client (see tests/hubserver.py and tests/hub_fixtures.py)."""
+unmodified huggingface_hub client (see tests/support/hubserver.py and tests/support/hub.py)."""
 
 from __future__ import annotations
 
@@ -9,23 +9,18 @@ import socket
 import sys
 from pathlib import Path
 
-from hub_fixtures import start_session_hub
+import pytest
+import torch
+from huggingface_hub import HfApi
+from typer.testing import CliRunner
 
-HUB = start_session_hub()  # a no-op when tests/conftest.py already started it
-
-import pytest  # noqa: E402
-import torch  # noqa: E402
-from hub_fixtures import hf_home, hub, hub_env, hub_repo_id, run_python  # noqa: E402,F401
-from huggingface_hub import HfApi  # noqa: E402
-from typer.testing import CliRunner  # noqa: E402
-
-import zoo  # noqa: E402
-from zoo import checkpoint as ckpt  # noqa: E402
-from zoo.cli import app  # noqa: E402
-from zoo.errors import ZooError  # noqa: E402
-from zoo.hub import HubPushWarning, load_hub_policy, pull, push_run  # noqa: E402
-from zoo.hub.trust import UnpicklingWarning  # noqa: E402
-from zoo.versions import zoo_version  # noqa: E402
+import zoo
+from zoo import checkpoint as ckpt
+from zoo.cli import app
+from zoo.errors import ZooError
+from zoo.hub import HubPushWarning, load_hub_policy, pull, push_run
+from zoo.hub.trust import UnpicklingWarning
+from zoo.versions import zoo_version
 
 runner = CliRunner()
 EPISODES = 3
@@ -147,7 +142,8 @@ def test_repushing_an_unchanged_run_makes_no_commit_and_a_new_checkpoint_replace
     after = hub.files(hub_repo_id)
     assert "replay.mp4" not in after
     assert after["model.safetensors"] == (checkpoint_of(runs["b"]) / "model.safetensors").read_bytes()
-    assert json.loads(after["results.json"])["weights_sha256"] == ckpt.read_meta(checkpoint_of(runs["b"]))["weights_sha256"]
+    weights_sha256 = ckpt.read_meta(checkpoint_of(runs["b"]))["weights_sha256"]
+    assert json.loads(after["results.json"])["weights_sha256"] == weights_sha256
 
 
 def test_branch_round_trip_leaves_main_alone(hub, hub_repo_id, hf_home, runs):
@@ -268,6 +264,18 @@ def test_unauthorised_token(hub, hub_repo_id, runs, monkeypatch):
     assert_one_line_error(invoke("pull", hub_repo_id), "401")
 
 
+def test_pushing_to_a_namespace_the_token_may_not_write_is_one_line_naming_the_403(hub, runs):
+    result = invoke("push", str(runs["a"]), "--repo-id", "other-org/x", "--no-video", "--eval-episodes", "1")
+    line = assert_one_line_error(result, "'other-org/x'", "403", "your token may not write to")
+    assert hub.token not in line and not hub.repo_exists("other-org/x")
+
+    theirs = hub.new_repo_id("theirs", namespace="other-org")  # someone else's repo: it exists, and is public
+    head = hub.seed_repo(theirs, {"README.md": "# theirs\n"})
+    result = invoke("push", str(runs["a"]), "--repo-id", theirs, "--no-video", "--eval-episodes", "1")
+    assert_one_line_error(result, repr(theirs), "403", "your token may not write to")
+    assert hub.head(theirs) == head and hub.commit_count(theirs) == 2
+
+
 def test_private_repos_need_a_token_and_push_private_hides_a_public_repo(hub, hub_repo_id, hf_home, runs,
                                                                           monkeypatch):
     push_run(runs["a"], hub_repo_id, eval_episodes=1, video=False)
@@ -289,7 +297,7 @@ def closed_port() -> int:
 CLI = "import sys; from zoo.cli import main; sys.argv[0] = 'zoo'; main()"
 
 
-def test_no_network_pull_in_a_subprocess_is_one_line(tmp_path):
+def test_no_network_pull_in_a_subprocess_is_one_line(tmp_path, hub_env, run_python):
     env = hub_env(tmp_path / "hf", HF_ENDPOINT=f"http://127.0.0.1:{closed_port()}")
     pulled = run_python(CLI, env, ["pull", "zoo-tester/anything"])
     assert pulled.returncode == 2, pulled.stderr
@@ -306,7 +314,7 @@ def test_no_network_push_is_one_line(runs, hf_home, monkeypatch):
     assert_one_line_error(result, f"cannot reach the Hub at {endpoint}", "'zoo-tester/x'")
 
 
-def test_offline_eval_from_a_seeded_cache_in_a_subprocess(hub, hub_repo_id, hf_home, runs):
+def test_offline_eval_from_a_seeded_cache_in_a_subprocess(hub, hub_repo_id, hf_home, runs, hub_env, run_python):
     push_run(runs["a"], hub_repo_id, eval_episodes=1, video=False)
     pull(hub_repo_id)  # seeds this test's fresh cache
     hub.clear_requests()
@@ -327,13 +335,13 @@ def test_offline_eval_from_a_seeded_cache_in_a_subprocess(hub, hub_repo_id, hf_h
 
 # -- stable-baselines3 models in the huggingface_sb3 layout ---------------------------------------
 
-def test_sb3_model_in_the_huggingface_sb3_layout_needs_trust_then_evaluates(hub, hf_home, tmp_path):
+def test_sb3_model_in_the_huggingface_sb3_layout_needs_trust_then_evaluates(hub, hub_org, hf_home, tmp_path):
     from huggingface_sb3 import EnvironmentName, ModelName, ModelRepoId, push_to_hub
     from stable_baselines3 import PPO
 
     env_name = EnvironmentName("CartPole-v1")
     name = ModelName("ppo", env_name)
-    repo_id = ModelRepoId(hub.new_repo_id("sb3").replace("/", "-"), name)  # like sb3/ppo-CartPole-v1
+    repo_id = ModelRepoId(hub_org, name)  # like sb3/ppo-CartPole-v1, in an organisation the token may write to
     model = PPO("MlpPolicy", zoo.make_env("cartpole"), n_steps=64, batch_size=64, seed=0, device="cpu")
     model.learn(128)
     model.save(tmp_path / name)
@@ -366,7 +374,8 @@ def test_sb3_model_with_vec_normalize_acts_on_normalised_observations(hub, hf_ho
     model.save(tmp_path / "ppo-CartPole-v1")
     venv.save(str(tmp_path / "vec_normalize.pkl"))
     repo_id = hub.new_repo_id("ppo-CartPole-v1")
-    hub.seed_repo(repo_id, {name: (tmp_path / name).read_bytes() for name in ("ppo-CartPole-v1.zip", "vec_normalize.pkl")})
+    hub.seed_repo(repo_id, {name: (tmp_path / name).read_bytes()
+                            for name in ("ppo-CartPole-v1.zip", "vec_normalize.pkl")})
 
     with pytest.warns(UnpicklingWarning):
         loaded = load_hub_policy(repo_id, trust_remote_code=True)
@@ -439,5 +448,6 @@ def test_course_model_is_refused_without_trust_and_loaded_into_reinforce_with_it
 
 def test_course_model_whose_shapes_do_not_fit_is_refused(hub, hf_home, monkeypatch):
     repo_id, _, _ = course_repo(hub, monkeypatch, s_size=3)
-    with pytest.warns(UnpicklingWarning), pytest.raises(ZooError, match=r"\(3 -> 16 -> 2\) do not fit .*\(4 observations"):
+    with (pytest.warns(UnpicklingWarning),
+          pytest.raises(ZooError, match=r"\(3 -> 16 -> 2\) do not fit .*\(4 observations")):
         load_hub_policy(repo_id, trust_remote_code=True)

@@ -8,15 +8,9 @@ import json
 import os
 from pathlib import Path
 
-from hub_fixtures import start_session_hub
-
-HUB = start_session_hub()  # a no-op when tests/conftest.py already started it
-
-import huggingface_hub  # noqa: E402
-import pytest  # noqa: E402
-from hub_fixtures import hf_home, hub, hub_env, hub_offline, hub_repo_id, run_python  # noqa: E402,F401
-from hubserver import HubServer, git_blob_sha1  # noqa: E402
-from huggingface_hub import (  # noqa: E402
+import huggingface_hub
+import pytest
+from huggingface_hub import (
     CommitOperationAdd,
     CommitOperationDelete,
     HfApi,
@@ -26,7 +20,7 @@ from huggingface_hub import (  # noqa: E402
     metadata_eval_result,
     snapshot_download,
 )
-from huggingface_hub.errors import (  # noqa: E402
+from huggingface_hub.errors import (
     EntryNotFoundError,
     HfHubHTTPError,
     LocalEntryNotFoundError,
@@ -112,7 +106,7 @@ def test_create_repo_and_exist_ok(hub, hub_repo_id):
 # ------------------------------------------------------------------------------------------------
 
 
-def test_upload_folder_is_one_commit_and_snapshot_is_byte_identical(hub, hub_repo_id, hf_home, tmp_path):
+def test_upload_folder_is_one_commit_and_snapshot_is_byte_identical(hub, hub_repo_id, hf_home, tmp_path, git_blob_sha1):
     api = HfApi()
     api.create_repo(hub_repo_id)
     files = sample_files()
@@ -243,7 +237,10 @@ def test_create_commit_with_add_and_delete(hub, hub_repo_id):
     # parent_commit guards against a concurrent push
     with pytest.raises(HfHubHTTPError) as exc:
         api.create_commit(
-            hub_repo_id, [CommitOperationAdd("e", b"e")], commit_message="late", parent_commit=hub.commit_ids(hub_repo_id)[1]
+            hub_repo_id,
+            [CommitOperationAdd("e", b"e")],
+            commit_message="late",
+            parent_commit=hub.commit_ids(hub_repo_id)[1],
         )
     assert exc.value.response.status_code == 412
 
@@ -286,7 +283,7 @@ def test_branch_tag_and_revision_round_trip(hub, hub_repo_id, tmp_path):
     assert [b.name for b in api.list_repo_refs(hub_repo_id).branches] == ["main"]
 
 
-def test_list_repo_tree_and_files(hub, hub_repo_id, tmp_path):
+def test_list_repo_tree_and_files(hub, hub_repo_id, tmp_path, git_blob_sha1):
     api = HfApi()
     api.create_repo(hub_repo_id)
     api.upload_folder(repo_id=hub_repo_id, folder_path=make_folder(tmp_path / "src", sample_files()))
@@ -366,8 +363,88 @@ def test_unauthorised_and_private_repos(hub, hub_repo_id, tmp_path, monkeypatch)
     assert exc.value.response.status_code == 401
 
 
-def test_head_errors_have_no_body_and_keep_the_connection_usable():
-    with HubServer(token="t") as server:
+def forbidden(call) -> str:
+    """Run ``call``, which must fail with a 403 (not a 401 or 404); returns the server's message."""
+    with pytest.raises(HfHubHTTPError) as exc:
+        call()
+    assert exc.value.response.status_code == 403, exc.value
+    assert not isinstance(exc.value, RepositoryNotFoundError)
+    return exc.value.server_message
+
+
+def test_a_token_may_not_create_or_delete_repos_in_a_namespace_it_does_not_own(hub, hub_repo_id):
+    api = HfApi()
+    theirs = hub.new_repo_id("theirs", namespace="other-org")
+    message = forbidden(lambda: api.create_repo(theirs))
+    assert message == 'You don\'t have the rights to create a model under the namespace "other-org"'
+    # exist_ok: the client then asks whether the repo exists (it does not) and raises the 403.
+    forbidden(lambda: api.create_repo(theirs, exist_ok=True))
+    assert "create a dataset" in forbidden(lambda: api.create_repo(theirs, repo_type="dataset"))
+    assert not hub.repo_exists(theirs) and not hub.repo_exists(theirs, repo_type="dataset")
+
+    hub.seed_repo(theirs, {"w.bin": b"theirs"})  # someone else's public repo
+    assert api.create_repo(theirs, exist_ok=True) == f"{hub.url}/{theirs}"  # it exists: fine, as on the Hub
+    assert "delete a model" in forbidden(lambda: api.delete_repo(theirs))
+    assert hub.repo_exists(theirs) and api.model_info(theirs).sha == hub.head(theirs)  # and it can be read
+
+    # The user's own namespace is unaffected.
+    api.create_repo(hub_repo_id)
+    api.delete_repo(hub_repo_id)
+    assert not hub.repo_exists(hub_repo_id)
+
+
+def test_a_token_may_not_commit_branch_or_tag_in_a_namespace_it_does_not_own(hub, tmp_path):
+    api = HfApi()
+    theirs = hub.new_repo_id("theirs", namespace="other-org")
+    hub.seed_repo(theirs, {"w.bin": b"v1"})
+    hub.seed_repo(theirs, {"w.bin": b"dev"}, branch="dev")
+    before = {"main": hub.head(theirs), "dev": hub.head(theirs, "dev")}
+
+    message = forbidden(lambda: api.upload_file(path_or_fileobj=b"mine", path_in_repo="w.bin", repo_id=theirs))
+    assert "create_pr=1" in message  # what the Hub tells an account that may not push
+    forbidden(lambda: api.upload_folder(repo_id=theirs, folder_path=make_folder(tmp_path / "src", sample_files())))
+    forbidden(lambda: api.create_commit(theirs, [CommitOperationDelete("w.bin")], commit_message="delete"))
+    forbidden(lambda: api.create_commit(theirs, [CommitOperationAdd("x", b"x")], commit_message="x", revision="dev"))
+    forbidden(lambda: api.create_branch(theirs, branch="mine"))
+    forbidden(lambda: api.delete_branch(theirs, branch="dev"))
+    forbidden(lambda: api.create_tag(theirs, tag="v1"))
+    forbidden(lambda: api.update_repo_settings(theirs, private=True))
+
+    assert hub.branches(theirs) == before and hub.tags(theirs) == {}
+    assert hub.files(theirs)["w.bin"] == b"v1" and not api.model_info(theirs).private
+    # Opening a pull request is allowed, as on the Hub: main does not move.
+    pr = api.upload_file(path_or_fileobj=b"mine", path_in_repo="w.bin", repo_id=theirs, create_pr=True)
+    assert pr.pr_num == 1 and hub.head(theirs) == before["main"]
+    assert hub.files(theirs, revision="refs/pr/1")["w.bin"] == b"mine"
+
+
+def test_a_token_writes_in_the_organisations_of_its_user(hub, hub_org, tmp_path):
+    api = HfApi()
+    assert hub_org in [org["name"] for org in api.whoami()["orgs"]]
+    repo_id = f"{hub_org}/shared"
+    assert api.create_repo(repo_id) == f"{hub.url}/{repo_id}"
+    info = api.upload_folder(repo_id=repo_id, folder_path=make_folder(tmp_path / "src", {"w.bin": b"w"}))
+    api.create_branch(repo_id, branch="dev")
+    api.create_tag(repo_id, tag="v1")
+    assert hub.head(repo_id) == info.oid and hub.head(repo_id, "v1") == info.oid
+    api.delete_repo(repo_id)
+    assert not hub.repo_exists(repo_id)
+
+
+def test_a_server_of_its_own_with_another_user_and_organisations(make_hub_server):
+    with make_hub_server(token="hf_alice", user="alice", orgs=["team"]) as server:
+        api = HfApi(endpoint=server.url, token="hf_alice")
+        assert api.whoami()["name"] == "alice"
+        assert [org["name"] for org in api.whoami()["orgs"]] == ["team"]
+        for repo_id in ("alice/a", "team/b"):
+            api.create_repo(repo_id)
+            api.upload_file(path_or_fileobj=b"x", path_in_repo="x", repo_id=repo_id)
+            assert server.files(repo_id)["x"] == b"x"
+        assert "zoo-tester" in forbidden(lambda: api.create_repo("zoo-tester/c"))
+
+
+def test_head_errors_have_no_body_and_keep_the_connection_usable(git_blob_sha1, make_hub_server):
+    with make_hub_server(token="t") as server:
         server.seed_repo("org/m", {"a.txt": b"abc"})
         conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
         conn.request("HEAD", "/org/m/resolve/main/missing.txt")
@@ -391,8 +468,8 @@ def test_head_errors_have_no_body_and_keep_the_connection_usable():
         assert resp.headers["Content-Length"] == "3"
         conn.close()
         assert server.request_count("HEAD") == 4
-    with pytest.raises(RuntimeError):
-        server.url  # stopped
+    with pytest.raises(RuntimeError, match="not running"):
+        _ = server.url  # stopped: it has no URL any more
 
 
 # ------------------------------------------------------------------------------------------------
@@ -422,7 +499,7 @@ print(json.dumps(out))
 """
 
 
-def test_offline_subprocess_resolves_from_seeded_cache(hub, hub_repo_id, hf_home, tmp_path):
+def test_offline_subprocess_resolves_from_seeded_cache(hub, hub_repo_id, hf_home, tmp_path, hub_env, run_python):
     api = HfApi()
     api.create_repo(hub_repo_id)
     files = sample_files()

@@ -86,7 +86,8 @@ def test_evaluation_during_training_logs_keeps_the_best_and_survives_a_resume(tm
     for key in evaluations.files:
         np.testing.assert_array_equal(again[key], evaluations[key])
     split = pandas.read_csv(tmp_path / "split" / "progress.csv")
-    steady = [c for c in progress.columns if not c.startswith("time/") or c in ("time/iterations", "time/total_timesteps")]
+    counters = ("time/iterations", "time/total_timesteps")
+    steady = [c for c in progress.columns if not c.startswith("time/") or c in counters]
     pandas.testing.assert_frame_equal(split[steady], progress[steady])
     assert list(load_results(str(tmp_path / "split"))["r"]) == list(load_results(str(tmp_path / "whole"))["r"])
 

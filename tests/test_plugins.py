@@ -12,9 +12,7 @@ from importlib import metadata
 import gymnasium
 import pytest
 import typer
-from plugin_fixtures import run_zoo
 from typer.testing import CliRunner
-from zoo_fixtures import on_path, write_distribution
 
 import zoo
 from zoo.errors import ZooError
@@ -147,7 +145,7 @@ def module_name(plugin: str) -> str:
 
 
 @pytest.fixture
-def site(tmp_path, monkeypatch):
+def site(tmp_path, monkeypatch, on_path, write_distribution):
     """All the plugins above, installed as one distribution "zoo-test-plugins" 2.0."""
     root = write_distribution(tmp_path / "site", "zoo-test-plugins", "2.0",
                               {module_name(p): src for p, src in PLUGINS.items()},
@@ -241,7 +239,7 @@ def test_an_env_whose_constructor_raises_is_registered_without_running_it(site):
     assert check_env("cartpole", loaded=loaded).passed
 
 
-def test_zoo_check_reports_the_broken_env_and_checks_the_others(site):
+def test_zoo_check_reports_the_broken_env_and_checks_the_others(site, run_zoo):
     done = run_zoo("check", "--all")
     assert done.returncode == 1
     assert ("exploding (Exploding-v0, plugin exploding-env): FAILED: could not create the env: "
@@ -293,7 +291,7 @@ def test_a_command_that_raises_at_registration_and_one_that_shadows_a_builtin(si
     assert CliRunner().invoke(cli, ["hello-plugin", "--name", "you"]).stdout == "hello you\n"
 
 
-def test_the_cli_reports_each_broken_plugin_in_one_warning_line_and_keeps_working(site):
+def test_the_cli_reports_each_broken_plugin_in_one_warning_line_and_keeps_working(site, run_zoo):
     done = run_zoo("list")
     assert done.returncode == 0, done.stderr
     warning_lines = [line for line in done.stderr.splitlines() if line.startswith("warning: plugin ")]
@@ -331,7 +329,7 @@ def test_zoo_plugins_loads_only_the_named_plugins(site, monkeypatch):
         "ZOO_PLUGINS names 'clasic-envs', which is not an installed plugin: did you mean 'classic-envs'")
 
 
-def test_zoo_block_plugins_blocks_the_named_plugins(site, monkeypatch):
+def test_zoo_block_plugins_blocks_the_named_plugins(site, monkeypatch, run_zoo):
     monkeypatch.setenv("ZOO_BLOCK_PLUGINS", ",".join(BROKEN))
     loaded, messages = load()
     assert messages == [] and errors(loaded) == {}
@@ -341,7 +339,7 @@ def test_zoo_block_plugins_blocks_the_named_plugins(site, monkeypatch):
     assert done.returncode == 0 and done.stderr == ""
 
 
-def test_zoo_strict_plugins_makes_a_load_error_fatal(site, monkeypatch):
+def test_zoo_strict_plugins_makes_a_load_error_fatal(site, monkeypatch, run_zoo):
     monkeypatch.setenv("ZOO_STRICT_PLUGINS", "1")
     with pytest.raises(ZooError, match=r"plugin 'duplicate' \(zoo-test-plugins\) failed to load: .*"
                                        r"ZOO_STRICT_PLUGINS is set"):
@@ -405,7 +403,7 @@ LINEAR_FORMAT = """
 """
 
 
-def test_hook_register_hub_formats(tmp_path, monkeypatch, hub, hub_repo_id, hf_home):
+def test_hook_register_hub_formats(tmp_path, monkeypatch, hub, hub_repo_id, hf_home, on_path, write_distribution):
     from zoo.cli import app
 
     root = write_distribution(tmp_path / "site", "zoo-linear-format", "1.0", {"tp_linear_format": LINEAR_FORMAT},
@@ -447,12 +445,12 @@ def test_registration_errors_are_one_line_zoo_errors():
     agents.add_agent("missing", "no_such_module_anywhere:Agent")
     agents._commit()
     with pytest.raises(ZooError, match="agent 'not-an-agent' .* not a subclass of zoo.contract.Agent"):
-        agents.get("not-an-agent").agent_class
+        _ = agents.get("not-an-agent").agent_class  # the class is loaded (and checked) when first asked for
     with pytest.raises(ZooError, match="agent 'missing' .* could not be loaded: ModuleNotFoundError"):
-        agents.get("missing").agent_class
+        _ = agents.get("missing").agent_class
 
 
-def test_two_distributions_with_the_same_plugin_name(tmp_path):
+def test_two_distributions_with_the_same_plugin_name(tmp_path, on_path, write_distribution):
     first = write_distribution(tmp_path / "a", "zoo-first", "1.0", {"first_mod": GOOD}, {"samename": "first_mod"})
     second = write_distribution(tmp_path / "b", "zoo-second", "1.0", {"second_mod": GOOD},
                                 {"samename": "second_mod"})
@@ -465,7 +463,7 @@ def test_two_distributions_with_the_same_plugin_name(tmp_path):
     assert "long-cartpole" in loaded.envs
 
 
-def test_a_distribution_with_a_malformed_entry_points_file(tmp_path):
+def test_a_distribution_with_a_malformed_entry_points_file(tmp_path, on_path, write_distribution):
     root = write_distribution(tmp_path / "site", "zoo-malformed", "0.3", {"malformed_mod": GOOD}, {"x": "y"})
     (next(root.glob("*.dist-info")) / "entry_points.txt").write_text("[agent_zoo]\nno equals sign here\n")
     with on_path(root):

@@ -6,21 +6,29 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
-from plugin_fixtures import REPO, example_plugins, example_plugins_site, run_zoo  # noqa: F401  (fixtures)
 
 import zoo
 from zoo.tools.testing import check_env, check_plugin, run_agent_smoke
 
+REPO = Path(__file__).resolve().parent.parent
+
 pytestmark = pytest.mark.usefixtures("example_plugins")
 
 
-def zoo_json(*args: str) -> dict:
-    done = run_zoo(*args, "--json")
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+@pytest.fixture
+def zoo_json(run_zoo):
+    """``zoo_json(*args)``: the parsed output of ``zoo ARGS --json``, which must succeed."""
+
+    def run(*args: str) -> dict:
+        done = run_zoo(*args, "--json")
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    return run
 
 
 def test_the_core_does_not_know_the_example_plugins():
@@ -30,7 +38,7 @@ def test_the_core_does_not_know_the_example_plugins():
     assert not re.search(r"zoo[_-]catch|zoo[_-]cem|CatchEnv|CrossEntropy", core)
 
 
-def test_installed_plugins_are_listed_with_their_distribution_and_what_they_registered():
+def test_installed_plugins_are_listed_with_their_distribution_and_what_they_registered(zoo_json):
     plugins = {p["name"]: p for p in zoo_json("plugins")["plugins"]}
     catch, cem = plugins["catch"], plugins["cem"]
     assert (catch["distribution"], catch["version"], catch["error"]) == ("zoo-catch", "0.1.0", None)
@@ -48,7 +56,7 @@ def test_installed_plugins_are_listed_with_their_distribution_and_what_they_regi
     assert listing["errors"] == [] or all(e["plugin"] not in ("catch", "cem") for e in listing["errors"])
 
 
-def test_hook_register_commands():
+def test_hook_register_commands(run_zoo):
     """The env plugin's command runs like a built-in one and shows in `zoo --help`."""
     done = run_zoo("catch-play", "--balls", "2", "--seed", "1")
     assert done.returncode == 0, done.stderr
@@ -57,14 +65,14 @@ def test_hook_register_commands():
     assert "catch-play" in run_zoo("--help").stdout
 
 
-def test_env_plugins_hardcoded_policies_run_through_zoo_eval():
+def test_env_plugins_hardcoded_policies_run_through_zoo_eval(zoo_json):
     result = zoo_json("eval", "hardcoded", "catch", "--episodes", "5")
     assert result["mean"] == 10.0 and result["std"] == 0.0  # follows the ball: catches all 10
     stay = zoo.evaluate(zoo.make_agent("hardcoded", "catch", overrides={"variant": "stay"}), "catch", episodes=20)
     assert stay.mean < -3  # catches only the balls dropped in the middle column
 
 
-def test_zoo_train_and_eval_on_the_agent_plugin_with_the_env_plugin(tmp_path):
+def test_zoo_train_and_eval_on_the_agent_plugin_with_the_env_plugin(tmp_path, run_zoo, zoo_json):
     run = tmp_path / "run"
     done = run_zoo("train", "cem", "catch", "--steps", "50000", "--seed", "0", "--out", str(run))
     assert done.returncode == 0, done.stderr
@@ -102,7 +110,7 @@ def test_check_plugin_helper_passes_on_the_examples():
         check_plugin("cath", reload=False)
 
 
-def test_zoo_check_all_runs_gymnasiums_checker_on_every_builtin_and_example_env():
+def test_zoo_check_all_runs_gymnasiums_checker_on_every_builtin_and_example_env(run_zoo, zoo_json):
     registered = {e.name for e in zoo.list_envs()}
     assert {"cartpole", "mountaincar-continuous", "catch"} <= registered  # and pixelcopter once it loads
     checks = {c["env"]: c for c in zoo_json("check", "--all")["checks"]}
@@ -127,7 +135,7 @@ def test_push_run_publishes_a_plugin_agent_to_the_hub(tmp_path, hub, hub_repo_id
     np.testing.assert_array_equal(policy.predict(observations)[0], local.predict(observations)[0])
 
 
-def test_zoo_push_command_on_a_plugin_agent(tmp_path, hub, hub_repo_id, hf_home):
+def test_zoo_push_command_on_a_plugin_agent(tmp_path, hub, hub_repo_id, hf_home, run_zoo):
     zoo.train("cem", "catch", seed=0, steps=5_000, out=tmp_path / "run")
     done = run_zoo("push", str(tmp_path / "run"), "--repo-id", hub_repo_id, "--eval-episodes", "3")
     assert done.returncode == 0, done.stderr

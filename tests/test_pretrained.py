@@ -38,9 +38,9 @@ def test_eval_without_checkpoint_uses_the_pretrained_one_and_says_so_first():
     assert result.stdout.splitlines()[0].startswith("evaluating the pretrained checkpoint shipped with agent-zoo")
 
 
-def test_push_pretrained_publishes_the_collection_so_eval_from_hub_works(hub, hf_home):
+def test_push_pretrained_publishes_the_collection_so_eval_from_hub_works(hub, hub_org, hf_home):
     runner = CliRunner()
-    org = "zoo-test-" + hub.new_repo_id().split("/")[-1]
+    org = hub_org  # an organisation the token may write to
     dry = runner.invoke(app, ["push-pretrained", "--org", org, "--dry-run"])
     assert dry.exit_code == 0, dry.output
     assert f"-> {org}/{SHIPPED[0].repo_name}" in dry.stdout

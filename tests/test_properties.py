@@ -190,7 +190,8 @@ def test_convert_round_trips_what_it_prints(i, f, b):
     assert convert(",".join(map(str, [i, i + 1])), tuple[int, ...], "k") == (i, i + 1)
 
 
-ANNOTATIONS = [int, float, bool, str, tuple[int, ...], typing.Literal["tanh", "relu"], typing.Optional[int]]
+# typing.Optional[int] on purpose: a typing.Union, which convert() must handle as well as `int | None`.
+ANNOTATIONS = [int, float, bool, str, tuple[int, ...], typing.Literal["tanh", "relu"], typing.Optional[int]]  # noqa: UP045
 
 
 @FAST

@@ -6,7 +6,6 @@ import warnings
 
 import gymnasium
 import pytest
-from zoo_fixtures import on_path, write_distribution
 
 import zoo
 from zoo.errors import ZooError
@@ -32,7 +31,7 @@ DUPLICATE_NAME = """
 
 
 @pytest.fixture
-def third_party(tmp_path):
+def third_party(tmp_path, on_path, write_distribution):
     root = write_distribution(
         tmp_path / "site", "zoo-thirdparty", "1.2.3",
         {"tp_good": GOOD_PLUGIN, "tp_broken": BROKEN_ON_IMPORT, "tp_dupe": DUPLICATE_NAME},

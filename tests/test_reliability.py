@@ -26,7 +26,6 @@ from pathlib import Path
 
 import pytest
 import torch
-from reliability_fixtures import checkpoint_names, reliability_envs, zoo_process  # noqa: F401
 from typer.testing import CliRunner
 
 import zoo
@@ -67,7 +66,7 @@ def assert_same_run(a: Path, b: Path) -> None:
 # -- resuming --------------------------------------------------------------------------------------
 @pytest.mark.parametrize("agent,env,total", [("reinforce", "cartpole", 2500),
                                              ("reinforce-baseline", "mountaincar-continuous", 4000)])
-def test_stopped_by_its_budget_then_resumed_equals_uninterrupted(tmp_path, agent, env, total):
+def test_stopped_by_its_budget_then_resumed_equals_uninterrupted(tmp_path, agent, env, total, checkpoint_names):
     straight = train(agent, env, seed=3, steps=total, out=tmp_path / "straight", overrides=SMALL, argv=["zoo"])
     first = train(agent, env, seed=3, steps=total // 2, out=tmp_path / "resumed", overrides=SMALL, argv=["zoo"],
                   checkpoint_every=0, keep_checkpoints=2)
@@ -110,7 +109,8 @@ TRAIN_FOREVER = ("train", "reinforce", "cartpole", "--seed", "5", "--steps", "10
                  "--checkpoint-every", "0")
 
 
-def test_sigterm_to_a_zoo_train_process_saves_exits_with_a_message_and_resumes_exactly(tmp_path):
+def test_sigterm_to_a_zoo_train_process_saves_exits_with_a_message_and_resumes_exactly(tmp_path, checkpoint_names,
+                                                                                        zoo_process):
     run = tmp_path / "run"
     proc = zoo_process(*TRAIN_FOREVER, "--out", str(run))
     try:
@@ -122,7 +122,7 @@ def test_sigterm_to_a_zoo_train_process_saves_exits_with_a_message_and_resumes_e
     assert_interrupted_then_resumed_like_uninterrupted(run, signal.SIGTERM, proc.returncode, stdout, stderr, tmp_path)
 
 
-def test_ctrl_c_during_zoo_train_saves_exits_with_a_message_and_resumes_exactly(tmp_path):
+def test_ctrl_c_during_zoo_train_saves_exits_with_a_message_and_resumes_exactly(tmp_path, checkpoint_names):
     """SIGINT to this very process while the CLI trains in it (no second interpreter to start)."""
     run = tmp_path / "run"
     finished = threading.Event()
@@ -300,7 +300,8 @@ def test_pickled_hub_models_are_refused_without_trust_and_never_run(hub, hf_home
 
 
 # -- numbers ---------------------------------------------------------------------------------------
-def test_nan_observations_stop_training_naming_the_step_and_write_no_checkpoint(reliability_envs, tmp_path):
+def test_nan_observations_stop_training_naming_the_step_and_write_no_checkpoint(reliability_envs, tmp_path,
+                                                                                 checkpoint_names):
     run = tmp_path / "run"
     result = invoke("train", "reinforce", "nan-after", "--steps", "1000", "--out", str(run),
                     "--set", "num_envs=2", "--checkpoint-every", "0")

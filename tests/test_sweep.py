@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
-from zoo_fixtures import write_distribution
 
 from zoo.cli import app
 from zoo.errors import ZooError
@@ -76,7 +75,7 @@ TIMING_COLUMNS = {"train_seconds", "seconds"}
 
 # -- fixtures -------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def plugin_paths(tmp_path_factory) -> list[Path]:
+def plugin_paths(tmp_path_factory, write_distribution) -> list[Path]:
     """Folders holding installed plugin distributions: the flaky agent, and the example
     plugins from plugins/ installed with pip (from a copy, so their source tree stays clean)."""
     flaky = write_distribution(tmp_path_factory.mktemp("flaky"), "zoo-flaky", "0.1.0",

@@ -23,19 +23,39 @@ Authentication: ``HubServer(token=...)`` is the one write token (user ``user``);
 401). Without a token, public repos can be read; private repos answer 401 + ``RepoNotFound`` (the client
 raises ``RepositoryNotFoundError``) and writes answer 401.
 
+Namespaces: like the Hub, the write token writes only under its user's namespace and under the
+organisations the user belongs to (``HubServer(orgs=[...])``, or ``hub.orgs.add(...)`` on a running
+server; ``whoami`` lists them). Anywhere else the server answers 403 (``HfHubHTTPError``, status 403):
+creating or deleting a repo there (``You don't have the rights to create a model under the namespace
+"other-org"``, the Hub's wording), committing to (and preupload for), branching, tagging or changing the
+settings of a repo there (``Forbidden: pass `create_pr=1` as a query parameter to create a Pull
+Request``, what the Hub tells an account that may not push). As on the Hub, a pull request
+(``create_pr=1``) may be opened on any repo the token can see. Repos seeded server-side with
+``seed_repo()`` may live in any namespace.
+
 This module must not import ``huggingface_hub``: the server has to be running (to know its port)
 before ``huggingface_hub`` is imported with ``HF_ENDPOINT`` pointing at it.
+
+Run on its own, for manual trials (from the repository root; Ctrl-C stops it, and its repos are gone)::
+
+    python -m tests.support.hubserver [--port N] [--token T] [--user U] [--org ORG ...]
+
+It listens on 127.0.0.1 (a free port unless ``--port``) and prints the ``HF_ENDPOINT`` and ``HF_TOKEN`` to
+export in another shell, where ``zoo push`` and ``zoo pull`` then talk to it.
 """
 
 from __future__ import annotations
 
+import argparse
 import base64
 import datetime as _dt
 import hashlib
 import json
 import re
+import signal
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote, unquote, urlsplit
@@ -248,6 +268,7 @@ class HubServer:
         token: str = DEFAULT_TOKEN,
         user: str = DEFAULT_USER,
         *,
+        orgs: Iterable[str] = (),
         read_token: str | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -255,6 +276,7 @@ class HubServer:
         self.token = token
         self.read_token = read_token
         self.user = user
+        self.orgs: set[str] = set(orgs)  # organisations the user belongs to: its token may write there too
         self.host = host
         self._port = port
         self._lock = threading.RLock()
@@ -335,6 +357,10 @@ class HubServer:
             if (method is None or r["method"] == method.upper())
             and (path_contains is None or path_contains in r["path"])
         )
+
+    def may_write(self, namespace: str) -> bool:
+        """Whether the write token may write under ``namespace``: the user's own, or one of its ``orgs``."""
+        return namespace == self.user or namespace in self.orgs
 
     def new_repo_id(self, stem: str = "repo", namespace: str | None = None) -> str:
         """A repo id not used before on this server: ``{namespace or user}/{stem}-{n}``."""
@@ -510,7 +536,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             data = json.loads(self.body or b"{}")
         except ValueError as exc:
-            raise HubError(400, f"Invalid JSON body: {exc}")
+            raise HubError(400, f"Invalid JSON body: {exc}") from exc
         if not isinstance(data, dict):
             raise HubError(400, "JSON body must be an object")
         return data
@@ -590,11 +616,22 @@ class _Handler(BaseHTTPRequestHandler):
             return "read"
         raise HubError(401, "Invalid credentials in Authorization header")
 
-    def _require_write(self):
+    def _require_write(self, repo: Repo | None = None, *, pull_request: bool = False):
+        """Refuse a write without a write token (401/403), or to a repo outside the user's namespaces (403).
+
+        Like the Hub, anyone with a write token may open a pull request (``create_pr=1``) on a repo they can see.
+        """
         if self.auth == "none":
             raise HubError(401, "You must be authenticated to perform this action (no token was sent)")
         if self.auth != "valid":
             raise HubError(403, "You don't have the rights to write here: this token is read-only")
+        if repo is not None and not pull_request and not self.hub.may_write(repo.repo_id.split("/")[0]):
+            raise HubError(403, "Forbidden: pass `create_pr=1` as a query parameter to create a Pull Request")
+
+    def _require_namespace(self, namespace: str, doing: str):
+        """403 unless the write token may write under ``namespace`` (call after ``_require_write()``)."""
+        if not self.hub.may_write(namespace):
+            raise HubError(403, f'You don\'t have the rights to {doing} under the namespace "{namespace}"')
 
     # ---- routing ---------------------------------------------------------------------------------
 
@@ -701,7 +738,9 @@ class _Handler(BaseHTTPRequestHandler):
                 "email": None,
                 "emailVerified": False,
                 "isPro": False,
-                "orgs": [],
+                "orgs": [
+                    {"type": "org", "name": org, "fullname": org, "roleInOrg": "write"} for org in sorted(self.hub.orgs)
+                ],
                 "auth": {"type": "access_token", "accessToken": {"displayName": "test-token", "role": role}},
             },
         )
@@ -718,6 +757,7 @@ class _Handler(BaseHTTPRequestHandler):
         repo_type = data.get("type") or "model"
         if repo_type not in URL_PREFIXES:
             raise HubError(400, f"Invalid repo type {repo_type!r}")
+        self._require_namespace(org, f"create a {repo_type}")
         repo_id = f"{org}/{name}"
         existing = self.hub._repos.get((repo_type, repo_id))
         if existing is not None:
@@ -736,14 +776,16 @@ class _Handler(BaseHTTPRequestHandler):
     def _delete_repo(self):
         self._require_write()
         data = self._json_body()
-        repo_id = f"{data.get('organization') or self.hub.user}/{data.get('name')}"
+        namespace = data.get("organization") or self.hub.user
         repo_type = data.get("type") or "model"
+        self._require_namespace(namespace, f"delete a {repo_type}")
+        repo_id = f"{namespace}/{data.get('name')}"
         self._get_repo(repo_type, repo_id)
         del self.hub._repos[(repo_type, repo_id)]
         self._send_json(200, {})
 
     def _settings(self, repo: Repo):
-        self._require_write()
+        self._require_write(repo)
         data = self._json_body()
         if "visibility" in data:
             repo.private = data["visibility"] == "private"
@@ -878,8 +920,8 @@ class _Handler(BaseHTTPRequestHandler):
         return branch
 
     def _preupload(self, repo: Repo, revision: str):
-        self._require_write()
         create_pr = (self.query.get("create_pr") or ["0"])[0] in ("1", "true")
+        self._require_write(repo, pull_request=create_pr)
         sha = self._resolve_rev(repo, revision) if create_pr else repo.branches[self._writable_branch(repo, revision)]
         files_now = repo.commits[sha].files if sha else {}
         data = self._json_body()
@@ -898,8 +940,8 @@ class _Handler(BaseHTTPRequestHandler):
             raise HubError(400, f"Invalid path in repo: {path!r}")
 
     def _commit(self, repo: Repo, revision: str):
-        self._require_write()
         create_pr = (self.query.get("create_pr") or ["0"])[0] in ("1", "true")
+        self._require_write(repo, pull_request=create_pr)
         if create_pr:
             base_sha = self._resolve_rev(repo, revision)
             branch = None
@@ -910,7 +952,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             items = [json.loads(ln) for ln in lines]
         except ValueError as exc:
-            raise HubError(400, f"Invalid ndjson body: {exc}")
+            raise HubError(400, f"Invalid ndjson body: {exc}") from exc
         if not items or items[0].get("key") != "header":
             raise HubError(400, "The first line of a commit must be its header")
         header = items[0].get("value") or {}
@@ -934,8 +976,8 @@ class _Handler(BaseHTTPRequestHandler):
                 content = value.get("content", "")
                 try:
                     data = base64.b64decode(content, validate=True) if encoding == "base64" else content.encode()
-                except ValueError:
-                    raise HubError(400, f"Invalid base64 content for {path}")
+                except ValueError as exc:
+                    raise HubError(400, f"Invalid base64 content for {path}") from exc
                 tree[path] = self.hub._store_blob(data)
             elif key == "deletedFile":
                 if path not in tree:
@@ -979,7 +1021,7 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
     def _branch(self, repo: Repo, name: str, method: str):
-        self._require_write()
+        self._require_write(repo)
         if method == "POST":
             if name in repo.branches:
                 raise HubError(409, f"Reference refs/heads/{name} already exists")
@@ -988,7 +1030,8 @@ class _Handler(BaseHTTPRequestHandler):
             data = self._json_body()
             start = data.get("startingPoint")
             if data.get("emptyBranch"):
-                repo.branches[name] = self.hub._new_commit(repo, None, f"Create empty branch {name}", "", {}, self.hub.user).id
+                empty = self.hub._new_commit(repo, None, f"Create empty branch {name}", "", {}, self.hub.user)
+                repo.branches[name] = empty.id
             else:
                 repo.branches[name] = self._resolve_rev(repo, start) if start else repo.branches["main"]
             return self._send_json(200, {})
@@ -1000,7 +1043,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_json(200, {})
 
     def _tag(self, repo: Repo, arg: str, method: str):
-        self._require_write()
+        self._require_write(repo)
         if method == "POST":
             sha = self._resolve_rev(repo, arg)
             tag = self._json_body().get("tag")
@@ -1115,7 +1158,8 @@ class _Handler(BaseHTTPRequestHandler):
         }
         if self._flag(self.query.get("include_prs")):
             payload["pullRequests"] = [
-                {"name": str(n), "ref": f"refs/pr/{n}", "targetCommit": s} for n, s in sorted(repo.pull_requests.items())
+                {"name": str(n), "ref": f"refs/pr/{n}", "targetCommit": s}
+                for n, s in sorted(repo.pull_requests.items())
             ]
         self._send_json(200, payload)
 
@@ -1170,3 +1214,49 @@ class _Handler(BaseHTTPRequestHandler):
             headers["Content-Range"] = f"bytes {start}-{end}/{len(data)}"
         headers["Content-Length"] = str(len(body))
         self._send(status, body, content_type="application/octet-stream", headers=headers)
+
+
+# --------------------------------------------------------------------------------------------------
+# on its own: python -m tests.support.hubserver
+# --------------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve on 127.0.0.1 until Ctrl-C, after printing the environment variables that point a client at it."""
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.support.hubserver",
+        description="A loopback Hugging Face Hub-compatible server (in memory) for manual trials.",
+    )
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    parser.add_argument("--token", default=DEFAULT_TOKEN, help="the write token (default: %(default)s)")
+    parser.add_argument("--user", default=DEFAULT_USER, help="the token's user, its namespace (default: %(default)s)")
+    parser.add_argument("--org", action="append", default=[], metavar="ORG",
+                        help="an organisation the user belongs to, where its token may write too (repeatable)")
+    args = parser.parse_args(argv)
+    server = HubServer(token=args.token, user=args.user, orgs=args.org, port=args.port)
+    try:
+        server.start()
+    except OSError as exc:
+        parser.error(f"cannot listen on 127.0.0.1:{args.port}: {exc.strerror or exc}")
+    namespaces = ", ".join([args.user, *args.org])
+    print(f"Loopback Hub at {server.url} (user {args.user}, may write under: {namespaces}). In another shell:\n"
+          f"  export HF_ENDPOINT={server.url}\n"
+          f"  export HF_TOKEN={args.token}\n"
+          "  export HF_HOME=$(mktemp -d)  # optional: keeps these repos out of your own Hugging Face cache\n"
+          "Ctrl-C stops it (repos are kept in memory only).", flush=True)
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as cleanly as Ctrl-C
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    print("stopped", flush=True)
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+if __name__ == "__main__":
+    main()

@@ -9,6 +9,9 @@ only through their ``agent_zoo`` entry points, exactly as after ``pip install ./
 ``example_plugins`` (module): SITE first on ``sys.path`` and ``PYTHONPATH`` (for ``zoo``
 subprocesses) and plugins rediscovered; undone after the module, so other test modules see
 only the built-in plugins.
+
+``run_zoo`` (session): the function ``run_zoo(*args, env=None, timeout=180)``, ``zoo ARGS`` in a
+subprocess as a user runs it (the installed console script).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = {"catch": REPO / "plugins" / "zoo-catch", "cem": REPO / "plugins" / "zoo-cem"}
 EXAMPLE_MODULES = ("zoo_catch", "zoo_cem")
 
@@ -84,8 +87,14 @@ def zoo_command() -> list[str]:
     return [script] if script else [sys.executable, "-c", "from zoo.cli import main; main()"]
 
 
-def run_zoo(*args: str, env: dict[str, str] | None = None, timeout: float = 180) -> subprocess.CompletedProcess:
+def _run_zoo(*args: str, env: dict[str, str] | None = None, timeout: float = 180) -> subprocess.CompletedProcess:
     """``zoo ARGS`` in a subprocess, as a user runs it."""
     return subprocess.run([*zoo_command(), *args],
                           capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, **(env or {}), "COLUMNS": "200"})
+
+
+@pytest.fixture(scope="session")
+def run_zoo():
+    """``run_zoo(*args, env=None, timeout=180) -> subprocess.CompletedProcess``: ``zoo ARGS`` in a subprocess."""
+    return _run_zoo

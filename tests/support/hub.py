@@ -1,13 +1,10 @@
-"""pytest fixtures for tests that talk to the loopback Hub server (``tests/hubserver.py``).
+"""pytest fixtures for tests that talk to the loopback Hub server (``tests/support/hubserver.py``).
 
 ``huggingface_hub`` reads ``HF_ENDPOINT``, ``HF_HOME``, ``HF_HUB_OFFLINE``, ``HF_HUB_DISABLE_XET``... once,
-when it is imported. So one server is started for the whole test session by ``start_session_hub()``,
-which ``tests/conftest.py`` calls at its very top, before anything imports ``huggingface_hub``::
-
-    from hub_fixtures import start_session_hub
-
-    HUB = start_session_hub()  # before anything imports huggingface_hub
-    from hub_fixtures import hf_home, hub, hub_offline, hub_repo_id  # noqa: E402,F401  (fixtures)
+when it is imported. So one server is started for the whole test session, **when this module is imported**:
+``tests/conftest.py`` lists it first in ``pytest_plugins``, and pytest imports those plugins right after the
+conftest, before any test module (and so before anything imports ``huggingface_hub``). Test modules get
+everything below by fixture name and never import this module.
 
 Fixtures:
 
@@ -15,9 +12,12 @@ Fixtures:
     The session ``HubServer``, with its request log cleared for the test and ``HF_TOKEN`` set to its token.
     Repos are *not* wiped between tests (so session-scoped seeds survive): use ``hub.new_repo_id()`` or
     the ``hub_repo_id`` fixture for a name no other test uses, and ``hub.reset()`` if a test really
-    needs an empty hub.
+    needs an empty hub. The token writes only to the namespaces of its user (``hub.user``) and its
+    organisations (``hub.orgs``); elsewhere the server answers 403, like the Hub.
 ``hub_repo_id``
     A fresh, unused ``zoo-tester/<test-name>-<n>`` repo id (the repo is not created).
+``hub_org``
+    A fresh organisation name that the hub user belongs to for this test only (so its token may write there).
 ``hf_home``
     A fresh, empty ``HF_HOME`` folder for the test (``hf_home / "hub"`` is the cache). The cache dir is a
     module constant of ``huggingface_hub`` read at import, so this fixture monkeypatches
@@ -29,10 +29,16 @@ Fixtures:
 ``hub_offline``
     Offline mode in-process (monkeypatches ``huggingface_hub.constants.HF_HUB_OFFLINE``, which the HTTP
     layer checks per request) and ``HF_HUB_OFFLINE=1`` for subprocesses.
-
-Helpers: ``hub_env(hf_home, offline=...)`` builds an environment for a subprocess; ``run_python(code,
-env)`` runs ``python -c code`` in one (the most faithful way to test ``HF_HUB_OFFLINE=1``, as a user
-would set it before start-up).
+``hub_env``
+    The function ``hub_env(hf_home=None, *, offline=False, **extra)``: an environment for a subprocess.
+``run_python``
+    The function ``run_python(code, env, args=(), timeout=120)``: runs ``python -c code *args`` in ``env``
+    (the most faithful way to test ``HF_HUB_OFFLINE=1``, as a user would set it before start-up).
+``make_hub_server``
+    A factory of extra, independent ``HubServer`` instances (not started; use ``with make_hub_server(...) as
+    server:``); any still running are stopped after the test.
+``git_blob_sha1``
+    The function computing a git blob id (the Hub's ``oid`` and the ETag the server sends).
 """
 
 from __future__ import annotations
@@ -47,18 +53,11 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hubserver import DEFAULT_TOKEN, DEFAULT_USER, HubServer
 
-__all__ = [
-    "start_session_hub",
-    "session_hub",
-    "hub",
-    "hub_repo_id",
-    "hf_home",
-    "hub_offline",
-    "hub_env",
-    "run_python",
-]
+from .hubserver import DEFAULT_TOKEN, DEFAULT_USER, HubServer
+from .hubserver import git_blob_sha1 as _git_blob_sha1
+
+__all__ = ["start_session_hub", "session_hub"]
 
 # Environment variables that would make huggingface_hub look somewhere else than the session hub.
 _HF_ENV_TO_CLEAR = (
@@ -87,7 +86,8 @@ def start_session_hub(token: str = DEFAULT_TOKEN, user: str = DEFAULT_USER) -> H
     temporary folder), ``HF_HUB_DISABLE_TELEMETRY=1``, ``HF_HUB_DISABLE_XET=1`` and
     ``HF_HUB_DISABLE_UPDATE_CHECK=1`` in ``os.environ`` (so subprocesses inherit them), and clears
     variables that would redirect the cache, the token or offline mode. Must run before
-    ``huggingface_hub`` is first imported; the server and the folder are removed at exit.
+    ``huggingface_hub`` is first imported (this module calls it when imported); the server and the
+    folder are removed at exit.
     """
     global _SESSION_HUB, _SESSION_HOME
     if _SESSION_HUB is not None:
@@ -95,7 +95,8 @@ def start_session_hub(token: str = DEFAULT_TOKEN, user: str = DEFAULT_USER) -> H
     if "huggingface_hub" in sys.modules:
         raise RuntimeError(
             "start_session_hub() must run before huggingface_hub is imported: it reads HF_ENDPOINT, HF_HOME "
-            "and friends at import time. Call it at the very top of tests/conftest.py."
+            "and friends at import time. List support.hub first in pytest_plugins in tests/conftest.py and "
+            "import nothing that imports huggingface_hub above it."
         )
     server = HubServer(token=token, user=user).start()
     home = tempfile.mkdtemp(prefix="zoo-test-hf-home-")
@@ -124,11 +125,11 @@ def start_session_hub(token: str = DEFAULT_TOKEN, user: str = DEFAULT_USER) -> H
 def session_hub() -> HubServer:
     """The running session hub (``start_session_hub()`` must have been called)."""
     if _SESSION_HUB is None:
-        raise RuntimeError("No session hub: call hub_fixtures.start_session_hub() at the top of tests/conftest.py")
+        raise RuntimeError("No session hub: support.hub.start_session_hub() has not run")
     return _SESSION_HUB
 
 
-def hub_env(hf_home: str | os.PathLike | None = None, *, offline: bool = False, **extra: str) -> dict[str, str]:
+def _hub_env(hf_home: str | os.PathLike | None = None, *, offline: bool = False, **extra: str) -> dict[str, str]:
     """A copy of ``os.environ`` for a subprocess: session hub settings, optional HF_HOME and offline mode."""
     server = session_hub()
     env = dict(os.environ)
@@ -144,16 +145,20 @@ def hub_env(hf_home: str | os.PathLike | None = None, *, offline: bool = False, 
     return env
 
 
-def run_python(
+def _run_python(
     code: str, env: dict[str, str], args: list[str] = (), timeout: float = 120, **kwargs
 ) -> subprocess.CompletedProcess:
     """Run ``python -c code *args`` with ``env`` (see ``hub_env``); tests/ is put on PYTHONPATH."""
     env = dict(env)
-    tests_dir = str(Path(__file__).resolve().parent)
+    tests_dir = str(Path(__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (tests_dir, env.get("PYTHONPATH")) if p)
     return subprocess.run(
         [sys.executable, "-c", code, *args], env=env, capture_output=True, text=True, timeout=timeout, **kwargs
     )
+
+
+# Started here, at import, so that it runs before anything imports huggingface_hub (see the module docstring).
+start_session_hub()
 
 
 @pytest.fixture
@@ -170,6 +175,15 @@ def hub(monkeypatch) -> HubServer:
 def hub_repo_id(hub, request) -> str:
     """A repo id no other test uses, under the hub user's namespace (the repo is not created)."""
     return hub.new_repo_id(re.sub(r"[^A-Za-z0-9]+", "-", request.node.name).strip("-").lower()[:40])
+
+
+@pytest.fixture
+def hub_org(hub) -> str:
+    """An organisation name no other test uses, which the hub user belongs to for this test only."""
+    org = hub.new_repo_id("org", namespace="zoo-test").replace("/", "-")  # zoo-test-org-N
+    hub.orgs.add(org)
+    yield org
+    hub.orgs.discard(org)
 
 
 @pytest.fixture
@@ -199,3 +213,36 @@ def hub_offline(monkeypatch) -> None:
 
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session")
+def hub_env():
+    """``hub_env(hf_home=None, *, offline=False, **extra)``: a copy of ``os.environ`` for a subprocess."""
+    return _hub_env
+
+
+@pytest.fixture(scope="session")
+def run_python():
+    """``run_python(code, env, args=(), timeout=120)``: ``python -c code *args`` in a subprocess."""
+    return _run_python
+
+
+@pytest.fixture
+def make_hub_server():
+    """``make_hub_server(**kwargs)``: a new ``HubServer`` (not started), stopped after the test if still running."""
+    servers: list[HubServer] = []
+
+    def make(*args, **kwargs) -> HubServer:
+        server = HubServer(*args, **kwargs)
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def git_blob_sha1():
+    """``git_blob_sha1(data)``: the git blob id of ``data`` (the Hub's ``oid``, the ETag of a file)."""
+    return _git_blob_sha1

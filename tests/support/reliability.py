@@ -8,6 +8,9 @@ after the module. The envs:
 * ``nan-after``: observations turn NaN after ``nan_after`` steps of an env copy (default 30).
 * ``endless``: never terminates and has no time limit (like Pixelcopter with a good policy).
 * ``dict-obs``: a Dict observation space, which the built-in agents cannot handle.
+
+Also the fixtures ``zoo_process`` (``zoo_process(*args, **popen)``: ``zoo ARGS`` as a child process, output
+captured) and ``checkpoint_names`` (``checkpoint_names(run)``: the names of a run's checkpoints, sorted).
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from zoo_fixtures import on_path, write_distribution
+
+from .distributions import OnPath, write_fake_distribution
 
 PLUGIN_SOURCE = '''
 import gymnasium as gym
@@ -104,9 +108,9 @@ def reliability_envs(tmp_path_factory):
     """The misbehaving envs installed and discovered; yields the site folder."""
     from zoo.plugin_loader import reload_plugins
 
-    site = write_distribution(tmp_path_factory.mktemp("reliability-site"), "zoo-reliability-envs", "0.1",
+    site = write_fake_distribution(tmp_path_factory.mktemp("reliability-site"), "zoo-reliability-envs", "0.1",
                               {MODULE: PLUGIN_SOURCE}, {"reliability-envs": MODULE})
-    with on_path(site), pytest.MonkeyPatch.context() as mp:
+    with OnPath(site), pytest.MonkeyPatch.context() as mp:
         mp.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")])))
         importlib.invalidate_caches()
         reload_plugins()
@@ -115,12 +119,24 @@ def reliability_envs(tmp_path_factory):
     reload_plugins()
 
 
-def zoo_process(*args: str, **popen: object) -> subprocess.Popen:
+def _zoo_process(*args: str, **popen: object) -> subprocess.Popen:
     """``zoo ARGS`` as a child process (the console script's entry function), output captured."""
     return subprocess.Popen([sys.executable, "-c", "from zoo.cli import main; main()", *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env={**os.environ, "COLUMNS": "200"}, **popen)
 
 
-def checkpoint_names(run: Path) -> list[str]:
+def _checkpoint_names(run: Path) -> list[str]:
     folder = run / "checkpoints"
     return sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) if folder.is_dir() else []
+
+
+@pytest.fixture(scope="session")
+def zoo_process():
+    """``zoo_process(*args, **popen) -> subprocess.Popen``: ``zoo ARGS`` as a child process, output captured."""
+    return _zoo_process
+
+
+@pytest.fixture(scope="session")
+def checkpoint_names():
+    """``checkpoint_names(run) -> list[str]``: the names of the checkpoints a run folder holds, sorted."""
+    return _checkpoint_names

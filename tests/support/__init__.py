@@ -1,0 +1,21 @@
+"""Test support: the loopback Hub server and the fixtures the test modules use.
+
+``tests/conftest.py`` loads the fixture modules with ``pytest_plugins``; test modules ask for
+fixtures by name and never import from this package.
+
+``hubserver``
+    A Hugging Face Hub-compatible HTTP server (standard library + PyYAML), also runnable on its own:
+    ``python -m tests.support.hubserver`` from the repository root.
+``hub``
+    The session Hub server, started (and ``HF_ENDPOINT``/``HF_TOKEN``/``HF_HOME`` set) when this plugin
+    is loaded, before anything imports ``huggingface_hub``; fixtures ``hub``, ``hub_repo_id``,
+    ``hub_org``, ``hf_home``, ``hub_offline``, ``hub_env``, ``run_python``, ``make_hub_server``,
+    ``git_blob_sha1``.
+``distributions``
+    Fake installed distributions (a module plus ``*.dist-info``): fixtures ``write_distribution``, ``on_path``.
+``plugins``
+    The example plugins in ``plugins/`` installed with pip, and the ``zoo`` command in a subprocess:
+    fixtures ``example_plugins_site``, ``example_plugins``, ``run_zoo``.
+``reliability``
+    Env plugins that misbehave on purpose: fixtures ``reliability_envs``, ``zoo_process``, ``checkpoint_names``.
+"""
