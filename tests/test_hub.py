@@ -336,19 +336,19 @@ def test_offline_eval_from_a_seeded_cache_in_a_subprocess(hub, hub_repo_id, hf_h
 # -- stable-baselines3 models in the huggingface_sb3 layout ---------------------------------------
 
 def test_sb3_model_in_the_huggingface_sb3_layout_needs_trust_then_evaluates(hub, hub_org, hf_home, tmp_path):
-    from huggingface_sb3 import EnvironmentName, ModelName, ModelRepoId, push_to_hub
     from stable_baselines3 import PPO
 
-    env_name = EnvironmentName("CartPole-v1")
-    name = ModelName("ppo", env_name)
-    repo_id = ModelRepoId(hub_org, name)  # like sb3/ppo-CartPole-v1, in an organisation the token may write to
+    # The layout huggingface_sb3's push_to_hub makes: {algo}-{env}.zip and config.json, built here
+    # with SB3's own save and huggingface_hub's upload.
+    repo_id = f"{hub_org}/ppo-CartPole-v1"  # like sb3/ppo-CartPole-v1, in an organisation the token may write to
     model = PPO("MlpPolicy", zoo.make_env("cartpole"), n_steps=64, batch_size=64, seed=0, device="cpu")
     model.learn(128)
-    model.save(tmp_path / name)
-    config = tmp_path / "config.json"
-    config.write_text(json.dumps({"policy_class": "MlpPolicy", "env_id": str(env_name)}))
-    for file in (tmp_path / name.filename, config):
-        push_to_hub(repo_id=repo_id, filename=str(file), commit_message=f"Add {file.name}")
+    folder = tmp_path / "repo"
+    folder.mkdir()
+    model.save(folder / "ppo-CartPole-v1")
+    (folder / "config.json").write_text(json.dumps({"policy_class": "MlpPolicy", "env_id": "CartPole-v1"}))
+    HfApi().create_repo(repo_id, exist_ok=True)
+    HfApi().upload_folder(repo_id=repo_id, folder_path=folder, commit_message="Add the SB3 model")
     assert set(hub.files(repo_id)) == {".gitattributes", "ppo-CartPole-v1.zip", "config.json"}
 
     refused = invoke("eval", "--from-hub", repo_id)
@@ -358,7 +358,8 @@ def test_sb3_model_in_the_huggingface_sb3_layout_needs_trust_then_evaluates(hub,
         trusted = invoke("eval", f"hub:{repo_id}", "--trust-remote-code", "--episodes", str(EPISODES), "--json")
     assert trusted.exit_code == 0, trusted.output
     data = json.loads(trusted.stdout)
-    expected = zoo.evaluate(PPO.load(tmp_path / name.filename, device="cpu"), "cartpole", episodes=EPISODES, seed=0)
+    expected = zoo.evaluate(PPO.load(folder / "ppo-CartPole-v1.zip", device="cpu"), "cartpole", episodes=EPISODES,
+                            seed=0)
     assert data["mean"] == expected.mean and data["env"] == "cartpole"
     assert "SB3 PPO model ppo-CartPole-v1.zip" in data["source"] and "unpickled: trusted" in data["source"]
 

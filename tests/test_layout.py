@@ -68,3 +68,21 @@ def test_the_import_contracts_cover_every_room_of_the_core():
     assert set(no_cli["source_modules"]) == (core_modules() - {"zoo.cli"}) | {"zoo.agents", "zoo.envs"}
     independent = next(c for c in contracts if c["type"] == "independence")
     assert set(independent["modules"]) == {"zoo.agents", "zoo.envs"}
+
+
+def test_tables_on_a_narrow_pipe_keep_every_name_whole():
+    import json
+
+    for command in ("list", "pretrained"):
+        narrow = zoo_process(command, COLUMNS="80")
+        assert narrow.returncode == 0, narrow.stderr
+        assert "…" not in narrow.stdout
+        listed = json.loads(zoo_process(command, "--json").stdout)
+        rows = listed["envs"] + listed["agents"] if command == "list" else listed
+        shown = ("name", "gym_id") if command == "list" else ("agent", "gym_id")
+        for row in rows:
+            for key in shown:
+                if key in row:
+                    assert row[key] in narrow.stdout, (command, row[key])
+            for variant in row.get("hardcoded", []):
+                assert variant in narrow.stdout

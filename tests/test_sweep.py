@@ -227,7 +227,7 @@ def test_cli_bad_input_is_one_line_and_exit_code_2(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def test_summary_is_mean_and_std_over_seeds_and_lists_failures():
+def test_summary_is_iqm_with_a_confidence_interval_mean_and_std_over_seeds_and_lists_failures():
     def run(seed, mean=None, error=None):
         return {"run_id": f"a__e__default__seed{seed}", "agent": "a", "env": "e", "label": "default",
                 "seed": seed, "status": "failed" if error else "ok", "error": error,
@@ -236,8 +236,9 @@ def test_summary_is_mean_and_std_over_seeds_and_lists_failures():
     results = [run(0, 10.0), run(1, 20.0), run(2, error="RuntimeError: boom")]
     [row] = summarize(results)
     assert (row["mean"], row["std"], row["seeds"], row["failed"]) == (15.0, 5.0, [0, 1], [2])
+    assert (row["iqm"], row["iqm_low"], row["iqm_high"]) == (15.0, 10.0, 20.0)
     text = summary_markdown(results, [row])
-    assert "| a | e | default | 2 | 15.00 ± 5.00 | 10.00 | 20.00 | seeds 2 |" in text
+    assert "| a | e | default | 2 | 15.00 [10.00, 20.00] | 15.00 ± 5.00 | 10.00 | 20.00 | seeds 2 |" in text
     assert "2 of 3 runs succeeded, 1 failed" in text and "`a__e__default__seed2`: RuntimeError: boom" in text
     assert all(math.isnan(v) for v in mean_std([]))  # no seeds, no statistics
 

@@ -1,7 +1,7 @@
 """The ``zoo`` command line: thin commands over the Python API.
 
 :mod:`.app` holds the typer application and the one way errors are printed; each other module
-is a group of commands: :mod:`.train`, :mod:`.evaluate` (eval, record), :mod:`.export`, :mod:`.hub` (push,
+is a group of commands: :mod:`.train`, :mod:`.evaluate` (eval, record), :mod:`.export`, :mod:`.plot`, :mod:`.hub` (push,
 pull), :mod:`.plugins` (list, plugins, check), :mod:`.pretrained`, :mod:`.sweep`, :mod:`.bench`.
 Plugins add theirs through the ``register_commands`` hook.
 """
@@ -13,7 +13,7 @@ import warnings
 
 import typer
 
-from zoo.cli import bench, evaluate, export, hub, plugins, pretrained, sweep, train  # noqa: F401  (add commands)
+from zoo.cli import bench, evaluate, export, hub, plot, plugins, pretrained, sweep, train  # noqa: F401  (commands)
 from zoo.cli.app import EXIT_USER_ERROR, app, out, print_error, show_warning
 from zoo.errors import ZooError
 

@@ -113,10 +113,18 @@ SetOption = Annotated[list[str] | None, typer.Option("--set", metavar="KEY=VALUE
 AsJson = Annotated[bool, typer.Option("--json", help="machine-readable output")]
 
 
-def plain_table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
-    """A table whose cells are shown as they are: names and descriptions come from plugins and
-    users, and must never be read as markup."""
-    table = Table(*columns, title=title)
-    for row in rows:
-        table.add_row(*(Text(str(cell)) for cell in row))
+def plain_table(title: str, columns: list[str], rows: list[list[Any]], names: int = 1) -> Table:
+    """A table whose cells are shown as they are (names and descriptions come from plugins and
+    users, never read as markup). The first ``names`` columns hold names one has to type: they are
+    never cut or wrapped; on a narrow terminal the other columns wrap instead."""
+    cells = [[str(cell) for cell in row] for row in rows]
+    table = Table(title=title)
+    for i, column in enumerate(columns):
+        if i < names:
+            widest = max((len(line) for row in cells for line in row[i].splitlines()), default=0)
+            table.add_column(column, no_wrap=True, min_width=max(widest, len(column)))
+        else:
+            table.add_column(column, overflow="fold")
+    for row in cells:
+        table.add_row(*(Text(cell) for cell in row))
     return table

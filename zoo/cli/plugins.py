@@ -37,8 +37,8 @@ def list_command(as_json: AsJson = False) -> None:
         }))
         return
     out.print(plain_table("Environments", ["env", "gymnasium id", "hardcoded", "plugin", "package"], [
-        [e.name, ", ".join((e.gym_id, *e.aliases)), ", ".join(sorted(e.hardcoded)) or "-", e.plugin,
-         dist.get(e.plugin, "")] for e in loaded.envs]))
+        [e.name, "\n".join((e.gym_id, *e.aliases)), "\n".join(sorted(e.hardcoded)) or "-", e.plugin,
+         dist.get(e.plugin, "")] for e in loaded.envs], names=3))
     out.print(plain_table("Agents", ["agent", "description", "plugin", "package"], [
         [a.name, a.description, a.plugin, dist.get(a.plugin, "")] for a in loaded.agents]))
     _print_failures(loaded, "failed to load")

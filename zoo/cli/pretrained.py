@@ -28,7 +28,8 @@ def pretrained_command(as_json: AsJson = False) -> None:
         score = f"{ev.get('mean', float('nan')):.1f} ± {ev.get('std', float('nan')):.1f} ({ev.get('episodes', '?')})"
         rows.append([p.agent, p.gym_id, score, tr.get("env_steps", "?"), f"{tr.get('seconds', float('nan')):.0f} s"])
     out.print(plain_table("Pretrained agents",
-                          ["agent", "env", "mean ± std (episodes)", "training steps", "training time"], rows))
+                          ["agent", "env", "mean ± std (episodes)", "training steps", "training time"], rows,
+                          names=2))
 
 
 @command("build-pretrained")

@@ -40,6 +40,7 @@ from typing import Any, Literal
 from zoo.errors import ZooError, one_line
 from zoo.files import atomic_save_figure, atomic_write_text
 from zoo.threads import limit_torch_threads
+from zoo.tools.statistics import stratified_bootstrap_ci
 
 RUNS_DIR = "runs"
 RESULT_FILE = "result.json"
@@ -582,7 +583,8 @@ def mean_std(values: Sequence[float]) -> tuple[float, float]:
 
 
 def summarize(results: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """One row per agent × env × setting: mean ± std over seeds of each run's mean eval return."""
+    """One row per agent × env × setting, over seeds of each run's mean eval return: the IQM with
+    a 95 % bootstrap confidence interval (:mod:`zoo.tools.statistics`), mean ± std, min, max."""
     groups: dict[tuple[str, str, str], list[Mapping[str, Any]]] = {}
     for r in results:
         groups.setdefault((r["agent"], r["env"], r["label"]), []).append(r)
@@ -591,8 +593,10 @@ def summarize(results: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         ok = [r for r in members if r["status"] == "ok"]
         means = [r["eval"]["mean"] for r in ok]
         mean, std = mean_std(means)
+        middle, low, high = stratified_bootstrap_ci(means)
         rows.append({"agent": agent, "env": env, "setting": label, "seeds": sorted(r["seed"] for r in ok),
                      "failed": sorted(r["seed"] for r in members if r["status"] != "ok"),
+                     "iqm": middle, "iqm_low": low, "iqm_high": high,
                      "mean": mean, "std": std, "min": min(means, default=math.nan),
                      "max": max(means, default=math.nan)})
     return rows
@@ -604,13 +608,15 @@ def _number(value: float) -> str:
 
 def summary_markdown(results: Sequence[Mapping[str, Any]], summary: Sequence[Mapping[str, Any]]) -> str:
     lines = ["# Sweep summary", "",
-             "Mean evaluation return of each run's final checkpoint, then mean ± std (population) "
-             "over seeds.", "",
-             "| agent | env | setting | seeds | mean ± std | min | max | failed |",
-             "|---|---|---|---|---|---|---|---|"]
+             "Mean evaluation return of each run's final checkpoint, then over seeds: the interquartile "
+             "mean with a 95 % percentile bootstrap interval (rliable's method), and mean ± std (population).",
+             "",
+             "| agent | env | setting | seeds | IQM [95% CI] | mean ± std | min | max | failed |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for row in summary:
         failed = "seeds " + ", ".join(map(str, row["failed"])) if row["failed"] else "–"
         lines.append(f"| {row['agent']} | {row['env']} | {row['setting']} | {len(row['seeds'])} | "
+                     f"{_number(row['iqm'])} [{_number(row['iqm_low'])}, {_number(row['iqm_high'])}] | "
                      f"{_number(row['mean'])} ± {_number(row['std'])} | {_number(row['min'])} | "
                      f"{_number(row['max'])} | {failed} |")
     failures = [r for r in results if r["status"] != "ok"]
