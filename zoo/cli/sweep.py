@@ -9,7 +9,7 @@ import typer
 from rich.markdown import Markdown
 from rich.markup import escape
 
-from zoo.cli.app import command, err, out
+from zoo.cli.app import AsJson, command, err, out
 
 #: Exit code when the sweep finished but some runs failed (user mistakes exit with 2).
 EXIT_RUNS_FAILED = 1
@@ -33,6 +33,7 @@ def sweep(
         help="Ray cluster to use, e.g. auto or HEAD:6379 (default: start a local one)")] = None,
     workers: Annotated[int | None, typer.Option(
         help="parallel runs (default: the cores; with --address, a cap on runs in flight)")] = None,
+    as_json: AsJson = False,
 ) -> None:
     """Train and evaluate every combination, each in its own run folder; writes results.csv,
     results.json, summary.md and summary.png. Runs already done are skipped."""
@@ -55,9 +56,12 @@ def sweep(
                         on_result=show)
     if outcome.skipped:
         err.print(f"{outcome.skipped} runs already had results and were skipped")
-    out.print(Markdown(outcome.tables["summary.md"].read_text()))
-    for name, path in outcome.tables.items():
-        out.print(f"{name}: {path}", highlight=False, soft_wrap=True)
+    if as_json:
+        out.print_json(outcome.tables["results.json"].read_text())
+    else:
+        out.print(Markdown(outcome.tables["summary.md"].read_text()))
+        for name, path in outcome.tables.items():
+            out.print(f"{name}: {path}", markup=False, highlight=False, soft_wrap=True)
     if outcome.failed:
         err.print(f"[red]{len(outcome.failed)} of {len(outcome.results)} runs failed[/] "
                   f"(rerun with --out {plan.out} to retry only those)", soft_wrap=True)
