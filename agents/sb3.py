@@ -22,7 +22,7 @@ import gymnasium
 import numpy as np
 
 from zoo.config import hyperparameter
-from zoo.contract import Agent, Iteration, supports_spaces
+from zoo.contract import Agent, Iteration
 from zoo.hookspecs import hookimpl
 from zoo.registry import EnvEntry
 
@@ -125,6 +125,20 @@ def epsilon(step: int, initial: float, final: float, decay_steps: int) -> float:
     return initial + (final - initial) * min(1.0, step / decay_steps)
 
 
+#: Observation spaces the SB3 agents take: images (a Box SB3 recognises as one) through
+#: ``CnnPolicy``, everything else through ``MlpPolicy``, which one-hot encodes Discrete and
+#: MultiDiscrete observations and flattens Boxes. Dict and Tuple spaces are refused.
+OBSERVATION_SPACES = (gymnasium.spaces.Box, gymnasium.spaces.Discrete, gymnasium.spaces.MultiDiscrete,
+                      gymnasium.spaces.MultiBinary)
+
+
+def policy_for(observation_space: gymnasium.Space) -> str:
+    """SB3's policy for these observations: ``CnnPolicy`` for images, else ``MlpPolicy``."""
+    from stable_baselines3.common.preprocessing import is_image_space
+
+    return "CnnPolicy" if is_image_space(observation_space) else "MlpPolicy"
+
+
 class SB3Agent(Agent):
     """A stable-baselines3 algorithm behind the zoo's Agent contract."""
 
@@ -133,7 +147,8 @@ class SB3Agent(Agent):
     defaults_file = ("zoo.agents", "sb3_defaults.toml")
     fallback_budget = {"steps": 100_000}
     #: Action space types the algorithm supports.
-    action_spaces: ClassVar[tuple[type, ...]] = (gymnasium.spaces.Discrete, gymnasium.spaces.Box)
+    action_spaces: ClassVar[tuple[type, ...]] = (gymnasium.spaces.Discrete, gymnasium.spaces.Box,
+                                                 gymnasium.spaces.MultiDiscrete, gymnasium.spaces.MultiBinary)
 
     def __init__(self, env: EnvEntry, config: Any = None, seed: int = 0) -> None:
         super().__init__(env, config, seed)
@@ -141,6 +156,7 @@ class SB3Agent(Agent):
         import torch
 
         from zoo.evaluation import make_monitored_vec_env
+        from zoo.factory import episode_step_cap
         from zoo.threads import use_torch_threads
 
         use_torch_threads()
@@ -152,9 +168,10 @@ class SB3Agent(Agent):
         if hasattr(cfg, "log_std_init") and isinstance(env.action_space, gymnasium.spaces.Box):
             policy_kwargs["log_std_init"] = cfg.log_std_init
         kwargs = {f.name: getattr(cfg, f.name) for f in fields(cfg) if f.name not in _ZOO_FIELDS}
-        self.vec_env = make_monitored_vec_env(env.name, cfg.n_envs, seed)
+        # Envs without a time limit of their own get the zoo's episode cap, as in every other loop.
+        self.vec_env = make_monitored_vec_env(env.name, cfg.n_envs, seed, episode_step_cap(env.name))
         algo = getattr(stable_baselines3, self.algorithm)
-        self.model = algo("MlpPolicy", self.vec_env, seed=seed, device="cpu", verbose=0,
+        self.model = algo(policy_for(env.observation_space), self.vec_env, seed=seed, device="cpu", verbose=0,
                           policy_kwargs=policy_kwargs, **kwargs)
         if hasattr(cfg, "exploration_steps"):
             # SB3 schedules against the total of one learn() call; the zoo calls learn() once per
@@ -166,9 +183,10 @@ class SB3Agent(Agent):
     # -- what it can run on and how it is configured -------------------------------------------
     @classmethod
     def unsupported_reason(cls, env: EnvEntry) -> str | None:
-        reason = supports_spaces(env.observation_space, env.action_space)
-        if reason:
-            return reason
+        obs = env.observation_space
+        if not isinstance(obs, OBSERVATION_SPACES):
+            wanted = ", ".join(t.__name__ for t in OBSERVATION_SPACES)
+            return f"SB3 {cls.algorithm} here takes {wanted} observations, got {obs}"
         if not isinstance(env.action_space, cls.action_spaces):
             wanted = " or ".join(t.__name__ for t in cls.action_spaces)
             return f"SB3 {cls.algorithm} needs {wanted} actions, got {env.action_space}"

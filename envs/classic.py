@@ -1,4 +1,5 @@
-"""Env plugin: gymnasium's CartPole-v1 and MountainCarContinuous-v0, with hardcoded policies."""
+"""Env plugin: gymnasium's classic control envs, each with hardcoded policies (the zoo's
+baseline: what a few lines of physics reach without learning)."""
 
 from __future__ import annotations
 
@@ -43,6 +44,42 @@ class MountainCarFullForce(MountainCarPump):
     force = 1.0
 
 
+class MountainCarPush(FixedPolicy):
+    """MountainCar-v0's discrete version of energy pumping: push in the direction of the velocity
+    (right when standing still)."""
+
+    def act(self, observations: np.ndarray) -> np.ndarray:
+        return np.where(observations[:, 1] >= 0, 2, 0).astype(np.int64)
+
+
+class AcrobotPump(FixedPolicy):
+    """Energy pumping for the acrobot: torque on the elbow against the upper link's swing and with
+    the lower link's (-dθ1 + 2·dθ2), which feeds each swing until the tip clears the bar."""
+
+    def act(self, observations: np.ndarray) -> np.ndarray:
+        return np.where(-observations[:, 4] + 2.0 * observations[:, 5] > 0, 2, 0).astype(np.int64)
+
+
+class PendulumSwingUp(FixedPolicy):
+    """Energy swing-up, then a linear balance controller.
+
+    The pendulum obeys θ'' = a·sin θ + b·u with a = 3g/2l = 15 (θ = 0 upright), so with u = 0 the
+    quantity E = θ'²/2 + a·cos θ is conserved and E = a at rest upright. Far from the top the
+    torque pumps energy toward that value (u ∝ (a - E)·θ', which raises E when E < a); near the
+    top (cos θ > 0.9) a PD controller u = -(10·θ + 2·θ') holds it. Torque is clipped to ±2."""
+
+    a, pump_gain, kp, kd, near_top, max_torque = 15.0, 1.0, 10.0, 2.0, 0.9, 2.0
+
+    def act(self, observations: np.ndarray) -> np.ndarray:
+        cos, sin, velocity = observations[:, 0], observations[:, 1], observations[:, 2]
+        angle = np.arctan2(sin, cos)
+        energy = 0.5 * velocity**2 + self.a * cos
+        pump = self.pump_gain * (self.a - energy) * velocity
+        balance = -(self.kp * angle + self.kd * velocity)
+        torque = np.where(cos > self.near_top, balance, pump)
+        return np.clip(torque, -self.max_torque, self.max_torque)[:, None].astype(np.float32)
+
+
 @hookimpl
 def register_envs(registry) -> None:
     registry.add_env(
@@ -56,4 +93,22 @@ def register_envs(registry) -> None:
         gym_id="MountainCarContinuous-v0",
         hardcoded={"default": MountainCarPump, "full-force": MountainCarFullForce},
         description="Drive an underpowered car up a hill, continuous actions (gymnasium)",
+    )
+    registry.add_env(
+        name="mountaincar",
+        gym_id="MountainCar-v0",
+        hardcoded={"default": MountainCarPush},
+        description="Drive an underpowered car up a hill, three discrete actions (gymnasium)",
+    )
+    registry.add_env(
+        name="acrobot",
+        gym_id="Acrobot-v1",
+        hardcoded={"default": AcrobotPump},
+        description="Swing a two-link arm's tip above the bar (gymnasium)",
+    )
+    registry.add_env(
+        name="pendulum",
+        gym_id="Pendulum-v1",
+        hardcoded={"default": PendulumSwingUp},
+        description="Swing a pendulum up and keep it upright (gymnasium)",
     )

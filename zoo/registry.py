@@ -181,10 +181,61 @@ class _Registry:
             raise ZooError(f"unknown {self.kind} {name!r}: {did_you_mean(name, valid)}") from None
 
 
+#: The plugin name of envs that no zoo plugin registered but gymnasium knows.
+GYMNASIUM = "gymnasium"
+
+
 class EnvRegistry(_Registry):
-    """Environments by zoo name, gymnasium id or alias (case-insensitive)."""
+    """Environments by zoo name, gymnasium id or alias (case-insensitive); any other id that
+    gymnasium knows works too, as an env of its own (see :meth:`get`)."""
 
     kind = "env"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._from_gymnasium: dict[str, EnvEntry] = {}
+
+    def get(self, name: str) -> EnvEntry:
+        """The env called ``name``: one a plugin registered (they win: they add short names,
+        hardcoded policies and defaults), else any id in gymnasium's registry, including the
+        ``"module:Env-v0"`` form that imports a package which registers its envs on import
+        (``ale_py:ALE/Pong-v5``). Nothing is built to look an env up."""
+        if not isinstance(name, str) or not name.strip():
+            raise ZooError(f"env name {name!r} must be a non-empty string")
+        if name.lower() in self._entries:
+            return self._entries[name.lower()]
+        gym_id = self._gymnasium_id(name)
+        if gym_id is None:
+            zoo_names = [entry.name for entry in self]
+            close = did_you_mean(name, [*zoo_names, *gymnasium.registry])
+            hint = close if close.startswith("did you mean") else f"the zoo's envs are {', '.join(sorted(zoo_names))}"
+            raise ZooError(f"unknown env {name!r}: {hint} (any gymnasium id works too: zoo list --all)")
+        if gym_id.lower() in self._entries:  # "module:Id" naming an env a plugin registered
+            return self._entries[gym_id.lower()]
+        if gym_id not in self._from_gymnasium:
+            spec = gymnasium.spec(gym_id)
+            self._from_gymnasium[gym_id] = EnvEntry(
+                name=gym_id, gym_id=gym_id, max_episode_steps=spec.max_episode_steps,
+                reward_threshold=spec.reward_threshold, plugin=GYMNASIUM,
+                description=f"gymnasium's {gym_id} ({spec.entry_point if isinstance(spec.entry_point, str) else ''})")
+        return self._from_gymnasium[gym_id]
+
+    @staticmethod
+    def _gymnasium_id(name: str) -> str | None:
+        """``name`` as an id in gymnasium's registry (importing ``module`` of ``module:Id`` first),
+        matched exactly, else case-insensitively; None if gymnasium has no such env."""
+        module, sep, env_id = name.partition(":")
+        if sep:
+            try:
+                importlib.import_module(module)
+            except Exception as exc:  # the user's module: say why it did not import, in one line
+                raise ZooError(f"env {name!r}: module {module!r} could not be imported: {one_line(exc)}") from None
+        else:
+            env_id = name
+        if env_id in gymnasium.registry:
+            return env_id
+        matches = [known for known in gymnasium.registry if known.lower() == env_id.lower()]
+        return matches[0] if len(matches) == 1 else None
 
     def _keys(self, entry: EnvEntry) -> Iterable[str]:
         return entry.names
