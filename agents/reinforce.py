@@ -13,7 +13,6 @@ averaged over the episodes of the batch. Returns are Monte-Carlo: nothing is boo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -69,11 +68,6 @@ class ReinforceConfig:
                 raise ZooError(f"hyperparameter {name}={getattr(self, name)!r} is out of range")
 
 
-def pretrained_name(agent: str, gym_id: str) -> str:
-    """Folder (and Hub repo) name of a shipped checkpoint: ``reinforce-CartPole-v1``."""
-    return f"{agent}-{gym_id.split('/')[-1]}"
-
-
 @dataclass
 class Batch:
     """Experience of one iteration, each array (time, env, ...): the steps that belong to an
@@ -93,6 +87,7 @@ class Reinforce(Agent):
     uses_baseline = False
     defaults_file = ("zoo.agents", "defaults.toml")
     defaults_key = "reinforce"
+    pretrained_folder = ("zoo.agents", "pretrained")
 
     def __init__(self, env: EnvEntry, config: ReinforceConfig | None = None, seed: int = 0) -> None:
         super().__init__(env, config, seed)
@@ -110,12 +105,6 @@ class Reinforce(Agent):
         self.value_optimizer = (torch.optim.Adam(self.value.parameters(), lr=cfg.value_lr)
                                 if self.value is not None else None)
         self.envs: gymnasium.vector.VectorEnv | None = None
-
-    # -- configuration as data -------------------------------------------------------------------
-    @classmethod
-    def pretrained_checkpoint(cls, env: EnvEntry) -> Path | None:
-        folder = Path(str(resources.files("zoo.agents"))) / "pretrained" / pretrained_name(cls.defaults_key, env.gym_id)
-        return folder if (folder / "zoo.json").is_file() else None
 
     # -- acting ----------------------------------------------------------------------------------
     def _obs(self, observation: np.ndarray) -> torch.Tensor:

@@ -1,5 +1,5 @@
 """Agent plugin: stable-baselines3 algorithms as zoo agents (``sb3-ppo``, ``sb3-a2c``,
-``sb3-dqn``, ``sb3-sac``).
+``sb3-dqn``, ``sb3-sac``, ``sb3-td3``, ``sb3-ddpg``).
 
 ``zoo train sb3-ppo cartpole`` trains with SB3 itself, driven one chunk at a time by the zoo's
 loop: each ``train_iteration`` is one ``model.learn(iteration_steps, reset_num_timesteps=False)``,
@@ -9,7 +9,7 @@ checkpoint is ``model.policy.state_dict()`` as safetensors, never an SB3 zip (th
 SB3 steps its own VecEnv (a Monitor-wrapped ``DummyVecEnv`` of the zoo env, seeded with the
 agent's seed), because it cannot step gymnasium's vector envs; ``make_envs`` is not used.
 Hyperparameters default to SB3's own defaults; per-env tuned values are data, in
-``sb3_defaults.toml``.
+``sb3_defaults.toml``; trained checkpoints ship in ``pretrained/`` beside the REINFORCE ones.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ from zoo.hookspecs import hookimpl
 from zoo.registry import EnvEntry
 
 #: Config fields the zoo uses itself; every other field is an argument of the SB3 constructor.
-_ZOO_FIELDS = {"net_arch", "activation", "n_envs", "iteration_steps", "exploration_steps", "log_std_init"}
+_ZOO_FIELDS = {"net_arch", "activation", "n_envs", "iteration_steps", "exploration_steps", "log_std_init",
+               "noise_std"}
 
 
 _help = hyperparameter  # short name: every config field below uses it
@@ -118,6 +119,36 @@ class SACConfig:
     iteration_steps: int = _help("env steps per zoo iteration (one model.learn call)", 1000)
 
 
+@dataclass
+class DDPGConfig:
+    """DDPG hyperparameters (SB3's defaults, with a smaller replay buffer and Gaussian action noise)."""
+
+    learning_rate: float = _help("Adam learning rate of actor and critic", 1e-3)
+    buffer_size: int = _help("replay buffer capacity", 100_000)
+    learning_starts: int = _help("env steps before the first update", 100)
+    batch_size: int = _help("minibatch size", 256)
+    tau: float = _help("target network soft-update coefficient", 0.005)
+    gamma: float = _help("discount factor", 0.99)
+    train_freq: int = _help("env steps between updates", 1)
+    gradient_steps: int = _help("gradient steps per update (-1 = as many as env steps since the last)", 1)
+    # SB3 adds no exploration noise unless given an action_noise object; a deterministic actor
+    # then never explores, so the zoo adds N(0, noise_std) per action dimension (0 = none).
+    noise_std: float = _help("std of the Gaussian exploration noise added to actions (0 = none)", 0.1)
+    net_arch: tuple[int, ...] = _help("hidden layer sizes of actor and critic", (400, 300))
+    activation: Literal["tanh", "relu"] = _help("hidden-layer activation", "relu")
+    n_envs: int = _help("envs stepped in parallel", 1)
+    iteration_steps: int = _help("env steps per zoo iteration (one model.learn call)", 1000)
+
+
+@dataclass
+class TD3Config(DDPGConfig):
+    """TD3 hyperparameters (SB3's defaults, with a smaller replay buffer and Gaussian action noise)."""
+
+    policy_delay: int = _help("critic updates per actor (and target) update", 2)
+    target_policy_noise: float = _help("std of the noise added to target actions (smoothing)", 0.2)
+    target_noise_clip: float = _help("clip of the target-action noise", 0.5)
+
+
 def epsilon(step: int, initial: float, final: float, decay_steps: int) -> float:
     """Linearly decayed exploration rate after ``step`` env steps of the whole run."""
     if decay_steps <= 0:
@@ -145,6 +176,7 @@ class SB3Agent(Agent):
     #: Name of the algorithm class in ``stable_baselines3``.
     algorithm: ClassVar[str] = ""
     defaults_file = ("zoo.agents", "sb3_defaults.toml")
+    pretrained_folder = ("zoo.agents", "pretrained")
     fallback_budget = {"steps": 100_000}
     #: Action space types the algorithm supports.
     action_spaces: ClassVar[tuple[type, ...]] = (gymnasium.spaces.Discrete, gymnasium.spaces.Box,
@@ -168,6 +200,11 @@ class SB3Agent(Agent):
         if hasattr(cfg, "log_std_init") and isinstance(env.action_space, gymnasium.spaces.Box):
             policy_kwargs["log_std_init"] = cfg.log_std_init
         kwargs = {f.name: getattr(cfg, f.name) for f in fields(cfg) if f.name not in _ZOO_FIELDS}
+        if getattr(cfg, "noise_std", 0.0) > 0:
+            from stable_baselines3.common.noise import NormalActionNoise
+
+            shape = env.action_space.shape
+            kwargs["action_noise"] = NormalActionNoise(np.zeros(shape), cfg.noise_std * np.ones(shape))
         # Envs without a time limit of their own get the zoo's episode cap, as in every other loop.
         self.vec_env = make_monitored_vec_env(env.name, cfg.n_envs, seed, episode_step_cap(env.name))
         algo = getattr(stable_baselines3, self.algorithm)
@@ -290,7 +327,26 @@ class SB3SAC(SB3Agent):
     action_spaces = (gymnasium.spaces.Box,)
 
 
-AGENTS = {"sb3-ppo": SB3PPO, "sb3-a2c": SB3A2C, "sb3-dqn": SB3DQN, "sb3-sac": SB3SAC}
+class SB3TD3(SB3Agent):
+    """Twin Delayed DDPG (stable-baselines3); Box actions."""
+
+    Config = TD3Config
+    algorithm = "TD3"
+    defaults_key = "sb3-td3"
+    action_spaces = (gymnasium.spaces.Box,)
+
+
+class SB3DDPG(SB3Agent):
+    """Deep Deterministic Policy Gradient (stable-baselines3); Box actions."""
+
+    Config = DDPGConfig
+    algorithm = "DDPG"
+    defaults_key = "sb3-ddpg"
+    action_spaces = (gymnasium.spaces.Box,)
+
+
+AGENTS = {"sb3-ppo": SB3PPO, "sb3-a2c": SB3A2C, "sb3-dqn": SB3DQN, "sb3-sac": SB3SAC, "sb3-td3": SB3TD3,
+          "sb3-ddpg": SB3DDPG}
 
 
 @hookimpl

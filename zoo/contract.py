@@ -11,6 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
@@ -59,6 +60,11 @@ def supports_spaces(observation_space: gymnasium.Space, action_space: gymnasium.
     return f"actions must be Discrete or a flat Box, got {action_space}"
 
 
+def pretrained_name(agent: str, gym_id: str) -> str:
+    """Folder (and Hub repo) name of a shipped checkpoint: ``reinforce-CartPole-v1``."""
+    return f"{agent}-{gym_id.split('/')[-1]}"
+
+
 class Agent(ABC):
     """Base class for zoo agents. Subclasses set ``Config`` to a dataclass of hyperparameters."""
 
@@ -105,10 +111,18 @@ class Agent(ABC):
         """How long ``zoo train`` runs by default: ``{"steps": N}`` or ``{"episodes": N}``."""
         return dict(cls._env_section(env).get("budget", cls.fallback_budget))
 
+    #: ``(package, folder)`` where the agent's plugin ships trained checkpoints, one folder per env
+    #: named ``pretrained_name(defaults_key, gym_id)`` (``zoo build-pretrained ... --out`` writes them).
+    pretrained_folder: ClassVar[tuple[str, str] | None] = None
+
     @classmethod
     def pretrained_checkpoint(cls, env: EnvEntry) -> Path | None:
         """A trained checkpoint for ``env`` shipped with this agent's plugin, if there is one."""
-        return None
+        if cls.pretrained_folder is None:
+            return None
+        package, folder = cls.pretrained_folder
+        path = Path(str(resources.files(package))) / folder / pretrained_name(cls.defaults_key, env.gym_id)
+        return path if (path / "zoo.json").is_file() else None
 
     # -- acting ----------------------------------------------------------------------------------
     @abstractmethod

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from zoo import checkpoint as ckpt
+from zoo.contract import pretrained_name
 from zoo.plugin_loader import loaded_plugins
 
 
@@ -33,9 +34,8 @@ class Pretrained:
         return repo_name(self.agent, self.gym_id)
 
 
-def repo_name(agent: str, gym_id: str) -> str:
-    """The Hub repo name for an agent on an env: ``reinforce-CartPole-v1``."""
-    return f"{agent}-{gym_id.split('/')[-1]}"
+#: The Hub repo name for an agent on an env (``reinforce-CartPole-v1``): the shipped folder's name.
+repo_name = pretrained_name
 
 
 def find(agent: str, env: str) -> Pretrained | None:
