@@ -13,6 +13,29 @@ ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU}
 NUMPY_ACTIVATIONS = {"tanh": np.tanh, "relu": lambda x: np.maximum(x, 0.0)}
 
 
+def encoded_size(space: gymnasium.Space) -> int:
+    """Width of :func:`encode_observations`' output for one observation of ``space``."""
+    if isinstance(space, gymnasium.spaces.Discrete):
+        return int(space.n)
+    return int(np.prod(space.shape))
+
+
+def encode_observations(observations, space: gymnasium.Space):
+    """A batch of observations of ``space`` as the float rows the networks take: a Discrete
+    state one-hot (its index alone would tell the network that state 7 lies between 6 and 8),
+    a Box flattened. Takes and returns numpy arrays (acting, ``predict``) or torch tensors (the
+    exported graph) alike, so every path encodes the same way."""
+    if isinstance(space, gymnasium.spaces.Discrete):
+        index = observations[..., None] - int(space.start)
+        if isinstance(observations, torch.Tensor):
+            return (index == torch.arange(int(space.n))).float()
+        return (index == np.arange(int(space.n))).astype(np.float32)
+    batch = observations.shape[:observations.ndim - len(space.shape)]
+    if isinstance(observations, torch.Tensor):
+        return observations.reshape(*batch, -1).float()
+    return np.asarray(observations, dtype=np.float32).reshape(*batch, -1)
+
+
 def mlp(sizes: Sequence[int], activation: str, out_scale: float = 1.0) -> nn.Sequential:
     """A plain MLP; the last layer's weights are scaled by ``out_scale`` (small = near-uniform
     initial policy)."""
@@ -139,11 +162,14 @@ class RunningMeanStd(nn.Module):
 
 class DeterministicPolicy(nn.Module):
     """The greedy policy as one module, observations in, actions out, for export: the
-    observation normalisation, the network, then the argmax (Categorical) or the mean clipped
-    to the action bounds (Gaussian). ``predict(obs, deterministic=True)`` computes the same."""
+    observation encoding (one-hot for Discrete), normalisation, the network, then the argmax
+    (Categorical) or the mean clipped to the action bounds (Gaussian).
+    ``predict(obs, deterministic=True)`` computes the same."""
 
-    def __init__(self, policy: PolicyNet, obs_rms: RunningMeanStd | None, action_space: gymnasium.Space) -> None:
+    def __init__(self, policy: PolicyNet, obs_rms: RunningMeanStd | None, observation_space: gymnasium.Space,
+                 action_space: gymnasium.Space) -> None:
         super().__init__()
+        self.observation_space = observation_space
         self.body, self.discrete, self.clip = policy.body, policy.discrete, obs_rms.clip if obs_rms else 0.0
         if obs_rms is not None:
             self.register_buffer("mean", obs_rms.mean.float().clone())
@@ -154,6 +180,7 @@ class DeterministicPolicy(nn.Module):
             self.register_buffer("high", torch.as_tensor(action_space.high, dtype=torch.float32))
 
     def forward(self, observation: torch.Tensor) -> torch.Tensor:
+        observation = encode_observations(observation, self.observation_space)
         if self.normalize:
             observation = ((observation - self.mean) / self.std).clamp(-self.clip, self.clip)
         out = self.body(observation)
@@ -162,8 +189,9 @@ class DeterministicPolicy(nn.Module):
         return torch.minimum(torch.maximum(out, self.low), self.high)
 
 
-def export_onnx(module: nn.Module, obs_dim: int, path: str) -> None:
-    """``module`` (observations -> actions) as an ONNX graph with a dynamic batch size, through
+def export_onnx(module: nn.Module, observation_space: gymnasium.Space, path: str) -> None:
+    """``module`` (a batch of ``observation_space``'s observations -> actions; Discrete ones as
+    int64 indices) as an ONNX graph with a dynamic batch size, through
     torch's own exporter (``torch.onnx.export(dynamo=True)``, which needs ``onnx`` and ``onnxscript``)."""
     import logging
     import warnings
@@ -171,9 +199,11 @@ def export_onnx(module: nn.Module, obs_dim: int, path: str) -> None:
     # The exporter logs a warning for every torchvision operator it cannot register.
     logging.getLogger("torch.onnx._internal.exporter._registration").setLevel(logging.ERROR)
     batch = torch.export.Dim("batch")
+    discrete = isinstance(observation_space, gymnasium.spaces.Discrete)
+    example = torch.zeros((2, *observation_space.shape), dtype=torch.int64 if discrete else torch.float32)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch.export's internal deprecation chatter
-        program = torch.onnx.export(module.eval(), (torch.zeros(2, obs_dim),), dynamo=True, verbose=False,
+        program = torch.onnx.export(module.eval(), (example,), dynamo=True, verbose=False,
                                     input_names=["observation"], output_names=["action"],
                                     dynamic_shapes=({0: batch},))
     program.save(path)

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from zoo.agents import returns as R
-from zoo.agents.networks import PolicyNet, RunningMeanStd, ValueNet
+from zoo.agents.networks import PolicyNet, RunningMeanStd, ValueNet, encode_observations, encoded_size
 from zoo.config import hyperparameter
 from zoo.contract import Agent, Iteration
 from zoo.registry import EnvEntry
@@ -93,8 +93,8 @@ class Reinforce(Agent):
         super().__init__(env, config, seed)
         use_torch_threads()
         torch.manual_seed(seed)
-        obs_space, self.action_space = env.observation_space, env.action_space
-        obs_dim = int(np.prod(obs_space.shape))
+        self.observation_space, self.action_space = env.observation_space, env.action_space
+        obs_dim = encoded_size(self.observation_space)
         cfg = self.config
         self.policy = PolicyNet(obs_dim, self.action_space, cfg.hidden, cfg.activation, cfg.init_log_std)
         self.obs_rms = RunningMeanStd((obs_dim,))
@@ -107,6 +107,10 @@ class Reinforce(Agent):
         self.envs: gymnasium.vector.VectorEnv | None = None
 
     # -- acting ----------------------------------------------------------------------------------
+    def _encode(self, observations) -> np.ndarray:
+        """Env observations (a batch) as the float rows the networks take: one-hot for Discrete."""
+        return encode_observations(np.asarray(observations), self.observation_space)
+
     def _obs(self, observation: np.ndarray) -> torch.Tensor:
         obs = torch.as_tensor(np.asarray(observation, dtype=np.float32))
         return self.obs_rms(obs) if self.config.normalize_obs else obs
@@ -118,9 +122,9 @@ class Reinforce(Agent):
 
     @torch.no_grad()
     def predict(self, observation, state=None, episode_start=None, deterministic=False):
-        observation = np.asarray(observation, dtype=np.float32)
-        batched = observation.ndim > 1
-        obs = self._obs(observation if batched else observation[None])
+        observation = np.asarray(observation)
+        batched = observation.ndim > len(self.observation_space.shape)
+        obs = self._obs(self._encode(observation if batched else observation[None]))
         dist = self.policy.distribution(obs)
         if deterministic:
             actions = dist.probs.argmax(-1) if self.policy.discrete else dist.mean
@@ -152,8 +156,8 @@ class Reinforce(Agent):
         return self.np_random.standard_normal((horizon, n, dim))
 
     def _sample(self, obs: np.ndarray, noise: np.ndarray | None) -> np.ndarray:
-        """Training actions for a batch, on the numpy fast path (see ``numpy_forward``)."""
-        obs = np.asarray(obs, dtype=np.float32)
+        """Training actions for a batch of encoded observations, on the numpy fast path (see
+        ``numpy_forward``)."""
         if self.config.normalize_obs:
             obs = self.obs_rms.normalize_numpy(obs)
         if self.policy.discrete:
@@ -180,12 +184,13 @@ class Reinforce(Agent):
             if act_dim and t % block == 0:
                 # Generated in blocks so pink noise stays correlated over long episodes.
                 noise = self._exploration_noise(n, act_dim, block)
-            actions = self._sample(obs, noise[t % block] if act_dim else None)
+            encoded = self._encode(obs)
+            actions = self._sample(encoded, noise[t % block] if act_dim else None)
             next_obs, rewards, terminated, truncated, _ = envs.step(self._clip(actions))
             active = recording & ~resetting
             done = terminated | truncated
             ended = active & done
-            all_obs.append(obs)
+            all_obs.append(encoded)
             all_actions.append(actions)
             all_rewards.append(rewards)
             all_active.append(active)
@@ -268,8 +273,8 @@ class Reinforce(Agent):
         from zoo.agents.networks import DeterministicPolicy, export_onnx
 
         obs_rms = self.obs_rms if self.config.normalize_obs else None
-        module = DeterministicPolicy(self.policy, obs_rms, self.action_space)
-        export_onnx(module, int(np.prod(self.env.observation_space.shape)), str(path))
+        module = DeterministicPolicy(self.policy, obs_rms, self.observation_space, self.action_space)
+        export_onnx(module, self.observation_space, str(path))
 
     def state_tensors(self) -> dict[str, torch.Tensor]:
         return {f"{prefix}.{k}": v for prefix, module in self._modules().items()

@@ -283,14 +283,32 @@ class SB3Agent(Agent):
                 model.exploration_schedule = saved
 
     # -- state -----------------------------------------------------------------------------------
+    def _policy_state(self) -> tuple[dict[str, Any], set[str]]:
+        """The policy's state dict without aliases, and the aliases' names. A CNN policy's
+        ``pi_features_extractor`` and ``vf_features_extractor`` are its ``features_extractor``:
+        safetensors refuses tensors that share memory, so each is saved once, under its first name."""
+        state, aliases, seen = {}, set(), set()
+        for name, tensor in self.model.policy.state_dict().items():
+            key = (tensor.data_ptr(), tuple(tensor.shape))
+            if key in seen and tensor.numel():
+                aliases.add(name)
+            else:
+                seen.add(key)
+                state[name] = tensor
+        return state, aliases
+
     def state_tensors(self) -> dict[str, Any]:
-        return {f"policy.{k}": v for k, v in self.model.policy.state_dict().items()}
+        return {f"policy.{k}": v for k, v in self._policy_state()[0].items()}
 
     def load_state_tensors(self, tensors: dict[str, Any]) -> None:
         extra = [k for k in tensors if not k.startswith("policy.")]
         if extra:
             raise KeyError(f"unexpected tensors {sorted(extra)}")
-        self.model.policy.load_state_dict({k[len("policy."):]: v for k, v in tensors.items()}, strict=True)
+        loaded = self.model.policy.load_state_dict({k[len("policy."):]: v for k, v in tensors.items()}, strict=False)
+        # Loading a tensor loads its aliases too; anything else missing or left over is a mismatch.
+        missing = set(loaded.missing_keys) - self._policy_state()[1]
+        if missing or loaded.unexpected_keys:
+            raise KeyError(f"tensors missing {sorted(missing)}, unexpected {sorted(loaded.unexpected_keys)}")
 
 
 class SB3PPO(SB3Agent):

@@ -61,9 +61,21 @@ def gymnasium_catalog(loaded: Any = None) -> list[CatalogEntry]:
                 catalog.append(item)
                 continue
             item.observation_space, item.action_space = describe(observation_space), describe(action_space)
-            item.agents = [name for name, cls in agents if _fits(cls, entry)]
+            item.agents = _fitting(agents, entry)
         catalog.append(item)
     return catalog
+
+
+def agents_that_fit(entry: Any, loaded: Any = None) -> list[str]:
+    """The agents whose spaces fit the env ``entry`` (``zoo check`` reports them too); creates the
+    env once if its spaces are not known yet (one that cannot be created fits none)."""
+    from zoo.plugin_loader import loaded_plugins
+
+    return _fitting(_agent_classes(loaded or loaded_plugins()), entry)
+
+
+def _fitting(agents: list[tuple[str, type]], entry: Any) -> list[str]:
+    return [name for name, cls in agents if _fits(cls, entry)]
 
 
 def describe(space: gymnasium.Space) -> str:

@@ -50,9 +50,12 @@ class Iteration:
 
 
 def supports_spaces(observation_space: gymnasium.Space, action_space: gymnasium.Space) -> str | None:
-    """Why the built-in policy networks cannot handle these spaces, or None if they can."""
-    if not (isinstance(observation_space, gymnasium.spaces.Box) and len(observation_space.shape) == 1):
-        return f"observations must be a flat Box, got {observation_space}"
+    """Why the built-in policy networks cannot handle these spaces, or None if they can: flat Box
+    or Discrete observations (a Discrete state goes in one-hot encoded), Discrete or flat Box
+    actions. ``Agent.unsupported_reason`` uses it unless an agent says otherwise."""
+    flat_box = isinstance(observation_space, gymnasium.spaces.Box) and len(observation_space.shape) == 1
+    if not (flat_box or isinstance(observation_space, gymnasium.spaces.Discrete)):
+        return f"observations must be a flat Box or Discrete, got {observation_space}"
     if isinstance(action_space, gymnasium.spaces.Discrete):
         return None
     if isinstance(action_space, gymnasium.spaces.Box) and len(action_space.shape) == 1:

@@ -42,6 +42,8 @@ class EnvCheck:
     plugin: str
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
+    #: The agents whose spaces fit the env (as in ``zoo list --all``).
+    agents: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -55,10 +57,11 @@ class EnvCheck:
         head = f"{self.env} ({self.gym_id}, plugin {self.plugin or 'unknown'}):"
         if self.error:
             return f"{head} FAILED: {self.error}"
+        fit = f"  agents that fit: {', '.join(self.agents) or 'none'}"
         if not self.warnings:
-            return f"{head} passed"
+            return f"{head} passed\n{fit}"
         lines = [f"{head} passed with {len(self.warnings)} warning{'s' if len(self.warnings) > 1 else ''}"]
-        return "\n".join([*lines, *(f"  - {w}" for w in self.warnings)])
+        return "\n".join([*lines, *(f"  - {w}" for w in self.warnings), fit])
 
 
 def _plain(message: Any) -> str:
@@ -85,12 +88,16 @@ def _check_render_modes(entry: Any) -> None:
 
 def check_env(name: str, *, loaded: LoadedPlugins | None = None) -> EnvCheck:
     """Run gymnasium's ``check_env`` on the zoo env ``name`` (its unwrapped env, as gymnasium's
-    own tests do) and on each non-human render mode; collect warnings instead of printing them.
+    own tests do) and on each non-human render mode; collect warnings instead of printing them;
+    list the agents whose spaces fit it.
 
     An env that cannot even be created is a failed check, not an exception."""
     from gymnasium.utils.env_checker import check_env as gymnasium_check_env
 
-    entry = (loaded or loaded_plugins()).envs.get(name)
+    from zoo.catalog import agents_that_fit
+
+    loaded = loaded or loaded_plugins()
+    entry = loaded.envs.get(name)
     result = EnvCheck(entry.name, entry.gym_id, entry.plugin)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -104,6 +111,7 @@ def check_env(name: str, *, loaded: LoadedPlugins | None = None) -> EnvCheck:
             finally:
                 env.close()
             _check_render_modes(entry)
+            result.agents = agents_that_fit(entry, loaded)
         except ZooError as exc:
             result.error = str(exc)
         except Exception as exc:  # the checker's verdict, or the env's own bug

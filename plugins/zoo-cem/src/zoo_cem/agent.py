@@ -72,8 +72,15 @@ class CrossEntropyMethod(Agent):
         self.rng = np.random.default_rng(seed)
         self.envs: gymnasium.vector.VectorEnv | None = None
 
-    # -- how it is configured (it runs on what Agent.unsupported_reason allows: flat Box
-    # observations, Discrete or flat Box actions) ------------------------------------------------
+    # -- what it runs on and how it is configured --------------------------------------------
+    @classmethod
+    def unsupported_reason(cls, env: EnvEntry) -> str | None:
+        # A linear policy on the raw observation: the contract's default also admits Discrete
+        # observations (for networks that one-hot encode them), which this agent does not.
+        if not isinstance(env.observation_space, gymnasium.spaces.Box):
+            return f"cem needs flat Box observations, got {env.observation_space}"
+        return super().unsupported_reason(env)
+
     @classmethod
     def env_defaults(cls, env: EnvEntry) -> dict[str, Any]:
         section = dict(_defaults().get(env.gym_id, {}))
