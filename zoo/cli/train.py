@@ -120,7 +120,7 @@ def _print_plan(plan: Any, as_json: bool) -> None:
     out.print(f"seed {data['seed']['value']} ({data['seed']['source']})", markup=False, highlight=False)
     out.print(f"budget {plan.budget.describe()} ({budget['source']})", markup=False, highlight=False)
     if file is not None:
-        out.print(f"config file {file['path']} ({file['format']} format)", markup=False, highlight=False)
+        out.print(f"config file {file['path']} (format: {file['format']})", markup=False, highlight=False)
     rows = [[key, json.dumps(item["value"]), item["source"]] for key, item in data["hyperparameters"].items()]
     out.print(plain_table("hyperparameters", ["name", "value", "source"], rows))
     out.print(f"run folder {data['run_dir']} (dry run: nothing written)", markup=False, highlight=False)
