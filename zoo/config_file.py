@@ -124,6 +124,12 @@ def named(config: ConfigFile) -> tuple[str | None, str | None]:
     return (agent if isinstance(agent, str) else None), (env if isinstance(env, str) else None)
 
 
+def zoo_seed(config: ConfigFile) -> int | None:
+    """The seed a zoo-format file sets, if any (checked as :func:`file_settings` checks it)."""
+    data = config.data()
+    return _zoo_settings(config.path, data).seed if is_zoo_format(data) else None
+
+
 def _check_budget(path: str, budget: Any, what: str) -> dict[str, int]:
     if not isinstance(budget, Mapping) or not budget or set(budget) - {"steps", "episodes"}:
         raise ZooError(f"config file {path!r}: {what} must be {{steps = N}} or {{episodes = N}}, got {budget!r}")
