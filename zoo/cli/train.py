@@ -140,9 +140,11 @@ def train(
     set_: SetOption = None,
     config: Annotated[Path | None, typer.Option(
         "--config", metavar="FILE", help="hyperparameters, budget and seed from a TOML or YAML file (the zoo's "
-        "format, or rl-baselines3-zoo's for the sb3 agents); --set, --seed, --steps and --episodes override it")] = None,
+        "format, or rl-baselines3-zoo's for the sb3 agents); --set, --seed, --steps and --episodes override "
+        "it")] = None,
     dry_run: Annotated[bool, typer.Option(
-        "--dry-run", help="print the resolved config, budget and seed with where each came from; write nothing")] = False,
+        "--dry-run", help="print the resolved config, budget and seed with where each came from; write "
+        "nothing")] = False,
     as_json: AsJson = False,
     max_steps: Annotated[int | None, typer.Option(
         "--max-steps", help="cap on steps per episode (envs without a time limit default to 10000)")] = None,
@@ -189,8 +191,8 @@ def train(
                "config_file": config_file, **totals}
     if dry_run:
         from zoo.training import plan_run
-        from zoo.training.session import check_options
         from zoo.training.periodic_eval import check_schedule
+        from zoo.training.session import check_options
 
         plan = plan_run(agent, env, **options)
         check_options(max_steps, 60.0 if checkpoint_every is None else checkpoint_every,

@@ -19,11 +19,18 @@ from typing import Any
 
 from zoo import checkpoint as ckpt
 from zoo.config import config_to_dict
+from zoo.config_file import ConfigFile, file_settings, read_config_file
 from zoo.contract import Agent
 from zoo.errors import ZooError
-from zoo.config_file import ConfigFile, file_settings, read_config_file
-from zoo.factory import (FILE, ResolvedConfig, build_agent, checkpoint_meta, episode_step_cap, make_vec_env,
-                         resolve_config)
+from zoo.factory import (
+    FILE,
+    ResolvedConfig,
+    build_agent,
+    checkpoint_meta,
+    episode_step_cap,
+    make_vec_env,
+    resolve_config,
+)
 from zoo.training import run_folder
 from zoo.training.logs import TrainingLog
 from zoo.training.periodic_eval import PeriodicEvaluation, check_schedule
