@@ -13,7 +13,7 @@ the runs without a successful result::
       summary.md   summary.png           mean ± std over seeds per agent × env × setting
 
     from zoo.tools.sweep import plan_sweep, run_sweep
-    plan = plan_sweep(["reinforce"], ["cartpole"], "0-4", grid={"lr": ["0.01", "0.03"]},
+    plan = plan_sweep(["reinforce"], ["cartpole"], "0-4", grid={"learning_rate": ["0.01", "0.03"]},
                       train_steps=20_000, out="sweeps/lr")
     outcome = run_sweep(plan, backend="local")
     print(outcome.tables["summary.md"].read_text())
