@@ -147,7 +147,7 @@ def _names(value: str | Iterable[str], what: str) -> list[str]:
 
 # -- the plan --------------------------------------------------------------------------------------
 def setting_label(setting: Sequence[tuple[str, str]]) -> str:
-    """``(("lr", "0.01"),)`` -> ``"lr=0.01"``; the agent's defaults are ``"default"``."""
+    """``(("learning_rate", "0.01"),)`` -> ``"learning_rate=0.01"``; the agent's defaults are ``"default"``."""
     return " ".join(f"{k}={v}" for k, v in setting) or "default"
 
 
