@@ -15,6 +15,9 @@ import pytest
 from typer.testing import CliRunner
 
 import zoo
+import zoo.agents.reinforce
+import zoo.checkpoint
+import zoo.factory
 from zoo.cli import app
 from zoo.config_file import ConfigFile, file_settings
 from zoo.errors import ZooError

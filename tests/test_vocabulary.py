@@ -13,6 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 import zoo
+import zoo.agents
+import zoo.factory
 from zoo import checkpoint as ckpt
 from zoo.agents.reinforce import RENAMED
 from zoo.cli import app
