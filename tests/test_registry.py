@@ -52,7 +52,8 @@ def test_builtins_are_found_through_the_projects_own_entry_points():
     loaded, _ = load_quietly()
     by_name = {p.name: p for p in loaded.plugins}
     assert by_name["classic-envs"].distribution == "rl-agent-zoo"
-    assert by_name["classic-envs"].envs == ["cartpole", "mountaincar-continuous"]
+    assert by_name["classic-envs"].envs == ["cartpole", "mountaincar-continuous", "mountaincar", "acrobot", "pendulum"]
+    assert by_name["box2d-envs"].envs == ["lunarlander"]
     assert set(by_name["builtin-agents"].agents) == {"hardcoded", "reinforce", "reinforce-baseline"}
     assert loaded.envs.get("CartPole-v1").name == "cartpole"
 
@@ -100,7 +101,7 @@ def test_allow_and_block_lists(third_party, monkeypatch):
 
 
 def test_unknown_names_suggest_close_matches():
-    with pytest.raises(ZooError, match=r"unknown env 'cartpol': did you mean 'cartpole'\?"):
+    with pytest.raises(ZooError, match=r"unknown env 'cartpol': did you mean 'cartpole'[,?]"):
         zoo.make_env("cartpol")
     with pytest.raises(ZooError, match="unknown agent 'reinforc'.*'reinforce'"):
         zoo.make_agent("reinforc", "cartpole")

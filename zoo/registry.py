@@ -207,7 +207,9 @@ class EnvRegistry(_Registry):
         gym_id = self._gymnasium_id(name)
         if gym_id is None:
             zoo_names = [entry.name for entry in self]
-            close = did_you_mean(name, [*zoo_names, *gymnasium.registry])
+            # An id a plugin registered is suggested by its zoo name, once.
+            others = [gym_id for gym_id in gymnasium.registry if gym_id.lower() not in self._entries]
+            close = did_you_mean(name, [*zoo_names, *others])
             hint = close if close.startswith("did you mean") else f"the zoo's envs are {', '.join(sorted(zoo_names))}"
             raise ZooError(f"unknown env {name!r}: {hint} (any gymnasium id works too: zoo list --all)")
         if gym_id.lower() in self._entries:  # "module:Id" naming an env a plugin registered

@@ -20,11 +20,32 @@ def _print_failures(loaded, verb: str) -> None:
                       f"{escape(p.error)}", highlight=False, soft_wrap=True)
 
 
+def _list_all(as_json: bool) -> None:
+    from zoo.catalog import gymnasium_catalog
+
+    catalog = gymnasium_catalog()
+    if as_json:
+        out.print_json(json.dumps({"gymnasium": [item.as_dict() for item in catalog]}))
+        return
+    rows = [[item.gym_id, item.name if item.name != item.gym_id else "-", ", ".join(item.agents) or "-",
+             f"cannot be created: {item.error}" if item.error else f"{item.observation_space} -> {item.action_space}"]
+            for item in catalog]
+    out.print(plain_table("Every gymnasium env", ["gymnasium id", "zoo name", "agents that fit", "spaces"], rows,
+                          names=2))
+
+
 @command("list")
-def list_command(as_json: AsJson = False) -> None:
+def list_command(
+    as_json: AsJson = False,
+    all_envs: Annotated[bool, typer.Option("--all", help="every env gymnasium knows, with the agents that fit "
+                                                         "its spaces (creates each env once)")] = False,
+) -> None:
     """Show every env and agent, with the plugin and package that registered it."""
     from zoo.plugin_loader import loaded_plugins
 
+    if all_envs:
+        _list_all(as_json)
+        return
     loaded = loaded_plugins()
     dist = {p.name: f"{p.distribution} {p.version}".strip() for p in loaded.plugins}
     if as_json:

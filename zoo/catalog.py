@@ -1,0 +1,82 @@
+"""Every env gymnasium knows, with the zoo agents whose spaces fit it (``zoo list --all``).
+
+Telling which agents fit needs an env's spaces, and gymnasium knows those only from an instance,
+so each env is created once here (no rendering, closed at once); one that cannot be created says
+why (a missing extra such as ``box2d`` or ``mujoco``). Nothing else in the zoo builds an env to
+list it.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import gymnasium
+
+from zoo.errors import ZooError, one_line
+
+
+@dataclass
+class CatalogEntry:
+    gym_id: str
+    #: The zoo name a plugin gave it, or the id itself.
+    name: str
+    plugin: str
+    observation_space: str = ""
+    action_space: str = ""
+    agents: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _agent_classes(loaded: Any) -> list[tuple[str, type]]:
+    classes = []
+    for agent in loaded.agents:
+        try:
+            classes.append((agent.name, agent.agent_class))
+        except ZooError:  # an agent whose module does not import fits nothing
+            continue
+    return classes
+
+
+def gymnasium_catalog(loaded: Any = None) -> list[CatalogEntry]:
+    """One entry per id in gymnasium's registry (the zoo's plugins registered theirs there too)."""
+    from zoo.plugin_loader import loaded_plugins
+
+    loaded = loaded or loaded_plugins()
+    agents = _agent_classes(loaded)
+    catalog = []
+    for gym_id in sorted(gymnasium.registry):
+        entry = loaded.envs.get(gym_id)
+        item = CatalogEntry(gym_id, entry.name, entry.plugin)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # deprecated versions and the like: listing is not using
+            try:
+                observation_space, action_space = entry.spaces
+            except ZooError as exc:
+                item.error = one_line(exc.__cause__) if exc.__cause__ is not None else str(exc)
+                catalog.append(item)
+                continue
+            item.observation_space, item.action_space = describe(observation_space), describe(action_space)
+            item.agents = [name for name, cls in agents if _fits(cls, entry)]
+        catalog.append(item)
+    return catalog
+
+
+def describe(space: gymnasium.Space) -> str:
+    """A space in a few characters: ``Box(6,) float32``, ``Discrete(3)``."""
+    if isinstance(space, gymnasium.spaces.Box):
+        return f"Box{space.shape} {space.dtype}"
+    if isinstance(space, (gymnasium.spaces.Discrete, gymnasium.spaces.MultiDiscrete, gymnasium.spaces.MultiBinary)):
+        return str(space)
+    return f"{type(space).__name__}"
+
+
+def _fits(agent_class: type, entry: Any) -> bool:
+    try:
+        return agent_class.unsupported_reason(entry) is None
+    except Exception:  # a plugin agent's check that fails says no
+        return False
