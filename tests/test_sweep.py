@@ -178,7 +178,8 @@ def test_bad_seeds_are_refused_with_what_would_work(text, complaint):
 
 
 def test_grid_values_split_on_commas_except_inside_brackets():
-    assert parse_grid(["learning_rate=0.01,0.03", "gamma=0.99"]) == {"learning_rate": ["0.01", "0.03"], "gamma": ["0.99"]}
+    assert parse_grid(["learning_rate=0.01,0.03", "gamma=0.99"]) == {"learning_rate": ["0.01", "0.03"],
+                                                                      "gamma": ["0.99"]}
     assert split_values("[64,64],[32]") == ["64,64", "32"]
     for bad in (["learning_rate"], ["=1"], ["learning_rate=0.1,"], ["net_arch=[64,64"], ["gamma=1", "gamma=2"]):
         with pytest.raises(ZooError):
