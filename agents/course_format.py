@@ -73,7 +73,7 @@ def load(repo: HubRepo) -> HubPolicy:
     sizes = [layers[0].in_features, *(layer.out_features for layer in layers)] if layers else []
     shape = " -> ".join(map(str, sizes)) or "none"
     policy = make_agent(AGENT, env_name, overrides={
-        "hidden": sizes[1:-1], "activation": "relu", "normalize_obs": False})
+        "net_arch": sizes[1:-1], "activation": "relu", "norm_obs": False})
     state = policy.state_tensors()
     targets = [k for k in state if k.startswith("policy.") and k.endswith((".weight", ".bias"))]
     sources = [t for layer in layers for t in (layer.weight, layer.bias) if t is not None]

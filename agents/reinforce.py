@@ -1,6 +1,6 @@
 """REINFORCE (Williams, 1992) and REINFORCE with a learned state-value baseline.
 
-Each iteration collects whole episodes from ``num_envs`` copies of the env stepped at once
+Each iteration collects whole episodes from ``n_envs`` copies of the env stepped at once
 (one policy forward per step for the whole batch; at least ``batch_steps`` steps, every
 episode from the current policy), then takes one gradient step on
 
@@ -35,37 +35,44 @@ class ReinforceConfig:
     """REINFORCE hyperparameters. Per-env defaults live in ``defaults.toml``."""
 
     gamma: float = _help("discount factor for returns", 0.99)
-    lr: float = _help("Adam learning rate of the policy", 0.01)
-    hidden: tuple[int, ...] = _help("hidden layer sizes", (32,))
+    learning_rate: float = _help("Adam learning rate of the policy", 0.01)
+    net_arch: tuple[int, ...] = _help("hidden layer sizes (policy and value networks)", (32,))
     activation: Literal["tanh", "relu"] = _help("hidden-layer activation", "tanh")
-    num_envs: int = _help("envs stepped in parallel (one policy forward per step for all of them)", 8)
+    n_envs: int = _help("envs stepped in parallel (one policy forward per step for all of them)", 8)
     batch_steps: int = _help(
         "at least this many env steps per update: an env whose episode ends earlier starts another "
         "(0 = one episode per env)", 0)
-    normalize: Literal["batch", "episode", "none"] = _help(
+    normalize_advantage: Literal["batch", "episode", "none"] = _help(
         "normalise returns (advantages) across the batch, within each episode, or not at all", "batch")
-    entropy_coef: float = _help("entropy bonus weight (0 = plain REINFORCE)", 0.0)
+    ent_coef: float = _help("entropy bonus weight (0 = plain REINFORCE)", 0.0)
     max_grad_norm: float = _help("clip the gradient norm at this value (0 = off)", 0.0)
-    init_log_std: float = _help("initial log standard deviation of Gaussian actions", 0.0)
-    noise: Literal["white", "pink"] = _help(
+    log_std_init: float = _help("initial log standard deviation of Gaussian actions", 0.0)
+    noise_type: Literal["white", "pink"] = _help(
         "exploration noise of Gaussian actions: independent per step, or pink (1/f, temporally correlated)",
         "white")
-    normalize_obs: bool = _help("normalise observations with running statistics", False)
-    value_lr: float = _help("Adam learning rate of the value baseline (baseline agent only)", 0.01)
-    value_steps: int = _help("value-function gradient steps per iteration (baseline agent only)", 1)
+    norm_obs: bool = _help("normalise observations with running statistics", False)
+    vf_learning_rate: float = _help("Adam learning rate of the value baseline (baseline agent only)", 0.01)
+    vf_gradient_steps: int = _help("value-function gradient steps per iteration (baseline agent only)", 1)
 
     def validate(self) -> None:
         from zoo.errors import ZooError
 
         checks = {
-            "gamma": 0.0 <= self.gamma <= 1.0, "lr": self.lr > 0, "value_lr": self.value_lr > 0,
-            "num_envs": self.num_envs >= 1, "batch_steps": self.batch_steps >= 0, "value_steps": self.value_steps >= 1,
-            "hidden": all(h >= 1 for h in self.hidden), "entropy_coef": self.entropy_coef >= 0,
+            "gamma": 0.0 <= self.gamma <= 1.0, "learning_rate": self.learning_rate > 0,
+            "vf_learning_rate": self.vf_learning_rate > 0, "n_envs": self.n_envs >= 1,
+            "batch_steps": self.batch_steps >= 0, "vf_gradient_steps": self.vf_gradient_steps >= 1,
+            "net_arch": all(h >= 1 for h in self.net_arch), "ent_coef": self.ent_coef >= 0,
             "max_grad_norm": self.max_grad_norm >= 0,
         }
         for name, ok in checks.items():
             if not ok:
                 raise ZooError(f"hyperparameter {name}={getattr(self, name)!r} is out of range")
+
+
+#: The names REINFORCE's hyperparameters had before they took stable-baselines3's (old -> new).
+RENAMED = {"lr": "learning_rate", "hidden": "net_arch", "num_envs": "n_envs", "entropy_coef": "ent_coef",
+           "init_log_std": "log_std_init", "value_lr": "vf_learning_rate", "value_steps": "vf_gradient_steps",
+           "normalize": "normalize_advantage", "normalize_obs": "norm_obs", "noise": "noise_type"}
 
 
 @dataclass
@@ -84,6 +91,7 @@ class Reinforce(Agent):
     """Monte-Carlo policy gradient with a Categorical or diagonal Gaussian policy."""
 
     Config = ReinforceConfig
+    renamed_hyperparameters = RENAMED
     uses_baseline = False
     defaults_file = ("zoo.agents", "defaults.toml")
     defaults_key = "reinforce"
@@ -96,13 +104,13 @@ class Reinforce(Agent):
         self.observation_space, self.action_space = env.observation_space, env.action_space
         obs_dim = encoded_size(self.observation_space)
         cfg = self.config
-        self.policy = PolicyNet(obs_dim, self.action_space, cfg.hidden, cfg.activation, cfg.init_log_std)
+        self.policy = PolicyNet(obs_dim, self.action_space, cfg.net_arch, cfg.activation, cfg.log_std_init)
         self.obs_rms = RunningMeanStd((obs_dim,))
-        self.value = ValueNet(obs_dim, cfg.hidden, cfg.activation) if self.uses_baseline else None
+        self.value = ValueNet(obs_dim, cfg.net_arch, cfg.activation) if self.uses_baseline else None
         self.generator = torch.Generator().manual_seed(seed)
         self.np_random = np.random.default_rng(seed)
-        self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=cfg.lr)
-        self.value_optimizer = (torch.optim.Adam(self.value.parameters(), lr=cfg.value_lr)
+        self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=cfg.learning_rate)
+        self.value_optimizer = (torch.optim.Adam(self.value.parameters(), lr=cfg.vf_learning_rate)
                                 if self.value is not None else None)
         self.envs: gymnasium.vector.VectorEnv | None = None
 
@@ -113,7 +121,7 @@ class Reinforce(Agent):
 
     def _obs(self, observation: np.ndarray) -> torch.Tensor:
         obs = torch.as_tensor(np.asarray(observation, dtype=np.float32))
-        return self.obs_rms(obs) if self.config.normalize_obs else obs
+        return self.obs_rms(obs) if self.config.norm_obs else obs
 
     def _clip(self, actions: np.ndarray) -> np.ndarray:
         if self.policy.discrete:
@@ -138,7 +146,7 @@ class Reinforce(Agent):
 
     # -- learning --------------------------------------------------------------------------------
     def start_training(self, make_envs) -> None:
-        self.envs = make_envs(self.config.num_envs)
+        self.envs = make_envs(self.config.n_envs)
         self._next_obs, _ = self.envs.reset(seed=self.seed)
 
     def stop_training(self) -> None:
@@ -148,7 +156,7 @@ class Reinforce(Agent):
 
     def _exploration_noise(self, n: int, dim: int, horizon: int) -> np.ndarray:
         """(horizon, n, dim) standard-normal noise: white, or pink along the time axis."""
-        if self.config.noise == "pink":
+        if self.config.noise_type == "pink":
             import colorednoise
 
             noise = colorednoise.powerlaw_psd_gaussian(1.0, (n, dim, horizon), random_state=self.np_random)
@@ -158,7 +166,7 @@ class Reinforce(Agent):
     def _sample(self, obs: np.ndarray, noise: np.ndarray | None) -> np.ndarray:
         """Training actions for a batch of encoded observations, on the numpy fast path (see
         ``numpy_forward``)."""
-        if self.config.normalize_obs:
+        if self.config.norm_obs:
             obs = self.obs_rms.normalize_numpy(obs)
         if self.policy.discrete:
             noise = self.np_random.random((obs.shape[0], self.action_space.n))
@@ -171,7 +179,7 @@ class Reinforce(Agent):
         ``batch_steps`` steps starts another one that also belongs to the batch. Collection
         ends when every episode of the batch has ended, so no return is cut short.
         """
-        cfg, envs, n = self.config, self.envs, self.config.num_envs
+        cfg, envs, n = self.config, self.envs, self.config.n_envs
         same_step = envs.metadata.get("autoreset_mode") == gymnasium.vector.AutoresetMode.SAME_STEP
         act_dim = 0 if self.policy.discrete else int(np.prod(self.action_space.shape))
         block, noise = 1024, None
@@ -227,15 +235,15 @@ class Reinforce(Agent):
                 baseline = np.zeros_like(returns)
                 baseline[active] = self.value(flat_obs).numpy()
             weights = R.advantages(returns, baseline)
-            for _ in range(cfg.value_steps):
+            for _ in range(cfg.vf_gradient_steps):
                 value_loss = torch.nn.functional.mse_loss(self.value(flat_obs), targets)
                 self.value_optimizer.zero_grad()
                 value_loss.backward()
                 self.value_optimizer.step()
             metrics["value_loss"] = value_loss.item()
-        if cfg.normalize == "batch":
+        if cfg.normalize_advantage == "batch":
             weights = R.normalize_masked(weights, active)
-        elif cfg.normalize == "episode":
+        elif cfg.normalize_advantage == "episode":
             weights = R.normalize_groups(weights, episodes)
         weights_t = torch.as_tensor(weights[active], dtype=torch.float32)
         try:
@@ -244,14 +252,14 @@ class Reinforce(Agent):
             raise FloatingPointError("the policy's action distribution has NaN, infinite or zero-scale "
                                      "parameters: its weights diverged") from None
         loss = -(log_prob * weights_t).sum() / n_episodes
-        if cfg.entropy_coef:
-            loss = loss - cfg.entropy_coef * self.policy.entropy(flat_obs).sum() / n_episodes
+        if cfg.ent_coef:
+            loss = loss - cfg.ent_coef * self.policy.entropy(flat_obs).sum() / n_episodes
         self.optimizer.zero_grad()
         loss.backward()
         if cfg.max_grad_norm:
             torch.nn.utils.clip_grad_norm_(self.policy.parameters(), cfg.max_grad_norm)
         self.optimizer.step()
-        if cfg.normalize_obs:
+        if cfg.norm_obs:
             self.obs_rms.update(batch.obs[active])
         metrics["loss"] = loss.item()
         labels = episodes[active]
@@ -272,7 +280,7 @@ class Reinforce(Agent):
     def export(self, path: Path, format: str) -> None:
         from zoo.agents.networks import DeterministicPolicy, export_onnx
 
-        obs_rms = self.obs_rms if self.config.normalize_obs else None
+        obs_rms = self.obs_rms if self.config.norm_obs else None
         module = DeterministicPolicy(self.policy, obs_rms, self.observation_space, self.action_space)
         export_onnx(module, self.observation_space, str(path))
 

@@ -9,7 +9,14 @@ checkpoint is ``model.policy.state_dict()`` as safetensors, never an SB3 zip (th
 SB3 steps its own VecEnv (a Monitor-wrapped ``DummyVecEnv`` of the zoo env, seeded with the
 agent's seed), because it cannot step gymnasium's vector envs; ``make_envs`` is not used.
 Hyperparameters default to SB3's own defaults; per-env tuned values are data, in
-``sb3_defaults.toml``; trained checkpoints ship in ``pretrained/`` beside the REINFORCE ones.
+``sb3_defaults.toml``; rl-baselines3-zoo's hyperparameter files are read as they are
+(``zoo train sb3-ppo CartPole-v1 --config ppo.yml``, see :mod:`zoo.agents.rl_zoo`).
+
+Like rl-baselines3-zoo, ``learning_rate`` and ``clip_range`` may be ``lin_<x>``: x falling
+linearly to 0 over ``schedule_steps`` env steps; ``norm_obs`` / ``norm_reward`` run the model
+behind SB3's ``VecNormalize``, whose running statistics are saved in the checkpoint as tensors
+and normalise observations when acting.
+Trained checkpoints ship in ``pretrained/`` beside the REINFORCE ones.
 """
 
 from __future__ import annotations
@@ -22,70 +29,128 @@ import gymnasium
 import numpy as np
 
 from zoo.config import hyperparameter
-from zoo.contract import Agent, Iteration
+from zoo.contract import Agent, ForeignConfig, Iteration
 from zoo.hookspecs import hookimpl
 from zoo.registry import EnvEntry
 
 #: Config fields the zoo uses itself; every other field is an argument of the SB3 constructor.
 _ZOO_FIELDS = {"net_arch", "activation", "n_envs", "iteration_steps", "exploration_steps", "log_std_init",
-               "noise_std"}
+               "ortho_init", "norm_obs", "norm_reward", "schedule_steps", "noise_std"}
+#: Fields that take rl-baselines3-zoo's ``lin_<x>`` schedules.
+SCHEDULED = ("learning_rate", "clip_range")
+#: Hidden-layer activations, by the name a config uses, and torch's class name.
+ACTIVATIONS = {"tanh": "Tanh", "relu": "ReLU", "elu": "ELU", "gelu": "GELU", "leaky_relu": "LeakyReLU",
+               "silu": "SiLU"}
+Activation = Literal["tanh", "relu", "elu", "gelu", "leaky_relu", "silu"]
 
 
 _help = hyperparameter  # short name: every config field below uses it
 
 
+def linear_start(value: float | str) -> float | None:
+    """x of a ``lin_<x>`` schedule, or None for a constant."""
+    if isinstance(value, str) and value.startswith("lin_"):
+        return float(value[len("lin_"):])
+    return None
+
+
+class SB3Checks:
+    """Checks shared by the SB3 agents' configs (``Config.validate``)."""
+
+    def validate(self) -> None:
+        from zoo.errors import ZooError
+
+        scheduled = False
+        for name in SCHEDULED:
+            value = getattr(self, name, None)
+            if not isinstance(value, str):
+                continue
+            try:
+                start = linear_start(value)
+            except ValueError:
+                start = None
+            if start is None or not start > 0 or start == float("inf"):
+                raise ZooError(f"{name}={value!r} is neither a number nor lin_<x> (x > 0: falls linearly to 0)")
+            scheduled = True
+        if scheduled and self.schedule_steps < 1:
+            raise ZooError("a lin_<x> schedule needs schedule_steps, the env steps over which it falls to 0 "
+                           "(--set schedule_steps=N)")
+        if self.n_envs < 1 or self.iteration_steps < 1 or any(h < 1 for h in self.net_arch):
+            raise ZooError("n_envs, iteration_steps and every net_arch layer must be at least 1")
+
+
+_LR = "learning rate, or lin_<x>: x falling linearly to 0 over schedule_steps"
+_SCHEDULE_STEPS = "env steps over which lin_<x> schedules fall to 0 (rl-baselines3-zoo's n_timesteps)"
+_NORM_OBS = "normalise observations with running statistics (SB3's VecNormalize; saved with the checkpoint)"
+_NORM_REWARD = "normalise rewards for learning with a running estimate of the return's scale (VecNormalize)"
+
+
 @dataclass
-class PPOConfig:
+class PPOConfig(SB3Checks):
     """PPO hyperparameters (SB3's defaults)."""
 
-    learning_rate: float = _help("Adam learning rate", 3e-4)
+    learning_rate: float | str = _help(f"Adam {_LR}", 3e-4)
     n_steps: int = _help("steps per env per rollout", 2048)
     batch_size: int = _help("minibatch size", 64)
     n_epochs: int = _help("passes over each rollout", 10)
     gamma: float = _help("discount factor", 0.99)
     gae_lambda: float = _help("GAE lambda", 0.95)
-    clip_range: float = _help("PPO clipping parameter", 0.2)
+    clip_range: float | str = _help("PPO clipping parameter, or lin_<x>", 0.2)
+    normalize_advantage: bool = _help("normalise advantages", True)
     ent_coef: float = _help("entropy bonus weight", 0.0)
     vf_coef: float = _help("value loss weight", 0.5)
     max_grad_norm: float = _help("gradient norm clip", 0.5)
+    use_sde: bool = _help("generalised state-dependent exploration (Box actions)", False)
+    sde_sample_freq: int = _help("sample a new gSDE noise matrix every N steps (-1: once per rollout)", -1)
     net_arch: tuple[int, ...] = _help("hidden layer sizes of policy and value networks", (64, 64))
-    activation: Literal["tanh", "relu"] = _help("hidden-layer activation", "tanh")
+    activation: Activation = _help("hidden-layer activation", "tanh")
+    ortho_init: bool = _help("orthogonal initialisation of the networks", True)
     log_std_init: float = _help("initial log std of Gaussian actions", 0.0)
     n_envs: int = _help("envs stepped in parallel", 1)
+    norm_obs: bool = _help(_NORM_OBS, False)
+    norm_reward: bool = _help(_NORM_REWARD, False)
+    schedule_steps: int = _help(_SCHEDULE_STEPS, 0)
     iteration_steps: int = _help("env steps per zoo iteration (one model.learn call; whole rollouts)", 2048)
 
 
 @dataclass
-class A2CConfig:
+class A2CConfig(SB3Checks):
     """A2C hyperparameters (SB3's defaults)."""
 
-    learning_rate: float = _help("RMSprop learning rate", 7e-4)
+    learning_rate: float | str = _help(f"optimiser {_LR}", 7e-4)
     n_steps: int = _help("steps per env per update", 5)
     gamma: float = _help("discount factor", 0.99)
     gae_lambda: float = _help("GAE lambda (1 = plain n-step returns)", 1.0)
     ent_coef: float = _help("entropy bonus weight", 0.0)
     vf_coef: float = _help("value loss weight", 0.5)
     max_grad_norm: float = _help("gradient norm clip", 0.5)
+    use_rms_prop: bool = _help("RMSprop (else Adam)", True)
     normalize_advantage: bool = _help("normalise advantages", False)
+    use_sde: bool = _help("generalised state-dependent exploration (Box actions)", False)
+    sde_sample_freq: int = _help("sample a new gSDE noise matrix every N steps (-1: once per rollout)", -1)
     net_arch: tuple[int, ...] = _help("hidden layer sizes of policy and value networks", (64, 64))
-    activation: Literal["tanh", "relu"] = _help("hidden-layer activation", "tanh")
+    activation: Activation = _help("hidden-layer activation", "tanh")
+    ortho_init: bool = _help("orthogonal initialisation of the networks", True)
     log_std_init: float = _help("initial log std of Gaussian actions", 0.0)
     n_envs: int = _help("envs stepped in parallel", 1)
+    norm_obs: bool = _help(_NORM_OBS, False)
+    norm_reward: bool = _help(_NORM_REWARD, False)
+    schedule_steps: int = _help(_SCHEDULE_STEPS, 0)
     iteration_steps: int = _help("env steps per zoo iteration (one model.learn call)", 2000)
 
 
 @dataclass
-class DQNConfig:
+class DQNConfig(SB3Checks):
     """DQN hyperparameters (SB3's defaults, with a smaller replay buffer)."""
 
-    learning_rate: float = _help("Adam learning rate", 1e-4)
+    learning_rate: float | str = _help(f"Adam {_LR}", 1e-4)
     buffer_size: int = _help("replay buffer capacity", 100_000)
     learning_starts: int = _help("env steps before the first update", 100)
     batch_size: int = _help("minibatch size", 32)
     tau: float = _help("target network soft-update coefficient (1 = hard copy)", 1.0)
     gamma: float = _help("discount factor", 0.99)
     train_freq: int = _help("env steps between updates", 4)
-    gradient_steps: int = _help("gradient steps per update", 1)
+    gradient_steps: int = _help("gradient steps per update (-1: as many as env steps)", 1)
     target_update_interval: int = _help("env steps between target network updates", 10_000)
     exploration_initial_eps: float = _help("initial epsilon", 1.0)
     exploration_final_eps: float = _help("final epsilon", 0.05)
@@ -93,37 +158,45 @@ class DQNConfig:
                                    10_000)
     max_grad_norm: float = _help("gradient norm clip", 10.0)
     net_arch: tuple[int, ...] = _help("hidden layer sizes of the Q network", (64, 64))
-    activation: Literal["tanh", "relu"] = _help("hidden-layer activation", "relu")
+    activation: Activation = _help("hidden-layer activation", "relu")
     n_envs: int = _help("envs stepped in parallel", 1)
+    norm_obs: bool = _help(_NORM_OBS, False)
+    norm_reward: bool = _help(_NORM_REWARD, False)
+    schedule_steps: int = _help(_SCHEDULE_STEPS, 0)
     iteration_steps: int = _help("env steps per zoo iteration (one model.learn call)", 1000)
 
 
 @dataclass
-class SACConfig:
+class SACConfig(SB3Checks):
     """SAC hyperparameters (SB3's defaults, with a smaller replay buffer)."""
 
-    learning_rate: float = _help("Adam learning rate", 3e-4)
+    learning_rate: float | str = _help(f"Adam {_LR}", 3e-4)
     buffer_size: int = _help("replay buffer capacity", 100_000)
     learning_starts: int = _help("env steps before the first update", 100)
     batch_size: int = _help("minibatch size", 256)
     tau: float = _help("target network soft-update coefficient", 0.005)
     gamma: float = _help("discount factor", 0.99)
     train_freq: int = _help("env steps between updates", 1)
-    gradient_steps: int = _help("gradient steps per update", 1)
+    gradient_steps: int = _help("gradient steps per update (-1: as many as env steps)", 1)
     ent_coef: str = _help("entropy weight: a number, 'auto' or 'auto_<initial value>'", "auto")
     use_sde: bool = _help("generalised state-dependent exploration", False)
+    sde_sample_freq: int = _help("sample a new gSDE noise matrix every N steps (-1: once per rollout)", -1)
+    use_sde_at_warmup: bool = _help("gSDE instead of uniform random actions before learning starts", False)
     log_std_init: float = _help("initial log std of the actor", -3.0)
     net_arch: tuple[int, ...] = _help("hidden layer sizes of actor and critics", (256, 256))
-    activation: Literal["tanh", "relu"] = _help("hidden-layer activation", "relu")
+    activation: Activation = _help("hidden-layer activation", "relu")
     n_envs: int = _help("envs stepped in parallel", 1)
+    norm_obs: bool = _help(_NORM_OBS, False)
+    norm_reward: bool = _help(_NORM_REWARD, False)
+    schedule_steps: int = _help(_SCHEDULE_STEPS, 0)
     iteration_steps: int = _help("env steps per zoo iteration (one model.learn call)", 1000)
 
 
 @dataclass
-class DDPGConfig:
+class DDPGConfig(SB3Checks):
     """DDPG hyperparameters (SB3's defaults, with a smaller replay buffer and Gaussian action noise)."""
 
-    learning_rate: float = _help("Adam learning rate of actor and critic", 1e-3)
+    learning_rate: float | str = _help(f"Adam {_LR} (actor and critic)", 1e-3)
     buffer_size: int = _help("replay buffer capacity", 100_000)
     learning_starts: int = _help("env steps before the first update", 100)
     batch_size: int = _help("minibatch size", 256)
@@ -135,8 +208,11 @@ class DDPGConfig:
     # then never explores, so the zoo adds N(0, noise_std) per action dimension (0 = none).
     noise_std: float = _help("std of the Gaussian exploration noise added to actions (0 = none)", 0.1)
     net_arch: tuple[int, ...] = _help("hidden layer sizes of actor and critic", (400, 300))
-    activation: Literal["tanh", "relu"] = _help("hidden-layer activation", "relu")
+    activation: Activation = _help("hidden-layer activation", "relu")
     n_envs: int = _help("envs stepped in parallel", 1)
+    norm_obs: bool = _help(_NORM_OBS, False)
+    norm_reward: bool = _help(_NORM_REWARD, False)
+    schedule_steps: int = _help(_SCHEDULE_STEPS, 0)
     iteration_steps: int = _help("env steps per zoo iteration (one model.learn call)", 1000)
 
 
@@ -147,6 +223,27 @@ class TD3Config(DDPGConfig):
     policy_delay: int = _help("critic updates per actor (and target) update", 2)
     target_policy_noise: float = _help("std of the noise added to target actions (smoothing)", 0.2)
     target_noise_clip: float = _help("clip of the target-action noise", 0.5)
+
+
+class RunSchedule:
+    """rl-baselines3-zoo's ``lin_<x>``, counted over the whole run: x at step 0, falling linearly
+    to 0 at ``steps`` env steps. SB3 computes a schedule's progress within one ``learn()`` call,
+    and the zoo calls ``learn()`` once per iteration, so the schedule reads the model's own step
+    count instead (as the DQN epsilon does). Pickled (an exported SB3 zip), it becomes SB3's
+    constant schedule at its current value: the zip needs nothing from the zoo."""
+
+    def __init__(self, initial: float, steps: int) -> None:
+        self.initial, self.steps = initial, steps
+        self.model: Any = None  # set once the model exists; until then, the initial value
+
+    def __call__(self, _progress_remaining: float) -> float:
+        done = self.model.num_timesteps if self.model is not None else 0
+        return self.initial * max(0.0, 1.0 - done / self.steps)
+
+    def __reduce__(self):
+        from stable_baselines3.common.utils import ConstantSchedule
+
+        return ConstantSchedule, (self(1.0),)
 
 
 def epsilon(step: int, initial: float, final: float, decay_steps: int) -> float:
@@ -195,21 +292,37 @@ class SB3Agent(Agent):
         cfg = self.config
         policy_kwargs: dict[str, Any] = {
             "net_arch": list(cfg.net_arch),
-            "activation_fn": {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU}[cfg.activation],
+            "activation_fn": getattr(torch.nn, ACTIVATIONS[cfg.activation]),
         }
         if hasattr(cfg, "log_std_init") and isinstance(env.action_space, gymnasium.spaces.Box):
             policy_kwargs["log_std_init"] = cfg.log_std_init
+        if hasattr(cfg, "ortho_init"):
+            policy_kwargs["ortho_init"] = cfg.ortho_init
         kwargs = {f.name: getattr(cfg, f.name) for f in fields(cfg) if f.name not in _ZOO_FIELDS}
         if getattr(cfg, "noise_std", 0.0) > 0:
             from stable_baselines3.common.noise import NormalActionNoise
 
             shape = env.action_space.shape
             kwargs["action_noise"] = NormalActionNoise(np.zeros(shape), cfg.noise_std * np.ones(shape))
+        schedules = {}
+        for name in SCHEDULED:
+            start = linear_start(kwargs.get(name))
+            if start is not None:
+                kwargs[name] = schedules[name] = RunSchedule(start, cfg.schedule_steps)
         # Envs without a time limit of their own get the zoo's episode cap, as in every other loop.
         self.vec_env = make_monitored_vec_env(env.name, cfg.n_envs, seed, episode_step_cap(env.name))
+        self.normalizer = None
+        if cfg.norm_obs or cfg.norm_reward:
+            from stable_baselines3.common.vec_env import VecNormalize
+
+            # rl-baselines3-zoo's normalize: the returns it scales rewards by use the algorithm's gamma.
+            self.vec_env = self.normalizer = VecNormalize(self.vec_env, norm_obs=cfg.norm_obs,
+                                                          norm_reward=cfg.norm_reward, gamma=cfg.gamma)
         algo = getattr(stable_baselines3, self.algorithm)
         self.model = algo(policy_for(env.observation_space), self.vec_env, seed=seed, device="cpu", verbose=0,
                           policy_kwargs=policy_kwargs, **kwargs)
+        for schedule in schedules.values():
+            schedule.model = self.model
         if hasattr(cfg, "exploration_steps"):
             # SB3 schedules against the total of one learn() call; the zoo calls learn() once per
             # iteration, so epsilon follows the run's own step count instead.
@@ -229,8 +342,18 @@ class SB3Agent(Agent):
             return f"SB3 {cls.algorithm} needs {wanted} actions, got {env.action_space}"
         return None
 
+    @classmethod
+    def read_foreign_config(cls, data: dict[str, Any], env: EnvEntry) -> ForeignConfig | None:
+        """rl-baselines3-zoo's hyperparameter files (``hyperparams/ppo.yml``), see :mod:`zoo.agents.rl_zoo`."""
+        from zoo.agents.rl_zoo import read_entry
+
+        return read_entry(cls, data, env)
+
     # -- acting ----------------------------------------------------------------------------------
     def predict(self, observation, state=None, episode_start=None, deterministic=False):
+        if self.normalizer is not None and self.config.norm_obs:
+            # The statistics training ended with (or the checkpoint's); acting never updates them.
+            observation = self.normalizer.normalize_obs(np.asarray(observation))
         return self.model.predict(observation, state=state, episode_start=episode_start,
                                   deterministic=deterministic)
 
@@ -272,6 +395,11 @@ class SB3Agent(Agent):
         the zip gets SB3's own constant schedule at their current value instead."""
         from stable_baselines3.common.utils import ConstantSchedule
 
+        from zoo.errors import ZooError
+
+        if self.config.norm_obs:
+            raise ZooError("this agent normalises observations (norm_obs) with statistics an SB3 zip does not hold "
+                           "(SB3 keeps them in a separate VecNormalize pickle): it cannot be exported as sb3")
         model = self.model
         saved = getattr(model, "exploration_schedule", None)
         if saved is not None:
@@ -298,17 +426,59 @@ class SB3Agent(Agent):
         return state, aliases
 
     def state_tensors(self) -> dict[str, Any]:
-        return {f"policy.{k}": v for k, v in self._policy_state()[0].items()}
+        tensors = {f"policy.{k}": v for k, v in self._policy_state()[0].items()}
+        if self.normalizer is not None:
+            tensors.update(normalizer_tensors(self.normalizer))
+        return tensors
 
     def load_state_tensors(self, tensors: dict[str, Any]) -> None:
-        extra = [k for k in tensors if not k.startswith("policy.")]
+        statistics = {k: v for k, v in tensors.items() if k.startswith(NORMALIZER_PREFIX)}
+        extra = [k for k in tensors if not k.startswith("policy.") and k not in statistics]
         if extra:
             raise KeyError(f"unexpected tensors {sorted(extra)}")
-        loaded = self.model.policy.load_state_dict({k[len("policy."):]: v for k, v in tensors.items()}, strict=False)
+        if (self.normalizer is None) != (not statistics):
+            raise KeyError("the checkpoint's VecNormalize statistics do not match the config's norm_obs/norm_reward")
+        if self.normalizer is not None:
+            load_normalizer_tensors(self.normalizer, statistics)
+        policy = {k[len("policy."):]: v for k, v in tensors.items() if k.startswith("policy.")}
+        loaded = self.model.policy.load_state_dict(policy, strict=False)
         # Loading a tensor loads its aliases too; anything else missing or left over is a mismatch.
         missing = set(loaded.missing_keys) - self._policy_state()[1]
         if missing or loaded.unexpected_keys:
             raise KeyError(f"tensors missing {sorted(missing)}, unexpected {sorted(loaded.unexpected_keys)}")
+
+
+#: Prefix of the VecNormalize running statistics in a checkpoint's tensors.
+NORMALIZER_PREFIX = "vec_normalize."
+
+
+def normalizer_tensors(normalizer: Any) -> dict[str, Any]:
+    """VecNormalize's running mean, variance and count of observations and returns, as tensors:
+    SB3 pickles them (``VecNormalize.save``); the zoo keeps them in safetensors."""
+    import torch
+
+    tensors = {}
+    for name in ("obs_rms", "ret_rms"):
+        rms = getattr(normalizer, name)
+        tensors[f"{NORMALIZER_PREFIX}{name}.mean"] = torch.as_tensor(np.asarray(rms.mean, dtype=np.float64))
+        tensors[f"{NORMALIZER_PREFIX}{name}.var"] = torch.as_tensor(np.asarray(rms.var, dtype=np.float64))
+        tensors[f"{NORMALIZER_PREFIX}{name}.count"] = torch.tensor(float(rms.count), dtype=torch.float64)
+    return tensors
+
+
+def load_normalizer_tensors(normalizer: Any, tensors: dict[str, Any]) -> None:
+    """Restore what :func:`normalizer_tensors` saved; shapes must match."""
+    expected = set(normalizer_tensors(normalizer))
+    if set(tensors) != expected:
+        raise KeyError(f"VecNormalize statistics: expected {sorted(expected)}, got {sorted(tensors)}")
+    for name in ("obs_rms", "ret_rms"):
+        rms = getattr(normalizer, name)
+        mean = tensors[f"{NORMALIZER_PREFIX}{name}.mean"].numpy()
+        if mean.shape != np.shape(rms.mean):
+            raise ValueError(f"VecNormalize {name} has shape {mean.shape}, expected {np.shape(rms.mean)}")
+        rms.mean = mean.copy()
+        rms.var = tensors[f"{NORMALIZER_PREFIX}{name}.var"].numpy().copy()
+        rms.count = float(tensors[f"{NORMALIZER_PREFIX}{name}.count"])
 
 
 class SB3PPO(SB3Agent):

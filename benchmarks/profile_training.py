@@ -1,7 +1,7 @@
 """Where REINFORCE's training time goes: env, acting, update, Python overhead.
 
     python benchmarks/profile_training.py reinforce-baseline cartpole --steps 100000
-    python benchmarks/profile_training.py reinforce-baseline cartpole --set num_envs=8 --set lr=0.01 \\
+    python benchmarks/profile_training.py reinforce-baseline cartpole --set n_envs=8 --set learning_rate=0.01 \\
         --agent-class /tmp/reinforce_before.py:ReinforceBaseline   # an older version of the agent
 
 Trains once without a profiler (for the wall-clock rate), then again under cProfile, and

@@ -114,7 +114,7 @@ def test_a_checkpoint_from_a_newer_format_is_refused(saved):
 
 
 def test_weights_of_the_wrong_shape_are_refused(saved, tmp_path):
-    other = zoo.make_agent("reinforce", "cartpole", overrides={"hidden": "8"})
+    other = zoo.make_agent("reinforce", "cartpole", overrides={"net_arch": "8"})
     meta = json.loads((saved / "zoo.json").read_text())
     zoo.save_agent(other, tmp_path / "other")
     other_meta = json.loads((tmp_path / "other" / "zoo.json").read_text())

@@ -53,13 +53,18 @@ TRAIN_CASES = {
     "spaces the agent cannot handle": (["reinforce", "dict-obs"], ["cannot run on env 'dict-obs'", "flat Box"]),
     "a fixed policy": (["hardcoded", "cartpole"], ["does not learn"]),
     "no env": (["reinforce"], ["name what to train"]),
-    "--set without =": (["reinforce", "cartpole", "--set", "lr"], ["KEY=VALUE", "'lr'"]),
+    "--set without =": (["reinforce", "cartpole", "--set", "learning_rate"], ["KEY=VALUE", "'learning_rate'"]),
     "--set without key": (["reinforce", "cartpole", "--set", "=3"], ["KEY=VALUE"]),
-    "--set not a float": (["reinforce", "cartpole", "--set", "lr=fast"], ["lr='fast' is not a valid float"]),
-    "--set nan": (["reinforce", "cartpole", "--set", "lr=nan"], ["is not a valid float"]),
-    "--set not an int": (["reinforce", "cartpole", "--set", "hidden=64,x"], ["is not a valid int"]),
-    "--set unknown key": (["reinforce", "cartpole", "--set", "learning_rate=0.1"],
-                          ["unknown hyperparameter 'learning_rate'", "lr"]),
+    "--set not a float": (["reinforce", "cartpole", "--set", "learning_rate=fast"],
+                          ["learning_rate='fast' is not a valid float"]),
+    "--set nan": (["reinforce", "cartpole", "--set", "learning_rate=nan"], ["is not a valid float"]),
+    "--set not an int": (["reinforce", "cartpole", "--set", "net_arch=64,x"], ["is not a valid int"]),
+    "--set unknown key": (["reinforce", "cartpole", "--set", "learnin_rate=0.1"],
+                          ["unknown hyperparameter 'learnin_rate'", "did you mean 'learning_rate'"]),
+    "--set an old name": (["reinforce", "cartpole", "--set", "lr=0.1"],
+                          ["hyperparameter 'lr' is now called 'learning_rate'", "did you mean 'learning_rate'?"]),
+    "--set several values": (["reinforce", "cartpole", "--set", "gamma=0.9,0.99"],
+                             ["holds several values", "zoo sweep --set gamma=0.9,0.99"]),
     "--set not a choice": (["reinforce", "cartpole", "--set", "activation=sigmoid"], ["choose one of", "tanh"]),
     "--set out of range": (["reinforce", "cartpole", "--set", "gamma=2"], ["gamma=2.0 is out of range"]),
     "--episodes 0": (["reinforce", "cartpole", "--episodes", "0"], ["--episodes must be a positive", "0"]),
@@ -97,7 +102,7 @@ def test_train_refuses_a_run_folder_that_is_not_empty(workdir):
 def trained(tmp_path_factory) -> dict[str, Path]:
     """Tiny REINFORCE and REINFORCE-baseline runs on CartPole."""
     root = tmp_path_factory.mktemp("trained")
-    return {agent: train(agent, "cartpole", seed=0, episodes=8, out=root / agent, overrides={"num_envs": 4},
+    return {agent: train(agent, "cartpole", seed=0, episodes=8, out=root / agent, overrides={"n_envs": 4},
                          argv=["zoo"]).run_dir for agent in ("reinforce", "reinforce-baseline")}
 
 
@@ -122,7 +127,7 @@ CHECKPOINT_CASES = {
     "changed spaces": (lambda c: edit_meta(c, observation_space="Box(0, 1, (7,), float32)"),
                        ["was trained with observation_space Box(0, 1, (7,), float32)"]),
     "tensors that do not fit": (lambda c: edit_meta(c, config={**json.loads((c / ckpt.META_FILE).read_text())["config"],
-                                                               "hidden": [7]}),
+                                                               "net_arch": [7]}),
                                 ["does not fit agent 'reinforce'"]),
 }
 
@@ -159,7 +164,7 @@ def test_resume_refuses_bad_input_and_writes_nothing(trained, tmp_path):
         (["--resume", str(run), "--steps", "0"], ["--steps must be a positive"]),
         (["--resume", str(run), "--seed", "1"], ["--seed cannot be given with it"]),
         (["reinforce", "cartpole", "--resume", str(run)], ["AGENT, ENV cannot be given"]),
-        (["--resume", str(run), "--set", "lr=1", "--out", "x"], ["--out, --set cannot be given"]),
+        (["--resume", str(run), "--set", "learning_rate=1", "--out", "x"], ["--out, --set cannot be given"]),
         (["--resume", str(run), "--keep", "0", "--episodes", "99"], ["--keep must be at least 1"]),
     ]
     for args, fragments in cases:

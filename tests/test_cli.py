@@ -39,16 +39,16 @@ def test_eval_hardcoded_reports_mean_std_min_max_and_lengths():
 def test_train_then_eval_from_the_run_folder(tmp_path):
     run = tmp_path / "run"
     result = invoke("train", "reinforce", "cartpole", "--steps", "2000", "--seed", "1", "--out", str(run),
-                    "--set", "num_envs=4")
+                    "--set", "n_envs=4")
     assert result.exit_code == 0, result.output
     for name in ("config.json", "command.txt", "returns.csv", "curve.png"):
         assert (run / name).is_file(), name
     config = json.loads((run / "config.json").read_text())
-    assert config["config"]["num_envs"] == 4 and config["seed"] == 1
+    assert config["config"]["n_envs"] == 4 and config["seed"] == 1
     rows = list(csv.DictReader(open(run / "returns.csv")))
     assert rows and int(rows[-1]["env_steps"]) >= 2000
     assert (run / "command.txt").read_text().startswith("zoo train reinforce cartpole --seed 1 --steps 2000")
-    assert "--set num_envs=4" in (run / "command.txt").read_text()
+    assert "--set n_envs=4" in (run / "command.txt").read_text()
     result = invoke("eval", "reinforce", "cartpole", "--checkpoint", str(run), "--episodes", "2", "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["episodes"] == 2

@@ -50,7 +50,7 @@ def test_same_seed_same_returns_and_another_seed_differs(agent, env):
 
 
 def test_batch_steps_collects_several_whole_episodes_per_env():
-    agent = zoo.make_agent("reinforce", "cartpole", seed=0, overrides={"num_envs": 2, "batch_steps": 300})
+    agent = zoo.make_agent("reinforce", "cartpole", seed=0, overrides={"n_envs": 2, "batch_steps": 300})
     agent.start_training(lambda n: zoo.make_vec_env("cartpole", n))
     try:
         it = agent.train_iteration()

@@ -78,7 +78,7 @@ def test_zoo_train_and_eval_on_the_agent_plugin_with_the_env_plugin(tmp_path, ru
     assert done.returncode == 0, done.stderr
     for name in ("config.json", "command.txt", "returns.csv", "curve.png"):
         assert (run / name).is_file()
-    assert json.loads((run / "config.json").read_text())["config"]["population"] == 50  # zoo_cem's defaults.toml
+    assert json.loads((run / "config.json").read_text())["config"]["pop_size"] == 50  # zoo_cem's defaults.toml
     trained = zoo_json("eval", "cem", "catch", "--checkpoint", str(run), "--episodes", "20")
     untrained = zoo.evaluate(zoo.make_agent("cem", "catch"), "catch", episodes=20)  # mean policy: all zeros
     stay = zoo.evaluate(zoo.make_agent("hardcoded", "catch", overrides={"variant": "stay"}), "catch", episodes=20)

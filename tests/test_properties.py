@@ -215,16 +215,16 @@ def test_convert_gives_the_type_or_a_zoo_error_never_anything_else(text, annotat
 
 
 @FAST
-@given(st.dictionaries(st.sampled_from(["lr", "gamma", "hidden", "activation", "num_envs", "normalize",
-                                        "nope", "normalize_obs"]), texts, max_size=4))
+@given(st.dictionaries(st.sampled_from(["learning_rate", "gamma", "net_arch", "activation", "n_envs",
+                                        "normalize_advantage", "nope", "norm_obs", "lr"]), texts, max_size=4))
 def test_build_config_gives_a_valid_config_or_a_zoo_error(layer):
     try:
         config = build_config(ReinforceConfig, layer)
     except ZooError as exc:
         assert "\n" not in str(exc)
         return
-    assert 0 <= config.gamma <= 1 and config.lr > 0 and config.num_envs >= 1
-    assert "nope" not in layer
+    assert 0 <= config.gamma <= 1 and config.learning_rate > 0 and config.n_envs >= 1
+    assert "nope" not in layer and "lr" not in layer
 
 
 runner = CliRunner()

@@ -35,7 +35,7 @@ from zoo.errors import ZooError
 from zoo.training import resume, train
 
 runner = CliRunner()
-SMALL = {"num_envs": 4}
+SMALL = {"n_envs": 4}
 
 
 def invoke(*args: str):
@@ -105,7 +105,7 @@ def assert_interrupted_then_resumed_like_uninterrupted(run: Path, sig: int, retu
     assert_same_run(straight.run_dir, run)
 
 
-TRAIN_FOREVER = ("train", "reinforce", "cartpole", "--seed", "5", "--steps", "10000000", "--set", "num_envs=4",
+TRAIN_FOREVER = ("train", "reinforce", "cartpole", "--seed", "5", "--steps", "10000000", "--set", "n_envs=4",
                  "--checkpoint-every", "0")
 
 
@@ -304,7 +304,7 @@ def test_nan_observations_stop_training_naming_the_step_and_write_no_checkpoint(
                                                                                  checkpoint_names):
     run = tmp_path / "run"
     result = invoke("train", "reinforce", "nan-after", "--steps", "1000", "--out", str(run),
-                    "--set", "num_envs=2", "--checkpoint-every", "0")
+                    "--set", "n_envs=2", "--checkpoint-every", "0")
     assert result.exit_code == 2, result.output
     lines = result.stderr.strip().splitlines()
     assert lines[-1].startswith("error: training stopped in the iteration after env step ")
@@ -319,7 +319,7 @@ def test_divergence_is_caught_before_a_checkpoint_is_written(tmp_path):
     with pytest.raises(ZooError, match=r"(diverged at env step|in the iteration after env step) \d+: .*"
                                        r"no checkpoint written"):
         train("reinforce", "mountaincar-continuous", seed=0, steps=20_000, out=tmp_path / "run",
-              overrides={"num_envs": 2, "lr": 1e30, "init_log_std": 30.0}, checkpoint_every=0, argv=["zoo"])
+              overrides={"n_envs": 2, "learning_rate": 1e30, "log_std_init": 30.0}, checkpoint_every=0, argv=["zoo"])
     for folder in (tmp_path / "run" / "checkpoints").glob("*"):
         assert all(torch.isfinite(t).all() for t in ckpt.read_tensors(folder).values())
 
@@ -333,11 +333,11 @@ def test_max_steps_ends_episodes_of_an_env_without_time_limit(reliability_envs, 
     assert json.loads(result.stdout)["lengths"] == [10_000]  # evaluation's default cap
 
     result = invoke("train", "reinforce", "endless", "--steps", "100", "--max-steps", "25",
-                    "--out", str(tmp_path / "capped"), "--set", "num_envs=2")
+                    "--out", str(tmp_path / "capped"), "--set", "n_envs=2")
     assert result.exit_code == 0, result.output
     assert {row[2] for row in returns_rows(tmp_path / "capped")} == {"25"}
     result = invoke("train", "reinforce", "endless", "--steps", "1", "--out", str(tmp_path / "default"),
-                    "--set", "num_envs=1")
+                    "--set", "n_envs=1")
     assert result.exit_code == 0, result.output
     assert [row[2] for row in returns_rows(tmp_path / "default")] == ["10000"]
 

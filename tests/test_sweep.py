@@ -178,22 +178,23 @@ def test_bad_seeds_are_refused_with_what_would_work(text, complaint):
 
 
 def test_grid_values_split_on_commas_except_inside_brackets():
-    assert parse_grid(["lr=0.01,0.03", "gamma=0.99"]) == {"lr": ["0.01", "0.03"], "gamma": ["0.99"]}
+    assert parse_grid(["learning_rate=0.01,0.03", "gamma=0.99"]) == {"learning_rate": ["0.01", "0.03"],
+                                                                      "gamma": ["0.99"]}
     assert split_values("[64,64],[32]") == ["64,64", "32"]
-    for bad in (["lr"], ["=1"], ["lr=0.1,"], ["hidden=[64,64"], ["lr=1", "lr=2"]):
+    for bad in (["learning_rate"], ["=1"], ["learning_rate=0.1,"], ["net_arch=[64,64"], ["gamma=1", "gamma=2"]):
         with pytest.raises(ZooError):
             parse_grid(bad)
 
 
 def test_plan_is_the_full_grid_with_canonical_names(tmp_path):
     plan = plan_sweep("reinforce", "cartpole,CartPole-v1", "0-2",
-                      grid={"lr": ["0.01", "0.03"], "hidden": ["16", "8,8"]},
+                      grid={"learning_rate": ["0.01", "0.03"], "net_arch": ["16", "8,8"]},
                       train_steps=100, out=tmp_path)
     assert len(plan.runs) == 1 * 1 * 2 * 2 * 3  # the two env names are one env
     assert {r.env for r in plan.runs} == {"cartpole"}
     ids = [r.run_id for r in plan.runs]
     assert len(set(ids)) == len(ids)
-    assert "reinforce__cartpole__lr=0.01+hidden=8-8__seed2" in ids
+    assert "reinforce__cartpole__learning_rate=0.01+net_arch=8-8__seed2" in ids
     assert not any(tmp_path.iterdir()), "planning writes nothing"
 
 
@@ -201,9 +202,10 @@ def test_plan_is_the_full_grid_with_canonical_names(tmp_path):
     (dict(agents="reinforse"), "unknown agent 'reinforse': did you mean 'reinforce'"),
     (dict(envs="cartpol"), "unknown env 'cartpol'"),
     (dict(agents="hardcoded"), "does not learn"),
-    (dict(grid={"lr": ["fast"]}), "lr='fast' is not a valid float"),
+    (dict(grid={"learning_rate": ["fast"]}), "learning_rate='fast' is not a valid float"),
     (dict(grid={"nope": ["1"]}), "unknown hyperparameter 'nope'"),
-    (dict(grid={"lr": ["-1"]}), "out of range"),
+    (dict(grid={"learning_rate": ["-1"]}), "out of range"),
+    (dict(grid={"lr": ["0.1"]}), "did you mean 'learning_rate'?"),
     (dict(train_steps=0), "--train-steps must be a positive number"),
     (dict(eval_episodes=0), "--eval-episodes must be a positive number"),
     (dict(agents=""), "--agents needs a comma-separated list"),

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import tomllib
 import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
 from typing import Any
 
@@ -38,9 +39,22 @@ def convert(value: Any, annotation: Any, key: str) -> Any:
             if type(None) in args:
                 return None
         inner = [a for a in args if a is not type(None)]
-        return convert(value, inner[0], key)
+        # The first type that takes the value wins (``float | str``: 0.001 is a float, "lin_0.001" a str).
+        for candidate in inner[:-1]:
+            try:
+                return convert(value, candidate, key)
+            except ZooError:
+                pass
+        return convert(value, inner[-1], key)
     if origin in (tuple, list):
-        items = value.split(",") if isinstance(value, str) else list(value)
+        if isinstance(value, str):
+            text = value.strip()
+            # One tuple is written 64,64 or [64,64], on the command line as in a sweep's grid.
+            if text.startswith("[") and text.endswith("]"):
+                text = text[1:-1]
+            items = text.split(",")
+        else:
+            items = list(value)
         item_type = args[0] if args else str
         return tuple(convert(v.strip() if isinstance(v, str) else v, item_type, key) for v in items if v != "")
     try:
@@ -71,7 +85,7 @@ def convert(value: Any, annotation: Any, key: str) -> Any:
 
 
 def parse_overrides(pairs: Iterable[str]) -> dict[str, str]:
-    """``["lr=0.01", "hidden=64,64"]`` -> ``{"lr": "0.01", "hidden": "64,64"}``."""
+    """``["learning_rate=0.01", "net_arch=64,64"]`` -> ``{"learning_rate": "0.01", "net_arch": "64,64"}``."""
     result = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
@@ -81,21 +95,75 @@ def parse_overrides(pairs: Iterable[str]) -> dict[str, str]:
     return result
 
 
-def build_config(config_class: type, *layers: Mapping[str, Any]) -> Any:
-    """Defaults of ``config_class``, updated by each layer in turn, every value type-checked."""
+def is_tuple_field(annotation: Any) -> bool:
+    """Whether a field holds a tuple of values (``net_arch``), so that ``64,64`` is one value."""
+    return typing.get_origin(annotation) in (tuple, list)
+
+
+def unknown_key_message(key: str, valid: Iterable[str], renamed: Mapping[str, str] | None = None) -> str:
+    """Why ``key`` is no hyperparameter: an old name says its new one, a typo the closest names."""
+    renamed = renamed or {}
+    if key in renamed:
+        return f"hyperparameter {key!r} is now called {renamed[key]!r}: did you mean {renamed[key]!r}?"
+    valid = sorted(valid)
+    if not valid:
+        return f"unknown hyperparameter {key!r}; valid: none (this agent has no hyperparameters)"
+    close = difflib.get_close_matches(key, valid, n=3, cutoff=0.6)
+    hint = f"did you mean {', '.join(map(repr, close))}? " if close else ""
+    return f"unknown hyperparameter {key!r}; {hint}valid: {', '.join(valid)}"
+
+
+def _convert_one(value: Any, annotation: Any, key: str) -> Any:
+    """:func:`convert`, saying so when a string holds several values for a one-value field."""
+    try:
+        return convert(value, annotation, key)
+    except ZooError:
+        if isinstance(value, str) and "," in value and not is_tuple_field(annotation):
+            raise ZooError(f"{key}={value!r} holds several values, and a run takes one; to try each, "
+                           f"sweep them: zoo sweep --set {key}={value}") from None
+        raise
+
+
+#: Where a resolved hyperparameter came from, lowest precedence first (``build_config_layers``).
+AGENT_DEFAULT = "agent default"
+
+
+def build_config_layers(config_class: type, layers: Sequence[tuple[str, Mapping[str, Any]]], *,
+                        renamed: Mapping[str, str] | None = None) -> tuple[Any, dict[str, str]]:
+    """Defaults of ``config_class``, updated by each ``(source, values)`` layer in turn, every value
+    type-checked; returns the config and, for each field, the source that set it
+    (:data:`AGENT_DEFAULT` for a field no layer set). ``renamed`` maps old names to new ones,
+    so that an old name is refused with its new one."""
     types = field_types(config_class)
     values: dict[str, Any] = {}
-    for layer in layers:
+    sources = dict.fromkeys(types, AGENT_DEFAULT)
+    for source, layer in layers:
         for key, value in layer.items():
             if key not in types:
-                valid = ", ".join(sorted(types)) or "none (this agent has no hyperparameters)"
-                raise ZooError(f"unknown hyperparameter {key!r}; valid: {valid}")
-            values[key] = convert(value, types[key], key)
+                raise ZooError(unknown_key_message(key, types, renamed))
+            values[key] = _convert_one(value, types[key], key)
+            sources[key] = source
     config = config_class(**values)
     validate = getattr(config, "validate", None)
     if validate is not None:
         validate()
-    return config
+    return config, sources
+
+
+def build_config(config_class: type, *layers: Mapping[str, Any], renamed: Mapping[str, str] | None = None) -> Any:
+    """Defaults of ``config_class``, updated by each layer in turn, every value type-checked."""
+    return build_config_layers(config_class, [("", layer) for layer in layers], renamed=renamed)[0]
+
+
+def migrate_names(values: Mapping[str, Any], renamed: Mapping[str, str]) -> dict[str, Any]:
+    """``values`` (a saved config) with old names replaced by new ones: checkpoints written
+    before a rename keep loading. A new name already present wins over its old one."""
+    result = dict(values)
+    for old, new in renamed.items():
+        if old in result:
+            value = result.pop(old)
+            result.setdefault(new, value)
+    return result
 
 
 def config_to_dict(config: Any) -> dict[str, Any]:

@@ -21,6 +21,18 @@ import numpy as np
 from zoo.registry import EnvEntry
 
 
+@dataclass
+class ForeignConfig:
+    """What an agent read from a config file in another library's format
+    (:meth:`Agent.read_foreign_config`): hyperparameters of its ``Config`` and, if the file
+    says, a budget (``{"steps": N}`` or ``{"episodes": N}``)."""
+
+    hyperparameters: dict[str, Any]
+    budget: dict[str, int] | None = None
+    #: The format, for messages and ``--dry-run``: ``"rl-baselines3-zoo (CartPole-v1)"``.
+    format: str = ""
+
+
 @runtime_checkable
 class PolicyPredictor(Protocol):
     """Anything with SB3's ``predict``: zoo agents, hardcoded policies and SB3 models alike."""
@@ -113,6 +125,19 @@ class Agent(ABC):
     def default_budget(cls, env: EnvEntry) -> dict[str, int]:
         """How long ``zoo train`` runs by default: ``{"steps": N}`` or ``{"episodes": N}``."""
         return dict(cls._env_section(env).get("budget", cls.fallback_budget))
+
+    #: Hyperparameters this agent renamed, old name -> new name: a user who gives an old name
+    #: is told the new one, and checkpoints saved with old names still load.
+    renamed_hyperparameters: ClassVar[dict[str, str]] = {}
+
+    @classmethod
+    def read_foreign_config(cls, data: dict[str, Any], env: EnvEntry) -> ForeignConfig | None:
+        """A config file (``zoo train --config FILE``) whose content is not the zoo's own format
+        (top-level ``agent``, ``env``, ``seed``, ``budget``, ``hyperparameters``), as this agent's
+        hyperparameters and budget for ``env``; None if the agent does not read this format.
+        ``data`` is the parsed file (TOML or YAML), never code. Raise ``zoo.errors.ZooError``
+        for a file in the agent's format that it cannot honour."""
+        return None
 
     #: ``(package, folder)`` where the agent's plugin ships trained checkpoints, one folder per env
     #: named ``pretrained_name(defaults_key, gym_id)`` (``zoo build-pretrained ... --out`` writes them).

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import gymnasium
 
 from zoo import checkpoint as ckpt
-from zoo.config import build_config, config_to_dict
+from zoo.config import build_config_layers, config_to_dict, migrate_names
 from zoo.contract import Agent
 from zoo.errors import ZooError, one_line
 from zoo.plugin_loader import loaded_plugins
@@ -79,16 +80,53 @@ def _agent_class(agent: AgentEntry, env: EnvEntry) -> type[Agent]:
     return cls
 
 
-def make_agent(agent: str, env: str, *, seed: int = 0, overrides: Mapping[str, Any] | None = None,
-               config: Mapping[str, Any] | None = None) -> Agent:
-    """A fresh agent for ``env`` with the agent's per-env defaults, then ``overrides``, applied."""
+#: Sources of a resolved hyperparameter above the agent's own defaults, lowest first.
+ENV_DEFAULT = "env default"
+FILE = "config file"
+SET = "--set"
+
+
+@dataclass
+class ResolvedConfig:
+    """An agent's config for an env, with where each value came from (:data:`zoo.config.AGENT_DEFAULT`,
+    :data:`ENV_DEFAULT`, :data:`FILE`, :data:`SET`, or ``"checkpoint"``)."""
+
+    agent: AgentEntry
+    env: EnvEntry
+    agent_class: type[Agent]
+    config: Any
+    sources: dict[str, str]
+
+
+def resolve_config(agent: str, env: str, *, overrides: Mapping[str, Any] | None = None,
+                   file_values: Mapping[str, Any] | None = None,
+                   config: Mapping[str, Any] | None = None) -> ResolvedConfig:
+    """The config of ``agent`` on ``env``: its defaults, its per-env defaults, a config file's
+    values, then ``overrides`` (``--set``), each checked against the field's type. ``config``
+    (a saved checkpoint's) replaces the defaults layers; old names in it are migrated."""
     agent_e, env_e = agent_entry(agent), env_entry(env)
     cls = _agent_class(agent_e, env_e)
-    layers = [config] if config is not None else [cls.env_defaults(env_e)]
-    cfg = build_config(cls.Config, *layers, overrides or {})
-    instance = cls(env_e, cfg, seed)
-    instance.name = agent_e.name
+    renamed = cls.renamed_hyperparameters
+    if config is not None:
+        layers = [("checkpoint", migrate_names(config, renamed))]
+    else:
+        layers = [(ENV_DEFAULT, cls.env_defaults(env_e)), (FILE, file_values or {})]
+    cfg, sources = build_config_layers(cls.Config, [*layers, (SET, overrides or {})], renamed=renamed)
+    return ResolvedConfig(agent_e, env_e, cls, cfg, sources)
+
+
+def build_agent(resolved: ResolvedConfig, seed: int = 0) -> Agent:
+    """A fresh agent from a resolved config."""
+    instance = resolved.agent_class(resolved.env, resolved.config, seed)
+    instance.name = resolved.agent.name
     return instance
+
+
+def make_agent(agent: str, env: str, *, seed: int = 0, overrides: Mapping[str, Any] | None = None,
+               config: Mapping[str, Any] | None = None) -> Agent:
+    """A fresh agent for ``env`` with the agent's per-env defaults, then ``overrides``, applied
+    (or a saved ``config``, then ``overrides``)."""
+    return build_agent(resolve_config(agent, env, overrides=overrides, config=config), seed)
 
 
 def checkpoint_meta(agent: Agent, **extra: Any) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 :mod:`.app` holds the typer application and the one way errors are printed; each other module
 is a group of commands: :mod:`.train`, :mod:`.evaluate` (eval, record), :mod:`.export`, :mod:`.plot`, :mod:`.hub` (push,
-pull), :mod:`.plugins` (list, plugins, check), :mod:`.pretrained`, :mod:`.sweep`, :mod:`.bench`.
+pull), :mod:`.plugins` (list, plugins, check), :mod:`.pretrained`, :mod:`.sweep`, :mod:`.tune`, :mod:`.bench`.
 Plugins add theirs through the ``register_commands`` hook.
 """
 
@@ -13,7 +13,18 @@ import warnings
 
 import typer
 
-from zoo.cli import bench, evaluate, export, hub, plot, plugins, pretrained, sweep, train  # noqa: F401  (commands)
+from zoo.cli import (  # noqa: F401  (each adds its commands)
+    bench,
+    evaluate,
+    export,
+    hub,
+    plot,
+    plugins,
+    pretrained,
+    sweep,
+    train,
+    tune,
+)
 from zoo.cli.app import EXIT_USER_ERROR, app, out, print_error, show_warning
 from zoo.errors import ZooError
 

@@ -19,10 +19,14 @@ EXIT_RUNS_FAILED = 1
 def sweep(
     agents: Annotated[str, typer.Option(help="comma-separated agent names, e.g. reinforce,reinforce-baseline")],
     envs: Annotated[str, typer.Option(help="comma-separated env names, e.g. cartpole")],
-    seeds: Annotated[str, typer.Option(help="seeds: a range 0-9, a list 0,3,5, or both 0-4,9")] = "0",
+    seeds: Annotated[str | None, typer.Option(
+        help="seeds: a range 0-9, a list 0,3,5, or both 0-4,9 (default: the --config file's seed, else 0)")] = None,
     set_: Annotated[list[str] | None, typer.Option(
-        "--set", metavar="KEY=V1,V2", help="hyperparameter values to sweep (a grid over all --set); "
-        "bracket tuple values: hidden=[64,64],[32]")] = None,
+        "--set", metavar="KEY=V1,V2", help="hyperparameter values to sweep (a grid over all --set); one value is "
+        "spelt as in zoo train (net_arch=64,64); several tuples are bracketed: net_arch=[64,64],[32]")] = None,
+    config: Annotated[Path | None, typer.Option(
+        "--config", metavar="FILE", help="hyperparameters and budget from a TOML or YAML file, as zoo train "
+        "--config (the grid and --train-steps override it)")] = None,
     train_steps: Annotated[int | None, typer.Option(
         help="env steps of training per run (default: each agent's budget for the env)")] = None,
     eval_episodes: Annotated[int, typer.Option(help="evaluation episodes on each final checkpoint")] = 10,
@@ -37,11 +41,15 @@ def sweep(
 ) -> None:
     """Train and evaluate every combination, each in its own run folder; writes results.csv,
     results.json, summary.md and summary.png. Runs already done are skipped."""
-    from zoo.tools.sweep import check_backend, parse_grid, plan_sweep, run_sweep
+    from zoo.tools.sweep import check_backend, parse_grid, plan_sweep, run_sweep, tuple_keys
 
     check_backend(backend, workers=workers, address=address)
-    plan = plan_sweep(agents, envs, seeds, grid=parse_grid(set_ or []), train_steps=train_steps,
-                      eval_episodes=eval_episodes, out=out_dir)
+    if seeds is None:
+        from zoo.config_file import read_config_file, zoo_seed
+
+        seeds = str(zoo_seed(read_config_file(config)) or 0) if config is not None else "0"
+    plan = plan_sweep(agents, envs, seeds, grid=parse_grid(set_ or [], tuple_keys(agents)), train_steps=train_steps,
+                      eval_episodes=eval_episodes, out=out_dir, config_file=config)
     err.print(f"sweep of {len(plan.runs)} runs in {plan.out} ({backend} backend)")
 
     def show(result: dict[str, Any], done: int, total: int) -> None:

@@ -8,12 +8,13 @@ from typing import Annotated, Any
 
 import typer
 
-from zoo.cli.app import Seed, SetOption, command, err, out
+from zoo.cli.app import AsJson, Seed, SetOption, command, err, out, plain_table
 from zoo.errors import ZooError
 
 #: Options fixed when a run starts: ``--resume`` refuses them.
 _FIXED_ON_RESUME = {"seed": "--seed", "out_dir": "--out", "set_": "--set", "max_steps": "--max-steps",
-                    "eval_every": "--eval-every", "eval_episodes": "--eval-episodes"}
+                    "eval_every": "--eval-every", "eval_episodes": "--eval-episodes", "config": "--config",
+                    "dry_run": "--dry-run", "as_json": "--json"}
 
 
 def command_line(ctx: typer.Context) -> list[str]:
@@ -23,6 +24,8 @@ def command_line(ctx: typer.Context) -> list[str]:
         value = ctx.params.get(param.name)
         if value is None or value is False:
             continue
+        if param.name == "seed" and ctx.params.get("config") and ctx.get_parameter_source("seed").name == "DEFAULT":
+            continue  # the config file's seed, if it has one, is the run's: --seed 0 would override it
         if param.param_type_name == "argument":
             words.append(str(value))
         elif isinstance(value, (list, tuple)):
@@ -103,17 +106,46 @@ def _report(result: Any) -> None:
         raise typer.Exit(128 + (result.stop_signal or 0))
 
 
+def _print_plan(plan: Any, as_json: bool) -> None:
+    """What ``--dry-run`` shows: every resolved value and where it came from."""
+    import json
+
+    data = plan.as_dict()
+    if as_json:
+        out.print_json(json.dumps(data))
+        return
+    budget = data["budget"]
+    file = data["config_file"]
+    out.print(f"agent {data['agent']} on env {data['env']} ({data['gym_id']})", markup=False, highlight=False)
+    out.print(f"seed {data['seed']['value']} ({data['seed']['source']})", markup=False, highlight=False)
+    out.print(f"budget {plan.budget.describe()} ({budget['source']})", markup=False, highlight=False)
+    if file is not None:
+        out.print(f"config file {file['path']} (format: {file['format']})", markup=False, highlight=False)
+    rows = [[key, json.dumps(item["value"]), item["source"]] for key, item in data["hyperparameters"].items()]
+    out.print(plain_table("hyperparameters", ["name", "value", "source"], rows))
+    out.print(f"run folder {data['run_dir']} (dry run: nothing written)", markup=False, highlight=False)
+
+
 @command()
 def train(
     ctx: typer.Context,
-    agent: Annotated[str | None, typer.Argument(help="agent name, e.g. reinforce")] = None,
-    env: Annotated[str | None, typer.Argument(help="env name or gymnasium id, e.g. cartpole")] = None,
+    agent: Annotated[str | None, typer.Argument(help="agent name, e.g. reinforce (or named by --config)")] = None,
+    env: Annotated[str | None, typer.Argument(help="env name or gymnasium id, e.g. cartpole (or named by "
+                                              "--config)")] = None,
     seed: Seed = 0,
     episodes: Annotated[int | None, typer.Option(help="stop after this many episodes")] = None,
     steps: Annotated[int | None, typer.Option(help="stop after this many env steps")] = None,
     out_dir: Annotated[Path | None, typer.Option(
         "--out", help="run folder (default runs/AGENT__ENV__SEED__TIME)")] = None,
     set_: SetOption = None,
+    config: Annotated[Path | None, typer.Option(
+        "--config", metavar="FILE", help="hyperparameters, budget and seed from a TOML or YAML file (the zoo's "
+        "format, or rl-baselines3-zoo's for the sb3 agents); --set, --seed, --steps and --episodes override "
+        "it")] = None,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="print the resolved config, budget and seed with where each came from; write "
+        "nothing")] = False,
+    as_json: AsJson = False,
     max_steps: Annotated[int | None, typer.Option(
         "--max-steps", help="cap on steps per episode (envs without a time limit default to 10000)")] = None,
     resume: Annotated[Path | None, typer.Option(
@@ -141,11 +173,33 @@ def train(
     totals = {"episodes": episodes, "steps": steps}
     if resume is not None:
         session, label = _resume_session(ctx, resume, agent, env, totals, saving)
-    else:
-        if agent is None or env is None:
-            raise ZooError("name what to train: zoo train AGENT ENV (or continue a run: zoo train --resume RUN_DIR)")
-        session = start(agent, env, seed=seed, out=out_dir, overrides=parse_overrides(set_ or []),
-                        max_episode_steps=max_steps, eval_every=eval_every, eval_episodes=eval_episodes,
-                        argv=command_line(ctx), **totals, **saving)
-        label = f"{agent} on {env}"
-    _report(_run_with_progress(session, label))
+        _report(_run_with_progress(session, label))
+        return
+    if as_json and not dry_run:
+        raise ZooError("--json prints the --dry-run plan as JSON: add --dry-run")
+    config_file = None
+    if config is not None:
+        from zoo.config_file import named, read_config_file
+
+        config_file = read_config_file(config)
+        named_agent, named_env = named(config_file)
+        agent, env = agent or named_agent, env or named_env
+    if agent is None or env is None:
+        raise ZooError("name what to train: zoo train AGENT ENV (or continue a run: zoo train --resume RUN_DIR)")
+    explicit_seed = seed if ctx.get_parameter_source("seed").name != "DEFAULT" else None
+    options = {"seed": explicit_seed, "out": out_dir, "overrides": parse_overrides(set_ or []),
+               "config_file": config_file, **totals}
+    if dry_run:
+        from zoo.training import plan_run
+        from zoo.training.periodic_eval import check_schedule
+        from zoo.training.session import check_options
+
+        plan = plan_run(agent, env, **options)
+        check_options(max_steps, 60.0 if checkpoint_every is None else checkpoint_every,
+                      3 if keep is None else keep)
+        check_schedule(eval_every, eval_episodes)
+        _print_plan(plan, as_json)
+        return
+    session = start(agent, env, max_episode_steps=max_steps, eval_every=eval_every, eval_episodes=eval_episodes,
+                    argv=command_line(ctx), **options, **saving)
+    _report(_run_with_progress(session, f"{agent} on {env}"))

@@ -13,7 +13,7 @@ the runs without a successful result::
       summary.md   summary.png           mean ± std over seeds per agent × env × setting
 
     from zoo.tools.sweep import plan_sweep, run_sweep
-    plan = plan_sweep(["reinforce"], ["cartpole"], "0-4", grid={"lr": ["0.01", "0.03"]},
+    plan = plan_sweep(["reinforce"], ["cartpole"], "0-4", grid={"learning_rate": ["0.01", "0.03"]},
                       train_steps=20_000, out="sweeps/lr")
     outcome = run_sweep(plan, backend="local")
     print(outcome.tables["summary.md"].read_text())
@@ -70,12 +70,17 @@ def parse_seeds(text: str) -> list[int]:
     return seeds
 
 
-def split_values(text: str) -> list[str]:
+def split_values(text: str, *, tuple_valued: bool = False) -> list[str]:
     """Split ``"0.01,0.03"`` on commas, except inside brackets: ``"[64,64],[32]"`` -> ``["64,64", "32"]``.
 
-    Brackets let a grid hold tuple values (``--set hidden=[64,64],[32]``) whose own commas
-    are what ``zoo train --set hidden=64,64`` already understands.
+    ``--set`` is spelt the same in ``zoo train`` and here: one value of a tuple-valued
+    hyperparameter (``tuple_valued``, e.g. ``net_arch``) is ``64,64`` or ``[64,64]``, so a grid
+    of several tuples brackets each one (``net_arch=[64,64],[32]``); a scalar's commas separate values.
     """
+    if tuple_valued and "[" not in text and "]" not in text:
+        if not text.strip():
+            raise ZooError(f"empty value in {text!r}; write KEY=V1,V2")
+        return [text.strip()]
     values, depth, current = [], 0, ""
     for char in text:
         if char == "[":
@@ -99,8 +104,10 @@ def split_values(text: str) -> list[str]:
     return values
 
 
-def parse_grid(pairs: Iterable[str]) -> dict[str, list[str]]:
-    """``["lr=0.01,0.03", "gamma=0.99"]`` -> ``{"lr": ["0.01", "0.03"], "gamma": ["0.99"]}``."""
+def parse_grid(pairs: Iterable[str], tuple_keys: Iterable[str] = ()) -> dict[str, list[str]]:
+    """``["learning_rate=0.01,0.03", "net_arch=64,64"]`` -> ``{"learning_rate": ["0.01", "0.03"],
+    "net_arch": ["64,64"]}`` when ``net_arch`` is one of ``tuple_keys`` (see :func:`split_values`)."""
+    tuple_keys = set(tuple_keys)
     grid: dict[str, list[str]] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
@@ -109,8 +116,20 @@ def parse_grid(pairs: Iterable[str]) -> dict[str, list[str]]:
             raise ZooError(f"--set expects KEY=V1,V2,..., got {pair!r}")
         if key in grid:
             raise ZooError(f"--set {key} given twice; list all its values in one --set {key}=V1,V2")
-        grid[key] = split_values(value)
+        grid[key] = split_values(value, tuple_valued=key in tuple_keys)
     return grid
+
+
+def tuple_keys(agents: str | Iterable[str]) -> set[str]:
+    """The hyperparameters of ``agents`` that hold a tuple (``net_arch``): for :func:`parse_grid`."""
+    from zoo.config import field_types, is_tuple_field
+    from zoo.factory import agent_entry
+
+    keys: set[str] = set()
+    for name in _names(agents, "agents"):
+        types = field_types(agent_entry(name).agent_class.Config)
+        keys.update(key for key, annotation in types.items() if is_tuple_field(annotation))
+    return keys
 
 
 def grid_settings(grid: Mapping[str, Sequence[str]]) -> list[tuple[tuple[str, str], ...]]:
@@ -128,7 +147,7 @@ def _names(value: str | Iterable[str], what: str) -> list[str]:
 
 # -- the plan --------------------------------------------------------------------------------------
 def setting_label(setting: Sequence[tuple[str, str]]) -> str:
-    """``(("lr", "0.01"),)`` -> ``"lr=0.01"``; the agent's defaults are ``"default"``."""
+    """``(("learning_rate", "0.01"),)`` -> ``"learning_rate=0.01"``; the agent's defaults are ``"default"``."""
     return " ".join(f"{k}={v}" for k, v in setting) or "default"
 
 
@@ -147,10 +166,19 @@ class RunSpec:
     train_steps: int | None
     eval_episodes: int
     run_dir: str
+    #: The ``--config`` file, as given and as read (plain strings: a worker anywhere can use it).
+    config_path: str | None = None
+    config_text: str | None = None
 
     @property
     def run_id(self) -> str:
         return Path(self.run_dir).name
+
+    @property
+    def config_file(self) -> Any:
+        from zoo.config_file import ConfigFile
+
+        return None if self.config_text is None else ConfigFile(self.config_path or "", self.config_text)
 
     @property
     def label(self) -> str:
@@ -158,15 +186,21 @@ class RunSpec:
 
     def key(self) -> dict[str, Any]:
         """What makes two runs the same run: a stored result with another key is not ours."""
-        return {"agent": self.agent, "env": self.env, "seed": self.seed, "setting": dict(self.setting),
-                "train_steps": self.train_steps, "eval_episodes": self.eval_episodes}
+        key = {"agent": self.agent, "env": self.env, "seed": self.seed, "setting": dict(self.setting),
+               "train_steps": self.train_steps, "eval_episodes": self.eval_episodes}
+        if self.config_text is not None:  # absent without one, as in results written before --config
+            key["config_file"] = self.config_file.sha256
+        return key
 
     def matches(self, result: Mapping[str, Any]) -> bool:
         return stored_key(result) == self.key()
 
 
 def stored_key(result: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: result.get(k) for k in ("agent", "env", "seed", "setting", "train_steps", "eval_episodes")}
+    key = {k: result.get(k) for k in ("agent", "env", "seed", "setting", "train_steps", "eval_episodes")}
+    if "config_file" in result:
+        key["config_file"] = result["config_file"]
+    return key
 
 
 @dataclass(frozen=True)
@@ -186,14 +220,17 @@ def default_out() -> Path:
 
 def plan_sweep(agents: str | Iterable[str], envs: str | Iterable[str], seeds: str | Iterable[int], *,
                grid: Mapping[str, Sequence[str]] | None = None, train_steps: int | None = None,
-               eval_episodes: int = 10, out: str | Path | None = None) -> SweepPlan:
+               eval_episodes: int = 10, out: str | Path | None = None,
+               config_file: str | Path | None = None) -> SweepPlan:
     """Every run of the sweep, checked before anything runs: names, hyperparameters, budgets,
     and that ``out`` holds no results of a different sweep under the same run names.
 
     ``grid`` maps a hyperparameter to the values to try (strings, as for ``--set``).
-    ``train_steps=None`` uses each agent's default budget for the env.
+    ``config_file`` (TOML or YAML, as ``zoo train --config``) sets hyperparameters under the grid,
+    and the budget when ``train_steps`` is None; else each agent's default budget for the env.
     """
-    from zoo.factory import agent_entry, env_entry, make_agent
+    from zoo.config_file import file_settings, read_config_file
+    from zoo.factory import agent_entry, env_entry, resolve_config
 
     if train_steps is not None and train_steps < 1:
         raise ZooError(f"--train-steps must be a positive number, got {train_steps}")
@@ -206,13 +243,16 @@ def plan_sweep(agents: str | Iterable[str], envs: str | Iterable[str], seeds: st
     agent_names = list(dict.fromkeys(agent_entry(a).name for a in _names(agents, "agents")))
     env_names = list(dict.fromkeys(env_entry(e).name for e in _names(envs, "envs")))
     settings = grid_settings(grid or {})
-    for agent, env, setting in itertools.product(agent_names, env_names, settings):
-        # Builds the agent once on the driver: the same checks `zoo train` makes first
-        # (agent fits the env, every hyperparameter known and in range), for every combination.
-        probe = make_agent(agent, env, seed=seed_list[0], overrides=dict(setting))
-        if not probe.learns:
-            raise ZooError(f"agent {agent!r} does not learn, so a sweep cannot train it; "
-                           f"evaluate it with `zoo eval {agent} {env}`")
+    config = read_config_file(config_file) if config_file is not None else None
+    for agent, env in itertools.product(agent_names, env_names):
+        from_file = file_settings(config, agent, env).hyperparameters if config is not None else None
+        for setting in settings:
+            # The same checks `zoo train` makes first (agent fits the env, every hyperparameter
+            # known and in range), on the driver, for every combination.
+            resolved = resolve_config(agent, env, overrides=dict(setting), file_values=from_file)
+            if not resolved.agent_class.learns:
+                raise ZooError(f"agent {agent!r} does not learn, so a sweep cannot train it; "
+                               f"evaluate it with `zoo eval {agent} {env}`")
     out = Path(out) if out is not None else default_out()
     if out.exists() and not out.is_dir():
         raise ZooError(f"--out {str(out)!r} is a file; give a folder for the sweep")
@@ -220,7 +260,8 @@ def plan_sweep(agents: str | Iterable[str], envs: str | Iterable[str], seeds: st
     runs: list[RunSpec] = []
     for agent, env, setting, seed in itertools.product(agent_names, env_names, settings, seed_list):
         folder = root / RUNS_DIR / run_id(agent, env, setting, seed)
-        runs.append(RunSpec(agent, env, seed, setting, train_steps, eval_episodes, str(folder)))
+        runs.append(RunSpec(agent, env, seed, setting, train_steps, eval_episodes, str(folder),
+                            config.path if config else None, config.text if config else None))
     ids = [r.run_id for r in runs]
     if len(set(ids)) != len(ids):
         clash = next(i for i in ids if ids.count(i) > 1)
@@ -267,6 +308,8 @@ def train_argv(spec: RunSpec) -> list[str]:
         argv += ["--steps", str(spec.train_steps)]
     for key, value in spec.setting:
         argv += ["--set", f"{key}={value}"]
+    if spec.config_path is not None:
+        argv += ["--config", spec.config_path]
     return argv + ["--out", spec.run_dir]
 
 
@@ -287,7 +330,7 @@ def execute_run(spec: RunSpec) -> dict[str, Any]:
         from zoo.training import train
 
         trained = train(spec.agent, spec.env, seed=spec.seed, steps=spec.train_steps, out=run_dir,
-                        overrides=dict(spec.setting), argv=train_argv(spec))
+                        overrides=dict(spec.setting), config_file=spec.config_file, argv=train_argv(spec))
         if trained.interrupted:
             raise ZooError("interrupted before the end of its budget; rerun the sweep to redo it")
         policy = load_agent(trained.checkpoint)

@@ -3,6 +3,7 @@
 checkpoints (:mod:`.state`) and stopping cleanly on a signal (:mod:`.signals`)."""
 
 from zoo.training.resume import continue_run, resume
-from zoo.training.session import Budget, Progress, Session, TrainResult, start, train
+from zoo.training.session import Budget, Progress, RunPlan, Session, TrainResult, plan_run, start, train
 
-__all__ = ["Budget", "Progress", "Session", "TrainResult", "continue_run", "resume", "start", "train"]
+__all__ = ["Budget", "Progress", "RunPlan", "Session", "TrainResult", "continue_run", "plan_run", "resume", "start",
+           "train"]

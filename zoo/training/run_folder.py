@@ -3,7 +3,9 @@
 ::
 
     RUN/
-      config.json      agent, env, seed, budget and the resolved hyperparameters
+      config.json      agent, env, seed, budget and the resolved hyperparameters, each with
+                       where it came from (default, env default, config file, --set)
+      config-file.EXT  a copy of the --config file the run was started with, if any
       command.txt      the command line that started the run (and each resume)
       returns.csv      one row per finished training episode
       curve.png        the learning curve
@@ -32,6 +34,7 @@ COMMAND_FILE = "command.txt"
 RETURNS_FILE = "returns.csv"
 CURVE_FILE = "curve.png"
 LOCK_FILE = ".lock"
+CONFIG_FILE_COPY = "config-file"
 RETURNS_COLUMNS = ("episode", "return", "length", "env_steps", "seconds")
 
 
@@ -67,6 +70,18 @@ def write_header(run_dir: Path, config: dict[str, Any], argv: Sequence[str] | No
     run_dir.mkdir(parents=True, exist_ok=True)
     write_config(run_dir, config)
     atomic_write_text(run_dir / COMMAND_FILE, shlex.join(list(sys.argv if argv is None else argv)) + "\n")
+
+
+def config_file_copy_name(suffix: str) -> str:
+    """``config-file.toml``: the name of the run's copy of its ``--config`` file."""
+    return CONFIG_FILE_COPY + suffix
+
+
+def write_config_file_copy(run_dir: Path, suffix: str, text: str) -> Path:
+    """Keep the ``--config`` file with the run, as it was read, so the run can be reproduced."""
+    path = run_dir / config_file_copy_name(suffix)
+    atomic_write_text(path, text)
+    return path
 
 
 def append_command(run_dir: Path, argv: Sequence[str]) -> None:

@@ -19,9 +19,18 @@ from typing import Any
 
 from zoo import checkpoint as ckpt
 from zoo.config import config_to_dict
+from zoo.config_file import ConfigFile, file_settings, read_config_file
 from zoo.contract import Agent
 from zoo.errors import ZooError
-from zoo.factory import checkpoint_meta, episode_step_cap, make_agent, make_vec_env
+from zoo.factory import (
+    FILE,
+    ResolvedConfig,
+    build_agent,
+    checkpoint_meta,
+    episode_step_cap,
+    make_vec_env,
+    resolve_config,
+)
 from zoo.training import run_folder
 from zoo.training.logs import TrainingLog
 from zoo.training.periodic_eval import PeriodicEvaluation, check_schedule
@@ -262,15 +271,93 @@ class Session:
                            stop.is_set(), stop.signum)
 
 
-def start(
+#: Where a run's seed or budget came from, besides a config file (:data:`zoo.factory.FILE`).
+DEFAULT = "default"
+
+
+@dataclass
+class RunPlan:
+    """A new run, resolved and checked, before anything is built or written: what
+    ``zoo train --dry-run`` shows and :func:`start` starts."""
+
+    resolved: ResolvedConfig
+    seed: int
+    seed_source: str
+    budget: Budget
+    budget_source: str
+    run_dir: Path
+    config_file: ConfigFile | None = None
+    file_format: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data: the resolved values, each with where it came from."""
+        config = config_to_dict(self.resolved.config)
+        return {
+            "agent": self.resolved.agent.name, "env": self.resolved.env.name, "gym_id": self.resolved.env.gym_id,
+            "seed": {"value": self.seed, "source": self.seed_source},
+            "budget": {"episodes": self.budget.episodes, "steps": self.budget.steps, "source": self.budget_source},
+            "hyperparameters": {k: {"value": v, "source": self.resolved.sources[k]} for k, v in config.items()},
+            "config_file": None if self.config_file is None else {
+                "path": self.config_file.path, "format": self.file_format, "sha256": self.config_file.sha256},
+            "run_dir": str(self.run_dir),
+        }
+
+
+def plan_run(
     agent: str,
     env: str,
     *,
-    seed: int = 0,
+    seed: int | None = None,
     episodes: int | None = None,
     steps: int | None = None,
     out: str | Path | None = None,
     overrides: Mapping[str, Any] | None = None,
+    config_file: str | Path | ConfigFile | None = None,
+) -> RunPlan:
+    """Resolve and check a new run of ``agent`` on ``env`` without building or writing anything.
+
+    Hyperparameters, lowest precedence first: the agent's defaults, its per-env defaults, the
+    config file, ``overrides``. Seed and budget: ``seed`` / ``episodes`` / ``steps`` when given,
+    else the config file's, else 0 and the agent's default budget for the env."""
+    if config_file is not None and not isinstance(config_file, ConfigFile):
+        config_file = read_config_file(config_file)
+    settings = file_settings(config_file, agent, env) if config_file is not None else None
+    resolved = resolve_config(agent, env, overrides=overrides,
+                              file_values=settings.hyperparameters if settings else None)
+    if not resolved.agent_class.learns:
+        raise ZooError(f"agent {resolved.agent.name!r} does not learn; use `zoo eval {resolved.agent.name} {env}`")
+    if seed is not None:
+        seed_source = "--seed"
+    elif settings is not None and settings.seed is not None:
+        seed, seed_source = settings.seed, FILE
+    else:
+        seed, seed_source = 0, DEFAULT
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ZooError(f"--seed must be a non-negative whole number, got {seed!r}")
+    if episodes is not None or steps is not None:
+        budget, budget_source = Budget(episodes, steps), "--steps/--episodes"
+    elif settings is not None and settings.budget is not None:
+        budget, budget_source = Budget(**settings.budget), FILE
+    else:
+        budget, budget_source = Budget(**resolved.agent_class.default_budget(resolved.env)), DEFAULT
+    run_dir = Path(out) if out is not None else run_folder.default_run_dir(resolved.agent.name,
+                                                                           resolved.env.gym_id, int(seed))
+    if run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir())):
+        raise ZooError(f"run folder {str(run_dir)!r} already exists and is not empty; choose another --out")
+    return RunPlan(resolved, int(seed), seed_source, budget, budget_source, run_dir, config_file,
+                   settings.format if settings else None)
+
+
+def start(
+    agent: str,
+    env: str,
+    *,
+    seed: int | None = None,
+    episodes: int | None = None,
+    steps: int | None = None,
+    out: str | Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    config_file: str | Path | ConfigFile | None = None,
     max_episode_steps: int | None = None,
     checkpoint_every: float = 60.0,
     keep_checkpoints: int = 3,
@@ -281,30 +368,35 @@ def start(
     """A new run of ``agent`` on ``env``, checked, its run folder started (see :mod:`zoo.training.run_folder`);
     ``.run()`` trains. Everything the user asked for is checked before anything is written.
 
+    ``config_file`` (TOML or YAML, :mod:`zoo.config_file`) sets hyperparameters, seed and budget
+    under ``overrides`` and explicit ``seed`` / ``episodes`` / ``steps`` (see :func:`plan_run`);
+    it is copied into the run folder.
     A checkpoint is saved every ``checkpoint_every`` seconds (0: after every iteration) and at
     the end; the newest ``keep_checkpoints`` are kept. Ctrl-C or SIGTERM stops after the current
     iteration with a final checkpoint (``TrainResult.interrupted``); :func:`resume` continues.
     Every ``eval_every`` env steps, ``eval_episodes`` evaluation episodes on separately seeded
     envs are logged and the best policy is kept in ``best/`` (:mod:`zoo.training.periodic_eval`).
     """
-    learner = make_agent(agent, env, seed=seed, overrides=overrides)
-    if not learner.learns:
-        raise ZooError(f"agent {learner.name!r} does not learn; use `zoo eval {learner.name} {env}`")
-    given = episodes is not None or steps is not None
-    budget = Budget(episodes, steps) if given else Budget(**learner.default_budget(learner.env))
+    plan = plan_run(agent, env, seed=seed, episodes=episodes, steps=steps, out=out, overrides=overrides,
+                    config_file=config_file)
     check_options(max_episode_steps, checkpoint_every, keep_checkpoints)
     check_schedule(eval_every, eval_episodes)
-    run_dir = Path(out) if out is not None else run_folder.default_run_dir(learner.name, learner.env.gym_id, seed)
-    if run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir())):
-        raise ZooError(f"run folder {str(run_dir)!r} already exists and is not empty; choose another --out")
-
-    run_folder.write_header(run_dir, {
+    learner = build_agent(plan.resolved, plan.seed)
+    seed, budget, run_dir = plan.seed, plan.budget, plan.run_dir
+    header = {
         "agent": learner.name, "env": learner.env.name, "gym_id": learner.env.gym_id, "seed": seed,
         "budget": {"episodes": budget.episodes, "steps": budget.steps},
         "max_episode_steps": max_episode_steps, "config": config_to_dict(learner.config),
         "checkpoints": {"every": checkpoint_every, "keep": keep_checkpoints},
         "evaluation": {"every": eval_every, "episodes": eval_episodes} if eval_every else None,
-    }, argv)
+        "sources": {"seed": plan.seed_source, "budget": plan.budget_source, "config": plan.resolved.sources},
+    }
+    if plan.config_file is not None:
+        header["config_file"] = {**plan.as_dict()["config_file"],
+                                 "copy": run_folder.config_file_copy_name(plan.config_file.suffix)}
+    run_folder.write_header(run_dir, header, argv)
+    if plan.config_file is not None:
+        run_folder.write_config_file_copy(run_dir, plan.config_file.suffix, plan.config_file.text)
     session = Session(learner, run_dir, seed, budget, max_episode_steps, checkpoint_every, keep_checkpoints,
                       run_folder.lock(run_dir))
     if eval_every:
@@ -316,11 +408,12 @@ def train(
     agent: str,
     env: str,
     *,
-    seed: int = 0,
+    seed: int | None = None,
     episodes: int | None = None,
     steps: int | None = None,
     out: str | Path | None = None,
     overrides: Mapping[str, Any] | None = None,
+    config_file: str | Path | ConfigFile | None = None,
     max_episode_steps: int | None = None,
     checkpoint_every: float = 60.0,
     keep_checkpoints: int = 3,
@@ -331,8 +424,10 @@ def train(
 ) -> TrainResult:
     """Train ``agent`` on ``env`` into a run folder: :func:`start` with the same options, then
     run, calling ``progress`` after every iteration. With neither ``episodes`` nor ``steps``,
-    the agent's default budget for the env applies."""
+    the config file's budget, else the agent's default budget for the env, applies; without
+    ``seed``, the config file's seed, else 0."""
     return start(agent, env, seed=seed, episodes=episodes, steps=steps, out=out, overrides=overrides,
+                 config_file=config_file,
                  max_episode_steps=max_episode_steps, checkpoint_every=checkpoint_every,
                  keep_checkpoints=keep_checkpoints, eval_every=eval_every, eval_episodes=eval_episodes,
                  argv=argv).run(progress)

@@ -3,7 +3,7 @@
 The policy is ``a = argmax(W·o + b)`` for Discrete actions and ``a = clip(W·o + b)`` for Box
 actions. CEM keeps a diagonal Gaussian over the flat parameters θ = (W, b). One iteration:
 
-1. sample ``population`` parameter vectors θ_i ~ N(μ, σ²);
+1. sample ``pop_size`` parameter vectors θ_i ~ N(μ, σ²);
 2. run ``episodes`` episodes with each (all candidates at once, one vector-env copy each);
 3. refit μ and σ to the best ``elite_frac`` of them; σ gets ``noise`` added so the search
    does not collapse too early.
@@ -31,7 +31,8 @@ from zoo.registry import EnvEntry
 class CEMConfig:
     """Cross-entropy method hyperparameters. Per-env defaults live in ``defaults.toml``."""
 
-    population: int = field(default=32, metadata={"help": "candidate policies sampled per iteration"})
+    pop_size: int = field(default=32, metadata={"help": "candidate policies sampled per iteration (rl-baselines3-zoo's "
+                                                         "name)"})
     elite_frac: float = field(default=0.2, metadata={"help": "fraction of the best candidates the "
                                                              "distribution is refitted to"})
     init_std: float = field(default=1.0, metadata={"help": "initial standard deviation of every parameter"})
@@ -42,7 +43,7 @@ class CEMConfig:
 
     def validate(self) -> None:
         checks = {
-            "population": self.population >= 2, "elite_frac": 0 < self.elite_frac <= 1,
+            "pop_size": self.pop_size >= 2, "elite_frac": 0 < self.elite_frac <= 1,
             "init_std": self.init_std > 0, "noise": self.noise >= 0, "episodes": self.episodes >= 1,
             "max_rollout_steps": self.max_rollout_steps >= 1,
         }
@@ -59,6 +60,8 @@ class CrossEntropyMethod(Agent):
     """Gradient-free search for a linear policy with the cross-entropy method."""
 
     Config = CEMConfig
+    #: ``population`` took rl-baselines3-zoo's name; checkpoints saved with the old one still load.
+    renamed_hyperparameters = {"population": "pop_size"}
 
     def __init__(self, env: EnvEntry, config: CEMConfig | None = None, seed: int = 0) -> None:
         super().__init__(env, config, seed)
@@ -112,7 +115,7 @@ class CrossEntropyMethod(Agent):
 
     # -- learning --------------------------------------------------------------------------------
     def start_training(self, make_envs) -> None:
-        self.envs = make_envs(self.config.population)
+        self.envs = make_envs(self.config.pop_size)
 
     def stop_training(self) -> None:
         if self.envs is not None:
@@ -136,14 +139,14 @@ class CrossEntropyMethod(Agent):
 
     def train_iteration(self) -> Iteration:
         cfg = self.config
-        thetas = self.mean + self.std * self.rng.standard_normal((cfg.population, self.mean.size))
-        episode_returns, episode_lengths, scores = [], [], np.zeros(cfg.population)
+        thetas = self.mean + self.std * self.rng.standard_normal((cfg.pop_size, self.mean.size))
+        episode_returns, episode_lengths, scores = [], [], np.zeros(cfg.pop_size)
         for _ in range(cfg.episodes):
             returns, lengths = self._rollout(thetas)
             scores += returns / cfg.episodes
             episode_returns += returns.tolist()
             episode_lengths += lengths.tolist()
-        n_elite = max(1, int(round(cfg.elite_frac * cfg.population)))
+        n_elite = max(1, int(round(cfg.elite_frac * cfg.pop_size)))
         elite = thetas[np.argsort(scores, kind="stable")[-n_elite:]]
         self.mean = elite.mean(axis=0)
         self.std = elite.std(axis=0) + cfg.noise

@@ -1,0 +1,205 @@
+"""rl-baselines3-zoo's hyperparameter files, read as they are by the zoo's SB3 agents:
+``zoo train sb3-ppo CartPole-v1 --config ppo.yml``.
+
+A file (``hyperparams/ppo.yml`` in rl-baselines3-zoo) is keyed by gymnasium id; each entry is
+what ``rl_zoo3/exp_manager.py`` reads (``_preprocess_hyperparams``), translated here into the
+agent's config:
+
+- ``n_timesteps``: the training budget in env steps;
+- ``policy``: the SB3 policy, which must be the one the zoo runs for the env's observations
+  (``MlpPolicy``; ``CnnPolicy`` for images);
+- ``n_envs``, and every key that is a field of the agent's config (``learning_rate``,
+  ``n_steps``, ``gamma``, ...), as they are;
+- ``lin_<x>`` for ``learning_rate`` / ``clip_range``: x falling linearly to 0 over the run,
+  which the zoo counts in env steps (``schedule_steps`` = ``n_timesteps``), since it calls
+  ``learn()`` once per iteration;
+- ``exploration_fraction`` (DQN): ``exploration_steps`` = fraction × ``n_timesteps``;
+- ``policy_kwargs``: a Python expression in a string, parsed with :mod:`ast` and never
+  evaluated: literals, lists, ``dict(...)`` and ``nn.<Activation>`` names from a fixed table;
+  ``net_arch``, ``activation_fn``, ``log_std_init`` and ``ortho_init`` are understood;
+- ``normalize``: ``true``, or ``"{'norm_obs': True, 'norm_reward': False}"`` (or ``dict(...)``):
+  SB3's ``VecNormalize`` (``norm_obs`` / ``norm_reward``).
+
+Anything else (``env_wrapper``, ``frame_stack``, ``callback``, ``noise_type``, ...) is refused,
+with every such key named: the run would not be the one the file describes.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+from zoo.contract import ForeignConfig
+from zoo.errors import ZooError
+from zoo.registry import EnvEntry
+
+FORMAT = "rl-baselines3-zoo"
+#: Modules an activation may be named through, as rl-zoo's files write it (``nn.ReLU``,
+#: ``th.nn.ReLU``), and the activations the SB3 agents have, by torch's class name.
+TORCH_MODULES = ("nn", "th.nn", "torch.nn")
+ACTIVATIONS = {"Tanh": "tanh", "ReLU": "relu", "ELU": "elu", "GELU": "gelu", "LeakyReLU": "leaky_relu",
+               "SiLU": "silu"}
+#: Keys rl-zoo reads that become the budget, the policy, normalisation or several config fields.
+_SPECIAL = ("n_timesteps", "policy", "policy_kwargs", "normalize", "exploration_fraction")
+
+
+@dataclass(frozen=True)
+class TorchName:
+    """A ``nn.<Name>`` in a ``policy_kwargs`` string: a name, not the class (nothing is imported)."""
+
+    name: str
+
+
+def _dotted(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        parent = _dotted(node.value)
+        return f"{parent}.{node.attr}" if parent else None
+    return None
+
+
+def _literal(node: ast.AST, what: str) -> Any:
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str, bool, type(None))):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        value = _literal(node.operand, what)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return -value if isinstance(node.op, ast.USub) else value
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return [_literal(item, what) for item in node.elts]
+    if isinstance(node, ast.Dict) and all(isinstance(k, ast.Constant) and isinstance(k.value, str)
+                                          for k in node.keys):
+        return {k.value: _literal(v, what) for k, v in zip(node.keys, node.values)}
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict"
+            and not node.args and all(kw.arg is not None for kw in node.keywords)):
+        return {kw.arg: _literal(kw.value, what) for kw in node.keywords}
+    dotted = _dotted(node)
+    if dotted is not None:
+        module, _, name = dotted.rpartition(".")
+        if module in TORCH_MODULES and name in ACTIVATIONS:
+            return TorchName(name)
+    raise ZooError(f"{what}: {ast.unparse(node)!r} is not allowed (only literals, lists, dict(...) and "
+                   f"nn.<{'|'.join(ACTIVATIONS)}>); nothing in the file is run")
+
+
+def parse_python_literal(text: str, what: str) -> Any:
+    """The value of a Python expression such as ``"dict(net_arch=[64, 64], activation_fn=nn.ReLU)"``,
+    read from its syntax tree: literals, lists, ``dict(...)`` and torch activation names only."""
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise ZooError(f"{what}: {text!r} is not a Python expression ({exc.msg})") from None
+    return _literal(tree.body, what)
+
+
+def _net_arch(value: Any) -> list[int]:
+    """SB3's ``net_arch``: a list of sizes, or ``dict(pi=[...], vf=[...])`` (``qf`` for SAC; older
+    files wrap the dict in a list), which the zoo's agents take when both networks are the same."""
+    if isinstance(value, list) and len(value) == 1 and isinstance(value[0], dict):
+        value = value[0]
+    if isinstance(value, dict):
+        archs = list(value.values())
+        if not archs or any(a != archs[0] for a in archs):
+            raise ZooError(f"policy_kwargs net_arch {value!r}: the zoo's SB3 agents use one architecture for "
+                           "every network; different ones are not supported")
+        value = archs[0]
+    if not (isinstance(value, list) and value and all(isinstance(v, int) and not isinstance(v, bool) and v > 0
+                                                      for v in value)):
+        raise ZooError(f"policy_kwargs net_arch {value!r} is not a list of layer sizes")
+    return value
+
+
+def _policy_kwargs(value: Any, config_fields: set[str]) -> dict[str, Any]:
+    kwargs = parse_python_literal(value, "policy_kwargs") if isinstance(value, str) else value
+    if not isinstance(kwargs, dict):
+        raise ZooError(f"policy_kwargs must be a dict(...), got {value!r}")
+    result: dict[str, Any] = {}
+    refused = []
+    for key, item in kwargs.items():
+        if key == "net_arch":
+            result["net_arch"] = _net_arch(item)
+        elif key == "activation_fn" and isinstance(item, TorchName):
+            result["activation"] = ACTIVATIONS[item.name]
+        elif key in ("log_std_init", "ortho_init") and key in config_fields:
+            result[key] = item
+        else:
+            refused.append(key)
+    if refused:
+        raise ZooError(f"policy_kwargs {', '.join(map(repr, refused))} cannot be honoured by the zoo's SB3 agents "
+                       "(they take net_arch, activation_fn, log_std_init and ortho_init)")
+    return result
+
+
+def _normalize(value: Any) -> dict[str, bool]:
+    """rl-zoo's ``normalize``: a bool for both, or VecNormalize's ``norm_obs`` / ``norm_reward``."""
+    if isinstance(value, bool):
+        return {"norm_obs": value, "norm_reward": value}
+    kwargs = parse_python_literal(value, "normalize") if isinstance(value, str) else value
+    if not isinstance(kwargs, dict) or set(kwargs) - {"norm_obs", "norm_reward"} or not all(
+            isinstance(v, bool) for v in kwargs.values()):
+        raise ZooError(f"normalize {value!r}: the zoo takes true/false or norm_obs and norm_reward (true/false)")
+    # VecNormalize normalises both unless told otherwise.
+    return {"norm_obs": kwargs.get("norm_obs", True), "norm_reward": kwargs.get("norm_reward", True)}
+
+
+def _entry(data: Mapping[str, Any], env: EnvEntry) -> tuple[str, Mapping[str, Any]]:
+    for name in (env.gym_id, *env.names):
+        if name in data:
+            return name, data[name]
+    have = list(data)
+    listed = ", ".join(have[:12]) + (f" and {len(have) - 12} more" if len(have) > 12 else "")
+    raise ZooError(f"no {env.gym_id} entry in this rl-baselines3-zoo file (it has {listed})")
+
+
+def looks_like_rl_zoo(data: Mapping[str, Any]) -> bool:
+    """rl-zoo's files map env ids to tables of hyperparameters, and nothing else."""
+    return bool(data) and all(isinstance(v, Mapping) for v in data.values())
+
+
+def read_entry(agent_class: type, data: Mapping[str, Any], env: EnvEntry) -> ForeignConfig | None:
+    """The ``env`` entry of an rl-baselines3-zoo hyperparameter file, as ``agent_class``'s config
+    and budget; None if ``data`` is not such a file."""
+    from zoo.agents.sb3 import policy_for
+
+    if not looks_like_rl_zoo(data):
+        return None
+    name, entry = _entry(data, env)
+    config_fields = {f.name for f in fields(agent_class.Config)}
+    refused = [key for key in entry if key not in _SPECIAL and key not in config_fields]
+    if refused:
+        raise ZooError(f"{name}: {', '.join(map(repr, refused))} cannot be honoured by the zoo's "
+                       f"{agent_class.algorithm} (rl-zoo keys it reads: {', '.join(_SPECIAL)} and the agent's "
+                       "hyperparameters)")
+    values = {key: value for key, value in entry.items() if key not in _SPECIAL}
+    steps = entry.get("n_timesteps")
+    if steps is not None:
+        if isinstance(steps, bool) or not isinstance(steps, (int, float)) or steps < 1 or steps != int(steps):
+            raise ZooError(f"{name}: n_timesteps must be a positive whole number, got {steps!r}")
+        steps = int(steps)
+    policy = entry.get("policy")
+    wanted = policy_for(env.observation_space)
+    if policy is not None and policy != wanted:
+        raise ZooError(f"{name}: policy {policy!r} is not supported here: the zoo runs {wanted} on "
+                       f"{env.gym_id}'s observations")
+    if "policy_kwargs" in entry:
+        values.update(_policy_kwargs(entry["policy_kwargs"], config_fields))
+    if "normalize" in entry:
+        values.update(_normalize(entry["normalize"]))
+    if "train_freq" in values and isinstance(values["train_freq"], list):
+        freq = values["train_freq"]
+        if len(freq) == 2 and freq[1] == "step":
+            values["train_freq"] = freq[0]
+        else:
+            raise ZooError(f"{name}: train_freq {freq!r} cannot be honoured (the zoo's agents update every N steps)")
+    if "exploration_fraction" in entry:
+        if steps is None:
+            raise ZooError(f"{name}: exploration_fraction is a fraction of n_timesteps, which the entry does not give")
+        values["exploration_steps"] = round(float(entry["exploration_fraction"]) * steps)
+    if any(isinstance(values.get(k), str) and values[k].startswith("lin_") for k in ("learning_rate", "clip_range")):
+        if steps is None:
+            raise ZooError(f"{name}: lin_ schedules fall to 0 over n_timesteps, which the entry does not give")
+        values["schedule_steps"] = steps
+    return ForeignConfig(values, {"steps": steps} if steps is not None else None, f"{FORMAT}, entry {name}")
