@@ -130,7 +130,7 @@ def test_reinforce_learns_a_toy_text_env_from_one_hot_states(tmp_path, frozen_la
     from stable_baselines3.common.evaluation import evaluate_policy
 
     result = zoo.train("reinforce", frozen_lake, seed=0, steps=10_000, out=tmp_path / "run",
-                       overrides={"lr": 0.05, "num_envs": 16})
+                       overrides={"learning_rate": 0.05, "n_envs": 16})
     assert np.mean(result.returns[:100]) < 0.2  # at first the goal is found by chance
     agent = zoo.load_agent(tmp_path / "run")
     vec_env = make_vec_env(lambda: gymnasium.make(frozen_lake), n_envs=2, seed=1)
@@ -144,14 +144,14 @@ def test_reinforce_learns_a_toy_text_env_from_one_hot_states(tmp_path, frozen_la
 def test_reinforce_baseline_runs_on_a_discrete_observation_env(tmp_path):
     from zoo.tools.testing import run_agent_smoke
 
-    run_agent_smoke("reinforce-baseline", "CliffWalking-v1", tmp_path, steps=2_000, overrides={"num_envs": 4},
+    run_agent_smoke("reinforce-baseline", "CliffWalking-v1", tmp_path, steps=2_000, overrides={"n_envs": 4},
                     episodes=1)
 
 
 def test_an_exported_discrete_observation_policy_takes_state_indices(tmp_path, frozen_lake):
     import onnxruntime
 
-    zoo.train("reinforce", frozen_lake, seed=0, steps=2_000, out=tmp_path / "run", overrides={"num_envs": 4})
+    zoo.train("reinforce", frozen_lake, seed=0, steps=2_000, out=tmp_path / "run", overrides={"n_envs": 4})
     exported = runner.invoke(app, ["export", str(tmp_path / "run"), "--format", "onnx",
                                    "--out", str(tmp_path / "policy.onnx")])
     assert exported.exit_code == 0, exported.output

@@ -51,7 +51,8 @@ def test_a_small_seeded_budget_learns(ppo_run):
 
 def test_the_plugin_loads_cleanly():
     info = check_plugin("sb3", check_envs=False)
-    assert info.agents == ["sb3-ppo", "sb3-a2c", "sb3-dqn", "sb3-sac"] and info.distribution == "rl-agent-zoo"
+    assert info.agents == ["sb3-ppo", "sb3-a2c", "sb3-dqn", "sb3-sac", "sb3-td3", "sb3-ddpg"]
+    assert info.distribution == "rl-agent-zoo"
 
 
 #: Small budgets; episodes of MountainCarContinuous last 999 steps, so SAC needs 1000 to finish one.
@@ -60,7 +61,11 @@ SMOKE = [("sb3-ppo", "cartpole", 512, {"iteration_steps": 256}),
          ("sb3-dqn", "cartpole", 256, {"learning_starts": 0, "iteration_steps": 128, "train_freq": 16,
                                       "gradient_steps": 4}),
          ("sb3-sac", "mountaincar-continuous", 1000, {"iteration_steps": 500, "train_freq": 50, "gradient_steps": 2,
-                                                     "batch_size": 64})]
+                                                     "batch_size": 64}),
+         ("sb3-td3", "pendulum", 400, {"iteration_steps": 200, "learning_starts": 100, "train_freq": 50,
+                                       "gradient_steps": 2, "batch_size": 64}),
+         ("sb3-ddpg", "pendulum", 400, {"iteration_steps": 200, "learning_starts": 100, "train_freq": 50,
+                                        "gradient_steps": 2, "batch_size": 64, "noise_std": 0.3})]
 
 
 @pytest.mark.parametrize("agent,env,steps,overrides", SMOKE, ids=[s[0] for s in SMOKE])
@@ -75,6 +80,12 @@ def test_algorithms_refuse_action_spaces_they_cannot_handle():
         zoo.make_agent("sb3-dqn", "mountaincar-continuous")
     result = runner.invoke(app, ["train", "sb3-sac", "cartpole", "--steps", "10"])
     assert result.exit_code == 2 and "SB3 SAC needs Box actions" in result.output
+
+
+def test_td3_explores_with_gaussian_action_noise_of_noise_std():
+    noisy = zoo.make_agent("sb3-td3", "pendulum", overrides={"noise_std": 0.2})
+    assert noisy.model.action_noise._sigma.tolist() == [0.2]
+    assert zoo.make_agent("sb3-ddpg", "pendulum", overrides={"noise_std": 0.0}).model.action_noise is None
 
 
 def test_dqn_exploration_follows_the_runs_step_count_across_iterations(tmp_path):
