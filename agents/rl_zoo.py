@@ -18,9 +18,11 @@ agent's config:
   evaluated: literals, lists, ``dict(...)`` and ``nn.<Activation>`` names from a fixed table;
   ``net_arch``, ``activation_fn``, ``log_std_init`` and ``ortho_init`` are understood;
 - ``normalize``: ``true``, or ``"{'norm_obs': True, 'norm_reward': False}"`` (or ``dict(...)``):
-  SB3's ``VecNormalize`` (``norm_obs`` / ``norm_reward``).
+  SB3's ``VecNormalize`` (``norm_obs`` / ``norm_reward``);
+- ``noise_type: normal`` with ``noise_std`` (TD3, DDPG): Gaussian action noise, the agents'
+  ``noise_std``; other noise types are refused.
 
-Anything else (``env_wrapper``, ``frame_stack``, ``callback``, ``noise_type``, ...) is refused,
+Anything else (``env_wrapper``, ``frame_stack``, ``callback``, ...) is refused,
 with every such key named: the run would not be the one the file describes.
 """
 
@@ -42,7 +44,7 @@ TORCH_MODULES = ("nn", "th.nn", "torch.nn")
 ACTIVATIONS = {"Tanh": "tanh", "ReLU": "relu", "ELU": "elu", "GELU": "gelu", "LeakyReLU": "leaky_relu",
                "SiLU": "silu"}
 #: Keys rl-zoo reads that become the budget, the policy, normalisation or several config fields.
-_SPECIAL = ("n_timesteps", "policy", "policy_kwargs", "normalize", "exploration_fraction")
+_SPECIAL = ("n_timesteps", "policy", "policy_kwargs", "normalize", "exploration_fraction", "noise_type")
 
 
 @dataclass(frozen=True)
@@ -169,6 +171,8 @@ def read_entry(agent_class: type, data: Mapping[str, Any], env: EnvEntry) -> For
     name, entry = _entry(data, env)
     config_fields = {f.name for f in fields(agent_class.Config)}
     refused = [key for key in entry if key not in _SPECIAL and key not in config_fields]
+    if "noise_type" in entry and not (entry["noise_type"] == "normal" and "noise_std" in config_fields):
+        refused.append("noise_type")
     if refused:
         raise ZooError(f"{name}: {', '.join(map(repr, refused))} cannot be honoured by the zoo's "
                        f"{agent_class.algorithm} (rl-zoo keys it reads: {', '.join(_SPECIAL)} and the agent's "

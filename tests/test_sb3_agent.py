@@ -109,3 +109,20 @@ def test_an_sb3_agent_checkpoint_round_trips_through_the_hub_without_pickles(hub
     assert result.exit_code == 0, result.output
     local = zoo.evaluate(zoo.load_agent(ppo_run.run_dir), "cartpole", episodes=3, seed=0)
     assert json.loads(result.stdout)["mean"] == local.mean
+
+
+def test_rl_zoo_entries_with_gaussian_action_noise_configure_td3():
+    from zoo.agents.rl_zoo import read_entry
+    from zoo.agents.sb3 import SB3PPO, SB3TD3
+    from zoo.factory import env_entry
+
+    pendulum = env_entry("Pendulum-v1")
+    entry = {"n_timesteps": 20000, "policy": "MlpPolicy", "noise_type": "normal", "noise_std": 0.1,
+             "learning_starts": 10000, "policy_kwargs": "dict(net_arch=[400, 300])"}
+    read = read_entry(SB3TD3, {"Pendulum-v1": entry}, pendulum)
+    assert read.hyperparameters == {"noise_std": 0.1, "learning_starts": 10000, "net_arch": [400, 300]}
+    assert read.budget == {"steps": 20000}
+    with pytest.raises(ZooError, match="'noise_type' cannot be honoured"):
+        read_entry(SB3TD3, {"Pendulum-v1": {**entry, "noise_type": "ornstein-uhlenbeck"}}, pendulum)
+    with pytest.raises(ZooError, match="'noise_std', 'learning_starts', 'noise_type' cannot be honoured"):
+        read_entry(SB3PPO, {"Pendulum-v1": entry}, pendulum)  # PPO samples its own actions
