@@ -11,9 +11,10 @@ from zoo.tools.pretrained import collection
 
 #: A fraction of each env's solved threshold that a shipped checkpoint must still reach on a
 #: few episodes; a change to an env or an agent that silently breaks a checkpoint fails here.
-#: Pendulum-v1 has no threshold: its floor is a policy that swings up and holds most of the time.
+#: Pendulum-v1 has no threshold; a policy that never swings up scores about -1200, and the start
+#: angle alone moves a good policy's episode between about 0 and -370: its floor is -300.
 FLOORS = {"CartPole-v1": 475.0, "MountainCarContinuous-v0": 90.0, "zoo/Pixelcopter-v0": 15.0,
-          "Acrobot-v1": -100.0, "MountainCar-v0": -110.0, "Pendulum-v1": -200.0, "LunarLander-v3": 200.0}
+          "Acrobot-v1": -100.0, "MountainCar-v0": -110.0, "Pendulum-v1": -300.0, "LunarLander-v3": 200.0}
 SHIPPED = collection()
 
 
