@@ -204,3 +204,15 @@ def test_sb3_agents_train_a_cnn_policy_on_image_observations(tmp_path, screen_en
     assert actions.shape == (2,)
     result = zoo.evaluate(agent, screen_env, episodes=2, seed=0)
     assert result.episodes == 2 and result.mean_length == 20
+
+
+def test_zoo_check_says_which_agents_fit_the_env():
+    result = runner.invoke(app, ["check", "FrozenLake-v1", "--json"])
+    assert result.exit_code == 0, result.output
+    (check,) = json.loads(result.output)["checks"]
+    assert check["passed"] and {"reinforce", "reinforce-baseline", "sb3-ppo", "sb3-dqn"} <= set(check["agents"])
+    assert not {"sb3-sac", "sb3-td3", "hardcoded"} & set(check["agents"])  # Discrete actions; no policy shipped
+    text = runner.invoke(app, ["check", "pendulum"])
+    assert text.exit_code == 0, text.output
+    fit = [line for line in text.output.splitlines() if line.startswith("  agents that fit: ")]
+    assert fit and "sb3-td3" in fit[0] and "sb3-dqn" not in fit[0] and "hardcoded" in fit[0]
