@@ -6,7 +6,7 @@ a study continues where it stopped and several machines can share it.
 
 * **The space is data.** Each agent declares it in its defaults file, next to its per-env
   defaults: ``[AGENT.search]`` for every env and ``[AGENT."Env-v0".search]`` where an env needs its
-  own (see :func:`search_space`).
+  own (``Agent.search_space``; checked by :func:`search_space`).
 * **A trial** trains the proposed config on ``seeds`` seeds for ``budget`` env steps each,
   evaluating every ``eval_every`` steps on separately seeded envs (the training loop's own
   evaluation); the pruner sees those evaluations and stops hopeless trials early. Its value is
@@ -26,12 +26,10 @@ import os
 import signal
 import threading
 import time
-import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -63,16 +61,6 @@ def _optuna() -> Any:
 
 
 # -- the search space, as data ---------------------------------------------------------------------
-def _raw_space(agent_class: type, gym_id: str) -> dict[str, Any]:
-    if agent_class.defaults_file is None:
-        return {}
-    package, filename = agent_class.defaults_file
-    table = tomllib.loads(resources.files(package).joinpath(filename).read_text()).get(agent_class.defaults_key, {})
-    space = dict(table.get("search", {}))
-    space.update(table.get(gym_id, {}).get("search", {}))
-    return space
-
-
 def _distribution(name: str, spec: Any, annotation: Any, where: str) -> Any:
     """One parameter's Optuna distribution, from ``{low, high[, log][, step]}`` or ``{choices}``."""
     import typing
@@ -113,11 +101,11 @@ def search_space(agent: str, env: str) -> dict[str, Any]:
 
     agent_e, env_e = agent_entry(agent), env_entry(env)
     cls = agent_e.agent_class
-    raw = _raw_space(cls, env_e.gym_id)
+    raw = cls.search_space(env_e)
     where = f"agent {agent_e.name!r}'s search space for {env_e.gym_id}"
     if not raw:
-        raise ZooError(f"agent {agent_e.name!r} declares no search space (a [{cls.defaults_key}.search] table in "
-                       "its defaults file), so zoo tune has nothing to search")
+        raise ZooError(f"agent {agent_e.name!r} declares no search space for {env_e.gym_id} (Agent.search_space: "
+                       "a [KEY.search] table in its defaults file), so zoo tune has nothing to search")
     types = field_types(cls.Config)
     space = {}
     for name, spec in raw.items():
