@@ -25,6 +25,7 @@ A game plugs in through a rules object with ``step(action) -> reward``, ``state(
 
 from __future__ import annotations
 
+import copy
 from typing import Any, ClassVar, Protocol
 
 import gymnasium as gym
@@ -39,6 +40,8 @@ FPS = 30  # PLE's fps for every game here: one env step is one frame of 1000/30 
 class Game(Protocol):
     """What :class:`PLEEnv` needs from a game's rules."""
 
+    #: The attributes that make up the game's state (all but its random stream).
+    FIELDS: ClassVar[tuple[str, ...]]
     over: bool
 
     def reset(self) -> None: ...
@@ -138,6 +141,15 @@ class PLEEnv(gym.Env[np.ndarray, np.int64]):
     def game_state(self) -> list[float]:
         """The game's own state (``getGameState()`` values in order) as Python floats."""
         return self._game.state()
+
+    def get_state(self) -> dict[str, Any]:
+        """A snapshot of the game (its :attr:`Game.FIELDS`; not the random stream), for tests and tools."""
+        return {name: copy.copy(getattr(self._game, name)) for name in self._game.FIELDS}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Continue from a snapshot taken with :meth:`get_state` (of this env or its vector env)."""
+        for name in self._game.FIELDS:
+            setattr(self._game, name, copy.copy(state[name]))
 
     def render(self) -> np.ndarray | None:
         if self.render_mode is None:

@@ -28,7 +28,7 @@ def round_half_away_array(x: np.ndarray) -> np.ndarray:
     return whole + np.trunc(2.0 * (x - whole))
 
 
-def spans_overlap(start_a: int, length_a: int, start_b: int, length_b: int) -> bool:
+def spans_overlap(start_a, length_a, start_b, length_b):
     """Whether [start_a, start_a + length_a) and [start_b, start_b + length_b) share a pixel
-    (one axis of pygame's ``Rect.colliderect``)."""
-    return start_a < start_b + length_b and start_b < start_a + length_a
+    (one axis of pygame's ``Rect.colliderect``), for numbers or arrays."""
+    return (start_a < start_b + length_b) & (start_b < start_a + length_a)

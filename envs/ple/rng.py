@@ -31,6 +31,7 @@ class RandomStream:
     def __init__(self, seed: int) -> None:
         bits = np.random.MT19937()
         bits.state = np.random.RandomState(seed).get_state(legacy=False)  # RandomState's seeding
+        self._bits = bits
         self._word = bits.random_raw  # next 32-bit output of MT19937
         self._random_sample = np.random.RandomState(bits).random_sample  # shares `bits`
 
@@ -54,6 +55,12 @@ class RandomStream:
     def random_sample(self) -> float:
         """A double in [0, 1), like ``RandomState.random_sample()`` (two 32-bit words)."""
         return self._random_sample()
+
+    def words_drawn_marker(self) -> tuple[int, bytes]:
+        """Something that changes whenever a word is drawn (the generator's position and key),
+        so tests can tell whether a step drew random numbers."""
+        state = self._bits.state["state"]
+        return state["pos"], state["key"].tobytes()
 
     def uniform(self, low: float, high: float, size: int | None = None) -> float | np.ndarray:
         """Uniform doubles in [low, high), like ``RandomState.uniform(low, high, size)``."""

@@ -60,9 +60,10 @@ def paddle_step(x: int, vel: float, push: float) -> tuple[int, float]:
     return round_half_away(new_x), vel
 
 
-def catches(x: int, fruit_x: int, fruit_y: int) -> bool:
-    """Whether the paddle's rect (centre x, row 58) and the fruit's overlap (pygame's collide_rect)."""
-    return spans_overlap(x - PADDLE_WIDTH // 2, PADDLE_WIDTH, fruit_x - FRUIT_SIZE // 2, FRUIT_SIZE) and spans_overlap(
+def catches(x, fruit_x, fruit_y):
+    """Whether the paddle's rect (centre x, row 58) and the fruit's overlap (pygame's collide_rect),
+    for numbers or arrays."""
+    return spans_overlap(x - PADDLE_WIDTH // 2, PADDLE_WIDTH, fruit_x - FRUIT_SIZE // 2, FRUIT_SIZE) & spans_overlap(
         PADDLE_Y - PADDLE_HEIGHT // 2, PADDLE_HEIGHT, fruit_y - FRUIT_SIZE // 2, FRUIT_SIZE
     )
 
@@ -76,6 +77,8 @@ def draw_fruit(rng: RandomStream) -> tuple[int, int]:
 
 class CatcherGame:
     """One game of Catcher on a random stream: ``reset`` starts an episode, ``step`` plays a frame."""
+
+    FIELDS = ("x", "vel", "fruit_x", "fruit_y", "lives", "over")
 
     def __init__(self, rng: RandomStream) -> None:
         self.rng = rng

@@ -90,6 +90,13 @@ def hits_pipe_rect(bird_y: float, pipe_x: float) -> bool:
     )
 
 
+# Cheap bounds outside which the exact tests below are false (they only save time): a pipe's rect
+# can touch the bird's only if their centres are within half their widths plus a pixel of rounding,
+# and a pipe passes the bird only while its centre is within 4 px right of x = 57 + 26.
+NEAR_BIRD = (BIRD_X - (BIRD_WIDTH + PIPE_WIDTH) / 2 - 1, BIRD_X + (BIRD_WIDTH + PIPE_WIDTH) / 2 + 1)
+PASS_WINDOW_END = BIRD_X + PIPE_HALF + 5
+
+
 def crashes_into(bird_y: float, gap: int) -> int:
     """How many lives a pipe with this gap takes from a bird inside its column: one for the top
     pipe (the test uses the bird's centre, not its top edge) and one for the bottom pipe."""
@@ -108,6 +115,11 @@ def passes(pipe_x: float) -> bool:
 
 class FlappyBirdGame:
     """One game of FlappyBird on a random stream: ``reset`` starts an episode, ``step`` plays a frame."""
+
+    FIELDS = (
+        "y", "vel", "flapped", "thrust_time", "pipe_xs", "pipe_gaps", "lives", "over",
+        "background", "bird_colour", "pipe_colour",
+    )
 
     def __init__(self, rng: RandomStream) -> None:
         """A fresh game, as PLE builds it. The first ``init`` makes four more draws than later ones,
@@ -142,14 +154,15 @@ class FlappyBirdGame:
         xs, gaps = self.pipe_xs, self.pipe_gaps
         # The original re-collects the pipes touching the bird for every pipe it looks at, but
         # the only pipe that changes meanwhile is one being recycled, which is far from the bird
-        # before (x < -52) and after (x = 397.6): one collection is the same.
-        hit = [gaps[i] for i in range(3) if hits_pipe_rect(y, xs[i])]
+        # before (x < -52) and after (x = 397.6): one collection is the same. Pipes far from the
+        # bird's column are skipped before the exact rect test.
+        hit = [gaps[i] for i in range(3) if NEAR_BIRD[0] < xs[i] < NEAR_BIRD[1] and hits_pipe_rect(y, xs[i])]
         for i in range(3):
             x = xs[i]
             if hit and in_pipe_column(x):  # tested for each pipe against every pipe hit (a quirk)
                 for gap in hit:
                     self.lives -= crashes_into(y, gap)
-            if passes(x):
+            if x < PASS_WINDOW_END and passes(x):
                 reward += REWARD_PASS
             if x < -PIPE_WIDTH:  # off the screen: back to the right with a new gap
                 gaps[i] = draw_gap(self.rng)

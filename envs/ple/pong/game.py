@@ -47,16 +47,16 @@ REWARD_WIN = 5.0
 STATE_KEYS = ("player_y", "player_velocity", "cpu_y", "ball_x", "ball_y", "ball_velocity_x", "ball_velocity_y")
 
 
-def crosses(p0_x: float, p0_y: float, p1_x: float, p1_y: float, face_x: float, paddle_y: float) -> bool:
+def crosses(p0_x, p0_y, p1_x, p1_y, face_x, paddle_y):
     """Whether the ball's path p0 -> p1 crosses a paddle's face (x = face_x, y within +-3.5 of
-    the paddle's centre), by the original's parametric segment test, term by term."""
+    the paddle's centre), by the original's parametric segment test, term by term (numbers or arrays)."""
     p2_x, p2_y = face_x, paddle_y - PADDLE_HALF
     p3_x, p3_y = face_x, paddle_y + PADDLE_HALF
     s1_x, s1_y = p1_x - p0_x, p1_y - p0_y
     s2_x, s2_y = p3_x - p2_x, p3_y - p2_y
     s = (-s1_y * (p0_x - p2_x) + s1_x * (p0_y - p2_y)) / (-s2_x * s1_y + s1_x * s2_y)
     t = (s2_x * (p0_y - p2_y) - s2_y * (p0_x - p2_x)) / (-s2_x * s1_y + s1_x * s2_y)
-    return 0 <= s <= 1 and 0 <= t <= 1
+    return (0 <= s) & (s <= 1) & (0 <= t) & (t <= 1)
 
 
 def agent_paddle_step(y: float, vel: float, push: float) -> tuple[float, float]:
@@ -89,6 +89,11 @@ def cpu_paddle_step(cpu_y: float, speed: float) -> float:
 
 class PongGame:
     """One game of Pong on a random stream: ``reset`` starts an episode, ``step`` plays a frame."""
+
+    FIELDS = (
+        "agent_y", "agent_vel", "cpu_y", "ball_x", "ball_y", "ball_vx", "ball_vy", "before_x", "before_y",
+        "agent_points", "cpu_points", "over",
+    )
 
     def __init__(self, rng: RandomStream) -> None:
         """A fresh game, as PLE builds it: ``init`` draws nothing, so every seed starts alike."""

@@ -78,6 +78,8 @@ def draw_creep(rng: RandomStream) -> tuple[float, float]:
 class PuckWorldGame:
     """One game of PuckWorld on a random stream: ``reset`` starts an episode, ``step`` plays a frame."""
 
+    FIELDS = ("x", "y", "vx", "vy", "creep_x", "creep_y", "puck_x", "puck_y", "ticks", "score", "over")
+
     def __init__(self, rng: RandomStream) -> None:
         self.rng = rng
         self.reset()
