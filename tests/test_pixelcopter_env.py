@@ -18,9 +18,10 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import zoo.envs.pixelcopter  # noqa: F401  (registers the gymnasium ids)
-from zoo.envs.pixelcopter import game
-from zoo.envs.pixelcopter.env import PixelcopterEnv
-from zoo.envs.pixelcopter.observation import observation_bounds
+from zoo.envs.ple import pixels
+from zoo.envs.ple.pixelcopter import game
+from zoo.envs.ple.pixelcopter.env import PixelcopterEnv
+from zoo.envs.ple.pixelcopter.observation import observation_bounds
 
 FIXTURES = sorted((Path(__file__).parent / "data" / "pixelcopter").glob("seed_*.json.gz"))
 POLICIES = ("random", "noop", "hover", "lookahead", "crash")
@@ -101,8 +102,8 @@ def test_random_stream_matches_numpy_random_state():
 
 def test_round_half_away_from_zero():
     values = [0.5, 1.5, 2.5, -0.5, -1.5, 0.49999999999999994, 13.499999999999998, 17.5, -3.2, 3.7]
-    assert [game.round_half_away(v) for v in values] == [1, 2, 3, -1, -2, 0, 13, 18, -3, 4]
-    assert game.round_half_away_array(np.array(values)).tolist() == [1, 2, 3, -1, -2, 0, 13, 18, -3, 4]
+    assert [pixels.round_half_away(v) for v in values] == [1, 2, 3, -1, -2, 0, 13, 18, -3, 4]
+    assert pixels.round_half_away_array(np.array(values)).tolist() == [1, 2, 3, -1, -2, 0, 13, 18, -3, 4]
 
 
 @pytest.mark.parametrize(
@@ -226,7 +227,7 @@ def test_human_render_opens_a_window_headless():
 
 def test_ids_registered_on_import_and_in_module_form():
     for env_id in ("zoo/Pixelcopter-v0", "Pixelcopter-PLE-v0"):
-        assert gymnasium.spec(env_id).entry_point == "zoo.envs.pixelcopter.env:PixelcopterEnv"
+        assert gymnasium.spec(env_id).entry_point == "zoo.envs.ple.pixelcopter.env:PixelcopterEnv"
     env = gymnasium.make("zoo.envs.pixelcopter:Pixelcopter-PLE-v0")
     assert isinstance(env.unwrapped, PixelcopterEnv)
 
@@ -238,5 +239,5 @@ def test_zoo_plugin_registers_the_env_and_its_hardcoded_policy():
     entry = loaded.envs.get("pixelcopter")
     assert entry.gym_id == "zoo/Pixelcopter-v0" and entry.aliases == ("Pixelcopter-PLE-v0",)
     assert loaded.envs.get("Pixelcopter-PLE-v0") is entry
-    assert entry.hardcoded["default"] == "zoo.envs.pixelcopter.heuristic:PixelcopterHeuristic"
+    assert entry.hardcoded["default"] == "zoo.envs.ple.pixelcopter.heuristic:PixelcopterHeuristic"
     assert entry.reward_threshold == 30.0

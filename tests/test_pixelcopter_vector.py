@@ -15,9 +15,9 @@ from gymnasium.vector import AutoresetMode
 from test_pixelcopter_env import FIXTURES, load_fixture
 
 import zoo.envs.pixelcopter  # noqa: F401  (registers the gymnasium ids)
-from zoo.envs.pixelcopter.env import PixelcopterEnv
-from zoo.envs.pixelcopter.heuristic import PixelcopterHeuristic
-from zoo.envs.pixelcopter.vector_env import PixelcopterVectorEnv
+from zoo.envs.ple.pixelcopter.env import PixelcopterEnv
+from zoo.envs.ple.pixelcopter.heuristic import PixelcopterHeuristic
+from zoo.envs.ple.pixelcopter.vector_env import PixelcopterVectorEnv
 
 
 @functools.cache
