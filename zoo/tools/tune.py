@@ -33,7 +33,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from zoo.errors import ZooError, did_you_mean, one_line
+from zoo.errors import ZooError, one_line
 from zoo.files import atomic_write_text
 
 Objective = Literal["mean-return", "steps-to-threshold"]
@@ -96,13 +96,13 @@ def _distribution(name: str, spec: Any, annotation: Any, where: str) -> Any:
 def search_space(agent: str, env: str) -> dict[str, Any]:
     """The agent's search space for ``env``: name -> Optuna distribution, checked against the
     agent's config (an unknown or renamed name, an empty range: one line)."""
-    from zoo.config import field_types
+    from zoo.config import field_types, unknown_key_message
     from zoo.factory import agent_entry, env_entry
 
     agent_e, env_e = agent_entry(agent), env_entry(env)
     cls = agent_e.agent_class
     raw = cls.search_space(env_e)
-    where = f"agent {agent_e.name!r}'s search space for {env_e.gym_id}"
+    where = f"the search space of agent {agent_e.name!r} for {env_e.gym_id}"
     if not raw:
         raise ZooError(f"agent {agent_e.name!r} declares no search space for {env_e.gym_id} (Agent.search_space: "
                        "a [KEY.search] table in its defaults file), so zoo tune has nothing to search")
@@ -110,7 +110,8 @@ def search_space(agent: str, env: str) -> dict[str, Any]:
     space = {}
     for name, spec in raw.items():
         if name not in types:
-            raise ZooError(f"{where}: {name!r} is not one of its hyperparameters: {did_you_mean(name, types)}")
+            renamed = getattr(cls, "renamed_hyperparameters", {})
+            raise ZooError(f"{where}: {unknown_key_message(name, types, renamed)}")
         space[name] = _distribution(name, spec, types[name], where)
     return space
 
@@ -364,8 +365,9 @@ class TuneOutcome:
 
 
 def run_tune(plan: TunePlan, *, backend: Backend = "local", workers: int = 1, address: str | None = None,
-             on_trial: OnTrial | None = None) -> TuneOutcome:
-    """Run ``plan.trials`` more trials of the study, ``workers`` at a time; write the outputs."""
+             on_trial: OnTrial | None = None, on_start: Callable[[Any], None] | None = None) -> TuneOutcome:
+    """Run ``plan.trials`` more trials of the study, ``workers`` at a time; write the outputs.
+    ``on_start(study)`` is called once the study is open, ``on_trial(outcome)`` after each trial."""
     optuna = _optuna()
     sqlite = "sqlite:///"
     if plan.storage.startswith(sqlite) and Path(plan.storage[len(sqlite):]).parent == plan.out.resolve():
@@ -373,6 +375,8 @@ def run_tune(plan: TunePlan, *, backend: Backend = "local", workers: int = 1, ad
         plan.out.mkdir(parents=True, exist_ok=True)
     study = open_study(plan)  # another storage must answer before anything is written
     plan.out.mkdir(parents=True, exist_ok=True)
+    if on_start is not None:
+        on_start(study)
     submit, close = _executor(backend, workers, address)
     stop = _Stop()
     previous = signal.signal(signal.SIGINT, stop) if threading.current_thread() is threading.main_thread() else None
