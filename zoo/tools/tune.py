@@ -264,7 +264,7 @@ def plan_tune(agent: str, env: str, *, trials: int, budget: int | None = None, s
         raise ZooError(f"--budget must be a positive number of env steps, got {budget!r}")
     eval_every = eval_every or max(1, budget // 5)
     if objective == "steps-to-threshold":
-        threshold = threshold if threshold is not None else env_e.reward_threshold
+        threshold = threshold if threshold is not None else env_e.solved_threshold
         if threshold is None:
             raise ZooError(f"env {env_e.gym_id} declares no reward threshold: pass --threshold R")
     out = Path(out) if out is not None else default_out(agent_e.name, env_e.gym_id)
