@@ -3,9 +3,6 @@ seeding, options, rendering and registration."""
 
 from __future__ import annotations
 
-import functools
-import gzip
-import json
 import os
 import warnings
 from pathlib import Path
@@ -23,19 +20,9 @@ from zoo.envs.ple.pixelcopter import game
 from zoo.envs.ple.pixelcopter.env import PixelcopterEnv
 from zoo.envs.ple.pixelcopter.observation import observation_bounds
 
+#: The reference files (tests/data/pixelcopter/, see its PROTOCOL.md).
 FIXTURES = sorted((Path(__file__).parent / "data" / "pixelcopter").glob("seed_*.json.gz"))
 POLICIES = ("random", "noop", "hover", "lookahead", "crash")
-
-
-@functools.cache
-def load_fixture(path: Path) -> dict:
-    with gzip.open(path, "rt", encoding="utf-8") as f:
-        return json.load(f)
-
-
-def bits(values) -> list[str]:
-    """Exact IEEE-754 identity of each double, so that -0.0 and 0.0 differ."""
-    return [float(v).hex() for v in values]
 
 
 def test_the_fixtures_are_all_there():
@@ -44,7 +31,7 @@ def test_the_fixtures_are_all_there():
 
 @pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.name.split(".")[0])
 @pytest.mark.parametrize("policy", POLICIES)
-def test_replaying_recorded_actions_reproduces_every_step_exactly(path, policy):
+def test_replaying_recorded_actions_reproduces_every_step_exactly(path, policy, load_fixture, bits):
     """Through gymnasium.make, as course code would: levels, spawns, observations (float64
     bits and the float32 the env returns), rewards and terminations, three consecutive
     episodes per run (the random stream carries over, draws on terminal frames included)."""
@@ -81,7 +68,7 @@ def test_replaying_recorded_actions_reproduces_every_step_exactly(path, policy):
     env.close()
 
 
-def test_fixture_observations_lie_within_the_observation_space():
+def test_fixture_observations_lie_within_the_observation_space(load_fixture):
     low, high = observation_bounds()
     for path in FIXTURES:
         for policy in load_fixture(path)["policies"].values():

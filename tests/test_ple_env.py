@@ -13,19 +13,23 @@ import gymnasium
 import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
-from ple_fixtures import COURSE_IDS, GAMES, fixture_paths, gym_games_observation, load_fixture, replay_run
 
 import zoo.envs.ple  # noqa: F401  (registers the gymnasium ids)
 from zoo.envs.ple import rng
 from zoo.envs.ple.catcher.env import CatcherEnv, normalized
 from zoo.envs.ple.flappybird.env import FlappyBirdEnv
+from zoo.envs.ple.games import GAMES as FAMILY
+
+#: The games tested here (Pixelcopter has its own tests), and gym-games' id of each.
+GAMES = tuple(entry.name for entry in FAMILY if entry.name != "pixelcopter")
+COURSE_IDS = {entry.name: entry.course_id for entry in FAMILY}
 
 POLICIES = ("random", "noop", "heuristic")
 #: Steps in the shared fixtures (seeds 0, 1, 2 x 3 policies x 3 episodes), per game.
 FIXTURE_STEPS = {"catcher": 21_219, "flappybird": 9_488, "pong": 27_570, "puckworld": 54_000}
 
 
-def test_the_fixtures_are_all_there():
+def test_the_fixtures_are_all_there(fixture_paths, load_fixture):
     for game in GAMES:
         assert [p.name for p in fixture_paths(game)] == [f"seed_{s}.json.gz" for s in (0, 1, 2)]
         steps = sum(e["length"] for p in fixture_paths(game)
@@ -36,7 +40,7 @@ def test_the_fixtures_are_all_there():
 @pytest.mark.parametrize("game", GAMES)
 @pytest.mark.parametrize("seed", (0, 1, 2))
 @pytest.mark.parametrize("policy", POLICIES)
-def test_replaying_recorded_actions_reproduces_every_step_exactly(game, seed, policy):
+def test_replaying_recorded_actions_reproduces_every_step_exactly(game, seed, policy, fixture_paths, replay_run):
     """Through gymnasium.make(gym-games' id): reset(seed=s) then two reset()s on the same stream;
     every stored state row (info["state"], float64 bits), gym-games' float32 observation, every
     reward, game-over flag and each episode's SHA-256 digest over all its steps."""
@@ -44,7 +48,7 @@ def test_replaying_recorded_actions_reproduces_every_step_exactly(game, seed, po
     assert replay_run(game, path, policy) > 0
 
 
-def test_the_zoo_id_is_the_same_env():
+def test_the_zoo_id_is_the_same_env(fixture_paths, replay_run):
     path = fixture_paths("catcher")[0]
     replay_run("catcher", path, "random", env_id="zoo/Catcher-v0")
 
@@ -62,7 +66,7 @@ def test_random_stream_matches_numpy_random_state():
             assert stream.uniform(9, 56.5) == reference.uniform(9, 56.5)
 
 
-def test_catcher_normalisation_is_gym_games_float32_arithmetic():
+def test_catcher_normalisation_is_gym_games_float32_arithmetic(fixture_paths, load_fixture, gym_games_observation):
     """Computed in float64 and rounded once, it equals gym-games' float32 arithmetic on every
     reachable state: all paddle and fruit positions, and velocities from long random plays."""
     xs, fruit_xs, fruit_ys = np.arange(0, 52), np.arange(8, 53, 4), np.arange(-28, 65)
@@ -77,7 +81,7 @@ def test_catcher_normalisation_is_gym_games_float32_arithmetic():
 
 
 @pytest.mark.parametrize("game", GAMES)
-def test_fixture_states_lie_within_the_observation_space(game):
+def test_fixture_states_lie_within_the_observation_space(game, fixture_paths, load_fixture, gym_games_observation):
     env = gymnasium.make(COURSE_IDS[game])
     space = env.observation_space
     for path in fixture_paths(game):

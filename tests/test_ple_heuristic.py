@@ -10,13 +10,17 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 import gymnasium
 import numpy as np
 import pytest
-from ple_fixtures import COURSE_IDS, GAMES
 
 import zoo.envs.ple  # noqa: F401  (registers the gymnasium ids)
 from zoo.envs.ple.catcher.heuristic import CatcherHeuristic
 from zoo.envs.ple.flappybird.heuristic import FlappyBirdHeuristic
+from zoo.envs.ple.games import GAMES as FAMILY
 from zoo.envs.ple.pong.heuristic import PongHeuristic
 from zoo.envs.ple.puckworld.heuristic import PuckWorldHeuristic
+
+#: The games tested here (Pixelcopter has its own tests), and gym-games' id of each.
+GAMES = tuple(entry.name for entry in FAMILY if entry.name != "pixelcopter")
+COURSE_IDS = {entry.name: entry.course_id for entry in FAMILY}
 
 PILOTS = {"catcher": CatcherHeuristic, "flappybird": FlappyBirdHeuristic, "pong": PongHeuristic,
           "puckworld": PuckWorldHeuristic}

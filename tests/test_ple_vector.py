@@ -13,9 +13,13 @@ import gymnasium
 import numpy as np
 import pytest
 from gymnasium.vector import AutoresetMode
-from ple_fixtures import COURSE_IDS, GAMES, fixture_paths, load_fixture
 
 import zoo.envs.ple  # noqa: F401  (registers the gymnasium ids)
+from zoo.envs.ple.games import GAMES as FAMILY
+
+#: The games tested here (Pixelcopter has its own tests), and gym-games' id of each.
+GAMES = tuple(entry.name for entry in FAMILY if entry.name != "pixelcopter")
+COURSE_IDS = {entry.name: entry.course_id for entry in FAMILY}
 
 #: What a transition's random draws set: state fields, and the observation entries showing them.
 DRAWN = {
@@ -36,24 +40,30 @@ def make_vector(game: str, num_envs: int, **kwargs) -> gymnasium.vector.VectorEn
     return gymnasium.make_vec(COURSE_IDS[game], num_envs=num_envs, vectorization_mode="vector_entry_point", **kwargs)
 
 
-@functools.cache
-def fixture_states(game: str, every: int = 7) -> tuple[list, list]:
-    """Single-env states (and the recorded next action) along the reference runs: every
-    `every`-th step, and the last few of each episode (deaths, points)."""
-    env = make_single(game)
-    states, actions = [], []
-    for path in fixture_paths(game):
-        data = load_fixture(path)
-        for run in data["policies"].values():
-            for episode in run["episodes"]:
-                env.reset(seed=data["seed"] if episode["index"] == 0 else None)
-                n = len(episode["actions"])
-                for i, action in enumerate(episode["actions"]):
-                    if i % every == 0 or i >= n - 4 or (game == "puckworld" and i % 500 == 499):
-                        states.append(env.get_state())
-                        actions.append(action)
-                    env.step(action)
-    return states, actions
+@pytest.fixture(scope="module")
+def fixture_states(fixture_paths, load_fixture):
+    """``fixture_states(game, every=7) -> (states, actions)``, computed once per game."""
+
+    @functools.cache
+    def states_along_the_reference_runs(game: str, every: int = 7) -> tuple[list, list]:
+        """Single-env states (and the recorded next action) along the reference runs: every
+        `every`-th step, and the last few of each episode (deaths, points)."""
+        env = make_single(game)
+        states, actions = [], []
+        for path in fixture_paths(game):
+            data = load_fixture(path)
+            for run in data["policies"].values():
+                for episode in run["episodes"]:
+                    env.reset(seed=data["seed"] if episode["index"] == 0 else None)
+                    n = len(episode["actions"])
+                    for i, action in enumerate(episode["actions"]):
+                        if i % every == 0 or i >= n - 4 or (game == "puckworld" and i % 500 == 499):
+                            states.append(env.get_state())
+                            actions.append(action)
+                        env.step(action)
+        return states, actions
+
+    return states_along_the_reference_runs
 
 
 def assert_same_transition(game, single, before, action, obs, reward, terminated, vector_after) -> bool:
@@ -77,7 +87,7 @@ def assert_same_transition(game, single, before, action, obs, reward, terminated
 
 
 @pytest.mark.parametrize("game", GAMES)
-def test_same_state_same_transition_along_the_reference_runs(game):
+def test_same_state_same_transition_along_the_reference_runs(game, fixture_states):
     states, actions = fixture_states(game)
     vector = make_vector(game, len(states)).unwrapped
     vector.reset(seed=0)
@@ -117,7 +127,7 @@ def test_vector_episodes_replayed_by_the_single_env(game):
                                    vector.get_state(i))
 
 
-def test_catcher_options_give_the_single_envs_observations():
+def test_catcher_options_give_the_single_envs_observations(fixture_states):
     states, actions = fixture_states("catcher")
     vector = make_vector("catcher", len(states), normalize=False).unwrapped
     vector.reset(seed=0)
