@@ -22,4 +22,5 @@ pytest_plugins = [
     "support.distributions",
     "support.plugins",
     "support.reliability",
+    "support.ple",
 ]

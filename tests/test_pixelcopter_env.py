@@ -3,9 +3,6 @@ seeding, options, rendering and registration."""
 
 from __future__ import annotations
 
-import functools
-import gzip
-import json
 import os
 import warnings
 from pathlib import Path
@@ -18,23 +15,14 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import zoo.envs.pixelcopter  # noqa: F401  (registers the gymnasium ids)
-from zoo.envs.pixelcopter import game
-from zoo.envs.pixelcopter.env import PixelcopterEnv
-from zoo.envs.pixelcopter.observation import observation_bounds
+from zoo.envs.ple import pixels
+from zoo.envs.ple.pixelcopter import game
+from zoo.envs.ple.pixelcopter.env import PixelcopterEnv
+from zoo.envs.ple.pixelcopter.observation import observation_bounds
 
+#: The reference files (tests/data/pixelcopter/, see its PROTOCOL.md).
 FIXTURES = sorted((Path(__file__).parent / "data" / "pixelcopter").glob("seed_*.json.gz"))
 POLICIES = ("random", "noop", "hover", "lookahead", "crash")
-
-
-@functools.cache
-def load_fixture(path: Path) -> dict:
-    with gzip.open(path, "rt", encoding="utf-8") as f:
-        return json.load(f)
-
-
-def bits(values) -> list[str]:
-    """Exact IEEE-754 identity of each double, so that -0.0 and 0.0 differ."""
-    return [float(v).hex() for v in values]
 
 
 def test_the_fixtures_are_all_there():
@@ -43,7 +31,7 @@ def test_the_fixtures_are_all_there():
 
 @pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.name.split(".")[0])
 @pytest.mark.parametrize("policy", POLICIES)
-def test_replaying_recorded_actions_reproduces_every_step_exactly(path, policy):
+def test_replaying_recorded_actions_reproduces_every_step_exactly(path, policy, load_fixture, bits):
     """Through gymnasium.make, as course code would: levels, spawns, observations (float64
     bits and the float32 the env returns), rewards and terminations, three consecutive
     episodes per run (the random stream carries over, draws on terminal frames included)."""
@@ -80,7 +68,7 @@ def test_replaying_recorded_actions_reproduces_every_step_exactly(path, policy):
     env.close()
 
 
-def test_fixture_observations_lie_within_the_observation_space():
+def test_fixture_observations_lie_within_the_observation_space(load_fixture):
     low, high = observation_bounds()
     for path in FIXTURES:
         for policy in load_fixture(path)["policies"].values():
@@ -101,8 +89,8 @@ def test_random_stream_matches_numpy_random_state():
 
 def test_round_half_away_from_zero():
     values = [0.5, 1.5, 2.5, -0.5, -1.5, 0.49999999999999994, 13.499999999999998, 17.5, -3.2, 3.7]
-    assert [game.round_half_away(v) for v in values] == [1, 2, 3, -1, -2, 0, 13, 18, -3, 4]
-    assert game.round_half_away_array(np.array(values)).tolist() == [1, 2, 3, -1, -2, 0, 13, 18, -3, 4]
+    assert [pixels.round_half_away(v) for v in values] == [1, 2, 3, -1, -2, 0, 13, 18, -3, 4]
+    assert pixels.round_half_away_array(np.array(values)).tolist() == [1, 2, 3, -1, -2, 0, 13, 18, -3, 4]
 
 
 @pytest.mark.parametrize(
@@ -226,7 +214,7 @@ def test_human_render_opens_a_window_headless():
 
 def test_ids_registered_on_import_and_in_module_form():
     for env_id in ("zoo/Pixelcopter-v0", "Pixelcopter-PLE-v0"):
-        assert gymnasium.spec(env_id).entry_point == "zoo.envs.pixelcopter.env:PixelcopterEnv"
+        assert gymnasium.spec(env_id).entry_point == "zoo.envs.ple.pixelcopter.env:PixelcopterEnv"
     env = gymnasium.make("zoo.envs.pixelcopter:Pixelcopter-PLE-v0")
     assert isinstance(env.unwrapped, PixelcopterEnv)
 
@@ -238,5 +226,5 @@ def test_zoo_plugin_registers_the_env_and_its_hardcoded_policy():
     entry = loaded.envs.get("pixelcopter")
     assert entry.gym_id == "zoo/Pixelcopter-v0" and entry.aliases == ("Pixelcopter-PLE-v0",)
     assert loaded.envs.get("Pixelcopter-PLE-v0") is entry
-    assert entry.hardcoded["default"] == "zoo.envs.pixelcopter.heuristic:PixelcopterHeuristic"
+    assert entry.hardcoded["default"] == "zoo.envs.ple.pixelcopter.heuristic:PixelcopterHeuristic"
     assert entry.reward_threshold == 30.0

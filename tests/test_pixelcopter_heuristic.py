@@ -10,8 +10,8 @@ import gymnasium
 import numpy as np
 
 import zoo.envs.pixelcopter  # noqa: F401  (registers the gymnasium ids)
-from zoo.envs.pixelcopter.env import PixelcopterEnv
-from zoo.envs.pixelcopter.heuristic import PixelcopterHeuristic
+from zoo.envs.ple.pixelcopter.env import PixelcopterEnv
+from zoo.envs.ple.pixelcopter.heuristic import PixelcopterHeuristic
 
 
 def returns(policy, episodes: int, seed: int) -> list[float]:

@@ -12,31 +12,36 @@ import gymnasium
 import numpy as np
 import pytest
 from gymnasium.vector import AutoresetMode
-from test_pixelcopter_env import FIXTURES, load_fixture
 
 import zoo.envs.pixelcopter  # noqa: F401  (registers the gymnasium ids)
-from zoo.envs.pixelcopter.env import PixelcopterEnv
-from zoo.envs.pixelcopter.heuristic import PixelcopterHeuristic
-from zoo.envs.pixelcopter.vector_env import PixelcopterVectorEnv
+from zoo.envs.ple.pixelcopter.env import PixelcopterEnv
+from zoo.envs.ple.pixelcopter.heuristic import PixelcopterHeuristic
+from zoo.envs.ple.pixelcopter.vector_env import PixelcopterVectorEnv
 
 
-@functools.cache
-def fixture_states(every: int = 8) -> tuple[list, list]:
-    """Game states (and the recorded next action) along the reference runs: every state of
-    the crash runs (edge-case deaths, seams), every `every`-th of the others."""
-    env = PixelcopterEnv()
-    states, actions = [], []
-    for path in FIXTURES:
-        data = load_fixture(path)
-        for policy, run in data["policies"].items():
-            for episode in run["episodes"]:
-                env.reset(seed=data["seed"] if episode["index"] == 0 else None)
-                for i, action in enumerate(episode["actions"]):
-                    if policy == "crash" or i % every == 0 or i >= len(episode["actions"]) - 3:
-                        states.append(env.get_state())
-                        actions.append(action)
-                    env.step(action)
-    return states, actions
+@pytest.fixture(scope="module")
+def fixture_states(fixture_paths, load_fixture):
+    """``fixture_states(every=8) -> (states, actions)``, computed once."""
+
+    @functools.cache
+    def states_along_the_reference_runs(every: int = 8) -> tuple[list, list]:
+        """Game states (and the recorded next action) along the reference runs: every state of
+        the crash runs (edge-case deaths, seams), every `every`-th of the others."""
+        env = PixelcopterEnv()
+        states, actions = [], []
+        for path in fixture_paths("pixelcopter"):
+            data = load_fixture(path)
+            for policy, run in data["policies"].items():
+                for episode in run["episodes"]:
+                    env.reset(seed=data["seed"] if episode["index"] == 0 else None)
+                    for i, action in enumerate(episode["actions"]):
+                        if policy == "crash" or i % every == 0 or i >= len(episode["actions"]) - 3:
+                            states.append(env.get_state())
+                            actions.append(action)
+                        env.step(action)
+        return states, actions
+
+    return states_along_the_reference_runs
 
 
 def spawned(before, after) -> bool:
@@ -65,7 +70,7 @@ def assert_same_transition(before, action, obs, reward, terminated, vector_after
     assert len(vector_after.cave) == len(after.cave) and vector_after.cave[:kept] == after.cave[:kept]
 
 
-def test_same_state_same_transition_on_every_kind_of_frame():
+def test_same_state_same_transition_on_every_kind_of_frame(fixture_states):
     states, actions = fixture_states()
     vector = PixelcopterVectorEnv(num_envs=len(states))
     vector.reset(seed=0)
@@ -86,7 +91,7 @@ def test_same_state_same_transition_on_every_kind_of_frame():
 
 
 @pytest.mark.parametrize("options", [{"normalize": True}, {"block_edges": True}])
-def test_options_give_the_single_envs_observations(options):
+def test_options_give_the_single_envs_observations(options, fixture_states):
     states, actions = fixture_states()
     states, actions = states[::10], actions[::10]
     vector = PixelcopterVectorEnv(num_envs=len(states), **options)
@@ -125,9 +130,9 @@ def test_vector_levels_replayed_by_the_single_env():
     assert refills > 0
 
 
-def test_set_state_then_many_steps():
+def test_set_state_then_many_steps(fixture_paths, load_fixture):
     """States copied in from the single env keep their cave for as long as they are played."""
-    data = load_fixture(FIXTURES[0])
+    data = load_fixture(fixture_paths("pixelcopter")[0])
     actions = data["policies"]["lookahead"]["episodes"][0]["actions"]
     starts = list(range(0, 2800, 37))
     vector = PixelcopterVectorEnv(num_envs=len(starts))

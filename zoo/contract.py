@@ -119,7 +119,24 @@ class Agent(ABC):
         """Hyperparameter overrides this agent recommends for ``env`` (data, not code)."""
         section = cls._env_section(env)
         section.pop("budget", None)
+        section.pop("search", None)
         return section
+
+    @classmethod
+    def search_space(cls, env: EnvEntry) -> dict[str, Any]:
+        """What ``zoo tune`` searches on ``env``, as data: ``{name: {low = A, high = B[, log = true]
+        [, step = S]}}`` or ``{name: {choices = [...]}}``. With ``defaults_file``, the
+        ``[KEY.search]`` table, updated by the env's own ``[KEY."gym-id".search]``."""
+        if cls.defaults_file is None:
+            return {}
+        import tomllib
+        from importlib import resources
+
+        package, filename = cls.defaults_file
+        table = tomllib.loads(resources.files(package).joinpath(filename).read_text()).get(cls.defaults_key, {})
+        space = dict(table.get("search", {}))
+        space.update(table.get(env.gym_id, {}).get("search", {}))
+        return space
 
     @classmethod
     def default_budget(cls, env: EnvEntry) -> dict[str, int]:

@@ -83,6 +83,13 @@ class EnvEntry:
         return self.spaces[1]
 
     @property
+    def solved_threshold(self) -> float | None:
+        """The return that counts as solving the env: the plugin's, else gymnasium's spec's."""
+        if self.reward_threshold is not None:
+            return self.reward_threshold
+        return gymnasium.spec(self.gym_id).reward_threshold
+
+    @property
     def time_limit(self) -> int | None:
         """Steps after which gymnasium truncates an episode, if the env has a limit."""
         if self.max_episode_steps is not None:

@@ -18,4 +18,13 @@ fixtures by name and never import from this package.
     fixtures ``example_plugins_site``, ``example_plugins``, ``run_zoo``.
 ``reliability``
     Env plugins that misbehave on purpose: fixtures ``reliability_envs``, ``zoo_process``, ``checkpoint_names``.
+``ple``
+    The PLE family's reference trajectories (``tests/data/ple/<game>/``, ``tests/data/pixelcopter/``), each
+    fixture the function of its name:
+
+    - ``fixture_paths``: ``fixture_paths(game)``, a game's reference files, sorted;
+    - ``load_fixture``: ``load_fixture(path)``, a reference file's contents, read once per session;
+    - ``bits``: ``bits(values)``, the exact IEEE-754 identity of each double;
+    - ``gym_games_observation``: ``gym_games_observation(game, state)``, what gym-games returns for a state row;
+    - ``replay_run``: ``replay_run(game, path, policy, env_id=None)``, a reference run replayed and checked.
 """

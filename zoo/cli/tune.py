@@ -51,8 +51,10 @@ def tune(
     plan = plan_tune(agent, env, trials=trials, budget=budget, seeds=seeds, eval_every=eval_every,
                      eval_episodes=eval_episodes, objective=objective, threshold=threshold, storage=storage,
                      study=study, out=out_dir, sampler_seed=sampler_seed)
-    err.print(f"study {plan.study} in {plan.storage}: {trials} trials of {len(plan.seeds)} seed(s) × {plan.budget} "
-              f"steps, {workers} at a time ({backend})", markup=False, highlight=False, soft_wrap=True)
+    def started(study: Any) -> None:
+        err.print(f"study {plan.study} in {plan.storage} ({len(study.trials)} trials so far): {trials} more of "
+                  f"{len(plan.seeds)} seed(s) × {plan.budget} steps, {workers} at a time ({backend})",
+                  markup=False, highlight=False, soft_wrap=True)
 
     def show(outcome: dict[str, Any]) -> None:
         value = "" if outcome["value"] is None else f" {outcome['value']:.4g}"
@@ -60,7 +62,8 @@ def tune(
         err.print(f"trial {outcome['number']}: {outcome['state']}{value} in {outcome['seconds']:.1f} s "
                   f"{outcome['params']}{error}", markup=False, highlight=False, soft_wrap=True)
 
-    result = run_tune(plan, backend=backend, workers=workers, address=address, on_trial=show)  # type: ignore[arg-type]
+    result = run_tune(plan, backend=backend, workers=workers, address=address,  # type: ignore[arg-type]
+                      on_trial=show, on_start=started)
     found = summary(result.study)
     if as_json:
         out.print_json(json.dumps({**found, "files": {k: str(v) for k, v in result.files.items()}}))

@@ -6,7 +6,7 @@ a study continues where it stopped and several machines can share it.
 
 * **The space is data.** Each agent declares it in its defaults file, next to its per-env
   defaults: ``[AGENT.search]`` for every env and ``[AGENT."Env-v0".search]`` where an env needs its
-  own (see :func:`search_space`).
+  own (``Agent.search_space``; checked by :func:`search_space`).
 * **A trial** trains the proposed config on ``seeds`` seeds for ``budget`` env steps each,
   evaluating every ``eval_every`` steps on separately seeded envs (the training loop's own
   evaluation); the pruner sees those evaluations and stops hopeless trials early. Its value is
@@ -26,16 +26,14 @@ import os
 import signal
 import threading
 import time
-import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from zoo.errors import ZooError, did_you_mean, one_line
+from zoo.errors import ZooError, one_line
 from zoo.files import atomic_write_text
 
 Objective = Literal["mean-return", "steps-to-threshold"]
@@ -63,16 +61,6 @@ def _optuna() -> Any:
 
 
 # -- the search space, as data ---------------------------------------------------------------------
-def _raw_space(agent_class: type, gym_id: str) -> dict[str, Any]:
-    if agent_class.defaults_file is None:
-        return {}
-    package, filename = agent_class.defaults_file
-    table = tomllib.loads(resources.files(package).joinpath(filename).read_text()).get(agent_class.defaults_key, {})
-    space = dict(table.get("search", {}))
-    space.update(table.get(gym_id, {}).get("search", {}))
-    return space
-
-
 def _distribution(name: str, spec: Any, annotation: Any, where: str) -> Any:
     """One parameter's Optuna distribution, from ``{low, high[, log][, step]}`` or ``{choices}``."""
     import typing
@@ -108,21 +96,22 @@ def _distribution(name: str, spec: Any, annotation: Any, where: str) -> Any:
 def search_space(agent: str, env: str) -> dict[str, Any]:
     """The agent's search space for ``env``: name -> Optuna distribution, checked against the
     agent's config (an unknown or renamed name, an empty range: one line)."""
-    from zoo.config import field_types
+    from zoo.config import field_types, unknown_key_message
     from zoo.factory import agent_entry, env_entry
 
     agent_e, env_e = agent_entry(agent), env_entry(env)
     cls = agent_e.agent_class
-    raw = _raw_space(cls, env_e.gym_id)
-    where = f"agent {agent_e.name!r}'s search space for {env_e.gym_id}"
+    raw = cls.search_space(env_e)
+    where = f"the search space of agent {agent_e.name!r} for {env_e.gym_id}"
     if not raw:
-        raise ZooError(f"agent {agent_e.name!r} declares no search space (a [{cls.defaults_key}.search] table in "
-                       "its defaults file), so zoo tune has nothing to search")
+        raise ZooError(f"agent {agent_e.name!r} declares no search space for {env_e.gym_id} (Agent.search_space: "
+                       "a [KEY.search] table in its defaults file), so zoo tune has nothing to search")
     types = field_types(cls.Config)
     space = {}
     for name, spec in raw.items():
         if name not in types:
-            raise ZooError(f"{where}: {name!r} is not one of its hyperparameters: {did_you_mean(name, types)}")
+            renamed = getattr(cls, "renamed_hyperparameters", {})
+            raise ZooError(f"{where}: {unknown_key_message(name, types, renamed)}")
         space[name] = _distribution(name, spec, types[name], where)
     return space
 
@@ -275,7 +264,7 @@ def plan_tune(agent: str, env: str, *, trials: int, budget: int | None = None, s
         raise ZooError(f"--budget must be a positive number of env steps, got {budget!r}")
     eval_every = eval_every or max(1, budget // 5)
     if objective == "steps-to-threshold":
-        threshold = threshold if threshold is not None else env_e.reward_threshold
+        threshold = threshold if threshold is not None else env_e.solved_threshold
         if threshold is None:
             raise ZooError(f"env {env_e.gym_id} declares no reward threshold: pass --threshold R")
     out = Path(out) if out is not None else default_out(agent_e.name, env_e.gym_id)
@@ -376,8 +365,9 @@ class TuneOutcome:
 
 
 def run_tune(plan: TunePlan, *, backend: Backend = "local", workers: int = 1, address: str | None = None,
-             on_trial: OnTrial | None = None) -> TuneOutcome:
-    """Run ``plan.trials`` more trials of the study, ``workers`` at a time; write the outputs."""
+             on_trial: OnTrial | None = None, on_start: Callable[[Any], None] | None = None) -> TuneOutcome:
+    """Run ``plan.trials`` more trials of the study, ``workers`` at a time; write the outputs.
+    ``on_start(study)`` is called once the study is open, ``on_trial(outcome)`` after each trial."""
     optuna = _optuna()
     sqlite = "sqlite:///"
     if plan.storage.startswith(sqlite) and Path(plan.storage[len(sqlite):]).parent == plan.out.resolve():
@@ -385,6 +375,8 @@ def run_tune(plan: TunePlan, *, backend: Backend = "local", workers: int = 1, ad
         plan.out.mkdir(parents=True, exist_ok=True)
     study = open_study(plan)  # another storage must answer before anything is written
     plan.out.mkdir(parents=True, exist_ok=True)
+    if on_start is not None:
+        on_start(study)
     submit, close = _executor(backend, workers, address)
     stop = _Stop()
     previous = signal.signal(signal.SIGINT, stop) if threading.current_thread() is threading.main_thread() else None

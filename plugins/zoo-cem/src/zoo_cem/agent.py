@@ -13,10 +13,7 @@ The policy that acts (evaluation, checkpoints) is the mean μ: deterministic by 
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
-from importlib import resources
-from typing import Any
 
 import gymnasium
 import numpy as np
@@ -52,10 +49,6 @@ class CEMConfig:
                 raise ZooError(f"hyperparameter {name}={getattr(self, name)!r} is out of range")
 
 
-def _defaults() -> dict[str, Any]:
-    return tomllib.loads(resources.files("zoo_cem").joinpath("defaults.toml").read_text())
-
-
 class CrossEntropyMethod(Agent):
     """Gradient-free search for a linear policy with the cross-entropy method."""
 
@@ -75,7 +68,13 @@ class CrossEntropyMethod(Agent):
         self.rng = np.random.default_rng(seed)
         self.envs: gymnasium.vector.VectorEnv | None = None
 
-    # -- what it runs on and how it is configured --------------------------------------------
+    # How it is configured: per-env defaults and the search space are data, in the zoo's format
+    # (Agent.defaults_file).
+    defaults_file = ("zoo_cem", "defaults.toml")
+    defaults_key = "cem"
+    fallback_budget = {"steps": 50_000}
+
+    # -- what it runs on -------------------------------------------------------------------------
     @classmethod
     def unsupported_reason(cls, env: EnvEntry) -> str | None:
         # A linear policy on the raw observation: the contract's default also admits Discrete
@@ -83,17 +82,6 @@ class CrossEntropyMethod(Agent):
         if not isinstance(env.observation_space, gymnasium.spaces.Box):
             return f"cem needs flat Box observations, got {env.observation_space}"
         return super().unsupported_reason(env)
-
-    @classmethod
-    def env_defaults(cls, env: EnvEntry) -> dict[str, Any]:
-        section = dict(_defaults().get(env.gym_id, {}))
-        section.pop("budget", None)
-        return section
-
-    @classmethod
-    def default_budget(cls, env: EnvEntry) -> dict[str, int]:
-        table = _defaults()
-        return dict(table.get(env.gym_id, {}).get("budget", table["default"]["budget"]))
 
     # -- acting ----------------------------------------------------------------------------------
     def _actions(self, thetas: np.ndarray, observations: np.ndarray) -> np.ndarray:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..pixels import round_half_away_array
 from .game import (
     CHUNK_SIZE,
     COLUMN_WIDTH,
@@ -36,7 +37,6 @@ from .game import (
     REFILL_AT,
     REFILL_CHUNK_X,
     SCROLL,
-    round_half_away_array,
 )
 
 # Spawn xs that occur: blocks 48..71, columns 2 + 4i up to 238. Rows of the tables are

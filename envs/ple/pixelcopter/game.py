@@ -18,6 +18,8 @@ from typing import NamedTuple, TypeVar
 
 import numpy as np
 
+from ..rng import RandomStream
+
 Number = TypeVar("Number", float, np.ndarray)
 
 # --- screen and time -----------------------------------------------------------------------
@@ -73,22 +75,6 @@ SCREEN_BOTTOM = 0.875 * HEIGHT  # 42.0
 # --- rewards (PLE defaults; gym_pygame adds no shaping) --------------------------------------
 REWARD_POSITIVE = 1.0  # per cave column scrolled off the left edge, and per block passed
 REWARD_LOSS = -5.0  # once, on the frame the game ends
-
-def round_half_away(x: float) -> int:
-    """Round to the nearest integer, halves away from zero, as pygame places a rect's centre.
-
-    ``int(x)`` truncates toward zero and ``x - int(x)`` is exact, so doubling the remainder
-    and truncating again adds the missing -1/0/+1 without any rounding error.
-    """
-    i = int(x)
-    return i + int(2.0 * (x - i))
-
-
-def round_half_away_array(x: np.ndarray) -> np.ndarray:
-    """:func:`round_half_away` for arrays (returns floats holding integers)."""
-    whole = np.trunc(x)
-    return whole + np.trunc(2.0 * (x - whole))
-
 
 # The rule functions below work on Python numbers and on numpy arrays alike, so the single
 # and the batched env apply literally the same expressions.
@@ -154,37 +140,6 @@ def chunk_centres(frequency_offset: float, phases: np.ndarray, first_x: int) -> 
 
 
 # --- level generation: the draw order is part of the contract --------------------------------
-class RandomStream:
-    """The stream of ``numpy.random.RandomState(seed)``, with the two calls the game makes.
-
-    Bit-identical to ``RandomState.randint(low, high)`` and ``RandomState.uniform(low, high)``
-    (tested on many seeds), but several times cheaper per call, which matters because a
-    level takes 51 draws and a random-action episode lasts about 7 steps. numpy's legacy
-    ``randint`` draws 32-bit words until ``word & mask`` (mask = next 2^k - 1 >= high - low - 1)
-    is in range; its ``uniform`` is ``low + (high - low) * random_sample()``. We do the same,
-    reading words straight from the MT19937 bit generator that RandomState seeds.
-    """
-
-    def __init__(self, seed: int) -> None:
-        bits = np.random.MT19937()
-        bits.state = np.random.RandomState(seed).get_state(legacy=False)  # RandomState's seeding
-        self._word = bits.random_raw  # next 32-bit output of MT19937
-        self._random_sample = np.random.RandomState(bits).random_sample  # shares `bits`
-
-    def randint(self, low: int, high: int) -> int:
-        """An integer in [low, high), like ``RandomState.randint(low, high)``."""
-        span = high - low - 1
-        mask = (1 << span.bit_length()) - 1
-        while True:
-            value = int(self._word()) & mask
-            if value <= span:
-                return low + value
-
-    def uniform(self, low: float, high: float, size: int | None = None) -> float | np.ndarray:
-        """Uniform doubles in [low, high), like ``RandomState.uniform(low, high, size)``."""
-        return low + (high - low) * self._random_sample(size)
-
-
 def draw_block(rng: RandomStream) -> tuple[int, int]:
     """A new block's spawn centre (x, y): two randints, x first."""
     x = rng.randint(*BLOCK_X_RANGE)

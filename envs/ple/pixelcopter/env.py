@@ -8,10 +8,10 @@ Faithful by default. With no options this is the game the Hugging Face Deep RL c
   the frame the game ends, 0 otherwise; no time limit (the game ends only by a collision);
 * observation: the original 7-vector with its quirks (``next_gate_block_top`` is the block's
   centre, ``..._bottom`` is centre + 9; ceiling distance comes before floor distance), as
-  float32. :meth:`PixelcopterEnv.observation64` gives the exact float64 values. The Box is
-  bounded (the original's is unbounded) by limits derived in :mod:`.observation`;
+  float32. ``info["state"]`` (and :meth:`PixelcopterEnv.observation64`) gives the exact float64
+  values. The Box is bounded (the original's is unbounded) by limits derived in :mod:`.observation`;
 * seeding: ``reset(seed=s)`` plays the level the original generates first from
-  ``numpy.random.RandomState(s)`` (see :class:`.game.RandomStream`); each later ``reset()``
+  ``numpy.random.RandomState(s)`` (see :class:`..rng.RandomStream`); each later ``reset()``
   without a seed continues that stream, as consecutive episodes of the original do. The very
   first reset without any seed seeds the stream from gymnasium's ``np_random`` (the original
   always starts from seed 24);
@@ -43,11 +43,11 @@ random numbers but computes only two heights.
 
 from __future__ import annotations
 
-from typing import Any
-
 import gymnasium as gym
 import numpy as np
 
+from ..env import PLEEnv
+from ..rng import RandomStream, seed_from
 from . import game, timeline
 from .game import (
     BLOCK_HEIGHT,
@@ -61,7 +61,7 @@ from .game import (
     GameState,
 )
 from .observation import NORMALIZE_SCALE, observation_bounds
-from .render import Window, draw_state
+from .render import draw_state
 from .timeline import CAVE, GONE_AGE, OVERLAPS_PLAYER, PASS_AGE, X
 
 # Python lists index faster than numpy arrays for the few scalar lookups a step makes.
@@ -78,10 +78,10 @@ _CAVE_LENGTH, _CAVE_LOOP = CAVE.length, CAVE.loop_start
 _UNKNOWN = [None] * game.CHUNK_SIZE  # heights of a new chunk: computed on arrival
 
 
-class PixelcopterEnv(gym.Env[np.ndarray, int]):
+class PixelcopterEnv(PLEEnv):
     """PLE's Pixelcopter, ported to gymnasium; see the module docstring for the contract."""
 
-    metadata = {"render_modes": ["human", "rgb_array"], "render_fps": game.FPS}
+    title = "Pixelcopter"
 
     def __init__(
         self,
@@ -92,21 +92,10 @@ class PixelcopterEnv(gym.Env[np.ndarray, int]):
         max_episode_steps: int | None = None,
         block_edges: bool = False,
     ) -> None:
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
-        if render_scale is not None and (int(render_scale) != render_scale or render_scale < 1):
-            raise ValueError(f"render_scale must be a positive integer, got {render_scale!r}")
-        self.render_mode = render_mode
-        self.render_scale = int(render_scale or (8 if render_mode == "human" else 1))
         self.normalize = normalize
-        self.max_episode_steps = max_episode_steps
         self.block_edges = block_edges
-
-        self.observation_space = gym.spaces.Box(*observation_bounds(normalize, block_edges), dtype=np.float32)
-        self.action_space = gym.spaces.Discrete(2)
-
-        self._rng: game.RandomStream | None = None
-        self._window: Window | None = None
+        space = gym.spaces.Box(*observation_bounds(normalize, block_edges), dtype=np.float32)
+        super().__init__(space, 2, render_mode, render_scale, max_episode_steps)
         self._started = False
         # Game state (set by reset): frame number, cave timeline position, player, blocks as
         # (spawn x, y, spawn frame) in spawn order, and the cave by ring slot: each chunk's
@@ -122,14 +111,9 @@ class PixelcopterEnv(gym.Env[np.ndarray, int]):
         self._cave: list[int | None] = [None] * timeline.RING
         self._game_over = False
 
-    # -- gymnasium API --------------------------------------------------------------------
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict]:
-        """Start the next level of the stream; ``seed`` restarts the stream (``options`` unused)."""
-        super().reset(seed=seed)
-        if seed is not None:
-            self._rng = game.RandomStream(seed)
-        elif self._rng is None:
-            self._rng = game.RandomStream(int(self.np_random.integers(2**32)))
+    # -- the family's hooks (seeding and reset are PLEEnv's) ---------------------------------
+    def _start_episode(self, fresh: bool) -> None:
+        """The next level of the stream (a fresh stream and a fresh game draw the same way)."""
         level = game.draw_level(self._rng)
         self._frame = self._u = 0
         self._y, self._v = PLAYER_START_Y, 0.0
@@ -138,9 +122,6 @@ class PixelcopterEnv(gym.Env[np.ndarray, int]):
         self._arrive(0)
         self._game_over = False
         self._started = True
-        if self.render_mode == "human":
-            self.render()
-        return self._observation(), {}
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict]:
         """One game frame: 0 thrusts, 1 does nothing."""
@@ -153,7 +134,8 @@ class PixelcopterEnv(gym.Env[np.ndarray, int]):
         if not self._started:
             raise gym.error.ResetNeeded("Call reset before step.")
         if self._game_over:  # the original ignores input once the game is over
-            return self._observation(), 0.0, True, False, {}
+            state = self.observation64()
+            return self._observe(state), 0.0, True, False, {"state": np.array(state)}
 
         # Bookkeeping: the frame number ages the blocks; u says what the cave does.
         t = self._frame = self._frame + 1
@@ -206,24 +188,11 @@ class PixelcopterEnv(gym.Env[np.ndarray, int]):
         truncated = self.max_episode_steps is not None and t >= self.max_episode_steps and not self._game_over
         if self.render_mode == "human":
             self.render()
-        return self._observation(), reward, self._game_over, truncated, {}
+        state = self.observation64()
+        return self._observe(state), reward, self._game_over, truncated, {"state": np.array(state)}
 
-    def render(self) -> np.ndarray | None:
-        if self.render_mode is None:
-            gym.logger.warn('render() called without a render_mode; pass render_mode="rgb_array" or "human".')
-            return None
-        frame = draw_state(self.get_state(), self.render_scale)
-        if self.render_mode == "rgb_array":
-            return frame
-        if self._window is None:
-            self._window = Window("Pixelcopter", self.metadata["render_fps"])
-        self._window.show(frame)
-        return None
-
-    def close(self) -> None:
-        if self._window is not None:
-            self._window.close()
-            self._window = None
+    def draw(self) -> np.ndarray:
+        return draw_state(self.get_state())
 
     # -- observation ------------------------------------------------------------------------
     def observation64(self) -> list[float]:
@@ -240,8 +209,12 @@ class PixelcopterEnv(gym.Env[np.ndarray, int]):
             top, bottom = float(block_y), float(block_y + BLOCK_HEIGHT)
         return [y, self._v, y - (centre - 12), (centre + 12) - y, distance, top, bottom]
 
-    def _observation(self) -> np.ndarray:
-        obs = np.array(self.observation64(), dtype=np.float32)
+    def game_state(self) -> list[float]:
+        """The game's own state, ``info["state"]``: the observation's exact float64 values."""
+        return self.observation64()
+
+    def _observe(self, state: list[float]) -> np.ndarray:
+        obs = np.array(state, dtype=np.float32)
         if self.normalize:
             obs *= NORMALIZE_SCALE
         return obs
@@ -287,4 +260,4 @@ class PixelcopterEnv(gym.Env[np.ndarray, int]):
         self._game_over = state.game_over
         self._started = True
         if self._rng is None:
-            self._rng = game.RandomStream(int(self.np_random.integers(2**32)))
+            self._rng = RandomStream(seed_from(self.np_random))

@@ -1,9 +1,8 @@
-"""Drawing Pixelcopter frames: numpy for the pixels, pygame only for the "human" window.
+"""Drawing Pixelcopter frames with the family's numpy helpers (:mod:`..render`).
 
 Frames are drawn straight into a (48, 48, 3) uint8 array from the game state, in the
 original's colours (black background, green cave and blocks, white helicopter), so
-``rgb_array`` rendering needs no pygame at all. pygame is imported only when a window is
-opened.
+``rgb_array`` rendering needs no pygame at all.
 """
 
 from __future__ import annotations
@@ -12,6 +11,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from ..pixels import round_half_away
+from ..render import blank, fill_rect, scaled
 from .game import (
     BLOCK_HEIGHT,
     BLOCK_WIDTH,
@@ -22,7 +23,6 @@ from .game import (
     PLAYER_X,
     WIDTH,
     GameState,
-    round_half_away,
 )
 from .timeline import CAVE, X, position_of_frame
 
@@ -38,14 +38,6 @@ CEILING_ROWS = (0, COLUMN_HEIGHT // 2 - CAVE_HALF_GAP)
 FLOOR_ROWS = (int(1.05 * HEIGHT), COLUMN_HEIGHT)
 
 
-def _fill(frame: np.ndarray, left: int, top: int, width: int, height: int, colour: tuple[int, int, int]) -> None:
-    """Fill a rect, clipped to the frame (negative indices must not wrap around)."""
-    x0, y0 = max(left, 0), max(top, 0)
-    x1, y1 = min(left + width, frame.shape[1]), min(top + height, frame.shape[0])
-    if x0 < x1 and y0 < y1:
-        frame[y0:y1, x0:x1] = colour
-
-
 def draw_frame(
     player_y: float,
     blocks: Iterable[tuple[float, int]],
@@ -56,20 +48,18 @@ def draw_frame(
 
     ``blocks`` are (x, centre y) and ``columns`` (x, centre height) at their current positions.
     """
-    frame = np.zeros((HEIGHT, WIDTH, 3), dtype=np.uint8)
+    frame = blank(WIDTH, HEIGHT, BACKGROUND)
     half = COLUMN_WIDTH // 2
     for x, centre in columns:
         left, top = round_half_away(x) - half, centre - COLUMN_HEIGHT // 2
         for first, last in (CEILING_ROWS, FLOOR_ROWS):
-            _fill(frame, left, top + first, COLUMN_WIDTH, last - first, WALL_COLOUR)
+            fill_rect(frame, left, top + first, COLUMN_WIDTH, last - first, WALL_COLOUR)
     for x, y in blocks:
         left, top = round_half_away(x) - BLOCK_WIDTH // 2, y - BLOCK_HEIGHT // 2
-        _fill(frame, left, top, BLOCK_WIDTH, BLOCK_HEIGHT, WALL_COLOUR)
+        fill_rect(frame, left, top, BLOCK_WIDTH, BLOCK_HEIGHT, WALL_COLOUR)
     half = PLAYER_RECT // 2
-    _fill(frame, PLAYER_X - half, round_half_away(player_y) - half, PLAYER_RECT, PLAYER_RECT, PLAYER_COLOUR)
-    if scale != 1:
-        frame = frame.repeat(scale, axis=0).repeat(scale, axis=1)
-    return frame
+    fill_rect(frame, PLAYER_X - half, round_half_away(player_y) - half, PLAYER_RECT, PLAYER_RECT, PLAYER_COLOUR)
+    return scaled(frame, scale)
 
 
 def draw_state(state: GameState, scale: int = 1) -> np.ndarray:
@@ -81,30 +71,3 @@ def draw_state(state: GameState, scale: int = 1) -> np.ndarray:
         [(x, centre) for (_, _, x), centre in zip(CAVE.live_columns(u), state.cave, strict=True)],
         scale,
     )
-
-
-class Window:
-    """A pygame window showing frames at a fixed rate (``render_mode="human"``)."""
-
-    def __init__(self, title: str, fps: int) -> None:
-        import pygame  # only the human mode needs pygame
-
-        self._pygame = pygame
-        pygame.display.init()
-        pygame.display.set_caption(title)
-        self._screen = None
-        self._clock = pygame.time.Clock()
-        self._fps = fps
-
-    def show(self, frame: np.ndarray) -> None:
-        pygame = self._pygame
-        if self._screen is None or self._screen.get_size() != (frame.shape[1], frame.shape[0]):
-            self._screen = pygame.display.set_mode((frame.shape[1], frame.shape[0]))
-        # surfarray wants (x, y, colour); frames are (y, x, colour).
-        pygame.surfarray.blit_array(self._screen, frame.swapaxes(0, 1))
-        pygame.event.pump()  # keep the window responsive
-        pygame.display.flip()
-        self._clock.tick(self._fps)
-
-    def close(self) -> None:
-        self._pygame.display.quit()

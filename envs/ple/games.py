@@ -1,0 +1,77 @@
+"""The family's catalogue: each PLE game's names, ids and classes, in one table.
+
+Both ways of registering read it: importing :mod:`zoo.envs.ple` registers the gymnasium ids
+(:func:`register_gymnasium_ids`), and the zoo's plugin hook (:mod:`.plugin`) registers the same
+envs with the zoo. Entry points are strings, so registering imports no game.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import gymnasium
+
+PACKAGE = __name__.rpartition(".")[0]  # "zoo.envs.ple", however the package is imported
+
+
+@dataclass(frozen=True)
+class GameEntry:
+    """One game: its zoo name, gymnasium ids and where its classes live (``<package>.<module>``)."""
+
+    name: str  # the zoo name, e.g. "catcher"
+    title: str  # e.g. "Catcher", as in the ids
+    env_class: str
+    vector_class: str
+    heuristic_class: str
+    description: str
+    reward_threshold: float | None = None
+
+    @property
+    def gym_id(self) -> str:
+        """The zoo's own id, e.g. ``zoo/Catcher-v0``."""
+        return f"zoo/{self.title}-v0"
+
+    @property
+    def course_id(self) -> str:
+        """gym-games' id (the one the Deep RL course uses), e.g. ``Catcher-PLE-v0``."""
+        return f"{self.title}-PLE-v0"
+
+    @property
+    def entry_point(self) -> str:
+        return f"{PACKAGE}.{self.name}.env:{self.env_class}"
+
+    @property
+    def vector_entry_point(self) -> str:
+        return f"{PACKAGE}.{self.name}.vector_env:{self.vector_class}"
+
+    @property
+    def heuristic(self) -> str:
+        return f"{PACKAGE}.{self.name}.heuristic:{self.heuristic_class}"
+
+
+GAMES = (
+    GameEntry(
+        "pixelcopter", "Pixelcopter", "PixelcopterEnv", "PixelcopterVectorEnv", "PixelcopterHeuristic",
+        "PLE Pixelcopter, ported to gymnasium", reward_threshold=30.0,
+    ),
+    GameEntry("catcher", "Catcher", "CatcherEnv", "CatcherVectorEnv", "CatcherHeuristic",
+              "PLE Catcher, ported to gymnasium"),
+    GameEntry("flappybird", "FlappyBird", "FlappyBirdEnv", "FlappyBirdVectorEnv", "FlappyBirdHeuristic",
+              "PLE FlappyBird, ported to gymnasium"),
+    GameEntry("pong", "Pong", "PongEnv", "PongVectorEnv", "PongHeuristic", "PLE Pong, ported to gymnasium"),
+    GameEntry("puckworld", "PuckWorld", "PuckWorldEnv", "PuckWorldVectorEnv", "PuckWorldHeuristic",
+              "PLE PuckWorld, ported to gymnasium"),
+)
+
+
+def register_gymnasium_ids() -> None:
+    """Register every game's two gymnasium ids, skipping any that already exist."""
+    for game in GAMES:
+        for env_id in (game.gym_id, game.course_id):
+            if env_id not in gymnasium.registry:
+                gymnasium.register(
+                    id=env_id,
+                    entry_point=game.entry_point,
+                    vector_entry_point=game.vector_entry_point,
+                    reward_threshold=game.reward_threshold,
+                )
