@@ -10,7 +10,7 @@ import gymnasium
 
 from zoo import checkpoint as ckpt
 from zoo.config import build_config, config_to_dict
-from zoo.contract import Agent
+from zoo.contract import Agent, PolicyPredictor
 from zoo.errors import ZooError, one_line
 from zoo.plugin_loader import loaded_plugins
 from zoo.registry import AgentEntry, EnvEntry
@@ -54,13 +54,17 @@ def episode_step_cap(name: str, max_episode_steps: int | None = None) -> int | N
 
 
 def make_vec_env(name: str, num_envs: int, *, max_episode_steps: int | None = None,
-                 **kwargs: Any) -> gymnasium.vector.VectorEnv:
+                 vectorization_mode: str | None = None, **kwargs: Any) -> gymnasium.vector.VectorEnv:
     """``num_envs`` copies in one gymnasium vector env: the env's own batched version if it
-    has one (one numpy array for all copies), else a synchronous vector of single envs."""
+    has one (one numpy array for all copies), else (or with ``vectorization_mode="sync"``) a
+    synchronous vector of single envs, copy ``i`` seeded ``seed + i`` by ``reset(seed=seed)``."""
     entry = env_entry(name)
     spec = gymnasium.spec(entry.gym_id)
     kwargs = {**entry.kwargs, **kwargs}
-    if spec.vector_entry_point is not None:
+    if vectorization_mode not in (None, "sync"):
+        raise ZooError(f"vectorization_mode must be None (the env's own batched version if any) or 'sync', "
+                       f"got {vectorization_mode!r}")
+    if spec.vector_entry_point is not None and vectorization_mode is None:
         limit = max_episode_steps or entry.time_limit
         if limit is not None:
             kwargs["max_episode_steps"] = limit
@@ -69,6 +73,11 @@ def make_vec_env(name: str, num_envs: int, *, max_episode_steps: int | None = No
     if max_episode_steps is not None:
         kwargs["max_episode_steps"] = max_episode_steps
     return gymnasium.make_vec(entry.gym_id, num_envs=num_envs, vectorization_mode="sync", **kwargs)
+
+
+def agent_class(agent: str, env: str) -> type[Agent]:
+    """The class of agent ``agent``, refusing an env it cannot run on (nothing is built)."""
+    return _agent_class(agent_entry(agent), env_entry(env))
 
 
 def _agent_class(agent: AgentEntry, env: EnvEntry) -> type[Agent]:
@@ -110,9 +119,10 @@ def save_agent(agent: Agent, directory: str | Path, **extra: Any) -> Path:
     return ckpt.write_checkpoint(Path(directory), agent.state_tensors(), checkpoint_meta(agent, **extra))
 
 
-def load_agent(path: str | Path, *, agent: str | None = None, env: str | None = None) -> Agent:
-    """Load the agent saved at ``path`` (a checkpoint or run folder), refusing a mismatch with
-    the ``agent`` or ``env`` the caller expects."""
+def _checked_checkpoint(path: str | Path, agent: str | None,
+                        env: str | None) -> tuple[Path, dict[str, Any], AgentEntry, EnvEntry]:
+    """The checkpoint folder at ``path``, its metadata, agent and env, refusing a mismatch with
+    the ``agent`` or ``env`` the caller expects or with the env's spaces."""
     folder = ckpt.find_checkpoint(path)
     meta = ckpt.read_meta(folder)
     agent_e = agent_entry(meta["agent"])
@@ -126,12 +136,37 @@ def load_agent(path: str | Path, *, agent: str | None = None, env: str | None = 
             raise ZooError(
                 f"checkpoint {str(folder)!r} was trained with {key} {meta[key]}, but {env_e.name!r} now has {space}"
             )
+    return folder, meta, agent_e, env_e
+
+
+def _does_not_fit(folder: Path, agent: AgentEntry, exc: Exception) -> ZooError:
+    return ZooError(f"checkpoint {str(folder)!r} does not fit agent {agent.name!r}: {one_line(exc)}")
+
+
+def load_agent(path: str | Path, *, agent: str | None = None, env: str | None = None) -> Agent:
+    """Load the agent saved at ``path`` (a checkpoint or run folder), refusing a mismatch with
+    the ``agent`` or ``env`` the caller expects."""
+    folder, meta, agent_e, env_e = _checked_checkpoint(path, agent, env)
     instance = make_agent(agent_e.name, env_e.name, seed=int(meta.get("seed", 0)), config=meta["config"])
     tensors = ckpt.read_tensors(folder)
     try:
         instance.load_state_tensors(tensors)
     except (KeyError, RuntimeError, ValueError) as exc:
-        raise ZooError(f"checkpoint {str(folder)!r} does not fit agent {agent_e.name!r}: {one_line(exc)}") from None
+        raise _does_not_fit(folder, agent_e, exc) from None
     instance.checkpoint_path = folder
     instance.checkpoint_meta = meta
     return instance
+
+
+def load_policy(path: str | Path, *, agent: str | None = None, env: str | None = None) -> PolicyPredictor:
+    """The policy saved at ``path``, to act with only: the agent's own light policy
+    (:meth:`Agent.load_policy`: no torch, no optimiser) when it has one, else the whole agent
+    (:func:`load_agent`). Checked exactly as :func:`load_agent` checks."""
+    folder, meta, agent_e, env_e = _checked_checkpoint(path, agent, env)
+    cls = _agent_class(agent_e, env_e)
+    config = build_config(cls.Config, meta["config"])
+    try:
+        policy = cls.load_policy(env_e, config, ckpt.read_tensors(folder, numpy=True), int(meta.get("seed", 0)))
+    except (KeyError, ValueError) as exc:
+        raise _does_not_fit(folder, agent_e, exc) from None
+    return policy if policy is not None else load_agent(folder, agent=agent_e.name, env=env_e.name)

@@ -20,7 +20,7 @@ def resolve_policy(agent: str | None, env: str | None, checkpoint: Path | None, 
 
     ``agent`` may be ``hub:ORG/NAME``, like ``from_hub``: a Hub model names its own agent and env
     (``agent`` and ``env``, when given, must match them)."""
-    from zoo.factory import load_agent, make_agent
+    from zoo.factory import agent_class, agent_entry, load_policy, make_agent
 
     if agent is not None and agent.startswith(HUB_PREFIX):
         if from_hub is not None:
@@ -38,18 +38,18 @@ def resolve_policy(agent: str | None, env: str | None, checkpoint: Path | None, 
     if agent is None or env is None:
         raise ZooError("name what to run: AGENT ENV (trained: add --checkpoint RUN_DIR), or --from-hub ORG/NAME")
     if checkpoint is not None:
-        return load_agent(checkpoint, agent=agent, env=env), env, f"checkpoint {checkpoint}"
-    policy = make_agent(agent, env)
-    if not policy.learns:
+        return load_policy(checkpoint, agent=agent, env=env), env, f"checkpoint {checkpoint}"
+    if not agent_class(agent, env).learns:
+        policy = make_agent(agent, env)
         return policy, env, f"{policy.name} policy"
     from zoo.tools.pretrained import find
 
     shipped = find(agent, env)
     if shipped is None:
-        raise ZooError(f"agent {policy.name!r} has no pretrained checkpoint for {env!r}: pass --checkpoint RUN_DIR "
-                       f"(from `zoo train {agent} {env}`)")
+        raise ZooError(f"agent {agent_entry(agent).name!r} has no pretrained checkpoint for {env!r}: pass "
+                       f"--checkpoint RUN_DIR (from `zoo train {agent} {env}`)")
     ev = shipped.evaluation
-    return (load_agent(shipped.path, agent=agent, env=env), env,
+    return (load_policy(shipped.path, agent=agent, env=env), env,
             f"the pretrained checkpoint shipped with agent-zoo ({shipped.path.name}, recorded "
             f"{ev.get('mean', float('nan')):.1f} ± {ev.get('std', float('nan')):.1f} "
             f"over {ev.get('episodes', '?')} episodes)")
