@@ -13,8 +13,9 @@ Acting is numpy (:mod:`zoo.agents.acting`), on views of the live weights. torch 
 the methods that build or train the networks, never at module level, and the optimisers are
 built on first use: a process that only acts (``zoo eval``, ``zoo record``, ``zoo push``) loads
 the class and :meth:`Reinforce.load_policy` without importing torch (about a second), and an
-agent made only to act never constructs a torch optimiser (which imports ``torch._dynamo``,
-seconds more).
+agent made only to act builds no optimiser. The optimiser is :class:`zoo.agents.optim.Adam`,
+``torch.optim.Adam``'s update without the ``torch._dynamo`` import (seconds) that every
+``torch.optim`` optimiser makes.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from zoo.registry import EnvEntry
 
 if TYPE_CHECKING:
     import torch
+
+    from zoo.agents.optim import Adam
 
 _help = hyperparameter  # short name: every config field below uses it
 
@@ -119,8 +122,8 @@ class Reinforce(Agent):
         self.value = ValueNet(obs_dim, cfg.hidden, cfg.activation) if self.uses_baseline else None
         self.generator = torch.Generator().manual_seed(seed)
         self.np_random = np.random.default_rng(seed)
-        self._optimizer: torch.optim.Optimizer | None = None  # built on first use: see the module docstring
-        self._value_optimizer: torch.optim.Optimizer | None = None
+        self._optimizer: Adam | None = None  # built on first use: see the module docstring
+        self._value_optimizer: Adam | None = None
         self.envs: gymnasium.vector.VectorEnv | None = None
         rms = self.obs_rms
         self.acting = acting.NumpyPolicy(
@@ -130,19 +133,19 @@ class Reinforce(Agent):
             seed)
 
     @property
-    def optimizer(self) -> torch.optim.Optimizer:
+    def optimizer(self) -> Adam:
         if self._optimizer is None:
-            import torch
+            from zoo.agents.optim import Adam
 
-            self._optimizer = torch.optim.Adam(self.policy.parameters(), lr=self.config.lr)
+            self._optimizer = Adam(self.policy.parameters(), lr=self.config.lr)
         return self._optimizer
 
     @property
-    def value_optimizer(self) -> torch.optim.Optimizer | None:
+    def value_optimizer(self) -> Adam | None:
         if self._value_optimizer is None and self.value is not None:
-            import torch
+            from zoo.agents.optim import Adam
 
-            self._value_optimizer = torch.optim.Adam(self.value.parameters(), lr=self.config.value_lr)
+            self._value_optimizer = Adam(self.value.parameters(), lr=self.config.value_lr)
         return self._value_optimizer
 
     # -- configuration as data -------------------------------------------------------------------
@@ -313,7 +316,7 @@ class Reinforce(Agent):
         if extra:
             raise KeyError(f"unexpected tensors {sorted(extra)}")
 
-    def _optimizers(self) -> dict[str, torch.optim.Optimizer]:
+    def _optimizers(self) -> dict[str, Adam]:
         optimizers = {"optimizer": self.optimizer}
         if self.value_optimizer is not None:
             optimizers["value_optimizer"] = self.value_optimizer

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markdown import Markdown
 from rich.markup import escape
 
 from zoo.cli.app import command, err, out
@@ -55,6 +54,8 @@ def sweep(
                         on_result=show)
     if outcome.skipped:
         err.print(f"{outcome.skipped} runs already had results and were skipped")
+    from rich.markdown import Markdown  # markdown-it and friends: only when a table is shown
+
     out.print(Markdown(outcome.tables["summary.md"].read_text()))
     for name, path in outcome.tables.items():
         out.print(f"{name}: {path}", highlight=False, soft_wrap=True)
