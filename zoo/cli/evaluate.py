@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from zoo.cli.app import AsJson, MaxSteps, Seed, command, out
+from zoo.cli.app import AsJson, MaxSteps, Seed, command, out, stage_progress
 from zoo.errors import ZooError
 
 HUB_PREFIX = "hub:"
@@ -101,6 +101,8 @@ def record(
     from zoo.recording import record as record_video
 
     policy, env, source = resolve_policy(agent, env, checkpoint)
-    info = record_video(policy, env, out_file, seed=seed, max_episode_steps=max_steps)
+    with stage_progress() as show:
+        info = record_video(policy, env, out_file, seed=seed, max_episode_steps=max_steps,
+                            progress=lambda done, total: show("recording", done, total))
     out.print(f"recorded {source}: return {info['return']:.1f} over {info['steps']} steps -> {info['path']}",
               markup=False)
