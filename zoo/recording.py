@@ -53,9 +53,12 @@ def video_writer(path: Path, fps: float) -> Iterator[Callable[[np.ndarray], None
         nonlocal encoder, size
         if encoder is None:
             # Even frame sizes keep every H.264 player happy. libx264 named, not probed for: the
-            # ffmpeg imageio-ffmpeg ships has it, and probing runs ffmpeg several times.
+            # ffmpeg imageio-ffmpeg ships has it, and probing runs ffmpeg several times. Preset
+            # ultrafast: ffmpeg then encodes faster than the env renders (the default preset does
+            # not, and the episode would wait for it), for files about twice as large (kBs).
             size = ((frame.shape[1] // 2) * 2, (frame.shape[0] // 2) * 2)
-            encoder = imageio_ffmpeg.write_frames(str(path), size, fps=fps, codec="libx264", macro_block_size=1)
+            encoder = imageio_ffmpeg.write_frames(str(path), size, fps=fps, codec="libx264", macro_block_size=1,
+                                                  output_params=["-preset", "ultrafast"])
             encoder.send(None)
         encoder.send(np.ascontiguousarray(frame[:size[1], :size[0], :3]))
 
