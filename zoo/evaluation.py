@@ -5,9 +5,11 @@ batched implementation where it has one, as training does) with one batched ``pr
 step. :func:`run_episodes` counts episodes exactly as stable-baselines3's ``evaluate_policy``
 does for a VecEnv of ``n_envs`` envs: copy ``i`` contributes only its first
 ``(episodes + i) // n_envs`` episodes, so every copy runs its share and short episodes are not
-over-represented; episodes are recorded in the order they end (copies in index order within
-a step). With the same seeded copies stepped one by one (``vectorization_mode="sync"``) the
-returns are SB3's, episode for episode (``tests/test_evaluation_agreement.py``).
+over-represented. Episodes are listed in SB3's order: by the number of steps their copy had
+taken when they ended (a step that only resets a copy does not count, as SB3's VecEnvs reset
+within the last step), copies in index order on a tie. With the same seeded copies stepped one
+by one (``vectorization_mode="sync"``) the returns are SB3's, episode for episode
+(``tests/test_evaluation_agreement.py``).
 
 SB3 itself is imported only by :func:`make_monitored_vec_env` and
 :func:`evaluate_with_sb3` (SB3's own evaluator, kept for comparison and for SB3's agents).
@@ -67,10 +69,9 @@ def run_episodes(policy: PolicyPredictor, envs: gymnasium.vector.VectorEnv, epis
     ``seed``), counted as SB3's ``evaluate_policy`` counts them (see the module docstring)."""
     n = envs.num_envs
     targets, counts = episode_targets(episodes, n), np.zeros(n, dtype=int)
-    totals, steps = np.zeros(n), np.zeros(n, dtype=int)
+    totals, steps, clock = np.zeros(n), np.zeros(n, dtype=int), np.zeros(n, dtype=int)
     mode = envs.metadata.get("autoreset_mode", gymnasium.vector.AutoresetMode.NEXT_STEP)
-    returns: list[float] = []
-    lengths: list[int] = []
+    ended: list[tuple[int, int, float, int]] = []  # (copy's steps so far, copy, return, length)
     obs, _ = envs.reset(seed=seed)
     state, episode_start = None, np.ones(n, dtype=bool)
     resetting = np.zeros(n, dtype=bool)  # next-step autoreset: this step only resets the copy
@@ -80,14 +81,14 @@ def run_episodes(policy: PolicyPredictor, envs: gymnasium.vector.VectorEnv, epis
         live = ~resetting
         totals[live] += rewards[live]
         steps[live] += 1
+        clock[live] += 1
         done = (terminated | truncated) & live
         for i in np.flatnonzero(done):
             if counts[i] < targets[i]:
-                returns.append(float(totals[i]))
-                lengths.append(int(steps[i]))
+                ended.append((int(clock[i]), int(i), float(totals[i]), int(steps[i])))
                 counts[i] += 1
                 if progress is not None:
-                    progress(len(returns), episodes)
+                    progress(len(ended), episodes)
         totals[done], steps[done] = 0.0, 0
         if mode == gymnasium.vector.AutoresetMode.NEXT_STEP:
             # The obs after a reset step starts an episode; the one after a done ends one.
@@ -98,7 +99,8 @@ def run_episodes(policy: PolicyPredictor, envs: gymnasium.vector.VectorEnv, epis
             if done.any():
                 obs, _ = envs.reset(options={"reset_mask": done})
             episode_start = done
-    return returns, lengths
+    ended.sort(key=lambda episode: episode[:2])
+    return [episode[2] for episode in ended], [episode[3] for episode in ended]
 
 
 def _result(env: str, returns: list[float], lengths: list[int], deterministic: bool, seed: int) -> EvalResult:
