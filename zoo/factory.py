@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -30,19 +31,26 @@ def agent_entry(name: str) -> AgentEntry:
     return loaded_plugins().agents.get(name)
 
 
+@contextlib.contextmanager
+def _creating(entry: EnvEntry) -> Iterator[None]:
+    """A plugin's env that cannot be built is reported in one line, not as a traceback."""
+    try:
+        yield
+    except ZooError:
+        raise
+    except Exception as exc:
+        raise ZooError(f"env {entry.name!r} (plugin {entry.plugin or '?'}) could not be created: "
+                       f"{one_line(exc)}") from exc
+
+
 def make_env(name: str, *, render_mode: str | None = None, max_episode_steps: int | None = None,
              **kwargs: Any) -> gymnasium.Env:
     """A gymnasium env for a zoo name or gymnasium id (``"cartpole"`` or ``"CartPole-v1"``)."""
     entry = env_entry(name)
     if max_episode_steps is not None:
         kwargs["max_episode_steps"] = max_episode_steps
-    try:
+    with _creating(entry):
         return gymnasium.make(entry.gym_id, render_mode=render_mode, **{**entry.kwargs, **kwargs})
-    except ZooError:
-        raise
-    except Exception as exc:  # a plugin's env that cannot be built is reported, not a traceback
-        raise ZooError(f"env {entry.name!r} (plugin {entry.plugin or '?'}) could not be created: "
-                       f"{one_line(exc)}") from exc
 
 
 def episode_step_cap(name: str, max_episode_steps: int | None = None) -> int | None:
@@ -68,11 +76,13 @@ def make_vec_env(name: str, num_envs: int, *, max_episode_steps: int | None = No
         limit = max_episode_steps or entry.time_limit
         if limit is not None:
             kwargs["max_episode_steps"] = limit
-        return gymnasium.make_vec(entry.gym_id, num_envs=num_envs,
-                                  vectorization_mode="vector_entry_point", **kwargs)
+        with _creating(entry):
+            return gymnasium.make_vec(entry.gym_id, num_envs=num_envs,
+                                      vectorization_mode="vector_entry_point", **kwargs)
     if max_episode_steps is not None:
         kwargs["max_episode_steps"] = max_episode_steps
-    return gymnasium.make_vec(entry.gym_id, num_envs=num_envs, vectorization_mode="sync", **kwargs)
+    with _creating(entry):
+        return gymnasium.make_vec(entry.gym_id, num_envs=num_envs, vectorization_mode="sync", **kwargs)
 
 
 def agent_class(agent: str, env: str) -> type[Agent]:
