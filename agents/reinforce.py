@@ -120,6 +120,8 @@ class Reinforce(Agent):
         self.policy = PolicyNet(obs_dim, self.action_space, cfg.hidden, cfg.activation, cfg.init_log_std)
         self.obs_rms = RunningMeanStd((obs_dim,))
         self.value = ValueNet(obs_dim, cfg.hidden, cfg.activation) if self.uses_baseline else None
+        # No longer drawn from (acting samples in numpy), but part of the saved training state
+        # that existing checkpoints resume from.
         self.generator = torch.Generator().manual_seed(seed)
         self.np_random = np.random.default_rng(seed)
         self._optimizer: Adam | None = None  # built on first use: see the module docstring
