@@ -475,8 +475,11 @@ def _fmt(value: float | None, digits: int = 0, missing: str = "—") -> str:
 
 
 def _fmt_ratio(ratio: dict[str, Any], key: str) -> str:
-    text = _fmt(ratio.get(key), 2)
-    return f"< {text}" if ratio.get("bound") and ratio.get(key) is not None else text
+    value = ratio.get(key)
+    if value is None:
+        return "—"
+    text = f"{value:.2f}" if value >= 0.1 else f"{value:.2g}"  # 0.0043, not 0.00
+    return f"< {text}" if ratio.get("bound") else text
 
 
 def _preamble(report: dict[str, Any]) -> list[str]:
