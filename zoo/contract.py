@@ -152,6 +152,16 @@ class Agent(ABC):
         """A trained checkpoint for ``env`` shipped with this agent's plugin, if there is one."""
         return None
 
+    @classmethod
+    def load_policy(cls, env: EnvEntry, config: Any, tensors: dict[str, np.ndarray],
+                    seed: int = 0) -> PolicyPredictor | None:
+        """A policy that acts as this agent does after ``load_state_tensors(tensors)``, built from
+        the checkpoint's tensors as numpy arrays without the agent's learning machinery (torch,
+        optimisers), for processes that only act: ``zoo eval``, ``record``, ``push``. ``None``
+        (the default): the whole agent is built and loaded instead. Raise ``KeyError`` or
+        ``ValueError`` for tensors that do not fit ``config``."""
+        return None
+
     # -- acting ----------------------------------------------------------------------------------
     @abstractmethod
     def predict(
