@@ -9,31 +9,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from zoo.agents.acting import Layer, encode_observations, forward, gumbel_max, normalize
+
 ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU}
-NUMPY_ACTIVATIONS = {"tanh": np.tanh, "relu": lambda x: np.maximum(x, 0.0)}
-
-
-def encoded_size(space: gymnasium.Space) -> int:
-    """Width of :func:`encode_observations`' output for one observation of ``space``."""
-    if isinstance(space, gymnasium.spaces.Discrete):
-        return int(space.n)
-    return int(np.prod(space.shape))
-
-
-def encode_observations(observations, space: gymnasium.Space):
-    """A batch of observations of ``space`` as the float rows the networks take: a Discrete
-    state one-hot (its index alone would tell the network that state 7 lies between 6 and 8),
-    a Box flattened. Takes and returns numpy arrays (acting, ``predict``) or torch tensors (the
-    exported graph) alike, so every path encodes the same way."""
-    if isinstance(space, gymnasium.spaces.Discrete):
-        index = observations[..., None] - int(space.start)
-        if isinstance(observations, torch.Tensor):
-            return (index == torch.arange(int(space.n))).float()
-        return (index == np.arange(int(space.n))).astype(np.float32)
-    batch = observations.shape[:observations.ndim - len(space.shape)]
-    if isinstance(observations, torch.Tensor):
-        return observations.reshape(*batch, -1).float()
-    return np.asarray(observations, dtype=np.float32).reshape(*batch, -1)
+__all__ = ["ACTIVATIONS", "PolicyNet", "RunningMeanStd", "ValueNet", "gumbel_max", "linear_views", "mlp",
+           "numpy_forward"]
 
 
 def mlp(sizes: Sequence[int], activation: str, out_scale: float = 1.0) -> nn.Sequential:
@@ -50,33 +30,26 @@ def mlp(sizes: Sequence[int], activation: str, out_scale: float = 1.0) -> nn.Seq
     return nn.Sequential(*layers)
 
 
-def numpy_forward(body: nn.Sequential, x: np.ndarray) -> np.ndarray:
-    """``body(x)`` for an :func:`mlp`, computed in numpy on views of its live weights.
+def linear_views(body: nn.Sequential) -> list[Layer]:
+    """The linear layers of an :func:`mlp` as numpy ``(weight, bias)`` views of its live
+    parameters (shared memory: they always see the latest update), for acting in numpy
+    (:mod:`zoo.agents.acting`). Not differentiable."""
+    return [(layer.weight.detach().numpy(), layer.bias.detach().numpy()) for layer in body
+            if isinstance(layer, nn.Linear)]
 
-    Acting runs one tiny forward per env step, where torch's per-call overhead (about 40 us)
-    dwarfs the arithmetic; numpy does the same sum in a fifth of the time. The views share
-    memory with the parameters, so they always see the latest update. Not differentiable:
-    gradients still come from the torch forward over the whole batch.
-    """
+
+def activation_name(body: nn.Sequential) -> str:
+    """The name (a key of :data:`ACTIVATIONS`) of the hidden activation of an :func:`mlp`."""
     for layer in body:
-        if isinstance(layer, nn.Linear):
-            x = x @ layer.weight.detach().numpy().T + layer.bias.detach().numpy()
-        else:
-            x = NUMPY_ACTIVATIONS[_activation_name(layer)](x)
-    return x
+        for name, cls in ACTIVATIONS.items():
+            if isinstance(layer, cls):
+                return name
+    return "tanh"  # no hidden layer: no activation is ever applied
 
 
-def _activation_name(layer: nn.Module) -> str:
-    for name, cls in ACTIVATIONS.items():
-        if isinstance(layer, cls):
-            return name
-    raise TypeError(f"no numpy version of {type(layer).__name__}")
-
-
-def gumbel_max(logits: np.ndarray, uniform: np.ndarray) -> np.ndarray:
-    """Samples of Categorical(logits) for each row, from uniforms in [0, 1) of the same shape
-    (the Gumbel-max trick: argmax of logits plus Gumbel noise)."""
-    return np.argmax(logits - np.log(-np.log(np.clip(uniform, 1e-12, 1.0 - 1e-12))), axis=-1)
+def numpy_forward(body: nn.Sequential, x: np.ndarray) -> np.ndarray:
+    """``body(x)`` for an :func:`mlp`, computed in numpy on views of its live weights."""
+    return forward(linear_views(body), activation_name(body), x)
 
 
 class PolicyNet(nn.Module):
@@ -97,15 +70,6 @@ class PolicyNet(nn.Module):
         if self.discrete:
             return torch.distributions.Categorical(logits=out)
         return torch.distributions.Normal(out, self.log_std.exp().expand_as(out))
-
-    def sample_numpy(self, obs: np.ndarray, noise: np.ndarray) -> np.ndarray:
-        """Actions for a batch of (already normalised) observations without autograd:
-        ``noise`` is uniform in [0, 1) of shape (batch, n_actions) for a Categorical policy,
-        standard normal of shape (batch, action_dim) for a Gaussian one."""
-        out = numpy_forward(self.body, obs)
-        if self.discrete:
-            return gumbel_max(out, noise)
-        return (out + np.exp(self.log_std.detach().numpy()) * noise).astype(np.float32)
 
     def log_prob(self, obs: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
         dist = self.distribution(obs)
@@ -155,9 +119,8 @@ class RunningMeanStd(nn.Module):
         return normalised.clamp(-self.clip, self.clip).float()
 
     def normalize_numpy(self, obs: np.ndarray) -> np.ndarray:
-        """``forward`` in numpy, for acting (see :func:`numpy_forward`)."""
-        normalised = (obs - self.mean.numpy()) / np.sqrt(self.var.numpy() + 1e-8)
-        return np.clip(normalised, -self.clip, self.clip).astype(np.float32)
+        """``forward`` in numpy, for acting (see :mod:`zoo.agents.acting`)."""
+        return normalize(obs, self.mean.numpy(), self.var.numpy(), self.clip)
 
 
 class DeterministicPolicy(nn.Module):

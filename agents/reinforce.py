@@ -8,24 +8,35 @@ episode from the current policy), then takes one gradient step on
     loss = -sum_t log pi(a_t | s_t) * (G_t - V(s_t)) (with baseline; V fitted to G by MSE)
 
 averaged over the episodes of the batch. Returns are Monte-Carlo: nothing is bootstrapped.
+
+Acting is numpy (:mod:`zoo.agents.acting`), on views of the live weights. torch is imported by
+the methods that build or train the networks, never at module level, and the optimisers are
+built on first use: a process that only acts (``zoo eval``, ``zoo record``, ``zoo push``) loads
+the class and :meth:`Reinforce.load_policy` without importing torch (about a second), and an
+agent made only to act builds no optimiser. The optimiser is :class:`zoo.agents.optim.Adam`,
+``torch.optim.Adam``'s update without the ``torch._dynamo`` import (seconds) that every
+``torch.optim`` optimiser makes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import gymnasium
 import numpy as np
-import torch
 
+from zoo.agents import acting
 from zoo.agents import returns as R
-from zoo.agents.networks import PolicyNet, RunningMeanStd, ValueNet, encode_observations, encoded_size
 from zoo.config import hyperparameter
 from zoo.contract import Agent, Iteration
 from zoo.registry import EnvEntry
-from zoo.threads import use_torch_threads
+
+if TYPE_CHECKING:
+    import torch
+
+    from zoo.agents.optim import Adam
 
 _help = hyperparameter  # short name: every config field below uses it
 
@@ -99,50 +110,69 @@ class Reinforce(Agent):
 
     def __init__(self, env: EnvEntry, config: ReinforceConfig | None = None, seed: int = 0) -> None:
         super().__init__(env, config, seed)
+        import torch
+
+        from zoo.agents.networks import PolicyNet, RunningMeanStd, ValueNet, linear_views
+        from zoo.threads import use_torch_threads
+
         use_torch_threads()
         torch.manual_seed(seed)
         self.observation_space, self.action_space = env.observation_space, env.action_space
-        obs_dim = encoded_size(self.observation_space)
+        obs_dim = acting.encoded_size(self.observation_space)
         cfg = self.config
         self.policy = PolicyNet(obs_dim, self.action_space, cfg.net_arch, cfg.activation, cfg.log_std_init)
         self.obs_rms = RunningMeanStd((obs_dim,))
         self.value = ValueNet(obs_dim, cfg.net_arch, cfg.activation) if self.uses_baseline else None
+        # No longer drawn from (acting samples in numpy), but part of the saved training state
+        # that existing checkpoints resume from.
         self.generator = torch.Generator().manual_seed(seed)
         self.np_random = np.random.default_rng(seed)
-        self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=cfg.learning_rate)
-        self.value_optimizer = (torch.optim.Adam(self.value.parameters(), lr=cfg.vf_learning_rate)
-                                if self.value is not None else None)
+        self._optimizer: Adam | None = None  # built on first use: see the module docstring
+        self._value_optimizer: Adam | None = None
         self.envs: gymnasium.vector.VectorEnv | None = None
+        rms = self.obs_rms
+        self.acting = acting.NumpyPolicy(
+            lambda: linear_views(self.policy.body), cfg.activation, self.action_space,
+            None if self.policy.discrete else lambda: self.policy.log_std.detach().numpy(),
+            lambda: acting.ObsStats(rms.mean.numpy(), rms.var.numpy(), rms.clip) if cfg.norm_obs else None,
+            seed, observation_space=self.observation_space)
+
+    @property
+    def optimizer(self) -> Adam:
+        if self._optimizer is None:
+            from zoo.agents.optim import Adam
+
+            self._optimizer = Adam(self.policy.parameters(), lr=self.config.learning_rate)
+        return self._optimizer
+
+    @property
+    def value_optimizer(self) -> Adam | None:
+        if self._value_optimizer is None and self.value is not None:
+            from zoo.agents.optim import Adam
+
+            self._value_optimizer = Adam(self.value.parameters(), lr=self.config.vf_learning_rate)
+        return self._value_optimizer
+
+    # -- acting without torch ------------------------------------------------------------------
+    @classmethod
+    def load_policy(cls, env: EnvEntry, config: ReinforceConfig, tensors: dict[str, np.ndarray],
+                    seed: int = 0) -> acting.NumpyPolicy:
+        return acting.load_policy(tensors, env.observation_space, env.action_space, config.net_arch,
+                                  config.activation, config.norm_obs, cls.uses_baseline, seed)
 
     # -- acting ----------------------------------------------------------------------------------
-    def _encode(self, observations) -> np.ndarray:
-        """Env observations (a batch) as the float rows the networks take: one-hot for Discrete."""
-        return encode_observations(np.asarray(observations), self.observation_space)
-
     def _obs(self, observation: np.ndarray) -> torch.Tensor:
+        import torch
+
         obs = torch.as_tensor(np.asarray(observation, dtype=np.float32))
         return self.obs_rms(obs) if self.config.norm_obs else obs
 
     def _clip(self, actions: np.ndarray) -> np.ndarray:
-        if self.policy.discrete:
-            return actions.astype(np.int64)
-        return np.clip(actions, self.action_space.low, self.action_space.high).astype(np.float32)
+        return self.acting.clip(actions)
 
-    @torch.no_grad()
     def predict(self, observation, state=None, episode_start=None, deterministic=False):
-        observation = np.asarray(observation)
-        batched = observation.ndim > len(self.observation_space.shape)
-        obs = self._obs(self._encode(observation if batched else observation[None]))
-        dist = self.policy.distribution(obs)
-        if deterministic:
-            actions = dist.probs.argmax(-1) if self.policy.discrete else dist.mean
-        elif self.policy.discrete:
-            actions = torch.multinomial(dist.probs, 1, generator=self.generator).squeeze(-1)
-        else:
-            noise = torch.randn(dist.mean.shape, generator=self.generator)
-            actions = dist.mean + dist.stddev * noise
-        actions = self._clip(actions.numpy())
-        return (actions if batched else actions[0]), state
+        return self.acting.predict(observation, state=state, episode_start=episode_start,
+                                   deterministic=deterministic)
 
     # -- learning --------------------------------------------------------------------------------
     def start_training(self, make_envs) -> None:
@@ -163,14 +193,13 @@ class Reinforce(Agent):
             return np.transpose(noise, (2, 0, 1))
         return self.np_random.standard_normal((horizon, n, dim))
 
-    def _sample(self, obs: np.ndarray, noise: np.ndarray | None) -> np.ndarray:
-        """Training actions for a batch of encoded observations, on the numpy fast path (see
-        ``numpy_forward``)."""
-        if self.config.norm_obs:
-            obs = self.obs_rms.normalize_numpy(obs)
+    def _sample(self, encoded: np.ndarray, noise: np.ndarray | None) -> np.ndarray:
+        """Training actions for a batch of encoded observations, on the numpy fast path
+        (:mod:`zoo.agents.acting`)."""
+        obs = self.acting.normalize(encoded)
         if self.policy.discrete:
             noise = self.np_random.random((obs.shape[0], self.action_space.n))
-        return self.policy.sample_numpy(obs, noise)
+        return self.acting.sample(obs, noise)
 
     def _collect(self) -> Batch:
         """Whole episodes from every env, all from the current policy.
@@ -192,7 +221,7 @@ class Reinforce(Agent):
             if act_dim and t % block == 0:
                 # Generated in blocks so pink noise stays correlated over long episodes.
                 noise = self._exploration_noise(n, act_dim, block)
-            encoded = self._encode(obs)
+            encoded = self.acting.encode(obs)  # one-hot for Discrete observations; the update sees the same
             actions = self._sample(encoded, noise[t % block] if act_dim else None)
             next_obs, rewards, terminated, truncated, _ = envs.step(self._clip(actions))
             active = recording & ~resetting
@@ -216,6 +245,8 @@ class Reinforce(Agent):
                      np.asarray(all_rewards, dtype=np.float64), np.asarray(all_active), np.asarray(all_ends))
 
     def train_iteration(self) -> Iteration:
+        import torch
+
         cfg = self.config
         batch = self._collect()
         active = batch.active
@@ -297,7 +328,7 @@ class Reinforce(Agent):
         if extra:
             raise KeyError(f"unexpected tensors {sorted(extra)}")
 
-    def _optimizers(self) -> dict[str, torch.optim.Optimizer]:
+    def _optimizers(self) -> dict[str, Adam]:
         optimizers = {"optimizer": self.optimizer}
         if self.value_optimizer is not None:
             optimizers["value_optimizer"] = self.value_optimizer

@@ -1,8 +1,9 @@
 """Reference: REINFORCE as the Hugging Face Deep RL course (unit 4) writes it.
 
 Kept as a benchmark reference, not as a zoo agent: one env stepped one step at a time, one
-network call per step, one episode per update. Policy: one hidden ReLU layer and a softmax;
-Adam at lr 1e-2; undiscounted returns (gamma 1.0) normalised within each episode; at most
+network call per step, one episode per update. Policy: ReLU hidden layers (``hidden``: the
+course's CartPole policy has one of 16, its Pixelcopter policy two, of 64 and 128) and a
+softmax; Adam; returns discounted by ``gamma`` and normalised within each episode; at most
 ``max_t`` steps per episode. Only the seeding and the stop rule are added, so the benchmark
 can stop it at the threshold; the loop is the course's.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Sequence
 
 import gymnasium
 import numpy as np
@@ -24,13 +26,15 @@ from zoo.tools.bench import StopRule, TrainRecord
 
 
 class Policy(nn.Module):
-    def __init__(self, state_size: int, action_size: int, hidden_size: int) -> None:
+    def __init__(self, state_size: int, action_size: int, hidden: Sequence[int]) -> None:
         super().__init__()
-        self.fc1 = nn.Linear(state_size, hidden_size)
-        self.fc2 = nn.Linear(hidden_size, action_size)
+        sizes = [state_size, *hidden, action_size]
+        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.softmax(self.fc2(F.relu(self.fc1(x))), dim=1)
+        for layer in self.layers[:-1]:
+            x = F.relu(layer(x))
+        return F.softmax(self.layers[-1](x), dim=1)
 
     def act(self, state: np.ndarray) -> tuple[int, torch.Tensor]:
         probs = self.forward(torch.from_numpy(state).float().unsqueeze(0))
@@ -41,19 +45,19 @@ class Policy(nn.Module):
     def predict(self, observation, state=None, episode_start=None, deterministic=False):
         """SB3's ``predict`` for evaluation (not part of the course's loop)."""
         with torch.no_grad():
-            obs = torch.as_tensor(np.asarray(observation, dtype=np.float32)).reshape(-1, self.fc1.in_features)
+            obs = torch.as_tensor(np.asarray(observation, dtype=np.float32)).reshape(-1, self.layers[0].in_features)
             probs = self.forward(obs)
         actions = probs.argmax(1) if deterministic else Categorical(probs).sample()
         actions = actions.numpy()
         return (actions if np.ndim(observation) > 1 else actions[0]), state
 
 
-def train(env: str, seed: int, cap_steps: int, should_stop: StopRule, *, h_size: int = 16, lr: float = 1e-2,
-          gamma: float = 1.0, max_t: int = 1000) -> TrainRecord:
+def train(env: str, seed: int, cap_steps: int, should_stop: StopRule, *, hidden: Sequence[int] = (16,),
+          lr: float = 1e-2, gamma: float = 1.0, max_t: int = 1000) -> TrainRecord:
     start = time.perf_counter()
     torch.manual_seed(seed)
     environment = gymnasium.make(env_entry(env).gym_id)
-    policy = Policy(environment.observation_space.shape[0], environment.action_space.n, h_size)
+    policy = Policy(environment.observation_space.shape[0], environment.action_space.n, hidden)
     optimizer = torch.optim.Adam(policy.parameters(), lr=lr)
     scores, steps_at, seconds_at = [], [], []
     env_steps = 0

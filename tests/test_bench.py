@@ -102,7 +102,9 @@ def test_the_repository_suite_loads_and_every_learner_exists():
             assert run.agent in agents
         else:
             assert callable(load_trainer(run.trainer, REPO_SUITE.parent))
-    assert {r.reference for r in suite.runs if r.reference} == {"PPO", "course"}
+    references = {(r.env, r.reference) for r in suite.runs if r.reference}
+    assert references == {("cartpole", "PPO"), ("cartpole", "course"), ("mountaincar", "SAC"),
+                          ("mountaincar", "PPO"), ("pixelcopter", "course"), ("pixelcopter", "PPO")}
     assert {r.env for r in suite.select(quick=True)} == {r.env for r in suite.runs}
 
 
@@ -145,7 +147,7 @@ def test_bench_writes_medians_ratios_and_evaluations(tmp_path):
     assert [s["episodes"] for s in ref["seeds"]] == [4, 5, 6]
     assert ref["median_episodes"] == 5 and ref["median_steps"] == 500 and ref["median_seconds"] == 5
     assert fast["median_steps"] == 250
-    assert fast["ratios"]["ref"] == {"steps": 0.5, "seconds": 1.0}
+    assert fast["ratios"]["ref"] == {"steps": 0.5, "seconds": 1.0, "bound": False}
     assert ref["eval_passed"] == 3 and ref["eval_mean"] > 100  # the hardcoded CartPole controller
     table = (tmp_path / "out" / "bench.md").read_text()
     assert "| scripted, twice as fast | cartpole | 3/3 | 250 | 5.0 | 5 | 0.50 | 1.00 |" in table

@@ -90,7 +90,7 @@ def test_zoo_list_all_shows_every_gymnasium_id_with_the_agents_that_fit():
 def test_discrete_observations_are_one_hot_the_same_in_numpy_and_torch():
     import torch
 
-    from zoo.agents.networks import encode_observations, encoded_size
+    from zoo.agents.acting import encode_observations, encoded_size
 
     space = gymnasium.spaces.Discrete(4, start=-1)  # a start offset: index = observation - start
     encoded = encode_observations(np.array([-1, 2, 0]), space)

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 __all__ = [
     "Agent", "FixedPolicy", "Iteration", "ZooError", "hookimpl", "make_env", "make_vec_env", "make_agent",
-    "load_agent", "save_agent", "train", "resume", "evaluate", "record", "list_envs", "list_agents", "plugins",
+    "load_agent", "load_policy", "save_agent", "train", "resume", "evaluate", "record", "list_envs", "list_agents",
+    "plugins",
 ]
 
 #: Public names imported on first use, and the module each lives in.
@@ -28,6 +29,7 @@ _LAZY = {
     "make_vec_env": "zoo.factory",
     "make_agent": "zoo.factory",
     "load_agent": "zoo.factory",
+    "load_policy": "zoo.factory",
     "save_agent": "zoo.factory",
     "train": "zoo.training",
     "resume": "zoo.training",

@@ -206,10 +206,15 @@ def read_meta(checkpoint: Path) -> dict[str, Any]:
     return meta
 
 
-def read_tensors(checkpoint: Path) -> dict[str, Any]:
+def read_tensors(checkpoint: Path, *, numpy: bool = False) -> dict[str, Any]:
+    """The checkpoint's weights as torch tensors, or as numpy arrays (``numpy=True``: no torch
+    import, for processes that only act)."""
     from safetensors import SafetensorError
-    from safetensors.torch import load_file
 
+    if numpy:
+        from safetensors.numpy import load_file
+    else:
+        from safetensors.torch import load_file
     try:
         return load_file(str(checkpoint / WEIGHTS_FILE))
     except (SafetensorError, OSError, ValueError) as exc:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
@@ -165,9 +164,21 @@ class Agent(ABC):
         """A trained checkpoint for ``env`` shipped with this agent's plugin, if there is one."""
         if cls.pretrained_folder is None:
             return None
+        from importlib import resources
+
         package, folder = cls.pretrained_folder
         path = Path(str(resources.files(package))) / folder / pretrained_name(cls.defaults_key, env.gym_id)
         return path if (path / "zoo.json").is_file() else None
+
+    @classmethod
+    def load_policy(cls, env: EnvEntry, config: Any, tensors: dict[str, np.ndarray],
+                    seed: int = 0) -> PolicyPredictor | None:
+        """A policy that acts as this agent does after ``load_state_tensors(tensors)``, built from
+        the checkpoint's tensors as numpy arrays without the agent's learning machinery (torch,
+        optimisers), for processes that only act: ``zoo eval``, ``record``, ``push``. ``None``
+        (the default): the whole agent is built and loaded instead. Raise ``KeyError`` or
+        ``ValueError`` for tensors that do not fit ``config``."""
+        return None
 
     # -- acting ----------------------------------------------------------------------------------
     @abstractmethod

@@ -1,14 +1,38 @@
-"""Evaluating any SB3-style policy on a zoo env, with stable-baselines3's own ``evaluate_policy``."""
+"""Evaluating any SB3-style policy on a zoo env: many copies at once, counted as SB3 counts.
+
+:func:`evaluate` steps ``n_envs`` copies of the env in one gymnasium vector env (the env's own
+batched implementation where it has one, as training does) with one batched ``predict`` per
+step. :func:`run_episodes` counts episodes exactly as stable-baselines3's ``evaluate_policy``
+does for a VecEnv of ``n_envs`` envs: copy ``i`` contributes only its first
+``(episodes + i) // n_envs`` episodes, so every copy runs its share and short episodes are not
+over-represented. Episodes are listed in SB3's order: by the number of steps their copy had
+taken when they ended (a step that only resets a copy does not count, as SB3's VecEnvs reset
+within the last step), copies in index order on a tie. With the same seeded copies stepped one
+by one (``vectorization_mode="sync"``) the returns are SB3's, episode for episode
+(``tests/test_evaluation_agreement.py``).
+
+SB3 itself is imported only by :func:`make_monitored_vec_env` and
+:func:`evaluate_with_sb3` (SB3's own evaluator, kept for comparison and for SB3's agents).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
+import gymnasium
 import numpy as np
 
 from zoo.contract import PolicyPredictor
 from zoo.errors import ZooError
-from zoo.factory import env_entry, episode_step_cap, make_env
+from zoo.factory import env_entry, episode_step_cap, make_env, make_vec_env
+
+#: Copies stepped at once when the caller does not say: every episode of an evaluation of up
+#: to this many episodes runs in its own copy, so wall time is that of the longest episode.
+MAX_EVAL_ENVS = 100
+
+#: ``progress(episodes_done, episodes_total)``, called as episodes end.
+EvalProgress = Callable[[int, int], None]
 
 
 @dataclass
@@ -33,6 +57,82 @@ class EvalResult:
                 f"(min {self.min:.2f}, max {self.max:.2f}, mean length {self.mean_length:.1f})")
 
 
+def episode_targets(episodes: int, n_envs: int) -> np.ndarray:
+    """How many episodes each of ``n_envs`` copies contributes (SB3's ``episode_count_targets``)."""
+    return np.array([(episodes + i) // n_envs for i in range(n_envs)], dtype=int)
+
+
+def run_episodes(policy: PolicyPredictor, envs: gymnasium.vector.VectorEnv, episodes: int, *, seed: int,
+                 deterministic: bool = True,
+                 progress: EvalProgress | None = None) -> tuple[list[float], list[int]]:
+    """Returns and lengths of ``episodes`` episodes of ``policy`` on ``envs`` (reset with
+    ``seed``), counted as SB3's ``evaluate_policy`` counts them (see the module docstring)."""
+    n = envs.num_envs
+    targets, counts = episode_targets(episodes, n), np.zeros(n, dtype=int)
+    totals, steps, clock = np.zeros(n), np.zeros(n, dtype=int), np.zeros(n, dtype=int)
+    mode = envs.metadata.get("autoreset_mode", gymnasium.vector.AutoresetMode.NEXT_STEP)
+    ended: list[tuple[int, int, float, int]] = []  # (copy's steps so far, copy, return, length)
+    obs, _ = envs.reset(seed=seed)
+    state, episode_start = None, np.ones(n, dtype=bool)
+    resetting = np.zeros(n, dtype=bool)  # next-step autoreset: this step only resets the copy
+    while (counts < targets).any():
+        actions, state = policy.predict(obs, state=state, episode_start=episode_start, deterministic=deterministic)
+        obs, rewards, terminated, truncated, _ = envs.step(actions)
+        live = ~resetting
+        totals[live] += rewards[live]
+        steps[live] += 1
+        clock[live] += 1
+        done = (terminated | truncated) & live
+        for i in np.flatnonzero(done):
+            if counts[i] < targets[i]:
+                ended.append((int(clock[i]), int(i), float(totals[i]), int(steps[i])))
+                counts[i] += 1
+                if progress is not None:
+                    progress(len(ended), episodes)
+        totals[done], steps[done] = 0.0, 0
+        if mode == gymnasium.vector.AutoresetMode.NEXT_STEP:
+            # The obs after a reset step starts an episode; the one after a done ends one.
+            episode_start, resetting = resetting, done
+        elif mode == gymnasium.vector.AutoresetMode.SAME_STEP:
+            episode_start = done
+        else:  # DISABLED: the copies that finished are reset here
+            if done.any():
+                obs, _ = envs.reset(options={"reset_mask": done})
+            episode_start = done
+    ended.sort(key=lambda episode: episode[:2])
+    return [episode[2] for episode in ended], [episode[3] for episode in ended]
+
+
+def _result(env: str, returns: list[float], lengths: list[int], deterministic: bool, seed: int) -> EvalResult:
+    values = np.asarray(returns, dtype=float)
+    return EvalResult(
+        env=env, episodes=len(values), mean=float(values.mean()), std=float(values.std()),
+        min=float(values.min()), max=float(values.max()), mean_length=float(np.mean(lengths)),
+        deterministic=deterministic, seed=seed, returns=values.tolist(), lengths=[int(n) for n in lengths],
+    )
+
+
+def evaluate(policy: PolicyPredictor, env: str, *, episodes: int = 10, seed: int = 0,
+             deterministic: bool = True, max_episode_steps: int | None = None, n_envs: int | None = None,
+             vectorization_mode: str | None = None, progress: EvalProgress | None = None) -> EvalResult:
+    """Run ``episodes`` episodes of ``policy`` (any object with SB3's ``predict``) on ``env``,
+    in ``n_envs`` copies at once (default: one per episode, up to :data:`MAX_EVAL_ENVS`).
+    ``vectorization_mode="sync"`` steps single envs even where the env has a batched version."""
+    if episodes < 1:
+        raise ZooError(f"episodes must be at least 1, got {episodes}")
+    entry = env_entry(env)
+    cap = episode_step_cap(entry.name, max_episode_steps)
+    envs = make_vec_env(entry.name, n_envs or min(episodes, MAX_EVAL_ENVS), max_episode_steps=cap,
+                        vectorization_mode=vectorization_mode)
+    try:
+        returns, lengths = run_episodes(policy, envs, episodes, seed=seed, deterministic=deterministic,
+                                        progress=progress)
+    finally:
+        envs.close()
+    return _result(entry.name, returns, lengths, deterministic, seed)
+
+
+# -- stable-baselines3's own evaluator --------------------------------------------------------------
 def make_monitored_vec_env(env: str, n_envs: int, seed: int, max_episode_steps: int | None = None):
     """An SB3 ``DummyVecEnv`` of Monitor-wrapped copies of a zoo env, seeded."""
     from stable_baselines3.common.monitor import Monitor
@@ -46,27 +146,22 @@ def make_monitored_vec_env(env: str, n_envs: int, seed: int, max_episode_steps: 
     return vec_env
 
 
-def evaluate(policy: PolicyPredictor, env: str, *, episodes: int = 10, seed: int = 0,
-             deterministic: bool = True, max_episode_steps: int | None = None,
-             n_envs: int | None = None) -> EvalResult:
-    """Run ``episodes`` episodes of ``policy`` (any object with SB3's ``predict``) on ``env``."""
+def evaluate_with_sb3(policy: PolicyPredictor, env: str, *, episodes: int = 10, seed: int = 0,
+                      deterministic: bool = True, max_episode_steps: int | None = None,
+                      n_envs: int | None = None) -> EvalResult:
+    """:func:`evaluate` through stable-baselines3's ``evaluate_policy`` on a ``DummyVecEnv`` of
+    Monitor-wrapped copies (env ``i`` seeded ``seed + i``): the reference the zoo's evaluator
+    is tested against. Slower (one env at a time) and imports SB3 (and torch)."""
     from stable_baselines3.common.evaluation import evaluate_policy
 
     if episodes < 1:
         raise ZooError(f"episodes must be at least 1, got {episodes}")
     entry = env_entry(env)
-    max_episode_steps = episode_step_cap(entry.name, max_episode_steps)
-    n_envs = n_envs or min(episodes, 4)
-    vec_env = make_monitored_vec_env(entry.name, n_envs, seed, max_episode_steps)
+    cap = episode_step_cap(entry.name, max_episode_steps)
+    vec_env = make_monitored_vec_env(entry.name, n_envs or min(episodes, MAX_EVAL_ENVS), seed, cap)
     try:
-        returns, lengths = evaluate_policy(policy, vec_env, n_eval_episodes=episodes,
-                                           deterministic=deterministic, return_episode_rewards=True,
-                                           warn=False)
+        returns, lengths = evaluate_policy(policy, vec_env, n_eval_episodes=episodes, deterministic=deterministic,
+                                           return_episode_rewards=True, warn=False)
     finally:
         vec_env.close()
-    returns = np.asarray(returns, dtype=float)
-    return EvalResult(
-        env=entry.name, episodes=len(returns), mean=float(returns.mean()), std=float(returns.std()),
-        min=float(returns.min()), max=float(returns.max()), mean_length=float(np.mean(lengths)),
-        deterministic=deterministic, seed=seed, returns=returns.tolist(), lengths=[int(n) for n in lengths],
-    )
+    return _result(entry.name, list(returns), list(lengths), deterministic, seed)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,8 +11,8 @@ from typing import Any
 import gymnasium
 
 from zoo import checkpoint as ckpt
-from zoo.config import build_config_layers, config_to_dict, migrate_names
-from zoo.contract import Agent
+from zoo.config import build_config, build_config_layers, config_to_dict, migrate_names
+from zoo.contract import Agent, PolicyPredictor
 from zoo.errors import ZooError, one_line
 from zoo.plugin_loader import loaded_plugins
 from zoo.registry import AgentEntry, EnvEntry
@@ -31,19 +32,26 @@ def agent_entry(name: str) -> AgentEntry:
     return loaded_plugins().agents.get(name)
 
 
+@contextlib.contextmanager
+def _creating(entry: EnvEntry) -> Iterator[None]:
+    """A plugin's env that cannot be built is reported in one line, not as a traceback."""
+    try:
+        yield
+    except ZooError:
+        raise
+    except Exception as exc:
+        raise ZooError(f"env {entry.name!r} (plugin {entry.plugin or '?'}) could not be created: "
+                       f"{one_line(exc)}") from exc
+
+
 def make_env(name: str, *, render_mode: str | None = None, max_episode_steps: int | None = None,
              **kwargs: Any) -> gymnasium.Env:
     """A gymnasium env for a zoo name or gymnasium id (``"cartpole"`` or ``"CartPole-v1"``)."""
     entry = env_entry(name)
     if max_episode_steps is not None:
         kwargs["max_episode_steps"] = max_episode_steps
-    try:
+    with _creating(entry):
         return gymnasium.make(entry.gym_id, render_mode=render_mode, **{**entry.kwargs, **kwargs})
-    except ZooError:
-        raise
-    except Exception as exc:  # a plugin's env that cannot be built is reported, not a traceback
-        raise ZooError(f"env {entry.name!r} (plugin {entry.plugin or '?'}) could not be created: "
-                       f"{one_line(exc)}") from exc
 
 
 def episode_step_cap(name: str, max_episode_steps: int | None = None) -> int | None:
@@ -55,21 +63,32 @@ def episode_step_cap(name: str, max_episode_steps: int | None = None) -> int | N
 
 
 def make_vec_env(name: str, num_envs: int, *, max_episode_steps: int | None = None,
-                 **kwargs: Any) -> gymnasium.vector.VectorEnv:
+                 vectorization_mode: str | None = None, **kwargs: Any) -> gymnasium.vector.VectorEnv:
     """``num_envs`` copies in one gymnasium vector env: the env's own batched version if it
-    has one (one numpy array for all copies), else a synchronous vector of single envs."""
+    has one (one numpy array for all copies), else (or with ``vectorization_mode="sync"``) a
+    synchronous vector of single envs, copy ``i`` seeded ``seed + i`` by ``reset(seed=seed)``."""
     entry = env_entry(name)
     spec = gymnasium.spec(entry.gym_id)
     kwargs = {**entry.kwargs, **kwargs}
-    if spec.vector_entry_point is not None:
+    if vectorization_mode not in (None, "sync"):
+        raise ZooError(f"vectorization_mode must be None (the env's own batched version if any) or 'sync', "
+                       f"got {vectorization_mode!r}")
+    if spec.vector_entry_point is not None and vectorization_mode is None:
         limit = max_episode_steps or entry.time_limit
         if limit is not None:
             kwargs["max_episode_steps"] = limit
-        return gymnasium.make_vec(entry.gym_id, num_envs=num_envs,
-                                  vectorization_mode="vector_entry_point", **kwargs)
+        with _creating(entry):
+            return gymnasium.make_vec(entry.gym_id, num_envs=num_envs,
+                                      vectorization_mode="vector_entry_point", **kwargs)
     if max_episode_steps is not None:
         kwargs["max_episode_steps"] = max_episode_steps
-    return gymnasium.make_vec(entry.gym_id, num_envs=num_envs, vectorization_mode="sync", **kwargs)
+    with _creating(entry):
+        return gymnasium.make_vec(entry.gym_id, num_envs=num_envs, vectorization_mode="sync", **kwargs)
+
+
+def agent_class(agent: str, env: str) -> type[Agent]:
+    """The class of agent ``agent``, refusing an env it cannot run on (nothing is built)."""
+    return _agent_class(agent_entry(agent), env_entry(env))
 
 
 def _agent_class(agent: AgentEntry, env: EnvEntry) -> type[Agent]:
@@ -148,9 +167,10 @@ def save_agent(agent: Agent, directory: str | Path, **extra: Any) -> Path:
     return ckpt.write_checkpoint(Path(directory), agent.state_tensors(), checkpoint_meta(agent, **extra))
 
 
-def load_agent(path: str | Path, *, agent: str | None = None, env: str | None = None) -> Agent:
-    """Load the agent saved at ``path`` (a checkpoint or run folder), refusing a mismatch with
-    the ``agent`` or ``env`` the caller expects."""
+def _checked_checkpoint(path: str | Path, agent: str | None,
+                        env: str | None) -> tuple[Path, dict[str, Any], AgentEntry, EnvEntry]:
+    """The checkpoint folder at ``path``, its metadata, agent and env, refusing a mismatch with
+    the ``agent`` or ``env`` the caller expects or with the env's spaces."""
     folder = ckpt.find_checkpoint(path)
     meta = ckpt.read_meta(folder)
     agent_e = agent_entry(meta["agent"])
@@ -164,12 +184,38 @@ def load_agent(path: str | Path, *, agent: str | None = None, env: str | None = 
             raise ZooError(
                 f"checkpoint {str(folder)!r} was trained with {key} {meta[key]}, but {env_e.name!r} now has {space}"
             )
+    return folder, meta, agent_e, env_e
+
+
+def _does_not_fit(folder: Path, agent: AgentEntry, exc: Exception) -> ZooError:
+    return ZooError(f"checkpoint {str(folder)!r} does not fit agent {agent.name!r}: {one_line(exc)}")
+
+
+def load_agent(path: str | Path, *, agent: str | None = None, env: str | None = None) -> Agent:
+    """Load the agent saved at ``path`` (a checkpoint or run folder), refusing a mismatch with
+    the ``agent`` or ``env`` the caller expects."""
+    folder, meta, agent_e, env_e = _checked_checkpoint(path, agent, env)
     instance = make_agent(agent_e.name, env_e.name, seed=int(meta.get("seed", 0)), config=meta["config"])
     tensors = ckpt.read_tensors(folder)
     try:
         instance.load_state_tensors(tensors)
     except (KeyError, RuntimeError, ValueError) as exc:
-        raise ZooError(f"checkpoint {str(folder)!r} does not fit agent {agent_e.name!r}: {one_line(exc)}") from None
+        raise _does_not_fit(folder, agent_e, exc) from None
     instance.checkpoint_path = folder
     instance.checkpoint_meta = meta
     return instance
+
+
+def load_policy(path: str | Path, *, agent: str | None = None, env: str | None = None) -> PolicyPredictor:
+    """The policy saved at ``path``, to act with only: the agent's own light policy
+    (:meth:`Agent.load_policy`: no torch, no optimiser) when it has one, else the whole agent
+    (:func:`load_agent`). Checked exactly as :func:`load_agent` checks."""
+    folder, meta, agent_e, env_e = _checked_checkpoint(path, agent, env)
+    cls = _agent_class(agent_e, env_e)
+    # Checkpoints written before a hyperparameter was renamed load with the new name.
+    config = build_config(cls.Config, migrate_names(meta["config"], cls.renamed_hyperparameters))
+    try:
+        policy = cls.load_policy(env_e, config, ckpt.read_tensors(folder, numpy=True), int(meta.get("seed", 0)))
+    except (KeyError, ValueError) as exc:
+        raise _does_not_fit(folder, agent_e, exc) from None
+    return policy if policy is not None else load_agent(folder, agent=agent_e.name, env=env_e.name)

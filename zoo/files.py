@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -43,15 +44,15 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
 
 
 def atomic_save_figure(figure: Any, path: str | Path) -> Path:
-    """Save a matplotlib ``figure`` to ``path`` in one step, then close it."""
-    import matplotlib.pyplot as plt
-
+    """Save a matplotlib ``figure`` to ``path`` in one step, then close it if pyplot made it."""
     path = Path(path)
     try:
         with replacing(path) as tmp:
             figure.savefig(tmp)
     finally:
-        plt.close(figure)
+        pyplot = sys.modules.get("matplotlib.pyplot")
+        if pyplot is not None:  # only pyplot keeps figures alive; a plain Figure is just garbage
+            pyplot.close(figure)
     return path
 
 

@@ -6,10 +6,11 @@ Every command is added with :func:`command`, which turns a :class:`ZooError` int
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
 import typer
@@ -128,3 +129,27 @@ def plain_table(title: str, columns: list[str], rows: list[list[Any]], names: in
     for row in cells:
         table.add_row(*(Text(cell) for cell in row))
     return table
+
+
+#: ``show(stage, done, total)``: move the bar of ``stage`` (``total`` None: not known yet).
+ShowStage = Callable[[str, float, "float | None"], None]
+
+
+@contextlib.contextmanager
+def stage_progress() -> Iterator[ShowStage]:
+    """Progress bars on stderr for a command that works in stages (evaluating, recording,
+    uploading), one bar per stage, added when the stage first reports. Transient: the bars
+    are for watching; what the command prints afterwards is what stays (and a pipe gets none)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True) as bars:
+        tasks: dict[str, Any] = {}
+
+        def show(stage: str, done: float, total: float | None) -> None:
+            if stage not in tasks:
+                tasks[stage] = bars.add_task(escape(stage), total=total)
+            bars.update(tasks[stage], completed=done, total=total)
+
+        yield show
+

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markdown import Markdown
 
 from zoo.cli.app import command, err, out
 from zoo.errors import ZooError
@@ -30,5 +29,7 @@ def bench(
               f"({'quick' if quick else 'full'})")
     report = run_suite(loaded, quick=quick, progress=lambda line: err.print(line, highlight=False, soft_wrap=True))
     md, js = write_report(report, out_dir)
+    from rich.markdown import Markdown  # markdown-it and friends: only when a table is shown
+
     out.print(Markdown(md.read_text()))
     out.print(f"table: {md}\ndata: {js}", highlight=False, soft_wrap=True)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from zoo.cli.app import AsJson, MaxSteps, Seed, SetOption, command, out
+from zoo.cli.app import AsJson, MaxSteps, Seed, SetOption, command, out, stage_progress
 from zoo.errors import ZooError
 
 HUB_PREFIX = "hub:"
@@ -23,10 +23,11 @@ def resolve_policy(agent: str | None, env: str | None, checkpoint: Path | None, 
     (``agent`` and ``env``, when given, must match them). ``best`` picks a run's best evaluated
     checkpoint (``RUN/best``); ``overrides`` configure an agent that is built, not loaded (the
     hardcoded agent's ``variant``)."""
-    from zoo.factory import load_agent, make_agent
-    from zoo.training.periodic_eval import BEST_DIR
+    from zoo.factory import agent_class, agent_entry, load_policy, make_agent
 
     if best:
+        from zoo.training.periodic_eval import BEST_DIR
+
         if checkpoint is None:
             raise ZooError("--best picks the best evaluated checkpoint of a run: add --checkpoint RUN_DIR")
         if not (checkpoint / BEST_DIR).is_dir():
@@ -53,22 +54,22 @@ def resolve_policy(agent: str | None, env: str | None, checkpoint: Path | None, 
     if agent is None or env is None:
         raise ZooError("name what to run: AGENT ENV (trained: add --checkpoint RUN_DIR), or --from-hub ORG/NAME")
     if checkpoint is not None:
-        return load_agent(checkpoint, agent=agent, env=env), env, f"checkpoint {checkpoint}"
-    policy = make_agent(agent, env, overrides=overrides)
-    if not policy.learns:
+        return load_policy(checkpoint, agent=agent, env=env), env, f"checkpoint {checkpoint}"
+    if not agent_class(agent, env).learns:
+        policy = make_agent(agent, env, overrides=overrides)
         variant = getattr(policy.config, "variant", None)
         return policy, env, f"{policy.name} policy" + (f" ({variant})" if variant not in (None, "default") else "")
     if overrides:
         raise ZooError(f"--set configures an agent built from its config (e.g. --set variant=lean for hardcoded); "
-                       f"{policy.name!r} runs a trained checkpoint, which keeps its own")
+                       f"{agent_entry(agent).name!r} runs a trained checkpoint, which keeps its own")
     from zoo.tools.pretrained import find
 
     shipped = find(agent, env)
     if shipped is None:
-        raise ZooError(f"agent {policy.name!r} has no pretrained checkpoint for {env!r}: pass --checkpoint RUN_DIR "
-                       f"(from `zoo train {agent} {env}`)")
+        raise ZooError(f"agent {agent_entry(agent).name!r} has no pretrained checkpoint for {env!r}: pass "
+                       f"--checkpoint RUN_DIR (from `zoo train {agent} {env}`)")
     ev = shipped.evaluation
-    return (load_agent(shipped.path, agent=agent, env=env), env,
+    return (load_policy(shipped.path, agent=agent, env=env), env,
             f"the pretrained checkpoint shipped with agent-zoo ({shipped.path.name}, recorded "
             f"{ev.get('mean', float('nan')):.1f} ± {ev.get('std', float('nan')):.1f} "
             f"over {ev.get('episodes', '?')} episodes)")
@@ -128,6 +129,8 @@ def record(
     from zoo.recording import record as record_video
 
     policy, env, source = resolve_policy(agent, env, checkpoint, best=best, overrides=parse_overrides(set_ or []))
-    info = record_video(policy, env, out_file, seed=seed, max_episode_steps=max_steps)
+    with stage_progress() as show:
+        info = record_video(policy, env, out_file, seed=seed, max_episode_steps=max_steps,
+                            progress=lambda done, total: show("recording", done, total))
     out.print(f"recorded {source}: return {info['return']:.1f} over {info['steps']} steps -> {info['path']}",
               markup=False)

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from zoo.cli.app import command, out, print_warning
+from zoo.cli.app import command, out, print_warning, stage_progress
 
 
 @command("push")
@@ -29,10 +29,10 @@ def push_command(
     from zoo.hub.card import score_text
     from zoo.hub.push import push_run
 
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught, stage_progress() as show:
         warnings.simplefilter("always")
         result = push_run(run_dir, repo_id, private=private, eval_episodes=eval_episodes, video=video,
-                          revision=revision, commit_message=commit_message)
+                          revision=revision, commit_message=commit_message, progress=show)
     for warning in caught:
         print_warning(warning.message)
     results = result.results

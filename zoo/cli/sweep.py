@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markdown import Markdown
 from rich.markup import escape
 
 from zoo.cli.app import AsJson, command, err, out
@@ -67,6 +66,8 @@ def sweep(
     if as_json:
         out.print_json(outcome.tables["results.json"].read_text())
     else:
+        from rich.markdown import Markdown  # markdown-it and friends: only when a table is shown
+
         out.print(Markdown(outcome.tables["summary.md"].read_text()))
         for name, path in outcome.tables.items():
             out.print(f"{name}: {path}", markup=False, highlight=False, soft_wrap=True)

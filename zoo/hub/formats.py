@@ -126,7 +126,7 @@ def is_zoo_repo(files: list[str]) -> bool:
 
 def load_zoo_repo(repo: HubRepo) -> HubPolicy:
     """An agent-zoo checkpoint: safetensors + JSON, never a pickle."""
-    from zoo.factory import env_entry, load_agent
+    from zoo.factory import agent_entry, env_entry, load_policy
 
     folder = repo.folder
 
@@ -142,10 +142,10 @@ def load_zoo_repo(repo: HubRepo) -> HubPolicy:
     if repo.env is not None and env_entry(repo.env) != env_entry(meta["env"]):
         raise ZooError(f"it holds a model for env {meta['env']!r}, not {repo.env!r}")
     try:
-        loaded = load_agent(folder)
+        loaded = load_policy(folder)
     except ZooError as exc:
         raise ZooError(about_the_repo(exc)) from None
-    return HubPolicy(loaded, loaded.env.name, f"{loaded.name} from {repo.label}")
+    return HubPolicy(loaded, env_entry(meta["env"]).name, f"{agent_entry(meta['agent']).name} from {repo.label}")
 
 
 def _detected_format(files: list[str]) -> tuple[str, Any]:

@@ -98,12 +98,21 @@ def _remote_state(api: Any, repo_id: str, revision: str) -> RemoteState:
     return RemoteState(info.sha, files, results)
 
 
-def _record_replay(agent: Any, env: str, out: Path, seed: int) -> None:
+#: ``progress(stage, done, total)``: "evaluating" (episodes), "recording" (steps), "uploading"
+#: (files; total None until the upload is done).
+PushProgress = Callable[[str, float, "float | None"], None]
+
+
+def _no_progress(stage: str, done: float, total: float | None) -> None:
+    pass
+
+
+def _record_replay(policy: Any, env: str, out: Path, seed: int, progress: PushProgress) -> None:
     """Record one episode to ``out``; a failure is a warning, never the end of the push."""
     from zoo.recording import record
 
     try:
-        record(agent, env, out, seed=seed)
+        record(policy, env, out, seed=seed, progress=lambda done, total: progress("recording", done, total))
     except Exception as exc:  # any failure of rendering or encoding: the video is optional
         out.unlink(missing_ok=True)
         warnings.warn(f"could not record {VIDEO_FILE} ({one_line(exc)}); pushing without it",
@@ -165,13 +174,15 @@ def push_run(
     video: bool = True,
     revision: str | None = None,
     commit_message: str | None = None,
+    progress: PushProgress | None = None,
 ) -> PushResult:
     """Evaluate the checkpoint at ``run_or_checkpoint_dir`` (the newest one of a run folder)
     and publish it to ``repo_id`` in one commit on ``revision`` (a branch, created from main if
-    needed; default main). Re-pushing an unchanged checkpoint makes no commit."""
+    needed; default main). Re-pushing an unchanged checkpoint makes no commit. ``progress``
+    hears of each stage as it goes."""
     from huggingface_hub import HfApi
 
-    from zoo.factory import load_agent
+    from zoo.factory import load_policy
 
     validate_repo_id(repo_id)
     if eval_episodes < 1:
@@ -180,7 +191,8 @@ def push_run(
     path = Path(run_or_checkpoint_dir)
     checkpoint = ckpt.find_checkpoint(path)
     meta = ckpt.read_meta(checkpoint)
-    agent = load_agent(checkpoint)
+    policy = load_policy(checkpoint)  # acting only: no torch for the zoo's own agents
+    progress = progress or _no_progress
 
     api = HfApi()
     remote = _remote_state(api, repo_id, branch)
@@ -191,11 +203,12 @@ def push_run(
     else:
         from zoo.evaluation import evaluate
 
-        score = evaluate(agent, meta["env"], episodes=eval_episodes, seed=eval_seed, deterministic=deterministic)
+        score = evaluate(policy, meta["env"], episodes=eval_episodes, seed=eval_seed, deterministic=deterministic,
+                         progress=lambda done, total: progress("evaluating", done, total))
         results = evaluation_results(meta, score, eval_seed=eval_seed)
 
     def record_video(out: Path) -> None:
-        _record_replay(agent, meta["env"], out, eval_seed)
+        _record_replay(policy, meta["env"], out, eval_seed, progress)
 
     # The replay published with these very results still shows this agent: keep it.
     keep_video = reused and VIDEO_FILE in remote.files
@@ -203,5 +216,7 @@ def push_run(
     with tempfile.TemporaryDirectory(prefix="zoo-push-") as tmp:
         files, stale = _stage(Path(tmp), repo_id, checkpoint, meta, results, _run_dir_of(path, checkpoint), reused,
                               keep_video, record_video if video else None)
+        progress("uploading", 0, None)
         commit, head = _commit(api, repo_id, branch, revision, Path(tmp), remote, stale, private, message)
+        progress("uploading", len(files), len(files))
     return PushResult(repo_id, branch, commit, commit.oid != head, results, reused, files)

@@ -6,12 +6,14 @@ learner is a zoo agent by name, or a *trainer* function in a Python file next to
 (``trainer = "course_reinforce.py:train"``); the runner knows nothing about either beyond the
 :data:`Trainer` signature. For every run and seed it records the env steps, wall-clock
 seconds and episodes until the training returns first meet the env's criteria, then evaluates
-the final policy with :func:`zoo.evaluation.evaluate`. Runs marked as references give every
-other figure a ratio, so results compare across machines of different speed.
+the final policy with :func:`zoo.evaluation.evaluate`. Runs marked as references give the
+other runs on the same env a ratio (never a run on another env: a ratio between envs says
+nothing), so results compare across machines of different speed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import os
@@ -130,6 +132,16 @@ class RunSpec:
     params: Mapping[str, Any] = field(default_factory=dict)
     reference: str | None = None
     quick: bool = True
+    #: This run's own step caps and stop rule, where they differ from its env's (references
+    #: that cost minutes per seed are capped lower).
+    cap_steps: int | None = None
+    quick_cap_steps: int | None = None
+    stop: Literal["threshold", "cap"] | None = None
+
+    def cap(self, env: EnvSpec, quick: bool) -> int:
+        if quick:
+            return self.quick_cap_steps or self.cap_steps or env.quick_cap_steps
+        return self.cap_steps or env.cap_steps
 
 
 @dataclass(frozen=True)
@@ -198,7 +210,8 @@ def load_suite(path: str | Path) -> Suite:
     for i, table in enumerate(top["runs"]):
         where = f"{path.name}: runs[{i}]"
         spec = _take(dict(table), where, ("name", "env", "seeds"), {
-            "agent": None, "trainer": None, "params": {}, "reference": None, "quick": True})
+            "agent": None, "trainer": None, "params": {}, "reference": None, "quick": True,
+            "cap_steps": None, "quick_cap_steps": None, "stop": None})
         if (spec["agent"] is None) == (spec["trainer"] is None):
             raise ZooError(f"{where} ({spec['name']}): give exactly one of agent or trainer")
         if spec["env"] not in envs:
@@ -206,12 +219,20 @@ def load_suite(path: str | Path) -> Suite:
         seeds = tuple(int(s) for s in spec["seeds"])
         if not seeds:
             raise ZooError(f"{where} ({spec['name']}): seeds must not be empty")
+        if spec["stop"] not in (None, "threshold", "cap"):
+            raise ZooError(f"{where} ({spec['name']}): stop must be 'threshold' or 'cap', got {spec['stop']!r}")
+        caps = {key: int(spec[key]) if spec[key] is not None else None for key in ("cap_steps", "quick_cap_steps")}
         runs.append(RunSpec(name=str(spec["name"]), env=spec["env"], seeds=seeds, agent=spec["agent"],
                             trainer=spec["trainer"], params=dict(spec["params"]), reference=spec["reference"],
-                            quick=bool(spec["quick"])))
+                            quick=bool(spec["quick"]), stop=spec["stop"], **caps))
     names = [(r.name, r.env) for r in runs]
     if len(set(names)) != len(names):
         raise ZooError(f"{path.name}: two runs share a name on the same env")
+    references: set[tuple[str, str]] = set()
+    for r in runs:
+        if r.reference and (r.env, r.reference) in references:
+            raise ZooError(f"{path.name}: two runs on env {r.env!r} are both reference {r.reference!r}")
+        references.add((r.env, r.reference or ""))
     quick = _take(dict(top["quick"]), f"{path.name}: quick", (), {"seeds": [0]})
     return Suite(path, envs, tuple(runs), tuple(int(s) for s in quick["seeds"]))
 
@@ -225,7 +246,8 @@ def load_trainer(spec: str, base: Path) -> Trainer:
         file = (base / target).resolve()
         if not file.is_file():
             raise ZooError(f"trainer file {str(file)!r} does not exist")
-        module_name = f"_zoo_bench_{file.stem}"
+        # Named after the whole path: two suites' trainer files of one name are two modules.
+        module_name = f"_zoo_bench_{file.stem}_{hashlib.sha1(str(file).encode()).hexdigest()[:12]}"
         module = sys.modules.get(module_name)
         if module is None:
             module_spec = importlib.util.spec_from_file_location(module_name, file)
@@ -306,6 +328,8 @@ class RunResult:
     reference: str | None
     seeds: list[SeedResult]
     skipped: str | None = None
+    cap_steps: int | None = None
+    stop: str | None = None
 
     # Unreached seeds count as infinitely slow, so a median over them is honest.
     def median(self, attr: str) -> float | None:
@@ -314,6 +338,12 @@ class RunResult:
             return None
         m = statistics.median(values)
         return None if m == float("inf") else float(m)
+
+    def median_at_least(self, attr: str) -> float | None:
+        """A lower bound of :meth:`median` when it is unknown: a seed that never reached the
+        threshold would have taken at least what it trained (``trained_steps``, ``trained_seconds``)."""
+        values = [getattr(s, attr) if s.reached else getattr(s, f"trained_{attr}") for s in self.seeds]
+        return float(statistics.median(values)) if values else None
 
     @property
     def reached(self) -> int:
@@ -327,10 +357,10 @@ class RunResult:
 def run_seed(run: RunSpec, env: EnvSpec, seed: int, quick: bool, base: Path) -> SeedResult:
     from zoo.evaluation import evaluate
 
-    cap = env.quick_cap_steps if quick else env.cap_steps
+    cap, stop = run.cap(env, quick), run.stop or env.stop
 
     def should_stop(returns: Sequence[float]) -> bool:
-        return env.stop == "threshold" and all_met(env.criteria, returns)
+        return stop == "threshold" and all_met(env.criteria, returns)
 
     if run.agent is not None:
         record = train_zoo_agent(env.env, seed, cap, should_stop, agent=run.agent, overrides=run.params)
@@ -338,7 +368,7 @@ def run_seed(run: RunSpec, env: EnvSpec, seed: int, quick: bool, base: Path) -> 
         record = load_trainer(run.trainer, base)(env.env, seed, cap, should_stop, **run.params)
     hit = first_reached(env.criteria, record.returns)
     result = evaluate(record.policy, env.env, episodes=env.eval_episodes, seed=EVAL_SEED_OFFSET + seed,
-                      deterministic=env.eval_deterministic, n_envs=min(env.eval_episodes, 10))
+                      deterministic=env.eval_deterministic)
     return SeedResult(
         seed=seed, reached=hit is not None,
         steps=record.env_steps[hit] if hit is not None else None,
@@ -361,7 +391,8 @@ def run_suite(suite: Suite, quick: bool = False, progress: Callable[[str], None]
     results: list[RunResult] = []
     for run in suite.select(quick):
         env = suite.envs[run.env]
-        result = RunResult(run.name, run.env, env.env, run.agent, run.trainer, dict(run.params), run.reference, [])
+        result = RunResult(run.name, run.env, env.env, run.agent, run.trainer, dict(run.params), run.reference, [],
+                           cap_steps=run.cap(env, quick), stop=run.stop or env.stop)
         try:
             env_entry(env.env)
         except ZooError as exc:
@@ -385,18 +416,33 @@ def _ratio(value: float | None, reference: float | None) -> float | None:
     return round(value / reference, 4)
 
 
+def reference_ratios(row: dict[str, Any], reference: RunResult) -> dict[str, Any]:
+    """``row``'s median steps and seconds divided by ``reference``'s. When the reference's
+    median seed never reached the threshold (within its cap), its time is known only to be at
+    least what it trained: the ratios are then upper bounds (``"bound": true``)."""
+    bound = reference.median("steps") is None
+    at = reference.median_at_least if bound else reference.median
+    return {"steps": _ratio(row["median_steps"], at("steps")), "seconds": _ratio(row["median_seconds"], at("seconds")),
+            "bound": bound}
+
+
 def build_report(suite: Suite, results: list[RunResult], quick: bool, seconds: float) -> dict[str, Any]:
     import torch
 
-    references = {r.reference: r for r in results if r.reference and not r.skipped}
+    # References by env: a row is divided only by references run on its own env.
+    references: dict[str, dict[str, RunResult]] = {}
+    for r in results:
+        if r.reference and not r.skipped:
+            references.setdefault(r.env_key, {})[r.reference] = r
     rows = []
     for r in results:
         pooled = r.eval_pooled()
         env = suite.envs[r.env_key]
         row = {
-            "name": r.name, "env": r.env, "agent": r.agent, "trainer": r.trainer, "params": r.params,
-            "reference": r.reference, "skipped": r.skipped,
-            "criteria": [str(c) for c in env.criteria], "stop": env.stop,
+            "name": r.name, "env_key": r.env_key, "env": r.env, "agent": r.agent, "trainer": r.trainer,
+            "params": r.params, "reference": r.reference, "skipped": r.skipped,
+            "criteria": [str(c) for c in env.criteria], "stop": r.stop or env.stop, "cap_steps": r.cap_steps,
+            "env_stop": env.stop, "env_cap_steps": env.quick_cap_steps if quick else env.cap_steps,
             "eval_criteria": [str(c) for c in env.eval_criteria],
             "eval_deterministic": env.eval_deterministic,
             "seeds": [asdict(s) for s in r.seeds], "reached": r.reached, "runs": len(r.seeds),
@@ -406,11 +452,8 @@ def build_report(suite: Suite, results: list[RunResult], quick: bool, seconds: f
             "eval_passed": sum(s.eval_passed for s in r.seeds),
             "ratios": {},
         }
-        for ref_id, ref in references.items():
-            row["ratios"][ref_id] = {
-                "steps": _ratio(row["median_steps"], ref.median("steps")),
-                "seconds": _ratio(row["median_seconds"], ref.median("seconds")),
-            }
+        for ref_id, ref in references.get(r.env_key, {}).items():
+            row["ratios"][ref_id] = reference_ratios(row, ref)
         rows.append(row)
     return {
         "suite": str(suite.path), "quick": quick, "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -418,7 +461,8 @@ def build_report(suite: Suite, results: list[RunResult], quick: bool, seconds: f
         "machine": {"platform": platform.platform(), "python": platform.python_version(),
                     "cpus": os.cpu_count(), "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
                     "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None},
-        "references": {ref_id: ref.name for ref_id, ref in references.items()},
+        "references": {env_key: {ref_id: ref.name for ref_id, ref in refs.items()}
+                       for env_key, refs in references.items()},
         "rows": rows,
     }
 
@@ -428,6 +472,14 @@ def _fmt(value: float | None, digits: int = 0, missing: str = "—") -> str:
     if value is None:
         return missing
     return f"{value:,.{digits}f}"
+
+
+def _fmt_ratio(ratio: dict[str, Any], key: str) -> str:
+    value = ratio.get(key)
+    if value is None:
+        return "—"
+    text = f"{value:.2f}" if value >= 0.1 else f"{value:.2g}"  # 0.0043, not 0.00
+    return f"< {text}" if ratio.get("bound") else text
 
 
 def _preamble(report: dict[str, Any]) -> list[str]:
@@ -440,37 +492,66 @@ def _preamble(report: dict[str, Any]) -> list[str]:
         "",
         "Steps, seconds and episodes are medians over seeds until the training returns first meet the env's "
         "criteria (a seed that never does counts as slower than all; a median that is such a seed shows —). "
-        "Ratios divide by the reference's median from the same run. The evaluation runs the final policy "
-        "on separate seeds; its mean ± std pools every seed's episodes.",
-        "References: " + "; ".join(f"{k} = {v}" for k, v in report["references"].items()) + ".",
+        "Ratios divide by the median of a reference run on the same env in the same run, never on another env; "
+        "\"< x\" means the reference's median seed did not reach the threshold within its cap, so only a bound "
+        "is known. The evaluation runs the final policy on separate seeds; its mean ± std pools every seed's "
+        "episodes.",
         "",
     ]
 
 
-def _results_table(report: dict[str, Any]) -> list[str]:
-    refs = report["references"]
-    head = ["run", "env", "reached", "steps", "seconds", "episodes"]
-    for ref_id in refs:
-        head += [f"steps ÷ {ref_id}", f"time ÷ {ref_id}"]
-    head += ["eval mean ± std", "eval passed"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+def _env_rows(report: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """The rows of each env, envs in the order the suite first runs them."""
+    grouped: dict[str, list[dict[str, Any]]] = {}
     for row in report["rows"]:
-        if row["skipped"]:
-            lines.append(f"| {row['name']} | {row['env']} | skipped: {row['skipped']} |" + " |" * (len(head) - 3))
-            continue
-        cells = [row["name"], row["env"], f"{row['reached']}/{row['runs']}", _fmt(row["median_steps"]),
-                 _fmt(row["median_seconds"], 1), _fmt(row["median_episodes"])]
+        grouped.setdefault(row.get("env_key", row["env"]), []).append(row)
+    return grouped
+
+
+def _stop_text(stop: str) -> str:
+    return "stops at the threshold" if stop == "threshold" else "trains to the cap"
+
+
+def _env_heading(rows: list[dict[str, Any]], refs: dict[str, str]) -> str:
+    first = rows[0]
+    named = "; ".join(f"{ref_id} = {name}" for ref_id, name in refs.items())
+    own = [f"{row['name']}: cap {row['cap_steps']:,}, {_stop_text(row['stop'])}" for row in rows
+           if (row["cap_steps"], row["stop"]) != (first["env_cap_steps"], first["env_stop"])]
+    limits = f"cap {first['env_cap_steps']:,} env steps, {_stop_text(first['env_stop'])}"
+    return (f"**{first['env']}** ({limits}{''.join('; ' + text for text in own)}). "
+            + (f"References on this env: {named}." if refs else "No reference on this env: no ratios."))
+
+
+def _results_table(report: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    for env_key, rows in _env_rows(report).items():
+        refs = report["references"].get(env_key, {})
+        head = ["run", "env", "reached", "steps", "seconds", "episodes"]
         for ref_id in refs:
-            ratio = row["ratios"].get(ref_id, {})
-            cells += [_fmt(ratio.get("steps"), 2), _fmt(ratio.get("seconds"), 2)]
-        cells += [f"{_fmt(row['eval_mean'], 1)} ± {_fmt(row['eval_std'], 1)}", f"{row['eval_passed']}/{row['runs']}"]
-        lines.append("| " + " | ".join(cells) + " |")
-    return lines
+            head += [f"steps ÷ {ref_id}", f"time ÷ {ref_id}"]
+        head += ["eval mean ± std", "eval passed"]
+        lines += [_env_heading(rows, refs), "",
+                  "| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+        for row in rows:
+            if row["skipped"]:
+                lines.append(f"| {row['name']} | {row['env']} | skipped: {row['skipped']} |"
+                             + " |" * (len(head) - 3))
+                continue
+            cells = [row["name"], row["env"], f"{row['reached']}/{row['runs']}", _fmt(row["median_steps"]),
+                     _fmt(row["median_seconds"], 1), _fmt(row["median_episodes"])]
+            for ref_id in refs:
+                ratio = row["ratios"].get(ref_id, {})
+                cells += [_fmt_ratio(ratio, "steps"), _fmt_ratio(ratio, "seconds")]
+            cells += [f"{_fmt(row['eval_mean'], 1)} ± {_fmt(row['eval_std'], 1)}",
+                      f"{row['eval_passed']}/{row['runs']}"]
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    return lines[:-1]
 
 
 def _criteria_line(report: dict[str, Any]) -> str:
     def describe(row: dict[str, Any]) -> str:
-        stop = "then stop" if row["stop"] == "threshold" else "train to the cap"
+        stop = "then stop" if row["env_stop"] == "threshold" else "train to the cap"
         how = "deterministic" if row["eval_deterministic"] else "stochastic"
         return (f"{row['env']}: train {', '.join(row['criteria'])} ({stop}); "
                 f"eval ({how}) {', '.join(row['eval_criteria'])}")
@@ -481,8 +562,8 @@ def _criteria_line(report: dict[str, Any]) -> str:
 def _per_seed_table(report: dict[str, Any]) -> list[str]:
     seeds = _all_seeds(report)
     lines = ["Per seed (steps / seconds / episodes to threshold; final evaluation mean ± std):", "",
-             "| run | " + " | ".join(f"seed {s}" for s in seeds) + " |",
-             "|---|" + "|".join("---" for _ in seeds) + "|"]
+             "| run | env | " + " | ".join(f"seed {s}" for s in seeds) + " |",
+             "|---|---|" + "|".join("---" for _ in seeds) + "|"]
     for row in report["rows"]:
         if row["skipped"]:
             continue
@@ -496,7 +577,7 @@ def _per_seed_table(report: dict[str, Any]) -> list[str]:
             got = (f"{s['steps']:,} / {s['seconds']:.1f} / {s['episodes']}" if s["reached"]
                    else f"not in {s['trained_steps']:,}")
             cells.append(f"{got}; {s['eval_mean']:.1f} ± {s['eval_std']:.1f}")
-        lines.append(f"| {row['name']} | " + " | ".join(cells) + " |")
+        lines.append(f"| {row['name']} | {row['env']} | " + " | ".join(cells) + " |")
     return lines
 
 

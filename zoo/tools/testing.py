@@ -168,8 +168,9 @@ def run_agent_smoke(agent: str, env: str, out: str | Path, *, steps: int = 2_000
     For a learning agent: trains twice for ``steps`` env steps with the same seed (the
     returns must be identical), loads the checkpoint from the run folder and checks that it acts
     exactly as the same checkpoint loaded again, with actions inside the action space. A fixed
-    policy is only evaluated. Returns the :class:`zoo.evaluation.EvalResult` of ``episodes`` episodes."""
-    from zoo.evaluation import evaluate
+    policy is only evaluated, with stable-baselines3's own ``evaluate_policy`` (the contract
+    every agent keeps). Returns the :class:`zoo.evaluation.EvalResult` of ``episodes`` episodes."""
+    from zoo.evaluation import evaluate_with_sb3
     from zoo.factory import load_agent, make_agent
     from zoo.training import train
 
@@ -189,4 +190,4 @@ def run_agent_smoke(agent: str, env: str, out: str | Path, *, steps: int = 2_000
                                       err_msg=f"{agent} on {env}: a reloaded checkpoint acts differently")
         space = policy.env.action_space
         assert all(space.contains(a) for a in actions), f"{agent} on {env}: actions outside {space}"
-    return evaluate(policy, env, episodes=episodes, seed=seed, deterministic=True)
+    return evaluate_with_sb3(policy, env, episodes=episodes, seed=seed, deterministic=True)
