@@ -4,10 +4,11 @@ The suite passes one entry of rl-baselines3-zoo's ``hyperparams/{algo}.yml`` as 
 notation: ``"lin_0.001"`` is a rate decayed linearly to 0 over ``n_timesteps``, as the zoo's
 ``linear_schedule`` does; ``normalize = true`` wraps the envs in ``VecNormalize`` (observations
 and rewards, as the zoo does for ``normalize: true``); ``policy_kwargs`` is the entry's dict as
-a table. Envs as the zoo makes them: ``make_vec_env`` (Monitor-wrapped copies in a
-``DummyVecEnv``) seeded with the run's seed. Training stops when ``should_stop`` holds for the
-Monitor's (unnormalised) episode returns, or after ``n_timesteps`` (the budget the schedules
-are defined over) or the cap, whichever comes first.
+a table; ``noise_type = "normal"`` with ``noise_std`` is Gaussian action noise (TD3, DDPG), and
+``train_freq = [1, "episode"]`` is SB3's tuple. Envs as the zoo makes them: ``make_vec_env``
+(Monitor-wrapped copies in a ``DummyVecEnv``) seeded with the run's seed. Training stops when
+``should_stop`` holds for the Monitor's (unnormalised) episode returns, or after ``n_timesteps``
+(the budget the schedules are defined over) or the cap, whichever comes first.
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ class NormalizedPolicy:
 
 def train(env: str, seed: int, cap_steps: int, should_stop: StopRule, *, algo: str, n_timesteps: float,
           n_envs: int = 1, policy: str = "MlpPolicy", normalize: bool = False,
-          policy_kwargs: Mapping[str, Any] | None = None, **hyperparams: Any) -> TrainRecord:
+          policy_kwargs: Mapping[str, Any] | None = None, noise_type: str | None = None, noise_std: float = 0.0,
+          **hyperparams: Any) -> TrainRecord:
     import stable_baselines3
     from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.env_util import make_vec_env
@@ -58,6 +60,15 @@ def train(env: str, seed: int, cap_steps: int, should_stop: StopRule, *, algo: s
     vec_env = make_vec_env(env_entry(env).gym_id, n_envs=n_envs, seed=seed)
     if normalize:
         vec_env = VecNormalize(vec_env)
+    if noise_type is not None:
+        from stable_baselines3.common.noise import NormalActionNoise
+
+        if noise_type != "normal":
+            raise ValueError(f"noise_type {noise_type!r}: only 'normal' is supported")
+        shape = vec_env.action_space.shape
+        hyperparams["action_noise"] = NormalActionNoise(np.zeros(shape), noise_std * np.ones(shape))
+    if isinstance(hyperparams.get("train_freq"), list):  # TOML has no tuples
+        hyperparams["train_freq"] = tuple(hyperparams["train_freq"])
     model = getattr(stable_baselines3, algo)(policy, vec_env, seed=seed, device="cpu", verbose=0,
                                              policy_kwargs=dict(policy_kwargs or {}),
                                              **{key: zoo_value(value) for key, value in hyperparams.items()})

@@ -104,7 +104,9 @@ def test_the_repository_suite_loads_and_every_learner_exists():
             assert callable(load_trainer(run.trainer, REPO_SUITE.parent))
     references = {(r.env, r.reference) for r in suite.runs if r.reference}
     assert references == {("cartpole", "PPO"), ("cartpole", "course"), ("mountaincar", "SAC"),
-                          ("mountaincar", "PPO"), ("pixelcopter", "course"), ("pixelcopter", "PPO")}
+                          ("mountaincar", "PPO"), ("pixelcopter", "course"), ("pixelcopter", "PPO"),
+                          ("acrobot", "PPO"), ("mountaincar-discrete", "DQN"), ("pendulum", "TD3"),
+                          ("lunarlander", "PPO")}
     assert {r.env for r in suite.select(quick=True)} == {r.env for r in suite.runs}
 
 
