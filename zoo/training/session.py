@@ -20,7 +20,7 @@ from typing import Any
 from zoo import checkpoint as ckpt
 from zoo.config import config_to_dict
 from zoo.contract import Agent
-from zoo.errors import ZooError
+from zoo.errors import ZooError, one_line
 from zoo.factory import checkpoint_meta, episode_step_cap, make_agent, make_vec_env
 from zoo.training import run_folder
 from zoo.training.signals import stop_on_signals
@@ -267,18 +267,20 @@ def start(
     budget = Budget(episodes, steps) if given else Budget(**learner.default_budget(learner.env))
     check_options(max_episode_steps, checkpoint_every, keep_checkpoints)
     run_dir = Path(out) if out is not None else run_folder.default_run_dir(learner.name, learner.env.gym_id, seed)
-    if run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir())):
-        raise ZooError(f"run folder {str(run_dir)!r} already exists and is not empty; choose another --out")
-
-    run_folder.write_header(run_dir, {
-        "agent": learner.name, "env": learner.env.name, "gym_id": learner.env.gym_id, "seed": seed,
-        "budget": {"episodes": budget.episodes, "steps": budget.steps},
-        "max_episode_steps": max_episode_steps, "config": config_to_dict(learner.config),
-        "checkpoints": {"every": checkpoint_every, "keep": keep_checkpoints},
-    }, argv)
-    return Session(learner, run_dir, seed, budget, max_episode_steps, checkpoint_every, keep_checkpoints,
-                   run_folder.lock(run_dir))
-
+    lock, made = run_folder.claim(run_dir)  # atomically ours before anything is written in it
+    try:
+        run_folder.write_header(run_dir, {
+            "agent": learner.name, "env": learner.env.name, "gym_id": learner.env.gym_id, "seed": seed,
+            "budget": {"episodes": budget.episodes, "steps": budget.steps},
+            "max_episode_steps": max_episode_steps, "config": config_to_dict(learner.config),
+            "checkpoints": {"every": checkpoint_every, "keep": keep_checkpoints},
+        }, argv)
+    except BaseException as exc:
+        run_folder.unclaim(run_dir, lock, made)
+        if isinstance(exc, OSError):
+            raise ZooError(f"cannot write run folder {str(run_dir)!r} ({exc.strerror or one_line(exc)})") from None
+        raise
+    return Session(learner, run_dir, seed, budget, max_episode_steps, checkpoint_every, keep_checkpoints, lock)
 
 def train(
     agent: str,
