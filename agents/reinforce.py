@@ -12,7 +12,7 @@ averaged over the episodes of the batch. Returns are Monte-Carlo: nothing is boo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -29,6 +29,9 @@ from zoo.registry import EnvEntry
 from zoo.threads import use_torch_threads
 
 _help = hyperparameter  # short name: every config field below uses it
+#: Ranges checked by ``ReinforceConfig.validate``, before anything is built or written.
+MAX_ENVS, MAX_BATCH_STEPS, MAX_LAYERS, MAX_WIDTH, MAX_WEIGHTS = 65_536, 10_000_000, 16, 4096, 10_000_000
+MAX_FLOAT = 1e30
 
 
 @dataclass
@@ -58,15 +61,26 @@ class ReinforceConfig:
     def validate(self) -> None:
         from zoo.errors import ZooError
 
+        # Upper bounds keep a typo from allocating more memory than a machine has, which
+        # would fail only after the run folder is written (or take the machine down).
         checks = {
-            "gamma": 0.0 <= self.gamma <= 1.0, "lr": self.lr > 0, "value_lr": self.value_lr > 0,
-            "num_envs": self.num_envs >= 1, "batch_steps": self.batch_steps >= 0, "value_steps": self.value_steps >= 1,
-            "hidden": all(h >= 1 for h in self.hidden), "entropy_coef": self.entropy_coef >= 0,
-            "max_grad_norm": self.max_grad_norm >= 0,
+            "gamma": (0.0 <= self.gamma <= 1.0, "0 to 1"), "lr": (self.lr > 0, "> 0"),
+            "value_lr": (self.value_lr > 0, "> 0"),
+            "num_envs": (1 <= self.num_envs <= MAX_ENVS, f"1 to {MAX_ENVS}"),
+            "batch_steps": (0 <= self.batch_steps <= MAX_BATCH_STEPS, f"0 to {MAX_BATCH_STEPS:,}"),
+            "value_steps": (1 <= self.value_steps <= 10_000, "1 to 10,000"),
+            "hidden": (len(self.hidden) <= MAX_LAYERS and all(1 <= h <= MAX_WIDTH for h in self.hidden)
+                       and sum(a * b for a, b in zip(self.hidden, self.hidden[1:])) <= MAX_WEIGHTS,
+                       f"at most {MAX_LAYERS} layers of 1 to {MAX_WIDTH} units, {MAX_WEIGHTS:,} weights between them"),
+            "entropy_coef": (self.entropy_coef >= 0, ">= 0"), "max_grad_norm": (self.max_grad_norm >= 0, ">= 0"),
         }
-        for name, ok in checks.items():
+        # torch trains in float32 (up to 3.4e38): a learning rate of 1e38 overflows in Adam's first step.
+        checks.update({f.name: (abs(getattr(self, f.name)) <= MAX_FLOAT, f"at most {MAX_FLOAT:g} in size")
+                       for f in fields(self) if isinstance(getattr(self, f.name), float)
+                       and not abs(getattr(self, f.name)) <= MAX_FLOAT})
+        for name, (ok, valid) in checks.items():
             if not ok:
-                raise ZooError(f"hyperparameter {name}={getattr(self, name)!r} is out of range")
+                raise ZooError(f"hyperparameter {name}={getattr(self, name)!r} is out of range (valid: {valid})")
 
 
 def pretrained_name(agent: str, gym_id: str) -> str:

@@ -31,9 +31,61 @@ _ZOO_FIELDS = {"net_arch", "activation", "n_envs", "iteration_steps", "explorati
 
 _help = hyperparameter  # short name: every config field below uses it
 
+#: Memory-bounded ranges, checked before anything is built or written: SB3 allocates its
+#: rollout and replay buffers in the constructor, so a typo would otherwise be a MemoryError.
+_RANGES: dict[str, tuple[float, float]] = {
+    "n_envs": (1, 256), "n_steps": (1, 1_000_000), "batch_size": (1, 1_000_000), "n_epochs": (1, 1000),
+    "buffer_size": (1, 10_000_000), "learning_starts": (0, 10**12), "train_freq": (1, 1_000_000),
+    "gradient_steps": (-1, 10_000), "target_update_interval": (1, 10**12), "exploration_steps": (0, 10**12),
+    "iteration_steps": (1, 10**9), "gamma": (0.0, 1.0), "gae_lambda": (0.0, 1.0), "tau": (0.0, 1.0),
+    "exploration_initial_eps": (0.0, 1.0), "exploration_final_eps": (0.0, 1.0), "clip_range": (0.0, 1e30),
+    "ent_coef": (0.0, 1e30), "vf_coef": (0.0, 1e30), "max_grad_norm": (0.0, 1e30), "learning_rate": (1e-30, 1e30),
+    "log_std_init": (-1e30, 1e30),
+}
+MAX_LAYERS, MAX_WIDTH, MAX_WEIGHTS, MAX_ROLLOUT = 16, 4096, 10_000_000, 10_000_000
+
+
+def _is_ent_coef(text: str) -> bool:
+    """SAC's ``ent_coef``: a number, ``auto`` or ``auto_<initial value>``, the initial value positive."""
+    number = text[len("auto_"):] if text.startswith("auto_") else None if text == "auto" else text
+    if number is None:
+        return True
+    try:
+        value = float(number)
+    except ValueError:
+        return False
+    return 0 <= value <= 1e30 and (value > 0 or not text.startswith("auto"))
+
+
+class SB3Limits:
+    """``validate`` for the SB3 configs below: every field in its range (``_RANGES``)."""
+
+    def validate(self) -> None:
+        from zoo.errors import ZooError
+
+        def refuse(name: str, valid: str) -> None:
+            raise ZooError(f"hyperparameter {name}={getattr(self, name)!r} is out of range (valid: {valid})")
+
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in _RANGES and isinstance(value, (int, float)) and not isinstance(value, bool):
+                low, high = _RANGES[f.name]
+                if not low <= value <= high:
+                    refuse(f.name, " to ".join(f"{v:,}" if isinstance(v, int) else f"{v:g}" for v in (low, high)))
+        arch = self.net_arch
+        if len(arch) > MAX_LAYERS or not all(1 <= h <= MAX_WIDTH for h in arch) or \
+                sum(a * b for a, b in zip(arch, arch[1:])) > MAX_WEIGHTS:
+            refuse("net_arch", f"at most {MAX_LAYERS} layers of 1 to {MAX_WIDTH} units, {MAX_WEIGHTS:,} weights "
+                   "between them")
+        ent_coef = getattr(self, "ent_coef", 0.0)
+        if isinstance(ent_coef, str) and not _is_ent_coef(ent_coef):
+            refuse("ent_coef", "a number >= 0, 'auto' or 'auto_<initial value>'")
+        if getattr(self, "n_steps", 1) * self.n_envs > MAX_ROLLOUT:
+            refuse("n_steps", f"n_steps × n_envs at most {MAX_ROLLOUT:,}")
+
 
 @dataclass
-class PPOConfig:
+class PPOConfig(SB3Limits):
     """PPO hyperparameters (SB3's defaults)."""
 
     learning_rate: float = _help("Adam learning rate", 3e-4)
@@ -54,7 +106,7 @@ class PPOConfig:
 
 
 @dataclass
-class A2CConfig:
+class A2CConfig(SB3Limits):
     """A2C hyperparameters (SB3's defaults)."""
 
     learning_rate: float = _help("RMSprop learning rate", 7e-4)
@@ -73,7 +125,7 @@ class A2CConfig:
 
 
 @dataclass
-class DQNConfig:
+class DQNConfig(SB3Limits):
     """DQN hyperparameters (SB3's defaults, with a smaller replay buffer)."""
 
     learning_rate: float = _help("Adam learning rate", 1e-4)
@@ -97,7 +149,7 @@ class DQNConfig:
 
 
 @dataclass
-class SACConfig:
+class SACConfig(SB3Limits):
     """SAC hyperparameters (SB3's defaults, with a smaller replay buffer)."""
 
     learning_rate: float = _help("Adam learning rate", 3e-4)
@@ -153,8 +205,16 @@ class SB3Agent(Agent):
         kwargs = {f.name: getattr(cfg, f.name) for f in fields(cfg) if f.name not in _ZOO_FIELDS}
         self.vec_env = make_monitored_vec_env(env.name, cfg.n_envs, seed)
         algo = getattr(stable_baselines3, self.algorithm)
-        self.model = algo("MlpPolicy", self.vec_env, seed=seed, device="cpu", verbose=0,
-                          policy_kwargs=policy_kwargs, **kwargs)
+        try:
+            self.model = algo("MlpPolicy", self.vec_env, seed=seed, device="cpu", verbose=0,
+                              policy_kwargs=policy_kwargs, **kwargs)
+        except (AssertionError, ValueError, TypeError, OverflowError, MemoryError, RuntimeError) as exc:
+            # SB3 checks combinations of values in its constructor (PPO's batch_size > 1, SAC's
+            # ent_coef text): one line, before anything is written.
+            from zoo.errors import ZooError, one_line
+
+            self.vec_env.close()
+            raise ZooError(f"stable-baselines3 {self.algorithm} refuses this config: {one_line(exc)}") from None
         if hasattr(cfg, "exploration_steps"):
             # SB3 schedules against the total of one learn() call; the zoo calls learn() once per
             # iteration, so epsilon follows the run's own step count instead.

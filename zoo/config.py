@@ -40,6 +40,8 @@ def convert(value: Any, annotation: Any, key: str) -> Any:
         inner = [a for a in args if a is not type(None)]
         return convert(value, inner[0], key)
     if origin in (tuple, list):
+        if not isinstance(value, (str, list, tuple)):
+            raise ZooError(f"{key}={value!r} is not valid; give a comma-separated list, e.g. {key}=64,64")
         items = value.split(",") if isinstance(value, str) else list(value)
         item_type = args[0] if args else str
         return tuple(convert(v.strip() if isinstance(v, str) else v, item_type, key) for v in items if v != "")
@@ -64,7 +66,7 @@ def convert(value: Any, annotation: Any, key: str) -> Any:
             return result
         if annotation is str:
             return str(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         name = getattr(annotation, "__name__", str(annotation))
         raise ZooError(f"{key}={value!r} is not a valid {name}") from None
     return value

@@ -7,8 +7,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from zoo.contract import PolicyPredictor
-from zoo.errors import ZooError
 from zoo.factory import env_entry, episode_step_cap, make_env
+from zoo.limits import check_count, check_seed
 
 
 @dataclass
@@ -46,14 +46,21 @@ def make_monitored_vec_env(env: str, n_envs: int, seed: int, max_episode_steps: 
     return vec_env
 
 
+def check_options(episodes: int, seed: int, max_episode_steps: int | None = None) -> None:
+    """Refuse, in one line, counts and seeds outside the zoo's ranges (:mod:`zoo.limits`)."""
+    check_count(episodes, "--episodes")
+    check_seed(seed)
+    if max_episode_steps is not None:
+        check_count(max_episode_steps, "--max-steps")
+
+
 def evaluate(policy: PolicyPredictor, env: str, *, episodes: int = 10, seed: int = 0,
              deterministic: bool = True, max_episode_steps: int | None = None,
              n_envs: int | None = None) -> EvalResult:
     """Run ``episodes`` episodes of ``policy`` (any object with SB3's ``predict``) on ``env``."""
     from stable_baselines3.common.evaluation import evaluate_policy
 
-    if episodes < 1:
-        raise ZooError(f"episodes must be at least 1, got {episodes}")
+    check_options(episodes, seed, max_episode_steps)
     entry = env_entry(env)
     max_episode_steps = episode_step_cap(entry.name, max_episode_steps)
     n_envs = n_envs or min(episodes, 4)

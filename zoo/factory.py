@@ -12,6 +12,7 @@ from zoo import checkpoint as ckpt
 from zoo.config import build_config, config_to_dict
 from zoo.contract import Agent
 from zoo.errors import ZooError, one_line
+from zoo.limits import check_seed
 from zoo.plugin_loader import loaded_plugins
 from zoo.registry import AgentEntry, EnvEntry
 
@@ -82,6 +83,7 @@ def _agent_class(agent: AgentEntry, env: EnvEntry) -> type[Agent]:
 def make_agent(agent: str, env: str, *, seed: int = 0, overrides: Mapping[str, Any] | None = None,
                config: Mapping[str, Any] | None = None) -> Agent:
     """A fresh agent for ``env`` with the agent's per-env defaults, then ``overrides``, applied."""
+    seed = check_seed(seed)
     agent_e, env_e = agent_entry(agent), env_entry(env)
     cls = _agent_class(agent_e, env_e)
     layers = [config] if config is not None else [cls.env_defaults(env_e)]
@@ -110,6 +112,27 @@ def save_agent(agent: Agent, directory: str | Path, **extra: Any) -> Path:
     return ckpt.write_checkpoint(Path(directory), agent.state_tensors(), checkpoint_meta(agent, **extra))
 
 
+def load_checked_tensors(agent: Agent, folder: Path) -> None:
+    """Load the checkpoint's weights into ``agent``, refusing (one line) tensors that are not
+    exactly what the agent holds: another dtype (never cast silently), NaN or infinite values
+    (which a matching checksum does not rule out), or names and shapes that do not fit."""
+    import torch
+
+    tensors = ckpt.read_tensors(folder)
+    expected = agent.state_tensors()
+    for name, tensor in tensors.items():
+        want = expected.get(name)
+        if want is not None and tensor.dtype != want.dtype:
+            have, holds = (str(t.dtype).removeprefix("torch.") for t in (tensor, want))
+            raise ZooError(f"checkpoint {str(folder)!r}: tensor {name!r} is {have}, agent {agent.name!r} holds {holds}")
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise ZooError(f"checkpoint {str(folder)!r}: tensor {name!r} holds NaN or infinite values")
+    try:
+        agent.load_state_tensors(tensors)
+    except (KeyError, RuntimeError, ValueError, TypeError) as exc:
+        raise ZooError(f"checkpoint {str(folder)!r} does not fit agent {agent.name!r}: {one_line(exc)}") from None
+
+
 def load_agent(path: str | Path, *, agent: str | None = None, env: str | None = None) -> Agent:
     """Load the agent saved at ``path`` (a checkpoint or run folder), refusing a mismatch with
     the ``agent`` or ``env`` the caller expects."""
@@ -126,12 +149,9 @@ def load_agent(path: str | Path, *, agent: str | None = None, env: str | None = 
             raise ZooError(
                 f"checkpoint {str(folder)!r} was trained with {key} {meta[key]}, but {env_e.name!r} now has {space}"
             )
-    instance = make_agent(agent_e.name, env_e.name, seed=int(meta.get("seed", 0)), config=meta["config"])
-    tensors = ckpt.read_tensors(folder)
-    try:
-        instance.load_state_tensors(tensors)
-    except (KeyError, RuntimeError, ValueError) as exc:
-        raise ZooError(f"checkpoint {str(folder)!r} does not fit agent {agent_e.name!r}: {one_line(exc)}") from None
+    seed = check_seed(meta.get("seed", 0), f"checkpoint {str(folder)!r}: {ckpt.META_FILE}'s seed")
+    instance = make_agent(agent_e.name, env_e.name, seed=seed, config=meta["config"])
+    load_checked_tensors(instance, folder)
     instance.checkpoint_path = folder
     instance.checkpoint_meta = meta
     return instance

@@ -9,6 +9,8 @@ import numpy as np
 from zoo.contract import PolicyPredictor
 from zoo.errors import ZooError
 from zoo.factory import env_entry, episode_step_cap, make_env
+from zoo.files import check_writable_file, writing_file
+from zoo.limits import check_count, check_seed
 
 VIDEO_SUFFIXES = (".mp4", ".gif")
 
@@ -33,6 +35,10 @@ def record(policy: PolicyPredictor, env: str, out: str | Path, *, seed: int = 0,
     out = Path(out)
     if out.suffix.lower() not in VIDEO_SUFFIXES:
         raise ZooError(f"video file {str(out)!r} must end in {' or '.join(VIDEO_SUFFIXES)}")
+    check_seed(seed)
+    if max_episode_steps is not None:
+        check_count(max_episode_steps, "--max-steps")
+    check_writable_file(out, "video file")
     entry = env_entry(env)
     max_episode_steps = episode_step_cap(entry.name, max_episode_steps)
     gym_env = make_env(entry.name, render_mode="rgb_array", max_episode_steps=max_episode_steps)
@@ -56,13 +62,11 @@ def record(policy: PolicyPredictor, env: str, out: str | Path, *, seed: int = 0,
     finally:
         gym_env.close()
     frames = [upscale(f) for f in frames]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.stem}.tmp{out.suffix}")
-    if out.suffix.lower() == ".gif":
-        imageio.mimsave(tmp, frames, duration=1000 / fps, loop=0)
-    else:
-        # Even frame sizes keep every H.264 player happy.
-        h, w = (frames[0].shape[0] // 2) * 2, (frames[0].shape[1] // 2) * 2
-        imageio.mimsave(tmp, [f[:h, :w] for f in frames], fps=fps, macro_block_size=1)
-    tmp.replace(out)
+    with writing_file(out, "video file") as tmp:
+        if out.suffix.lower() == ".gif":
+            imageio.mimsave(tmp, frames, duration=1000 / fps, loop=0)
+        else:
+            # Even frame sizes keep every H.264 player happy.
+            h, w = (frames[0].shape[0] // 2) * 2, (frames[0].shape[1] // 2) * 2
+            imageio.mimsave(tmp, [f[:h, :w] for f in frames], fps=fps, macro_block_size=1)
     return {"path": str(out), "return": total, "steps": steps, "frames": len(frames)}

@@ -10,30 +10,33 @@ from __future__ import annotations
 
 import sys
 import warnings
+from collections.abc import Sequence
 
 import typer
 
 from zoo.cli import bench, evaluate, hub, plugins, pretrained, sweep, train  # noqa: F401  (each adds its commands)
-from zoo.cli.app import EXIT_USER_ERROR, app, out, print_error, show_warning
-from zoo.errors import ZooError
+from zoo.cli.app import EXIT_USER_ERROR, app, os_error_text, out, print_error, show_warning
+from zoo.errors import ZooError, one_line
 
-__all__ = ["app", "main"]
+__all__ = ["app", "main", "run"]
 
 
-def main() -> None:
-    """The ``zoo`` executable."""
+def run(args: Sequence[str] | None = None) -> int:
+    """Run the command line on ``args`` (default: ``sys.argv[1:]``) and return its exit code.
+    Whatever happens is at most one ``error:`` line on stderr: 2 for a user mistake (a bad
+    name, value or path), 1 for a failure of the zoo itself (``ZOO_DEBUG=1`` shows its traceback)."""
     warnings.showwarning = show_warning
     from zoo.plugin_loader import loaded_plugins
 
     try:
         loaded_plugins().register_commands(app)
-        code = app(standalone_mode=False, prog_name="zoo")
+        code = app(args=None if args is None else list(args), standalone_mode=False, prog_name="zoo")
     except ZooError as exc:
         print_error(str(exc), exc)
-        sys.exit(EXIT_USER_ERROR)
+        return EXIT_USER_ERROR
     except typer.Abort:
         print_error("aborted")
-        sys.exit(130)
+        return 130
     except typer.TyperException as exc:
         # click's usage errors (bad option values, unknown options or commands) as one line,
         # like every other user error, instead of a multi-line usage box.
@@ -42,8 +45,19 @@ def main() -> None:
         ctx = getattr(exc, "ctx", None)
         if not exc.format_message() and ctx is not None:  # bare `zoo`: show the help
             out.print(ctx.get_help())
-            sys.exit(0)
+            return 0
         hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
         print_error(exc.format_message() + hint, exc)
-        sys.exit(getattr(exc, "exit_code", EXIT_USER_ERROR))
-    sys.exit(code if isinstance(code, int) else 0)
+        return getattr(exc, "exit_code", EXIT_USER_ERROR)
+    except OSError as exc:  # a place the user named cannot be read or written
+        print_error(os_error_text(exc), exc)
+        return EXIT_USER_ERROR
+    except Exception as exc:  # a bug: still one line, and the way to see more
+        print_error(f"internal error ({one_line(exc)}); ZOO_DEBUG=1 shows the traceback, please report it", exc)
+        return 1
+    return code if isinstance(code, int) else 0
+
+
+def main() -> None:
+    """The ``zoo`` executable."""
+    sys.exit(run())

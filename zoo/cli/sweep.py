@@ -49,7 +49,8 @@ def sweep(
             line = f"mean return {ev['mean']:.2f} ± {ev['std']:.2f} in {result['seconds']:.1f} s"
         else:
             line = f"[red]failed:[/] {escape(str(result['error']))}"
-        err.print(f"[{done}/{total}] {result['run_id']}: {line}", highlight=False, soft_wrap=True)
+        where = escape(f"[{done}/{total}] {result['run_id']}")
+        err.print(f"{where}: {line}", markup=True, highlight=False, soft_wrap=True)
 
     outcome = run_sweep(plan, backend=backend, workers=workers, address=address,  # type: ignore[arg-type]
                         on_result=show)
@@ -60,5 +61,5 @@ def sweep(
         out.print(f"{name}: {path}", highlight=False, soft_wrap=True)
     if outcome.failed:
         err.print(f"[red]{len(outcome.failed)} of {len(outcome.results)} runs failed[/] "
-                  f"(rerun with --out {plan.out} to retry only those)", soft_wrap=True)
+                  f"(rerun with --out {escape(str(plan.out))} to retry only those)", markup=True, soft_wrap=True)
         raise typer.Exit(EXIT_RUNS_FAILED)

@@ -68,7 +68,11 @@ def _run_with_progress(session: Any, label: str) -> Any:
             bar.update(task, completed=p.fraction,
                        status=f"episodes {p.episodes}  steps {p.env_steps}  mean return (100) {mean}")
 
-        return session.run(show)
+        try:
+            return session.run(show)
+        except BaseException:
+            bar.live.transient = True  # the error, one line, is what there is to read now
+            raise
 
 
 def _report(result: Any) -> None:

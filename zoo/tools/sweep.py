@@ -39,12 +39,17 @@ from typing import Any, Literal
 
 from zoo.errors import ZooError, one_line
 from zoo.files import atomic_save_figure, atomic_write_text
+from zoo.limits import MAX_SEED, check_count, check_seed
 from zoo.threads import limit_torch_threads
 
 RUNS_DIR = "runs"
 RESULT_FILE = "result.json"
 TABLE_FILES = ("results.csv", "results.json", "summary.md", "summary.png")
 BACKENDS = ("local", "ray")
+#: Most runs one sweep may plan: more is a typo (``0-99999999``), not an experiment.
+MAX_RUNS = 100_000
+#: Most combinations of ``--set`` values: each is checked by building an agent before anything runs.
+MAX_SETTINGS = 1_000
 #: Set before Ray is imported so a Ray instance the sweep starts itself stays on loopback.
 RAY_LOOPBACK_ENV = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0"}
 LOOPBACK = "127.0.0.1"
@@ -55,18 +60,27 @@ OnResult = Callable[[dict[str, Any], int, int], None]
 
 # -- parsing what the user asked for ---------------------------------------------------------------
 def parse_seeds(text: str) -> list[int]:
-    """``"0-9"`` -> 0..9, ``"0,3,5"`` -> [0, 3, 5]; parts combine (``"0-2,7"``); repeats dropped."""
-    seeds: list[int] = []
+    """``"0-9"`` -> 0..9, ``"0,3,5"`` -> [0, 3, 5]; parts combine (``"0-2,7"``); repeats dropped.
+    At most :data:`MAX_RUNS` seeds, each in the zoo's seed range (:mod:`zoo.limits`)."""
+    seeds: dict[int, None] = {}  # ordered, and a repeat costs O(1)
     for part in (p.strip() for p in str(text).split(",")):
-        match = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
+        match = re.fullmatch(r"([0-9]{1,19})(?:-([0-9]{1,19}))?", part)
         if not match:
-            raise ZooError(f"seeds {text!r}: {part!r} is not a seed or range; use e.g. 0-9 or 0,3,5 "
-                           "(non-negative integers)")
+            raise ZooError(f"seeds {_short(text)}: {_short(part)} is not a seed or range; use e.g. 0-9 or 0,3,5 "
+                           f"(whole numbers from 0 to {MAX_SEED})")
         low, high = int(match[1]), int(match[2] or match[1])
+        for value in (low, high):
+            check_seed(value, f"seeds {_short(text)}: each seed")
         if high < low:
-            raise ZooError(f"seeds {text!r}: range {part!r} runs backwards; write {high}-{low}")
-        seeds.extend(s for s in range(low, high + 1) if s not in seeds)
-    return seeds
+            raise ZooError(f"seeds {_short(text)}: range {part!r} runs backwards; write {high}-{low}")
+        if len(seeds) + high - low + 1 > MAX_RUNS:  # checked before the range is expanded
+            raise ZooError(f"seeds {_short(text)} name more than {MAX_RUNS:,} seeds, one run each; sweep fewer")
+        seeds.update(dict.fromkeys(range(low, high + 1)))
+    return list(seeds)
+
+
+def _short(text: str) -> str:
+    return repr(text if len(text) <= 40 else text[:37] + "...")
 
 
 def split_values(text: str) -> list[str]:
@@ -194,17 +208,23 @@ def plan_sweep(agents: str | Iterable[str], envs: str | Iterable[str], seeds: st
     """
     from zoo.factory import agent_entry, env_entry, make_agent
 
-    if train_steps is not None and train_steps < 1:
-        raise ZooError(f"--train-steps must be a positive number, got {train_steps}")
-    if eval_episodes < 1:
-        raise ZooError(f"--eval-episodes must be a positive number, got {eval_episodes}")
-    seed_list = parse_seeds(seeds) if isinstance(seeds, str) else list(dict.fromkeys(int(s) for s in seeds))
-    if not seed_list or any(s < 0 for s in seed_list):
-        raise ZooError(f"seeds must be non-negative integers, got {seeds!r}")
+    if train_steps is not None:
+        check_count(train_steps, "--train-steps")
+    check_count(eval_episodes, "--eval-episodes")
+    seed_list = parse_seeds(seeds) if isinstance(seeds, str) else list(dict.fromkeys(
+        check_seed(s, "each seed") for s in seeds))
+    if not seed_list:
+        raise ZooError(f"seeds must be whole numbers from 0 to {MAX_SEED}, got none")
     # Canonical names, so "cartpole" and "CartPole-v1" are one env and folder names are stable.
     agent_names = list(dict.fromkeys(agent_entry(a).name for a in _names(agents, "agents")))
     env_names = list(dict.fromkeys(env_entry(e).name for e in _names(envs, "envs")))
+    n_settings = math.prod(len(values) for values in (grid or {}).values())
+    if n_settings > MAX_SETTINGS:  # each is checked by building an agent: counted before they are listed
+        raise ZooError(f"the --set grid has {n_settings:,} combinations; a sweep tries at most {MAX_SETTINGS:,}")
     settings = grid_settings(grid or {})
+    total = len(agent_names) * len(env_names) * len(settings) * len(seed_list)
+    if total > MAX_RUNS:
+        raise ZooError(f"this sweep would make {total:,} runs; a sweep holds at most {MAX_RUNS:,}")
     for agent, env, setting in itertools.product(agent_names, env_names, settings):
         # Builds the agent once on the driver: the same checks `zoo train` makes first
         # (agent fits the env, every hyperparameter known and in range), for every combination.

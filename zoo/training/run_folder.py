@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from zoo.errors import ZooError, one_line
-from zoo.files import atomic_save_figure, atomic_write_text, read_json_object
+from zoo.files import atomic_save_figure, atomic_write_text, make_folders, read_json_object, remove_folders
 
 CONFIG_FILE = "config.json"
 COMMAND_FILE = "command.txt"
@@ -72,21 +72,6 @@ def _not_empty(run_dir: Path) -> ZooError:
     return ZooError(f"run folder {str(run_dir)!r} already exists and is not empty; choose another --out")
 
 
-def _make_folders(run_dir: Path) -> list[Path]:
-    """Create ``run_dir`` and its missing parents; returns those this call created, outermost first."""
-    missing = [p for p in (run_dir, *run_dir.parents) if not p.exists()][::-1]
-    made = []
-    for folder in missing:
-        try:
-            folder.mkdir()
-        except FileExistsError:  # made by someone else meanwhile: fine, if it is a folder
-            if not folder.is_dir():
-                raise
-            continue
-        made.append(folder)
-    return made
-
-
 def claim(run_dir: Path) -> tuple[Any, list[Path]]:
     """Make ``run_dir`` this process's new run folder before anything is written in it.
 
@@ -98,7 +83,7 @@ def claim(run_dir: Path) -> tuple[Any, list[Path]]:
         raise _not_empty(run_dir)
     made: list[Path] = []
     try:
-        made = _make_folders(run_dir)
+        made = make_folders(run_dir)
         fd = os.open(run_dir / LOCK_FILE, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o644)
     except FileExistsError:
         unclaim(run_dir, None, made, lock_created=False)
@@ -121,11 +106,11 @@ def unclaim(run_dir: Path, lock_file: Any, made: Sequence[Path], *, lock_created
         for name in (CONFIG_FILE, COMMAND_FILE, LOCK_FILE):
             with contextlib.suppress(OSError):
                 (run_dir / name).unlink()
+        with contextlib.suppress(OSError):
+            (run_dir / "checkpoints").rmdir()  # left by a first save that failed, if empty
     if lock_file is not None:
         lock_file.close()
-    for folder in reversed(made):
-        with contextlib.suppress(OSError):
-            folder.rmdir()  # only if still empty: never removes what another process put there
+    remove_folders(list(made))  # each only if empty: never what another process put there
 
 
 def write_config(run_dir: Path, config: dict[str, Any]) -> None:

@@ -22,6 +22,7 @@ from zoo.config import config_to_dict
 from zoo.contract import Agent
 from zoo.errors import ZooError, one_line
 from zoo.factory import checkpoint_meta, episode_step_cap, make_agent, make_vec_env
+from zoo.limits import check_count
 from zoo.training import run_folder
 from zoo.training.signals import stop_on_signals
 from zoo.training.state import ResumableVectorEnv
@@ -39,9 +40,8 @@ class Budget:
 
     def __post_init__(self) -> None:
         for name in ("episodes", "steps"):
-            value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1):
-                raise ZooError(f"--{name} must be a positive whole number, got {value!r}")
+            if getattr(self, name) is not None:
+                check_count(getattr(self, name), f"--{name}")
         if self.episodes is None and self.steps is None:
             raise ZooError("a training budget needs episodes or steps")
 
@@ -109,8 +109,8 @@ def prune_checkpoints(run_dir: Path, keep: int) -> None:
 
 
 def check_options(max_episode_steps: int | None, checkpoint_every: float, keep_checkpoints: int) -> None:
-    if max_episode_steps is not None and (isinstance(max_episode_steps, bool) or max_episode_steps < 1):
-        raise ZooError(f"--max-steps must be a positive number, got {max_episode_steps}")
+    if max_episode_steps is not None:
+        check_count(max_episode_steps, "--max-steps")
     every = checkpoint_every
     if isinstance(every, bool) or not isinstance(every, numbers.Real) or not every >= 0:
         raise ZooError(f"--checkpoint-every must be 0 (every iteration) or more seconds, got {checkpoint_every}")
@@ -138,6 +138,9 @@ class Session:
         self.last_checkpoint: Path | None = None
         self.saved_iteration: int | None = None
         self.start = time.perf_counter()
+        #: For a new run: the folders :func:`start` created, so that a run that fails before its
+        #: first checkpoint can be removed (it holds nothing worth keeping); None when resumed.
+        self.claimed: list[Path] | None = None
 
     @property
     def returns(self) -> list[float]:
@@ -204,6 +207,16 @@ class Session:
         """Train to the budget, or until Ctrl-C / SIGTERM; then save, plot and unlock."""
         try:
             return self._loop(progress)
+        except BaseException as exc:
+            if self.claimed is None or self.last_checkpoint is not None:
+                raise
+            # A new run that failed before its first checkpoint: its folder holds only its
+            # header, which would block rerunning the same command. Give the folder back.
+            run_folder.unclaim(self.run_dir, self.lock, self.claimed)
+            self.lock = None
+            if isinstance(exc, ZooError):
+                raise ZooError(f"{exc}; the run folder {str(self.run_dir)!r} was removed") from exc
+            raise
         finally:
             if self.lock is not None:
                 self.lock.close()
@@ -280,7 +293,9 @@ def start(
         if isinstance(exc, OSError):
             raise ZooError(f"cannot write run folder {str(run_dir)!r} ({exc.strerror or one_line(exc)})") from None
         raise
-    return Session(learner, run_dir, seed, budget, max_episode_steps, checkpoint_every, keep_checkpoints, lock)
+    session = Session(learner, run_dir, seed, budget, max_episode_steps, checkpoint_every, keep_checkpoints, lock)
+    session.claimed = made
+    return session
 
 def train(
     agent: str,
