@@ -169,6 +169,20 @@ class SACConfig(SB3Limits):
     iteration_steps: int = _help("env steps per zoo iteration (one model.learn call)", 1000)
 
 
+def _training_vec_env(env: str, n_envs: int, seed: int) -> Any:
+    """SB3's VecEnv for training: seeded, Monitor-wrapped copies of the zoo env, each of which
+    can replay its current episode on resume (:class:`zoo.agents.sb3_state.ReplayableEnv`)."""
+    from stable_baselines3.common.monitor import Monitor
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    from zoo.agents.sb3_state import ReplayableEnv
+    from zoo.factory import make_env
+
+    vec_env = DummyVecEnv([lambda: Monitor(ReplayableEnv(make_env(env)))] * n_envs)
+    vec_env.seed(seed)
+    return vec_env
+
+
 def epsilon(step: int, initial: float, final: float, decay_steps: int) -> float:
     """Linearly decayed exploration rate after ``step`` env steps of the whole run."""
     if decay_steps <= 0:
@@ -191,7 +205,6 @@ class SB3Agent(Agent):
         import stable_baselines3
         import torch
 
-        from zoo.evaluation import make_monitored_vec_env
         from zoo.threads import use_torch_threads
 
         use_torch_threads()
@@ -203,7 +216,7 @@ class SB3Agent(Agent):
         if hasattr(cfg, "log_std_init") and isinstance(env.action_space, gymnasium.spaces.Box):
             policy_kwargs["log_std_init"] = cfg.log_std_init
         kwargs = {f.name: getattr(cfg, f.name) for f in fields(cfg) if f.name not in _ZOO_FIELDS}
-        self.vec_env = make_monitored_vec_env(env.name, cfg.n_envs, seed)
+        self.vec_env = _training_vec_env(env.name, cfg.n_envs, seed)
         algo = getattr(stable_baselines3, self.algorithm)
         try:
             self.model = algo("MlpPolicy", self.vec_env, seed=seed, device="cpu", verbose=0,
@@ -275,6 +288,18 @@ class SB3Agent(Agent):
         if extra:
             raise KeyError(f"unexpected tensors {sorted(extra)}")
         self.model.policy.load_state_dict({k[len("policy."):]: v for k, v in tensors.items()}, strict=True)
+
+    def training_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        # Optimisers, replay buffer, counters, random streams and how to replay each env's
+        # current episode: see zoo.agents.sb3_state.
+        from zoo.agents.sb3_state import training_state
+
+        return training_state(self.model)
+
+    def load_training_state(self, tensors: dict[str, Any], data: dict[str, Any]) -> None:
+        from zoo.agents.sb3_state import load_training_state
+
+        load_training_state(self.model, tensors, data)
 
 
 class SB3PPO(SB3Agent):
