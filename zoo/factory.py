@@ -133,6 +133,29 @@ def load_checked_tensors(agent: Agent, folder: Path) -> None:
         raise ZooError(f"checkpoint {str(folder)!r} does not fit agent {agent.name!r}: {one_line(exc)}") from None
 
 
+def check_acts(agent: Agent, folder: Path) -> None:
+    """Refuse a checkpoint whose policy cannot act: finite weights can still be forged (or
+    diverged) so large that every output overflows, which would fail only in evaluation. One
+    deterministic forward pass on a few observations of the env, drawn from a fixed seed."""
+    import numpy as np
+
+    space = agent.env.observation_space
+    if not isinstance(space, gymnasium.spaces.Box):
+        return
+    rng = np.random.default_rng(0)
+    low, high = np.clip(space.low, -10, 10), np.clip(space.high, -10, 10)
+    observations = rng.uniform(low, high, (4, *space.shape)).astype(space.dtype)
+    try:
+        actions, _ = agent.predict(observations, deterministic=True)
+        finite = np.isfinite(np.asarray(actions, dtype=float)).all()
+    except (ValueError, RuntimeError, FloatingPointError, OverflowError) as exc:
+        raise ZooError(f"checkpoint {str(folder)!r}: its policy cannot act ({one_line(exc)}); its weights are "
+                       "unusable") from None
+    if not finite:
+        raise ZooError(f"checkpoint {str(folder)!r}: its policy's actions are NaN or infinite; its weights are "
+                       "unusable")
+
+
 def load_agent(path: str | Path, *, agent: str | None = None, env: str | None = None) -> Agent:
     """Load the agent saved at ``path`` (a checkpoint or run folder), refusing a mismatch with
     the ``agent`` or ``env`` the caller expects."""
@@ -152,6 +175,7 @@ def load_agent(path: str | Path, *, agent: str | None = None, env: str | None = 
     seed = check_seed(meta.get("seed", 0), f"checkpoint {str(folder)!r}: {ckpt.META_FILE}'s seed")
     instance = make_agent(agent_e.name, env_e.name, seed=seed, config=meta["config"])
     load_checked_tensors(instance, folder)
+    check_acts(instance, folder)
     instance.checkpoint_path = folder
     instance.checkpoint_meta = meta
     return instance

@@ -85,6 +85,8 @@ def check_writable_file(path: str | Path, what: str = "file") -> None:
     path = Path(path)
     if path.is_dir():
         raise ZooError(f"{what} {str(path)!r} is a folder; give a file name")
+    if path.exists() and not path.is_file():  # a device or a pipe: never replaced by a rename
+        raise ZooError(f"{what} {str(path)!r} exists and is not a regular file; give another name")
     existing = next((p for p in path.parents if p.exists()), None)
     if existing is None:
         return

@@ -43,7 +43,8 @@ def run(args: Sequence[str] | None = None) -> int:
         if not hasattr(exc, "format_message"):
             raise
         ctx = getattr(exc, "ctx", None)
-        if not exc.format_message() and ctx is not None:  # bare `zoo`: show the help
+        bare = type(exc).__name__ == "NoArgsIsHelpError" or not exc.format_message()
+        if bare and ctx is not None:  # bare `zoo` (or a group): show the help
             out.print(ctx.get_help())
             return 0
         hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""

@@ -21,6 +21,7 @@ the runs without a successful result::
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import itertools
@@ -30,6 +31,7 @@ import os
 import re
 import shutil
 import socket
+import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -46,6 +48,8 @@ RUNS_DIR = "runs"
 RESULT_FILE = "result.json"
 TABLE_FILES = ("results.csv", "results.json", "summary.md", "summary.png")
 BACKENDS = ("local", "ray")
+#: Most runs side by side (processes here, or runs in flight on a cluster).
+MAX_WORKERS = 4096
 #: Most runs one sweep may plan: more is a typo (``0-99999999``), not an experiment.
 MAX_RUNS = 100_000
 #: Most combinations of ``--set`` values: each is checked by building an agent before anything runs.
@@ -273,9 +277,19 @@ def read_result(spec: RunSpec) -> dict[str, Any] | None:
 
 
 
+def _node() -> str:
+    """Where a run ran: the Ray node's id inside a Ray worker (several nodes may share a host),
+    else the host name."""
+    ray = sys.modules.get("ray")
+    if ray is not None and ray.is_initialized():
+        with contextlib.suppress(Exception):  # not a worker of a connected Ray: just the host
+            return ray.get_runtime_context().get_node_id()
+    return socket.gethostname()
+
+
 def failed_result(spec: RunSpec, error: str, seconds: float = 0.0) -> dict[str, Any]:
     return {"run_id": spec.run_id, **spec.key(), "label": spec.label, "status": "failed", "error": error,
-            "train": None, "eval": None, "seconds": round(seconds, 3), "host": socket.gethostname(),
+            "train": None, "eval": None, "seconds": round(seconds, 3), "host": socket.gethostname(), "node": _node(),
             "run_dir": spec.run_dir}
 
 
@@ -315,7 +329,7 @@ def execute_run(spec: RunSpec) -> dict[str, Any]:
                   "train": {"episodes": trained.episodes, "env_steps": trained.env_steps,
                             "seconds": round(trained.seconds, 3), "checkpoint": str(trained.checkpoint)},
                   "eval": evaluated.as_dict(),
-                  "seconds": round(time.perf_counter() - start, 3), "host": socket.gethostname(),
+                  "seconds": round(time.perf_counter() - start, 3), "host": socket.gethostname(), "node": _node(),
                   "run_dir": spec.run_dir}
     except Exception as exc:  # recorded, not raised: see the docstring
         result = failed_result(spec, one_line(exc), time.perf_counter() - start)
@@ -333,8 +347,9 @@ def write_result(spec: RunSpec, result: Mapping[str, Any]) -> None:
 
 
 def record_failure(spec: RunSpec, error: str) -> dict[str, Any]:
-    """For a run whose worker never returned: the failure is kept with the run, best effort."""
-    result = failed_result(spec, error)
+    """For a run whose worker never returned: the failure is kept with the run, best effort.
+    Where it ran is unknown here (the driver writes this), so ``node`` is None."""
+    result = {**failed_result(spec, error), "host": None, "node": None}
     try:
         write_result(spec, result)
     except OSError:
@@ -467,14 +482,16 @@ def connect_ray(address: str | None, workers: int, runtime_env: Mapping[str, Any
 
 
 def run_ray(specs: Sequence[RunSpec], workers: int | None, on_done: Callable[[dict[str, Any]], None], *,
-            address: str | None = None, runtime_env: Mapping[str, Any] | None = None) -> None:
+            address: str | None = None, runtime_env: Mapping[str, Any] | None = None,
+            retries: int | None = None) -> None:
     """Each run as a Ray task (one CPU each) on the cluster at ``address``, or on a local
     loopback-only Ray instance with ``workers`` CPUs. An already connected Ray is used as is.
-    With ``workers`` and a cluster, at most ``workers`` runs are in flight at once."""
+    With ``workers`` and a cluster, at most ``workers`` runs are in flight at once. ``retries``:
+    how often Ray reruns a run whose worker or node died (default: Ray's own, 3)."""
     started = connect_ray(address, workers or default_workers(), runtime_env)
     import ray
 
-    task = ray.remote(num_cpus=1)(execute_run)
+    task = ray.remote(num_cpus=1, **({} if retries is None else {"max_retries": retries}))(execute_run)
     limit = workers if (address is not None and workers) else len(specs)
     queue = list(specs)
     pending: dict[Any, RunSpec] = {}
@@ -504,8 +521,8 @@ def check_backend(backend: str, *, workers: int | None = None, address: str | No
     """Refuse backend options that cannot work together, before anything starts."""
     if backend not in BACKENDS:
         raise ZooError(f"unknown backend {backend!r}; valid: {', '.join(BACKENDS)}")
-    if workers is not None and workers < 1:
-        raise ZooError(f"--workers must be a positive number, got {workers}")
+    if workers is not None:
+        check_count(workers, "--workers", maximum=MAX_WORKERS)
     if backend == "local" and (address is not None or runtime_env is not None):
         raise ZooError("--address (and runtime_env) are for --backend ray")
 
@@ -525,14 +542,15 @@ class SweepOutcome:
 
 def run_sweep(plan: SweepPlan, *, backend: Backend = "local", workers: int | None = None,
               address: str | None = None, runtime_env: Mapping[str, Any] | None = None,
-              on_result: OnResult | None = None) -> SweepOutcome:
+              on_result: OnResult | None = None, retries: int | None = None) -> SweepOutcome:
     """Run every run of ``plan`` that has no successful result yet, then write the tables.
 
     ``backend="local"``: a spawn process pool of ``workers`` processes (default: the cores).
     ``backend="ray"``: Ray tasks; ``address`` names a running cluster (``"auto"`` finds the
     local head), otherwise a loopback-only Ray instance with ``workers`` CPUs is started and
     stopped. ``runtime_env`` is passed to ``ray.init`` (how plugins reach a cluster's workers,
-    see docs/sweep.md). ``on_result(result, done, total)`` is called as each run finishes.
+    see docs/sweep.md). ``on_result(result, done, total)`` is called as each run finishes. ``retries``
+    (Ray only): how often Ray reruns a run whose worker or node died; default Ray's own.
     """
     check_backend(backend, workers=workers, address=address, runtime_env=runtime_env)
     results: dict[str, dict[str, Any]] = {}
@@ -557,7 +575,7 @@ def run_sweep(plan: SweepPlan, *, backend: Backend = "local", workers: int | Non
         if todo and backend == "local":
             run_local(todo, min(workers or default_workers(), len(todo)), done)
         elif todo:
-            run_ray(todo, workers, done, address=address, runtime_env=runtime_env)
+            run_ray(todo, workers, done, address=address, runtime_env=runtime_env, retries=retries)
     finally:
         ordered = [results[s.run_id] for s in plan.runs if s.run_id in results]
         tables = write_tables(plan.out, ordered)
