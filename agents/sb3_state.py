@@ -220,12 +220,18 @@ def _replay_envs(model: Any, tensors: dict[str, Any], recipes: list[Any]) -> Non
             env.unwrapped.np_random = TS.numpy_rng(recipe["streams"])
         elif isinstance(seed, bool) or not isinstance(seed, int):
             raise ValueError(f"env {i}: the saved reset seed {seed!r} is not a seed")
-        obs, _ = monitored.reset(seed=seed, options=recipe.get("options"))
         actions = tensors.get(f"env.{i}.actions")
-        for action in ([] if actions is None else actions.numpy()):
-            obs, _, terminated, truncated, _ = monitored.step(action)
-            if terminated or truncated:
-                break
+        actions = [] if actions is None else actions.numpy()
+        if not all(monitored.action_space.contains(action) for action in actions):
+            raise ValueError(f"env {i}: the saved actions of its episode are not actions of the env")
+        try:
+            obs, _ = monitored.reset(seed=seed, options=recipe.get("options"))
+            for action in actions:
+                obs, _, terminated, truncated, _ = monitored.step(action)
+                if terminated or truncated:
+                    break
+        except Exception as exc:  # the env's own checks refused what was saved
+            raise ValueError(f"env {i}: replaying its episode failed ({type(exc).__name__}: {exc})") from None
         if not np.array_equal(np.asarray(obs, dtype=model._last_obs.dtype), model._last_obs[i]):
             spec = monitored.unwrapped.spec
             warnings.warn(f"env copy {i} of {spec.id if spec else '?'} could not be brought back to where it was "

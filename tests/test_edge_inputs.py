@@ -403,3 +403,32 @@ def test_api_entry_points_check_seeds_too():
     for bad in (-1, MAX_SEED + 1, "3", 2.0, True):
         with pytest.raises(ZooError, match="seed"):
             api.make_agent("reinforce", "cartpole", seed=bad)
+
+
+# -- found by the fuzz tests ----------------------------------------------------------------------------
+def test_finite_weights_too_large_to_act_with_are_refused_at_load(run_copy):
+    newest = ckpt.find_checkpoint(run_copy)
+    tensors = ckpt.read_tensors(newest)
+    tensors = {name: (t.clone().fill_(3e38) if t.is_floating_point() and "policy" in name else t)
+               for name, t in tensors.items()}
+    rewrite_weights(newest, tensors)
+    one_line_error(["eval", "reinforce", "cartpole", "--checkpoint", str(newest)], "cannot act")
+
+
+def test_forged_episode_actions_of_an_sb3_run_are_refused_on_resume(tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    config = {"learning_starts": 16, "buffer_size": 64, "batch_size": 8, "iteration_steps": 64, "net_arch": "8"}
+    run_dir = train("sb3-dqn", "cartpole", seed=1, steps=64, out=tmp_path / "run", overrides=config,
+                    argv=["zoo"]).run_dir
+    newest = ckpt.find_checkpoint(run_dir)
+    tensors = load_file(str(newest / "training.safetensors"))
+    name = next(k for k in tensors if k.startswith("agent.env.") and k.endswith(".actions"))
+    tensors[name] = tensors[name].double()  # 0.0 is no action of CartPole's Discrete(2)
+    save_file(tensors, str(newest / "training.safetensors"))
+    meta = json.loads((newest / "zoo.json").read_text())
+    meta["training_sha256"]["training.safetensors"] = ckpt._sha256(newest / "training.safetensors")
+    (newest / "zoo.json").write_text(json.dumps(meta))
+    before = snapshot(run_dir)
+    one_line_error(["train", "--resume", str(run_dir), "--steps", "200"], "not actions of the env")
+    assert snapshot(run_dir) == before

@@ -270,6 +270,7 @@ def in_process_sweeps(monkeypatch):
 
     monkeypatch.setattr(sweep_tool, "run_local", sequential)
     monkeypatch.setattr(sweep_tool, "run_ray", sequential)
+    monkeypatch.setattr(sweep_tool, "connect_ray", lambda *args, **kwargs: False)
 
 
 @pytest.fixture

@@ -467,8 +467,9 @@ def connect_ray(address: str | None, workers: int, runtime_env: Mapping[str, Any
             ray.init(address=address, runtime_env=dict(runtime_env) if runtime_env else None,
                      logging_level="WARNING")
         except (ConnectionError, RuntimeError, ValueError) as exc:
-            raise ZooError(f"cannot connect to the Ray cluster at {address!r}: {one_line(exc)} "
-                           "(start one with `ray start --head`)") from None
+            raise ZooError(f"cannot connect to the Ray cluster at {address!r}: {one_line(exc)} (start one with "
+                           "`ray start --head`; a cluster with token authentication, the default when a token "
+                           "exists, also needs RAY_AUTH_MODE=token and its token here: docs/sweep.md)") from None
         return True
     # address="local": a new instance even if `ray start` left a cluster recorded in /tmp/ray.
     ray.init(address="local", num_cpus=workers, include_dashboard=False, _node_ip_address=LOOPBACK,
@@ -562,6 +563,9 @@ def run_sweep(plan: SweepPlan, *, backend: Backend = "local", workers: int | Non
         else:
             todo.append(spec)
     skipped = len(results)
+    # Connected before anything is written: a cluster that cannot be reached leaves no sweep folder.
+    ray_started = connect_ray(address, workers or default_workers(), runtime_env) if todo and backend == "ray" \
+        else False
     (plan.out / RUNS_DIR).mkdir(parents=True, exist_ok=True)
     for spec in todo:  # unfinished or failed: redone from scratch, and an existing folder now means "started"
         shutil.rmtree(spec.run_dir, ignore_errors=True)
@@ -577,6 +581,10 @@ def run_sweep(plan: SweepPlan, *, backend: Backend = "local", workers: int | Non
         elif todo:
             run_ray(todo, workers, done, address=address, runtime_env=runtime_env, retries=retries)
     finally:
+        if ray_started:
+            import ray
+
+            ray.shutdown()
         ordered = [results[s.run_id] for s in plan.runs if s.run_id in results]
         tables = write_tables(plan.out, ordered)
     return SweepOutcome(plan.out, ordered, skipped, tables)
