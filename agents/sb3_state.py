@@ -83,6 +83,13 @@ def _global_streams() -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def _set_global_streams(tensors: dict[str, Any], data: dict[str, Any]) -> None:
+    try:
+        _set_streams(tensors, data)
+    except (OverflowError, TypeError, ValueError, RuntimeError, IndexError, KeyError) as exc:
+        raise ValueError(f"the saved global random states are malformed ({type(exc).__name__}: {exc})") from None
+
+
+def _set_streams(tensors: dict[str, Any], data: dict[str, Any]) -> None:
     import torch
 
     numpy_state, python_state = data["numpy"], data["python"]
