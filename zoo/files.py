@@ -57,18 +57,23 @@ def atomic_save_figure(figure: Any, path: str | Path) -> Path:
 
 def make_folders(folder: str | Path) -> list[Path]:
     """Create ``folder`` and its missing parents; returns the ones this call created, outermost
-    first, so that a failed write can remove exactly those (:func:`remove_folders`)."""
+    first, so that a failed write can remove exactly those (:func:`remove_folders`). If one
+    cannot be made, those made so far are removed before the error is raised."""
     folder = Path(folder)
     missing = [p for p in (folder, *folder.parents) if not p.exists()][::-1]
-    made = []
-    for path in missing:
-        try:
-            path.mkdir()
-        except FileExistsError:  # made by someone else meanwhile: fine, if it is a folder
-            if not path.is_dir():
-                raise
-            continue
-        made.append(path)
+    made: list[Path] = []
+    try:
+        for path in missing:
+            try:
+                path.mkdir()
+            except FileExistsError:  # made by someone else meanwhile: fine, if it is a folder
+                if not path.is_dir():
+                    raise
+                continue
+            made.append(path)
+    except OSError:
+        remove_folders(made)
+        raise
     return made
 
 

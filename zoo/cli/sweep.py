@@ -41,7 +41,9 @@ def sweep(
     check_backend(backend, workers=workers, address=address)
     plan = plan_sweep(agents, envs, seeds, grid=parse_grid(set_ or []), train_steps=train_steps,
                       eval_episodes=eval_episodes, out=out_dir)
-    err.print(f"sweep of {len(plan.runs)} runs in {plan.out} ({backend} backend)")
+
+    def start(todo: int) -> None:
+        err.print(f"sweep of {len(plan.runs)} runs in {plan.out} ({backend} backend)", highlight=False, soft_wrap=True)
 
     def show(result: dict[str, Any], done: int, total: int) -> None:
         if result["status"] == "ok":
@@ -53,7 +55,7 @@ def sweep(
         err.print(f"{where}: {line}", markup=True, highlight=False, soft_wrap=True)
 
     outcome = run_sweep(plan, backend=backend, workers=workers, address=address,  # type: ignore[arg-type]
-                        on_result=show)
+                        on_result=show, on_start=start)
     if outcome.skipped:
         err.print(f"{outcome.skipped} runs already had results and were skipped")
     out.print(Markdown(outcome.tables["summary.md"].read_text()))

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from zoo.errors import ZooError, one_line
-from zoo.files import atomic_save_figure, atomic_write_text
+from zoo.files import atomic_save_figure, atomic_write_text, make_folders
 from zoo.limits import MAX_SEED, check_count, check_seed
 from zoo.threads import limit_torch_threads
 
@@ -543,7 +543,8 @@ class SweepOutcome:
 
 def run_sweep(plan: SweepPlan, *, backend: Backend = "local", workers: int | None = None,
               address: str | None = None, runtime_env: Mapping[str, Any] | None = None,
-              on_result: OnResult | None = None, retries: int | None = None) -> SweepOutcome:
+              on_result: OnResult | None = None, retries: int | None = None,
+              on_start: Callable[[int], None] | None = None) -> SweepOutcome:
     """Run every run of ``plan`` that has no successful result yet, then write the tables.
 
     ``backend="local"``: a spawn process pool of ``workers`` processes (default: the cores).
@@ -552,6 +553,8 @@ def run_sweep(plan: SweepPlan, *, backend: Backend = "local", workers: int | Non
     stopped. ``runtime_env`` is passed to ``ray.init`` (how plugins reach a cluster's workers,
     see docs/sweep.md). ``on_result(result, done, total)`` is called as each run finishes. ``retries``
     (Ray only): how often Ray reruns a run whose worker or node died; default Ray's own.
+    ``on_start(n)`` is called once the sweep folder exists and the backend is reached, with the
+    number of runs to do: nothing is written before, so a sweep that cannot start leaves nothing.
     """
     check_backend(backend, workers=workers, address=address, runtime_env=runtime_env)
     results: dict[str, dict[str, Any]] = {}
@@ -566,7 +569,17 @@ def run_sweep(plan: SweepPlan, *, backend: Backend = "local", workers: int | Non
     # Connected before anything is written: a cluster that cannot be reached leaves no sweep folder.
     ray_started = connect_ray(address, workers or default_workers(), runtime_env) if todo and backend == "ray" \
         else False
-    (plan.out / RUNS_DIR).mkdir(parents=True, exist_ok=True)
+    try:
+        make_folders(plan.out / RUNS_DIR)
+    except OSError as exc:
+        if ray_started:
+            import ray
+
+            ray.shutdown()
+        raise ZooError(f"cannot create the sweep folder {str(plan.out)!r} ({exc.strerror or one_line(exc)}); "
+                       "choose an --out you can write") from None
+    if on_start is not None:
+        on_start(len(todo))
     for spec in todo:  # unfinished or failed: redone from scratch, and an existing folder now means "started"
         shutil.rmtree(spec.run_dir, ignore_errors=True)
 
