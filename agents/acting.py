@@ -130,7 +130,10 @@ class NumpyPolicy:
     def act(self, obs: np.ndarray, deterministic: bool) -> np.ndarray:
         obs = self.preprocess(obs)
         if deterministic:
-            out = forward(self.layers(), self.activation, obs)
+            with np.errstate(over="ignore", invalid="ignore"):
+                out = forward(self.layers(), self.activation, obs)
+            if not np.isfinite(out).all():  # as torch's distributions refuse such parameters
+                raise FloatingPointError("the policy's outputs are NaN or infinite: its weights diverged")
             return self.clip(np.argmax(out, axis=-1) if self.discrete else out)
         shape = (obs.shape[0], int(self.action_space.n)) if self.discrete else (obs.shape[0], *self.action_space.shape)
         noise = self.rng.random(shape) if self.discrete else self.rng.standard_normal(shape)
@@ -164,6 +167,11 @@ def check_tensors(tensors: Mapping[str, np.ndarray], sizes: Sequence[int], conti
     if names != expected:
         missing, extra = sorted(expected - names), sorted(names - expected)
         raise KeyError(f"missing tensors {missing}" if missing else f"unexpected tensors {extra}")
+    for name, array in tensors.items():
+        # What the torch agent holds: float32 weights, float64 running statistics; never cast.
+        want = np.float64 if name.startswith("obs_rms.") else np.float32
+        if array.dtype != want:
+            raise ValueError(f"tensor {name!r} is {array.dtype}, the agent holds {np.dtype(want)}")
     for i in range(n):
         for kind, shape in (("weight", (sizes[i + 1], sizes[i])), ("bias", (sizes[i + 1],))):
             got = tuple(tensors[f"policy.body.{2 * i}.{kind}"].shape)

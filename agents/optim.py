@@ -26,15 +26,25 @@ class Adam:
     """``torch.optim.Adam(params, lr, betas, eps)`` with no weight decay, amsgrad or maximize:
     ``zero_grad``, ``step``, ``state_dict`` and ``load_state_dict`` as torch's."""
 
-    def __init__(self, params: Iterable[torch.Tensor], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8) -> None:
-        self.params = list(params)
+    def __init__(self, params: Iterable[torch.Tensor] | Iterable[dict[str, Any]], lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> None:
+        params = list(params)
+        if params and isinstance(params[0], dict):  # torch's one-group form, as param_groups gives it
+            (group,) = params
+            lr, betas, eps = group.get("lr", lr), group.get("betas", betas), group.get("eps", eps)
+            params = list(group["params"])
+        self.params = params
         self.group: dict[str, Any] = {
             "lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": 0, "amsgrad": False, "maximize": False,
             "foreach": None, "capturable": False, "differentiable": False, "fused": None,
             "decoupled_weight_decay": False,
         }
         self.state: dict[int, dict[str, torch.Tensor]] = {}
+
+    @property
+    def param_groups(self) -> list[dict[str, Any]]:
+        """torch's view of the settings: one group, holding the parameters themselves."""
+        return [{**self.group, "params": self.params}]
 
     def zero_grad(self) -> None:
         for p in self.params:

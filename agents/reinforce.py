@@ -20,7 +20,7 @@ agent made only to act builds no optimiser. The optimiser is :class:`zoo.agents.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -39,6 +39,9 @@ if TYPE_CHECKING:
     from zoo.agents.optim import Adam
 
 _help = hyperparameter  # short name: every config field below uses it
+#: Ranges checked by ``ReinforceConfig.validate``, before anything is built or written.
+MAX_ENVS, MAX_BATCH_STEPS, MAX_LAYERS, MAX_WIDTH, MAX_WEIGHTS = 65_536, 10_000_000, 16, 4096, 10_000_000
+MAX_FLOAT = 1e30
 
 
 @dataclass
@@ -68,16 +71,27 @@ class ReinforceConfig:
     def validate(self) -> None:
         from zoo.errors import ZooError
 
+        # Upper bounds keep a typo from allocating more memory than a machine has, which
+        # would fail only after the run folder is written (or take the machine down).
         checks = {
-            "gamma": 0.0 <= self.gamma <= 1.0, "learning_rate": self.learning_rate > 0,
-            "vf_learning_rate": self.vf_learning_rate > 0, "n_envs": self.n_envs >= 1,
-            "batch_steps": self.batch_steps >= 0, "vf_gradient_steps": self.vf_gradient_steps >= 1,
-            "net_arch": all(h >= 1 for h in self.net_arch), "ent_coef": self.ent_coef >= 0,
-            "max_grad_norm": self.max_grad_norm >= 0,
+            "gamma": (0.0 <= self.gamma <= 1.0, "0 to 1"), "learning_rate": (self.learning_rate > 0, "> 0"),
+            "vf_learning_rate": (self.vf_learning_rate > 0, "> 0"),
+            "n_envs": (1 <= self.n_envs <= MAX_ENVS, f"1 to {MAX_ENVS}"),
+            "batch_steps": (0 <= self.batch_steps <= MAX_BATCH_STEPS, f"0 to {MAX_BATCH_STEPS:,}"),
+            "vf_gradient_steps": (1 <= self.vf_gradient_steps <= 10_000, "1 to 10,000"),
+            "net_arch": (len(self.net_arch) <= MAX_LAYERS and all(1 <= h <= MAX_WIDTH for h in self.net_arch)
+                         and sum(a * b for a, b in zip(self.net_arch, self.net_arch[1:])) <= MAX_WEIGHTS,
+                         f"at most {MAX_LAYERS} layers of 1 to {MAX_WIDTH} units, {MAX_WEIGHTS:,} weights between"
+                         " them"),
+            "ent_coef": (self.ent_coef >= 0, ">= 0"), "max_grad_norm": (self.max_grad_norm >= 0, ">= 0"),
         }
-        for name, ok in checks.items():
+        # torch trains in float32 (up to 3.4e38): a learning rate of 1e38 overflows in Adam's first step.
+        checks.update({f.name: (abs(getattr(self, f.name)) <= MAX_FLOAT, f"at most {MAX_FLOAT:g} in size")
+                       for f in fields(self) if isinstance(getattr(self, f.name), float)
+                       and not abs(getattr(self, f.name)) <= MAX_FLOAT})
+        for name, (ok, valid) in checks.items():
             if not ok:
-                raise ZooError(f"hyperparameter {name}={getattr(self, name)!r} is out of range")
+                raise ZooError(f"hyperparameter {name}={getattr(self, name)!r} is out of range (valid: {valid})")
 
 
 #: The names REINFORCE's hyperparameters had before they took stable-baselines3's (old -> new).

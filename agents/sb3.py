@@ -46,6 +46,31 @@ Activation = Literal["tanh", "relu", "elu", "gelu", "leaky_relu", "silu"]
 
 _help = hyperparameter  # short name: every config field below uses it
 
+#: Memory-bounded ranges, checked before anything is built or written: SB3 allocates its
+#: rollout and replay buffers in the constructor, so a typo would otherwise be a MemoryError.
+_RANGES: dict[str, tuple[float, float]] = {
+    "n_envs": (1, 256), "n_steps": (1, 1_000_000), "batch_size": (1, 1_000_000), "n_epochs": (1, 1000),
+    "buffer_size": (1, 10_000_000), "learning_starts": (0, 10**12), "train_freq": (1, 1_000_000),
+    "gradient_steps": (-1, 10_000), "target_update_interval": (1, 10**12), "exploration_steps": (0, 10**12),
+    "iteration_steps": (1, 10**9), "gamma": (0.0, 1.0), "gae_lambda": (0.0, 1.0), "tau": (0.0, 1.0),
+    "exploration_initial_eps": (0.0, 1.0), "exploration_final_eps": (0.0, 1.0), "clip_range": (0.0, 1e30),
+    "ent_coef": (0.0, 1e30), "vf_coef": (0.0, 1e30), "max_grad_norm": (0.0, 1e30), "learning_rate": (1e-30, 1e30),
+    "log_std_init": (-1e30, 1e30),
+}
+MAX_LAYERS, MAX_WIDTH, MAX_WEIGHTS, MAX_ROLLOUT = 16, 4096, 10_000_000, 10_000_000
+
+
+def _is_ent_coef(text: str) -> bool:
+    """SAC's ``ent_coef``: a number, ``auto`` or ``auto_<initial value>``, the initial value positive."""
+    number = text[len("auto_"):] if text.startswith("auto_") else None if text == "auto" else text
+    if number is None:
+        return True
+    try:
+        value = float(number)
+    except ValueError:
+        return False
+    return 0 <= value <= 1e30 and (value > 0 or not text.startswith("auto"))
+
 
 def linear_start(value: float | str) -> float | None:
     """x of a ``lin_<x>`` schedule, or None for a constant."""
@@ -75,8 +100,31 @@ class SB3Checks:
         if scheduled and self.schedule_steps < 1:
             raise ZooError("a lin_<x> schedule needs schedule_steps, the env steps over which it falls to 0 "
                            "(--set schedule_steps=N)")
-        if self.n_envs < 1 or self.iteration_steps < 1 or any(h < 1 for h in self.net_arch):
-            raise ZooError("n_envs, iteration_steps and every net_arch layer must be at least 1")
+        self._check_ranges()
+
+    def _check_ranges(self) -> None:
+        """Every field in its range (``_RANGES``): memory-bounded, checked before anything is built."""
+        from zoo.errors import ZooError
+
+        def refuse(name: str, valid: str) -> None:
+            raise ZooError(f"hyperparameter {name}={getattr(self, name)!r} is out of range (valid: {valid})")
+
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in _RANGES and isinstance(value, (int, float)) and not isinstance(value, bool):
+                low, high = _RANGES[f.name]
+                if not low <= value <= high:
+                    refuse(f.name, " to ".join(f"{v:,}" if isinstance(v, int) else f"{v:g}" for v in (low, high)))
+        arch = self.net_arch
+        if len(arch) > MAX_LAYERS or not all(1 <= h <= MAX_WIDTH for h in arch) or \
+                sum(a * b for a, b in zip(arch, arch[1:])) > MAX_WEIGHTS:
+            refuse("net_arch", f"at most {MAX_LAYERS} layers of 1 to {MAX_WIDTH} units, {MAX_WEIGHTS:,} weights "
+                   "between them")
+        ent_coef = getattr(self, "ent_coef", 0.0)
+        if isinstance(ent_coef, str) and not _is_ent_coef(ent_coef):
+            refuse("ent_coef", "a number >= 0, 'auto' or 'auto_<initial value>'")
+        if getattr(self, "n_steps", 1) * self.n_envs > MAX_ROLLOUT:
+            refuse("n_steps", f"n_steps × n_envs at most {MAX_ROLLOUT:,}")
 
 
 _LR = "learning rate, or lin_<x>: x falling linearly to 0 over schedule_steps"
@@ -246,6 +294,22 @@ class RunSchedule:
         return ConstantSchedule, (self(1.0),)
 
 
+def _training_vec_env(env: str, n_envs: int, seed: int) -> Any:
+    """SB3's VecEnv for training: seeded, Monitor-wrapped copies of the zoo env, each of which
+    can replay its current episode on resume (:class:`zoo.agents.sb3_state.ReplayableEnv`)."""
+    from stable_baselines3.common.monitor import Monitor
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    from zoo.agents.sb3_state import ReplayableEnv
+    from zoo.factory import episode_step_cap, make_env
+
+    # Envs without a time limit of their own get the zoo's episode cap, as in every other loop.
+    cap = episode_step_cap(env)
+    vec_env = DummyVecEnv([lambda: Monitor(ReplayableEnv(make_env(env, max_episode_steps=cap)))] * n_envs)
+    vec_env.seed(seed)
+    return vec_env
+
+
 def epsilon(step: int, initial: float, final: float, decay_steps: int) -> float:
     """Linearly decayed exploration rate after ``step`` env steps of the whole run."""
     if decay_steps <= 0:
@@ -284,8 +348,6 @@ class SB3Agent(Agent):
         import stable_baselines3
         import torch
 
-        from zoo.evaluation import make_monitored_vec_env
-        from zoo.factory import episode_step_cap
         from zoo.threads import use_torch_threads
 
         use_torch_threads()
@@ -309,8 +371,7 @@ class SB3Agent(Agent):
             start = linear_start(kwargs.get(name))
             if start is not None:
                 kwargs[name] = schedules[name] = RunSchedule(start, cfg.schedule_steps)
-        # Envs without a time limit of their own get the zoo's episode cap, as in every other loop.
-        self.vec_env = make_monitored_vec_env(env.name, cfg.n_envs, seed, episode_step_cap(env.name))
+        self.vec_env = _training_vec_env(env.name, cfg.n_envs, seed)
         self.normalizer = None
         if cfg.norm_obs or cfg.norm_reward:
             from stable_baselines3.common.vec_env import VecNormalize
@@ -319,8 +380,16 @@ class SB3Agent(Agent):
             self.vec_env = self.normalizer = VecNormalize(self.vec_env, norm_obs=cfg.norm_obs,
                                                           norm_reward=cfg.norm_reward, gamma=cfg.gamma)
         algo = getattr(stable_baselines3, self.algorithm)
-        self.model = algo(policy_for(env.observation_space), self.vec_env, seed=seed, device="cpu", verbose=0,
-                          policy_kwargs=policy_kwargs, **kwargs)
+        try:
+            self.model = algo(policy_for(env.observation_space), self.vec_env, seed=seed, device="cpu", verbose=0,
+                              policy_kwargs=policy_kwargs, **kwargs)
+        except (AssertionError, ValueError, TypeError, OverflowError, MemoryError, RuntimeError) as exc:
+            # SB3 checks combinations of values in its constructor (PPO's batch_size > 1, SAC's
+            # ent_coef text): one line, before anything is written.
+            from zoo.errors import ZooError, one_line
+
+            self.vec_env.close()
+            raise ZooError(f"stable-baselines3 {self.algorithm} refuses this config: {one_line(exc)}") from None
         for schedule in schedules.values():
             schedule.model = self.model
         if hasattr(cfg, "exploration_steps"):
@@ -447,6 +516,18 @@ class SB3Agent(Agent):
         if missing or loaded.unexpected_keys:
             raise KeyError(f"tensors missing {sorted(missing)}, unexpected {sorted(loaded.unexpected_keys)}")
 
+    def training_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        # Optimisers, replay buffer, counters, random streams and how to replay each env's
+        # current episode: see zoo.agents.sb3_state.
+        from zoo.agents.sb3_state import training_state
+
+        return training_state(self.model)
+
+    def load_training_state(self, tensors: dict[str, Any], data: dict[str, Any]) -> None:
+        from zoo.agents.sb3_state import load_training_state
+
+        load_training_state(self.model, tensors, data)
+
 
 #: Prefix of the VecNormalize running statistics in a checkpoint's tensors.
 NORMALIZER_PREFIX = "vec_normalize."
@@ -479,6 +560,7 @@ def load_normalizer_tensors(normalizer: Any, tensors: dict[str, Any]) -> None:
         rms.mean = mean.copy()
         rms.var = tensors[f"{NORMALIZER_PREFIX}{name}.var"].numpy().copy()
         rms.count = float(tensors[f"{NORMALIZER_PREFIX}{name}.count"])
+
 
 
 class SB3PPO(SB3Agent):

@@ -32,7 +32,9 @@ def test_sb3_agents_are_registered_by_their_own_plugin():
 def test_checkpoints_are_safetensors_only(ppo_run):
     a = ckpt.find_checkpoint(ppo_run.run_dir)
     assert ppo_run.env_steps >= 8192
-    assert sorted(p.name for p in a.iterdir()) == ["model.safetensors", "zoo.json"]
+    # The policy, and (for --resume) the optimiser, counters and random streams: never an SB3 zip.
+    assert sorted(p.name for p in a.iterdir()) == ["model.safetensors", "training.json", "training.safetensors",
+                                                   "zoo.json"]
     assert not list(ppo_run.run_dir.rglob("*.zip"))
     meta = ckpt.read_meta(a)
     assert meta["agent"] == "sb3-ppo" and meta["config"]["n_steps"] == 32  # sb3_defaults.toml for CartPole-v1

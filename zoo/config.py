@@ -47,6 +47,8 @@ def convert(value: Any, annotation: Any, key: str) -> Any:
                 pass
         return convert(value, inner[-1], key)
     if origin in (tuple, list):
+        if not isinstance(value, (str, list, tuple)):
+            raise ZooError(f"{key}={value!r} is not valid; give a comma-separated list, e.g. {key}=64,64")
         if isinstance(value, str):
             text = value.strip()
             # One tuple is written 64,64 or [64,64], on the command line as in a sweep's grid.
@@ -78,7 +80,7 @@ def convert(value: Any, annotation: Any, key: str) -> Any:
             return result
         if annotation is str:
             return str(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         name = getattr(annotation, "__name__", str(annotation))
         raise ZooError(f"{key}={value!r} is not a valid {name}") from None
     return value

@@ -24,8 +24,8 @@ import gymnasium
 import numpy as np
 
 from zoo.contract import PolicyPredictor
-from zoo.errors import ZooError
 from zoo.factory import env_entry, episode_step_cap, make_env, make_vec_env
+from zoo.limits import check_count, check_seed
 
 #: Copies stepped at once when the caller does not say: every episode of an evaluation of up
 #: to this many episodes runs in its own copy, so wall time is that of the longest episode.
@@ -112,14 +112,21 @@ def _result(env: str, returns: list[float], lengths: list[int], deterministic: b
     )
 
 
+def check_options(episodes: int, seed: int, max_episode_steps: int | None = None) -> None:
+    """Refuse, in one line, counts and seeds outside the zoo's ranges (:mod:`zoo.limits`)."""
+    check_count(episodes, "--episodes")
+    check_seed(seed)
+    if max_episode_steps is not None:
+        check_count(max_episode_steps, "--max-steps")
+
+
 def evaluate(policy: PolicyPredictor, env: str, *, episodes: int = 10, seed: int = 0,
              deterministic: bool = True, max_episode_steps: int | None = None, n_envs: int | None = None,
              vectorization_mode: str | None = None, progress: EvalProgress | None = None) -> EvalResult:
     """Run ``episodes`` episodes of ``policy`` (any object with SB3's ``predict``) on ``env``,
     in ``n_envs`` copies at once (default: one per episode, up to :data:`MAX_EVAL_ENVS`).
     ``vectorization_mode="sync"`` steps single envs even where the env has a batched version."""
-    if episodes < 1:
-        raise ZooError(f"episodes must be at least 1, got {episodes}")
+    check_options(episodes, seed, max_episode_steps)
     entry = env_entry(env)
     cap = episode_step_cap(entry.name, max_episode_steps)
     envs = make_vec_env(entry.name, n_envs or min(episodes, MAX_EVAL_ENVS), max_episode_steps=cap,
@@ -154,8 +161,7 @@ def evaluate_with_sb3(policy: PolicyPredictor, env: str, *, episodes: int = 10, 
     is tested against. Slower (one env at a time) and imports SB3 (and torch)."""
     from stable_baselines3.common.evaluation import evaluate_policy
 
-    if episodes < 1:
-        raise ZooError(f"episodes must be at least 1, got {episodes}")
+    check_options(episodes, seed, max_episode_steps)
     entry = env_entry(env)
     cap = episode_step_cap(entry.name, max_episode_steps)
     vec_env = make_monitored_vec_env(entry.name, n_envs or min(episodes, MAX_EVAL_ENVS), seed, cap)

@@ -14,6 +14,7 @@ from zoo import checkpoint as ckpt
 from zoo.config import build_config, build_config_layers, config_to_dict, migrate_names
 from zoo.contract import Agent, PolicyPredictor
 from zoo.errors import ZooError, one_line
+from zoo.limits import check_seed
 from zoo.plugin_loader import loaded_plugins
 from zoo.registry import AgentEntry, EnvEntry
 
@@ -145,6 +146,7 @@ def make_agent(agent: str, env: str, *, seed: int = 0, overrides: Mapping[str, A
                config: Mapping[str, Any] | None = None) -> Agent:
     """A fresh agent for ``env`` with the agent's per-env defaults, then ``overrides``, applied
     (or a saved ``config``, then ``overrides``)."""
+    seed = check_seed(seed)
     return build_agent(resolve_config(agent, env, overrides=overrides, config=config), seed)
 
 
@@ -187,20 +189,76 @@ def _checked_checkpoint(path: str | Path, agent: str | None,
     return folder, meta, agent_e, env_e
 
 
-def _does_not_fit(folder: Path, agent: AgentEntry, exc: Exception) -> ZooError:
-    return ZooError(f"checkpoint {str(folder)!r} does not fit agent {agent.name!r}: {one_line(exc)}")
+def _does_not_fit(folder: Path, agent: str, exc: Exception) -> ZooError:
+    return ZooError(f"checkpoint {str(folder)!r} does not fit agent {agent!r}: {one_line(exc)}")
+
+
+def load_checked_tensors(agent: Agent, folder: Path) -> None:
+    """Load the checkpoint's weights into ``agent``, refusing (one line) tensors that are not
+    exactly what the agent holds: another dtype (never cast silently), NaN or infinite values
+    (which a matching checksum does not rule out), or names and shapes that do not fit."""
+    import torch
+
+    tensors = ckpt.read_tensors(folder)
+    expected = agent.state_tensors()
+    for name, tensor in tensors.items():
+        want = expected.get(name)
+        if want is not None and tensor.dtype != want.dtype:
+            have, holds = (str(t.dtype).removeprefix("torch.") for t in (tensor, want))
+            raise ZooError(f"checkpoint {str(folder)!r}: tensor {name!r} is {have}, agent {agent.name!r} holds {holds}")
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise ZooError(f"checkpoint {str(folder)!r}: tensor {name!r} holds NaN or infinite values")
+    try:
+        agent.load_state_tensors(tensors)
+    except (KeyError, RuntimeError, ValueError, TypeError) as exc:
+        raise _does_not_fit(folder, agent.name, exc) from None
+
+
+def check_finite_arrays(tensors: Mapping[str, Any], folder: Path) -> None:
+    """Refuse NaN or infinite values in a checkpoint's tensors read as numpy arrays (a matching
+    checksum does not rule them out)."""
+    import numpy as np
+
+    for name, array in tensors.items():
+        if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
+            raise ZooError(f"checkpoint {str(folder)!r}: tensor {name!r} holds NaN or infinite values")
+
+
+def check_acts(policy: PolicyPredictor, observation_space: gymnasium.Space, folder: Path) -> None:
+    """Refuse a checkpoint whose policy cannot act: finite weights can still be forged (or
+    diverged) so large that every output overflows, which would fail only in evaluation. One
+    deterministic forward pass on a few observations of the env, drawn from a fixed seed."""
+    import numpy as np
+
+    if not isinstance(observation_space, gymnasium.spaces.Box):
+        return
+    rng = np.random.default_rng(0)
+    low, high = np.clip(observation_space.low, -10, 10), np.clip(observation_space.high, -10, 10)
+    observations = rng.uniform(low, high, (4, *observation_space.shape)).astype(observation_space.dtype)
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            actions, _ = policy.predict(observations, deterministic=True)
+            finite = np.isfinite(np.asarray(actions, dtype=float)).all()
+    except (ValueError, RuntimeError, FloatingPointError, OverflowError) as exc:
+        raise ZooError(f"checkpoint {str(folder)!r}: its policy cannot act ({one_line(exc)}); its weights are "
+                       "unusable") from None
+    if not finite:
+        raise ZooError(f"checkpoint {str(folder)!r}: its policy's actions are NaN or infinite; its weights are "
+                       "unusable")
+
+
+def _seed_of(meta: dict[str, Any], folder: Path) -> int:
+    return check_seed(meta.get("seed", 0), f"checkpoint {str(folder)!r}: {ckpt.META_FILE}'s seed")
 
 
 def load_agent(path: str | Path, *, agent: str | None = None, env: str | None = None) -> Agent:
     """Load the agent saved at ``path`` (a checkpoint or run folder), refusing a mismatch with
-    the ``agent`` or ``env`` the caller expects."""
+    the ``agent`` or ``env`` the caller expects, and weights that are not what the agent holds
+    or cannot act."""
     folder, meta, agent_e, env_e = _checked_checkpoint(path, agent, env)
-    instance = make_agent(agent_e.name, env_e.name, seed=int(meta.get("seed", 0)), config=meta["config"])
-    tensors = ckpt.read_tensors(folder)
-    try:
-        instance.load_state_tensors(tensors)
-    except (KeyError, RuntimeError, ValueError) as exc:
-        raise _does_not_fit(folder, agent_e, exc) from None
+    instance = make_agent(agent_e.name, env_e.name, seed=_seed_of(meta, folder), config=meta["config"])
+    load_checked_tensors(instance, folder)
+    check_acts(instance, env_e.observation_space, folder)
     instance.checkpoint_path = folder
     instance.checkpoint_meta = meta
     return instance
@@ -214,8 +272,13 @@ def load_policy(path: str | Path, *, agent: str | None = None, env: str | None =
     cls = _agent_class(agent_e, env_e)
     # Checkpoints written before a hyperparameter was renamed load with the new name.
     config = build_config(cls.Config, migrate_names(meta["config"], cls.renamed_hyperparameters))
+    tensors = ckpt.read_tensors(folder, numpy=True)
+    check_finite_arrays(tensors, folder)
     try:
-        policy = cls.load_policy(env_e, config, ckpt.read_tensors(folder, numpy=True), int(meta.get("seed", 0)))
-    except (KeyError, ValueError) as exc:
-        raise _does_not_fit(folder, agent_e, exc) from None
-    return policy if policy is not None else load_agent(folder, agent=agent_e.name, env=env_e.name)
+        policy = cls.load_policy(env_e, config, tensors, _seed_of(meta, folder))
+    except (KeyError, ValueError, TypeError) as exc:
+        raise _does_not_fit(folder, agent_e.name, exc) from None
+    if policy is None:
+        return load_agent(folder, agent=agent_e.name, env=env_e.name)
+    check_acts(policy, env_e.observation_space, folder)
+    return policy

@@ -56,6 +56,73 @@ def atomic_save_figure(figure: Any, path: str | Path) -> Path:
     return path
 
 
+def make_folders(folder: str | Path) -> list[Path]:
+    """Create ``folder`` and its missing parents; returns the ones this call created, outermost
+    first, so that a failed write can remove exactly those (:func:`remove_folders`). If one
+    cannot be made, those made so far are removed before the error is raised."""
+    folder = Path(folder)
+    missing = [p for p in (folder, *folder.parents) if not p.exists()][::-1]
+    made: list[Path] = []
+    try:
+        for path in missing:
+            try:
+                path.mkdir()
+            except FileExistsError:  # made by someone else meanwhile: fine, if it is a folder
+                if not path.is_dir():
+                    raise
+                continue
+            made.append(path)
+    except OSError:
+        remove_folders(made)
+        raise
+    return made
+
+
+def remove_folders(made: list[Path]) -> None:
+    """Remove folders :func:`make_folders` created, innermost first, each only if still empty."""
+    for folder in reversed(made):
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+
+
+def check_writable_file(path: str | Path, what: str = "file") -> None:
+    """Refuse, in one line and before any work is done, a file that could never be written:
+    a folder, a path under a file, or a place without write permission."""
+    path = Path(path)
+    if path.is_dir():
+        raise ZooError(f"{what} {str(path)!r} is a folder; give a file name")
+    if path.exists() and not path.is_file():  # a device or a pipe: never replaced by a rename
+        raise ZooError(f"{what} {str(path)!r} exists and is not a regular file; give another name")
+    existing = next((p for p in path.parents if p.exists()), None)
+    if existing is None:
+        return
+    if not existing.is_dir():
+        raise ZooError(f"cannot write {what} {str(path)!r}: {str(existing)!r} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ZooError(f"cannot write {what} {str(path)!r}: no permission to write in {str(existing)!r}")
+
+
+@contextlib.contextmanager
+def writing_file(path: str | Path, what: str = "file") -> Iterator[Path]:
+    """A temporary path to write ``path`` through (its suffix kept, for writers that choose a
+    format by it); on success it replaces ``path`` in one step. Missing folders are created. On
+    any failure the temporary file and the folders made for it are removed, and a filesystem
+    error becomes a one-line :class:`ZooError` naming ``what``."""
+    path = Path(path)
+    check_writable_file(path, what)
+    made: list[Path] = []
+    try:
+        made = make_folders(path.parent)
+        with replacing(path) as tmp:
+            yield tmp
+    except OSError as exc:
+        remove_folders(made)
+        raise ZooError(f"cannot write {what} {str(path)!r} ({exc.strerror or exc})") from None
+    except BaseException:
+        remove_folders(made)
+        raise
+
+
 def read_json_object(path: str | Path, what: str | None = None) -> dict[str, Any]:
     """The JSON object in ``path``; anything else (missing, unreadable, not JSON, not an object)
     is a one-line :class:`ZooError` naming ``what`` (default: the path)."""

@@ -15,6 +15,8 @@ import numpy as np
 from zoo.contract import PolicyPredictor
 from zoo.errors import ZooError
 from zoo.factory import env_entry, episode_step_cap, make_env
+from zoo.files import check_writable_file, writing_file
+from zoo.limits import check_count, check_seed
 
 VIDEO_SUFFIXES = (".mp4", ".gif")
 
@@ -76,15 +78,18 @@ def record(policy: PolicyPredictor, env: str, out: str | Path, *, seed: int = 0,
     out = Path(out)
     if out.suffix.lower() not in VIDEO_SUFFIXES:
         raise ZooError(f"video file {str(out)!r} must end in {' or '.join(VIDEO_SUFFIXES)}")
+    check_seed(seed)
+    if max_episode_steps is not None:
+        check_count(max_episode_steps, "--max-steps")
+    check_writable_file(out, "video file")
     entry = env_entry(env)
     max_episode_steps = episode_step_cap(entry.name, max_episode_steps)
     at_most = max_episode_steps or entry.time_limit
     gym_env = make_env(entry.name, render_mode="rgb_array", max_episode_steps=max_episode_steps)
     total, steps, frames = 0.0, 0, 0
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.stem}.tmp{out.suffix}")
     try:
-        with video_writer(tmp, fps or gym_env.metadata.get("render_fps", 30)) as add_frame:
+        with writing_file(out, "video file") as tmp, \
+                video_writer(tmp, fps or gym_env.metadata.get("render_fps", 30)) as add_frame:
             obs, _ = gym_env.reset(seed=seed)
             add_frame(upscale(gym_env.render()))
             frames += 1
@@ -103,10 +108,8 @@ def record(policy: PolicyPredictor, env: str, out: str | Path, *, seed: int = 0,
                     progress(steps, at_most)
                 if terminated or truncated:
                     break
-        if progress is not None:
-            progress(steps, steps)  # the episode is over: the bar is full
-        tmp.replace(out)
+            if progress is not None:
+                progress(steps, steps)  # the episode is over: the bar is full
     finally:
         gym_env.close()
-        tmp.unlink(missing_ok=True)
     return {"path": str(out), "return": total, "steps": steps, "frames": frames}

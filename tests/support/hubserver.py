@@ -578,7 +578,7 @@ class _Handler(BaseHTTPRequestHandler):
         headers = dict(err.headers)
         if err.code:
             headers["X-Error-Code"] = err.code
-        headers["X-Error-Message"] = err.message
+        headers["X-Error-Message"] = err.message.encode("ascii", "backslashreplace").decode()  # headers are latin-1
         self._send_json(err.status, {"error": err.message}, headers=headers)
 
     def _dispatch(self, method: str):

@@ -19,7 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from zoo.errors import ZooError
+from zoo.errors import ZooError, one_line
 
 app = typer.Typer(
     name="zoo",
@@ -27,9 +27,15 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Help text is shown as written: a plugin command's help holding "[/x]" must not break
+    # `zoo --help` for everyone.
+    rich_markup_mode=None,
 )
-out = Console(soft_wrap=True)  # long lines (paths, summaries) stay whole when piped
-err = Console(stderr=True)
+# Markup is off by default: most of what is printed holds text from users, plugins or the Hub,
+# where "[/x]" must print as it is, not raise or vanish. Styled lines ask for it (markup=True)
+# and escape what they insert.
+out = Console(soft_wrap=True, markup=False)  # long lines (paths, summaries) stay whole when piped
+err = Console(stderr=True, markup=False)
 
 EXIT_USER_ERROR = 2
 DEBUG_VAR = "ZOO_DEBUG"
@@ -58,8 +64,16 @@ def show_warning(message, category, filename, lineno, file=None, line=None) -> N
     print_warning(message)
 
 
+def os_error_text(exc: OSError) -> str:
+    """A filesystem error the zoo did not foresee, as one line: what failed, and on which path."""
+    if exc.strerror and exc.filename is not None:
+        return f"{exc.strerror}: {str(exc.filename)!r}" + (f" -> {str(exc.filename2)!r}" if exc.filename2 else "")
+    return one_line(exc)
+
+
 def user_errors(command: Callable) -> Callable:
-    """Turn a :class:`ZooError` into one line on stderr and exit code 2 (no traceback)."""
+    """Turn a :class:`ZooError`, or a filesystem error (an unwritable or missing place the
+    user named), into one line on stderr and exit code 2 (no traceback)."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -67,6 +81,9 @@ def user_errors(command: Callable) -> Callable:
             return command(*args, **kwargs)
         except ZooError as exc:
             print_error(str(exc), exc)
+            raise typer.Exit(EXIT_USER_ERROR) from None
+        except OSError as exc:
+            print_error(os_error_text(exc), exc)
             raise typer.Exit(EXIT_USER_ERROR) from None
 
     return wrapper

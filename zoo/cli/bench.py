@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from zoo.cli.app import command, err, out
+from zoo.cli.app import AsJson, command, err, out
 from zoo.errors import ZooError
 
 
@@ -16,6 +16,7 @@ def bench(
     quick: Annotated[bool, typer.Option("--quick", help="one seed and smaller caps: a smoke check in minutes")] = False,
     out_dir: Annotated[Path, typer.Option("--out", help="folder for bench.md and bench.json")] = Path("bench-results"),
     suite: Annotated[Path, typer.Option(help="suite file")] = Path("benchmarks/suite.toml"),
+    as_json: AsJson = False,
 ) -> None:
     """Time learners to each env's threshold against references measured in the same run;
     writes a Markdown table and a JSON file."""
@@ -29,7 +30,10 @@ def bench(
               f"({'quick' if quick else 'full'})")
     report = run_suite(loaded, quick=quick, progress=lambda line: err.print(line, highlight=False, soft_wrap=True))
     md, js = write_report(report, out_dir)
+    if as_json:
+        out.print_json(js.read_text())
+        return
     from rich.markdown import Markdown  # markdown-it and friends: only when a table is shown
 
     out.print(Markdown(md.read_text()))
-    out.print(f"table: {md}\ndata: {js}", highlight=False, soft_wrap=True)
+    out.print(f"table: {md}\ndata: {js}", markup=False, highlight=False, soft_wrap=True)

@@ -98,8 +98,9 @@ def eval_command(
 ) -> None:
     """Evaluate an agent with stable-baselines3's evaluate_policy: mean ± std, min, max, lengths."""
     from zoo.config import parse_overrides
-    from zoo.evaluation import evaluate
+    from zoo.evaluation import check_options, evaluate
 
+    check_options(episodes, seed, max_steps)
     policy, env, source = resolve_policy(agent, env, checkpoint, from_hub=from_hub, revision=revision,
                                          trust_remote_code=trust_remote_code, best=best,
                                          overrides=parse_overrides(set_ or []))

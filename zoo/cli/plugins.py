@@ -17,7 +17,7 @@ def _print_failures(loaded, verb: str) -> None:
     for p in loaded.plugins:
         if p.error:
             out.print(f"[red]plugin {escape(p.name)} ({escape(p.distribution or p.module)}) {verb}:[/] "
-                      f"{escape(p.error)}", highlight=False, soft_wrap=True)
+                      f"{escape(p.error)}", markup=True, highlight=False, soft_wrap=True)
 
 
 def _list_all(as_json: bool) -> None:

@@ -49,7 +49,9 @@ def sweep(
         seeds = str(zoo_seed(read_config_file(config)) or 0) if config is not None else "0"
     plan = plan_sweep(agents, envs, seeds, grid=parse_grid(set_ or [], tuple_keys(agents)), train_steps=train_steps,
                       eval_episodes=eval_episodes, out=out_dir, config_file=config)
-    err.print(f"sweep of {len(plan.runs)} runs in {plan.out} ({backend} backend)")
+
+    def start(todo: int) -> None:
+        err.print(f"sweep of {len(plan.runs)} runs in {plan.out} ({backend} backend)", highlight=False, soft_wrap=True)
 
     def show(result: dict[str, Any], done: int, total: int) -> None:
         if result["status"] == "ok":
@@ -57,10 +59,11 @@ def sweep(
             line = f"mean return {ev['mean']:.2f} ± {ev['std']:.2f} in {result['seconds']:.1f} s"
         else:
             line = f"[red]failed:[/] {escape(str(result['error']))}"
-        err.print(f"[{done}/{total}] {result['run_id']}: {line}", highlight=False, soft_wrap=True)
+        where = escape(f"[{done}/{total}] {result['run_id']}")
+        err.print(f"{where}: {line}", markup=True, highlight=False, soft_wrap=True)
 
     outcome = run_sweep(plan, backend=backend, workers=workers, address=address,  # type: ignore[arg-type]
-                        on_result=show)
+                        on_result=show, on_start=start)
     if outcome.skipped:
         err.print(f"{outcome.skipped} runs already had results and were skipped")
     if as_json:
@@ -73,5 +76,5 @@ def sweep(
             out.print(f"{name}: {path}", markup=False, highlight=False, soft_wrap=True)
     if outcome.failed:
         err.print(f"[red]{len(outcome.failed)} of {len(outcome.results)} runs failed[/] "
-                  f"(rerun with --out {plan.out} to retry only those)", soft_wrap=True)
+                  f"(rerun with --out {escape(str(plan.out))} to retry only those)", markup=True, soft_wrap=True)
         raise typer.Exit(EXIT_RUNS_FAILED)

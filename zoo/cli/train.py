@@ -92,7 +92,11 @@ def _run_with_progress(session: Any, label: str) -> Any:
                   transient=False) as bar:
         task = bar.add_task(escape(label), total=1.0, status="",
                             completed=session.budget.fraction(len(session.rows), session.env_steps))
-        return session.run(lambda p: bar.update(task, completed=p.fraction, status=escape(_status(p))))
+        try:
+            return session.run(lambda p: bar.update(task, completed=p.fraction, status=escape(_status(p))))
+        except BaseException:
+            bar.live.transient = True  # the error, one line, is what there is to read now
+            raise
 
 
 def _report(result: Any) -> None:

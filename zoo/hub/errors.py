@@ -78,6 +78,13 @@ def hub_errors(repo_id: str, revision: str | None = None, filename: str | None =
     except _network_errors():
         raise ZooError(f"cannot reach the Hub at {_endpoint()} for {repo_id!r}: check your network connection "
                        "and HF_ENDPOINT") from None
+    except OSError as exc:  # the cache: HF_HOME under a file, not writable, disk full
+        raise ZooError(f"{where}: cannot use the Hugging Face cache at {constants.HF_HUB_CACHE} "
+                       f"({exc.strerror or type(exc).__name__}: {exc.filename or exc}); set HF_HOME to a folder "
+                       "you can write") from None
+    except ValueError as exc:  # what the repo holds, refused by the client (a file named '../x')
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ZooError(f"{where} holds something the Hugging Face client refuses: {first}") from None
 
 
 def _http_error(exc: Any, repo_id: str, where: str) -> ZooError:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from zoo.hub.errors import hub_errors
-from zoo.hub.ids import validate_repo_id
+from zoo.hub.ids import validate_repo_id, validate_revision
 
 
 def pull(repo_id: str, revision: str | None = None) -> Path:
@@ -22,6 +22,7 @@ def pull(repo_id: str, revision: str | None = None) -> Path:
             super().__init__(*args, **{**kwargs, "disable": True})
 
     validate_repo_id(repo_id)
+    validate_revision(revision)
     with hub_errors(repo_id, revision):
         return Path(snapshot_download(repo_id, revision=revision, tqdm_class=NoFileCountBar))
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from zoo import checkpoint as ckpt
-from zoo.errors import ZooError, one_line
+from zoo.errors import one_line
 from zoo.hub.card import (
     CARD_FILE,
     CURVE_FILE,
@@ -33,7 +33,8 @@ from zoo.hub.card import (
     score_text,
 )
 from zoo.hub.errors import hub_errors
-from zoo.hub.ids import validate_repo_id
+from zoo.hub.ids import validate_repo_id, validate_revision
+from zoo.limits import check_count, check_seed
 
 
 class HubPushWarning(UserWarning):
@@ -185,8 +186,9 @@ def push_run(
     from zoo.factory import load_policy
 
     validate_repo_id(repo_id)
-    if eval_episodes < 1:
-        raise ZooError(f"--eval-episodes must be at least 1, got {eval_episodes}")
+    validate_revision(revision)
+    check_count(eval_episodes, "--eval-episodes")
+    check_seed(eval_seed, "the evaluation seed")
     branch = revision or "main"
     path = Path(run_or_checkpoint_dir)
     checkpoint = ckpt.find_checkpoint(path)

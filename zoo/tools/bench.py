@@ -434,10 +434,15 @@ def build_report(suite: Suite, results: list[RunResult], quick: bool, seconds: f
     for r in results:
         if r.reference and not r.skipped:
             references.setdefault(r.env_key, {})[r.reference] = r
+    from zoo.tools.statistics import stratified_bootstrap_ci
+
     rows = []
     for r in results:
         pooled = r.eval_pooled()
         env = suite.envs[r.env_key]
+        # Over seeds, each seed's evaluation mean: the IQM with a 95 % bootstrap interval
+        # (rliable's method; few seeds give wide intervals, which is the honest answer).
+        iqm, low, high = stratified_bootstrap_ci([s.eval_mean for s in r.seeds]) if r.seeds else (None,) * 3
         row = {
             "name": r.name, "env_key": r.env_key, "env": r.env, "agent": r.agent, "trainer": r.trainer,
             "params": r.params, "reference": r.reference, "skipped": r.skipped,
@@ -449,6 +454,7 @@ def build_report(suite: Suite, results: list[RunResult], quick: bool, seconds: f
             "median_steps": r.median("steps"), "median_seconds": r.median("seconds"),
             "median_episodes": r.median("episodes"),
             "eval_mean": pooled[0] if pooled else None, "eval_std": pooled[1] if pooled else None,
+            "eval_iqm": iqm, "eval_iqm_ci": [low, high] if r.seeds else None,
             "eval_passed": sum(s.eval_passed for s in r.seeds),
             "ratios": {},
         }
@@ -495,7 +501,8 @@ def _preamble(report: dict[str, Any]) -> list[str]:
         "Ratios divide by the median of a reference run on the same env in the same run, never on another env; "
         "\"< x\" means the reference's median seed did not reach the threshold within its cap, so only a bound "
         "is known. The evaluation runs the final policy on separate seeds; its mean ± std pools every seed's "
-        "episodes.",
+        "episodes, and the IQM (interquartile mean) over seeds of each seed's mean comes with a 95 % stratified "
+        "bootstrap interval (rliable's method).",
         "",
     ]
 
@@ -529,7 +536,7 @@ def _results_table(report: dict[str, Any]) -> list[str]:
         head = ["run", "env", "reached", "steps", "seconds", "episodes"]
         for ref_id in refs:
             head += [f"steps ÷ {ref_id}", f"time ÷ {ref_id}"]
-        head += ["eval mean ± std", "eval passed"]
+        head += ["eval mean ± std", "eval IQM [95% CI]", "eval passed"]
         lines += [_env_heading(rows, refs), "",
                   "| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
         for row in rows:
@@ -542,7 +549,9 @@ def _results_table(report: dict[str, Any]) -> list[str]:
             for ref_id in refs:
                 ratio = row["ratios"].get(ref_id, {})
                 cells += [_fmt_ratio(ratio, "steps"), _fmt_ratio(ratio, "seconds")]
+            low, high = row.get("eval_iqm_ci") or (None, None)
             cells += [f"{_fmt(row['eval_mean'], 1)} ± {_fmt(row['eval_std'], 1)}",
+                      f"{_fmt(row.get('eval_iqm'), 1)} [{_fmt(low, 1)}, {_fmt(high, 1)}]",
                       f"{row['eval_passed']}/{row['runs']}"]
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")

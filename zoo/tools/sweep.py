@@ -21,6 +21,7 @@ the runs without a successful result::
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import itertools
@@ -30,6 +31,7 @@ import os
 import re
 import shutil
 import socket
+import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -38,7 +40,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from zoo.errors import ZooError, one_line
-from zoo.files import atomic_save_figure, atomic_write_text
+from zoo.files import atomic_save_figure, atomic_write_text, make_folders
+from zoo.limits import MAX_SEED, check_count, check_seed
 from zoo.threads import limit_torch_threads
 from zoo.tools.statistics import stratified_bootstrap_ci
 
@@ -46,6 +49,12 @@ RUNS_DIR = "runs"
 RESULT_FILE = "result.json"
 TABLE_FILES = ("results.csv", "results.json", "summary.md", "summary.png")
 BACKENDS = ("local", "ray")
+#: Most runs side by side (processes here, or runs in flight on a cluster).
+MAX_WORKERS = 4096
+#: Most runs one sweep may plan: more is a typo (``0-99999999``), not an experiment.
+MAX_RUNS = 100_000
+#: Most combinations of ``--set`` values: each is checked by building an agent before anything runs.
+MAX_SETTINGS = 1_000
 #: Set before Ray is imported so a Ray instance the sweep starts itself stays on loopback.
 RAY_LOOPBACK_ENV = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0"}
 LOOPBACK = "127.0.0.1"
@@ -56,18 +65,27 @@ OnResult = Callable[[dict[str, Any], int, int], None]
 
 # -- parsing what the user asked for ---------------------------------------------------------------
 def parse_seeds(text: str) -> list[int]:
-    """``"0-9"`` -> 0..9, ``"0,3,5"`` -> [0, 3, 5]; parts combine (``"0-2,7"``); repeats dropped."""
-    seeds: list[int] = []
+    """``"0-9"`` -> 0..9, ``"0,3,5"`` -> [0, 3, 5]; parts combine (``"0-2,7"``); repeats dropped.
+    At most :data:`MAX_RUNS` seeds, each in the zoo's seed range (:mod:`zoo.limits`)."""
+    seeds: dict[int, None] = {}  # ordered, and a repeat costs O(1)
     for part in (p.strip() for p in str(text).split(",")):
-        match = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
+        match = re.fullmatch(r"([0-9]{1,19})(?:-([0-9]{1,19}))?", part)
         if not match:
-            raise ZooError(f"seeds {text!r}: {part!r} is not a seed or range; use e.g. 0-9 or 0,3,5 "
-                           "(non-negative integers)")
+            raise ZooError(f"seeds {_short(text)}: {_short(part)} is not a seed or range; use e.g. 0-9 or 0,3,5 "
+                           f"(whole numbers from 0 to {MAX_SEED})")
         low, high = int(match[1]), int(match[2] or match[1])
+        for value in (low, high):
+            check_seed(value, f"seeds {_short(text)}: each seed")
         if high < low:
-            raise ZooError(f"seeds {text!r}: range {part!r} runs backwards; write {high}-{low}")
-        seeds.extend(s for s in range(low, high + 1) if s not in seeds)
-    return seeds
+            raise ZooError(f"seeds {_short(text)}: range {part!r} runs backwards; write {high}-{low}")
+        if len(seeds) + high - low + 1 > MAX_RUNS:  # checked before the range is expanded
+            raise ZooError(f"seeds {_short(text)} name more than {MAX_RUNS:,} seeds, one run each; sweep fewer")
+        seeds.update(dict.fromkeys(range(low, high + 1)))
+    return list(seeds)
+
+
+def _short(text: str) -> str:
+    return repr(text if len(text) <= 40 else text[:37] + "...")
 
 
 def split_values(text: str, *, tuple_valued: bool = False) -> list[str]:
@@ -232,17 +250,23 @@ def plan_sweep(agents: str | Iterable[str], envs: str | Iterable[str], seeds: st
     from zoo.config_file import file_settings, read_config_file
     from zoo.factory import agent_entry, env_entry, resolve_config
 
-    if train_steps is not None and train_steps < 1:
-        raise ZooError(f"--train-steps must be a positive number, got {train_steps}")
-    if eval_episodes < 1:
-        raise ZooError(f"--eval-episodes must be a positive number, got {eval_episodes}")
-    seed_list = parse_seeds(seeds) if isinstance(seeds, str) else list(dict.fromkeys(int(s) for s in seeds))
-    if not seed_list or any(s < 0 for s in seed_list):
-        raise ZooError(f"seeds must be non-negative integers, got {seeds!r}")
+    if train_steps is not None:
+        check_count(train_steps, "--train-steps")
+    check_count(eval_episodes, "--eval-episodes")
+    seed_list = parse_seeds(seeds) if isinstance(seeds, str) else list(dict.fromkeys(
+        check_seed(s, "each seed") for s in seeds))
+    if not seed_list:
+        raise ZooError(f"seeds must be whole numbers from 0 to {MAX_SEED}, got none")
     # Canonical names, so "cartpole" and "CartPole-v1" are one env and folder names are stable.
     agent_names = list(dict.fromkeys(agent_entry(a).name for a in _names(agents, "agents")))
     env_names = list(dict.fromkeys(env_entry(e).name for e in _names(envs, "envs")))
+    n_settings = math.prod(len(values) for values in (grid or {}).values())
+    if n_settings > MAX_SETTINGS:  # each is checked by building an agent: counted before they are listed
+        raise ZooError(f"the --set grid has {n_settings:,} combinations; a sweep tries at most {MAX_SETTINGS:,}")
     settings = grid_settings(grid or {})
+    total = len(agent_names) * len(env_names) * len(settings) * len(seed_list)
+    if total > MAX_RUNS:
+        raise ZooError(f"this sweep would make {total:,} runs; a sweep holds at most {MAX_RUNS:,}")
     config = read_config_file(config_file) if config_file is not None else None
     for agent, env in itertools.product(agent_names, env_names):
         from_file = file_settings(config, agent, env).hyperparameters if config is not None else None
@@ -295,9 +319,19 @@ def read_result(spec: RunSpec) -> dict[str, Any] | None:
 
 
 
+def _node() -> str:
+    """Where a run ran: the Ray node's id inside a Ray worker (several nodes may share a host),
+    else the host name."""
+    ray = sys.modules.get("ray")
+    if ray is not None and ray.is_initialized():
+        with contextlib.suppress(Exception):  # not a worker of a connected Ray: just the host
+            return ray.get_runtime_context().get_node_id()
+    return socket.gethostname()
+
+
 def failed_result(spec: RunSpec, error: str, seconds: float = 0.0) -> dict[str, Any]:
     return {"run_id": spec.run_id, **spec.key(), "label": spec.label, "status": "failed", "error": error,
-            "train": None, "eval": None, "seconds": round(seconds, 3), "host": socket.gethostname(),
+            "train": None, "eval": None, "seconds": round(seconds, 3), "host": socket.gethostname(), "node": _node(),
             "run_dir": spec.run_dir}
 
 
@@ -339,7 +373,7 @@ def execute_run(spec: RunSpec) -> dict[str, Any]:
                   "train": {"episodes": trained.episodes, "env_steps": trained.env_steps,
                             "seconds": round(trained.seconds, 3), "checkpoint": str(trained.checkpoint)},
                   "eval": evaluated.as_dict(),
-                  "seconds": round(time.perf_counter() - start, 3), "host": socket.gethostname(),
+                  "seconds": round(time.perf_counter() - start, 3), "host": socket.gethostname(), "node": _node(),
                   "run_dir": spec.run_dir}
     except Exception as exc:  # recorded, not raised: see the docstring
         result = failed_result(spec, one_line(exc), time.perf_counter() - start)
@@ -357,8 +391,9 @@ def write_result(spec: RunSpec, result: Mapping[str, Any]) -> None:
 
 
 def record_failure(spec: RunSpec, error: str) -> dict[str, Any]:
-    """For a run whose worker never returned: the failure is kept with the run, best effort."""
-    result = failed_result(spec, error)
+    """For a run whose worker never returned: the failure is kept with the run, best effort.
+    Where it ran is unknown here (the driver writes this), so ``node`` is None."""
+    result = {**failed_result(spec, error), "host": None, "node": None}
     try:
         write_result(spec, result)
     except OSError:
@@ -476,8 +511,9 @@ def connect_ray(address: str | None, workers: int, runtime_env: Mapping[str, Any
             ray.init(address=address, runtime_env=dict(runtime_env) if runtime_env else None,
                      logging_level="WARNING")
         except (ConnectionError, RuntimeError, ValueError) as exc:
-            raise ZooError(f"cannot connect to the Ray cluster at {address!r}: {one_line(exc)} "
-                           "(start one with `ray start --head`)") from None
+            raise ZooError(f"cannot connect to the Ray cluster at {address!r}: {one_line(exc)} (start one with "
+                           "`ray start --head`; a cluster with token authentication, the default when a token "
+                           "exists, also needs RAY_AUTH_MODE=token and its token here: docs/sweep.md)") from None
         return True
     # address="local": a new instance even if `ray start` left a cluster recorded in /tmp/ray.
     ray.init(address="local", num_cpus=workers, include_dashboard=False, _node_ip_address=LOOPBACK,
@@ -491,14 +527,16 @@ def connect_ray(address: str | None, workers: int, runtime_env: Mapping[str, Any
 
 
 def run_ray(specs: Sequence[RunSpec], workers: int | None, on_done: Callable[[dict[str, Any]], None], *,
-            address: str | None = None, runtime_env: Mapping[str, Any] | None = None) -> None:
+            address: str | None = None, runtime_env: Mapping[str, Any] | None = None,
+            retries: int | None = None) -> None:
     """Each run as a Ray task (one CPU each) on the cluster at ``address``, or on a local
     loopback-only Ray instance with ``workers`` CPUs. An already connected Ray is used as is.
-    With ``workers`` and a cluster, at most ``workers`` runs are in flight at once."""
+    With ``workers`` and a cluster, at most ``workers`` runs are in flight at once. ``retries``:
+    how often Ray reruns a run whose worker or node died (default: Ray's own, 3)."""
     started = connect_ray(address, workers or default_workers(), runtime_env)
     import ray
 
-    task = ray.remote(num_cpus=1)(execute_run)
+    task = ray.remote(num_cpus=1, **({} if retries is None else {"max_retries": retries}))(execute_run)
     limit = workers if (address is not None and workers) else len(specs)
     queue = list(specs)
     pending: dict[Any, RunSpec] = {}
@@ -528,8 +566,8 @@ def check_backend(backend: str, *, workers: int | None = None, address: str | No
     """Refuse backend options that cannot work together, before anything starts."""
     if backend not in BACKENDS:
         raise ZooError(f"unknown backend {backend!r}; valid: {', '.join(BACKENDS)}")
-    if workers is not None and workers < 1:
-        raise ZooError(f"--workers must be a positive number, got {workers}")
+    if workers is not None:
+        check_count(workers, "--workers", maximum=MAX_WORKERS)
     if backend == "local" and (address is not None or runtime_env is not None):
         raise ZooError("--address (and runtime_env) are for --backend ray")
 
@@ -549,14 +587,18 @@ class SweepOutcome:
 
 def run_sweep(plan: SweepPlan, *, backend: Backend = "local", workers: int | None = None,
               address: str | None = None, runtime_env: Mapping[str, Any] | None = None,
-              on_result: OnResult | None = None) -> SweepOutcome:
+              on_result: OnResult | None = None, retries: int | None = None,
+              on_start: Callable[[int], None] | None = None) -> SweepOutcome:
     """Run every run of ``plan`` that has no successful result yet, then write the tables.
 
     ``backend="local"``: a spawn process pool of ``workers`` processes (default: the cores).
     ``backend="ray"``: Ray tasks; ``address`` names a running cluster (``"auto"`` finds the
     local head), otherwise a loopback-only Ray instance with ``workers`` CPUs is started and
     stopped. ``runtime_env`` is passed to ``ray.init`` (how plugins reach a cluster's workers,
-    see docs/sweep.md). ``on_result(result, done, total)`` is called as each run finishes.
+    see docs/sweep.md). ``on_result(result, done, total)`` is called as each run finishes. ``retries``
+    (Ray only): how often Ray reruns a run whose worker or node died; default Ray's own.
+    ``on_start(n)`` is called once the sweep folder exists and the backend is reached, with the
+    number of runs to do: nothing is written before, so a sweep that cannot start leaves nothing.
     """
     check_backend(backend, workers=workers, address=address, runtime_env=runtime_env)
     results: dict[str, dict[str, Any]] = {}
@@ -568,7 +610,20 @@ def run_sweep(plan: SweepPlan, *, backend: Backend = "local", workers: int | Non
         else:
             todo.append(spec)
     skipped = len(results)
-    (plan.out / RUNS_DIR).mkdir(parents=True, exist_ok=True)
+    # Connected before anything is written: a cluster that cannot be reached leaves no sweep folder.
+    ray_started = connect_ray(address, workers or default_workers(), runtime_env) if todo and backend == "ray" \
+        else False
+    try:
+        make_folders(plan.out / RUNS_DIR)
+    except OSError as exc:
+        if ray_started:
+            import ray
+
+            ray.shutdown()
+        raise ZooError(f"cannot create the sweep folder {str(plan.out)!r} ({exc.strerror or one_line(exc)}); "
+                       "choose an --out you can write") from None
+    if on_start is not None:
+        on_start(len(todo))
     for spec in todo:  # unfinished or failed: redone from scratch, and an existing folder now means "started"
         shutil.rmtree(spec.run_dir, ignore_errors=True)
 
@@ -581,8 +636,12 @@ def run_sweep(plan: SweepPlan, *, backend: Backend = "local", workers: int | Non
         if todo and backend == "local":
             run_local(todo, min(workers or default_workers(), len(todo)), done)
         elif todo:
-            run_ray(todo, workers, done, address=address, runtime_env=runtime_env)
+            run_ray(todo, workers, done, address=address, runtime_env=runtime_env, retries=retries)
     finally:
+        if ray_started:
+            import ray
+
+            ray.shutdown()
         ordered = [results[s.run_id] for s in plan.runs if s.run_id in results]
         tables = write_tables(plan.out, ordered)
     return SweepOutcome(plan.out, ordered, skipped, tables)

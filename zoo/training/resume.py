@@ -16,7 +16,8 @@ from typing import Any
 from zoo import checkpoint as ckpt
 from zoo.contract import Agent
 from zoo.errors import ZooError, one_line
-from zoo.factory import env_entry, make_agent
+from zoo.factory import env_entry, load_checked_tensors, make_agent
+from zoo.limits import MAX_COUNT, check_seed
 from zoo.training import run_folder
 from zoo.training.periodic_eval import PeriodicEvaluation
 from zoo.training.session import LOOP_STATE_VERSION, Budget, Progress, Session, TrainResult, check_options
@@ -59,18 +60,25 @@ def load_saved_loop(run_dir: Path, config: dict[str, Any]) -> SavedLoop:
         raise ZooError(f"checkpoint {str(folder)!r}: its training state is from an incompatible agent-zoo "
                        f"(loop state version {loop.get('version') if isinstance(loop, dict) else None!r}, "
                        f"this one reads {LOOP_STATE_VERSION})")
-    seed = int(meta.get("seed", config.get("seed", 0)))
+    seed = check_seed(meta.get("seed", config.get("seed", 0)), f"checkpoint {str(folder)!r}: {ckpt.META_FILE}'s seed")
     learner = make_agent(meta["agent"], meta["env"], seed=seed, config=meta["config"])
     agent_tensors = {k[len("agent."):]: v for k, v in tensors.items() if k.startswith("agent.")}
+    load_checked_tensors(learner, folder)
     try:
-        learner.load_state_tensors(ckpt.read_tensors(folder))
         learner.load_training_state(agent_tensors, data.get("agent", {}))
-        rows = [[int(r[0]), float(r[1]), int(r[2]), int(r[3]), float(r[4])] for r in tensors["loop.rows"].tolist()]
-        env_states = list(data.get("envs", []))
+        rows = _rows(tensors["loop.rows"])
+        episodes, env_steps, iterations = (_counter(loop, key) for key in ("episodes", "env_steps", "iterations"))
+        seconds = loop.get("seconds", 0.0)
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds < float("inf"):
+            raise ValueError(f"training seconds {seconds!r} is not a time")
+        if episodes != len(rows) or (rows and rows[-1][3] > env_steps):
+            raise ValueError(f"{episodes} episodes and {env_steps} env steps counted, {len(rows)} episode rows saved")
+        env_states = data.get("envs", [])
+        if not isinstance(env_states, list):
+            raise ValueError("the saved env states are not a list")
         for state in env_states:
             ResumableVectorEnv.check_state(state)
-        return SavedLoop(learner, folder, rows, int(loop["episodes"]), int(loop["env_steps"]),
-                         int(loop.get("iterations", 0)), float(loop.get("seconds", 0.0)), env_states,
+        return SavedLoop(learner, folder, rows, episodes, env_steps, iterations, float(seconds), list(env_states),
                          loop.get("evaluation"))
     except NotImplementedError:
         raise ZooError(f"agent {learner.name!r} cannot resume training") from None
@@ -79,10 +87,31 @@ def load_saved_loop(run_dir: Path, config: dict[str, Any]) -> SavedLoop:
                        f"({one_line(exc)})") from None
 
 
+def _counter(loop: dict[str, Any], key: str) -> int:
+    """A saved counter, checked: a negative or absurd one would name checkpoints that sort wrong."""
+    value = loop.get(key, 0 if key == "iterations" else None)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
+        raise ValueError(f"saved {key} {value!r} is not a count from 0 to {MAX_COUNT:,}")
+    return value
+
+
+def _rows(tensor: Any) -> list[list[Any]]:
+    """The saved ``returns.csv`` rows, checked: finite numbers, five columns, counts that count."""
+    import torch
+
+    if tensor.dtype != torch.float64 or tensor.dim() != 2 or tensor.shape[1] != len(run_folder.RETURNS_COLUMNS):
+        raise ValueError(f"loop.rows is {tensor.dtype} of shape {tuple(tensor.shape)}, not float64 rows of "
+                         f"{len(run_folder.RETURNS_COLUMNS)} columns")
+    if not bool(torch.isfinite(tensor).all()) or bool((tensor[:, [0, 2, 3, 4]] < 0).any()) or \
+            bool((tensor[:, [0, 2, 3]] > MAX_COUNT).any()):
+        raise ValueError("loop.rows holds NaN, infinite, negative or absurd values")
+    return [[int(r[0]), float(r[1]), int(r[2]), int(r[3]), float(r[4])] for r in tensor.tolist()]
+
+
 def _budget(config: dict[str, Any], episodes: int | None, steps: int | None, saved: SavedLoop,
             run_dir: Path) -> Budget:
     """The new total when one is given, else the run's own; refused if already reached."""
-    recorded = config.get("budget") or {}
+    recorded = config.get("budget") if isinstance(config.get("budget"), dict) else {}
     budget = (Budget(episodes, steps) if episodes is not None or steps is not None
               else Budget(recorded.get("episodes"), recorded.get("steps")))
     if budget.reached(saved.episodes, saved.env_steps):

@@ -15,19 +15,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import math
+import os
 import shlex
+import shutil
 import sys
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from zoo.errors import ZooError
-from zoo.files import atomic_save_figure, atomic_write_text, read_json_object
+from zoo.errors import ZooError, one_line
+from zoo.files import atomic_save_figure, atomic_write_text, make_folders, read_json_object, remove_folders
 
 CONFIG_FILE = "config.json"
 COMMAND_FILE = "command.txt"
@@ -44,21 +47,73 @@ def default_run_dir(agent: str, gym_id: str, seed: int) -> Path:
     return Path("runs") / f"{agent}__{gym_id.replace('/', '-')}__{seed}__{stamp}"
 
 
-def lock(run_dir: Path) -> Any:
-    """Lock ``RUN/.lock`` so two processes never train into one run folder; returns the open
-    lock file (closing it unlocks), or None where there is no ``fcntl``."""
+def _flock(f: Any, run_dir: Path) -> None:
     try:
         import fcntl
     except ImportError:  # not POSIX: no lock
-        return None
-    f = open(run_dir / LOCK_FILE, "a+")
+        return
     try:
         fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         f.close()
         raise ZooError(f"run folder {str(run_dir)!r} is being trained by another process; "
                        "wait for it to finish or stop it first") from None
+
+
+def lock(run_dir: Path) -> Any:
+    """Lock ``RUN/.lock`` of an existing run so two processes never train into it; returns the
+    open lock file (closing it unlocks)."""
+    try:
+        f = open(run_dir / LOCK_FILE, "a+")
+    except OSError as exc:
+        raise ZooError(f"cannot write to run folder {str(run_dir)!r} ({exc.strerror or one_line(exc)}); "
+                       "check its permissions") from None
+    _flock(f, run_dir)
     return f
+
+
+def _not_empty(run_dir: Path) -> ZooError:
+    return ZooError(f"run folder {str(run_dir)!r} already exists and is not empty; choose another --out")
+
+
+def claim(run_dir: Path) -> tuple[Any, list[Path]]:
+    """Make ``run_dir`` this process's new run folder before anything is written in it.
+
+    The claim is the creation of ``RUN/.lock`` with ``O_EXCL``: of two processes starting a
+    run into the same folder at once, exactly one creates it, locks it and goes on; the other
+    is refused without writing anything. Returns the open, locked lock file and the folders
+    this call created (to remove with :func:`unclaim` if the start fails)."""
+    if run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir())):
+        raise _not_empty(run_dir)
+    made: list[Path] = []
+    try:
+        made = make_folders(run_dir)
+        fd = os.open(run_dir / LOCK_FILE, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o644)
+    except FileExistsError:
+        unclaim(run_dir, None, made, lock_created=False)
+        raise _not_empty(run_dir) from None
+    except OSError as exc:
+        unclaim(run_dir, None, made, lock_created=False)
+        raise ZooError(f"cannot create run folder {str(run_dir)!r} ({exc.strerror or one_line(exc)}); "
+                       "choose an --out you can write") from None
+    f = os.fdopen(fd, "a+")
+    _flock(f, run_dir)  # cannot fail: nobody else has the file yet; resume takes the same lock
+    if any(p.name != LOCK_FILE for p in run_dir.iterdir()):  # written by something that takes no claim
+        unclaim(run_dir, f, made)
+        raise _not_empty(run_dir)
+    return f, made
+
+
+def unclaim(run_dir: Path, lock_file: Any, made: Sequence[Path], *, lock_created: bool = True) -> None:
+    """Undo :func:`claim` and whatever the run wrote since: the run folder is left as it was found.
+    Everything in it is the run's own, since :func:`claim` found it empty."""
+    if lock_file is not None:
+        lock_file.close()
+    if lock_created and run_dir.is_dir():
+        for entry in run_dir.iterdir():
+            with contextlib.suppress(OSError):
+                shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+    remove_folders(list(made))  # each only if empty: never what another process put there
 
 
 def write_config(run_dir: Path, config: dict[str, Any]) -> None:
@@ -66,8 +121,7 @@ def write_config(run_dir: Path, config: dict[str, Any]) -> None:
 
 
 def write_header(run_dir: Path, config: dict[str, Any], argv: Sequence[str] | None = None) -> None:
-    """``config.json`` and ``command.txt`` of a new run."""
-    run_dir.mkdir(parents=True, exist_ok=True)
+    """``config.json`` and ``command.txt`` of a new run (in a folder :func:`claim` made ours)."""
     write_config(run_dir, config)
     atomic_write_text(run_dir / COMMAND_FILE, shlex.join(list(sys.argv if argv is None else argv)) + "\n")
 

@@ -21,7 +21,7 @@ from zoo import checkpoint as ckpt
 from zoo.config import config_to_dict
 from zoo.config_file import ConfigFile, file_settings, read_config_file
 from zoo.contract import Agent
-from zoo.errors import ZooError
+from zoo.errors import ZooError, one_line
 from zoo.factory import (
     FILE,
     ResolvedConfig,
@@ -31,6 +31,7 @@ from zoo.factory import (
     make_vec_env,
     resolve_config,
 )
+from zoo.limits import check_count, check_seed
 from zoo.training import run_folder
 from zoo.training.logs import TrainingLog
 from zoo.training.periodic_eval import PeriodicEvaluation, check_schedule
@@ -50,9 +51,8 @@ class Budget:
 
     def __post_init__(self) -> None:
         for name in ("episodes", "steps"):
-            value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1):
-                raise ZooError(f"--{name} must be a positive whole number, got {value!r}")
+            if getattr(self, name) is not None:
+                check_count(getattr(self, name), f"--{name}")
         if self.episodes is None and self.steps is None:
             raise ZooError("a training budget needs episodes or steps")
 
@@ -122,8 +122,8 @@ def prune_checkpoints(run_dir: Path, keep: int) -> None:
 
 
 def check_options(max_episode_steps: int | None, checkpoint_every: float, keep_checkpoints: int) -> None:
-    if max_episode_steps is not None and (isinstance(max_episode_steps, bool) or max_episode_steps < 1):
-        raise ZooError(f"--max-steps must be a positive number, got {max_episode_steps}")
+    if max_episode_steps is not None:
+        check_count(max_episode_steps, "--max-steps")
     every = checkpoint_every
     if isinstance(every, bool) or not isinstance(every, numbers.Real) or not every >= 0:
         raise ZooError(f"--checkpoint-every must be 0 (every iteration) or more seconds, got {checkpoint_every}")
@@ -153,6 +153,9 @@ class Session:
         self.evaluation: PeriodicEvaluation | None = None
         self.log: TrainingLog | None = None
         self.start = time.perf_counter()
+        #: For a new run: the folders :func:`start` created, so that a run that fails before its
+        #: first checkpoint can be removed (it holds nothing worth keeping); None when resumed.
+        self.claimed: list[Path] | None = None
 
     @property
     def returns(self) -> list[float]:
@@ -222,6 +225,16 @@ class Session:
         """Train to the budget, or until Ctrl-C / SIGTERM; then save, plot and unlock."""
         try:
             return self._loop(progress)
+        except BaseException as exc:
+            if self.claimed is None or self.last_checkpoint is not None:
+                raise
+            # A new run that failed before its first checkpoint: its folder holds only its
+            # header, which would block rerunning the same command. Give the folder back.
+            run_folder.unclaim(self.run_dir, self.lock, self.claimed)
+            self.lock = None
+            if isinstance(exc, ZooError):
+                raise ZooError(f"{exc}; the run folder {str(self.run_dir)!r} was removed") from exc
+            raise
         finally:
             if self.lock is not None:
                 self.lock.close()
@@ -332,8 +345,7 @@ def plan_run(
         seed, seed_source = settings.seed, FILE
     else:
         seed, seed_source = 0, DEFAULT
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ZooError(f"--seed must be a non-negative whole number, got {seed!r}")
+    seed = check_seed(seed)
     if episodes is not None or steps is not None:
         budget, budget_source = Budget(episodes, steps), "--steps/--episodes"
     elif settings is not None and settings.budget is not None:
@@ -394,11 +406,18 @@ def start(
     if plan.config_file is not None:
         header["config_file"] = {**plan.as_dict()["config_file"],
                                  "copy": run_folder.config_file_copy_name(plan.config_file.suffix)}
-    run_folder.write_header(run_dir, header, argv)
-    if plan.config_file is not None:
-        run_folder.write_config_file_copy(run_dir, plan.config_file.suffix, plan.config_file.text)
-    session = Session(learner, run_dir, seed, budget, max_episode_steps, checkpoint_every, keep_checkpoints,
-                      run_folder.lock(run_dir))
+    lock, made = run_folder.claim(run_dir)  # atomically ours before anything is written in it
+    try:
+        run_folder.write_header(run_dir, header, argv)
+        if plan.config_file is not None:
+            run_folder.write_config_file_copy(run_dir, plan.config_file.suffix, plan.config_file.text)
+    except BaseException as exc:
+        run_folder.unclaim(run_dir, lock, made)
+        if isinstance(exc, OSError):
+            raise ZooError(f"cannot write run folder {str(run_dir)!r} ({exc.strerror or one_line(exc)})") from None
+        raise
+    session = Session(learner, run_dir, seed, budget, max_episode_steps, checkpoint_every, keep_checkpoints, lock)
+    session.claimed = made
     if eval_every:
         session.evaluation = PeriodicEvaluation(run_dir, eval_every, eval_episodes, seed)
     return session

@@ -74,12 +74,73 @@ def load_optimizer_state(optimizer: Any, tensors: dict[str, Any], data: dict[str
         state.setdefault(int(index), {}).update(values)
     current = optimizer.state_dict()["param_groups"]
     saved = data["param_groups"]
-    if len(saved) != len(current):
-        raise ValueError(f"{prefix}: {len(saved)} parameter groups saved, the optimiser has {len(current)}")
+    if not isinstance(saved, list) or len(saved) != len(current) or not all(isinstance(g, dict) for g in saved):
+        raise ValueError(f"{prefix}: the saved parameter groups do not match the optimiser's {len(current)}")
     # JSON turned tuples (Adam's betas) into lists: give them back their type.
     groups = [{k: tuple(v) if isinstance(now.get(k), tuple) else v for k, v in group.items()}
               for group, now in zip(saved, current)]
+    _check_optimizer_state(optimizer, state, groups, prefix)
     optimizer.load_state_dict({"state": state, "param_groups": groups})
+
+
+def _check_optimizer_state(optimizer: Any, state: dict[int, dict[str, Any]], groups: list[dict[str, Any]],
+                           prefix: str) -> None:
+    """Refuse optimiser state that torch would load but could not step with (a missing or
+    misshapen moment tensor fails only in the next ``step()``, after the run was rewritten)."""
+    import torch
+
+    params = [p for group in optimizer.param_groups for p in group["params"]]
+    if state:
+        expected = _state_keys(optimizer)
+        if sorted(state) != list(range(len(params))):
+            raise ValueError(f"{prefix}: state saved for parameters {sorted(state)}, the optimiser has {len(params)}")
+        for index, values in state.items():
+            if set(values) != expected:
+                raise ValueError(f"{prefix}: parameter {index} has state {sorted(values)}, expected {sorted(expected)}")
+            for key, value in values.items():
+                if isinstance(value, torch.Tensor):
+                    if value.dim() and value.shape != params[index].shape:
+                        raise ValueError(f"{prefix}.state.{index}.{key} has shape {tuple(value.shape)}, "
+                                         f"the parameter {tuple(params[index].shape)}")
+                    if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+                        raise ValueError(f"{prefix}.state.{index}.{key} holds NaN or infinite values")
+    for group, now in zip(groups, optimizer.state_dict()["param_groups"]):
+        if set(group) != set(now) or group["params"] != now["params"]:
+            raise ValueError(f"{prefix}: a saved parameter group has keys {sorted(group)}, expected {sorted(now)}")
+        for key, value in group.items():
+            if not _same_kind(value, now[key]):
+                raise ValueError(f"{prefix}: saved {key} {value!r} is not like the optimiser's {now[key]!r}")
+
+
+def _same_kind(saved: Any, current: Any) -> bool:
+    """Whether a saved optimiser setting has the type (and, for numbers, finiteness) of the current one."""
+    import math
+
+    if isinstance(current, bool) or current is None:
+        return type(saved) is type(current)
+    if isinstance(current, (int, float)):
+        return isinstance(saved, (int, float)) and not isinstance(saved, bool) and math.isfinite(saved)
+    if isinstance(current, (tuple, list)):
+        return isinstance(saved, (tuple, list)) and len(saved) == len(current) and \
+            all(_same_kind(s, c) for s, c in zip(saved, current))
+    return type(saved) is type(current)
+
+
+def _state_keys(optimizer: Any) -> set[str]:
+    """The per-parameter state keys ``optimizer`` keeps after a step, found by stepping a copy
+    of it on scratch parameters (any torch optimiser, whatever its options)."""
+    import torch
+
+    scratch = []
+    for group in optimizer.param_groups:
+        params = [torch.zeros_like(p, requires_grad=True) for p in group["params"]]
+        scratch.append({**{k: v for k, v in group.items() if k != "params"}, "params": params})
+    copy = type(optimizer)(scratch)
+    for group in copy.param_groups:
+        for p in group["params"]:
+            p.grad = torch.zeros_like(p)
+    copy.step()
+    return set(next(iter(copy.state.values()), {}))
 
 
 # -- envs ----------------------------------------------------------------------------------------

@@ -1,0 +1,251 @@
+"""What a stable-baselines3 model needs, beyond its policy's weights, to continue training
+exactly where it stopped: as named tensors plus JSON (safetensors + ``training.json``), never
+an SB3 zip (those are pickles).
+
+* The optimisers' state (``policy.optimizer``; SAC's actor, critic and entropy optimisers and
+  its ``log_ent_coef``), through :mod:`zoo.training.state`.
+* The replay buffer of DQN and SAC: its filled rows of observations, next observations,
+  actions, rewards, dones and timeouts, plus ``pos`` and ``full``.
+* SB3's counters (``num_timesteps``, ``_n_updates``, ``_episode_num``, DQN's ``_n_calls`` and
+  ``exploration_rate``), ``_last_obs`` / ``_last_episode_starts`` / ``_last_original_obs``.
+* Every random stream SB3 draws from: torch's and numpy's global generators (policy sampling,
+  minibatch shuffles, replay sampling, epsilon-greedy), Python's ``random``, and the action
+  space's generator (random actions before ``learning_starts``).
+* The envs, which SB3 leaves in the middle of an episode between two ``learn`` calls. They are
+  not serialised: each env copy is wrapped in a :class:`ReplayableEnv` that remembers how its
+  current episode began (the reset seed, or its ``np_random`` state just before the reset) and
+  the actions taken since. On resume the episode is replayed through a fresh env (and its
+  ``Monitor``), which puts it, and the episode's running return, exactly where it was, for any
+  env whose episode is a function of its ``np_random`` and the actions (gymnasium's envs). If
+  the replay does not end at the saved observation (an env with other hidden state, such as
+  Pixelcopter's level pool), that env copy starts a fresh episode instead and a warning says so.
+"""
+
+from __future__ import annotations
+
+import random
+import warnings
+from typing import Any
+
+import gymnasium
+import numpy as np
+
+#: Replay buffer arrays saved, in this order; ``next_observations`` is absent with
+#: ``optimize_memory_usage``.
+_BUFFER_ARRAYS = ("observations", "next_observations", "actions", "rewards", "dones", "timeouts")
+
+
+class ApproximateResumeWarning(UserWarning):
+    """An env copy could not be put back where it was; it starts a new episode instead."""
+
+
+class ReplayableEnv(gymnasium.Wrapper):
+    """Remembers how the current episode began and the actions taken since, so that a fresh
+    copy of the env can be brought to the same point (see the module docstring)."""
+
+    def __init__(self, env: gymnasium.Env) -> None:
+        super().__init__(env)
+        self.recipe: dict[str, Any] | None = None
+        self.actions: list[Any] = []
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        from zoo.training.state import numpy_rng_state
+
+        self.recipe = {"seed": seed} if seed is not None else {"streams": numpy_rng_state(self.env.unwrapped.np_random)}
+        if options:
+            self.recipe["options"] = options
+        self.actions = []
+        return self.env.reset(seed=seed, options=options)
+
+    def step(self, action):
+        self.actions.append(np.array(action, copy=True))
+        return self.env.step(action)
+
+
+def _replayable(monitored: gymnasium.Env) -> ReplayableEnv:
+    env = monitored
+    while not isinstance(env, ReplayableEnv):
+        env = env.env
+    return env
+
+
+def _global_streams() -> tuple[dict[str, Any], dict[str, Any]]:
+    """torch's, numpy's and Python's global random states, as tensors and JSON."""
+    import torch
+
+    legacy = np.random.get_state(legacy=False)
+    tensors = {"rng.torch": torch.get_rng_state(),
+               "rng.numpy.key": torch.from_numpy(legacy["state"]["key"].astype(np.int64))}
+    version, state, gauss = random.getstate()
+    data = {"numpy": {k: v for k, v in legacy.items() if k != "state"} | {"pos": int(legacy["state"]["pos"])},
+            "python": [version, list(state), gauss]}
+    return tensors, data
+
+
+def _set_global_streams(tensors: dict[str, Any], data: dict[str, Any]) -> None:
+    try:
+        _set_streams(tensors, data)
+    except (OverflowError, TypeError, ValueError, RuntimeError, IndexError, KeyError) as exc:
+        raise ValueError(f"the saved global random states are malformed ({type(exc).__name__}: {exc})") from None
+
+
+def _set_streams(tensors: dict[str, Any], data: dict[str, Any]) -> None:
+    import torch
+
+    numpy_state, python_state = data["numpy"], data["python"]
+    key = tensors["rng.numpy.key"].numpy()
+    if key.shape != (624,) or key.min() < 0 or key.max() >= 2**32:
+        raise ValueError("the saved numpy random state is malformed")
+    np.random.set_state({"bit_generator": "MT19937",
+                         "state": {"key": key.astype(np.uint32), "pos": int(numpy_state["pos"])},
+                         "has_gauss": int(numpy_state["has_gauss"]), "gauss": float(numpy_state["gauss"])})
+    random.setstate((int(python_state[0]), tuple(int(v) for v in python_state[1]),
+                     None if python_state[2] is None else float(python_state[2])))
+    torch.set_rng_state(tensors["rng.torch"])
+
+
+def optimizers(model: Any) -> dict[str, Any]:
+    """The model's optimisers by name."""
+    found = {"policy.optimizer": getattr(model.policy, "optimizer", None)}
+    if hasattr(model, "actor") and hasattr(model, "critic"):  # SAC
+        found = {"actor.optimizer": model.actor.optimizer, "critic.optimizer": model.critic.optimizer,
+                 "ent_coef_optimizer": getattr(model, "ent_coef_optimizer", None)}
+    return {name: opt for name, opt in found.items() if opt is not None}
+
+
+def training_state(model: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``model``'s state beyond its policy's weights (see the module docstring)."""
+    import torch
+
+    from zoo.training import state as TS
+
+    tensors, data = _global_streams()
+    data = {"rng": data, "action_space": TS.numpy_rng_state(model.action_space.np_random)}
+    data["counters"] = {name: int(getattr(model, name)) for name in ("num_timesteps", "_n_updates", "_episode_num",
+                                                                     "_n_calls") if hasattr(model, name)}
+    if hasattr(model, "exploration_rate"):
+        data["exploration_rate"] = float(model.exploration_rate)
+    for name, optimizer in optimizers(model).items():
+        part, data[name] = TS.optimizer_state(optimizer, name)
+        tensors.update(part)
+    if getattr(model, "log_ent_coef", None) is not None:
+        tensors["log_ent_coef"] = model.log_ent_coef.detach().clone()
+    for name in ("_last_obs", "_last_episode_starts", "_last_original_obs"):
+        value = getattr(model, name, None)
+        if isinstance(value, np.ndarray):
+            tensors[f"last.{name}"] = torch.from_numpy(np.array(value))
+    buffer = getattr(model, "replay_buffer", None)
+    if buffer is not None:
+        filled = buffer.buffer_size if buffer.full else buffer.pos
+        for name in _BUFFER_ARRAYS:
+            array = getattr(buffer, name, None)
+            if array is not None:
+                tensors[f"buffer.{name}"] = torch.from_numpy(np.ascontiguousarray(array[:filled]))
+        data["buffer"] = {"pos": int(buffer.pos), "full": bool(buffer.full)}
+    envs = [_replayable(env) for env in model.env.envs]
+    data["envs"] = [env.recipe for env in envs]
+    for i, env in enumerate(envs):
+        if env.actions:
+            tensors[f"env.{i}.actions"] = torch.from_numpy(np.stack(env.actions))
+    return tensors, data
+
+
+def load_training_state(model: Any, tensors: dict[str, Any], data: dict[str, Any]) -> None:
+    """Restore what :func:`training_state` returned into a freshly built ``model`` whose
+    policy weights are already loaded. Raises ``KeyError``/``ValueError`` if it does not fit."""
+    import torch
+
+    from zoo.training import state as TS
+
+    for name, optimizer in optimizers(model).items():
+        TS.load_optimizer_state(optimizer, tensors, data[name], name)
+    if getattr(model, "log_ent_coef", None) is not None:
+        saved = tensors["log_ent_coef"]
+        if saved.shape != model.log_ent_coef.shape or not bool(torch.isfinite(saved).all()):
+            raise ValueError("log_ent_coef does not fit")
+        with torch.no_grad():
+            model.log_ent_coef.copy_(saved)
+    counters = data["counters"]
+    for name in ("num_timesteps", "_n_updates", "_episode_num", "_n_calls"):
+        if hasattr(model, name):
+            value = counters[name]
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"saved counter {name} {value!r} is not a count")
+            setattr(model, name, value)
+    if hasattr(model, "exploration_rate"):
+        model.exploration_rate = float(data["exploration_rate"])
+    _load_buffer(model, tensors, data)
+    for name in ("_last_obs", "_last_episode_starts", "_last_original_obs"):
+        if f"last.{name}" in tensors:
+            setattr(model, name, tensors[f"last.{name}"].numpy().copy())
+    if model._last_obs is None or np.shape(model._last_obs)[0] != model.env.num_envs:
+        raise ValueError("the saved last observations do not fit the envs")
+    _replay_envs(model, tensors, data["envs"])
+    model.action_space._np_random = TS.numpy_rng(data["action_space"])  # (gymnasium gives it no setter)
+    _set_global_streams(tensors, data["rng"])  # last: nothing above may draw from them
+
+
+def _load_buffer(model: Any, tensors: dict[str, Any], data: dict[str, Any]) -> None:
+    buffer = getattr(model, "replay_buffer", None)
+    if buffer is None:
+        return
+    state = data["buffer"]
+    pos, full = state["pos"], state["full"]
+    if not isinstance(full, bool) or isinstance(pos, bool) or not isinstance(pos, int) or \
+            not 0 <= pos < buffer.buffer_size:
+        raise ValueError(f"the saved replay buffer position {pos!r} does not fit a buffer of {buffer.buffer_size}")
+    filled = buffer.buffer_size if full else pos
+    for name in _BUFFER_ARRAYS:
+        array = getattr(buffer, name, None)
+        if array is None:
+            continue
+        saved = tensors[f"buffer.{name}"].numpy()
+        if saved.shape != (filled, *array.shape[1:]) or saved.dtype != array.dtype:
+            raise ValueError(f"replay buffer {name} is {saved.dtype} {saved.shape}, expected {array.dtype} "
+                             f"{(filled, *array.shape[1:])}")
+        if saved.dtype.kind == "f" and not np.isfinite(saved).all():
+            raise ValueError(f"replay buffer {name} holds NaN or infinite values")
+        array[:filled] = saved
+    buffer.pos, buffer.full = pos, full
+
+
+def _replay_envs(model: Any, tensors: dict[str, Any], recipes: list[Any]) -> None:
+    """Bring each fresh env copy to where the saved one was, by redoing its episode so far."""
+    from zoo.training import state as TS
+
+    vec_env = model.env
+    if not isinstance(recipes, list) or len(recipes) != vec_env.num_envs:
+        raise ValueError(f"{len(recipes) if isinstance(recipes, list) else 'no'} env states saved, "
+                         f"the model has {vec_env.num_envs} envs")
+    vec_env._reset_seeds()  # the seeds were used by the first reset, long ago
+    for i, (monitored, recipe) in enumerate(zip(vec_env.envs, recipes)):
+        if not isinstance(recipe, dict) or not ({"seed", "streams"} & set(recipe)):
+            raise ValueError(f"env {i}: the saved episode start is not one the zoo wrote")
+        env = _replayable(monitored)
+        seed = recipe.get("seed")
+        if "seed" not in recipe:
+            env.unwrapped.np_random = TS.numpy_rng(recipe["streams"])
+        elif isinstance(seed, bool) or not isinstance(seed, int):
+            raise ValueError(f"env {i}: the saved reset seed {seed!r} is not a seed")
+        actions = tensors.get(f"env.{i}.actions")
+        actions = [] if actions is None else actions.numpy()
+        if not all(monitored.action_space.contains(action) for action in actions):
+            raise ValueError(f"env {i}: the saved actions of its episode are not actions of the env")
+        try:
+            obs, _ = monitored.reset(seed=seed, options=recipe.get("options"))
+            for action in actions:
+                obs, _, terminated, truncated, _ = monitored.step(action)
+                if terminated or truncated:
+                    break
+        except Exception as exc:  # the env's own checks refused what was saved
+            raise ValueError(f"env {i}: replaying its episode failed ({type(exc).__name__}: {exc})") from None
+        if not np.array_equal(np.asarray(obs, dtype=model._last_obs.dtype), model._last_obs[i]):
+            spec = monitored.unwrapped.spec
+            warnings.warn(f"env copy {i} of {spec.id if spec else '?'} could not be brought back to where it was "
+                          "(its state is not only its random stream and the actions): it starts a new episode, "
+                          "so the resumed run is not exact",
+                          ApproximateResumeWarning, stacklevel=3)
+            obs, _ = monitored.reset()
+            model._last_obs[i] = obs
+            if model._last_episode_starts is not None:
+                model._last_episode_starts[i] = True

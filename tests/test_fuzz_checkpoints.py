@@ -1,0 +1,228 @@
+"""Fuzzing checkpoints: real checkpoint folders, mutated, must load cleanly or be refused in
+one line, never a traceback; a refused ``--resume`` leaves the run folder as it was.
+
+Mutations: ``zoo.json`` fields (any JSON value, removed, nested deep), ``training.json``
+fields (counters, env and random states, optimiser settings), tensors in
+``model.safetensors`` and ``training.safetensors`` (renamed, removed, added, reshaped, another
+dtype, NaN/inf/huge values), raw bytes (truncated, flipped); with the recorded checksums
+brought up to date, as a careful forger would, or left stale. Each mutated folder is loaded
+with ``zoo.load_agent`` (then asked to act), evaluated through ``zoo eval --checkpoint`` and
+resumed with ``zoo.training.continue_run``.
+
+Examples: ``ZOO_FUZZ=ci`` (default: fixed, derandomized) or ``ZOO_FUZZ=slow`` (ten times
+more, random).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import zoo
+from zoo import checkpoint as ckpt
+from zoo.cli import run
+from zoo.errors import ZooError
+from zoo.training import continue_run
+
+SLOW = os.environ.get("ZOO_FUZZ", "ci") == "slow"
+FUZZ = settings(max_examples=120 * (10 if SLOW else 1), deadline=None, derandomize=not SLOW, database=None,
+                suppress_health_check=list(HealthCheck))
+
+#: Real runs to mutate: REINFORCE (its optimiser and generators), the baseline agent on a Box env,
+#: and an off-policy SB3 agent (its replay buffer and replayed envs).
+RUNS = {
+    "reinforce": ("cartpole", 300, {"n_envs": 2, "net_arch": "8"}),
+    "reinforce-baseline": ("mountaincar-continuous", 2000, {"n_envs": 2, "net_arch": "8"}),
+    "sb3-dqn": ("cartpole", 128, {"learning_starts": 16, "buffer_size": 64, "batch_size": 8, "train_freq": 4,
+                                  "iteration_steps": 64, "net_arch": "8", "target_update_interval": 16}),
+}
+
+json_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(),
+              st.sampled_from(["", "[/x]", "[bold red]cartpole", "ö日本", "cartpole", "reinforce", "sb3-ppo",
+                               "agent-zoo-checkpoint", "PCG64", "MT19937", "x" * 1000])),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=8)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("ckpt-fuzz")
+    found = {}
+    for agent, (env, steps, config) in RUNS.items():
+        found[agent] = zoo.train(agent, env, seed=1, steps=steps, out=root / agent, overrides=config,
+                                 argv=["zoo"], checkpoint_every=0).run_dir
+    return found
+
+
+# -- mutations ---------------------------------------------------------------------------------------------
+DEEP = "(deeply nested)"
+
+
+def _paths(value, prefix=()):
+    """Every (path, value) inside a JSON value."""
+    yield prefix, value
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from _paths(child, (*prefix, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from _paths(child, (*prefix, index))
+
+
+def _set(document, path, value, delete=False):
+    target = document
+    for key in path[:-1]:
+        target = target[key]
+    if delete:
+        del target[path[-1]]
+    else:
+        target[path[-1]] = value
+
+
+def mutate_json(data, choose) -> tuple[dict, str]:
+    paths = [p for p, _ in _paths(data) if p]
+    path = choose(st.sampled_from(paths))
+    how = choose(st.sampled_from(["replace", "delete", "deep"]))
+    if how == "delete":
+        _set(data, path, None, delete=True)
+    elif how == "deep":
+        _set(data, path, DEEP)  # swapped for 100,000 nested lists when the file is written
+    else:
+        _set(data, path, choose(json_values))
+    return data, f"{how} {'.'.join(map(str, path))}"
+
+
+def forge_tensor(tensor: torch.Tensor, how: str) -> torch.Tensor:
+    if how == "nan" and tensor.is_floating_point():
+        return tensor.clone().fill_(float("nan"))
+    if how == "inf" and tensor.is_floating_point():
+        return tensor.clone().fill_(float("inf"))
+    if how == "huge" and tensor.is_floating_point():
+        return tensor.clone().fill_(3e38)
+    if how == "zeros":
+        return torch.zeros_like(tensor)
+    if how == "shape":
+        return torch.zeros(tuple(tensor.shape) + (2,), dtype=tensor.dtype)
+    if how == "truncate":
+        return tensor.flatten()[: max(tensor.numel() // 2, 0)].clone()
+    if how == "scalar":
+        return torch.tensor(7, dtype=tensor.dtype)
+    dtypes = {"float64": torch.float64, "float16": torch.float16, "int64": torch.int64, "bool": torch.bool,
+              "uint8": torch.uint8, "int32": torch.int32}
+    return tensor.to(dtypes.get(how, torch.float64))
+
+
+def mutate_tensors(tensors, choose) -> tuple[dict, str]:
+    name = choose(st.sampled_from(sorted(tensors)))
+    how = choose(st.sampled_from(["nan", "inf", "huge", "zeros", "shape", "truncate", "scalar", "float64",
+                                  "float16", "int64", "bool", "uint8", "int32", "rename", "remove", "add"]))
+    if how == "rename":
+        tensors[name + "_x"] = tensors.pop(name)
+    elif how == "remove":
+        del tensors[name]
+    elif how == "add":
+        tensors["extra.[/x]"] = torch.zeros(3)
+    else:
+        tensors[name] = forge_tensor(tensors[name], how)
+    return tensors, f"{how} tensor {name}"
+
+
+def mutate(folder: Path, choose) -> str:
+    """Apply one mutation to the checkpoint ``folder``; returns what was done."""
+    from safetensors.torch import load_file, save_file
+
+    target = choose(st.sampled_from(["zoo.json", "training.json", "model.safetensors", "training.safetensors",
+                                     "bytes"]))
+    fix_checksums = choose(st.booleans().map(lambda b: b or True) | st.booleans())
+    if target == "bytes":
+        name = choose(st.sampled_from(sorted(p.name for p in folder.iterdir())))
+        data = bytearray((folder / name).read_bytes())
+        cut = choose(st.integers(0, max(len(data) - 1, 0)))
+        if choose(st.booleans()):
+            data = data[:cut]
+        elif data:
+            data[cut] ^= 0xFF
+        (folder / name).write_bytes(bytes(data))
+        what = f"bytes of {name} at {cut}"
+    elif target.endswith(".json"):
+        document, what = mutate_json(json.loads((folder / target).read_text()), choose)
+        (folder / target).write_text(json.dumps(document).replace(json.dumps(DEEP), "[" * 100_000 + "]" * 100_000))
+    else:
+        tensors, what = mutate_tensors(load_file(str(folder / target)), choose)
+        save_file({k: v.contiguous() for k, v in tensors.items()}, str(folder / target))
+    if fix_checksums and target != "zoo.json":
+        with contextlib.suppress(Exception):  # zoo.json itself may be what was broken
+            meta = json.loads((folder / "zoo.json").read_text())
+            meta["weights_sha256"] = ckpt._sha256(folder / "model.safetensors")
+            for name in ("training.safetensors", "training.json"):
+                meta["training_sha256"][name] = ckpt._sha256(folder / name)
+            (folder / "zoo.json").write_text(json.dumps(meta))
+    return f"{what} ({'checksums updated' if fix_checksums else 'stale checksums'})"
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): (p.read_bytes() if p.is_file() else b"/")
+            for p in sorted(root.rglob("*"))}
+
+
+SEEN = {"mutations": 0, "loaded": 0, "refused": 0, "resumed": 0, "resume refused": 0}
+
+
+@FUZZ
+@given(agent=st.sampled_from(sorted(RUNS)), data=st.data())
+def test_mutated_checkpoints_load_cleanly_or_are_refused_in_one_line(agent, data, runs, tmp_path):
+    box = Path(tempfile.mkdtemp(dir=tmp_path))
+    run_dir = box / "run"
+    shutil.copytree(runs[agent], run_dir)
+    folder = ckpt.find_checkpoint(run_dir)
+    what = mutate(folder, data.draw)
+    SEEN["mutations"] += 1
+    note = f"{agent}: {what}"
+    env = RUNS[agent][0]
+
+    try:
+        loaded = zoo.load_agent(folder)
+    except ZooError as exc:
+        assert "\n" not in str(exc), note
+        SEEN["refused"] += 1
+    else:
+        SEEN["loaded"] += 1
+        obs = np.stack([loaded.env.observation_space.sample() for _ in range(2)])
+        actions, _ = loaded.predict(obs, deterministic=True)
+        assert loaded.env.action_space.contains(np.asarray(actions)[0]), note
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        code = run(["eval", agent, env, "--checkpoint", str(folder), "--episodes", "1", "--max-steps", "5"])
+    lines = [line for line in stderr.getvalue().splitlines() if line.strip()]
+    assert code in (0, 2) and "Traceback" not in stderr.getvalue(), (note, stderr.getvalue())
+    assert code == 0 or (len(lines) == 1 and lines[0].startswith("error: ")), (note, stderr.getvalue())
+
+    before = snapshot(run_dir)
+    try:
+        session = continue_run(run_dir, steps=10**6, argv=["zoo", "train", "--resume"])
+    except ZooError as exc:
+        assert "\n" not in str(exc), note
+        assert snapshot(run_dir) == before, note
+        SEEN["resume refused"] += 1
+    else:
+        session.lock.close()  # it could train: that is all this test needs to know
+        SEEN["resumed"] += 1
+    shutil.rmtree(box, ignore_errors=True)
+
+
+def test_zz_checkpoint_fuzz_tally():
+    """Prints what the mutation fuzzing saw (run with -s to see it)."""
+    print(f"checkpoint fuzz: {SEEN}")
