@@ -137,11 +137,16 @@ def test_sb3s_own_evaluator_still_runs_on_every_agent(agent, env):
 
 def test_every_shipped_checkpoint_acts_the_same_through_its_numpy_policy():
     rng = np.random.default_rng(0)
+    compared = 0
     for shipped in collection():
         light, full = load_policy(shipped.path), load_agent(shipped.path)
+        if type(light) is type(full):  # no numpy policy (the SB3 agents): both are the whole agent
+            continue
+        compared += 1
         assert light is not full and "torch" not in type(light).__module__
         space = full.env.observation_space
         obs = rng.uniform(-1, 1, (64, *space.shape)).astype(np.float32) * 5
         for deterministic in (True, False):  # same seed, same random stream
             np.testing.assert_array_equal(light.predict(obs, deterministic=deterministic)[0],
                                           full.predict(obs, deterministic=deterministic)[0])
+    assert compared >= 11  # every REINFORCE checkpoint of the collection
