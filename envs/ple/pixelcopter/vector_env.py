@@ -19,10 +19,10 @@ few thousand at a time (:meth:`PixelcopterVectorEnv._fill_level_pool`), because 
 actions a seventh of the copies restart on every step. Seeded runs are reproducible, but
 they do not replay the original's levels: use the single env for that.
 
-The numbered comments in ``step`` follow the frame order of the specification (section 8
+The numbered comments in ``_advance`` follow the frame order of the specification (section 8
 of ``tests/data/pixelcopter/PROTOCOL.md``), as in the single env.
 
-The family's vector API, NEXT_STEP autoreset, time limit and rendering are
+The family's vector API, NEXT_STEP autoreset, time limit, action checks and rendering are
 :class:`..vector_env.PLEVectorEnv`'s; this module holds the rules. Options are the single env's:
 ``normalize``, ``max_episode_steps`` (also what ``make_vec`` passes for a registered time limit)
 and ``block_edges``.
@@ -169,8 +169,8 @@ class PixelcopterVectorEnv(PLEVectorEnv):
 
         n = num_envs
         # A level's frame number is the base's ``_steps``: one step is one frame, and both
-        # restart at 0 with each episode (set_state sets it too, so the time limit counts from
-        # the snapshot's frame, as the single env's does).
+        # restart at 0 with each episode (set_state sets it, so the time limit counts from the
+        # snapshot's frame, as the single env's does).
         self._u = np.zeros(n, dtype=np.int64)  # cave timeline position
         self._y = np.zeros(n)
         self._v = np.zeros(n)
@@ -213,7 +213,7 @@ class PixelcopterVectorEnv(PLEVectorEnv):
 
     def _advance(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """One frame in every copy: action 0 thrusts, 1 does nothing."""
-        frame = self._steps + 1  # the base counts this step after _advance
+        frame = self._steps  # already counts this step
         u = self._u = _NEXT_U.take(self._u)
         self._frames_stepped += 1
         if self._frames_stepped % ARRIVAL_WINDOW == 0:  # 7. (cave refills) and heights, ahead
