@@ -99,8 +99,8 @@ class PLEVectorEnv(gym.vector.VectorEnv):
         if not self._started:
             raise gym.error.ResetNeeded("Call reset before step.")
         actions = self._checked(actions)
+        self._steps += 1  # before _advance, which may read it as the frame it plays
         reward, terminated = self._advance(actions)
-        self._steps += 1
         if self.max_episode_steps is not None:
             truncated = (self._steps >= self.max_episode_steps) & ~terminated
         else:
@@ -119,7 +119,10 @@ class PLEVectorEnv(gym.vector.VectorEnv):
         actions = np.asarray(actions)
         valid = actions.shape == (self.num_envs,) and actions.dtype.kind in "iu"
         if valid and actions.size:
-            valid = int(actions.max()) < self.n_actions and (actions.dtype.kind == "u" or int(actions.min()) >= 0)
+            # Read as unsigned, a negative action is huge, so one reduction tests both bounds
+            # (a reduction costs about a percent of a step).
+            unsigned = actions.view(actions.dtype.str.replace("i", "u"))
+            valid = int(unsigned.max()) < self.n_actions
         if not valid:
             raise ValueError(f"actions must be {self.num_envs} integers in 0..{self.n_actions - 1}, got {actions!r}")
         return actions

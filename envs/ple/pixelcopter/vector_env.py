@@ -19,25 +19,21 @@ few thousand at a time (:meth:`PixelcopterVectorEnv._fill_level_pool`), because 
 actions a seventh of the copies restart on every step. Seeded runs are reproducible, but
 they do not replay the original's levels: use the single env for that.
 
-The numbered comments in ``step`` follow the frame order of the specification (section 8
+The numbered comments in ``_advance`` follow the frame order of the specification (section 8
 of ``tests/data/pixelcopter/PROTOCOL.md``), as in the single env.
 
-Autoreset follows gymnasium 1.x's default, ``AutoresetMode.NEXT_STEP`` (as CartPole's vector
-env): the step after an episode ends resets that copy, ignores its action and returns its
-first observation with reward 0. Options are the single env's: ``normalize``,
-``max_episode_steps`` (also what ``make_vec`` passes for a registered time limit) and
-``block_edges``. ``render_mode="rgb_array"`` returns one frame per copy.
+The family's vector API, NEXT_STEP autoreset, time limit, action checks and rendering are
+:class:`..vector_env.PLEVectorEnv`'s; this module holds the rules. Options are the single env's:
+``normalize``, ``max_episode_steps`` (also what ``make_vec`` passes for a registered time limit)
+and ``block_edges``.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import gymnasium as gym
 import numpy as np
-from gymnasium.vector import AutoresetMode
-from gymnasium.vector.utils import batch_space
 
+from ..vector_env import PLEVectorEnv
 from . import game
 from .game import BLOCK_HEIGHT, BLOCK_X_RANGE, CHUNK_SIZE, GRAVITY_DV, PLAYER_START_Y, PLAYER_X, THRUST_DV, GameState
 from .observation import NORMALIZE_SCALE, observation_bounds
@@ -153,10 +149,8 @@ def column_centres(frequency: np.ndarray, x0: np.ndarray, phase: np.ndarray) -> 
     return centres
 
 
-class PixelcopterVectorEnv(gym.vector.VectorEnv):
+class PixelcopterVectorEnv(PLEVectorEnv):
     """N copies of Pixelcopter in numpy arrays; see the module docstring."""
-
-    metadata = {"render_modes": ["rgb_array"], "render_fps": game.FPS, "autoreset_mode": AutoresetMode.NEXT_STEP}
 
     def __init__(
         self,
@@ -168,22 +162,15 @@ class PixelcopterVectorEnv(gym.vector.VectorEnv):
         max_episode_steps: int | None = None,
         block_edges: bool = False,
     ) -> None:
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be 'rgb_array' or None, got {render_mode!r}")
-        self.num_envs = num_envs
-        self.render_mode = render_mode
-        self.render_scale = render_scale
         self.normalize = normalize
-        self.max_episode_steps = max_episode_steps
         self.block_edges = block_edges
-        low, high = observation_bounds(normalize, block_edges)
-        self.single_observation_space = gym.spaces.Box(low, high, dtype=np.float32)
-        self.single_action_space = gym.spaces.Discrete(2)
-        self.observation_space = batch_space(self.single_observation_space, num_envs)
-        self.action_space = batch_space(self.single_action_space, num_envs)
+        space = gym.spaces.Box(*observation_bounds(normalize, block_edges), dtype=np.float32)
+        super().__init__(num_envs, space, 2, render_mode, render_scale, max_episode_steps)
 
         n = num_envs
-        self._frame = np.zeros(n, dtype=np.int64)  # frames since the level started
+        # A level's frame number is the base's ``_steps``: one step is one frame, and both
+        # restart at 0 with each episode (set_state sets it, so the time limit counts from the
+        # snapshot's frame, as the single env's does).
         self._u = np.zeros(n, dtype=np.int64)  # cave timeline position
         self._y = np.zeros(n)
         self._v = np.zeros(n)
@@ -207,50 +194,36 @@ class PixelcopterVectorEnv(gym.vector.VectorEnv):
         self._recent_row = np.arange(n) * RECENT  # flat index of each copy's entry 0
         # Full caves given by set_state (key 0), by copy: {ring slot: height}.
         self._given_caves: dict[int, dict[int, int]] = {}
-        self._done = np.zeros(n, dtype=bool)  # ended on the last step: restart on this one
-        self._started = False
-        self._steps_taken = 0
+        # What the observation shows of the cave and the block: the height of the first column
+        # under the player and the observed block's index in the block tables. The step
+        # computes both anyway, so they are kept for _observations rather than gathered again.
+        self._first_centre = np.zeros(n, dtype=np.int8)
+        self._block_index = np.zeros(n, dtype=np.int64)
+        self._frames_stepped = 0  # by the whole batch: it times the cave batches
         self._pool: dict[str, np.ndarray] = {}
         self._pool_next = 0
 
-    # -- gymnasium API --------------------------------------------------------------------
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict]:
-        """Start a new level in every copy (``options`` unused)."""
-        super().reset(seed=seed)
-        if seed is not None:
+    # -- the rules, on arrays -------------------------------------------------------------------
+    def _start(self, ids: np.ndarray, fresh: bool) -> None:
+        if fresh:
             self._pool = {}  # levels drawn ahead came from the old stream
-        self._new_levels(np.arange(self.num_envs))
-        self._done[:] = False
-        self._started = True
-        first_centre = self._recent.take(_OVERLAP_RECENT[0].take(self._u) + self._recent_row)
-        return self._observations(first_centre, _GATE_DISTANCE.take(self._block + self._frame)), {}
+        drawn = self._new_levels(ids)
+        self._first_centre[ids] = self._pool["first_centre"][drawn]
+        self._block_index[ids] = self._pool["block"][drawn]  # + frame 0
 
-    def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict]:
+    def _advance(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """One frame in every copy: action 0 thrusts, 1 does nothing."""
-        if not self._started:
-            raise gym.error.ResetNeeded("Call reset before step.")
-        actions = np.asarray(actions)
-        try:  # take() rejects indices >= 2; negative ones it would wrap around, so test those
-            velocity_change = _VELOCITY_CHANGE.take(actions)
-            valid = actions.shape == (self.num_envs,) and actions.dtype.kind in "iu"
-            valid = valid and (actions.dtype.kind == "u" or actions.min() >= 0)
-        except (IndexError, TypeError):
-            valid = False
-        if not valid:
-            raise ValueError(f"actions must be {self.num_envs} values of 0 (thrust) or 1 (no-op), got {actions!r}")
-
-        frame = self._frame
-        frame += 1
+        frame = self._steps  # already counts this step
         u = self._u = _NEXT_U.take(self._u)
-        self._steps_taken += 1
-        if self._steps_taken % ARRIVAL_WINDOW == 0:  # 7. (cave refills) and heights, ahead
+        self._frames_stepped += 1
+        if self._frames_stepped % ARRIVAL_WINDOW == 0:  # 7. (cave refills) and heights, ahead
             refill = np.flatnonzero(_HAS_REFILL.take(u))
             if refill.size:
                 self._new_chunks(refill, _REFILL_HALF.take(u.take(refill)))
             self._arrive(np.flatnonzero(_HAS_ARRIVAL.take(u)))
 
         # 1-2. Player physics.
-        y, self._v = game.player_step(self._y, self._v, velocity_change)
+        y, self._v = game.player_step(self._y, self._v, _VELOCITY_CHANGE.take(actions))
         self._y = y
 
         # 3-4. Collisions. Only whether anything hit matters: lives start at 1. One block at a
@@ -282,49 +255,31 @@ class PixelcopterVectorEnv(gym.vector.VectorEnv):
             reward[passed] += 1.0
             self._old_block[passed] = self._block[passed]
             self._old_block_y[passed] = self._block_y[passed]
-            self._new_blocks(passed)
+            self._new_blocks(passed, frame[passed])
             block_index[passed] = self._block[passed] + frame[passed]
 
         # 7. Cave refills were done ahead, with the heights.
 
         # 8. The end.
         reward -= 5.0 * dead
-        terminated = dead
-        if self.max_episode_steps is not None:
-            truncated = (frame >= self.max_episode_steps) & ~terminated
-        else:
-            truncated = np.zeros(self.num_envs, dtype=bool)
+        self._first_centre = centres[0]  # the observed column: the first in spawn order
+        self._block_index = block_index
+        return reward, dead
 
-        # Copies that ended on the previous step start over instead (NEXT_STEP autoreset).
-        first_centre = centres[0]  # the observed column: the first in spawn order
-        restart = np.flatnonzero(self._done)
-        if restart.size:
-            drawn = self._new_levels(restart)
-            reward[restart] = 0.0
-            terminated[restart] = False
-            truncated[restart] = False
-            first_centre[restart] = self._pool["first_centre"][drawn]
-            block_index[restart] = self._pool["block"][drawn]  # + frame 0
-        self._done = terminated | truncated
-        return self._observations(first_centre, _GATE_DISTANCE.take(block_index)), reward, terminated, truncated, {}
-
-    def render(self) -> tuple[np.ndarray, ...] | None:
-        if self.render_mode is None:
-            gym.logger.warn('render() called without a render_mode; pass render_mode="rgb_array".')
-            return None
-        return tuple(draw_state(self.get_state(i), self.render_scale) for i in range(self.num_envs))
+    def draw(self, index: int) -> np.ndarray:
+        return draw_state(self.get_state(index))
 
     # -- observation ------------------------------------------------------------------------
-    def _observations(self, first_centre: np.ndarray, gate_distance: np.ndarray) -> np.ndarray:
+    def _observations(self) -> np.ndarray:
         """The observation vectors, computed exactly as the single env computes them."""
-        y, block_y = self._y, self._block_y
+        y, block_y, first_centre = self._y, self._block_y, self._first_centre
         obs = np.empty((7, self.num_envs), dtype=np.float32)
         obs[0] = y
         obs[1] = self._v
         # Each entry computed in float64 as the single env does, rounded once into the float32.
         np.subtract(y, first_centre - 12, out=obs[2], casting="same_kind")
         np.subtract(first_centre + 12, y, out=obs[3], casting="same_kind")
-        obs[4] = gate_distance
+        obs[4] = _GATE_DISTANCE.take(self._block_index)
         if self.block_edges:
             np.subtract(block_y, BLOCK_HEIGHT / 2, out=obs[5], casting="same_kind")
             np.add(block_y, BLOCK_HEIGHT / 2, out=obs[6], casting="same_kind")
@@ -365,7 +320,6 @@ class PixelcopterVectorEnv(gym.vector.VectorEnv):
         drawn = slice(self._pool_next, self._pool_next + ids.size)
         self._pool_next += ids.size
         pool = self._pool
-        self._frame[ids] = 0
         self._u[ids] = 0
         self._y[ids] = PLAYER_START_Y
         self._v[ids] = 0.0
@@ -377,11 +331,11 @@ class PixelcopterVectorEnv(gym.vector.VectorEnv):
         self._recent_rows[ids] = pool["recent"][drawn]
         return drawn
 
-    def _new_blocks(self, ids: np.ndarray) -> None:
-        """A new observed block for copies ``ids``, spawned on their current frame."""
+    def _new_blocks(self, ids: np.ndarray, frame: np.ndarray) -> None:
+        """A new observed block for copies ``ids``, spawned on their current ``frame``."""
         x0 = self.np_random.integers(*BLOCK_X_RANGE, size=ids.size)
         self._block_y[ids] = self.np_random.integers(*game.BLOCK_Y_RANGE, size=ids.size)
-        self._block[ids] = _block_base(x0, self._frame[ids])
+        self._block[ids] = _block_base(x0, frame)
 
     def _new_chunks(self, ids: np.ndarray, half: np.ndarray) -> None:
         """A new chunk of 48 columns in ring half ``half`` of copies ``ids``."""
@@ -410,7 +364,7 @@ class PixelcopterVectorEnv(gym.vector.VectorEnv):
     # -- state, for tests and tools ---------------------------------------------------------
     def get_state(self, index: int) -> GameState:
         """A snapshot of copy ``index`` (reading it draws no random numbers)."""
-        frame, u = int(self._frame[index]), int(self._u[index])
+        frame, u = int(self._steps[index]), int(self._u[index])
         blocks = []
         for base, y in ((self._old_block, self._old_block_y), (self._block, self._block_y)):  # spawn order
             index_now = int(base[index]) + frame
@@ -438,7 +392,7 @@ class PixelcopterVectorEnv(gym.vector.VectorEnv):
     def set_state(self, index: int, state: GameState) -> None:
         """Put copy ``index`` into a snapshot's state (from either env class)."""
         frame = state.frame
-        self._frame[index] = frame
+        self._steps[index] = frame
         self._u[index] = u = position_of_frame(frame)
         self._y[index], self._v[index] = state.player_y, state.player_vel
         (x0, block_y, age), *_ = reversed(state.blocks)  # the newest block
