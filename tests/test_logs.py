@@ -92,6 +92,19 @@ def test_evaluation_during_training_logs_keeps_the_best_and_survives_a_resume(tm
     assert list(load_results(str(tmp_path / "split"))["r"]) == list(load_results(str(tmp_path / "whole"))["r"])
 
 
+def test_evaluation_during_training_works_for_every_training_seed(tmp_path):
+    # The evaluation seed is derived from the training seed; it once came out above 2**31 - 1
+    # for seeds 1, 2, 4, 8, ..., and those runs stopped at their first evaluation.
+    from zoo.limits import MAX_SEED, check_seed
+    from zoo.training.periodic_eval import eval_seed
+
+    for seed in [*range(1000), MAX_SEED]:
+        assert check_seed(eval_seed(seed)) == eval_seed(seed)
+    assert len({eval_seed(seed) for seed in range(1000)}) == 1000
+    zoo.train("reinforce", "cartpole", seed=1, steps=3000, eval_every=1000, eval_episodes=2, out=tmp_path / "run")
+    assert zoo.load_agent(tmp_path / "run" / "best").checkpoint_meta["evaluation"]["episodes"] == 2
+
+
 def test_zoo_eval_best_needs_a_run_that_kept_one(tmp_path):
     from zoo.cli import app
 

@@ -29,6 +29,16 @@ def trials_of(out) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
+def test_a_study_with_the_default_two_seeds_completes_its_trials(tmp_path):
+    # Every trial once failed on its second seed: the evaluation seed derived from seed 1 was
+    # out of the zoo's seed range.
+    result = runner.invoke(app, ["tune", "reinforce", "cartpole", "--budget", "2000", "--eval-every", "1000",
+                                 "--eval-episodes", "2", "--trials", "1", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert [t["state"] for t in trials_of(tmp_path / "out")] == ["complete"]
+    assert sorted(p.name for p in (tmp_path / "out" / "trials" / "trial-0000").iterdir()) == ["seed-0", "seed-1"]
+
+
 def test_the_search_space_is_the_agents_data_checked_against_its_config():
     space = tune.search_space("reinforce-baseline", "cartpole")
     assert set(space) >= {"learning_rate", "vf_learning_rate", "net_arch", "n_envs"}

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from zoo.errors import ZooError
+from zoo.limits import MAX_SEED
 
 BEST_DIR = "best"
 EVALUATIONS_FILE = "evaluations.npz"
@@ -27,8 +28,9 @@ EVAL_STREAM = 0x5EED_E7A1
 
 
 def eval_seed(seed: int) -> int:
-    """The seed of the evaluation envs of a run trained with ``seed``: a stream of its own."""
-    return int(np.random.SeedSequence([seed, EVAL_STREAM]).generate_state(1, dtype=np.uint32)[0])
+    """The seed of the evaluation envs of a run trained with ``seed``: a stream of its own, within
+    the zoo's seed range (the top bit dropped; a seed that was already in range is unchanged)."""
+    return int(np.random.SeedSequence([seed, EVAL_STREAM]).generate_state(1, dtype=np.uint32)[0]) & MAX_SEED
 
 
 def check_schedule(every: Any, episodes: Any) -> None:
