@@ -94,3 +94,17 @@ def test_push_pretrained_publishes_the_collection_so_eval_from_hub_works(hub, hu
     first = SHIPPED[0]
     result = runner.invoke(app, ["eval", "--from-hub", f"{org}/{first.repo_name}", "--episodes", "2", "--json"])
     assert result.exit_code == 0, result.output
+
+
+def test_build_pretrained_refuses_a_seed_its_evaluation_cannot_use_before_training(tmp_path, monkeypatch):
+    import zoo.training
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained before the seeds were checked")
+
+    monkeypatch.setattr(zoo.training, "train", no_training)
+    result = CliRunner().invoke(app, ["build-pretrained", "reinforce", "cartpole", "--seed", "2147483000",
+                                      "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert "--seed + 10,000 (the evaluation's seed) must be a whole number" in result.output
+    assert not (tmp_path / "out").exists()

@@ -119,6 +119,12 @@ def start_session_hub(token: str = DEFAULT_TOKEN, user: str = DEFAULT_USER) -> H
 
     atexit.register(_cleanup)
     _SESSION_HUB, _SESSION_HOME = server, home
+    # huggingface_hub gives its root logger a StreamHandler on the sys.stderr of the moment its
+    # logging module is imported. Imported first inside a CliRunner invocation (the zoo imports it
+    # lazily), that is the runner's buffer, closed afterwards: every later Hub warning in the
+    # session then prints a "--- Logging error ---" traceback. Imported now, it holds pytest's stream.
+    import huggingface_hub.utils.logging  # noqa: F401
+
     return server
 
 
