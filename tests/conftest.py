@@ -2,7 +2,8 @@
 read them at import time (pygame, matplotlib, huggingface_hub) are imported.
 
 The fixtures live in ``tests/support/`` and are loaded below as plugins: test modules ask for
-them by name and import nothing from ``support``. ``support.hub`` comes first: importing it
+them by name. The one thing they import from ``support`` is ``support.checks``'s assertion
+helpers (it imports nothing that imports huggingface_hub). ``support.hub`` comes first: importing it
 starts the session's loopback Hub server and points ``HF_ENDPOINT``, ``HF_TOKEN`` and ``HF_HOME``
 at it, which must happen before anything imports huggingface_hub (it reads them at import).
 pytest imports these plugins right after this file, before collecting any test module; so
@@ -23,4 +24,5 @@ pytest_plugins = [
     "support.plugins",
     "support.reliability",
     "support.ple",
+    "support.checks",
 ]

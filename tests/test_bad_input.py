@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from support.checks import assert_one_line_error, snapshot
 from typer.testing import CliRunner
 
 from zoo import checkpoint as ckpt
@@ -20,30 +21,6 @@ from zoo.hub.ids import validate_repo_id
 from zoo.training import train
 
 runner = CliRunner()
-
-
-def snapshot(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): (p.read_bytes() if p.is_file() else b"/")
-            for p in sorted(root.rglob("*"))}
-
-
-def assert_one_line_error(result, *fragments: str) -> str:
-    assert result.exit_code == 2, (result.exit_code, result.output, result.exception)
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    assert "Traceback" not in result.output and result.stdout == ""
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-    return lines[0]
-
-
-@pytest.fixture
-def workdir(tmp_path, monkeypatch) -> Path:
-    """An empty current folder (where `zoo train` would put runs/ by default)."""
-    folder = tmp_path / "work"
-    folder.mkdir()
-    monkeypatch.chdir(folder)
-    return folder
 
 
 # -- zoo train -------------------------------------------------------------------------------------

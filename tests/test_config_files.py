@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from support.checks import assert_one_line_error, snapshot
 from typer.testing import CliRunner
 
 import zoo
@@ -25,29 +26,6 @@ from zoo.training import plan_run
 
 runner = CliRunner()
 RL_ZOO = Path(__file__).parent / "data" / "rl_zoo"
-
-
-def snapshot(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): (p.read_bytes() if p.is_file() else b"/")
-            for p in sorted(root.rglob("*"))}
-
-
-def assert_one_line_error(result, *fragments: str) -> str:
-    assert result.exit_code == 2, (result.exit_code, result.output, result.exception)
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    assert "Traceback" not in result.output and result.stdout == ""
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-    return lines[0]
-
-
-@pytest.fixture
-def workdir(tmp_path, monkeypatch) -> Path:
-    folder = tmp_path / "work"
-    folder.mkdir()
-    monkeypatch.chdir(folder)
-    return folder
 
 
 def write(folder: Path, name: str, text: str) -> Path:

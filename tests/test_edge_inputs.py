@@ -18,6 +18,7 @@ from types import SimpleNamespace
 
 import pytest
 import torch
+from support.checks import snapshot
 from typer.testing import CliRunner
 
 from zoo import checkpoint as ckpt
@@ -28,11 +29,6 @@ from zoo.training import train
 
 runner = CliRunner()
 ROOT = os.geteuid() == 0 if hasattr(os, "geteuid") else False
-
-
-def snapshot(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): (p.read_bytes() if p.is_file() else b"/")
-            for p in sorted(root.rglob("*"))}
 
 
 def zoo(*args: str) -> tuple[int, str, str]:
@@ -52,14 +48,6 @@ def one_line_error(args: list[str], *fragments: str) -> str:
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
     return lines[0]
-
-
-@pytest.fixture
-def workdir(tmp_path, monkeypatch) -> Path:
-    folder = tmp_path / "work"
-    folder.mkdir()
-    monkeypatch.chdir(folder)
-    return folder
 
 
 @pytest.fixture(scope="module")

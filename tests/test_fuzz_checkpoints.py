@@ -28,6 +28,7 @@ import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.checks import snapshot
 
 import zoo
 from zoo import checkpoint as ckpt
@@ -170,11 +171,6 @@ def mutate(folder: Path, choose) -> str:
                 meta["training_sha256"][name] = ckpt._sha256(folder / name)
             (folder / "zoo.json").write_text(json.dumps(meta))
     return f"{what} ({'checksums updated' if fix_checksums else 'stale checksums'})"
-
-
-def snapshot(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): (p.read_bytes() if p.is_file() else b"/")
-            for p in sorted(root.rglob("*"))}
 
 
 SEEN = {"mutations": 0, "loaded": 0, "refused": 0, "resumed": 0, "resume refused": 0}

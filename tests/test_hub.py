@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 from huggingface_hub import HfApi
+from support.checks import assert_one_line_error
 from typer.testing import CliRunner
 
 import zoo
@@ -32,18 +33,6 @@ TAGS = {"CartPole-v1", "reinforce", "reinforcement-learning", "deep-reinforcemen
 
 def invoke(*args: str):
     return runner.invoke(app, list(args))
-
-
-def assert_one_line_error(result, *fragments: str) -> str:
-    """Exit code 2, one line on stderr starting with 'error:', no traceback."""
-    assert result.exit_code == 2, (result.exit_code, result.output, result.exception)
-    text = result.stderr if hasattr(result, "stderr") else result.output
-    lines = [line for line in text.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: "), text
-    assert "Traceback" not in result.output
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-    return lines[0]
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,41 @@
+"""What the bad-input tests check, in one place: a command failed with one clear line, and
+nothing on disk changed.
+
+``assert_one_line_error(result, *fragments)`` and ``snapshot(root)`` are plain functions that test
+modules import (``from support.checks import ...``); ``workdir`` is a fixture (this module is
+listed in ``pytest_plugins``): an empty current folder, where ``zoo train`` would put ``runs/``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every file (its bytes) and folder (``b"/"``) below ``root``: equal snapshots, nothing changed."""
+    return {p.relative_to(root).as_posix(): (p.read_bytes() if p.is_file() else b"/")
+            for p in sorted(root.rglob("*"))}
+
+
+def assert_one_line_error(result: Any, *fragments: str) -> str:
+    """A CliRunner result that is exit code 2 with one line on stderr starting with 'error: ',
+    containing every fragment, nothing on stdout and no traceback; returns the line."""
+    assert result.exit_code == 2, (result.exit_code, result.output, result.exception)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert "Traceback" not in result.output and result.stdout == ""
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    return lines[0]
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch) -> Path:
+    """An empty current folder (where `zoo train` would put runs/ by default)."""
+    folder = tmp_path / "work"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    return folder
