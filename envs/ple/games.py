@@ -16,15 +16,17 @@ PACKAGE = __name__.rpartition(".")[0]  # "zoo.envs.ple", however the package is 
 
 @dataclass(frozen=True)
 class GameEntry:
-    """One game: its zoo name, gymnasium ids and where its classes live (``<package>.<module>``)."""
+    """One game: its zoo name and title; its ids, classes and description follow from the title
+    (each game's modules name their classes ``<Title>Env``, ``<Title>VectorEnv`` and
+    ``<Title>Heuristic``)."""
 
-    name: str  # the zoo name, e.g. "catcher"
+    name: str  # the zoo name and the game's module, e.g. "catcher"
     title: str  # e.g. "Catcher", as in the ids
-    env_class: str
-    vector_class: str
-    heuristic_class: str
-    description: str
     reward_threshold: float | None = None
+
+    @property
+    def description(self) -> str:
+        return f"PLE {self.title}, ported to gymnasium"
 
     @property
     def gym_id(self) -> str:
@@ -38,29 +40,23 @@ class GameEntry:
 
     @property
     def entry_point(self) -> str:
-        return f"{PACKAGE}.{self.name}.env:{self.env_class}"
+        return f"{PACKAGE}.{self.name}.env:{self.title}Env"
 
     @property
     def vector_entry_point(self) -> str:
-        return f"{PACKAGE}.{self.name}.vector_env:{self.vector_class}"
+        return f"{PACKAGE}.{self.name}.vector_env:{self.title}VectorEnv"
 
     @property
     def heuristic(self) -> str:
-        return f"{PACKAGE}.{self.name}.heuristic:{self.heuristic_class}"
+        return f"{PACKAGE}.{self.name}.heuristic:{self.title}Heuristic"
 
 
 GAMES = (
-    GameEntry(
-        "pixelcopter", "Pixelcopter", "PixelcopterEnv", "PixelcopterVectorEnv", "PixelcopterHeuristic",
-        "PLE Pixelcopter, ported to gymnasium", reward_threshold=30.0,
-    ),
-    GameEntry("catcher", "Catcher", "CatcherEnv", "CatcherVectorEnv", "CatcherHeuristic",
-              "PLE Catcher, ported to gymnasium"),
-    GameEntry("flappybird", "FlappyBird", "FlappyBirdEnv", "FlappyBirdVectorEnv", "FlappyBirdHeuristic",
-              "PLE FlappyBird, ported to gymnasium"),
-    GameEntry("pong", "Pong", "PongEnv", "PongVectorEnv", "PongHeuristic", "PLE Pong, ported to gymnasium"),
-    GameEntry("puckworld", "PuckWorld", "PuckWorldEnv", "PuckWorldVectorEnv", "PuckWorldHeuristic",
-              "PLE PuckWorld, ported to gymnasium"),
+    GameEntry("pixelcopter", "Pixelcopter", reward_threshold=30.0),
+    GameEntry("catcher", "Catcher"),
+    GameEntry("flappybird", "FlappyBird"),
+    GameEntry("pong", "Pong"),
+    GameEntry("puckworld", "PuckWorld"),
 )
 
 
