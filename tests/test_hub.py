@@ -18,9 +18,11 @@ from typer.testing import CliRunner
 import zoo
 from zoo import checkpoint as ckpt
 from zoo.cli import app
-from zoo.errors import ZooError
-from zoo.hub import HubPushWarning, load_hub_policy, pull, push_run
-from zoo.hub.trust import UnpicklingWarning
+from zoo.exceptions import ZooError
+from zoo.hub.formats import load_hub_policy
+from zoo.hub.pull import pull
+from zoo.hub.push import HubPushWarning, push_run
+from zoo.remote_code import UnpicklingWarning
 from zoo.versions import zoo_version
 
 runner = CliRunner()

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import zoo
-from zoo.tools.testing import check_env, check_plugin, run_agent_smoke
+from zoo.tools.checks import check_env, check_plugin, run_agent_smoke
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -123,7 +123,8 @@ def test_zoo_check_all_runs_gymnasiums_checker_on_every_builtin_and_example_env(
 
 
 def test_push_run_publishes_a_plugin_agent_to_the_hub(tmp_path, hub, hub_repo_id, hf_home):
-    from zoo.hub import load_hub_policy, push_run
+    from zoo.hub.formats import load_hub_policy
+    from zoo.hub.push import push_run
 
     result = zoo.train("cem", "catch", seed=0, steps=5_000, out=tmp_path / "run")
     pushed = push_run(result.run_dir, hub_repo_id, eval_episodes=5, video=False)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zoo.errors import ZooError, one_line
+from zoo.exceptions import ZooError, one_line
 
 #: File suffixes the zoo reads, and their format.
 SUFFIXES = {".toml": "TOML", ".yaml": "YAML", ".yml": "YAML"}
@@ -159,7 +159,7 @@ def _zoo_settings(path: str, data: Mapping[str, Any]) -> FileSettings:
 def file_settings(config: ConfigFile, agent: str, env: str) -> FileSettings:
     """What ``config`` sets for ``agent`` on ``env``: in the zoo's format, after checking that
     the agent and env it names (if any) are these; else as the agent reads the file."""
-    from zoo.factory import agent_entry, env_entry
+    from zoo.factory import agent_entry, env_entry, load_agent_class
 
     data = config.data()
     agent_e, env_e = agent_entry(agent), env_entry(env)
@@ -171,7 +171,7 @@ def file_settings(config: ConfigFile, agent: str, env: str) -> FileSettings:
             raise ZooError(f"config file {config.path!r} is for env {settings.env!r}, not {env_e.name!r}")
         return settings
     try:
-        foreign = agent_e.agent_class.read_foreign_config(data, env_e)
+        foreign = load_agent_class(agent_e).read_foreign_config(data, env_e)
     except ZooError as exc:
         raise ZooError(f"config file {config.path!r}: {exc}") from None
     if foreign is None:

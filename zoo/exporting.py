@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from zoo.errors import ZooError, one_line
+from zoo.exceptions import ZooError, one_line
 from zoo.files import replacing
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from zoo import checkpoint as ckpt
-from zoo.errors import one_line
+from zoo.exceptions import one_line
 from zoo.hub.card import (
     CARD_FILE,
     CURVE_FILE,
@@ -33,7 +33,7 @@ from zoo.hub.card import (
     score_text,
 )
 from zoo.hub.errors import hub_errors
-from zoo.hub.ids import validate_repo_id, validate_revision
+from zoo.hub.repo_ids import validate_repo_id, validate_revision
 from zoo.limits import check_count, check_seed
 
 
@@ -203,7 +203,7 @@ def push_run(
     if reused:
         results = remote.results
     else:
-        from zoo.evaluation import evaluate
+        from zoo.scoring import evaluate
 
         score = evaluate(policy, meta["env"], episodes=eval_episodes, seed=eval_seed, deterministic=deterministic,
                          progress=lambda done, total: progress("evaluating", done, total))

@@ -3,7 +3,7 @@ the agent's module are imported only when someone uses the agent, not when the z
 
 from __future__ import annotations
 
-from zoo.hookspecs import hookimpl
+from zoo import hookimpl
 
 
 @hookimpl
