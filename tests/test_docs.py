@@ -106,6 +106,19 @@ def test_the_public_api_table_names_only_public_names_and_every_plugin_name():
     assert {"hookimpl", "Agent", "FixedPolicy", "EnvRegistry", "HubRepo", "ZooError", "check_plugin"} <= named
 
 
+def test_plugins_depend_on_the_zoos_own_distribution():
+    # Not a name someone else could publish: pip would fetch that instead of the zoo.
+    from packaging.requirements import Requirement
+
+    from zoo.versions import DISTRIBUTION
+
+    projects = [tomllib.loads(source)["project"] for name, source in code_blocks() if name == "pyproject.toml"]
+    projects += [tomllib.loads(path.read_text())["project"] for path in REPO.glob("plugins/*/pyproject.toml")]
+    assert len(projects) == 4
+    for project in projects:
+        assert DISTRIBUTION in {Requirement(r).name for r in project["dependencies"]}, project["name"]
+
+
 def test_the_guide_imports_only_from_zoo():
     for _, source in code_blocks():
         private = re.findall(r"^\s*(?:from zoo\.\w+|import zoo\.\w+)", source, flags=re.M)

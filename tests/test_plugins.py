@@ -4,6 +4,7 @@ the zoo keeps working. Also the environment switches and the hooks' contracts.""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import warnings
@@ -151,10 +152,17 @@ def site(tmp_path, monkeypatch, on_path, write_distribution):
     root = write_distribution(tmp_path / "site", "zoo-test-plugins", "2.0",
                               {module_name(p): src for p, src in PLUGINS.items()},
                               {p: module_name(p) for p in PLUGINS})
+    with installed(root, monkeypatch, on_path):
+        yield root
+
+
+@contextlib.contextmanager
+def installed(root, monkeypatch, on_path):
+    """The distribution at ``root`` on the path of this process and of ``zoo`` subprocesses, with
+    no plugin switch set; the process-wide plugins, if a test loads them, are put back afterwards."""
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])))
     for var in ("ZOO_PLUGINS", "ZOO_BLOCK_PLUGINS", "ZOO_STRICT_PLUGINS"):
         monkeypatch.delenv(var, raising=False)
-    # The process-wide plugins, if a test loads them, are put back as they were afterwards.
     monkeypatch.setattr(zoo.plugin_loader, "_loaded", None)
     with on_path(root):
         yield root
@@ -498,11 +506,7 @@ def api_site(tmp_path, monkeypatch, on_path, write_distribution):
                "silent": api_plugin(None, "silent-env"), "garbled": api_plugin("two point oh", "garbled-env")}
     root = write_distribution(tmp_path / "api", "zoo-api", "2.0", {f"api_{name}": src for name, src in plugins.items()},
                               {name: f"api_{name}" for name in plugins})
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])))
-    for var in ("ZOO_PLUGINS", "ZOO_BLOCK_PLUGINS", "ZOO_STRICT_PLUGINS"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setattr(zoo.plugin_loader, "_loaded", None)
-    with on_path(root):
+    with installed(root, monkeypatch, on_path):
         yield root
 
 

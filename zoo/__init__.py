@@ -86,7 +86,7 @@ if TYPE_CHECKING:  # what the names below are, for type checkers and API docs (i
     from zoo.training.session import Session as Session
     from zoo.training.session import TrainResult as TrainResult
     from zoo.training.session import plan_run as plan_run
-    from zoo.training.session import start as start_run  # noqa: F401  (public under a clearer name)
+    from zoo.training.session import start as start_run
     from zoo.training.session import train as train
     from zoo.training.state import load_optimizer_state as load_optimizer_state
     from zoo.training.state import numpy_rng as numpy_rng
@@ -126,7 +126,19 @@ _LAZY: dict[str, tuple[str, str]] = {
         "load_optimizer_state", "numpy_rng", "numpy_rng_state", "optimizer_state")},
 }
 
-__all__ = sorted(_LAZY)
+#: The public API, every name a promise (docs/deprecations.md: how one is ever retired).
+__all__ = [
+    "Agent", "AgentEntry", "AgentRegistry", "EnvCheck", "EnvEntry", "EnvRegistry", "EvalResult", "FixedPolicy",
+    "ForeignConfig", "HubFormatEntry", "HubFormatRegistry", "HubPolicy", "HubRepo", "Iteration", "LoadedPlugins",
+    "PLUGIN_API_VERSION", "PluginInfo", "PluginLoadWarning", "PolicyPredictor", "Progress", "RunPlan", "Session",
+    "TrainResult", "UnpicklingWarning", "ZooError", "agent_entry", "check_all_envs", "check_env", "check_plugin",
+    "discover_plugins", "env_entry", "episode_step_cap", "evaluate", "evaluate_with_sb3", "hardcoded_policy",
+    "hookimpl", "hyperparameter", "list_agents", "list_envs", "load_agent", "load_hub_policy",
+    "load_optimizer_state", "load_policy", "make_agent", "make_env", "make_vec_env", "numpy_rng", "numpy_rng_state",
+    "one_line", "optimizer_state", "plan_run", "plan_sweep", "plugins", "record", "reload_plugins", "require_trust",
+    "resume", "run_agent_smoke", "run_sweep", "save_agent", "start_run", "supports_spaces", "train",
+    "use_torch_threads", "validate_repo_id"
+]
 
 deprecations.install()  # the old import paths (zoo.agent, zoo.contract, ...) keep working, with a warning
 

@@ -70,9 +70,8 @@ MOVED: dict[str, str] = {
 CALLABLE_MODULES = {"zoo.plugins"}
 
 
-def old_modules() -> set[str]:
-    """Every module named by an old path."""
-    return {old.rpartition(".")[0] for old in MOVED}
+#: Every module named by an old path.
+OLD_MODULES = frozenset(old.rpartition(".")[0] for old in MOVED)
 
 
 def message(old: str) -> str:
@@ -176,7 +175,7 @@ class _Finder:
 
     def find_spec(self, fullname: str, path: object = None,
                   target: object = None) -> importlib.machinery.ModuleSpec | None:
-        if fullname in old_modules():
+        if fullname in OLD_MODULES:
             return importlib.machinery.ModuleSpec(fullname, self)
         return None
 

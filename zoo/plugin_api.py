@@ -19,6 +19,8 @@ from __future__ import annotations
 from typing import Any
 
 import pluggy
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import Version
 
 from zoo.exceptions import ZooError
 
@@ -56,9 +58,6 @@ def declared_api(plugin: Any) -> str | None:
 def check_api(declared: str | None) -> None:
     """Refuse a plugin whose declared specifier (None: :data:`UNDECLARED`) does not admit
     :data:`PLUGIN_API_VERSION`, or is no PEP 440 specifier."""
-    from packaging.specifiers import InvalidSpecifier, SpecifierSet
-    from packaging.version import Version
-
     try:
         if declared == "":
             raise InvalidSpecifier("")
