@@ -45,6 +45,7 @@ def test_installed_plugins_are_listed_with_their_distribution_and_what_they_regi
     assert (catch["envs"], catch["agents"], catch["commands"]) == (["catch"], [], ["catch-play"])
     assert catch["hooks"] == ["register_commands", "register_envs"]
     assert (cem["distribution"], cem["agents"], cem["envs"], cem["error"]) == ("zoo-cem", ["cem"], [], None)
+    assert (catch["api"], cem["api"], catch["deprecations"], cem["deprecations"]) == (">=1.2,<2", ">=1.2,<2", [], [])
     assert plugins["classic-envs"]["distribution"] == "rl-agent-zoo"
 
     listing = zoo_json("list")

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import gymnasium
+
 from zoo.entries import AgentEntry, EnvEntry
 from zoo.exceptions import ZooError
 from zoo.files import read_json_object
@@ -103,8 +105,6 @@ class HubRepo:
 
     def check_spaces(self, what: str, observation_space: Any, action_space: Any, env: str) -> None:
         """Refuse a model whose spaces do not fit env ``env``'s."""
-        import gymnasium
-
         entry = self.find_env(env)
         obs, act = entry.observation_space, entry.action_space
         same_obs = getattr(observation_space, "shape", None) == obs.shape

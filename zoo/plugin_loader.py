@@ -71,11 +71,6 @@ class PluginInfo:
     #: The old import paths it used, each with its new one: ``"zoo.agent.Agent: use zoo.Agent"``.
     deprecations: list[str] = field(default_factory=list)
 
-    @property
-    def label(self) -> str:
-        """``'name' (distribution)``, how messages name the plugin."""
-        return f"{self.name!r} ({self.distribution or self.module})"
-
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
@@ -159,10 +154,11 @@ def _strict() -> bool:
 def _fail(info: PluginInfo, exc: BaseException, what: str = "failed to load") -> None:
     # A ZooError is the loader's own verdict: its message says it all, no type name needed.
     info.error = one_line(exc)
-    if isinstance(exc, IncompatiblePlugin):  # "plugin 'x' (x-dist 2.0) needs zoo plugin API ..."
-        message = f"plugin {info.name!r} ({f'{info.distribution} {info.version}'.strip() or info.module}) {info.error}"
+    if isinstance(exc, IncompatiblePlugin):  # the release matters here: "plugin 'x' (x-dist 2.0) needs ..."
+        release = f"{info.distribution} {info.version}".strip() or info.module
+        message = f"plugin {info.name!r} ({release}) {info.error}"
     else:
-        message = f"plugin {info.label} {what}: {info.error}"
+        message = f"plugin {info.name!r} ({info.distribution or info.module}) {what}: {info.error}"
     if _strict():
         raise ZooError(message + f" ({STRICT_VAR} is set)") from exc
     warnings.warn(message, PluginLoadWarning, stacklevel=3)
@@ -325,12 +321,11 @@ def _discover(entry_points: Iterable[metadata.EntryPoint] | None) -> LoadedPlugi
         try:
             impls = _load(manager, ep, info)
         except (Exception, SystemExit) as exc:  # SystemExit: a plugin calling sys.exit() on import
-            info.deprecations = deprecations.uses(_package(ep))
             _fail(info, exc)
-            continue
-        info.hooks = sorted(impls)
-        loaded._impls[ep.name] = impls
-        _register(loaded, info, impls)
+        else:
+            info.hooks = sorted(impls)
+            loaded._impls[ep.name] = impls
+            _register(loaded, info, impls)
         info.deprecations = deprecations.uses(_package(ep))
     for var, names in ((ONLY_VAR, only), (BLOCK_VAR, blocked)):
         for name in sorted(names - set(targets)):

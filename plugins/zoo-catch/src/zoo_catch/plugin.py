@@ -9,6 +9,9 @@ import numpy as np
 
 from zoo import FixedPolicy, hookimpl
 
+#: The zoo plugin API versions this plugin is written for (`zoo plugins` shows it).
+zoo_plugin_api = ">=1.2,<2"
+
 
 class FollowBall(FixedPolicy):
     """Move the paddle toward the ball's column: catches every ball (return = number of balls)."""

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from zoo import hookimpl
 
+#: The zoo plugin API versions this plugin is written for (`zoo plugins` shows it).
+zoo_plugin_api = ">=1.2,<2"
+
 
 @hookimpl
 def register_agents(registry) -> None:
