@@ -181,12 +181,12 @@ def test_cli_push_pull_and_eval_never_show_or_publish_the_token(hub, hub_repo_id
 
 
 def test_a_failed_recording_is_one_warning_and_the_push_goes_on(hub, hub_repo_id, runs, monkeypatch):
-    import zoo.recording
+    import zoo.hub.push
 
     def broken(*args, **kwargs):
         raise RuntimeError("no video device\nsecond line")
 
-    monkeypatch.setattr(zoo.recording, "record", broken)
+    monkeypatch.setattr(zoo.hub.push, "record", broken)
     result = invoke("push", str(runs["a"]), "--repo-id", hub_repo_id, "--eval-episodes", "1")
 
     assert result.exit_code == 0, result.output
