@@ -145,10 +145,11 @@ def _state_keys(optimizer: Any) -> set[str]:
 
 # -- envs ----------------------------------------------------------------------------------------
 def _rng_owners(envs: gymnasium.vector.VectorEnv) -> list[Any]:
-    """What holds the env's randomness: each sub-env of a Sync vector env, or a natively
-    batched vector env itself."""
+    """What holds the env's randomness: each sub-env of a Sync vector env, each copy's stream of
+    a batched env that seeds its copies one by one (``copy_streams``, objects with ``np_random``),
+    or a natively batched vector env itself."""
     base = envs.unwrapped
-    return list(base.envs) if hasattr(base, "envs") else [base]
+    return list(getattr(base, "envs", None) or getattr(base, "copy_streams", None) or [base])
 
 
 class ResumableVectorEnv(gymnasium.vector.VectorWrapper):
