@@ -52,18 +52,20 @@ def scalar_square(x: np.ndarray) -> np.ndarray:
     """``x ** 2`` element by element as numpy computes it for a scalar of ``x``'s dtype: float64
     and float32 as the C library's ``pow``/``powf``; float16 squares are exact in float32, so
     there both ways round once."""
-    if x.dtype == np.float64:
-        square = x * x
-        error = _square_error(x, square)
-        # A power of two has half the spacing below it: measure against the smaller one there.
-        spacing = _ulp64(square) * np.where(square.view(np.uint64) << np.uint64(12), 1.0, 0.5)
-    elif x.dtype == np.float32:
-        exact = x.astype(np.float64) ** 2  # 24-bit significands: the square is exact
-        square = exact.astype(np.float32)
-        error = exact - square
-        spacing = _ulp32(square) * np.where(square.view(np.uint32) << np.uint32(9), 1.0, 0.5)
-    else:
+    if x.dtype not in (np.float64, np.float32):
         return x * x
+    # Infinities and NaN make the bookkeeping below NaN (never "near halfway"): no warning for that.
+    with np.errstate(invalid="ignore", over="ignore"):
+        if x.dtype == np.float64:
+            square = x * x
+            error = _square_error(x, square)
+            # A power of two has half the spacing below it: measure against the smaller one there.
+            spacing = _ulp64(square) * np.where(square.view(np.uint64) << np.uint64(12), 1.0, 0.5)
+        else:
+            exact = x.astype(np.float64) ** 2  # 24-bit significands: the square is exact
+            square = exact.astype(np.float32)
+            error = exact - square
+            spacing = _ulp32(square) * np.where(square.view(np.uint32) << np.uint32(9), 1.0, 0.5)
     near_halfway = np.flatnonzero(np.abs(error) > (0.5 - _MARGIN) * spacing)
     if near_halfway.size:
         square[near_halfway] = [value**2 for value in x[near_halfway]]  # numpy scalars: the C pow
