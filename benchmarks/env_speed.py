@@ -1,36 +1,93 @@
-"""Steps per second of the PLE family's ports against gymnasium's CartPole-v1, in one run.
+"""Env stepping speed, measured in one run: the zoo's envs against references stepped alongside.
 
-    python benchmarks/env_speed.py                 # every game, single env and vectorised at N=4096
-    python benchmarks/env_speed.py --games Catcher,Pong --num-envs 1024 --rounds 15
+    python benchmarks/env_speed.py                                # every section
+    python benchmarks/env_speed.py --sections classic            # the batched classic-control envs
+    python benchmarks/env_speed.py --sections ple --games Catcher,Pong --num-envs 1024 --rounds 15
+    python benchmarks/env_speed.py --sections bodies --body-envs 16 --out benchmarks/results
+
+Sections:
+
+* ``ple``: the PLE family's ports against gymnasium's CartPole-v1, each as a single env and batched
+  at ``--num-envs`` copies; the figure that matters is the ratio, port / CartPole.
+* ``classic``: each batched classic-control env (``zoo.envs.classic``) at ``--num-envs`` copies
+  against gymnasium's sync vector env of the same env at ``--sync-envs`` copies; target: at least
+  50x. CartPole-v1's row is gymnasium's own ``CartPoleVectorEnv``, for scale.
+* ``bodies``: envs whose physics cannot be batched in numpy (Box2D, MuJoCo, Atari) stepped at
+  ``--body-envs`` copies by gymnasium's ``SyncVectorEnv``, its ``AsyncVectorEnv`` (one process per
+  copy, with shared memory or pipes, and with one copy per core) and EnvPool (C++ threads) where it
+  has the env, each on 1 and on 2 cores (CPU affinity). The main thread's CPU time per env step
+  is the part that no number of cores shortens; with the 1-core wall time it predicts the rate on
+  more cores (Amdahl: one step waits for the main thread, then for the copies spread over the
+  cores), checked against the 2-core measurement.
 
 Every env gets the same treatment: uniformly random actions drawn up front (so the policy costs
-nothing), episodes reset as they end (a single env through ``gymnasium.make``, with its default
-wrappers; vector envs through ``gymnasium.make_vec(..., vectorization_mode="vector_entry_point")``
-with their own NEXT_STEP autoreset). The envs are timed in alternating rounds and each keeps its
-best round, which filters out other processes on a shared machine. Time is CPU time of this
-process (``time.process_time``); ``--wall`` uses the wall clock instead. The figure that matters
-is the ratio, port / CartPole, measured in the same run.
+nothing), episodes reset as they end (vector envs' own NEXT_STEP autoreset; a single env through
+``gymnasium.make`` with its default wrappers). Envs are timed in alternating rounds and each keeps
+its best round, which filters out other processes on a shared machine. Time is CPU time of this
+process (``time.process_time``) in the ple and classic sections (``--wall``: the wall clock), and
+the wall clock in the bodies section, where other processes and threads do the work.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import datetime
+import os
+import platform
+import sys
 import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import gymnasium
 import numpy as np
 
+import zoo
 import zoo.envs.ple  # noqa: F401  (registers the PLE family's ids)
 
 REFERENCE = "CartPole-v1"
 GAMES = ("Catcher", "FlappyBird", "Pixelcopter", "Pong", "PuckWorld")
+CLASSIC = ("CartPole-v1", "Acrobot-v1", "MountainCar-v0", "MountainCarContinuous-v0", "Pendulum-v1")
+CLASSIC_TARGET = 50
+#: Bodies that numpy cannot batch: gymnasium id -> (module that registers it with gymnasium, EnvPool's
+#: task id and options). Atari in EnvPool is configured as close to gymnasium's ALE/Pong-v5 as it
+#: goes (full RGB frames, no frame stacking, sticky actions); its preprocessing is still its own.
+BODIES = {
+    "LunarLander-v3": (None, "LunarLander-v3", {}),
+    "InvertedPendulum-v5": (None, "InvertedPendulum-v5", {}),
+    "HalfCheetah-v5": (None, "HalfCheetah-v5", {}),
+    "ALE/Pong-v5": ("ale_py", "Pong-v5", {"img_height": 210, "img_width": 160, "gray_scale": False, "stack_num": 1,
+                                          "episodic_life": False, "reward_clip": False,
+                                          "repeat_action_probability": 0.25}),
+}
 
 
-def single_rate(env_id: str, steps: int, clock) -> float:
+def random_actions(space: gymnasium.Space, shape: tuple[int, ...], seed: int = 0) -> np.ndarray:
+    """Uniformly random actions of ``space``, ``shape`` of them (float32 for Box spaces, as agents give)."""
+    rng = np.random.default_rng(seed)
+    if isinstance(space, gymnasium.spaces.Discrete):
+        return rng.integers(space.start, space.start + space.n, shape)
+    return rng.uniform(space.low, space.high, (*shape, *space.shape)).astype(np.float32)
+
+
+def best_of_rounds(rates: dict[str, Callable[[], float]], rounds: int) -> dict[str, float]:
+    """Each callable's best rate over ``rounds`` alternating rounds."""
+    best = dict.fromkeys(rates, 0.0)
+    for _ in range(rounds):
+        for key, rate in rates.items():
+            best[key] = max(best[key], rate())
+    return best
+
+
+# -- single envs and vector envs in this process -----------------------------------------------------------
+def single_rate(env_id: str, steps: int, clock: Callable[[], float]) -> float:
     """Steps per second of one env with random actions, resets included."""
     env = gymnasium.make(env_id)
     env.reset(seed=0)
-    actions = np.random.default_rng(0).integers(0, env.action_space.n, steps).tolist()
+    actions = random_actions(env.action_space, (steps,)).tolist()
     start = clock()
     for action in actions:
         _, _, terminated, truncated, _ = env.step(action)
@@ -44,50 +101,225 @@ def single_rate(env_id: str, steps: int, clock) -> float:
 class VectorRun:
     """A vector env kept across rounds (building it is not what we time)."""
 
-    def __init__(self, env_id: str, num_envs: int, steps: int) -> None:
-        self.env = gymnasium.make_vec(env_id, num_envs=num_envs, vectorization_mode="vector_entry_point")
+    def __init__(self, env_id: str, num_envs: int, steps: int, mode: str = "vector_entry_point") -> None:
+        self.env = gymnasium.make_vec(env_id, num_envs=num_envs, vectorization_mode=mode)
         self.env.reset(seed=0)
-        self.actions = np.random.default_rng(0).integers(0, self.env.single_action_space.n, (steps, num_envs))
+        self.actions = random_actions(self.env.single_action_space, (steps, num_envs))
         for action in self.actions[:10]:  # warm up
             self.env.step(action)
 
-    def rate(self, clock) -> float:
+    def rate(self, clock: Callable[[], float]) -> float:
         start = clock()
         for action in self.actions:
             self.env.step(action)
-        return self.actions.size / (clock() - start)
+        return len(self.actions) * self.env.num_envs / (clock() - start)
 
 
-def main() -> None:
+def ple_section(args: argparse.Namespace, clock: Callable[[], float], unit: str) -> list[str]:
+    env_ids = [REFERENCE] + [f"{game}-PLE-v0" for game in args.games.split(",")]
+    single = best_of_rounds({e: lambda e=e: single_rate(e, args.single_steps, clock) for e in env_ids}, args.rounds)
+    runs = {env_id: VectorRun(env_id, args.num_envs, args.vector_steps) for env_id in env_ids}
+    vector = best_of_rounds({e: lambda r=r: r.rate(clock) for e, r in runs.items()}, args.rounds)
+    lines = [f"PLE ports: steps per {unit} second, best of {args.rounds} alternating rounds, random actions; "
+             f"ratio = env / {REFERENCE} in this run", "",
+             f"| env | single env | ratio | vector N={args.num_envs} | ratio |", "|---|---|---|---|---|"]
+    for env_id in env_ids:
+        lines.append(f"| {env_id} | {single[env_id]:,.0f} | {single[env_id] / single[REFERENCE]:.2f} "
+                     f"| {vector[env_id]:,.0f} | {vector[env_id] / vector[REFERENCE]:.2f} |")
+    return lines
+
+
+def classic_section(args: argparse.Namespace, clock: Callable[[], float], unit: str) -> list[str]:
+    zoo.list_envs()  # loads the plugins: the classic plugin gives gymnasium's ids their batched envs
+    rates = {}
+    for env_id in CLASSIC:
+        batched = VectorRun(env_id, args.num_envs, args.vector_steps)
+        sync = VectorRun(env_id, args.sync_envs, args.sync_steps, mode="sync")
+        rates[env_id, "batched"], rates[env_id, "sync"] = batched.rate, sync.rate
+    best = best_of_rounds({key: lambda rate=rate: rate(clock) for key, rate in rates.items()}, args.rounds)
+    lines = [f"Batched classic control: steps per {unit} second, best of {args.rounds} alternating rounds, random "
+             f"actions; ratio = batched at N={args.num_envs} / gymnasium's sync vector env at N={args.sync_envs}, "
+             f"target >= {CLASSIC_TARGET}x", "",
+             f"| env | sync N={args.sync_envs} | batched N={args.num_envs} | ratio | target |", "|---|---|---|---|---|"]
+    for env_id in CLASSIC:
+        ratio = best[env_id, "batched"] / best[env_id, "sync"]
+        verdict = "gymnasium's own" if env_id == "CartPole-v1" else ("met" if ratio >= CLASSIC_TARGET else "NOT MET")
+        lines.append(f"| {env_id} | {best[env_id, 'sync']:,.0f} | {best[env_id, 'batched']:,.0f} | {ratio:.0f}x "
+                     f"| {verdict} |")
+    return lines
+
+
+# -- bodies: processes, threads, cores --------------------------------------------------------------------
+@contextlib.contextmanager
+def on_cores(count: int) -> Iterator[None]:
+    """Run this process (and the processes and threads it starts) on ``count`` of its CPUs."""
+    allowed = sorted(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, allowed[:count])
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, allowed)
+
+
+@dataclass
+class Option:
+    """One way to step N copies of an env."""
+
+    name: str
+    make: Callable[[str, int, int], Any]  # (gymnasium id, copies, cores) -> vector env
+    copies: Callable[[int, int], int] = lambda n, cores: n  # how many copies it steps
+    parallel: bool = True
+
+
+def _envpool(env_id: str, num_envs: int, cores: int) -> Any:
+    import envpool
+
+    _, task, options = BODIES[env_id]
+    return envpool.make(task, env_type="gymnasium", num_envs=num_envs, batch_size=num_envs, num_threads=cores,
+                        seed=0, **options)
+
+
+def _async(shared_memory: bool, one_per_core: bool = False) -> Callable[[str, int, int], Any]:
+    def make(env_id: str, num_envs: int, cores: int) -> Any:
+        return gymnasium.make_vec(env_id, cores if one_per_core else num_envs, vectorization_mode="async",
+                                  vector_kwargs={"shared_memory": shared_memory})
+    return make
+
+
+OPTIONS = [
+    Option("gymnasium SyncVectorEnv", lambda e, n, c: gymnasium.make_vec(e, n, vectorization_mode="sync"),
+           parallel=False),
+    Option("gymnasium AsyncVectorEnv, shared memory", _async(True)),
+    Option("gymnasium AsyncVectorEnv, pipes", _async(False)),
+    Option("gymnasium AsyncVectorEnv, one copy per core", _async(True, one_per_core=True),
+           copies=lambda n, cores: cores),
+    Option("EnvPool (C++ threads, one per core)", _envpool),
+]
+
+
+@dataclass
+class Timing:
+    """Best-of-rounds figures of one option on a number of cores, per env step."""
+
+    rate: float  # env steps per wall second
+    main_cpu: float  # seconds of the main thread's CPU per env step
+
+    @property
+    def wall(self) -> float:
+        return 1 / self.rate
+
+
+def time_option(option: Option, env_id: str, num_envs: int, cores: int, steps: int, rounds: int) -> Timing | str:
+    """The option's best round on ``cores`` cores, or why it could not run."""
+    with on_cores(cores):
+        try:
+            envs = option.make(env_id, num_envs, cores)
+        except Exception as exc:  # not installed, or the option does not have this env
+            return f"{type(exc).__name__}: {str(exc).splitlines()[0][:80] if str(exc) else ''}"
+        try:
+            envs.reset(seed=0)
+            copies = option.copies(num_envs, cores)
+            actions = random_actions(envs.single_action_space if hasattr(envs, "single_action_space")
+                                     else envs.action_space, (steps + 5, copies))
+            for action in actions[:5]:
+                envs.step(action)
+            best = None
+            for _ in range(rounds):
+                wall, cpu = time.perf_counter(), time.thread_time()
+                for action in actions[5:]:
+                    envs.step(action)
+                wall, cpu = time.perf_counter() - wall, time.thread_time() - cpu
+                timing = Timing(steps * copies / wall, cpu / (steps * copies))
+                best = timing if best is None or timing.rate > best.rate else best
+            return best
+        finally:
+            envs.close()
+
+
+def predicted_rate(one_core: Timing, cores: int, copies: int) -> float:
+    """Amdahl's law on the 1-core figures: each step waits for the main thread's share, then for
+    the rest spread over the cores (at most one copy per core helps)."""
+    serial = min(one_core.main_cpu, one_core.wall)
+    return 1 / (serial + (one_core.wall - serial) / min(cores, copies))
+
+
+def bodies_section(args: argparse.Namespace) -> list[str]:
+    cores = len(os.sched_getaffinity(0))
+    counts = sorted({1, cores})
+    lines = [f"Bodies numpy cannot batch: env steps per wall-clock second at N={args.body_envs} copies, best of "
+             f"{args.body_rounds} rounds of {args.body_steps} steps, random actions, on 1 and {cores} cores "
+             "(CPU affinity); main µs = the main thread's CPU per env step (what more cores cannot shorten); "
+             f"predicted = Amdahl's law on the 1-core figures (at {cores} cores: to check it against the measurement)"]
+    for env_id, (module, _, _) in BODIES.items():
+        try:
+            if module:
+                gymnasium.register_envs(__import__(module))
+            gymnasium.make(env_id).close()
+        except Exception as exc:
+            lines += ["", f"{env_id}: skipped, {type(exc).__name__}: {str(exc).splitlines()[0][:100]}"]
+            continue
+        single = max(single_rate(env_id, args.body_steps * 4, time.perf_counter) for _ in range(args.body_rounds))
+        lines += ["", f"{env_id} (a single env, gymnasium.make: {single:,.0f} steps/s)", "",
+                  "| option | copies | 1 core | " + " | ".join(f"{c} cores" for c in counts[1:])
+                  + " | main µs/step | predicted " + " / ".join(f"{c}" for c in (cores, 4, 8, 16)) + " cores "
+                  "| ceiling |", "|---|---|---|" + "---|" * (len(counts) - 1) + "---|---|---|"]
+        for option in OPTIONS:
+            timings = {c: time_option(option, env_id, args.body_envs, c, args.body_steps, args.body_rounds)
+                       for c in counts}
+            if any(isinstance(t, str) for t in timings.values()):
+                reason = next(t for t in timings.values() if isinstance(t, str))
+                lines.append(f"| {option.name} | | n/a: {reason} |" + " |" * (len(counts) + 2))
+                continue
+            one = timings[1]
+            copies = option.copies(args.body_envs, cores)
+            parallel = copies if option.parallel else 1
+            predicted = " / ".join(f"{predicted_rate(one, c, parallel):,.0f}" for c in (cores, 4, 8, 16))
+            ceiling = f"{1 / one.main_cpu:,.0f}" if option.parallel and one.main_cpu > 0 else "-"
+            lines.append(f"| {option.name} | {copies} | {one.rate:,.0f} | "
+                         + " | ".join(f"{timings[c].rate:,.0f} ({timings[c].rate / one.rate:.2f}x)" for c in counts[1:])
+                         + f" | {one.main_cpu * 1e6:.1f} | {predicted} | {ceiling} |")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--games", default=",".join(GAMES), help=f"comma-separated (default {','.join(GAMES)})")
-    parser.add_argument("--num-envs", type=int, default=4096, help="copies in the vectorised runs (default 4096)")
+    parser.add_argument("--sections", default="ple,classic,bodies", help="comma-separated: ple, classic, bodies")
+    parser.add_argument("--games", default=",".join(GAMES), help=f"PLE games (default {','.join(GAMES)})")
+    parser.add_argument("--num-envs", type=int, default=4096, help="copies in the batched runs (default 4096)")
+    parser.add_argument("--sync-envs", type=int, default=64, help="copies in the sync reference (default 64)")
     parser.add_argument("--rounds", type=int, default=9, help="alternating timing rounds per env (default 9)")
     parser.add_argument("--single-steps", type=int, default=30_000, help="steps per round, single env")
-    parser.add_argument("--vector-steps", type=int, default=100, help="vector steps per round")
-    parser.add_argument("--wall", action="store_true", help="time with the wall clock, not CPU time")
-    args = parser.parse_args()
+    parser.add_argument("--vector-steps", type=int, default=100, help="batched vector steps per round")
+    parser.add_argument("--sync-steps", type=int, default=100, help="sync vector steps per round")
+    parser.add_argument("--body-envs", type=int, default=16, help="copies in the bodies section (default 16)")
+    parser.add_argument("--body-steps", type=int, default=100, help="vector steps per round, bodies")
+    parser.add_argument("--body-rounds", type=int, default=3, help="timing rounds per option and core count")
+    parser.add_argument("--wall", action="store_true", help="time the ple and classic sections with the wall clock")
+    parser.add_argument("--out", type=Path, help="also write the tables to OUT/env-speed.md")
+    args = parser.parse_args(argv)
     clock = time.perf_counter if args.wall else time.process_time
-    env_ids = [REFERENCE] + [f"{game}-PLE-v0" for game in args.games.split(",")]
-
-    single = dict.fromkeys(env_ids, 0.0)
-    for _ in range(args.rounds):
-        for env_id in env_ids:
-            single[env_id] = max(single[env_id], single_rate(env_id, args.single_steps, clock))
-
-    runs = {env_id: VectorRun(env_id, args.num_envs, args.vector_steps) for env_id in env_ids}
-    vector = dict.fromkeys(env_ids, 0.0)
-    for _ in range(args.rounds):
-        for env_id, run in runs.items():
-            vector[env_id] = max(vector[env_id], run.rate(clock))
-
     unit = "wall-clock" if args.wall else "CPU"
-    print(f"steps per {unit} second, best of {args.rounds} alternating rounds, random actions; "
-          f"ratio = env / {REFERENCE} in this run")
-    print(f"{'env':22s}{'single env':>14s}{'ratio':>8s}{f'vector N={args.num_envs}':>16s}{'ratio':>8s}")
-    for env_id in env_ids:
-        print(f"{env_id:22s}{single[env_id]:>14,.0f}{single[env_id] / single[REFERENCE]:>8.2f}"
-              f"{vector[env_id]:>16,.0f}{vector[env_id] / vector[REFERENCE]:>8.2f}")
+    sections = {"ple": lambda: ple_section(args, clock, unit), "classic": lambda: classic_section(args, clock, unit),
+                "bodies": lambda: bodies_section(args)}
+    chosen = args.sections.split(",")
+    unknown = sorted(set(chosen) - set(sections))
+    if unknown:
+        parser.error(f"unknown section {', '.join(unknown)}: choose from {', '.join(sections)}")
+    load = os.getloadavg()
+    header = [f"Env speed ({datetime.datetime.now(datetime.UTC).isoformat(timespec='seconds')}): "
+              f"{len(os.sched_getaffinity(0))} CPUs ({platform.processor() or platform.machine()}), "
+              f"Python {platform.python_version()}, numpy {np.__version__}, gymnasium {gymnasium.__version__}; "
+              f"load average {load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f} before", "",
+              f"Command: `python benchmarks/env_speed.py {' '.join(argv if argv is not None else sys.argv[1:])}`"]
+    report = list(header)
+    print("\n".join(header), flush=True)
+    for name in chosen:
+        lines = sections[name]()
+        print("\n" + "\n".join(lines), flush=True)
+        report += [""] + lines
+    if args.out:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "env-speed.md").write_text("\n".join(report) + "\n")
 
 
 if __name__ == "__main__":

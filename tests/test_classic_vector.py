@@ -6,8 +6,8 @@ across autoresets, time limits, resets with and without seeds, partial resets an
 and with every action dtype and form the single env accepts.
 
 The default run compares each env for thousands of steps (N = 1, 7 and 64) plus a few generated
-schedules; ``pytest -m slow tests/test_classic_vector.py`` runs the generated schedules at length
-(hundreds of schedules, N up to 64, up to 2,000 steps each).
+schedules; ``pytest -m slow tests/test_classic_vector.py`` runs generated schedules at length
+(60 per env, random each run, N up to 64, up to 8 events of up to 1,000 steps each).
 """
 
 from __future__ import annotations
@@ -261,6 +261,8 @@ def test_scalar_square_is_what_numpy_scalars_give(dtype):
         want = np.array([value**2 for value in values], dtype=dtype)
         got = scalar_square(values)
     assert got.dtype == dtype and got.tobytes() == want.tobytes()
+    even = len(values) // 2 * 2
+    assert scalar_square(values[:even].reshape(2, -1)).tobytes() == want[:even].tobytes()
     if dtype != np.float16:  # the point: plain squaring differs, about once in a thousand
         with np.errstate(over="ignore"):
             assert (values * values != want)[np.isfinite(want)].any()
@@ -297,7 +299,7 @@ def test_generated_schedules(env_id, data):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("env_id", ENVS)
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_generated_schedules_at_length(env_id, data):
-    check_generated(env_id, data, max_n=64, max_steps=2000)
+    check_generated(env_id, data, max_n=64, max_steps=1000)

@@ -32,6 +32,13 @@ from .scalar_math import scalar_square
 from .vector_env import ClassicVectorEnv
 
 
+def _choose(condition: np.ndarray | bool, if_true: Any, if_false: Any) -> Any:
+    """``np.where``, without the work when the condition is one boolean for every copy."""
+    if isinstance(condition, bool):
+        return if_true if condition else if_false
+    return np.where(condition, if_true, if_false)
+
+
 def _float32(x: np.ndarray | float) -> np.ndarray:
     """Rounded to float32 and back: float32 arithmetic on float32 operands, done in float64 and
     rounded once, gives the same bits (float64 has more than twice float32's precision)."""
@@ -65,38 +72,48 @@ class ContinuousMountainCarVectorEnv(ClassicVectorEnv):
         self.velocity[ids] = 0.0
 
     def _advance(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        first = self._steps == 1  # the state is still reset's float64
-        p, v = self.position, self.velocity
         action = actions[:, 0]
+        reward, terminated, position, velocity = self._physics(self.position, self.velocity, action, first=False)
+        first = np.flatnonzero(self._steps == 1)  # the state is still reset's float64: redo these
+        if first.size:
+            redone = self._physics(self.position[first], self.velocity[first], action[first], first=True)
+            for values, copies in zip((reward, terminated, position, velocity), redone):
+                values[first] = copies
+        self.position, self.velocity = _float32(position), _float32(velocity)  # as the single env stores them
+        return reward, terminated
+
+    def _physics(self, p: np.ndarray, v: np.ndarray, action: np.ndarray,
+                 first: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """One step of the copies at ``p``, ``v`` (float32 values, or reset's float64 ones on an
+        episode's ``first`` step) under ``action``: reward, terminated, new position and velocity."""
         a = action.astype(np.float64)
         # The force: the action unless clipped (then a Python float). NaN passes, as there.
-        below, above = a < self.min_action, a > self.max_action
-        clipped = below | above
-        force = np.where(below, self.min_action, np.where(above, self.max_action, a))
+        clipped = (a < self.min_action) | (a > self.max_action)
+        force = np.clip(a, self.min_action, self.max_action)
         typed = not self._python_actions  # a numpy scalar reaches the single env
         narrow = typed and action.dtype.itemsize < 8  # float16/32: arithmetic in that dtype
         wide = typed and not narrow  # numpy float64
 
         # push = force * power - 0.0025 * math.cos(3 * p)
-        slope = 0.0025 * np.cos(np.where(first, 3 * p, _float32(3 * p)))
+        slope = 0.0025 * np.cos(3 * p if first else _float32(3 * p))
         push = force * self.power - slope
         if narrow:
             in_dtype = action * action.dtype.type(self.power) - slope.astype(action.dtype)
             push = np.where(clipped, push, in_dtype.astype(np.float64))
 
         # velocity += push: float64 on the first step or for an unclipped float64 action, else float32.
-        velocity_wide = first | (wide & ~clipped)
-        velocity = np.where(velocity_wide, v + push, _float32(v + _float32(push)))
-        limit = np.where(velocity_wide, self.max_speed, _float32(self.max_speed))
+        velocity_wide = True if first else (~clipped if wide else False)
+        velocity = _choose(velocity_wide, v + push, _float32(v + _float32(push)))
+        limit = _choose(velocity_wide, self.max_speed, _float32(self.max_speed))
         too_fast, too_slow = velocity > limit, velocity < -limit
         velocity_clipped = too_fast | too_slow
         velocity = np.where(too_fast, self.max_speed, np.where(too_slow, -self.max_speed, velocity))
 
-        # position += velocity: float64 if either is.
-        position_wide = first | (velocity_wide & ~velocity_clipped)
-        position = np.where(position_wide, p + velocity, _float32(p + _float32(velocity)))
-        low = np.where(position_wide, self.min_position, _float32(self.min_position))
-        high = np.where(position_wide, self.max_position, _float32(self.max_position))
+        # position += velocity: float64 if either is (a clipped velocity is a Python float again).
+        position_wide = True if first else (velocity_wide & ~velocity_clipped if wide else False)
+        position = _choose(position_wide, p + velocity, _float32(p + _float32(velocity)))
+        low = _choose(position_wide, self.min_position, _float32(self.min_position))
+        high = _choose(position_wide, self.max_position, _float32(self.max_position))
         too_low, too_high = position < low, position > high
         position = np.where(too_high, self.max_position, np.where(too_low, self.min_position, position))
         position_exact = position_wide | too_low | too_high  # float64 or a Python float: compared exactly
@@ -109,9 +126,10 @@ class ContinuousMountainCarVectorEnv(ClassicVectorEnv):
             (position >= np.where(position_exact, self.goal_position, _float32(self.goal_position)))
             & (velocity >= np.where(velocity_narrow, _float32(self.goal_velocity), self.goal_velocity))
         )
-        reward = np.where(terminated, 100.0, 0.0) - scalar_square(a) * 0.1  # math.pow(a, 2): the unclipped action
-        self.position, self.velocity = _float32(position), _float32(velocity)
-        return reward, terminated
+        # math.pow(a, 2) of the unclipped action: exact for float16/32 actions, the C pow's otherwise.
+        square = a * a if narrow else scalar_square(a)
+        reward = np.where(terminated, 100.0, 0.0) - square * 0.1
+        return reward, terminated, position, velocity
 
     def _observations(self) -> np.ndarray:
         return np.stack([self.position, self.velocity], axis=1).astype(np.float32)

@@ -21,6 +21,8 @@ other way (glibc's documented bound is 0.02 ulp).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 #: 2**27 + 1: splits a double into two halves of 26 bits whose products are exact (Dekker).
@@ -28,6 +30,8 @@ _SPLIT = 134217729.0
 #: How far from a halfway point (in ulps) a ``pow`` that errs by less than this before rounding
 #: rounds as the correctly rounded square does.
 _MARGIN = 1 / 32
+#: Below these magnitudes squares are finite and the bookkeeping raises no floating-point warning.
+_QUIET = {np.float64: 1e150, np.float32: 1e19}
 
 
 def _ulp64(values: np.ndarray) -> np.ndarray:
@@ -54,19 +58,37 @@ def scalar_square(x: np.ndarray) -> np.ndarray:
     there both ways round once."""
     if x.dtype not in (np.float64, np.float32):
         return x * x
-    # Infinities and NaN make the bookkeeping below NaN (never "near halfway"): no warning for that.
-    with np.errstate(invalid="ignore", over="ignore"):
-        if x.dtype == np.float64:
-            square = x * x
-            error = _square_error(x, square)
-            # A power of two has half the spacing below it: measure against the smaller one there.
-            spacing = _ulp64(square) * np.where(square.view(np.uint64) << np.uint64(12), 1.0, 0.5)
-        else:
-            exact = x.astype(np.float64) ** 2  # 24-bit significands: the square is exact
-            square = exact.astype(np.float32)
-            error = exact - square
-            spacing = _ulp32(square) * np.where(square.view(np.uint32) << np.uint32(9), 1.0, 0.5)
-    near_halfway = np.flatnonzero(np.abs(error) > (0.5 - _MARGIN) * spacing)
+    if not np.abs(x).max(initial=0.0) < _QUIET[x.dtype.type]:  # infinite squares or NaN: their bookkeeping warns
+        with np.errstate(invalid="ignore", over="ignore"):
+            return _redo_near_halfway(x)
+    return _redo_near_halfway(x)
+
+
+def _redo_near_halfway(x: np.ndarray) -> np.ndarray:
+    """The squares, with those near a halfway point recomputed by the C library's pow."""
+    if x.dtype == np.float64:
+        square = x * x
+        error = _square_error(x, square)
+        spacing, significand = _ulp64(square), square.view(np.uint64) << np.uint64(12)
+    else:
+        exact = x.astype(np.float64) ** 2  # 24-bit significands: the square is exact
+        square = exact.astype(np.float32)  # an infinity here is powf's too
+        error = exact - square
+        spacing, significand = _ulp32(square), square.view(np.uint32) << np.uint32(9)
+    # A power of two (significand 0) has half the spacing below it: those are redone too.
+    near_halfway = np.flatnonzero((np.abs(error) > (0.5 - _MARGIN) * spacing) | (significand == 0))
     if near_halfway.size:
-        square[near_halfway] = [value**2 for value in x[near_halfway]]  # numpy scalars: the C pow
+        values, squares = x.reshape(-1)[near_halfway], square.reshape(-1)  # (square is a new array: a view)
+        if x.dtype == np.float64:  # numpy's float64 ** calls the C pow, as math.pow does (and faster)
+            squares[near_halfway] = [_pow2(value) for value in values.tolist()]
+        else:  # numpy's float32 ** calls powf, which Python has no name for
+            squares[near_halfway] = [value**2 for value in values]
     return square
+
+
+def _pow2(value: float) -> float:
+    """The C library's ``pow(value, 2)``, infinite where it overflows (as numpy's scalar is)."""
+    try:
+        return math.pow(value, 2)
+    except OverflowError:
+        return math.inf
