@@ -21,48 +21,26 @@ from .policies import (
     PendulumSwingUp,
 )
 
-#: Where the batched envs live; entry points are strings, so registering imports none of them.
-_BATCHED = {
-    "acrobot": f"{__name__}.acrobot:AcrobotVectorEnv",
-    "mountaincar": f"{__name__}.mountain_car:MountainCarVectorEnv",
-    "mountaincar-continuous": f"{__name__}.continuous_mountain_car:ContinuousMountainCarVectorEnv",
-    "pendulum": f"{__name__}.pendulum:PendulumVectorEnv",
-}
+#: Each env: zoo name, gymnasium id, hardcoded policies, batched env ("module:Class" in this package,
+#: imported only when used; None: gymnasium's own, CartPole's), description.
+ENVS = (
+    ("cartpole", "CartPole-v1", {"default": CartPoleBalance, "lean": CartPoleLean}, None,
+     "Balance a pole on a cart (gymnasium)"),
+    ("mountaincar-continuous", "MountainCarContinuous-v0",
+     {"default": MountainCarPump, "full-force": MountainCarFullForce},
+     "continuous_mountain_car:ContinuousMountainCarVectorEnv",
+     "Drive an underpowered car up a hill, continuous actions (gymnasium)"),
+    ("mountaincar", "MountainCar-v0", {"default": MountainCarPush}, "mountain_car:MountainCarVectorEnv",
+     "Drive an underpowered car up a hill, three discrete actions (gymnasium)"),
+    ("acrobot", "Acrobot-v1", {"default": AcrobotPump}, "acrobot:AcrobotVectorEnv",
+     "Swing a two-link arm's tip above the bar (gymnasium)"),
+    ("pendulum", "Pendulum-v1", {"default": PendulumSwingUp}, "pendulum:PendulumVectorEnv",
+     "Swing a pendulum up and keep it upright (gymnasium)"),
+)
 
 
 @hookimpl
 def register_envs(registry) -> None:
-    registry.add_env(
-        name="cartpole",
-        gym_id="CartPole-v1",
-        hardcoded={"default": CartPoleBalance, "lean": CartPoleLean},
-        description="Balance a pole on a cart (gymnasium)",
-    )
-    registry.add_env(
-        name="mountaincar-continuous",
-        gym_id="MountainCarContinuous-v0",
-        vector_entry_point=_BATCHED["mountaincar-continuous"],
-        hardcoded={"default": MountainCarPump, "full-force": MountainCarFullForce},
-        description="Drive an underpowered car up a hill, continuous actions (gymnasium)",
-    )
-    registry.add_env(
-        name="mountaincar",
-        gym_id="MountainCar-v0",
-        vector_entry_point=_BATCHED["mountaincar"],
-        hardcoded={"default": MountainCarPush},
-        description="Drive an underpowered car up a hill, three discrete actions (gymnasium)",
-    )
-    registry.add_env(
-        name="acrobot",
-        gym_id="Acrobot-v1",
-        vector_entry_point=_BATCHED["acrobot"],
-        hardcoded={"default": AcrobotPump},
-        description="Swing a two-link arm's tip above the bar (gymnasium)",
-    )
-    registry.add_env(
-        name="pendulum",
-        gym_id="Pendulum-v1",
-        vector_entry_point=_BATCHED["pendulum"],
-        hardcoded={"default": PendulumSwingUp},
-        description="Swing a pendulum up and keep it upright (gymnasium)",
-    )
+    for name, gym_id, hardcoded, batched, description in ENVS:
+        registry.add_env(name=name, gym_id=gym_id, vector_entry_point=batched and f"{__name__}.{batched}",
+                         hardcoded=hardcoded, description=description)
