@@ -7,7 +7,7 @@ and with every action dtype and form the single env accepts.
 
 The default run compares each env for thousands of steps (N = 1, 7 and 64) plus a few generated
 schedules; ``pytest -m slow tests/test_classic_vector.py`` runs generated schedules at length
-(60 per env, random each run, N up to 64, up to 8 events of up to 1,000 steps each).
+(60 per env, random each run, N up to 64, up to 8 events, runs of 200 to 1,500 steps).
 """
 
 from __future__ import annotations
@@ -271,23 +271,24 @@ def test_scalar_square_is_what_numpy_scalars_give(dtype):
 
 # -- generated schedules ----------------------------------------------------------------------------------
 @st.composite
-def schedules(draw, env_id: str, max_n: int, max_steps: int):
+def schedules(draw, env_id: str, max_n: int, min_steps: int, max_steps: int):
     n = draw(st.sampled_from([k for k in (1, 7, 64) if k <= max_n]))
     dtypes = DISCRETE_DTYPES if env_id in ("Acrobot-v1", "MountainCar-v0") else CONTINUOUS_DTYPES
     if env_id == "MountainCar-v0":
         dtypes = tuple(d for d in dtypes if d != "uint8")
     seeds = st.integers(0, 2**31 - 1 - n)
+    steps = st.tuples(st.just("steps"), st.integers(min_steps, max_steps), st.floats(0, 1), st.sampled_from(dtypes))
     event = st.one_of(
-        st.tuples(st.just("steps"), st.integers(1, max_steps), st.floats(0, 1), st.sampled_from(dtypes)),
+        steps,
         st.tuples(st.just("reset"), st.none() | seeds | st.lists(st.none() | seeds, min_size=n, max_size=n)),
         st.tuples(st.just("mask"), st.lists(st.booleans(), min_size=n, max_size=n), st.none() | seeds),
         st.tuples(st.just("options")),
     )
-    return n, draw(seeds), draw(st.lists(event, min_size=1, max_size=8))
+    return n, draw(seeds), [draw(steps), *draw(st.lists(event, max_size=7))]
 
 
-def check_generated(env_id: str, data, max_n: int, max_steps: int) -> None:
-    n, seed, schedule = data.draw(schedules(env_id, max_n, max_steps))
+def check_generated(env_id: str, data, max_n: int, min_steps: int, max_steps: int) -> None:
+    n, seed, schedule = data.draw(schedules(env_id, max_n, min_steps, max_steps))
     run_schedule(env_id, n, seed, schedule)
 
 
@@ -295,7 +296,7 @@ def check_generated(env_id: str, data, max_n: int, max_steps: int) -> None:
 @settings(max_examples=8, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_generated_schedules(env_id, data):
-    check_generated(env_id, data, max_n=7, max_steps=150)
+    check_generated(env_id, data, max_n=7, min_steps=1, max_steps=150)
 
 
 @pytest.mark.slow
@@ -303,4 +304,4 @@ def test_generated_schedules(env_id, data):
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_generated_schedules_at_length(env_id, data):
-    check_generated(env_id, data, max_n=64, max_steps=1000)
+    check_generated(env_id, data, max_n=64, min_steps=200, max_steps=1500)
