@@ -55,7 +55,9 @@ CLASSIC_TARGET = 50
 #: Bodies that numpy cannot batch: gymnasium id -> (module that registers it with gymnasium, EnvPool's
 #: task id and options). Atari in EnvPool is configured as close to gymnasium's ALE/Pong-v5 as it
 #: goes (full RGB frames, no frame stacking, sticky actions); its preprocessing is still its own.
+IDLE = "zoo-bench/Idle-v0"
 BODIES = {
+    IDLE: (None, None, {}),
     "LunarLander-v3": (None, "LunarLander-v3", {}),
     "InvertedPendulum-v5": (None, "InvertedPendulum-v5", {}),
     "HalfCheetah-v5": (None, "HalfCheetah-v5", {}),
@@ -63,6 +65,24 @@ BODIES = {
                                           "episodic_life": False, "reward_clip": False,
                                           "repeat_action_probability": 0.25}),
 }
+
+
+class Idle(gymnasium.Env):
+    """No physics at all (LunarLander's spaces): stepped by an option, it shows what the option
+    itself costs per env step."""
+
+    observation_space = gymnasium.spaces.Box(-1.0, 1.0, (8,), dtype=np.float32)
+    action_space = gymnasium.spaces.Discrete(4)
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
+        super().reset(seed=seed)
+        return np.zeros(8, dtype=np.float32), {}
+
+    def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict]:
+        return np.zeros(8, dtype=np.float32), 0.0, False, False, {}
+
+
+gymnasium.register(IDLE, entry_point=Idle, max_episode_steps=1000)
 
 
 def random_actions(space: gymnasium.Space, shape: tuple[int, ...], seed: int = 0) -> np.ndarray:
@@ -169,14 +189,33 @@ class Option:
     make: Callable[[str, int, int], Any]  # (gymnasium id, copies, cores) -> vector env
     copies: Callable[[int, int], int] = lambda n, cores: n  # how many copies it steps
     parallel: bool = True
+    seeded_by_reset: bool = True
+
+
+@contextlib.contextmanager
+def quiet_stderr() -> Iterator[None]:
+    """Standard error closed at the file-descriptor level (MuJoCo's C code, in EnvPool, writes a
+    deprecation notice per copy there)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _envpool(env_id: str, num_envs: int, cores: int) -> Any:
     import envpool
 
     _, task, options = BODIES[env_id]
-    return envpool.make(task, env_type="gymnasium", num_envs=num_envs, batch_size=num_envs, num_threads=cores,
-                        seed=0, **options)
+    if task is None:
+        raise LookupError("EnvPool has no such env")
+    with quiet_stderr():
+        return envpool.make(task, env_type="gymnasium", num_envs=num_envs, batch_size=num_envs, num_threads=cores,
+                            seed=0, **options)  # EnvPool is seeded here: its reset ignores a seed
 
 
 def _async(shared_memory: bool, one_per_core: bool = False) -> Callable[[str, int, int], Any]:
@@ -193,7 +232,7 @@ OPTIONS = [
     Option("gymnasium AsyncVectorEnv, pipes", _async(False)),
     Option("gymnasium AsyncVectorEnv, one copy per core", _async(True, one_per_core=True),
            copies=lambda n, cores: cores),
-    Option("EnvPool (C++ threads, one per core)", _envpool),
+    Option("EnvPool (C++ threads, one per core)", _envpool, seeded_by_reset=False),
 ]
 
 
@@ -217,7 +256,7 @@ def time_option(option: Option, env_id: str, num_envs: int, cores: int, steps: i
         except Exception as exc:  # not installed, or the option does not have this env
             return f"{type(exc).__name__}: {str(exc).splitlines()[0][:80] if str(exc) else ''}"
         try:
-            envs.reset(seed=0)
+            envs.reset(**({"seed": 0} if option.seeded_by_reset else {}))
             copies = option.copies(num_envs, cores)
             actions = random_actions(envs.single_action_space if hasattr(envs, "single_action_space")
                                      else envs.action_space, (steps + 5, copies))
@@ -258,8 +297,10 @@ def bodies_section(args: argparse.Namespace) -> list[str]:
         except Exception as exc:
             lines += ["", f"{env_id}: skipped, {type(exc).__name__}: {str(exc).splitlines()[0][:100]}"]
             continue
+        title = ("no physics: what each option costs by itself" if env_id == IDLE else "")
         single = max(single_rate(env_id, args.body_steps * 4, time.perf_counter) for _ in range(args.body_rounds))
-        lines += ["", f"{env_id} (a single env, gymnasium.make: {single:,.0f} steps/s)", "",
+        title = title or f"a single env, gymnasium.make: {single:,.0f} steps/s, {1e6 / single:.0f} µs per step"
+        lines += ["", f"{env_id} ({title})", "",
                   "| option | copies | 1 core | " + " | ".join(f"{c} cores" for c in counts[1:])
                   + " | main µs/step | predicted " + " / ".join(f"{c}" for c in (cores, 4, 8, 16)) + " cores "
                   "| ceiling |", "|---|---|---|" + "---|" * (len(counts) - 1) + "---|---|---|"]
