@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
+import multiprocessing
 import os
 import platform
 import sys
@@ -225,6 +226,76 @@ def _async(shared_memory: bool, one_per_core: bool = False) -> Callable[[str, in
     return make
 
 
+class WorkerBatches:
+    """A prototype measured here, not part of the zoo: one worker process per core, each stepping
+    its share of the copies in a gymnasium ``SyncVectorEnv`` (so copy ``i`` is still the env
+    seeded ``seed + i``), actions and results through shared memory: one message per worker and
+    step, where ``AsyncVectorEnv`` sends one per copy. (What EnvPool does with C++ threads.)"""
+
+    def __init__(self, env_id: str, num_envs: int, workers: int) -> None:
+        probe = gymnasium.make(env_id)
+        self.num_envs, self.single_action_space = num_envs, probe.action_space
+        obs, act = probe.observation_space, probe.action_space
+        probe.close()
+        layout = {"obs": ((num_envs, *obs.shape), obs.dtype), "actions": ((num_envs, *act.shape), act.dtype),
+                  "rewards": ((num_envs,), np.float64), "terminated": ((num_envs,), np.bool_),
+                  "truncated": ((num_envs,), np.bool_)}
+        context = multiprocessing.get_context("fork")
+        self._buffers = {name: (context.RawArray("b", int(np.prod(shape)) * np.dtype(dtype).itemsize), shape, dtype)
+                         for name, (shape, dtype) in layout.items()}
+        self._arrays = {name: self._view(buffer) for name, buffer in self._buffers.items()}
+        self._pipes, self._processes = [], []
+        for share in np.array_split(np.arange(num_envs), workers):
+            here, there = context.Pipe()
+            process = context.Process(target=self._work, args=(env_id, int(share[0]), int(share[-1]) + 1, there),
+                                      daemon=True)
+            process.start()
+            self._pipes.append(here)
+            self._processes.append(process)
+
+    @staticmethod
+    def _view(buffer: tuple) -> np.ndarray:
+        raw, shape, dtype = buffer
+        return np.frombuffer(raw, dtype=dtype).reshape(shape)
+
+    def _work(self, env_id: str, start: int, stop: int, pipe: Any) -> None:
+        envs = gymnasium.make_vec(env_id, stop - start, vectorization_mode="sync")
+        arrays = {name: self._view(buffer)[start:stop] for name, buffer in self._buffers.items()}
+        while True:
+            command, seed = pipe.recv()
+            if command == "reset":
+                arrays["obs"][:] = envs.reset(seed=None if seed is None else seed + start)[0]
+            elif command == "step":
+                results = envs.step(arrays["actions"])
+                for name, values in zip(("obs", "rewards", "terminated", "truncated"), results):
+                    arrays[name][:] = values
+            else:
+                envs.close()
+                pipe.send(None)
+                return
+            pipe.send(None)
+
+    def _command(self, command: str, seed: int | None = None) -> None:
+        for pipe in self._pipes:
+            pipe.send((command, seed))
+        for pipe in self._pipes:
+            pipe.recv()
+
+    def reset(self, *, seed: int | None = None) -> tuple[np.ndarray, dict]:
+        self._command("reset", seed)
+        return self._arrays["obs"].copy(), {}
+
+    def step(self, actions: np.ndarray) -> tuple[np.ndarray, ...]:
+        self._arrays["actions"][:] = np.asarray(actions).reshape(self._arrays["actions"].shape)
+        self._command("step")
+        return (*(self._arrays[name].copy() for name in ("obs", "rewards", "terminated", "truncated")), {})
+
+    def close(self) -> None:
+        self._command("close")
+        for process in self._processes:
+            process.join()
+
+
 OPTIONS = [
     Option("gymnasium SyncVectorEnv", lambda e, n, c: gymnasium.make_vec(e, n, vectorization_mode="sync"),
            parallel=False),
@@ -232,6 +303,8 @@ OPTIONS = [
     Option("gymnasium AsyncVectorEnv, pipes", _async(False)),
     Option("gymnasium AsyncVectorEnv, one copy per core", _async(True, one_per_core=True),
            copies=lambda n, cores: cores),
+    Option("worker processes, one per core, each a SyncVectorEnv of its share (prototype)",
+           lambda e, n, c: WorkerBatches(e, n, c)),
     Option("EnvPool (C++ threads, one per core)", _envpool, seeded_by_reset=False),
 ]
 
