@@ -15,17 +15,18 @@ Sections:
 * ``bodies``: envs whose physics cannot be batched in numpy (Box2D, MuJoCo, Atari) stepped at
   ``--body-envs`` copies by gymnasium's ``SyncVectorEnv``, its ``AsyncVectorEnv`` (one process per
   copy, with shared memory or pipes, and with one copy per core) and EnvPool (C++ threads) where it
-  has the env, each on 1 and on 2 cores (CPU affinity). The main thread's CPU time per env step
-  is the part that no number of cores shortens; with the 1-core wall time it predicts the rate on
-  more cores (Amdahl: one step waits for the main thread, then for the copies spread over the
-  cores), checked against the 2-core measurement.
+  has the env, and a prototype of one worker process per core stepping its share of the copies,
+  each on 1 and on 2 cores (CPU affinity). Each option's CPU time per env step, split into the
+  main thread's (which no number of cores shortens) and its workers' (which cores share), predicts
+  its rate on more cores than this machine has, and on idle ones.
 
 Every env gets the same treatment: uniformly random actions drawn up front (so the policy costs
 nothing), episodes reset as they end (vector envs' own NEXT_STEP autoreset; a single env through
 ``gymnasium.make`` with its default wrappers). Envs are timed in alternating rounds and each keeps
 its best round, which filters out other processes on a shared machine. Time is CPU time of this
 process (``time.process_time``) in the ple and classic sections (``--wall``: the wall clock), and
-the wall clock in the bodies section, where other processes and threads do the work.
+the wall clock in the bodies section, where other processes and threads do the work (their CPU
+time is read from ``/proc``, so that section runs on Linux).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ import multiprocessing
 import os
 import platform
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -188,8 +190,8 @@ class Option:
 
     name: str
     make: Callable[[str, int, int], Any]  # (gymnasium id, copies, cores) -> vector env
-    copies: Callable[[int, int], int] = lambda n, cores: n  # how many copies it steps
-    parallel: bool = True
+    copies: Callable[[int, int], int] = lambda n, cores: n  # how many copies it steps, of N asked for
+    workers: Callable[[int, int], int] = lambda copies, cores: cores  # processes or threads stepping them
     seeded_by_reset: bool = True
 
 
@@ -244,14 +246,14 @@ class WorkerBatches:
         self._buffers = {name: (context.RawArray("b", int(np.prod(shape)) * np.dtype(dtype).itemsize), shape, dtype)
                          for name, (shape, dtype) in layout.items()}
         self._arrays = {name: self._view(buffer) for name, buffer in self._buffers.items()}
-        self._pipes, self._processes = [], []
+        self._pipes, self.processes = [], []
         for share in np.array_split(np.arange(num_envs), workers):
             here, there = context.Pipe()
             process = context.Process(target=self._work, args=(env_id, int(share[0]), int(share[-1]) + 1, there),
                                       daemon=True)
             process.start()
             self._pipes.append(here)
-            self._processes.append(process)
+            self.processes.append(process)
 
     @staticmethod
     def _view(buffer: tuple) -> np.ndarray:
@@ -292,20 +294,21 @@ class WorkerBatches:
 
     def close(self) -> None:
         self._command("close")
-        for process in self._processes:
+        for process in self.processes:
             process.join()
 
 
 OPTIONS = [
     Option("gymnasium SyncVectorEnv", lambda e, n, c: gymnasium.make_vec(e, n, vectorization_mode="sync"),
-           parallel=False),
-    Option("gymnasium AsyncVectorEnv, shared memory", _async(True)),
-    Option("gymnasium AsyncVectorEnv, pipes", _async(False)),
+           workers=lambda copies, cores: 0),
+    Option("gymnasium AsyncVectorEnv, shared memory", _async(True), workers=lambda copies, cores: copies),
+    Option("gymnasium AsyncVectorEnv, pipes", _async(False), workers=lambda copies, cores: copies),
     Option("gymnasium AsyncVectorEnv, one copy per core", _async(True, one_per_core=True),
-           copies=lambda n, cores: cores),
+           copies=lambda n, cores: cores, workers=lambda copies, cores: copies),
     Option("worker processes, one per core, each a SyncVectorEnv of its share (prototype)",
-           lambda e, n, c: WorkerBatches(e, n, c)),
-    Option("EnvPool (C++ threads, one per core)", _envpool, seeded_by_reset=False),
+           lambda e, n, c: WorkerBatches(e, n, min(n, c)), workers=lambda copies, cores: min(copies, cores)),
+    Option("EnvPool (C++ threads, one per core)", _envpool, workers=lambda copies, cores: min(copies, cores),
+           seeded_by_reset=False),
 ]
 
 
@@ -313,19 +316,29 @@ OPTIONS = [
 class Timing:
     """Best-of-rounds figures of one option on a number of cores, per env step."""
 
-    rate: float  # env steps per wall second
-    main_cpu: float  # seconds of the main thread's CPU per env step
+    rate: float  # env steps per wall-clock second
+    main: float  # CPU seconds of the main thread per env step: what no number of cores shortens
+    work: float  # CPU seconds of the workers (processes or threads) per env step: what cores share
 
-    @property
-    def wall(self) -> float:
-        return 1 / self.rate
+    def predicted(self, cores: int, units: int) -> float:
+        """Env steps per second on ``cores`` idle cores: each step waits for the main thread, then
+        for the workers' share, spread over ``units`` workers (at most one per core helps)."""
+        return 1 / (self.main + self.work / max(1, min(cores, units)))
+
+
+def _cpu(pid: int | str = "self", thread: int | None = None) -> float:
+    """CPU seconds all threads of a process (or one of them) have run, from /proc (in nanoseconds
+    there, for any process: the same clock for this one's threads and for its children)."""
+    tasks = [Path(f"/proc/{pid}/task/{thread}")] if thread else Path(f"/proc/{pid}/task").iterdir()
+    return sum(int((task / "schedstat").read_text().split()[0]) for task in tasks) / 1e9
 
 
 def time_option(option: Option, env_id: str, num_envs: int, cores: int, steps: int, rounds: int) -> Timing | str:
     """The option's best round on ``cores`` cores, or why it could not run."""
     with on_cores(cores):
         try:
-            envs = option.make(env_id, num_envs, cores)
+            with quiet_stderr():  # MuJoCo's notices, printed by every process that builds a model
+                envs = option.make(env_id, num_envs, cores)
         except Exception as exc:  # not installed, or the option does not have this env
             return f"{type(exc).__name__}: {str(exc).splitlines()[0][:80] if str(exc) else ''}"
         try:
@@ -335,63 +348,67 @@ def time_option(option: Option, env_id: str, num_envs: int, cores: int, steps: i
                                      else envs.action_space, (steps + 5, copies))
             for action in actions[:5]:
                 envs.step(action)
+            workers = [process.pid for process in getattr(envs, "processes", ())]
+            me = threading.get_native_id()
             best = None
             for _ in range(rounds):
-                wall, cpu = time.perf_counter(), time.thread_time()
+                before = time.perf_counter(), _cpu(thread=me), _cpu(), sum(map(_cpu, workers))
                 for action in actions[5:]:
                     envs.step(action)
-                wall, cpu = time.perf_counter() - wall, time.thread_time() - cpu
-                timing = Timing(steps * copies / wall, cpu / (steps * copies))
+                after = time.perf_counter(), _cpu(thread=me), _cpu(), sum(map(_cpu, workers))
+                wall, main, process, children = (end - start for start, end in zip(before, after))
+                # Worker threads (EnvPool's) run in this process; worker processes are children.
+                timing = Timing(steps * copies / wall, main / (steps * copies),
+                                (process - main + children) / (steps * copies))
                 best = timing if best is None or timing.rate > best.rate else best
             return best
         finally:
             envs.close()
 
 
-def predicted_rate(one_core: Timing, cores: int, copies: int) -> float:
-    """Amdahl's law on the 1-core figures: each step waits for the main thread's share, then for
-    the rest spread over the cores (at most one copy per core helps)."""
-    serial = min(one_core.main_cpu, one_core.wall)
-    return 1 / (serial + (one_core.wall - serial) / min(cores, copies))
-
-
 def bodies_section(args: argparse.Namespace) -> list[str]:
     cores = len(os.sched_getaffinity(0))
     counts = sorted({1, cores})
-    lines = [f"Bodies numpy cannot batch: env steps per wall-clock second at N={args.body_envs} copies, best of "
-             f"{args.body_rounds} rounds of {args.body_steps} steps, random actions, on 1 and {cores} cores "
-             "(CPU affinity); main µs = the main thread's CPU per env step (what more cores cannot shorten); "
-             f"predicted = Amdahl's law on the 1-core figures (at {cores} cores: to check it against the measurement)"]
+    predicted = (1, 2, 4, 8, 16)
+    lines = [f"Bodies numpy cannot batch: env steps per second at N={args.body_envs} copies, random actions, best "
+             f"of {args.body_rounds} rounds of {args.body_steps} steps on 1 and on {cores} cores (CPU affinity; "
+             "wall clock, so other processes on the machine lower these). CPU per env step, from the run on "
+             f"{cores} cores: the main thread's (what no number of cores shortens) and the workers' (processes "
+             "or threads: what cores share). Predicted: the rate those CPU figures allow on idle cores, one "
+             "step waiting for the main thread, then for the workers' share spread over min(cores, workers) "
+             "(Async: one worker per copy; the prototype and EnvPool: one per core). Ceiling: the main thread alone."]
     for env_id, (module, _, _) in BODIES.items():
         try:
             if module:
                 gymnasium.register_envs(__import__(module))
-            gymnasium.make(env_id).close()
+            with quiet_stderr():
+                gymnasium.make(env_id).close()
         except Exception as exc:
             lines += ["", f"{env_id}: skipped, {type(exc).__name__}: {str(exc).splitlines()[0][:100]}"]
             continue
-        title = ("no physics: what each option costs by itself" if env_id == IDLE else "")
-        single = max(single_rate(env_id, args.body_steps * 4, time.perf_counter) for _ in range(args.body_rounds))
-        title = title or f"a single env, gymnasium.make: {single:,.0f} steps/s, {1e6 / single:.0f} µs per step"
+        with quiet_stderr():
+            single = max(single_rate(env_id, args.body_steps * 4, time.perf_counter) for _ in range(args.body_rounds))
+        title = ("no physics: what each option costs by itself" if env_id == IDLE else
+                 f"a single env, gymnasium.make: {single:,.0f} steps/s, {1e6 / single:.0f} µs per step")
         lines += ["", f"{env_id} ({title})", "",
-                  "| option | copies | 1 core | " + " | ".join(f"{c} cores" for c in counts[1:])
-                  + " | main µs/step | predicted " + " / ".join(f"{c}" for c in (cores, 4, 8, 16)) + " cores "
-                  "| ceiling |", "|---|---|---|" + "---|" * (len(counts) - 1) + "---|---|---|"]
+                  "| option | copies | " + " | ".join(f"measured, {c} core{'s' * (c > 1)}" for c in counts)
+                  + " | main µs/step | workers µs/step | predicted " + " / ".join(map(str, predicted))
+                  + " cores | ceiling |", "|---|---|" + "---|" * len(counts) + "---|---|---|---|"]
         for option in OPTIONS:
             timings = {c: time_option(option, env_id, args.body_envs, c, args.body_steps, args.body_rounds)
                        for c in counts}
             if any(isinstance(t, str) for t in timings.values()):
                 reason = next(t for t in timings.values() if isinstance(t, str))
-                lines.append(f"| {option.name} | | n/a: {reason} |" + " |" * (len(counts) + 2))
+                lines.append(f"| {option.name} | | n/a: {reason} |" + " |" * (len(counts) + 3))
                 continue
-            one = timings[1]
+            cpu = timings[cores]
             copies = option.copies(args.body_envs, cores)
-            parallel = copies if option.parallel else 1
-            predicted = " / ".join(f"{predicted_rate(one, c, parallel):,.0f}" for c in (cores, 4, 8, 16))
-            ceiling = f"{1 / one.main_cpu:,.0f}" if option.parallel and one.main_cpu > 0 else "-"
-            lines.append(f"| {option.name} | {copies} | {one.rate:,.0f} | "
-                         + " | ".join(f"{timings[c].rate:,.0f} ({timings[c].rate / one.rate:.2f}x)" for c in counts[1:])
-                         + f" | {one.main_cpu * 1e6:.1f} | {predicted} | {ceiling} |")
+            rates = " / ".join(f"{cpu.predicted(c, option.workers(option.copies(args.body_envs, c), c)):,.0f}"
+                               for c in predicted)
+            ceiling = f"{1 / cpu.main:,.0f}" if option.workers(copies, cores) else "-"
+            lines.append(f"| {option.name} | {copies} | "
+                         + " | ".join(f"{timings[c].rate:,.0f}" for c in counts)
+                         + f" | {cpu.main * 1e6:.1f} | {cpu.work * 1e6:.1f} | {rates} | {ceiling} |")
     return lines
 
 
