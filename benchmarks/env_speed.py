@@ -38,7 +38,6 @@ import multiprocessing
 import os
 import platform
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -323,14 +322,12 @@ class Timing:
     def predicted(self, cores: int, units: int) -> float:
         """Env steps per second on ``cores`` idle cores: each step waits for the main thread, then
         for the workers' share, spread over ``units`` workers (at most one per core helps)."""
-        return 1 / (self.main + self.work / max(1, min(cores, units)))
+        return 1 / max(self.main + self.work / max(1, min(cores, units)), 1e-9)
 
 
-def _cpu(pid: int | str = "self", thread: int | None = None) -> float:
-    """CPU seconds all threads of a process (or one of them) have run, from /proc (in nanoseconds
-    there, for any process: the same clock for this one's threads and for its children)."""
-    tasks = [Path(f"/proc/{pid}/task/{thread}")] if thread else Path(f"/proc/{pid}/task").iterdir()
-    return sum(int((task / "schedstat").read_text().split()[0]) for task in tasks) / 1e9
+def _cpu(pid: int) -> float:
+    """CPU seconds all threads of another process have run (from /proc, in nanoseconds there)."""
+    return sum(int((task / "schedstat").read_text().split()[0]) for task in Path(f"/proc/{pid}/task").iterdir()) / 1e9
 
 
 def time_option(option: Option, env_id: str, num_envs: int, cores: int, steps: int, rounds: int) -> Timing | str:
@@ -349,17 +346,16 @@ def time_option(option: Option, env_id: str, num_envs: int, cores: int, steps: i
             for action in actions[:5]:
                 envs.step(action)
             workers = [process.pid for process in getattr(envs, "processes", ())]
-            me = threading.get_native_id()
             best = None
             for _ in range(rounds):
-                before = time.perf_counter(), _cpu(thread=me), _cpu(), sum(map(_cpu, workers))
+                before = time.perf_counter(), time.thread_time(), time.process_time(), sum(map(_cpu, workers))
                 for action in actions[5:]:
                     envs.step(action)
-                after = time.perf_counter(), _cpu(thread=me), _cpu(), sum(map(_cpu, workers))
+                after = time.perf_counter(), time.thread_time(), time.process_time(), sum(map(_cpu, workers))
                 wall, main, process, children = (end - start for start, end in zip(before, after))
                 # Worker threads (EnvPool's) run in this process; worker processes are children.
                 timing = Timing(steps * copies / wall, main / (steps * copies),
-                                (process - main + children) / (steps * copies))
+                                max(0.0, process - main + children) / (steps * copies))
                 best = timing if best is None or timing.rate > best.rate else best
             return best
         finally:
