@@ -444,6 +444,9 @@ def main(argv: list[str] | None = None) -> None:
         lines = sections[name]()
         print("\n" + "\n".join(lines), flush=True)
         report += [""] + lines
+    load = os.getloadavg()
+    report += ["", f"Load average after: {load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f}."]
+    print(report[-1])
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "env-speed.md").write_text("\n".join(report) + "\n")
