@@ -134,7 +134,7 @@ def frozen_lake_spec():
 
 
 def test_a_vector_entry_point_is_attached_to_an_id_gymnasium_owns(frozen_lake_spec):
-    from zoo.registry import EnvRegistry
+    from zoo.registration import EnvRegistry
 
     envs = EnvRegistry()
     envs._begin("tp")
@@ -153,7 +153,7 @@ def test_a_vector_entry_point_is_attached_to_an_id_gymnasium_owns(frozen_lake_sp
 
 
 def test_a_plugin_that_fails_half_way_leaves_gymnasiums_ids_as_they_were(frozen_lake_spec, monkeypatch):
-    from zoo.registry import EnvRegistry
+    from zoo.registration import EnvRegistry
 
     envs = EnvRegistry()
     envs._begin("tp")
