@@ -29,7 +29,7 @@ _LAZY = {
     "make_vec_env": "zoo.factory",
     "make_agent": "zoo.factory",
     "load_agent": "zoo.factory",
-    "load_policy": "zoo.factory",
+    "load_policy": "zoo.policies", "find_policy": "zoo.policies", "resolve_policy": "zoo.policies",
     "save_agent": "zoo.factory",
     "train": "zoo.training",
     "resume": "zoo.training",

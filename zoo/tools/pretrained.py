@@ -1,67 +1,28 @@
 """The collection of trained agents that plugins ship with their package.
 
 An agent plugin offers a checkpoint per env through ``Agent.pretrained_checkpoint(env)``;
-this module lists them, builds them reproducibly and names their Hub repos.
+:mod:`zoo.catalog` finds them (:func:`find`, :func:`collection`), this module builds them
+reproducibly and publishes them to the Hub.
 """
 
 from __future__ import annotations
 
 import subprocess
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zoo import checkpoint as ckpt
+from zoo.catalog import Pretrained, find_pretrained, pretrained_collection
 from zoo.contract import pretrained_name
-from zoo.plugin_loader import loaded_plugins
 
-
-@dataclass(frozen=True)
-class Pretrained:
-    agent: str
-    env: str
-    gym_id: str
-    path: Path
-    meta: dict[str, Any]
-
-    @property
-    def evaluation(self) -> dict[str, Any]:
-        return self.meta.get("evaluation", {})
-
-    @property
-    def repo_name(self) -> str:
-        return repo_name(self.agent, self.gym_id)
+__all__ = ["Pretrained", "build", "collection", "find", "push_collection", "repo_name"]
 
 
 #: The Hub repo name for an agent on an env (``reinforce-CartPole-v1``): the shipped folder's name.
 repo_name = pretrained_name
-
-
-def find(agent: str, env: str) -> Pretrained | None:
-    """The shipped checkpoint for ``agent`` on ``env``, if its plugin has one."""
-    loaded = loaded_plugins()
-    agent_e, env_e = loaded.agents.get(agent), loaded.envs.get(env)
-    path = agent_e.agent_class.pretrained_checkpoint(env_e)
-    if path is None:
-        return None
-    return Pretrained(agent_e.name, env_e.name, env_e.gym_id, path, ckpt.read_meta(path))
-
-
-def collection() -> list[Pretrained]:
-    """Every shipped checkpoint of every agent on every env."""
-    loaded = loaded_plugins()
-    found = []
-    for agent_e in loaded.agents:
-        try:
-            cls = agent_e.agent_class
-        except Exception:  # an agent that cannot even import has nothing to offer here
-            continue
-        for env_e in loaded.envs:
-            path = cls.pretrained_checkpoint(env_e)
-            if path is not None:
-                found.append(Pretrained(agent_e.name, env_e.name, env_e.gym_id, path, ckpt.read_meta(path)))
-    return found
+#: Finding the collection is the core's (:mod:`zoo.catalog`), so that loading a shipped policy needs no tool.
+find = find_pretrained
+collection = pretrained_collection
 
 
 def _git_commit() -> str:
