@@ -35,10 +35,6 @@ from zoo.errors import ZooError
 from zoo.files import atomic_write_text
 from zoo.threads import use_torch_threads
 
-#: Added to the training seed to seed the evaluation episodes, so they are never the
-#: episodes the learner trained on.
-EVAL_SEED_OFFSET = 10_000
-
 StopRule = Callable[[Sequence[float]], bool]
 
 
@@ -355,7 +351,7 @@ class RunResult:
 
 
 def run_seed(run: RunSpec, env: EnvSpec, seed: int, quick: bool, base: Path) -> SeedResult:
-    from zoo.evaluation import evaluate
+    from zoo.evaluation import evaluate, evaluation_seed
 
     cap, stop = run.cap(env, quick), run.stop or env.stop
 
@@ -367,7 +363,7 @@ def run_seed(run: RunSpec, env: EnvSpec, seed: int, quick: bool, base: Path) -> 
     else:
         record = load_trainer(run.trainer, base)(env.env, seed, cap, should_stop, **run.params)
     hit = first_reached(env.criteria, record.returns)
-    result = evaluate(record.policy, env.env, episodes=env.eval_episodes, seed=EVAL_SEED_OFFSET + seed,
+    result = evaluate(record.policy, env.env, episodes=env.eval_episodes, seed=evaluation_seed(seed),
                       deterministic=env.eval_deterministic)
     return SeedResult(
         seed=seed, reached=hit is not None,

@@ -33,29 +33,22 @@ def _git_commit() -> str:
         return "unknown"
 
 
-#: The shipped checkpoints are evaluated on seed ``EVAL_SEED_OFFSET + S`` when trained with seed S:
-#: episodes training never saw.
-EVAL_SEED_OFFSET = 10_000
-
-
 def build(agent: str, env: str, out_root: str | Path, *, seed: int = 0, eval_episodes: int = 100,
           steps: int | None = None) -> Path:
     """Train ``agent`` on ``env`` with its default config and budget, evaluate it
-    deterministically over ``eval_episodes`` episodes, and save the checkpoint at
+    deterministically over ``eval_episodes`` episodes (seeded by the zoo's one rule,
+    :func:`zoo.evaluation.evaluation_seed`: ``seed + 10,000``), and save the checkpoint at
     ``out_root/<agent>-<env id>`` with the evaluation, training cost and provenance recorded."""
-    from zoo.evaluation import evaluate
+    from zoo.evaluation import evaluate, evaluation_seed
     from zoo.factory import load_agent, save_agent
-    from zoo.limits import check_seed
     from zoo.training import train
 
-    # Checked before training, which can take hours, rather than when the evaluation starts.
-    check_seed(seed)
-    check_seed(EVAL_SEED_OFFSET + seed, f"--seed + {EVAL_SEED_OFFSET:,} (the evaluation's seed)")
+    eval_seed = evaluation_seed(seed)  # checks the seed before training, which can take hours
     with tempfile.TemporaryDirectory() as tmp:
         result = train(agent, env, seed=seed, steps=steps, out=Path(tmp) / "run",
                        argv=["zoo", "build-pretrained", agent, env, "--seed", str(seed)])
         trained = load_agent(result.checkpoint)
-        score = evaluate(trained, env, episodes=eval_episodes, seed=EVAL_SEED_OFFSET + seed, deterministic=True)
+        score = evaluate(trained, env, episodes=eval_episodes, seed=eval_seed, deterministic=True)
         meta = trained.checkpoint_meta
         target = Path(out_root) / repo_name(trained.name, trained.env.gym_id)
         return save_agent(

@@ -168,11 +168,10 @@ def steps_to_threshold(timesteps: list[int], means: list[float], threshold: floa
 def run_trial(spec: TrialSpec) -> dict[str, Any]:
     """Train and evaluate one trial on every seed; never raises: the outcome says what happened."""
     optuna = _optuna()
-    from zoo.evaluation import evaluate
+    from zoo.evaluation import evaluate, evaluation_seed
     from zoo.factory import load_agent
     from zoo.threads import limit_torch_threads
     from zoo.training import train
-    from zoo.training.periodic_eval import eval_seed
 
     limit_torch_threads(1)  # trials run side by side, one per core
     start = time.perf_counter()
@@ -197,7 +196,7 @@ def run_trial(spec: TrialSpec) -> dict[str, Any]:
                                checkpoint_every=3600, progress=report)
                 if spec.objective == "mean-return":
                     final = evaluate(load_agent(result.checkpoint), spec.env, episodes=spec.eval_episodes,
-                                     seed=eval_seed(seed))
+                                     seed=evaluation_seed(seed))
                     values.append(final.mean)
                 else:
                     import numpy as np
