@@ -109,7 +109,10 @@ class RayTasks:
             key = self._refs.pop(ref)
             try:
                 outcomes.append(Outcome(key, "done", self._ray.get(ref)))
-            except Exception as exc:  # RayError: the job raised, or its worker or node is gone after the retries
+            except self._ray.exceptions.RayTaskError as exc:  # the job raised: its own error, not Ray's wrapping
+                cause = exc.cause if isinstance(exc.cause, BaseException) else exc
+                outcomes.append(Outcome(key, "lost", self._stopping or one_line(cause)))
+            except Exception as exc:  # RayError: its worker or node is gone after the retries, or it was cancelled
                 outcomes.append(Outcome(key, "lost", self._stopping or one_line(exc)))
         return outcomes
 
