@@ -272,6 +272,7 @@ def test_local_sweep_writes_run_folders_results_and_tables(local_sweep):
     result = json.loads((ok / RESULT_FILE).read_text())
     assert result["status"] == "ok" and result["train"]["env_steps"] >= 600
     assert result["eval"]["episodes"] == 2 and len(result["eval"]["returns"]) == 2
+    assert result["eval"]["seed"] == 10_001  # the zoo's evaluation seed for seed 1, never a training seed
     assert json.loads((ok / "config.json").read_text())["seed"] == 1
     # Seeds differ, so do their runs.
     seed0 = json.loads((out / "runs" / "reinforce__cartpole__default__seed0" / RESULT_FILE).read_text())

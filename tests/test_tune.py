@@ -37,6 +37,10 @@ def test_a_study_with_the_default_two_seeds_completes_its_trials(tmp_path):
     assert result.exit_code == 0, result.output
     assert [t["state"] for t in trials_of(tmp_path / "out")] == ["complete"]
     assert sorted(p.name for p in (tmp_path / "out" / "trials" / "trial-0000").iterdir()) == ["seed-0", "seed-1"]
+    from zoo import checkpoint as ckpt
+
+    best = ckpt.read_meta(tmp_path / "out" / "trials" / "trial-0000" / "seed-1" / "best")
+    assert best["evaluation"]["seed"] == 10_001  # the zoo's evaluation seed for seed 1
 
 
 def test_the_search_space_is_the_agents_data_checked_against_its_config():
