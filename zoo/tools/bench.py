@@ -264,6 +264,7 @@ def train_zoo_agent(env: str, seed: int, cap_steps: int, should_stop: StopRule, 
     """The zoo's own training loop, without the run folder: iterations until ``should_stop``
     or ``cap_steps``."""
     from zoo.factory import make_agent, make_vec_env
+    from zoo.training import seeded_envs
 
     start = time.perf_counter()
     learner = make_agent(agent, env, seed=seed, overrides=overrides)
@@ -271,9 +272,7 @@ def train_zoo_agent(env: str, seed: int, cap_steps: int, should_stop: StopRule, 
         raise ZooError(f"agent {agent!r} does not learn; it cannot be benchmarked")
 
     def make_envs(n: int):
-        vec = make_vec_env(env, n, max_episode_steps=max_episode_steps)
-        vec.reset(seed=seed)
-        return vec
+        return seeded_envs(make_vec_env(env, n, max_episode_steps=max_episode_steps), seed)
 
     returns: list[float] = []
     steps_at: list[int] = []
