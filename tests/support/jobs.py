@@ -28,13 +28,22 @@ def nap(job: tuple[str, int, float]) -> int:
 
 
 def die_on_one(job: tuple[str, int, int]) -> int:
-    """Job 1 kills its worker process the first ``deaths`` times it runs; the others take a second."""
+    """Job 1 kills its worker process the first ``deaths`` times it runs, once job 0 has started;
+    the others run for a second after job 1 has started (so that a local pool has both running
+    when it breaks)."""
     folder, x, deaths = job
+    Path(folder, f"{x}.started").touch()
     if x == 1:
         runs = len(list(Path(folder).glob("died-*")))
         if runs < deaths:
+            deadline = time.time() + 60
+            while not Path(folder, "0.started").exists() and time.time() < deadline:
+                time.sleep(0.01)
             Path(folder, f"died-{runs}").touch()
             os._exit(3)
     else:
+        deadline = time.time() + 60
+        while not Path(folder, "1.started").exists() and time.time() < deadline:
+            time.sleep(0.01)
         time.sleep(1.0)
     return x
