@@ -25,7 +25,7 @@ import warnings
 
 import zoo
 from zoo.config import parse_overrides
-from zoo.training import seeded_envs
+from zoo.training.state import seeded_envs
 
 
 def load_class(spec: str) -> type:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from support import jobs
 
-from zoo.errors import ZooError
+from zoo.exceptions import ZooError
 from zoo.execution import Stopped, check_backend, connect_ray, open_executor
 
 TESTS = Path(__file__).resolve().parent

@@ -20,7 +20,7 @@ from zoo.agents.returns import (
     normalize_groups,
 )
 from zoo.tools.bench import train_zoo_agent
-from zoo.training import seeded_envs
+from zoo.training.state import seeded_envs
 
 #: Mean return of uniformly random actions on CartPole-v1 is about 22.
 RANDOM_CARTPOLE = 22.0

@@ -15,7 +15,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from typer.testing import CliRunner
 
 import zoo
-from zoo.errors import ZooError
+from zoo.exceptions import ZooError
 from zoo.training import run_folder
 
 
@@ -96,8 +96,8 @@ def test_evaluation_during_training_logs_keeps_the_best_and_survives_a_resume(tm
 def test_evaluation_during_training_works_for_every_training_seed(tmp_path):
     # The evaluation seed is derived from the training seed; it once came out above 2**31 - 1
     # for seeds 1, 2, 4, 8, ..., and those runs stopped at their first evaluation.
-    from zoo.evaluation import evaluation_seed
     from zoo.limits import MAX_SEED, check_seed
+    from zoo.scoring import evaluation_seed
 
     for seed in [*range(1000), MAX_SEED - 10_000, MAX_SEED - 9_999, MAX_SEED]:
         assert check_seed(evaluation_seed(seed)) == evaluation_seed(seed)
@@ -108,8 +108,8 @@ def test_evaluation_during_training_works_for_every_training_seed(tmp_path):
 
 
 def test_one_evaluation_seed_rule_training_seed_plus_10000_wrapped_into_the_seed_range():
-    from zoo.evaluation import evaluation_seed
     from zoo.limits import MAX_SEED
+    from zoo.scoring import evaluation_seed
 
     assert [evaluation_seed(s) for s in (0, 1, 5)] == [10_000, 10_001, 10_005]
     assert evaluation_seed(MAX_SEED - 10_000) == MAX_SEED

@@ -1,4 +1,4 @@
-"""One resolver for every policy a user can name (zoo.policies): a run or checkpoint folder, a
+"""One resolver for every policy a user can name (zoo.policy_sources): a run or checkpoint folder, a
 run's best/, a Hub repo, an agent built from its config, and the checkpoint a plugin ships. The
 same call from Python and behind `zoo eval`, `zoo record`, `zoo push` and `zoo export`, with
 the same one-line errors."""
@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 import zoo
 import zoo.factory
 from zoo.cli import app
-from zoo.errors import ZooError
-from zoo.hub import push_run
-from zoo.policies import LoadedPolicy, PolicySource, find_policy, load_source, resolve_policy
+from zoo.exceptions import ZooError
+from zoo.hub.push import push_run
+from zoo.policy_sources import LoadedPolicy, PolicySource, find_policy, load_source, resolve_policy
 
 runner = CliRunner()
 OBSERVATIONS = np.random.default_rng(0).uniform(-0.2, 0.2, (8, 4)).astype(np.float32)

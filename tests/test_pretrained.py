@@ -97,12 +97,12 @@ def test_push_pretrained_publishes_the_collection_so_eval_from_hub_works(hub, hu
 
 
 def test_build_pretrained_refuses_a_bad_seed_before_training(tmp_path, monkeypatch):
-    import zoo.training
+    import zoo.training.session
 
     def no_training(*args, **kwargs):
         raise AssertionError("trained before the seed was checked")
 
-    monkeypatch.setattr(zoo.training, "train", no_training)
+    monkeypatch.setattr(zoo.training.session, "train", no_training)
     result = CliRunner().invoke(app, ["build-pretrained", "reinforce", "cartpole", "--seed", "2147483648",
                                       "--out", str(tmp_path / "out")])
     assert result.exit_code == 2, result.output
@@ -111,7 +111,7 @@ def test_build_pretrained_refuses_a_bad_seed_before_training(tmp_path, monkeypat
 
 
 def test_every_shipped_evaluation_is_on_the_zoos_evaluation_seed():
-    from zoo.evaluation import evaluation_seed
+    from zoo.scoring import evaluation_seed
 
     for item in collection():
         assert item.evaluation["seed"] == evaluation_seed(item.meta["provenance"]["seed"]), item.path

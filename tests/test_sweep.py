@@ -18,7 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from zoo.cli import app
-from zoo.errors import ZooError
+from zoo.exceptions import ZooError
 from zoo.execution import connect_ray, ray_over_loopback
 from zoo.plugin_loader import reload_plugins
 from zoo.tools.sweep import (
@@ -43,7 +43,7 @@ FLAKY_SOURCE = """
 import os
 
 from zoo.agents.reinforce import Reinforce
-from zoo.hookspecs import hookimpl
+from zoo.plugin_api import hookimpl
 
 
 class Flaky(Reinforce):

@@ -22,8 +22,10 @@ from typing import Any
 import gymnasium
 
 from zoo import checkpoint as ckpt
-from zoo.contract import pretrained_name
-from zoo.errors import ZooError, one_line
+from zoo.agent_base import pretrained_name
+from zoo.exceptions import ZooError, one_line
+from zoo.factory import load_agent_class
+from zoo.plugin_loader import loaded_plugins
 
 
 @dataclass
@@ -45,7 +47,7 @@ def _agent_classes(loaded: Any) -> list[tuple[str, type]]:
     classes = []
     for agent in loaded.agents:
         try:
-            classes.append((agent.name, agent.agent_class))
+            classes.append((agent.name, load_agent_class(agent)))
         except ZooError:  # an agent whose module does not import fits nothing
             continue
     return classes
@@ -53,8 +55,6 @@ def _agent_classes(loaded: Any) -> list[tuple[str, type]]:
 
 def gymnasium_catalog(loaded: Any = None) -> list[CatalogEntry]:
     """One entry per id in gymnasium's registry (the zoo's plugins registered theirs there too)."""
-    from zoo.plugin_loader import loaded_plugins
-
     loaded = loaded or loaded_plugins()
     agents = _agent_classes(loaded)
     catalog = []
@@ -78,8 +78,6 @@ def gymnasium_catalog(loaded: Any = None) -> list[CatalogEntry]:
 def agents_that_fit(entry: Any, loaded: Any = None) -> list[str]:
     """The agents whose spaces fit the env ``entry`` (``zoo check`` reports them too); creates the
     env once if its spaces are not known yet (one that cannot be created fits none)."""
-    from zoo.plugin_loader import loaded_plugins
-
     return _fitting(_agent_classes(loaded or loaded_plugins()), entry)
 
 
@@ -125,11 +123,9 @@ class Pretrained:
 
 def find_pretrained(agent: str, env: str) -> Pretrained | None:
     """The shipped checkpoint for ``agent`` on ``env``, if its plugin has one."""
-    from zoo.plugin_loader import loaded_plugins
-
     loaded = loaded_plugins()
     agent_e, env_e = loaded.agents.get(agent), loaded.envs.get(env)
-    path = agent_e.agent_class.pretrained_checkpoint(env_e)
+    path = load_agent_class(agent_e).pretrained_checkpoint(env_e)
     if path is None:
         return None
     return Pretrained(agent_e.name, env_e.name, env_e.gym_id, path, ckpt.read_meta(path))
@@ -137,13 +133,11 @@ def find_pretrained(agent: str, env: str) -> Pretrained | None:
 
 def pretrained_collection() -> list[Pretrained]:
     """Every shipped checkpoint of every agent on every env."""
-    from zoo.plugin_loader import loaded_plugins
-
     loaded = loaded_plugins()
     found = []
     for agent_e in loaded.agents:
         try:
-            cls = agent_e.agent_class
+            cls = load_agent_class(agent_e)
         except Exception:  # an agent that cannot even import has nothing to offer here
             continue
         for env_e in loaded.envs:

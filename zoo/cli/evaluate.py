@@ -9,14 +9,14 @@ from typing import Annotated
 import typer
 
 from zoo.cli.app import AsJson, MaxSteps, Seed, SetOption, command, out, stage_progress
-from zoo.errors import ZooError
+from zoo.exceptions import ZooError
 
 
 def policy_target(agent: str | None, checkpoint: Path | None,
                   from_hub: str | None) -> tuple[str | Path | None, str | None]:
-    """What the command line names as the policy to run, for :func:`zoo.policies.find_policy`:
+    """What the command line names as the policy to run, for :func:`zoo.policy_sources.find_policy`:
     the target (``hub:ORG/NAME`` from ``AGENT`` or ``--from-hub``, or ``--checkpoint``) and the agent."""
-    from zoo.policies import HUB_PREFIX, hub_target
+    from zoo.policy_sources import HUB_PREFIX, hub_target
 
     if agent is not None and agent.startswith(HUB_PREFIX):
         if from_hub is not None:
@@ -52,8 +52,8 @@ def eval_command(
 ) -> None:
     """Evaluate an agent with stable-baselines3's evaluate_policy: mean ± std, min, max, lengths."""
     from zoo.config import parse_overrides
-    from zoo.evaluation import check_options, evaluate
-    from zoo.policies import resolve_policy
+    from zoo.policy_sources import resolve_policy
+    from zoo.scoring import check_options, evaluate
 
     check_options(episodes, seed, max_steps)
     target, agent = policy_target(agent, checkpoint, from_hub)
@@ -82,7 +82,7 @@ def record(
 ) -> None:
     """Record one episode as a video (mp4 or gif)."""
     from zoo.config import parse_overrides
-    from zoo.policies import resolve_policy
+    from zoo.policy_sources import resolve_policy
     from zoo.recording import record as record_video
 
     target, agent = policy_target(agent, checkpoint, None)

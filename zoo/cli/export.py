@@ -20,7 +20,7 @@ def export_command(
 ) -> None:
     """Export a trained agent: an SB3 zip for SB3's own load, or an ONNX graph of the policy."""
     from zoo.exporting import export_agent
-    from zoo.policies import find_policy
+    from zoo.policy_sources import find_policy
 
     written = export_agent(find_policy(str(checkpoint), best=best).checkpoint, format, out_file)
     out.print(f"exported {checkpoint} as {format} -> {written}", markup=False, highlight=False)

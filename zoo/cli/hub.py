@@ -30,7 +30,7 @@ def push_command(
     """Evaluate a trained agent and publish it to the Hugging Face Hub in one commit."""
     from zoo.hub.card import score_text
     from zoo.hub.push import push_run
-    from zoo.policies import find_policy
+    from zoo.policy_sources import find_policy
 
     checkpoint = find_policy(str(run_dir), best=best).checkpoint  # str: hub:ORG/NAME is named as such
     with warnings.catch_warnings(record=True) as caught, stage_progress() as show:

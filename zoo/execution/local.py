@@ -17,7 +17,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from zoo.errors import one_line
+from zoo.exceptions import one_line
 from zoo.execution.outcomes import Outcome, times
 
 #: Set in each worker: where it reports the jobs it starts.

@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from zoo.errors import ZooError
+from zoo.exceptions import ZooError
 from zoo.limits import check_count
 
 Backend = Literal["local", "ray"]

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from zoo.errors import ZooError, one_line
+from zoo.exceptions import ZooError, one_line
 from zoo.execution.outcomes import Outcome
 
 #: Set before Ray is imported so a Ray instance the zoo starts itself stays on loopback.

@@ -30,9 +30,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-from zoo.contract import PolicyPredictor
-from zoo.errors import ZooError
+from zoo.exceptions import ZooError
 from zoo.files import atomic_write_text
+from zoo.policy import PolicyPredictor
 from zoo.threads import use_torch_threads
 
 StopRule = Callable[[Sequence[float]], bool]
@@ -264,7 +264,7 @@ def train_zoo_agent(env: str, seed: int, cap_steps: int, should_stop: StopRule, 
     """The zoo's own training loop, without the run folder: iterations until ``should_stop``
     or ``cap_steps``."""
     from zoo.factory import make_agent, make_vec_env
-    from zoo.training import seeded_envs
+    from zoo.training.state import seeded_envs
 
     start = time.perf_counter()
     learner = make_agent(agent, env, seed=seed, overrides=overrides)
@@ -350,7 +350,7 @@ class RunResult:
 
 
 def run_seed(run: RunSpec, env: EnvSpec, seed: int, quick: bool, base: Path) -> SeedResult:
-    from zoo.evaluation import evaluate, evaluation_seed
+    from zoo.scoring import evaluate, evaluation_seed
 
     cap, stop = run.cap(env, quick), run.stop or env.stop
 

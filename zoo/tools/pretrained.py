@@ -12,8 +12,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from zoo.agent_base import pretrained_name
 from zoo.catalog import Pretrained, find_pretrained, pretrained_collection
-from zoo.contract import pretrained_name
 
 __all__ = ["Pretrained", "build", "collection", "find", "push_collection", "repo_name"]
 
@@ -37,11 +37,11 @@ def build(agent: str, env: str, out_root: str | Path, *, seed: int = 0, eval_epi
           steps: int | None = None) -> Path:
     """Train ``agent`` on ``env`` with its default config and budget, evaluate it
     deterministically over ``eval_episodes`` episodes (seeded by the zoo's one rule,
-    :func:`zoo.evaluation.evaluation_seed`: ``seed + 10,000``), and save the checkpoint at
+    :func:`zoo.scoring.evaluation_seed`: ``seed + 10,000``), and save the checkpoint at
     ``out_root/<agent>-<env id>`` with the evaluation, training cost and provenance recorded."""
-    from zoo.evaluation import evaluate, evaluation_seed
     from zoo.factory import load_agent, save_agent
-    from zoo.training import train
+    from zoo.scoring import evaluate, evaluation_seed
+    from zoo.training.session import train
 
     eval_seed = evaluation_seed(seed)  # checks the seed before training, which can take hours
     with tempfile.TemporaryDirectory() as tmp:
@@ -65,8 +65,8 @@ def push_collection(org: str, *, dry_run: bool = False, eval_episodes: int = 100
     """Publish every shipped checkpoint to ``org``, one repo per agent × env, with the same card
     and layout as ``zoo push``. With ``dry_run`` nothing is sent: only the plan is returned.
     Returns (repo_id, pretrained, PushResult or None) per checkpoint."""
-    from zoo.hub.ids import validate_repo_id
     from zoo.hub.push import push_run
+    from zoo.hub.repo_ids import validate_repo_id
 
     plan = [(f"{org}/{p.repo_name}", p) for p in collection()]
     for repo_id, _ in plan:

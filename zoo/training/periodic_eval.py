@@ -1,5 +1,5 @@
 """Evaluation during training: every N env steps, the current policy plays K episodes on envs
-seeded apart from training's (:func:`zoo.evaluation.evaluation_seed`, the zoo's one rule), and
+seeded apart from training's (:func:`zoo.scoring.evaluation_seed`, the zoo's one rule), and
 the best policy so far is kept as a checkpoint.
 
 It mirrors stable-baselines3's ``EvalCallback``: ``eval/mean_reward`` and
@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from zoo.errors import ZooError
-from zoo.evaluation import evaluation_seed
+from zoo.exceptions import ZooError
 from zoo.limits import MAX_SEED, check_seed
+from zoo.scoring import evaluation_seed
 
 BEST_DIR = "best"
 EVALUATIONS_FILE = "evaluations.npz"
@@ -61,7 +61,7 @@ class PeriodicEvaluation:
         """Evaluate ``learner`` now; keep it as ``best/`` if it beats every earlier evaluation.
         Returns the values to log."""
         from zoo import checkpoint as ckpt
-        from zoo.evaluation import evaluate
+        from zoo.scoring import evaluate
 
         result = evaluate(learner, learner.env.name, episodes=self.episodes, seed=self.seed, deterministic=True,
                           max_episode_steps=max_episode_steps)

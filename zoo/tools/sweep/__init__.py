@@ -3,8 +3,8 @@
 The zoo does not schedule anything itself: a sweep is a list of independent runs
 (:mod:`.plan`) handed to the execution layer (:mod:`zoo.execution`: ``concurrent.futures``
 locally, Ray tasks on a cluster, one failure policy). Each run (:mod:`.run`) is
-``zoo.training.train`` into its own run folder, then ``zoo.evaluation.evaluate`` on the final
-checkpoint (seeded by :func:`zoo.evaluation.evaluation_seed`), and ends by writing
+``zoo.train`` into its own run folder, then ``zoo.evaluate`` on the final
+checkpoint (seeded by :func:`zoo.scoring.evaluation_seed`), and ends by writing
 ``result.json`` atomically. That file's presence is what "done" means, so an interrupted sweep
 restarted with the same ``--out`` redoes only the runs without a successful result. The tables
 come last (:mod:`.report`)::

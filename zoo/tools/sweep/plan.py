@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from zoo.errors import ZooError
+from zoo.exceptions import ZooError
 from zoo.limits import MAX_SEED, check_count, check_seed
 
 RUNS_DIR = "runs"
@@ -102,11 +102,11 @@ def parse_grid(pairs: Iterable[str], tuple_keys: Iterable[str] = ()) -> dict[str
 def tuple_keys(agents: str | Iterable[str]) -> set[str]:
     """The hyperparameters of ``agents`` that hold a tuple (``net_arch``): for :func:`parse_grid`."""
     from zoo.config import field_types, is_tuple_field
-    from zoo.factory import agent_entry
+    from zoo.factory import agent_entry, load_agent_class
 
     keys: set[str] = set()
     for name in _names(agents, "agents"):
-        types = field_types(agent_entry(name).agent_class.Config)
+        types = field_types(load_agent_class(agent_entry(name)).Config)
         keys.update(key for key, annotation in types.items() if is_tuple_field(annotation))
     return keys
 

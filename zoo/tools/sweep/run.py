@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from zoo.errors import ZooError, one_line
+from zoo.exceptions import ZooError, one_line
 from zoo.execution import Backend, Stopped, check_backend, default_workers, open_executor
 from zoo.files import atomic_write_text, make_folders
 from zoo.threads import limit_torch_threads
@@ -66,9 +66,9 @@ def execute_run(spec: RunSpec) -> dict[str, Any]:
         if run_dir.exists():  # a run that never finished (or failed): start it over
             shutil.rmtree(run_dir)
         run_dir.mkdir(parents=True)
-        from zoo.evaluation import evaluate, evaluation_seed
         from zoo.factory import load_agent
-        from zoo.training import train
+        from zoo.scoring import evaluate, evaluation_seed
+        from zoo.training.session import train
 
         trained = train(spec.agent, spec.env, seed=spec.seed, steps=spec.train_steps, out=run_dir,
                         overrides=dict(spec.setting), config_file=spec.config_file, argv=train_argv(spec))
@@ -110,8 +110,8 @@ def record_failure(spec: RunSpec, error: str) -> dict[str, Any]:
 
 def is_done(spec: RunSpec, stored: Mapping[str, Any] | None) -> bool:
     """Whether ``stored`` is a successful result of this very run, evaluated by the zoo's rule
-    (:func:`zoo.evaluation.evaluation_seed`): a run of a sweep made before the rule is redone."""
-    from zoo.evaluation import evaluation_seed
+    (:func:`zoo.scoring.evaluation_seed`): a run of a sweep made before the rule is redone."""
+    from zoo.scoring import evaluation_seed
 
     return (stored is not None and stored.get("status") == "ok" and spec.matches(stored)
             and (stored.get("eval") or {}).get("seed") == evaluation_seed(spec.seed))

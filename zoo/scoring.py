@@ -23,9 +23,9 @@ from dataclasses import asdict, dataclass
 import gymnasium
 import numpy as np
 
-from zoo.contract import PolicyPredictor
 from zoo.factory import env_entry, episode_step_cap, make_env, make_vec_env
 from zoo.limits import MAX_SEED, check_count, check_seed
+from zoo.policy import PolicyPredictor
 
 #: How far the evaluation seed is from the training seed: see :func:`evaluation_seed`.
 EVAL_SEED_OFFSET = 10_000

@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from zoo.contract import PolicyPredictor
-from zoo.errors import ZooError
+from zoo.exceptions import ZooError
+from zoo.policy import PolicyPredictor
 
 #: A target starting with this names a Hugging Face Hub repo: ``hub:ORG/NAME``.
 HUB_PREFIX = "hub:"
