@@ -143,8 +143,8 @@ def test_ctrl_c_stops_after_the_running_trial_and_the_study_resumes(tmp_path):
 CRASHY_SOURCE = """
 import os
 
+import zoo
 from zoo.agents.reinforce import Reinforce
-from zoo.hookspecs import hookimpl
 
 
 class Crashy(Reinforce):
@@ -154,7 +154,7 @@ class Crashy(Reinforce):
         return super().train_iteration()
 
 
-@hookimpl
+@zoo.hookimpl
 def register_agents(registry):
     registry.add_agent("crashy", "zoo_crashy_tune:Crashy", description="kills its process on seed 1")
 """

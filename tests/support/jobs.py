@@ -29,7 +29,7 @@ def nap(job: tuple[str, int, float]) -> int:
 
 def die_on_one(job: tuple[str, int, int]) -> int:
     """Job 1 kills its worker process the first ``deaths`` times it runs, once job 0 has started;
-    the others run for a second after job 1 has started (so that a local pool has both running
+    the others run for 3 seconds after job 1 has started (so that a local pool has both running
     when it breaks)."""
     folder, x, deaths = job
     Path(folder, f"{x}.started").touch()
@@ -45,5 +45,5 @@ def die_on_one(job: tuple[str, int, int]) -> int:
         deadline = time.time() + 60
         while not Path(folder, "1.started").exists() and time.time() < deadline:
             time.sleep(0.01)
-        time.sleep(1.0)
+        time.sleep(3.0)  # still running when job 1's worker dies, however loaded the machine
     return x

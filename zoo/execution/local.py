@@ -22,6 +22,9 @@ from zoo.execution.outcomes import Outcome, times
 
 #: Set in each worker: where it reports the jobs it starts.
 _started_queue: Any = None
+#: Why no job can run here, once a pool has shown it.
+_CANNOT_START = ("worker processes died before starting any job (in a script, call it under "
+                 "`if __name__ == '__main__':`)")
 
 
 def _start_worker(queue: Any) -> None:
@@ -53,7 +56,6 @@ class LocalPool:
         self._deaths: dict[int, int] = {}
         self._suspects: list[tuple[int, Any]] = []
         self._stopping: str | None = None
-        #: Why no worker of this machine can start a job, once a pool has shown it.
         self._cannot_start: str | None = None
         self._ready: list[Outcome] = []
 
@@ -67,10 +69,7 @@ class LocalPool:
         return len(self._futures) + len(self._suspects) + len(self._ready)
 
     def submit(self, key: int, job: Any) -> None:
-        if self._cannot_start is not None:
-            self._ready.append(Outcome(key, "lost", self._cannot_start))
-        else:
-            self._submit(key, job, self.workers)
+        self._submit(key, job, self.workers)
 
     def poll(self, timeout: float) -> list[Outcome]:
         if self._ready:
@@ -109,12 +108,25 @@ class LocalPool:
 
     # -- inside ----------------------------------------------------------------------------------
     def _submit(self, key: int, job: Any, size: int) -> None:
-        if self._pool is None or self._pool_size != size:
-            self.close()
-            self._pool = ProcessPoolExecutor(max_workers=size, mp_context=self._context, initializer=_start_worker,
-                                             initargs=(self._queue,))
-            self._pool_size, self._pool_started_a_job = size, False
+        if self._cannot_start is None and (self._pool is None or self._pool_size != size):
+            self._start_pool(size)
+        if self._cannot_start is not None:
+            self._ready.append(Outcome(key, "lost", self._cannot_start))
+            return
         self._futures[self._pool.submit(_run, self.function, key, job)] = (key, job)
+
+    def _start_pool(self, size: int) -> None:
+        """A new pool, its workers started before any job: a pool that starts them as jobs come
+        (Python 3.11) may notice a worker's death only once another job ends."""
+        self.close()
+        self._pool = ProcessPoolExecutor(max_workers=size, mp_context=self._context, initializer=_start_worker,
+                                         initargs=(self._queue,))
+        self._pool_size, self._pool_started_a_job = size, False
+        started = [self._pool.submit(os.getpid) for _ in range(size)]
+        wait(started)
+        if any(future.exception() is not None for future in started):
+            self._cannot_start = _CANNOT_START
+            self.close()
 
     def _read_started(self) -> None:
         while not self._queue.empty():
@@ -145,8 +157,7 @@ class LocalPool:
             elif pid is None and started_any:
                 outcomes.append(Outcome(key, "again"))
             elif pid is None:
-                self._cannot_start = ("worker processes died before starting any job (in a script, call it under "
-                                      "`if __name__ == '__main__':`)")
+                self._cannot_start = _CANNOT_START
                 outcomes.append(Outcome(key, "lost", self._cannot_start))
             else:
                 self._deaths[key] = self._deaths.get(key, 0) + 1
