@@ -254,19 +254,6 @@ def _hub_heads(hub, args: list[str]) -> dict[str, str | None]:
 
 
 @pytest.fixture
-def in_process_sweeps(monkeypatch):
-    """Sweeps run their runs here, one after another: the backends have tests of their own."""
-    from zoo.execution import Executor
-
-    def sequential(self, function, next_job, on_done, on_lost):
-        while (job := next_job()) is not None:
-            on_done(job, function(job))
-
-    monkeypatch.setattr(Executor, "run", sequential)
-    monkeypatch.setattr(Executor, "connect", lambda self: None)
-
-
-@pytest.fixture
 def cheap_sb3(monkeypatch):
     """SB3 agents' per-env defaults made tiny (a SAC iteration is 1,000 updates otherwise): what
     is fuzzed is the command line, and ``--set`` still overrides these."""
@@ -306,7 +293,7 @@ def test_fuzz_list_plugins_check_pretrained_bench_build(args, tmp_path, trained,
 
 @fuzz(25)
 @given(args=sweep)
-def test_fuzz_sweep(args, tmp_path, trained, in_process_sweeps):
+def test_fuzz_sweep(args, tmp_path, trained, jobs_in_this_process):
     check_one(args, tmp_path, trained, "sweep")
 
 

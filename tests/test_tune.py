@@ -337,6 +337,7 @@ def test_a_trial_folder_another_process_holds_is_not_removed(tmp_path):
     out = tmp_path / "out"
     plan = tune.plan_tune("reinforce", "cartpole", trials=1, budget=400, seeds=1, eval_every=200,
                           eval_episodes=1, out=out)
+    out.mkdir()  # (run_tune makes it)
     study = tune.open_study(plan)
     trial = study.ask(plan.space)
     held = out / "trials" / "trial-0000" / "seed-0"
@@ -372,6 +373,7 @@ def test_a_fresh_study_is_reproducible_and_a_continuation_depends_on_what_it_con
     for name in ("a", "b"):
         plan = tune.plan_tune("reinforce", "cartpole", trials=3, budget=400, seeds=1, eval_every=200,
                               eval_episodes=1, out=tmp_path / name, sampler_seed=7)
+        plan.out.mkdir()  # (run_tune makes it)
         study = tune.open_study(plan)
         trials = []
         for value in (1.0, 2.0, 3.0):

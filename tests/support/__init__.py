@@ -19,8 +19,9 @@ fixtures by name and never import from this package.
 ``reliability``
     Env plugins that misbehave on purpose: fixtures ``reliability_envs``, ``zoo_process``, ``checkpoint_names``.
 ``processes``
-    Drivers started with a marker in their environment, to find every process they started:
-    fixtures ``marked_driver``, ``marked_processes``.
+    Drivers started with a marker in their environment, to find every process they started, and
+    jobs run in the test's own process: fixtures ``marked_driver``, ``marked_processes``,
+    ``jobs_in_this_process``.
 ``ple``
     The PLE family's reference trajectories (``tests/data/ple/<game>/``, ``tests/data/pixelcopter/``), each
     fixture the function of its name:

@@ -5,7 +5,9 @@ Each driver (``zoo sweep``, ``zoo tune``, a script) runs with a marker in its en
 whatever they start in turn), even after it has moved to a session of its own or been adopted
 by init. So a test finds all of them by the marker, on Linux through ``/proc/PID/environ``.
 
-Fixtures: ``marked_driver`` (``marked_driver(args, cwd=..., env=...) -> Driver``: a child process
+Fixtures: ``jobs_in_this_process`` (sweeps and tunes run their jobs in the test's own process, one
+after another: for tests of what surrounds the backends, which have tests of their own),
+``marked_driver`` (``marked_driver(args, cwd=..., env=...) -> Driver``: a child process
 in a session of its own, with a fresh marker; whatever still carries a marker this fixture gave
 is killed at teardown, so a failing test leaks nothing into the next) and ``marked_processes``
 (``marked_processes(token) -> list[int]``: the live processes carrying ``token``).
@@ -136,3 +138,16 @@ def marked_driver(marked_processes):
         process.wait()
     for token in tokens:
         _kill(marked_processes(token))
+
+
+@pytest.fixture
+def jobs_in_this_process(monkeypatch):
+    """The execution layer runs each job here, one after another, on no backend at all."""
+    from zoo.execution import Executor
+
+    def sequential(self, function, next_job, on_done, on_lost):
+        while (job := next_job()) is not None:
+            on_done(job, function(job))
+
+    monkeypatch.setattr(Executor, "run", sequential)
+    monkeypatch.setattr(Executor, "connect", lambda self: None)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -72,6 +71,7 @@ def run_trial(spec: TrialSpec) -> dict[str, Any]:
     from zoo.factory import load_agent
     from zoo.scoring import evaluate, evaluation_seed
     from zoo.threads import limit_torch_threads
+    from zoo.training.run_folder import remove_run
     from zoo.training.session import train
 
     limit_torch_threads(1)  # trials run side by side, one per core
@@ -92,7 +92,8 @@ def run_trial(spec: TrialSpec) -> dict[str, Any]:
                         raise optuna.TrialPruned()
 
                 run_dir = Path(spec.out) / "trials" / f"trial-{spec.number:04d}" / f"seed-{seed}"
-                shutil.rmtree(run_dir, ignore_errors=True)  # a trial run again (its worker died) starts over
+                # A trial run again (its worker died) starts over; never over a folder another process holds.
+                remove_run(run_dir)
                 result = train(spec.agent, spec.env, seed=seed, steps=spec.budget, out=run_dir,
                                overrides=spec.params, eval_every=spec.eval_every, eval_episodes=spec.eval_episodes,
                                checkpoint_every=3600, progress=report)
