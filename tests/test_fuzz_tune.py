@@ -14,7 +14,8 @@ Every command ends with exit code 0, 1 (every trial of the run failed: one ``err
 last) or 2; never a traceback. Exit 2 is exactly one ``error:`` line on stderr, and then nothing
 was written: the sandbox, the study's database included, is byte for byte as it was. Trials run
 in this process, one after another (``jobs_in_this_process``; the backends have tests of their
-own), on budgets of at most 400 env steps, so a valid command takes about a second.
+own), on budgets of at most 400 env steps (without ``--budget``, the agents' default budget is
+made 400 steps: ``small_default_budget``), so a valid command takes about a second.
 
 Examples per test: ``ZOO_FUZZ=ci`` (the default; fixed and derandomized) or ``ZOO_FUZZ=slow``
 (ten times more, random), as the other fuzz suites (:func:`support.checks.fuzz`).
@@ -155,9 +156,18 @@ def check_one(args: list[str], box: Path) -> int:
 
 
 # -- options ---------------------------------------------------------------------------------------
+@pytest.fixture
+def small_default_budget(monkeypatch):
+    """Every agent's default budget made 400 env steps (REINFORCE's for CartPole is hundreds of
+    thousands): what is fuzzed is the command line, and ``--budget`` still overrides it."""
+    from zoo.agent_base import Agent
+
+    monkeypatch.setattr(Agent, "default_budget", classmethod(lambda cls, env: {"steps": 400}))
+
+
 @fuzz(40)
 @given(args=tune_commands)
-def test_fuzz_tune_options(args, tmp_path, study_db, jobs_in_this_process):
+def test_fuzz_tune_options(args, tmp_path, study_db, jobs_in_this_process, small_default_budget):
     box = make_sandbox(tmp_path, study_db)
     args = [str(box / "STUDY") if a == "STUDY" else a for a in args]
     code = check_one(args, box)
