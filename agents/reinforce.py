@@ -70,6 +70,7 @@ class ReinforceConfig:
 
     def validate(self) -> None:
         from zoo.errors import ZooError
+        from zoo.limits import shown
 
         # Upper bounds keep a typo from allocating more memory than a machine has, which
         # would fail only after the run folder is written (or take the machine down).
@@ -91,7 +92,7 @@ class ReinforceConfig:
                        and not abs(getattr(self, f.name)) <= MAX_FLOAT})
         for name, (ok, valid) in checks.items():
             if not ok:
-                raise ZooError(f"hyperparameter {name}={getattr(self, name)!r} is out of range (valid: {valid})")
+                raise ZooError(f"hyperparameter {name}={shown(getattr(self, name))} is out of range (valid: {valid})")
 
 
 #: The names REINFORCE's hyperparameters had before they took stable-baselines3's (old -> new).

@@ -26,6 +26,7 @@ import zoo.factory
 from zoo.cli import app
 from zoo.config_file import ConfigFile, file_settings
 from zoo.errors import ZooError
+from zoo.limits import MAX_CONFIG_BYTES
 from zoo.training import plan_run
 
 runner = CliRunner()
@@ -148,7 +149,7 @@ BAD_FILES = {
     "another env": ("run.toml", 'env = "pixelcopter"\n', ["is for env 'pixelcopter', not 'cartpole'"]),
     "bad budget": ("run.toml", "budget = { steps = 0 }\n", ["budget steps must be a positive number"]),
     "budget unit": ("run.toml", "budget = { hours = 2 }\n", ["budget must be {steps = N} or {episodes = N}"]),
-    "bad seed": ("run.toml", "seed = -1\n", ["seed must be a non-negative whole number"]),
+    "bad seed": ("run.toml", "seed = -1\n", ["seed must be a whole number from 0 to 2147483647"]),
     "TOML syntax": ("run.toml", "gamma = \n", ["is not valid TOML"]),
     "YAML syntax": ("run.yaml", "hyperparameters: [\n", ["is not valid YAML", "line 2"]),
     "not a table": ("run.yaml", "- 1\n- 2\n", ["must hold a table of keys"]),
@@ -374,9 +375,10 @@ def deep(opening: str, closing: str, levels: int, inner: str = "1") -> str:
 HUGE = "9" * 500
 LIMIT_FILES = {
     # what a file may expand to
-    "a file over 1 MiB": ("run.toml", "seed = 1\n" + "#" * (1 << 20) + "\n",
-                          ["is 1,048,586 bytes", "at most 1,048,576 bytes"]),
-    "100,001 values": ("run.toml", "seed = [" + "0," * 100_001 + "]\n", ["more than 100,000 values"]),
+    "a file over 64 KiB": ("run.toml", "seed = 1\n" + "#" * MAX_CONFIG_BYTES + "\n",
+                            [f"is {MAX_CONFIG_BYTES + 10:,} bytes", f"at most {MAX_CONFIG_BYTES:,} bytes"]),
+    "101,000 values by aliases": ("run.yaml", "a: &a [" + "0," * 999 + "0]\nseed: [" + ", ".join(["*a"] * 101) + "]\n",
+                                  ["more than 100,000 values", "YAML aliases"]),
     "a merge-key bomb": ("ppo.yml", merge_bomb(), ["more than 100,000 values", "YAML aliases"]),
     "YAML nested 5,000 deep": ("run.yaml", "seed: " + deep("[", "]", 5000), ["nests deeper than 32 levels"]),
     "TOML nested 5,000 deep": ("run.toml", "seed = " + deep("[", "]", 5000), ["nests deeper than 32 levels"]),
@@ -408,9 +410,9 @@ LIMIT_FILES = {
                               "at most 1,000,000,000,000"]),
     "an infinite budget": ("run.yaml", "budget: {episodes: .inf}\n", ["budget episodes", "got inf"]),
     # values echoed in messages are cut short
-    "a 100,000-character value": ("run.yaml", "hyperparameters:\n  activation: " + "x" * 100_000 + "\n",
+    "a 60,000-character value": ("run.yaml", "hyperparameters:\n  activation: " + "x" * 60_000 + "\n",
                                   ["activation='xxxxxxxx", "is not valid"]),
-    "a 100,000-character key": ("run.toml", f'[hyperparameters]\n{"k" * 100_000} = 1\n',
+    "a 60,000-character key": ("run.toml", f'[hyperparameters]\n{"k" * 60_000} = 1\n',
                                 ["unknown hyperparameter 'kkkkkkk"]),
     "a layer size of 1e300": ("run.toml", f"[hyperparameters]\nnet_arch = [{'9' * 18}, 1e300]\n",
                                ["net_arch"]),
@@ -427,10 +429,10 @@ LIMIT_FILES = {
 @pytest.mark.parametrize("case", LIMIT_FILES)
 def test_config_files_past_their_limits_are_refused_in_one_short_line(case, workdir):
     name, text, fragments = LIMIT_FILES[case]
-    path = write(workdir, name, text)
+    write(workdir, name, text)
     before = snapshot(workdir)
     agent = "sb3-ppo" if name == "ppo.yml" else "reinforce"
-    result = runner.invoke(app, ["train", agent, "cartpole", "--config", str(path), "--out", "run"])
+    result = runner.invoke(app, ["train", agent, "cartpole", "--config", name, "--out", "run"])
     line = assert_one_line_error(result, *fragments)
     assert len(line) < 400, line
     assert snapshot(workdir) == before
@@ -462,7 +464,7 @@ RL_ZOO_NUMBERS = {
                                         ["policy_kwargs", "nests deeper than 32 levels"]),
     "policy_kwargs nested 150 deep": (f'  policy_kwargs: "{deep("[", "]", 150)}"\n',
                                       ["policy_kwargs", "nests deeper than 32 levels"]),
-    "policy_kwargs 100,000 minus signs": ('  policy_kwargs: "dict(log_std_init=' + "-" * 100_000 + '1)"\n',
+    "policy_kwargs 60,000 minus signs": ('  policy_kwargs: "dict(log_std_init=' + "-" * 60_000 + '1)"\n',
                                           ["policy_kwargs", "nests deeper than 32 levels"]),
     "policy_kwargs dicts 90 deep": ('  policy_kwargs: "dict(net_arch=' + deep("dict(a=", ")", 90) + ')"\n',
                                     ["policy_kwargs", "nests deeper than 32 levels"]),
