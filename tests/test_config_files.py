@@ -416,6 +416,8 @@ LIMIT_FILES = {
                                 ["unknown hyperparameter 'kkkkkkk"]),
     "a layer size of 1e300": ("run.toml", f"[hyperparameters]\nnet_arch = [{'9' * 18}, 1e300]\n",
                                ["net_arch"]),
+    "a lone surrogate": ("run.yaml", 'hyperparameters:\n  activation: "\\ud800"\n',
+                         ["hyperparameters.activation holds '\\ud800': a lone surrogate is not text"]),
     # one value per key
     "a YAML key given twice": ("run.yaml", "seed: 1\nbudget: {steps: 100}\nseed: 2\n",
                                ["key 'seed' is given twice (lines 1 and 3)"]),
@@ -482,6 +484,7 @@ RL_ZOO_NUMBERS = {
                                 ["learning_rate='lin_1e300' is out of range", "1e-30 to 1e+30"]),
     "lin_1e300 clip range": ("  n_timesteps: 1000\n  clip_range: lin_1e300\n",
                              ["clip_range='lin_1e300' is out of range", "0 to 1e+30"]),
+    "normalize with lone surrogates": ('  normalize: "\\ud800\\udc00"\n', ["a lone surrogate is not text"]),
     "an entry given twice": ("  n_envs: 2\nCartPole-v1:\n  n_envs: 4\n", ["key 'CartPole-v1' is given twice"]),
 }
 

@@ -117,12 +117,20 @@ def _int_string_limit() -> int:
 
 
 def _syntax_error(exc: Exception) -> str:
-    """One line with the place: PyYAML spreads its message and mark over several lines."""
-    mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None)
-    if mark is not None and problem:
-        return f"{problem} at line {mark.line + 1}, column {mark.column + 1}"
-    return one_line(exc)
+    """One line with the place: PyYAML spreads its message and marks over several lines
+    (``found duplicate anchor 'a'; first occurrence`` / ``second occurrence``)."""
+    mark, problem = getattr(exc, "problem_mark", None), getattr(exc, "problem", None)
+    if mark is None or not problem:
+        return one_line(exc)
+    context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    text = f"{problem}{_line_column(mark)}"
+    if context:
+        text = f"{context}{_line_column(context_mark) if context_mark is not None else ''}; {text}"
+    return text
+
+
+def _line_column(mark: Any) -> str:
+    return f" at line {mark.line + 1}, column {mark.column + 1}"
 
 
 def _load_yaml(text: str) -> Any:
@@ -175,15 +183,15 @@ def _bounded_loader() -> type:
                 if id(node) in seen or node.id == "scalar":
                     continue
                 seen.add(id(node))
-                lines: dict[Any, int] = {}
+                first: dict[Any, Any] = {}
                 for key_node in [key for key, _ in node.value] if node.id == "mapping" else []:
                     if key_node.id != "scalar" or key_node.tag == "tag:yaml.org,2002:merge":
                         continue
-                    key, line = self.construct_object(key_node), key_node.start_mark.line + 1
-                    if key in lines:
-                        raise _PastLimit(f": key {shown(key)} is given twice (lines {lines[key]} and {line}); "
+                    key = self.construct_object(key_node)
+                    if key in first:
+                        raise _PastLimit(f": key {shown(key)} is given twice ({_places(first[key], key_node)}); "
                                          "give each key once")
-                    lines[key] = line
+                    first[key] = key_node
                 stack.extend(_yaml_children(node))
 
         def construct_yaml_int(self, node: Any) -> int:
@@ -205,8 +213,16 @@ def _yaml_children(node: Any) -> list[Any] | None:
     return [part for pair in node.value for part in pair] if node.id == "mapping" else list(node.value)
 
 
+def _places(one: Any, other: Any) -> str:
+    """Where two nodes are: ``lines 1 and 3``, or ``line 2, columns 5 and 40``."""
+    a, b = one.start_mark, other.start_mark
+    if a.line == b.line:
+        return f"line {a.line + 1}, columns {a.column + 1} and {b.column + 1}"
+    return f"lines {a.line + 1} and {b.line + 1}"
+
+
 def _at(node: Any) -> str:
-    return f" at line {node.start_mark.line + 1}, column {node.start_mark.column + 1}"
+    return _line_column(node.start_mark)
 
 
 def read_config_file(path: str | Path) -> ConfigFile:
@@ -252,8 +268,24 @@ def named(config: ConfigFile) -> tuple[str | None, str | None]:
     data = config.data()
     if not is_zoo_format(data):
         return None, None
-    agent, env = data.get("agent"), data.get("env")
-    return (agent if isinstance(agent, str) else None), (env if isinstance(env, str) else None)
+    names = {kind: data.get(kind) for kind in ("agent", "env")}
+    for kind, name in names.items():
+        if isinstance(name, str):
+            _named_entry(config.path, kind, name)
+    return tuple(name if isinstance(name, str) else None for name in names.values())  # type: ignore[return-value]
+
+
+def _named_entry(path: str, kind: str, name: str) -> Any:
+    """The registry entry of the agent or env a file names. A name the zoo does not know is refused
+    naming the file, and cut short: a file's "name" may be 60,000 characters."""
+    from zoo.factory import agent_entry, env_entry
+
+    if shown(name) != repr(name):  # longer than any name
+        raise ZooError(f"config file {path!r}: {kind} {shown(name)} is not an {kind} the zoo knows (zoo list)")
+    try:
+        return (agent_entry if kind == "agent" else env_entry)(name)
+    except ZooError as exc:
+        raise ZooError(f"config file {path!r}: {exc}") from None
 
 
 def zoo_seed(config: ConfigFile) -> int | None:
@@ -295,9 +327,9 @@ def file_settings(config: ConfigFile, agent: str, env: str) -> FileSettings:
     agent_e, env_e = agent_entry(agent), env_entry(env)
     if is_zoo_format(data):
         settings = _zoo_settings(config.path, data)
-        if settings.agent is not None and agent_entry(settings.agent) != agent_e:
+        if settings.agent is not None and _named_entry(config.path, "agent", settings.agent) != agent_e:
             raise ZooError(f"config file {config.path!r} is for agent {settings.agent!r}, not {agent_e.name!r}")
-        if settings.env is not None and env_entry(settings.env) != env_e:
+        if settings.env is not None and _named_entry(config.path, "env", settings.env) != env_e:
             raise ZooError(f"config file {config.path!r} is for env {settings.env!r}, not {env_e.name!r}")
         return settings
     try:

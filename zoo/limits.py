@@ -146,7 +146,7 @@ def nested_shape(root: Any, children: Callable[[Any], list[Any] | None] = python
 def check_nested(value: Any, what: str) -> None:
     """Refuse, in one line naming ``what``, a parsed config value past the limits of a config
     file: more than ``MAX_CONFIG_VALUES`` values, deeper than ``MAX_CONFIG_DEPTH`` levels, a
-    value inside itself, or a whole number past ``MAX_WHOLE``."""
+    value inside itself, a whole number past ``MAX_WHOLE``, or a string that is not text."""
     values, depth, cycle = nested_shape(value)
     if cycle is not None:
         raise ZooError(f"{what} holds a value inside itself; a config file is a tree of values")
@@ -156,19 +156,26 @@ def check_nested(value: Any, what: str) -> None:
     if depth > MAX_CONFIG_DEPTH:
         raise ZooError(f"{what} nests deeper than {MAX_CONFIG_DEPTH} levels; a config file nests at most "
                        f"{MAX_CONFIG_DEPTH}")
-    _check_whole_numbers(value, what, "")
+    _check_leaves(value, what, "")
 
 
-def _check_whole_numbers(value: Any, what: str, path: str) -> None:
+def _check_leaves(value: Any, what: str, path: str) -> None:
     # Recursive: the value is known to be a tree of at most MAX_CONFIG_DEPTH levels.
+    where = f"{what}: {path}" if path else what
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_WHOLE:
-        raise ZooError(f"{what}{': ' + path if path else ''} is a whole number of {digits(value):,} digits; whole "
-                       f"numbers in a config file are at most {MAX_WHOLE:,} (2**63 - 1)")
+        number = f"a whole number of {digits(value):,} digits" if abs(value) >= 10**30 else f"{value:,}"
+        raise ZooError(f"{where} is {number}; whole numbers in a config file are at most {MAX_WHOLE:,} (2**63 - 1)")
+    if isinstance(value, str) and not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # YAML's "\ud800" escape: half of a UTF-16 pair, no character
+            raise ZooError(f"{where} holds {shown(value)}: a lone surrogate is not text; write the character "
+                           "itself") from None
     if isinstance(value, Mapping):
         for key, item in value.items():
-            _check_whole_numbers(key, what, path)
+            _check_leaves(key, what, path)
             name = key if isinstance(key, str) and len(key) <= 40 else shown(key, 40)
-            _check_whole_numbers(item, what, f"{path}.{name}" if path else name)
+            _check_leaves(item, what, f"{path}.{name}" if path else name)
     elif isinstance(value, (list, tuple, set, frozenset)):
         for i, item in enumerate(value):
-            _check_whole_numbers(item, what, f"{path}[{i}]")
+            _check_leaves(item, what, f"{path}[{i}]")
