@@ -327,13 +327,13 @@ def check_outcome(result: Any, folder: Path, before: dict[str, bytes], context: 
         assert snapshot(folder) == before, context
 
 
-@fuzz(80)
+@fuzz(60)
 @given(case=config_files(rl_zoo=False))
 def test_fuzz_zoo_config_files(case):
     check_config_file(*case)
 
 
-@fuzz(80)
+@fuzz(60)
 @given(case=config_files(rl_zoo=True))
 def test_fuzz_rl_zoo_files(case):
     check_config_file(*case)
