@@ -29,13 +29,13 @@ with every such key named: the run would not be the one the file describes.
 from __future__ import annotations
 
 import ast
+import math
+import reprlib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from zoo.contract import ForeignConfig
-from zoo.errors import ZooError
-from zoo.registry import EnvEntry
+from zoo import EnvEntry, ForeignConfig, ZooError
 
 FORMAT = "rl-baselines3-zoo"
 #: Modules an activation may be named through, as rl-zoo's files write it (``nn.ReLU``,
@@ -99,34 +99,30 @@ def _table(items: list[tuple[str, ast.AST]], what: str) -> dict[str, Any]:
 
 def parse_python_literal(text: str, what: str) -> Any:
     """The value of a Python expression such as ``"dict(net_arch=[64, 64], activation_fn=nn.ReLU)"``,
-    read from its syntax tree: literals, lists, ``dict(...)`` and torch activation names only,
-    within the limits of a config file (:func:`zoo.limits.check_nested`)."""
-    from zoo.limits import MAX_CONFIG_DEPTH, check_nested
-
-    too_deep = f"{what} nests deeper than {MAX_CONFIG_DEPTH} levels; a config file nests at most {MAX_CONFIG_DEPTH}"
+    read from its syntax tree: literals, lists, ``dict(...)`` and torch activation names only.
+    (What it reads goes back to the zoo, which holds it to the limits of a config file.)"""
+    too_deep = f"{what} nests too deeply to be read; rl-zoo's are dict(...), lists and literals a few levels deep"
     try:
-        value = _literal(ast.parse(text.strip(), mode="eval").body, what)
+        return _literal(ast.parse(text.strip(), mode="eval").body, what)
     except SyntaxError as exc:
         if exc.msg.startswith("too many nested"):  # the parser's own limit on brackets
             raise ZooError(too_deep) from None
         raise ZooError(f"{what}: {_shown(text)} is not a Python expression ({exc.msg[:100]})") from None
     except (RecursionError, MemoryError):  # how the parser and _literal end on thousands of nested "-" or "("
         raise ZooError(too_deep) from None
-    check_nested(value, what)
-    return value
 
 
 def _shown(value: Any) -> str:
-    """``repr(value)`` cut short: a file's values are echoed in messages, never whole."""
-    from zoo.limits import shown
+    """``repr(value)`` cut short (:mod:`reprlib`): a file's values are echoed in messages, never whole."""
+    try:
+        return reprlib.repr(value)
+    except ValueError:  # an int past Python's int-string limit (the zoo refuses those in files)
+        return f"a {type(value).__name__} too long to show"
 
-    return shown(value)
 
-
-def _listed(values: list[Any]) -> str:
-    from zoo.limits import listed
-
-    return listed(values)
+def _listed(values: list[Any], most: int = 12) -> str:
+    text = ", ".join(_shown(value) for value in values[:most])
+    return text + (f" and {len(values) - most:,} more" if len(values) > most else "")
 
 
 def _net_arch(value: Any) -> list[int]:
@@ -194,9 +190,6 @@ def looks_like_rl_zoo(data: Mapping[str, Any]) -> bool:
 def read_entry(agent_class: type, data: Mapping[str, Any], env: EnvEntry) -> ForeignConfig | None:
     """The ``env`` entry of an rl-baselines3-zoo hyperparameter file, as ``agent_class``'s config
     and budget; None if ``data`` is not such a file."""
-    from zoo.agents.sb3 import policy_for
-    from zoo.limits import check_count, whole
-
     if not looks_like_rl_zoo(data):
         return None
     name, entry = _entry(data, env)
@@ -211,9 +204,13 @@ def read_entry(agent_class: type, data: Mapping[str, Any], env: EnvEntry) -> For
     values = {key: value for key, value in entry.items() if key not in _SPECIAL}
     steps = entry.get("n_timesteps")
     if steps is not None:
-        steps = check_count(whole(steps), f"{name}: n_timesteps")
+        # Its range is the zoo's, for every budget (ForeignConfig.budget); here, that int() takes it.
+        if isinstance(steps, bool) or not isinstance(steps, (int, float)) or (
+                isinstance(steps, float) and not math.isfinite(steps)) or steps < 1 or steps != int(steps):
+            raise ZooError(f"{name}: n_timesteps must be a positive whole number, got {_shown(steps)}")
+        steps = int(steps)
     policy = entry.get("policy")
-    wanted = policy_for(env.observation_space)
+    wanted = agent_class.policy_for(env.observation_space)
     if policy is not None and policy != wanted:
         raise ZooError(f"{name}: policy {_shown(policy)} is not supported here: the zoo runs {wanted} on "
                        f"{env.gym_id}'s observations")

@@ -21,6 +21,7 @@ Trained checkpoints ship in ``pretrained/`` beside the REINFORCE ones.
 
 from __future__ import annotations
 
+import reprlib
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -28,10 +29,8 @@ from typing import Any, ClassVar, Literal
 import gymnasium
 import numpy as np
 
-from zoo.config import hyperparameter
-from zoo.contract import Agent, ForeignConfig, Iteration
-from zoo.hookspecs import hookimpl
-from zoo.registry import EnvEntry
+import zoo
+from zoo import Agent, EnvEntry, ForeignConfig, Iteration, ZooError, hookimpl, hyperparameter
 
 #: Config fields the zoo uses itself; every other field is an argument of the SB3 constructor.
 _ZOO_FIELDS = {"net_arch", "activation", "n_envs", "iteration_steps", "exploration_steps", "log_std_init",
@@ -83,9 +82,6 @@ class SB3Checks:
     """Checks shared by the SB3 agents' configs (``Config.validate``)."""
 
     def validate(self) -> None:
-        from zoo.errors import ZooError
-        from zoo.limits import shown
-
         scheduled = False
         for name in SCHEDULED:
             value = getattr(self, name, None)
@@ -96,7 +92,8 @@ class SB3Checks:
             except ValueError:
                 start = None
             if start is None or not start > 0 or start == float("inf"):
-                raise ZooError(f"{name}={shown(value)} is neither a number nor lin_<x> (x > 0: falls linearly to 0)")
+                raise ZooError(f"{name}={reprlib.repr(value)} is neither a number nor lin_<x> (x > 0: falls linearly "
+                               "to 0)")
             scheduled = True
         if scheduled and self.schedule_steps < 1:
             raise ZooError("a lin_<x> schedule needs schedule_steps, the env steps over which it falls to 0 "
@@ -106,11 +103,9 @@ class SB3Checks:
     def _check_ranges(self) -> None:
         """Every field in its range (``_RANGES``): memory-bounded, checked before anything is built.
         A ``lin_<x>`` schedule starts at x: x has the range of the plain value."""
-        from zoo.errors import ZooError
-        from zoo.limits import shown
-
         def refuse(name: str, valid: str) -> None:
-            raise ZooError(f"hyperparameter {name}={shown(getattr(self, name))} is out of range (valid: {valid})")
+            raise ZooError(f"hyperparameter {name}={reprlib.repr(getattr(self, name))} is out of range "
+                           f"(valid: {valid})")
 
         for f in fields(self):
             value = getattr(self, f.name)
@@ -306,11 +301,10 @@ def _training_vec_env(env: str, n_envs: int, seed: int) -> Any:
     from stable_baselines3.common.vec_env import DummyVecEnv
 
     from zoo.agents.sb3_state import ReplayableEnv
-    from zoo.factory import episode_step_cap, make_env
 
     # Envs without a time limit of their own get the zoo's episode cap, as in every other loop.
-    cap = episode_step_cap(env)
-    vec_env = DummyVecEnv([lambda: Monitor(ReplayableEnv(make_env(env, max_episode_steps=cap)))] * n_envs)
+    cap = zoo.episode_step_cap(env)
+    vec_env = DummyVecEnv([lambda: Monitor(ReplayableEnv(zoo.make_env(env, max_episode_steps=cap)))] * n_envs)
     vec_env.seed(seed)
     return vec_env
 
@@ -344,6 +338,8 @@ class SB3Agent(Agent):
     defaults_file = ("zoo.agents", "sb3_defaults.toml")
     pretrained_folder = ("zoo.agents", "pretrained")
     fallback_budget = {"steps": 100_000}
+    #: SB3's policy for an env's observations (:mod:`zoo.agents.rl_zoo` checks a file's against it).
+    policy_for = staticmethod(policy_for)
     #: Action space types the algorithm supports.
     action_spaces: ClassVar[tuple[type, ...]] = (gymnasium.spaces.Discrete, gymnasium.spaces.Box,
                                                  gymnasium.spaces.MultiDiscrete, gymnasium.spaces.MultiBinary)
@@ -353,9 +349,7 @@ class SB3Agent(Agent):
         import stable_baselines3
         import torch
 
-        from zoo.threads import use_torch_threads
-
-        use_torch_threads()
+        zoo.use_torch_threads()
         cfg = self.config
         policy_kwargs: dict[str, Any] = {
             "net_arch": list(cfg.net_arch),
@@ -391,10 +385,8 @@ class SB3Agent(Agent):
         except (AssertionError, ValueError, TypeError, OverflowError, MemoryError, RuntimeError) as exc:
             # SB3 checks combinations of values in its constructor (PPO's batch_size > 1, SAC's
             # ent_coef text): one line, before anything is written.
-            from zoo.errors import ZooError, one_line
-
             self.vec_env.close()
-            raise ZooError(f"stable-baselines3 {self.algorithm} refuses this config: {one_line(exc)}") from None
+            raise ZooError(f"stable-baselines3 {self.algorithm} refuses this config: {zoo.one_line(exc)}") from None
         for schedule in schedules.values():
             schedule.model = self.model
         if hasattr(cfg, "exploration_steps"):
@@ -468,8 +460,6 @@ class SB3Agent(Agent):
         """An SB3 zip that ``PPO.load`` (etc.) opens. The zoo's schedules close over the run, so
         the zip gets SB3's own constant schedule at their current value instead."""
         from stable_baselines3.common.utils import ConstantSchedule
-
-        from zoo.errors import ZooError
 
         if self.config.norm_obs:
             raise ZooError("this agent normalises observations (norm_obs) with statistics an SB3 zip does not hold "

@@ -25,9 +25,9 @@ import zoo.checkpoint
 import zoo.factory
 from zoo.cli import app
 from zoo.config_file import ConfigFile, file_settings
-from zoo.errors import ZooError
+from zoo.exceptions import ZooError
 from zoo.limits import MAX_CONFIG_BYTES
-from zoo.training import plan_run
+from zoo.training.session import plan_run
 
 runner = CliRunner()
 RL_ZOO = Path(__file__).parent / "data" / "rl_zoo"
@@ -452,10 +452,11 @@ def test_merge_keys_override_what_they_merge_as_rl_zoo_files_do():
 
 
 RL_ZOO_NUMBERS = {
-    "n_timesteps .inf": ("  n_timesteps: .inf\n", ["n_timesteps must be a positive number", "got inf"]),
-    "n_timesteps .nan": ("  n_timesteps: .nan\n", ["n_timesteps must be a positive number", "got nan"]),
+    "n_timesteps .inf": ("  n_timesteps: .inf\n", ["n_timesteps must be a positive whole number, got inf"]),
+    "n_timesteps .nan": ("  n_timesteps: .nan\n", ["n_timesteps must be a positive whole number, got nan"]),
     "n_timesteps 500 digits": (f"  n_timesteps: {HUGE}\n", ["n_timesteps is a whole number of 500 digits"]),
-    "n_timesteps past 10**12": ("  n_timesteps: !!float 1e15\n", ["n_timesteps", "at most 1,000,000,000,000"]),
+    "n_timesteps past 10**12": ("  n_timesteps: !!float 1e15\n", ["entry CartPole-v1: budget steps must be",
+                                                                    "at most 1,000,000,000,000"]),
     "exploration_fraction abc": ("  n_timesteps: 1000\n  exploration_fraction: abc\n",
                                  ["exploration_fraction must be a number from 0 to 1", "got 'abc'"]),
     "exploration_fraction null": ("  n_timesteps: 1000\n  exploration_fraction: null\n",
@@ -467,17 +468,17 @@ RL_ZOO_NUMBERS = {
     "exploration_fraction 1e300": ("  n_timesteps: 1000\n  exploration_fraction: 1e300\n",
                                    ["exploration_fraction must be a number from 0 to 1"]),
     "policy_kwargs nested 5,000 deep": (f'  policy_kwargs: "{deep("[", "]", 5000)}"\n',
-                                        ["policy_kwargs", "nests deeper than 32 levels"]),
+                                        ["policy_kwargs nests too deeply to be read"]),
     "policy_kwargs nested 150 deep": (f'  policy_kwargs: "{deep("[", "]", 150)}"\n',
-                                      ["policy_kwargs", "nests deeper than 32 levels"]),
+                                      ["policy_kwargs must be a dict(...), got '[[[[[[[[[[[[...]]]]]]]]]]]]]'"]),
     "policy_kwargs 60,000 minus signs": ('  policy_kwargs: "dict(log_std_init=' + "-" * 60_000 + '1)"\n',
-                                          ["policy_kwargs", "nests deeper than 32 levels"]),
+                                          ["policy_kwargs nests too deeply to be read"]),
     "policy_kwargs dicts 90 deep": ('  policy_kwargs: "dict(net_arch=' + deep("dict(a=", ")", 90) + ')"\n',
-                                    ["policy_kwargs", "nests deeper than 32 levels"]),
+                                    ["policy_kwargs net_arch", "is not a list of layer sizes"]),
     "normalize nested 5,000 deep": ('  normalize: "' + deep("{'a': ", "}", 5000) + '"\n',
-                                    ["normalize", "nests deeper than 32 levels"]),
+                                    ["normalize nests too deeply to be read"]),
     "policy_kwargs hex past 64 bits": ('  policy_kwargs: "dict(log_std_init=0x' + "f" * 5000 + ')"\n',
-                                       ["policy_kwargs", "whole number of 6,021 digits"]),
+                                       ["entry CartPole-v1: log_std_init is a whole number of 6,021 digits"]),
     "policy_kwargs key twice in dict()": ('  policy_kwargs: "dict(net_arch=[64], net_arch=[32])"\n',
                                           ["policy_kwargs", "key 'net_arch' is given twice"]),
     "policy_kwargs key twice in {}": ("  policy_kwargs: \"{'net_arch': [64], 'net_arch': [32]}\"\n",

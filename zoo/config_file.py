@@ -12,7 +12,7 @@ The zoo's own format; every key is optional::
     net_arch = [64, 64]
 
 A file with other top-level keys is in another library's format: it is handed to the agent
-(:meth:`zoo.contract.Agent.read_foreign_config`), which may read it (the SB3 agents read
+(:meth:`zoo.Agent.read_foreign_config`), which may read it (the SB3 agents read
 rl-baselines3-zoo's hyperparameter files) or not (then the file is refused, naming the keys).
 
 Every file is bounded before anything else reads it (:mod:`zoo.limits`): its size, the values
@@ -31,7 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zoo.errors import ZooError, one_line
+from zoo.exceptions import ZooError, one_line
+from zoo.factory import agent_entry, env_entry, load_agent_class
 from zoo.limits import (
     MAX_CONFIG_BYTES,
     MAX_CONFIG_DEPTH,
@@ -278,8 +279,6 @@ def named(config: ConfigFile) -> tuple[str | None, str | None]:
 def _named_entry(path: str, kind: str, name: str) -> Any:
     """The registry entry of the agent or env a file names. A name the zoo does not know is refused
     naming the file, and cut short: a file's "name" may be 60,000 characters."""
-    from zoo.factory import agent_entry, env_entry
-
     if shown(name) != repr(name):  # longer than any name
         raise ZooError(f"config file {path!r}: {kind} {shown(name)} is not an {kind} the zoo knows (zoo list)")
     try:
@@ -321,8 +320,6 @@ def _zoo_settings(path: str, data: Mapping[str, Any]) -> FileSettings:
 def file_settings(config: ConfigFile, agent: str, env: str) -> FileSettings:
     """What ``config`` sets for ``agent`` on ``env``: in the zoo's format, after checking that
     the agent and env it names (if any) are these; else as the agent reads the file."""
-    from zoo.factory import agent_entry, env_entry
-
     data = config.data()
     agent_e, env_e = agent_entry(agent), env_entry(env)
     if is_zoo_format(data):
@@ -333,12 +330,15 @@ def file_settings(config: ConfigFile, agent: str, env: str) -> FileSettings:
             raise ZooError(f"config file {config.path!r} is for env {settings.env!r}, not {env_e.name!r}")
         return settings
     try:
-        foreign = agent_e.agent_class.read_foreign_config(data, env_e)
+        foreign = load_agent_class(agent_e).read_foreign_config(data, env_e)
     except ZooError as exc:
         raise ZooError(f"config file {config.path!r}: {exc}") from None
     if foreign is None:
         unknown = listed(k for k in data if k not in ZOO_KEYS)
         raise ZooError(f"config file {config.path!r}: unknown top-level keys {unknown}; a zoo config file has "
                        f"{', '.join(ZOO_KEYS)} (and agent {agent_e.name!r} reads no other format)")
-    budget = _check_budget(config.path, foreign.budget, "the budget") if foreign.budget is not None else None
+    # What the agent read from the file (rl-zoo's policy_kwargs strings, say) is held to the file's limits.
+    source = foreign.format or "as the agent reads it"
+    check_nested(foreign.hyperparameters, f"config file {config.path!r}: {source}")
+    budget = _check_budget(config.path, foreign.budget, f"{source}: budget") if foreign.budget is not None else None
     return FileSettings(dict(foreign.hyperparameters), budget, None, foreign.format or "foreign")

@@ -30,7 +30,7 @@ import reprlib
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from zoo.errors import ZooError
+from zoo.exceptions import ZooError
 
 MAX_SEED = 2**31 - 1
 MAX_COUNT = 10**12

@@ -19,7 +19,7 @@ from typing import Any
 import gymnasium
 import numpy as np
 
-from zoo.errors import ZooError
+from zoo.exceptions import ZooError
 
 #: Bit generators a saved numpy state may name (never looked up by an arbitrary name).
 _BIT_GENERATORS = {name: getattr(np.random, name) for name in ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")}
@@ -145,10 +145,11 @@ def _state_keys(optimizer: Any) -> set[str]:
 
 # -- envs ----------------------------------------------------------------------------------------
 def _rng_owners(envs: gymnasium.vector.VectorEnv) -> list[Any]:
-    """What holds the env's randomness: each sub-env of a Sync vector env, or a natively
-    batched vector env itself."""
+    """What holds the env's randomness: each sub-env of a Sync vector env, each copy's stream of
+    a batched env that seeds its copies one by one (``copy_streams``, objects with ``np_random``),
+    or a natively batched vector env itself."""
     base = envs.unwrapped
-    return list(base.envs) if hasattr(base, "envs") else [base]
+    return list(getattr(base, "envs", None) or getattr(base, "copy_streams", None) or [base])
 
 
 class ResumableVectorEnv(gymnasium.vector.VectorWrapper):
