@@ -112,12 +112,14 @@ def parse_python_literal(text: str, what: str) -> Any:
         raise ZooError(too_deep) from None
 
 
-def _shown(value: Any) -> str:
-    """``repr(value)`` cut short (:mod:`reprlib`): a file's values are echoed in messages, never whole."""
+def _shown(value: Any, width: int = 60) -> str:
+    """``repr(value)`` cut short (:mod:`reprlib`, then to ``width``): a file's values are echoed in
+    messages, never whole. (The zoo's own ``zoo.limits.shown``, which plugins cannot import.)"""
     try:
-        return reprlib.repr(value)
+        text = reprlib.repr(value)
     except ValueError:  # an int past Python's int-string limit (the zoo refuses those in files)
         return f"a {type(value).__name__} too long to show"
+    return text if len(text) <= width else text[:width - 3] + "..."
 
 
 def _listed(values: list[Any], most: int = 12) -> str:

@@ -490,6 +490,7 @@ RL_ZOO_NUMBERS = {
     "lin_1e300 clip range": ("  n_timesteps: 1000\n  clip_range: lin_1e300\n",
                              ["clip_range='lin_1e300' is out of range", "0 to 1e+30"]),
     "normalize with lone surrogates": ('  normalize: "\\ud800\\udc00"\n', ["a lone surrogate is not text"]),
+    "normalize a list of 729 values": (f"  normalize: {alias_bomb(3)[6:]}", ["normalize [[", "the zoo takes true/false"]),
     "an entry given twice": ("  n_envs: 2\nCartPole-v1:\n  n_envs: 4\n", ["key 'CartPole-v1' is given twice"]),
 }
 
