@@ -420,6 +420,10 @@ LIMIT_FILES = {
                                                              "did you mean 'cartpole'"]),
     "a layer size of 1e300": ("run.toml", f"[hyperparameters]\nnet_arch = [{'9' * 18}, 1e300]\n",
                                ["net_arch"]),
+    "a key with a line break": ("run.yaml", 'hyperparameters: {"a\\nb": 9999999999999999999}\n',
+                                ["hyperparameters.'a\\nb' is 9,999,999,999,999,999,999"]),
+    "a value with line breaks": ("run.yaml", 'hyperparameters: {activation: "x\\ny\\rz\\u2028"}\n',
+                                 ["activation='x\\ny\\rz\\u2028' is not valid"]),
     "a lone surrogate": ("run.yaml", 'hyperparameters:\n  activation: "\\ud800"\n',
                          ["hyperparameters.activation holds '\\ud800': a lone surrogate is not text"]),
     # one value per key
@@ -490,7 +494,8 @@ RL_ZOO_NUMBERS = {
     "lin_1e300 clip range": ("  n_timesteps: 1000\n  clip_range: lin_1e300\n",
                              ["clip_range='lin_1e300' is out of range", "0 to 1e+30"]),
     "normalize with lone surrogates": ('  normalize: "\\ud800\\udc00"\n', ["a lone surrogate is not text"]),
-    "normalize a list of 729 values": (f"  normalize: {alias_bomb(3)[6:]}", ["normalize [[", "the zoo takes true/false"]),
+    "normalize a list of 729 values": (f"  normalize: {alias_bomb(3)[6:]}",
+                                       ["normalize [[", "the zoo takes true/false"]),
     "an entry given twice": ("  n_envs: 2\nCartPole-v1:\n  n_envs: 4\n", ["key 'CartPole-v1' is given twice"]),
 }
 

@@ -174,7 +174,8 @@ def _check_leaves(value: Any, what: str, path: str) -> None:
     if isinstance(value, Mapping):
         for key, item in value.items():
             _check_leaves(key, what, path)
-            name = key if isinstance(key, str) and len(key) <= 40 else shown(key, 40)
+            plain = isinstance(key, str) and key.isprintable() and len(key) <= 40
+            name = key if plain else shown(key, 40)
             _check_leaves(item, what, f"{path}.{name}" if path else name)
     elif isinstance(value, (list, tuple, set, frozenset)):
         for i, item in enumerate(value):
