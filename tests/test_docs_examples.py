@@ -203,10 +203,11 @@ def run_page(page: str, tmp: Path, hub: HubServer) -> None:
         run_block(block, cwd, example_env(tmp, hub if block.hub else None))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def page_runs(request, tmp_path_factory):
     """The examples of every page selected in this session, run two pages at a time in the
-    background (the examples are mostly single-threaded processes): page -> future."""
+    background (the examples are mostly single-threaded processes): page -> future. Afterwards,
+    the checkout must be as it was."""
     selected = [item.callspec.params["page"] for item in request.session.items
                 if item.originalname == "test_every_example_of_the_page_runs"]
     before = checkout_state()
