@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from zoo.errors import ZooError, one_line
-from zoo.hub.formats import HubPolicy, HubRepo
+import zoo
+from zoo import HubPolicy, HubRepo, ZooError
 
 #: The agent a course model is loaded into.
 AGENT = "reinforce"
@@ -49,7 +49,7 @@ def _unpickle_module(path: Path) -> Any:
     try:
         module = torch.load(path, map_location="cpu", weights_only=False, pickle_module=pickle_module)
     except Exception as exc:  # a foreign pickle: one line, whatever went wrong inside it
-        raise ZooError(f"cannot load {MODEL_FILE}: {one_line(exc)}") from None
+        raise ZooError(f"cannot load {MODEL_FILE}: {zoo.one_line(exc)}") from None
     if not isinstance(module, torch.nn.Module):
         raise ZooError(f"{MODEL_FILE} holds a {type(module).__name__}, not a torch module")
     return module
@@ -59,12 +59,10 @@ def load(repo: HubRepo) -> HubPolicy:
     import gymnasium
     import torch
 
-    from zoo.factory import env_entry, make_agent
-
     params = repo.read_json(HYPERPARAMETERS_FILE, f"{HYPERPARAMETERS_FILE} (next to {MODEL_FILE})")
     repo.check_agent(AGENT, "Deep RL course")
     env_name = repo.pick_env(params.get("env_id"), what=f"the course model {MODEL_FILE}")
-    entry = env_entry(env_name)
+    entry = zoo.env_entry(env_name)
     if not isinstance(entry.action_space, gymnasium.spaces.Discrete):
         raise ZooError(f"the course's REINFORCE policy is categorical, but env {env_name!r} has {entry.action_space}")
     repo.require_trust(MODEL_FILE, "a whole torch module, saved the Deep RL course's way")
@@ -72,7 +70,7 @@ def load(repo: HubRepo) -> HubPolicy:
     layers = [m for m in module.modules() if isinstance(m, torch.nn.Linear)]
     sizes = [layers[0].in_features, *(layer.out_features for layer in layers)] if layers else []
     shape = " -> ".join(map(str, sizes)) or "none"
-    policy = make_agent(AGENT, env_name, overrides={
+    policy = zoo.make_agent(AGENT, env_name, overrides={
         "net_arch": sizes[1:-1], "activation": "relu", "norm_obs": False})
     state = policy.state_tensors()
     targets = [k for k in state if k.startswith("policy.") and k.endswith((".weight", ".bias"))]

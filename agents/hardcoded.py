@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from zoo.contract import Agent
-from zoo.registry import EnvEntry, load_object
+import zoo
+from zoo import Agent, EnvEntry
 
 
 @dataclass
@@ -21,12 +21,7 @@ class Hardcoded(Agent):
 
     def __init__(self, env: EnvEntry, config: HardcodedConfig | None = None, seed: int = 0) -> None:
         super().__init__(env, config, seed)
-        from zoo.errors import ZooError, did_you_mean
-
-        if self.config.variant not in env.hardcoded:
-            raise ZooError(f"env {env.name!r} has no hardcoded policy {self.config.variant!r}: "
-                           f"{did_you_mean(self.config.variant, env.hardcoded)}")
-        self.policy = load_object(env.hardcoded[self.config.variant])()
+        self.policy = zoo.hardcoded_policy(env, self.config.variant)
 
     @classmethod
     def unsupported_reason(cls, env: EnvEntry) -> str | None:

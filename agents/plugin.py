@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from zoo.hookspecs import hookimpl
+from zoo import hookimpl
 
 
 @hookimpl

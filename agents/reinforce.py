@@ -27,11 +27,10 @@ from typing import TYPE_CHECKING, Any, Literal
 import gymnasium
 import numpy as np
 
+import zoo
+from zoo import Agent, EnvEntry, Iteration, ZooError, hyperparameter
 from zoo.agents import acting
 from zoo.agents import returns as R
-from zoo.config import hyperparameter
-from zoo.contract import Agent, Iteration
-from zoo.registry import EnvEntry
 
 if TYPE_CHECKING:
     import torch
@@ -69,8 +68,6 @@ class ReinforceConfig:
     vf_gradient_steps: int = _help("value-function gradient steps per iteration (baseline agent only)", 1)
 
     def validate(self) -> None:
-        from zoo.errors import ZooError
-
         # Upper bounds keep a typo from allocating more memory than a machine has, which
         # would fail only after the run folder is written (or take the machine down).
         checks = {
@@ -127,9 +124,8 @@ class Reinforce(Agent):
         import torch
 
         from zoo.agents.networks import PolicyNet, RunningMeanStd, ValueNet, linear_views
-        from zoo.threads import use_torch_threads
 
-        use_torch_threads()
+        zoo.use_torch_threads()
         torch.manual_seed(seed)
         self.observation_space, self.action_space = env.observation_space, env.action_space
         obs_dim = acting.encoded_size(self.observation_space)
@@ -351,22 +347,18 @@ class Reinforce(Agent):
     def training_state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
         # Weights and observation statistics are in state_tensors; this is the rest of what
         # the next iteration depends on: optimiser moments and the random streams.
-        from zoo.training import state as TS
-
         tensors = {"generator": self.generator.get_state()}
-        data: dict[str, Any] = {"np_random": TS.numpy_rng_state(self.np_random)}
+        data: dict[str, Any] = {"np_random": zoo.numpy_rng_state(self.np_random)}
         for name, optimizer in self._optimizers().items():
-            part, data[name] = TS.optimizer_state(optimizer, name)
+            part, data[name] = zoo.optimizer_state(optimizer, name)
             tensors.update(part)
         return tensors, data
 
     def load_training_state(self, tensors: dict[str, torch.Tensor], data: dict[str, Any]) -> None:
-        from zoo.training import state as TS
-
         for name, optimizer in self._optimizers().items():
-            TS.load_optimizer_state(optimizer, tensors, data[name], name)
+            zoo.load_optimizer_state(optimizer, tensors, data[name], name)
         self.generator.set_state(tensors["generator"])
-        self.np_random = TS.numpy_rng(data["np_random"])
+        self.np_random = zoo.numpy_rng(data["np_random"])
 
 
 class ReinforceBaseline(Reinforce):

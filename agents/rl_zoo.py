@@ -33,9 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from zoo.contract import ForeignConfig
-from zoo.errors import ZooError
-from zoo.registry import EnvEntry
+from zoo import EnvEntry, ForeignConfig, ZooError
 
 FORMAT = "rl-baselines3-zoo"
 #: Modules an activation may be named through, as rl-zoo's files write it (``nn.ReLU``,
@@ -164,8 +162,6 @@ def looks_like_rl_zoo(data: Mapping[str, Any]) -> bool:
 def read_entry(agent_class: type, data: Mapping[str, Any], env: EnvEntry) -> ForeignConfig | None:
     """The ``env`` entry of an rl-baselines3-zoo hyperparameter file, as ``agent_class``'s config
     and budget; None if ``data`` is not such a file."""
-    from zoo.agents.sb3 import policy_for
-
     if not looks_like_rl_zoo(data):
         return None
     name, entry = _entry(data, env)
@@ -184,7 +180,7 @@ def read_entry(agent_class: type, data: Mapping[str, Any], env: EnvEntry) -> For
             raise ZooError(f"{name}: n_timesteps must be a positive whole number, got {steps!r}")
         steps = int(steps)
     policy = entry.get("policy")
-    wanted = policy_for(env.observation_space)
+    wanted = agent_class.policy_for(env.observation_space)
     if policy is not None and policy != wanted:
         raise ZooError(f"{name}: policy {policy!r} is not supported here: the zoo runs {wanted} on "
                        f"{env.gym_id}'s observations")

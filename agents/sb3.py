@@ -28,10 +28,8 @@ from typing import Any, ClassVar, Literal
 import gymnasium
 import numpy as np
 
-from zoo.config import hyperparameter
-from zoo.contract import Agent, ForeignConfig, Iteration
-from zoo.hookspecs import hookimpl
-from zoo.registry import EnvEntry
+import zoo
+from zoo import Agent, EnvEntry, ForeignConfig, Iteration, ZooError, hookimpl, hyperparameter
 
 #: Config fields the zoo uses itself; every other field is an argument of the SB3 constructor.
 _ZOO_FIELDS = {"net_arch", "activation", "n_envs", "iteration_steps", "exploration_steps", "log_std_init",
@@ -83,8 +81,6 @@ class SB3Checks:
     """Checks shared by the SB3 agents' configs (``Config.validate``)."""
 
     def validate(self) -> None:
-        from zoo.errors import ZooError
-
         scheduled = False
         for name in SCHEDULED:
             value = getattr(self, name, None)
@@ -104,8 +100,6 @@ class SB3Checks:
 
     def _check_ranges(self) -> None:
         """Every field in its range (``_RANGES``): memory-bounded, checked before anything is built."""
-        from zoo.errors import ZooError
-
         def refuse(name: str, valid: str) -> None:
             raise ZooError(f"hyperparameter {name}={getattr(self, name)!r} is out of range (valid: {valid})")
 
@@ -301,11 +295,10 @@ def _training_vec_env(env: str, n_envs: int, seed: int) -> Any:
     from stable_baselines3.common.vec_env import DummyVecEnv
 
     from zoo.agents.sb3_state import ReplayableEnv
-    from zoo.factory import episode_step_cap, make_env
 
     # Envs without a time limit of their own get the zoo's episode cap, as in every other loop.
-    cap = episode_step_cap(env)
-    vec_env = DummyVecEnv([lambda: Monitor(ReplayableEnv(make_env(env, max_episode_steps=cap)))] * n_envs)
+    cap = zoo.episode_step_cap(env)
+    vec_env = DummyVecEnv([lambda: Monitor(ReplayableEnv(zoo.make_env(env, max_episode_steps=cap)))] * n_envs)
     vec_env.seed(seed)
     return vec_env
 
@@ -339,6 +332,8 @@ class SB3Agent(Agent):
     defaults_file = ("zoo.agents", "sb3_defaults.toml")
     pretrained_folder = ("zoo.agents", "pretrained")
     fallback_budget = {"steps": 100_000}
+    #: SB3's policy for an env's observations (:mod:`zoo.agents.rl_zoo` checks a file's against it).
+    policy_for = staticmethod(policy_for)
     #: Action space types the algorithm supports.
     action_spaces: ClassVar[tuple[type, ...]] = (gymnasium.spaces.Discrete, gymnasium.spaces.Box,
                                                  gymnasium.spaces.MultiDiscrete, gymnasium.spaces.MultiBinary)
@@ -348,9 +343,7 @@ class SB3Agent(Agent):
         import stable_baselines3
         import torch
 
-        from zoo.threads import use_torch_threads
-
-        use_torch_threads()
+        zoo.use_torch_threads()
         cfg = self.config
         policy_kwargs: dict[str, Any] = {
             "net_arch": list(cfg.net_arch),
@@ -386,10 +379,8 @@ class SB3Agent(Agent):
         except (AssertionError, ValueError, TypeError, OverflowError, MemoryError, RuntimeError) as exc:
             # SB3 checks combinations of values in its constructor (PPO's batch_size > 1, SAC's
             # ent_coef text): one line, before anything is written.
-            from zoo.errors import ZooError, one_line
-
             self.vec_env.close()
-            raise ZooError(f"stable-baselines3 {self.algorithm} refuses this config: {one_line(exc)}") from None
+            raise ZooError(f"stable-baselines3 {self.algorithm} refuses this config: {zoo.one_line(exc)}") from None
         for schedule in schedules.values():
             schedule.model = self.model
         if hasattr(cfg, "exploration_steps"):
@@ -463,8 +454,6 @@ class SB3Agent(Agent):
         """An SB3 zip that ``PPO.load`` (etc.) opens. The zoo's schedules close over the run, so
         the zip gets SB3's own constant schedule at their current value instead."""
         from stable_baselines3.common.utils import ConstantSchedule
-
-        from zoo.errors import ZooError
 
         if self.config.norm_obs:
             raise ZooError("this agent normalises observations (norm_obs) with statistics an SB3 zip does not hold "

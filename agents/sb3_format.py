@@ -10,8 +10,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from zoo.errors import ZooError, one_line
-from zoo.hub.formats import HubPolicy, HubRepo
+import zoo
+from zoo import HubPolicy, HubRepo, ZooError
 
 #: stable-baselines3 algorithms whose zips the zoo can load.
 ALGORITHMS = ("a2c", "ddpg", "dqn", "ppo", "sac", "td3")
@@ -50,18 +50,16 @@ def load(repo: HubRepo) -> HubPolicy:
         model = algo_class.load(repo.folder / zip_name, device="cpu", custom_objects=no_schedules)
     except Exception as exc:  # a foreign file from another SB3 version: say which, in one line
         raise ZooError(f"stable-baselines3 {stable_baselines3.__version__} cannot load {zip_name}: "
-                       f"{one_line(exc)}") from None
+                       f"{zoo.one_line(exc)}") from None
     repo.check_spaces(f"the SB3 model {zip_name}", model.observation_space, model.action_space, env_name)
     policy: Any = model
     normalized = ""
     if VEC_NORMALIZE_FILE in repo.files:
         from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
-        from zoo.factory import make_env
-
         repo.require_trust(VEC_NORMALIZE_FILE)
         vec_normalize = VecNormalize.load(str(repo.folder / VEC_NORMALIZE_FILE),
-                                          DummyVecEnv([lambda: make_env(env_name)]))
+                                          DummyVecEnv([lambda: zoo.make_env(env_name)]))
         vec_normalize.training, vec_normalize.norm_reward = False, False
         policy, normalized = ObservationNormalized(model, vec_normalize), f" with {VEC_NORMALIZE_FILE}"
     return HubPolicy(policy, env_name, f"SB3 {algo.upper()} model {zip_name}{normalized} from {repo.label} "

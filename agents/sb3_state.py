@@ -3,7 +3,8 @@ exactly where it stopped: as named tensors plus JSON (safetensors + ``training.j
 an SB3 zip (those are pickles).
 
 * The optimisers' state (``policy.optimizer``; SAC's actor, critic and entropy optimisers and
-  its ``log_ent_coef``), through :mod:`zoo.training.state`.
+  its ``log_ent_coef``), through the zoo's training-state helpers (``zoo.optimizer_state``,
+  ``zoo.numpy_rng_state`` and their inverses).
 * The replay buffer of DQN and SAC: its filled rows of observations, next observations,
   actions, rewards, dones and timeouts, plus ``pos`` and ``full``.
 * SB3's counters (``num_timesteps``, ``_n_updates``, ``_episode_num``, DQN's ``_n_calls`` and
@@ -30,6 +31,8 @@ from typing import Any
 import gymnasium
 import numpy as np
 
+import zoo
+
 #: Replay buffer arrays saved, in this order; ``next_observations`` is absent with
 #: ``optimize_memory_usage``.
 _BUFFER_ARRAYS = ("observations", "next_observations", "actions", "rewards", "dones", "timeouts")
@@ -49,9 +52,9 @@ class ReplayableEnv(gymnasium.Wrapper):
         self.actions: list[Any] = []
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        from zoo.training.state import numpy_rng_state
 
-        self.recipe = {"seed": seed} if seed is not None else {"streams": numpy_rng_state(self.env.unwrapped.np_random)}
+        self.recipe = ({"seed": seed} if seed is not None
+                       else {"streams": zoo.numpy_rng_state(self.env.unwrapped.np_random)})
         if options:
             self.recipe["options"] = options
         self.actions = []
@@ -117,16 +120,14 @@ def training_state(model: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     """``model``'s state beyond its policy's weights (see the module docstring)."""
     import torch
 
-    from zoo.training import state as TS
-
     tensors, data = _global_streams()
-    data = {"rng": data, "action_space": TS.numpy_rng_state(model.action_space.np_random)}
+    data = {"rng": data, "action_space": zoo.numpy_rng_state(model.action_space.np_random)}
     data["counters"] = {name: int(getattr(model, name)) for name in ("num_timesteps", "_n_updates", "_episode_num",
                                                                      "_n_calls") if hasattr(model, name)}
     if hasattr(model, "exploration_rate"):
         data["exploration_rate"] = float(model.exploration_rate)
     for name, optimizer in optimizers(model).items():
-        part, data[name] = TS.optimizer_state(optimizer, name)
+        part, data[name] = zoo.optimizer_state(optimizer, name)
         tensors.update(part)
     if getattr(model, "log_ent_coef", None) is not None:
         tensors["log_ent_coef"] = model.log_ent_coef.detach().clone()
@@ -155,10 +156,8 @@ def load_training_state(model: Any, tensors: dict[str, Any], data: dict[str, Any
     policy weights are already loaded. Raises ``KeyError``/``ValueError`` if it does not fit."""
     import torch
 
-    from zoo.training import state as TS
-
     for name, optimizer in optimizers(model).items():
-        TS.load_optimizer_state(optimizer, tensors, data[name], name)
+        zoo.load_optimizer_state(optimizer, tensors, data[name], name)
     if getattr(model, "log_ent_coef", None) is not None:
         saved = tensors["log_ent_coef"]
         if saved.shape != model.log_ent_coef.shape or not bool(torch.isfinite(saved).all()):
@@ -181,7 +180,7 @@ def load_training_state(model: Any, tensors: dict[str, Any], data: dict[str, Any
     if model._last_obs is None or np.shape(model._last_obs)[0] != model.env.num_envs:
         raise ValueError("the saved last observations do not fit the envs")
     _replay_envs(model, tensors, data["envs"])
-    model.action_space._np_random = TS.numpy_rng(data["action_space"])  # (gymnasium gives it no setter)
+    model.action_space._np_random = zoo.numpy_rng(data["action_space"])  # (gymnasium gives it no setter)
     _set_global_streams(tensors, data["rng"])  # last: nothing above may draw from them
 
 
@@ -211,8 +210,6 @@ def _load_buffer(model: Any, tensors: dict[str, Any], data: dict[str, Any]) -> N
 
 def _replay_envs(model: Any, tensors: dict[str, Any], recipes: list[Any]) -> None:
     """Bring each fresh env copy to where the saved one was, by redoing its episode so far."""
-    from zoo.training import state as TS
-
     vec_env = model.env
     if not isinstance(recipes, list) or len(recipes) != vec_env.num_envs:
         raise ValueError(f"{len(recipes) if isinstance(recipes, list) else 'no'} env states saved, "
@@ -224,7 +221,7 @@ def _replay_envs(model: Any, tensors: dict[str, Any], recipes: list[Any]) -> Non
         env = _replayable(monitored)
         seed = recipe.get("seed")
         if "seed" not in recipe:
-            env.unwrapped.np_random = TS.numpy_rng(recipe["streams"])
+            env.unwrapped.np_random = zoo.numpy_rng(recipe["streams"])
         elif isinstance(seed, bool) or not isinstance(seed, int):
             raise ValueError(f"env {i}: the saved reset seed {seed!r} is not a seed")
         actions = tensors.get(f"env.{i}.actions")

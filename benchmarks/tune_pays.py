@@ -45,7 +45,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/tune"))
     args = parser.parse_args()
 
-    from zoo.factory import agent_entry, env_entry
+    from zoo.factory import agent_entry, env_entry, load_agent_class
 
     entry = env_entry(args.env)
     threshold = entry.solved_threshold
@@ -58,7 +58,7 @@ def main() -> None:
     tuning_seconds = time.perf_counter() - started
     best = outcome.study.best_trial
     tuned = typed_params(args.agent, best.params)
-    defaults = agent_entry(args.agent).agent_class.env_defaults(entry)
+    defaults = load_agent_class(agent_entry(args.agent)).env_defaults(entry)
 
     seeds = list(range(FRESH_SEEDS_FROM, FRESH_SEEDS_FROM + args.seeds))
     rows = {}

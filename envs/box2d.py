@@ -8,8 +8,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from zoo.contract import FixedPolicy
-from zoo.hookspecs import hookimpl
+from zoo import FixedPolicy, hookimpl
 
 
 class LunarLanderHeuristic(FixedPolicy):

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from zoo.contract import FixedPolicy
-from zoo.hookspecs import hookimpl
+from zoo import FixedPolicy, hookimpl
 
 
 class CartPoleBalance(FixedPolicy):

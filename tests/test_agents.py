@@ -11,7 +11,8 @@ from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.evaluation import evaluate_policy
 
 import zoo
-from zoo.errors import ZooError
+from zoo.exceptions import ZooError
+from zoo.factory import load_agent_class
 from zoo.plugin_loader import loaded_plugins
 
 LEARNERS = ["reinforce", "reinforce-baseline"]
@@ -22,7 +23,7 @@ def builtin_pairs():
     builtin_plugins = {p.name for p in loaded.plugins if p.distribution == "rl-agent-zoo"}
     envs = [e for e in loaded.envs if e.plugin in builtin_plugins]
     agents = [a for a in loaded.agents if a.plugin in builtin_plugins]
-    return [(a.name, e.name) for a in agents for e in envs if a.agent_class.unsupported_reason(e) is None]
+    return [(a.name, e.name) for a in agents for e in envs if load_agent_class(a).unsupported_reason(e) is None]
 
 
 def test_every_builtin_env_is_covered_by_the_learning_agents():
@@ -141,7 +142,7 @@ def test_an_agent_refuses_an_env_it_cannot_handle():
     import gymnasium
 
     from zoo.agents.reinforce import Reinforce
-    from zoo.registry import EnvEntry
+    from zoo.entries import EnvEntry
 
     class DictObsEntry(EnvEntry):
         @property

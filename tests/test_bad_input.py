@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 
 from zoo import checkpoint as ckpt
 from zoo.cli import app
-from zoo.errors import ZooError
-from zoo.hub.ids import validate_repo_id
-from zoo.training import train
+from zoo.exceptions import ZooError
+from zoo.hub.repo_ids import validate_repo_id
+from zoo.training.session import train
 
 runner = CliRunner()
 

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from zoo.cli import app
-from zoo.errors import ZooError
+from zoo.exceptions import ZooError
 from zoo.tools.bench import Criterion, all_met, first_reached, load_suite, load_trainer
 
 REPO_SUITE = Path(__file__).resolve().parents[1] / "benchmarks" / "suite.toml"

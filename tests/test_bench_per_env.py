@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from zoo.cli import app
-from zoo.errors import ZooError
+from zoo.exceptions import ZooError
 from zoo.tools.bench import load_suite
 
 # Two envs; a reference on each of the first two, none on the third. "slow" never reaches the

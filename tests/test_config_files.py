@@ -21,8 +21,8 @@ import zoo.checkpoint
 import zoo.factory
 from zoo.cli import app
 from zoo.config_file import ConfigFile, file_settings
-from zoo.errors import ZooError
-from zoo.training import plan_run
+from zoo.exceptions import ZooError
+from zoo.training.session import plan_run
 
 runner = CliRunner()
 RL_ZOO = Path(__file__).parent / "data" / "rl_zoo"

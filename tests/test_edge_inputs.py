@@ -23,9 +23,9 @@ from typer.testing import CliRunner
 
 from zoo import checkpoint as ckpt
 from zoo.cli import app, run
-from zoo.errors import ZooError
+from zoo.exceptions import ZooError
 from zoo.limits import MAX_SEED
-from zoo.training import train
+from zoo.training.session import train
 
 runner = CliRunner()
 ROOT = os.geteuid() == 0 if hasattr(os, "geteuid") else False
@@ -102,12 +102,13 @@ def test_markup_in_user_text_is_printed_as_it_is(args, shown, workdir):
 
 def test_markup_in_a_plugin_description_error_or_command_help_is_printed_as_it_is(monkeypatch):
     from zoo import plugin_loader
-    from zoo.registry import AgentEntry
+    from zoo.entries import AgentEntry
 
     real = plugin_loader.loaded_plugins()
     evil = SimpleNamespace(name="[/evil]", distribution="[bold]evil-dist", version="1", module="evil",
                            error="ImportError: [/boom] [red]gone", hooks=[], envs=[], agents=["[/oops]"],
-                           hub_formats=[], commands=[], as_dict=lambda: {"name": "[/evil]"})
+                           hub_formats=[], commands=[], api=">=1,[/api]", deprecations=["zoo.x: use [red]zoo.y"],
+                           as_dict=lambda: {"name": "[/evil]"})
     fake = SimpleNamespace(envs=list(real.envs), plugins=[*real.plugins, evil], hub_formats=real.hub_formats,
                            agents=[*real.agents, AgentEntry("[/oops]", "x:y", "does [/oops] [bold red]things",
                                                             "[/evil]")],
@@ -117,6 +118,7 @@ def test_markup_in_a_plugin_description_error_or_command_help_is_printed_as_it_i
         code, stdout, stderr = zoo(command)
         assert code == 0, stderr
         assert "[/oops]" in stdout and "[/boom] [red]gone" in stdout, stdout
+    assert ">=1,[/api]" in stdout and "zoo.x: use [red]zoo.y" in stdout, stdout  # (of `zoo plugins`)
     app.command("oops-help", help="does [/oops] things [bold red]loudly")(lambda: None)
     try:
         code, stdout, stderr = zoo("--help")

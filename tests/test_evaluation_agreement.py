@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 import zoo
-from zoo.evaluation import episode_targets, evaluate, evaluate_with_sb3, run_episodes
-from zoo.factory import load_agent, load_policy
+from zoo.factory import load_agent, load_agent_class, load_policy
+from zoo.scoring import episode_targets, evaluate, evaluate_with_sb3, run_episodes
 from zoo.tools.pretrained import collection
 
 
@@ -122,7 +122,7 @@ def test_a_stochastic_policy_samples_the_same_distribution():
 def agents_and_envs():
     for agent in zoo.list_agents():
         for env in zoo.list_envs():
-            if agent.agent_class.unsupported_reason(env) is None and (agent.name != "hardcoded" or env.hardcoded):
+            if load_agent_class(agent).unsupported_reason(env) is None and (agent.name != "hardcoded" or env.hardcoded):
                 yield pytest.param(agent.name, env.name, id=f"{agent.name}-{env.name}")
 
 

@@ -7,7 +7,7 @@ fields (counters, env and random states, optimiser settings), tensors in
 dtype, NaN/inf/huge values), raw bytes (truncated, flipped); with the recorded checksums
 brought up to date, as a careful forger would, or left stale. Each mutated folder is loaded
 with ``zoo.load_agent`` (then asked to act), evaluated through ``zoo eval --checkpoint`` and
-resumed with ``zoo.training.continue_run``.
+resumed with ``zoo.training.resuming.continue_run``.
 
 Examples: ``ZOO_FUZZ=ci`` (default: fixed, derandomized) or ``ZOO_FUZZ=slow`` (ten times
 more, random).
@@ -33,8 +33,8 @@ from support.checks import snapshot
 import zoo
 from zoo import checkpoint as ckpt
 from zoo.cli import run
-from zoo.errors import ZooError
-from zoo.training import continue_run
+from zoo.exceptions import ZooError
+from zoo.training.resuming import continue_run
 
 SLOW = os.environ.get("ZOO_FUZZ", "ci") == "slow"
 FUZZ = settings(max_examples=120 * (10 if SLOW else 1), deadline=None, derandomize=not SLOW, database=None,

@@ -172,7 +172,7 @@ hub_commands = st.one_of(
 # -- the sandbox -------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory) -> Path:
-    from zoo.training import train as train_run
+    from zoo.training.session import train as train_run
 
     out = tmp_path_factory.mktemp("fuzz") / "run"
     train_run("reinforce", "cartpole", seed=0, steps=300, out=out, overrides={"n_envs": 2, "net_arch": "8"},

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 import zoo
 from zoo.cli import app
-from zoo.errors import ZooError
+from zoo.exceptions import ZooError
 from zoo.factory import env_entry
 
 runner = CliRunner()
@@ -104,8 +104,8 @@ def test_discrete_observations_are_one_hot_the_same_in_numpy_and_torch():
 
 
 def test_the_contract_and_the_catalog_let_reinforce_take_discrete_observations():
+    from zoo.agent_base import supports_spaces
     from zoo.catalog import agents_that_fit
-    from zoo.contract import supports_spaces
 
     discrete, box = gymnasium.spaces.Discrete(16), gymnasium.spaces.Box(-1, 1, (2,))
     assert supports_spaces(discrete, discrete) is None
@@ -142,7 +142,7 @@ def test_reinforce_learns_a_toy_text_env_from_one_hot_states(tmp_path, frozen_la
 
 
 def test_reinforce_baseline_runs_on_a_discrete_observation_env(tmp_path):
-    from zoo.tools.testing import run_agent_smoke
+    from zoo.tools.checks import run_agent_smoke
 
     run_agent_smoke("reinforce-baseline", "CliffWalking-v1", tmp_path, steps=2_000, overrides={"n_envs": 4},
                     episodes=1)

@@ -18,9 +18,11 @@ from typer.testing import CliRunner
 import zoo
 from zoo import checkpoint as ckpt
 from zoo.cli import app
-from zoo.errors import ZooError
-from zoo.hub import HubPushWarning, load_hub_policy, pull, push_run
-from zoo.hub.trust import UnpicklingWarning
+from zoo.exceptions import ZooError
+from zoo.hub.formats import load_hub_policy
+from zoo.hub.pull import pull
+from zoo.hub.push import HubPushWarning, push_run
+from zoo.remote_code import UnpicklingWarning
 from zoo.versions import zoo_version
 
 runner = CliRunner()
@@ -179,12 +181,12 @@ def test_cli_push_pull_and_eval_never_show_or_publish_the_token(hub, hub_repo_id
 
 
 def test_a_failed_recording_is_one_warning_and_the_push_goes_on(hub, hub_repo_id, runs, monkeypatch):
-    import zoo.recording
+    import zoo.hub.push
 
     def broken(*args, **kwargs):
         raise RuntimeError("no video device\nsecond line")
 
-    monkeypatch.setattr(zoo.recording, "record", broken)
+    monkeypatch.setattr(zoo.hub.push, "record", broken)
     result = invoke("push", str(runs["a"]), "--repo-id", hub_repo_id, "--eval-episodes", "1")
 
     assert result.exit_code == 0, result.output

@@ -58,16 +58,77 @@ def core_modules() -> set[str]:
     return names
 
 
+#: Modules of zoo/tools/ that the tools share, rather than tools of their own.
+SHARED_BY_TOOLS = {"zoo.tools.statistics"}
+
+
 def test_the_import_contracts_cover_every_room_of_the_core():
-    contracts = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
-    by_name = {c["name"]: c for c in contracts}
-    no_builtins = next(c for name, c in by_name.items() if name.startswith("The core imports no built-in"))
+    contracts = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["importlinter"]
+    assert contracts["exclude_type_checking_imports"] is False  # a late import is still an import
+    by_name = {c["name"]: c for c in contracts["contracts"]}
+
+    def named(start: str) -> dict:
+        return next(c for name, c in by_name.items() if name.startswith(start))
+
+    no_builtins = named("The core imports no built-in")
     assert set(no_builtins["source_modules"]) == core_modules()
     assert set(no_builtins["forbidden_modules"]) >= {"zoo.agents", "zoo.envs", "zoo_catch", "zoo_cem"}
-    no_cli = next(c for name, c in by_name.items() if name.startswith("Nothing below the command line"))
+    no_cli = named("Nothing below the command line")
     assert set(no_cli["source_modules"]) == (core_modules() - {"zoo.cli"}) | {"zoo.agents", "zoo.envs"}
-    independent = next(c for c in contracts if c["type"] == "independence")
+    independent = named("Built-in envs and agents do not import each other")
     assert set(independent["modules"]) == {"zoo.agents", "zoo.envs"}
+    public_only = named("Plugins, built-in or not, use only the public API")
+    assert set(public_only["source_modules"]) == {"zoo.agents", "zoo.envs", "zoo_catch", "zoo_cem"}
+    assert set(public_only["forbidden_modules"]) == core_modules()
+    layers = named("Features in layers over the core")
+    placed = {f"zoo.{name.strip()}" for layer in layers["layers"] for name in layer.split(":")}
+    assert layers["containers"] == ["zoo"] and layers["exhaustive"] is True
+    assert placed == core_modules()
+    assert layers["layers"][:4] == ["cli", "tools", "hub", "training"]
+    tools = named("The tools do not import each other")
+    in_tools = {f"zoo.tools.{p.stem}" for p in (REPO / "zoo" / "tools").glob("*.py") if p.stem != "__init__"}
+    in_tools |= {f"zoo.tools.{p.name}" for p in (REPO / "zoo" / "tools").iterdir() if (p / "__init__.py").is_file()}
+    assert set(tools["modules"]) == in_tools - SHARED_BY_TOOLS
+    acyclic = named("No import cycles")
+    assert acyclic["type"] == "acyclic_siblings" and "zoo" in acyclic["ancestors"]
+
+
+def test_no_two_modules_of_the_zoo_import_each_other():
+    """The module graph of zoo/ (imports inside functions and under TYPE_CHECKING included) has
+    no cycle; `.ci/lint` checks the same, with the built-in plugins, package by package."""
+    import grimp
+
+    graph = grimp.build_graph("zoo", exclude_type_checking_imports=False)
+    modules = {m for m in graph.modules if m == "zoo" or m.startswith("zoo.")}
+    imports = {m: graph.find_modules_directly_imported_by(m) & modules for m in modules}
+    assert imports["zoo.factory"] and imports["zoo"]  # the graph is the real one
+
+    # Tarjan's strongly connected components; any with two modules or more is a circle.
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    circles: list[list[str]] = []
+
+    def visit(module: str) -> None:
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        for imported in imports[module]:
+            if imported not in index:
+                visit(imported)
+                low[module] = min(low[module], low[imported])
+            elif imported in stack:
+                low[module] = min(low[module], index[imported])
+        if low[module] == index[module]:
+            component = []
+            while not component or component[-1] != module:
+                component.append(stack.pop())
+            if len(component) > 1:
+                circles.append(sorted(component))
+
+    for module in sorted(modules):
+        if module not in index:
+            visit(module)
+    assert circles == []
 
 
 def test_tables_on_a_narrow_pipe_keep_every_name_whole():

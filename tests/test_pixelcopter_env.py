@@ -220,9 +220,9 @@ def test_ids_registered_on_import_and_in_module_form():
 
 
 def test_zoo_plugin_registers_the_env_and_its_hardcoded_policy():
-    from zoo.plugin_loader import discover
+    from zoo.plugin_loader import discover_plugins
 
-    loaded = discover()
+    loaded = discover_plugins()
     entry = loaded.envs.get("pixelcopter")
     assert entry.gym_id == "zoo/Pixelcopter-v0" and entry.aliases == ("Pixelcopter-PLE-v0",)
     assert loaded.envs.get("Pixelcopter-PLE-v0") is entry

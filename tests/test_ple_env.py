@@ -248,9 +248,9 @@ def test_ids_registered_on_import_and_in_module_form(game):
 
 
 def test_the_zoo_plugin_registers_the_whole_family():
-    from zoo.plugin_loader import discover
+    from zoo.plugin_loader import discover_plugins
 
-    loaded = discover()
+    loaded = discover_plugins()
     assert loaded.plugin("ple").error is None
     for game in (*GAMES, "pixelcopter"):
         entry = loaded.envs.get(game)

@@ -4,6 +4,7 @@ the zoo keeps working. Also the environment switches and the hooks' contracts.""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import warnings
@@ -15,12 +16,13 @@ import typer
 from typer.testing import CliRunner
 
 import zoo
-from zoo.errors import ZooError
-from zoo.plugin_loader import PluginLoadWarning, discover
-from zoo.tools.testing import check_env
+from zoo.exceptions import ZooError
+from zoo.factory import load_agent_class
+from zoo.plugin_loader import PluginLoadWarning, discover_plugins
+from zoo.tools.checks import check_env
 
 GOOD = """
-    from zoo.hookspecs import hookimpl
+    from zoo import hookimpl
 
     @hookimpl
     def register_envs(registry):
@@ -38,7 +40,7 @@ RAISES_ON_IMPORT = """
 """
 EXITS_ON_IMPORT = "import sys\nsys.exit(3)\n"
 DUPLICATE = """
-    from zoo.hookspecs import hookimpl
+    from zoo import hookimpl
 
     @hookimpl
     def register_envs(registry):
@@ -48,14 +50,14 @@ DUPLICATE = """
                          entry_point="gymnasium.envs.classic_control.cartpole:CartPoleEnv")
 """
 WRONG_SIGNATURE = """
-    from zoo.hookspecs import hookimpl
+    from zoo import hookimpl
 
     @hookimpl
     def register_agents(reg, cli):
         reg.add_agent("never", "zoo.agents.hardcoded:Hardcoded")
 """
 MISSPELLED = """
-    from zoo.hookspecs import hookimpl
+    from zoo import hookimpl
 
     @hookimpl
     def register_env(registry):
@@ -68,7 +70,7 @@ NO_HOOKS = """
 EXPLODING_ENV = """
     import gymnasium
     import numpy as np
-    from zoo.hookspecs import hookimpl
+    from zoo import hookimpl
 
     CONSTRUCTED = []
 
@@ -94,7 +96,7 @@ EXPLODING_ENV = """
         registry.add_env(name="sloppy", gym_id="Sloppy-v0", entry_point=Sloppy)
 """
 BAD_COMMAND = """
-    from zoo.hookspecs import hookimpl
+    from zoo import hookimpl
 
     @hookimpl
     def register_agents(registry):
@@ -108,7 +110,7 @@ BAD_COMMAND = """
         raise ValueError("cannot build my command")
 """
 GOOD_COMMAND = """
-    from zoo.hookspecs import hookimpl
+    from zoo import hookimpl
 
     @hookimpl
     def register_commands(cli):
@@ -117,7 +119,7 @@ GOOD_COMMAND = """
             print(f"hello {name}")
 """
 SHADOWING_COMMAND = """
-    from zoo.hookspecs import hookimpl
+    from zoo import hookimpl
 
     @hookimpl
     def register_commands(cli):
@@ -150,20 +152,27 @@ def site(tmp_path, monkeypatch, on_path, write_distribution):
     root = write_distribution(tmp_path / "site", "zoo-test-plugins", "2.0",
                               {module_name(p): src for p, src in PLUGINS.items()},
                               {p: module_name(p) for p in PLUGINS})
+    with installed(root, monkeypatch, on_path):
+        yield root
+
+
+@contextlib.contextmanager
+def installed(root, monkeypatch, on_path):
+    """The distribution at ``root`` on the path of this process and of ``zoo`` subprocesses, with
+    no plugin switch set; the process-wide plugins, if a test loads them, are put back afterwards."""
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])))
     for var in ("ZOO_PLUGINS", "ZOO_BLOCK_PLUGINS", "ZOO_STRICT_PLUGINS"):
         monkeypatch.delenv(var, raising=False)
-    # The process-wide plugins, if a test loads them, are put back as they were afterwards.
     monkeypatch.setattr(zoo.plugin_loader, "_loaded", None)
     with on_path(root):
         yield root
 
 
 def load():
-    """discover(), returning the plugins and the warning lines it emitted."""
+    """discover_plugins(), returning the plugins and the warning lines it emitted."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        loaded = discover()
+        loaded = discover_plugins()
     return loaded, [str(w.message) for w in caught if issubclass(w.category, PluginLoadWarning)]
 
 
@@ -343,7 +352,7 @@ def test_zoo_strict_plugins_makes_a_load_error_fatal(site, monkeypatch, run_zoo)
     monkeypatch.setenv("ZOO_STRICT_PLUGINS", "1")
     with pytest.raises(ZooError, match=r"plugin 'duplicate' \(zoo-test-plugins\) failed to load: .*"
                                        r"ZOO_STRICT_PLUGINS is set"):
-        discover()
+        discover_plugins()
     done = run_zoo("list")
     assert done.returncode == 2
     assert done.stderr.startswith("error: plugin 'duplicate'") and len(done.stderr.splitlines()) == 1
@@ -361,7 +370,7 @@ def ep(name: str, module: str) -> metadata.EntryPoint:
 
 
 def test_hook_register_envs(site):
-    loaded = discover([ep("good", module_name("good"))])
+    loaded = discover_plugins([ep("good", module_name("good"))])
     entry = loaded.envs.get("LongCartPole-v3")
     assert (entry.name, entry.plugin, loaded.envs.get("long-cartpole")) == ("long-cartpole", "good", entry)
     made = gymnasium.make("LongCartPole-v3")
@@ -371,14 +380,14 @@ def test_hook_register_envs(site):
 
 
 def test_hook_register_agents(site):
-    loaded = discover([ep("good", module_name("good")), ep("builtin-agents", "zoo.agents.plugin")])
-    assert loaded.agents.get("same-hardcoded").agent_class.__name__ == "Hardcoded"
+    loaded = discover_plugins([ep("good", module_name("good")), ep("builtin-agents", "zoo.agents.plugin")])
+    assert load_agent_class(loaded.agents.get("same-hardcoded")).__name__ == "Hardcoded"
     assert loaded.plugin("good").agents == ["same-hardcoded"]
 
 
 LINEAR_FORMAT = """
     import numpy as np
-    from zoo.hookspecs import hookimpl
+    from zoo import hookimpl
 
     class Linear:
         def __init__(self, weights):
@@ -391,7 +400,7 @@ LINEAR_FORMAT = """
         return "linear-policy.json" in files
 
     def load(repo):
-        from zoo.hub import HubPolicy
+        from zoo import HubPolicy
 
         data = repo.read_json("linear-policy.json")
         env = repo.pick_env(data.get("env"), what="the linear policy")
@@ -426,7 +435,7 @@ def test_hook_register_hub_formats(tmp_path, monkeypatch, hub, hub_repo_id, hf_h
 
 
 def test_registration_errors_are_one_line_zoo_errors():
-    from zoo.registry import AgentRegistry, EnvRegistry
+    from zoo.registration import AgentRegistry, EnvRegistry
 
     envs, agents = EnvRegistry(), AgentRegistry()
     cases = [
@@ -444,10 +453,10 @@ def test_registration_errors_are_one_line_zoo_errors():
     agents.add_agent("not-an-agent", "collections:OrderedDict")
     agents.add_agent("missing", "no_such_module_anywhere:Agent")
     agents._commit()
-    with pytest.raises(ZooError, match="agent 'not-an-agent' .* not a subclass of zoo.contract.Agent"):
-        _ = agents.get("not-an-agent").agent_class  # the class is loaded (and checked) when first asked for
+    with pytest.raises(ZooError, match="agent 'not-an-agent' .* not a subclass of zoo.Agent"):
+        load_agent_class(agents.get("not-an-agent"))  # the class is loaded (and checked) when first asked for
     with pytest.raises(ZooError, match="agent 'missing' .* could not be loaded: ModuleNotFoundError"):
-        _ = agents.get("missing").agent_class
+        load_agent_class(agents.get("missing"))
 
 
 def test_two_distributions_with_the_same_plugin_name(tmp_path, on_path, write_distribution):
@@ -456,7 +465,7 @@ def test_two_distributions_with_the_same_plugin_name(tmp_path, on_path, write_di
                                 {"samename": "second_mod"})
     with on_path(first), on_path(second), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        loaded = discover()
+        loaded = discover_plugins()
     infos = [p for p in loaded.plugins if p.name == "samename"]
     assert len(infos) == 2 and infos[0].error is None
     assert "plugin name 'samename' is already taken by" in infos[1].error
@@ -473,3 +482,105 @@ def test_a_distribution_with_a_malformed_entry_points_file(tmp_path, on_path, wr
     assert loaded.plugin("zoo-malformed").error.startswith("its entry_points.txt cannot be read (TypeError")
     assert sum("zoo-malformed" in m for m in messages) == 1
     assert "cartpole" in loaded.envs and "reinforce" in loaded.agents
+
+
+# -- plugin API versions -------------------------------------------------------------------------
+
+def api_plugin(declared: str | None, env: str) -> str:
+    declaration = "" if declared is None else f"zoo_plugin_api = {declared!r}\n"
+    return declaration + f"""
+from zoo import hookimpl
+
+@hookimpl
+def register_envs(registry):
+    registry.add_env(name={env!r}, gym_id="{env.title().replace('-', '')}-v0",
+                     entry_point="gymnasium.envs.classic_control.cartpole:CartPoleEnv")
+"""
+
+
+@pytest.fixture
+def api_site(tmp_path, monkeypatch, on_path, write_distribution):
+    """Plugins that declare various plugin API versions, in distribution "zoo-api" 2.0."""
+    plugins = {"future": api_plugin(">=2,<3", "future-env"), "current": api_plugin(f">={zoo.PLUGIN_API_VERSION},<2",
+                                                                                  "current-env"),
+               "silent": api_plugin(None, "silent-env"), "garbled": api_plugin("two point oh", "garbled-env")}
+    root = write_distribution(tmp_path / "api", "zoo-api", "2.0", {f"api_{name}": src for name, src in plugins.items()},
+                              {name: f"api_{name}" for name in plugins})
+    with installed(root, monkeypatch, on_path):
+        yield root
+
+
+def test_a_plugin_for_another_plugin_api_is_refused_in_one_line_and_the_rest_works(api_site):
+    loaded, messages = load()
+    refused = f"plugin 'future' (zoo-api 2.0) needs zoo plugin API >=2,<3; this zoo provides {zoo.PLUGIN_API_VERSION}"
+    assert [m for m in messages if "'future'" in m] == [refused]
+    future = loaded.plugin("future")
+    assert (future.api, future.error, future.envs) == (">=2,<3", refused.split(") ", 1)[1], [])
+    assert "FutureEnv-v0" not in loaded.envs and "future-env" not in loaded.envs
+    current, silent = loaded.plugin("current"), loaded.plugin("silent")
+    assert (current.api, current.error, current.envs) == (f">={zoo.PLUGIN_API_VERSION},<2", None, ["current-env"])
+    assert (silent.api, silent.error, silent.envs) == (None, None, ["silent-env"])  # taken as written for 1.x
+    garbled = loaded.plugin("garbled")
+    assert garbled.error == ("its zoo_plugin_api = 'two point oh' is not a version specifier (PEP 440); "
+                             f"write e.g. zoo_plugin_api = '>={zoo.PLUGIN_API_VERSION},<2'")
+    assert "cartpole" in loaded.envs and "reinforce" in loaded.agents
+
+
+def test_zoo_plugins_shows_the_api_versions_and_strict_mode_refuses_an_incompatible_plugin(api_site, run_zoo,
+                                                                                           monkeypatch):
+    listed = json.loads(run_zoo("plugins", "--json").stdout)
+    assert listed["plugin_api"] == zoo.PLUGIN_API_VERSION
+    plugins = {p["name"]: p for p in listed["plugins"]}
+    assert (plugins["future"]["api"], plugins["silent"]["api"], plugins["builtin-agents"]["api"]) == (
+        ">=2,<3", None, None)
+    assert plugins["future"]["error"].startswith("needs zoo plugin API >=2,<3")
+    table = run_zoo("plugins")
+    assert table.returncode == 0
+    assert (f"This zoo provides plugin API {zoo.PLUGIN_API_VERSION}; a plugin that declares no zoo_plugin_api is "
+            "taken as written for >=1.0,<2.") in table.stdout
+    assert "plugin future (zoo-api) declares plugin API >=2,<3" in table.stdout
+    assert f"plugin current (zoo-api) declares plugin API >={zoo.PLUGIN_API_VERSION},<2" in table.stdout
+    assert "plugin silent (zoo-api) declares" not in table.stdout
+    warnings_ = [line for line in table.stderr.splitlines() if "'future'" in line]
+    assert warnings_ == [f"warning: plugin 'future' (zoo-api 2.0) needs zoo plugin API >=2,<3; this zoo provides "
+                         f"{zoo.PLUGIN_API_VERSION}"]
+
+    monkeypatch.setenv("ZOO_BLOCK_PLUGINS", "garbled")
+    monkeypatch.setenv("ZOO_STRICT_PLUGINS", "1")
+    with pytest.raises(ZooError, match=r"^plugin 'future' \(zoo-api 2.0\) needs zoo plugin API >=2,<3; "
+                                       r".*ZOO_STRICT_PLUGINS is set\)$"):
+        discover_plugins()
+    done = run_zoo("list")
+    assert done.returncode == 2 and done.stderr.startswith("error: plugin 'future' (zoo-api 2.0) needs zoo plugin API")
+    monkeypatch.setenv("ZOO_BLOCK_PLUGINS", "garbled,future")
+    assert errors(load()[0]) == {}
+
+
+def test_a_plugin_that_uses_old_import_paths_works_and_zoo_plugins_names_them(tmp_path, on_path, write_distribution,
+                                                                               monkeypatch):
+    old_style = """
+        from zoo.agent import FixedPolicy
+        from zoo.hookspecs import hookimpl
+
+        class Left(FixedPolicy):
+            def act(self, observations):
+                return observations[:, 0] * 0
+
+        @hookimpl
+        def register_envs(registry):
+            registry.add_env(name="old-style", gym_id="OldStyle-v0", hardcoded={"default": Left},
+                             entry_point="gymnasium.envs.classic_control.cartpole:CartPoleEnv")
+    """
+    root = write_distribution(tmp_path / "old", "zoo-old-style", "0.1", {"tp_old_style": old_style},
+                              {"old-style": "tp_old_style"})
+    monkeypatch.setattr(zoo.plugin_loader, "_loaded", None)
+    with on_path(root), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        loaded = discover_plugins()
+    info = loaded.plugin("old-style")
+    assert (info.error, info.envs) == (None, ["old-style"])
+    assert info.deprecations == ["zoo.agent.FixedPolicy: use zoo.FixedPolicy",
+                                 "zoo.hookspecs.hookimpl: use zoo.hookimpl"]
+    assert sum(issubclass(w.category, DeprecationWarning) and "zoo.agent.FixedPolicy" in str(w.message)
+               for w in caught) == 1
+    assert all(p.deprecations == [] for p in loaded.plugins if p.distribution == "rl-agent-zoo")

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import zoo
-from zoo.tools.testing import check_env, check_plugin, run_agent_smoke
+from zoo.tools.checks import check_env, check_plugin, run_agent_smoke
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -32,7 +32,7 @@ def zoo_json(run_zoo):
 
 
 def test_the_core_does_not_know_the_example_plugins():
-    core = "\n".join(p.read_text() for p in (REPO / "zoo").rglob("*.py") if p.name != "testing.py")
+    core = "\n".join(p.read_text() for p in (REPO / "zoo").rglob("*.py"))
     # The import contracts name them, to forbid the core to import them.
     core += (REPO / "pyproject.toml").read_text().split("[tool.importlinter]")[0]
     assert not re.search(r"zoo[_-]catch|zoo[_-]cem|CatchEnv|CrossEntropy", core)
@@ -45,6 +45,7 @@ def test_installed_plugins_are_listed_with_their_distribution_and_what_they_regi
     assert (catch["envs"], catch["agents"], catch["commands"]) == (["catch"], [], ["catch-play"])
     assert catch["hooks"] == ["register_commands", "register_envs"]
     assert (cem["distribution"], cem["agents"], cem["envs"], cem["error"]) == ("zoo-cem", ["cem"], [], None)
+    assert (catch["api"], cem["api"], catch["deprecations"], cem["deprecations"]) == (">=1.2,<2", ">=1.2,<2", [], [])
     assert plugins["classic-envs"]["distribution"] == "rl-agent-zoo"
 
     listing = zoo_json("list")
@@ -123,7 +124,8 @@ def test_zoo_check_all_runs_gymnasiums_checker_on_every_builtin_and_example_env(
 
 
 def test_push_run_publishes_a_plugin_agent_to_the_hub(tmp_path, hub, hub_repo_id, hf_home):
-    from zoo.hub import load_hub_policy, push_run
+    from zoo.hub.formats import load_hub_policy
+    from zoo.hub.push import push_run
 
     result = zoo.train("cem", "catch", seed=0, steps=5_000, out=tmp_path / "run")
     pushed = push_run(result.run_dir, hub_repo_id, eval_episodes=5, video=False)

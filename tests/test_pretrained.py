@@ -97,12 +97,12 @@ def test_push_pretrained_publishes_the_collection_so_eval_from_hub_works(hub, hu
 
 
 def test_build_pretrained_refuses_a_seed_its_evaluation_cannot_use_before_training(tmp_path, monkeypatch):
-    import zoo.training
+    import zoo.training.session
 
     def no_training(*args, **kwargs):
         raise AssertionError("trained before the seeds were checked")
 
-    monkeypatch.setattr(zoo.training, "train", no_training)
+    monkeypatch.setattr(zoo.training.session, "train", no_training)
     result = CliRunner().invoke(app, ["build-pretrained", "reinforce", "cartpole", "--seed", "2147483000",
                                       "--out", str(tmp_path / "out")])
     assert result.exit_code == 2, result.output

@@ -15,7 +15,7 @@ from zoo.agents import returns as R
 from zoo.agents.reinforce import ReinforceConfig
 from zoo.cli import app
 from zoo.config import build_config, convert, parse_overrides
-from zoo.errors import ZooError
+from zoo.exceptions import ZooError
 
 rewards = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False)
 episode = st.lists(rewards, min_size=0, max_size=30)

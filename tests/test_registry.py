@@ -8,11 +8,11 @@ import gymnasium
 import pytest
 
 import zoo
-from zoo.errors import ZooError
-from zoo.plugin_loader import PluginLoadWarning, discover
+from zoo.exceptions import ZooError
+from zoo.plugin_loader import PluginLoadWarning, discover_plugins
 
 GOOD_PLUGIN = """
-    from zoo.hookspecs import hookimpl
+    from zoo import hookimpl
 
     @hookimpl
     def register_envs(registry):
@@ -22,7 +22,7 @@ GOOD_PLUGIN = """
 """
 BROKEN_ON_IMPORT = "raise RuntimeError('this plugin is broken')\n"
 DUPLICATE_NAME = """
-    from zoo.hookspecs import hookimpl
+    from zoo import hookimpl
 
     @hookimpl
     def register_agents(registry):
@@ -44,7 +44,7 @@ def third_party(tmp_path, on_path, write_distribution):
 def load_quietly():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        loaded = discover()
+        loaded = discover_plugins()
     return loaded, [str(w.message) for w in caught if issubclass(w.category, PluginLoadWarning)]
 
 
@@ -87,7 +87,7 @@ def test_strict_mode_makes_load_errors_fatal(third_party, monkeypatch):
     monkeypatch.setenv("ZOO_STRICT_PLUGINS", "1")
     monkeypatch.setenv("ZOO_PLUGINS", "classic-envs,tp-broken")
     with pytest.raises(ZooError, match="tp-broken"):
-        discover()
+        discover_plugins()
 
 
 def test_allow_and_block_lists(third_party, monkeypatch):

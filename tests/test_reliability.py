@@ -31,8 +31,9 @@ from typer.testing import CliRunner
 import zoo
 from zoo import checkpoint as ckpt
 from zoo.cli import app
-from zoo.errors import ZooError
-from zoo.training import resume, train
+from zoo.exceptions import ZooError
+from zoo.training.resuming import resume
+from zoo.training.session import train
 
 runner = CliRunner()
 SMALL = {"n_envs": 4}

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from zoo.errors import ZooError
+from zoo.exceptions import ZooError
 from zoo.factory import make_agent
-from zoo.training import start
+from zoo.training.session import start
 
 TRIALS = 12
 #: Two runs whose headers differ, so the folder shows whose header it holds.

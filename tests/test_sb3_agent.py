@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 import zoo
 from zoo import checkpoint as ckpt
 from zoo.cli import app
-from zoo.errors import ZooError
-from zoo.tools.testing import check_plugin, run_agent_smoke
+from zoo.exceptions import ZooError
+from zoo.tools.checks import check_plugin, run_agent_smoke
 
 runner = CliRunner()
 
@@ -103,7 +103,7 @@ def test_dqn_exploration_follows_the_runs_step_count_across_iterations(tmp_path)
 
 
 def test_an_sb3_agent_checkpoint_round_trips_through_the_hub_without_pickles(hub, hub_repo_id, hf_home, ppo_run):
-    from zoo.hub import push_run
+    from zoo.hub.push import push_run
 
     push_run(ppo_run.run_dir, hub_repo_id, eval_episodes=2, video=False)
     assert not [name for name in hub.files(hub_repo_id) if name.endswith((".zip", ".pkl", ".pt"))]

@@ -17,7 +17,8 @@ from typer.testing import CliRunner
 
 from zoo import checkpoint as ckpt
 from zoo.cli import app
-from zoo.training import resume, train
+from zoo.training.resuming import resume
+from zoo.training.session import train
 
 CASES = {
     "sb3-ppo": ("cartpole", 512, {"n_envs": 2, "n_steps": 32, "batch_size": 32, "n_epochs": 2,

@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from zoo.cli import app
-from zoo.errors import ZooError
+from zoo.exceptions import ZooError
 from zoo.plugin_loader import reload_plugins
 from zoo.tools.sweep import (
     RESULT_FILE,
@@ -43,7 +43,7 @@ FLAKY_SOURCE = """
 import os
 
 from zoo.agents.reinforce import Reinforce
-from zoo.hookspecs import hookimpl
+from zoo.plugin_api import hookimpl
 
 
 class Flaky(Reinforce):

@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from zoo.cli import app
-from zoo.errors import ZooError
+from zoo.exceptions import ZooError
 from zoo.tools import tune
 
 runner = CliRunner()

@@ -19,8 +19,10 @@ from zoo import checkpoint as ckpt
 from zoo.agents.reinforce import RENAMED
 from zoo.cli import app
 from zoo.config import field_types, migrate_names
-from zoo.errors import ZooError
-from zoo.training import resume, train
+from zoo.exceptions import ZooError
+from zoo.factory import load_agent_class
+from zoo.training.resuming import resume
+from zoo.training.session import train
 
 runner = CliRunner()
 OLD = {new: old for old, new in RENAMED.items()}
@@ -31,7 +33,7 @@ def test_every_agent_speaks_one_vocabulary():
     renamed_away: set[str] = set()
     fields: dict[str, set[str]] = {}
     for entry in zoo.list_agents():
-        cls = zoo.factory.agent_entry(entry.name).agent_class
+        cls = load_agent_class(zoo.agent_entry(entry.name))
         renamed_away |= set(cls.renamed_hyperparameters)
         fields[entry.name] = set(field_types(cls.Config))
     for agent, names in fields.items():
@@ -102,7 +104,7 @@ def test_a_run_checkpointed_with_old_names_resumes(run, tmp_path):
 
 
 def test_a_hub_checkpoint_with_old_names_loads(run, tmp_path, hub, hub_repo_id, hf_home):
-    from zoo.hub import push_run
+    from zoo.hub.push import push_run
 
     copy = tmp_path / "run"
     shutil.copytree(run, copy)

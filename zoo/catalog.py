@@ -14,7 +14,9 @@ from typing import Any
 
 import gymnasium
 
-from zoo.errors import ZooError, one_line
+from zoo.exceptions import ZooError, one_line
+from zoo.factory import load_agent_class
+from zoo.plugin_loader import loaded_plugins
 
 
 @dataclass
@@ -36,7 +38,7 @@ def _agent_classes(loaded: Any) -> list[tuple[str, type]]:
     classes = []
     for agent in loaded.agents:
         try:
-            classes.append((agent.name, agent.agent_class))
+            classes.append((agent.name, load_agent_class(agent)))
         except ZooError:  # an agent whose module does not import fits nothing
             continue
     return classes
@@ -44,8 +46,6 @@ def _agent_classes(loaded: Any) -> list[tuple[str, type]]:
 
 def gymnasium_catalog(loaded: Any = None) -> list[CatalogEntry]:
     """One entry per id in gymnasium's registry (the zoo's plugins registered theirs there too)."""
-    from zoo.plugin_loader import loaded_plugins
-
     loaded = loaded or loaded_plugins()
     agents = _agent_classes(loaded)
     catalog = []
@@ -69,8 +69,6 @@ def gymnasium_catalog(loaded: Any = None) -> list[CatalogEntry]:
 def agents_that_fit(entry: Any, loaded: Any = None) -> list[str]:
     """The agents whose spaces fit the env ``entry`` (``zoo check`` reports them too); creates the
     env once if its spaces are not known yet (one that cannot be created fits none)."""
-    from zoo.plugin_loader import loaded_plugins
-
     return _fitting(_agent_classes(loaded or loaded_plugins()), entry)
 
 

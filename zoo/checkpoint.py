@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from zoo.errors import ZooError
+from zoo.exceptions import ZooError
 from zoo.files import read_json_object
 from zoo.versions import package_versions, zoo_version
 

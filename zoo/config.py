@@ -10,7 +10,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
 from typing import Any
 
-from zoo.errors import ZooError
+from zoo.deprecations import forward
+from zoo.exceptions import ZooError
+
+__getattr__ = forward(__name__)  # hyperparameter, which moved to zoo.hyperparameter
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -170,14 +173,6 @@ def migrate_names(values: Mapping[str, Any], renamed: Mapping[str, str]) -> dict
 
 def config_to_dict(config: Any) -> dict[str, Any]:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(config).items()}
-
-
-def hyperparameter(help: str, default: Any) -> Any:
-    """A documented config field (``zoo.config.field_help`` reads ``help``); a list or tuple
-    default becomes an immutable tuple per instance."""
-    if isinstance(default, (list, tuple)):
-        return dataclasses.field(default_factory=lambda: tuple(default), metadata={"help": help})
-    return dataclasses.field(default=default, metadata={"help": help})
 
 
 def read_env_defaults(package: str, filename: str, agent_key: str, gym_id: str) -> dict[str, Any]:

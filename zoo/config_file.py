@@ -12,7 +12,7 @@ The zoo's own format; every key is optional::
     net_arch = [64, 64]
 
 A file with other top-level keys is in another library's format: it is handed to the agent
-(:meth:`zoo.contract.Agent.read_foreign_config`), which may read it (the SB3 agents read
+(:meth:`zoo.Agent.read_foreign_config`), which may read it (the SB3 agents read
 rl-baselines3-zoo's hyperparameter files) or not (then the file is refused, naming the keys).
 """
 
@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zoo.errors import ZooError, one_line
+from zoo.exceptions import ZooError, one_line
+from zoo.factory import agent_entry, env_entry, load_agent_class
 
 #: File suffixes the zoo reads, and their format.
 SUFFIXES = {".toml": "TOML", ".yaml": "YAML", ".yml": "YAML"}
@@ -159,8 +160,6 @@ def _zoo_settings(path: str, data: Mapping[str, Any]) -> FileSettings:
 def file_settings(config: ConfigFile, agent: str, env: str) -> FileSettings:
     """What ``config`` sets for ``agent`` on ``env``: in the zoo's format, after checking that
     the agent and env it names (if any) are these; else as the agent reads the file."""
-    from zoo.factory import agent_entry, env_entry
-
     data = config.data()
     agent_e, env_e = agent_entry(agent), env_entry(env)
     if is_zoo_format(data):
@@ -171,7 +170,7 @@ def file_settings(config: ConfigFile, agent: str, env: str) -> FileSettings:
             raise ZooError(f"config file {config.path!r} is for env {settings.env!r}, not {env_e.name!r}")
         return settings
     try:
-        foreign = agent_e.agent_class.read_foreign_config(data, env_e)
+        foreign = load_agent_class(agent_e).read_foreign_config(data, env_e)
     except ZooError as exc:
         raise ZooError(f"config file {config.path!r}: {exc}") from None
     if foreign is None:

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from zoo.errors import ZooError, one_line
+from zoo.exceptions import ZooError, one_line
+from zoo.factory import load_agent
 from zoo.files import replacing
 
 
 def export_agent(checkpoint: str | Path, format: str, out: str | Path) -> Path:
     """Write the agent saved at ``checkpoint`` (a checkpoint or run folder) to ``out`` in ``format``."""
-    from zoo.factory import load_agent
-
     agent = load_agent(checkpoint)
     formats = type(agent).export_formats
     if format not in formats:

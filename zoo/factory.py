@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import inspect
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,12 +12,13 @@ from typing import Any
 import gymnasium
 
 from zoo import checkpoint as ckpt
+from zoo.agent_base import Agent
 from zoo.config import build_config, build_config_layers, config_to_dict, migrate_names
-from zoo.contract import Agent, PolicyPredictor
-from zoo.errors import ZooError, one_line
+from zoo.entries import AgentEntry, EnvEntry, load_object
+from zoo.exceptions import ZooError, did_you_mean, one_line
 from zoo.limits import check_seed
 from zoo.plugin_loader import loaded_plugins
-from zoo.registry import AgentEntry, EnvEntry
+from zoo.policy import PolicyPredictor
 
 #: Episode cap for envs that have no time limit of their own (Pixelcopter), so that a good
 #: policy cannot run forever.
@@ -31,6 +33,38 @@ def env_entry(name: str) -> EnvEntry:
 def agent_entry(name: str) -> AgentEntry:
     """The registered agent called ``name``."""
     return loaded_plugins().agents.get(name)
+
+
+def list_envs() -> list[EnvEntry]:
+    """Every env the plugins registered (gymnasium's other ids work too, by name: :func:`env_entry`)."""
+    return list(loaded_plugins().envs)
+
+
+def list_agents() -> list[AgentEntry]:
+    """Every registered agent."""
+    return list(loaded_plugins().agents)
+
+
+def load_agent_class(entry: AgentEntry) -> type[Agent]:
+    """The class an agent entry names, imported on first use and checked to be an :class:`Agent`."""
+    try:
+        cls = load_object(entry.target)
+    except Exception as exc:  # imported lazily, so a broken agent module surfaces only here
+        raise ZooError(f"agent {entry.name!r} (plugin {entry.plugin or 'unknown'}) could not be loaded: "
+                       f"{one_line(exc)}") from exc
+    if not (inspect.isclass(cls) and issubclass(cls, Agent)):
+        raise ZooError(f"agent {entry.name!r} (plugin {entry.plugin or 'unknown'}) is {cls!r}, "
+                       "not a subclass of zoo.Agent")
+    return cls
+
+
+def hardcoded_policy(env: str | EnvEntry, variant: str = "default") -> PolicyPredictor:
+    """A new instance of the hardcoded policy ``variant`` that env ``env``'s plugin registered."""
+    entry = env if isinstance(env, EnvEntry) else env_entry(env)
+    if variant not in entry.hardcoded:
+        raise ZooError(f"env {entry.name!r} has no hardcoded policy {variant!r}: "
+                       f"{did_you_mean(variant, entry.hardcoded)}")
+    return load_object(entry.hardcoded[variant])()
 
 
 @contextlib.contextmanager
@@ -93,7 +127,7 @@ def agent_class(agent: str, env: str) -> type[Agent]:
 
 
 def _agent_class(agent: AgentEntry, env: EnvEntry) -> type[Agent]:
-    cls = agent.agent_class
+    cls = load_agent_class(agent)
     reason = cls.unsupported_reason(env)
     if reason:
         raise ZooError(f"agent {agent.name!r} cannot run on env {env.name!r}: {reason}")

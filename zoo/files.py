@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from zoo.errors import ZooError
+from zoo.exceptions import ZooError
 
 
 def _temporary(path: Path) -> Path:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numbers
 from typing import Any
 
-from zoo.errors import ZooError
+from zoo.exceptions import ZooError
 
 MAX_SEED = 2**31 - 1
 MAX_COUNT = 10**12

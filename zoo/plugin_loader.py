@@ -11,6 +11,10 @@ Environment switches:
 * ``ZOO_BLOCK_PLUGINS=a,b``: never load the named plugins.
 * ``ZOO_STRICT_PLUGINS=1``: a plugin that fails to load is an error, not a warning
   (for plugin authors' CI).
+
+A plugin written for plugin API versions this zoo does not provide (:mod:`zoo.plugin_api`) is
+refused like any other failure. The old import paths a plugin uses are recorded with it
+(:mod:`zoo.deprecations`), so that ``zoo plugins`` can tell its author.
 """
 
 from __future__ import annotations
@@ -27,12 +31,14 @@ from typing import Any
 
 import pluggy
 
-from zoo import hookspecs
-from zoo.errors import ZooError, did_you_mean, one_line
-from zoo.registry import AgentRegistry, EnvRegistry, HubFormatRegistry
+from zoo import deprecations, hookspecs
+from zoo.exceptions import ZooError, did_you_mean, one_line
+from zoo.plugin_api import ENTRY_POINT_GROUP, PROJECT_NAME, IncompatiblePlugin, check_api, declared_api
+from zoo.registration import AgentRegistry, EnvRegistry, HubFormatRegistry
 from zoo.versions import DISTRIBUTION
 
-ENTRY_POINT_GROUP = "agent_zoo"
+__getattr__ = deprecations.forward(__name__)  # discover, now zoo.discover_plugins
+
 ONLY_VAR = "ZOO_PLUGINS"
 BLOCK_VAR = "ZOO_BLOCK_PLUGINS"
 STRICT_VAR = "ZOO_STRICT_PLUGINS"
@@ -59,6 +65,11 @@ class PluginInfo:
     hub_formats: list[str] = field(default_factory=list)
     commands: list[str] = field(default_factory=list)
     error: str | None = None
+    #: The plugin API versions the plugin declares it supports (``zoo_plugin_api``), as written;
+    #: None if it declares none (it is then taken as written for 1.x).
+    api: str | None = None
+    #: The old import paths it used, each with its new one: ``"zoo.agent.Agent: use zoo.Agent"``.
+    deprecations: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -143,7 +154,11 @@ def _strict() -> bool:
 def _fail(info: PluginInfo, exc: BaseException, what: str = "failed to load") -> None:
     # A ZooError is the loader's own verdict: its message says it all, no type name needed.
     info.error = one_line(exc)
-    message = f"plugin {info.name!r} ({info.distribution or info.module}) {what}: {info.error}"
+    if isinstance(exc, IncompatiblePlugin):  # the release matters here: "plugin 'x' (x-dist 2.0) needs ..."
+        release = f"{info.distribution} {info.version}".strip() or info.module
+        message = f"plugin {info.name!r} ({release}) {info.error}"
+    else:
+        message = f"plugin {info.name!r} ({info.distribution or info.module}) {what}: {info.error}"
     if _strict():
         raise ZooError(message + f" ({STRICT_VAR} is set)") from exc
     warnings.warn(message, PluginLoadWarning, stacklevel=3)
@@ -169,9 +184,12 @@ def _explain_bad_signature(manager: pluggy.PluginManager, plugin: Any, exc: Exce
     return " ".join(str(exc).split())
 
 
-def _load(manager: pluggy.PluginManager, ep: metadata.EntryPoint) -> dict[str, pluggy.HookImpl]:
-    """Import one plugin, register it with pluggy and return its hook implementations."""
+def _load(manager: pluggy.PluginManager, ep: metadata.EntryPoint, info: PluginInfo) -> dict[str, pluggy.HookImpl]:
+    """Import one plugin, check the plugin API versions it supports, register it with pluggy and
+    return its hook implementations."""
     plugin = ep.load()
+    info.api = declared_api(plugin)
+    check_api(info.api)
     try:
         manager.register(plugin, name=ep.name)
     except pluggy.PluginValidationError as exc:  # pluggy leaves the manager untouched
@@ -231,17 +249,27 @@ def _load_order(ep: metadata.EntryPoint) -> tuple[bool, str]:
     return (dist is None or dist.name != DISTRIBUTION, ep.name)
 
 
-_discovering = 0  # how many discover() calls are running (plugins' code runs inside them)
+_discovering = 0  # how many discover_plugins() calls are running (plugins' code runs inside them)
 
 
-def discover(entry_points: Iterable[metadata.EntryPoint] | None = None) -> LoadedPlugins:
-    """Load every plugin in the entry-point group and let each register, in isolation."""
+def discover_plugins(entry_points: Iterable[metadata.EntryPoint] | None = None) -> LoadedPlugins:
+    """Load every plugin in the ``agent_zoo`` entry-point group (or the ``entry_points`` given,
+    to test a plugin without installing it) and let each register, in isolation.
+
+    Returns what they registered and a :class:`PluginInfo` per plugin; does not change the
+    plugins the rest of the zoo uses (:func:`reload_plugins` does)."""
     global _discovering
     _discovering += 1
     try:
         return _discover(entry_points)
     finally:
         _discovering -= 1
+
+
+def _package(ep: metadata.EntryPoint) -> str:
+    """The package a plugin's code lives in: its entry point's module, or that module's package."""
+    module = ep.module
+    return module.rpartition(".")[0] if "." in module else module
 
 
 def _installed_entry_points() -> tuple[list[metadata.EntryPoint], list[PluginInfo]]:
@@ -267,7 +295,7 @@ def _installed_entry_points() -> tuple[list[metadata.EntryPoint], list[PluginInf
 
 
 def _discover(entry_points: Iterable[metadata.EntryPoint] | None) -> LoadedPlugins:
-    manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    manager = pluggy.PluginManager(PROJECT_NAME)
     manager.add_hookspecs(hookspecs)
     loaded = LoadedPlugins(manager, EnvRegistry(), AgentRegistry(), HubFormatRegistry(), [])
     if entry_points is None:
@@ -291,13 +319,14 @@ def _discover(entry_points: Iterable[metadata.EntryPoint] | None) -> LoadedPlugi
             continue
         targets[ep.name] = ep.value
         try:
-            impls = _load(manager, ep)
+            impls = _load(manager, ep, info)
         except (Exception, SystemExit) as exc:  # SystemExit: a plugin calling sys.exit() on import
             _fail(info, exc)
-            continue
-        info.hooks = sorted(impls)
-        loaded._impls[ep.name] = impls
-        _register(loaded, info, impls)
+        else:
+            info.hooks = sorted(impls)
+            loaded._impls[ep.name] = impls
+            _register(loaded, info, impls)
+        info.deprecations = deprecations.uses(_package(ep))
     for var, names in ((ONLY_VAR, only), (BLOCK_VAR, blocked)):
         for name in sorted(names - set(targets)):
             warnings.warn(f"{var} names {name!r}, which is not an installed plugin: "
@@ -317,7 +346,7 @@ def loaded_plugins() -> LoadedPlugins:
             if _discovering:  # a plugin asked for the plugins while being loaded: it would recurse
                 raise ZooError("a plugin used the zoo's envs or agents while plugins were loading; "
                                "use them inside functions, not at import or in a register hook")
-            _loaded = discover()
+            _loaded = discover_plugins()
         return _loaded
 
 
@@ -327,3 +356,8 @@ def reload_plugins() -> LoadedPlugins:
     with _lock:
         _loaded = None
     return loaded_plugins()
+
+
+def plugins() -> list[PluginInfo]:
+    """Every discovered plugin, with what it registered and any load error (public as ``zoo.plugins``)."""
+    return list(loaded_plugins().plugins)

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.contract import PolicyPredictor
-from zoo.errors import ZooError
+from zoo.exceptions import ZooError
 from zoo.factory import env_entry, episode_step_cap, make_env
 from zoo.files import check_writable_file, writing_file
 from zoo.limits import check_count, check_seed
+from zoo.policy import PolicyPredictor
 
 VIDEO_SUFFIXES = (".mp4", ".gif")
 

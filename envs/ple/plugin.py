@@ -7,7 +7,7 @@ catalogue in :mod:`.games`.
 
 from __future__ import annotations
 
-from zoo.hookspecs import hookimpl
+from zoo import hookimpl
 
 from .games import GAMES
 

@@ -29,8 +29,8 @@ PLUGIN_SOURCE = '''
 import gymnasium as gym
 import numpy as np
 
-from zoo.contract import FixedPolicy
-from zoo.hookspecs import hookimpl
+from zoo.policy import FixedPolicy
+from zoo.plugin_api import hookimpl
 
 
 class NanAfter(gym.Env):

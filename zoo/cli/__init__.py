@@ -28,7 +28,7 @@ from zoo.cli import (  # noqa: F401  (each adds its commands)
     tune,
 )
 from zoo.cli.app import EXIT_USER_ERROR, app, os_error_text, out, print_error, show_warning
-from zoo.errors import ZooError, one_line
+from zoo.exceptions import ZooError, one_line
 
 __all__ = ["app", "main", "run"]
 

@@ -19,7 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from zoo.errors import ZooError, one_line
+from zoo.exceptions import ZooError, one_line
 
 app = typer.Typer(
     name="zoo",

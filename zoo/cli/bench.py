@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from zoo.cli.app import AsJson, command, err, out
-from zoo.errors import ZooError
+from zoo.exceptions import ZooError
 
 
 @command()

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from zoo.cli.app import AsJson, MaxSteps, Seed, SetOption, command, out, stage_progress
-from zoo.errors import ZooError
+from zoo.exceptions import ZooError
 
 HUB_PREFIX = "hub:"
 
@@ -98,7 +98,7 @@ def eval_command(
 ) -> None:
     """Evaluate an agent with stable-baselines3's evaluate_policy: mean ± std, min, max, lengths."""
     from zoo.config import parse_overrides
-    from zoo.evaluation import check_options, evaluate
+    from zoo.scoring import check_options, evaluate
 
     check_options(episodes, seed, max_steps)
     policy, env, source = resolve_policy(agent, env, checkpoint, from_hub=from_hub, revision=revision,

@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 
 from zoo.cli.app import AsJson, app, command, out, plain_table
-from zoo.errors import ZooError
+from zoo.exceptions import ZooError
 
 
 def _print_failures(loaded, verb: str) -> None:
@@ -18,6 +18,13 @@ def _print_failures(loaded, verb: str) -> None:
         if p.error:
             out.print(f"[red]plugin {escape(p.name)} ({escape(p.distribution or p.module)}) {verb}:[/] "
                       f"{escape(p.error)}", markup=True, highlight=False, soft_wrap=True)
+
+
+def _print_deprecations(loaded) -> None:
+    for p in loaded.plugins:
+        for use in p.deprecations:
+            out.print(f"[yellow]plugin {escape(p.name)} ({escape(p.distribution or p.module)}) uses deprecated[/] "
+                      f"{escape(use)}", markup=True, highlight=False, soft_wrap=True)
 
 
 def _list_all(as_json: bool) -> None:
@@ -67,20 +74,29 @@ def list_command(
 
 @command("plugins")
 def plugins_command(as_json: AsJson = False) -> None:
-    """Show every plugin: package and version, hooks, what it registered, and any load error."""
+    """Show every plugin: package and version, the plugin API versions it supports, hooks, what it
+    registered, any load error, and the deprecated import paths it uses."""
+    from zoo.plugin_api import API_ATTRIBUTE, PLUGIN_API_VERSION, UNDECLARED
     from zoo.plugin_loader import loaded_plugins
 
     loaded = loaded_plugins()
     loaded.register_commands(app)  # already done by `zoo` itself; needed from Python/CliRunner
     if as_json:
-        out.print_json(json.dumps({"plugins": [p.as_dict() for p in loaded.plugins]}))
+        out.print_json(json.dumps({"plugin_api": PLUGIN_API_VERSION, "plugins": [p.as_dict() for p in loaded.plugins]}))
         return
     out.print(plain_table("Plugins", ["plugin", "package", "hooks", "envs", "agents", "Hub formats", "commands"], [
         [p.name, f"{p.distribution} {p.version}".strip() or p.module,
          ", ".join(h.removeprefix("register_") for h in p.hooks) or "-",
          *(", ".join(names) or "-" for names in (p.envs, p.agents, p.hub_formats, p.commands))]
         for p in loaded.plugins]))
+    out.print(f"This zoo provides plugin API {PLUGIN_API_VERSION}; a plugin that declares no {API_ATTRIBUTE} is "
+              f"taken as written for {UNDECLARED}.", highlight=False, soft_wrap=True, markup=False)
+    for p in loaded.plugins:
+        if p.api is not None:
+            out.print(f"plugin {p.name} ({p.distribution or p.module}) declares plugin API {p.api}", highlight=False,
+                      soft_wrap=True, markup=False)
     _print_failures(loaded, "failed")
+    _print_deprecations(loaded)
 
 
 @command("check")
@@ -90,7 +106,7 @@ def check_command(
     as_json: AsJson = False,
 ) -> None:
     """Run gymnasium's env checker on an env (or --all) and report in plain words; exit 1 if one fails."""
-    from zoo.tools.testing import check_all_envs, check_env
+    from zoo.tools.checks import check_all_envs, check_env
 
     if (env is None) == (not all_envs):
         raise ZooError("give an env name or --all (not both)" if env else "give an env name, or --all for every env")

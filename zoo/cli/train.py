@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from zoo.cli.app import AsJson, Seed, SetOption, command, err, out, plain_table
-from zoo.errors import ZooError
+from zoo.exceptions import ZooError
 
 #: Options fixed when a run starts: ``--resume`` refuses them.
 _FIXED_ON_RESUME = {"seed": "--seed", "out_dir": "--out", "set_": "--set", "max_steps": "--max-steps",
@@ -43,7 +43,7 @@ def command_line(ctx: typer.Context) -> list[str]:
 
 def _resume_session(ctx: typer.Context, run_dir: Path, agent: str | None, env: str | None,
                     totals: dict[str, Any], saving: dict[str, Any]) -> tuple[Any, str]:
-    from zoo.training import continue_run
+    from zoo.training.resuming import continue_run
 
     fixed = [name for name, value in (("AGENT", agent), ("ENV", env)) if value is not None]
     fixed += [flag for param, flag in _FIXED_ON_RESUME.items() if ctx.get_parameter_source(param).name != "DEFAULT"]
@@ -188,7 +188,7 @@ def train(
     Ctrl-C or SIGTERM stops after the current iteration and saves a checkpoint;
     `zoo train --resume RUN_DIR` continues exactly where it stopped."""
     from zoo.config import parse_overrides
-    from zoo.training import start
+    from zoo.training.session import start
 
     saving = {k: v for k, v in (("checkpoint_every", checkpoint_every), ("keep_checkpoints", keep)) if v is not None}
     totals = {"episodes": episodes, "steps": steps}
@@ -212,9 +212,8 @@ def train(
     options = {"seed": explicit_seed, "out": out_dir, "overrides": parse_overrides(set_ or []),
                "config_file": config_file, **totals}
     if dry_run:
-        from zoo.training import plan_run
         from zoo.training.periodic_eval import check_schedule
-        from zoo.training.session import check_options
+        from zoo.training.session import check_options, plan_run
 
         plan = plan_run(agent, env, **options)
         check_options(max_steps, 60.0 if checkpoint_every is None else checkpoint_every,

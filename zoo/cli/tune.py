@@ -41,7 +41,7 @@ def tune(
     """Search an agent's hyperparameters with Optuna (TPE, median pruning): the space is the
     agent's data; the study lives in a database, so a rerun continues it. Ctrl-C stops after the
     running trials."""
-    from zoo.errors import ZooError
+    from zoo.exceptions import ZooError
     from zoo.tools.sweep import check_backend
     from zoo.tools.tune import plan_tune, run_tune, summary
 

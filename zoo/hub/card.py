@@ -19,7 +19,7 @@ VIDEO_FILE = "replay.mp4"
 
 
 def evaluation_results(meta: dict[str, Any], result: Any, *, eval_seed: int) -> dict[str, Any]:
-    """``results.json`` for an evaluation (:class:`zoo.evaluation.EvalResult`) of a checkpoint."""
+    """``results.json`` for an evaluation (:class:`zoo.EvalResult`) of a checkpoint."""
     return {
         "env_id": meta["gym_id"],
         "agent": meta["agent"],

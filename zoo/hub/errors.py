@@ -10,7 +10,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from zoo.errors import ZooError
+from zoo.exceptions import ZooError
 
 
 def _endpoint() -> str:

@@ -10,114 +10,21 @@ unpickles must call :meth:`HubRepo.require_trust` first.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from zoo import checkpoint as ckpt
-from zoo.errors import ZooError, one_line
-from zoo.files import read_json_object
-from zoo.hub.card import CARD_FILE
+from zoo.entries import load_object
+from zoo.exceptions import ZooError, one_line
+from zoo.factory import agent_entry, env_entry, load_policy
 from zoo.hub.errors import revision_text
 from zoo.hub.pull import pull
-from zoo.hub.trust import require_trust
+from zoo.hub_format import HubFormatEntry, HubPolicy, HubRepo
+from zoo.plugin_loader import loaded_plugins
 
 #: The name of the zoo's own format, which needs no plugin.
 ZOO_FORMAT = "agent-zoo"
-
-
-@dataclass
-class HubPolicy:
-    """A policy loaded from a Hub repo, the zoo env to run it on and where it came from."""
-
-    policy: Any
-    env: str
-    source: str
-    #: The Hub format that loaded it (filled in by :func:`load_hub_policy`).
-    layout: str = ""
-
-
-@dataclass
-class HubRepo:
-    """A downloaded Hub repo as a format's ``load`` sees it, with the checks every format needs."""
-
-    repo_id: str
-    revision: str | None
-    folder: Path
-    #: Every file of the repo, as paths relative to ``folder`` with ``/`` separators.
-    files: list[str]
-    trust_remote_code: bool
-    #: The agent and env the user named, if any: what the repo holds must match them.
-    agent: str | None = None
-    env: str | None = None
-
-    @property
-    def label(self) -> str:
-        """``ORG/NAME@commit`` (short), for messages."""
-        return f"{self.repo_id}@{self.folder.name[:8]}"
-
-    @property
-    def top_files(self) -> list[str]:
-        return [name for name in self.files if "/" not in name]
-
-    def require_trust(self, file: str, kind: str = "") -> None:
-        """Refuse, in one line, to unpickle ``file`` of this repo (``kind`` says what it is, for
-        the user) unless the user passed ``--trust-remote-code`` or set ``ZOO_TRUST_REMOTE_CODE=1``."""
-        require_trust(f"{file} from {self.label}" + (f" ({kind})" if kind else ""), self.trust_remote_code)
-
-    def check_agent(self, expected: str, layout: str) -> None:
-        """Refuse if the user named an agent other than ``expected``, the one this repo's model runs as."""
-        from zoo.factory import agent_entry
-
-        if self.agent is not None and agent_entry(self.agent).name != expected:
-            raise ZooError(f"it holds a model for agent {expected!r} ({layout}), not {self.agent!r}")
-
-    def pick_env(self, *candidates: str | None, what: str) -> str:
-        """The env to run on: the one the user named, else the first candidate (names found in
-        the repo) that a plugin registers."""
-        from zoo.factory import env_entry
-
-        tried = [c for c in (self.env, *candidates) if c]
-        for name in tried:
-            if not isinstance(name, str):
-                continue
-            with contextlib.suppress(ZooError):
-                return env_entry(name).name
-        raise ZooError(f"{what} is for env {', '.join(map(repr, tried)) or '(unnamed)'}, which no installed "
-                       "plugin registers: install the plugin, or name the env: zoo eval hub:ORG/NAME ENV")
-
-    def card_env(self) -> str | None:
-        """The env id that the model card's model-index names as its dataset, if any."""
-        from huggingface_hub import ModelCard
-
-        card = self.folder / CARD_FILE
-        if not card.is_file():
-            return None
-        with contextlib.suppress(Exception):  # a card we cannot parse just names no env
-            results = ModelCard.load(card).data.eval_results or []
-            return results[0].dataset_type if results else None
-        return None
-
-    def read_json(self, name: str, what: str | None = None) -> dict[str, Any]:
-        """The JSON object in the repo's file ``name``; anything else is a one-line error."""
-        return read_json_object(self.folder / name, what or name)
-
-    def check_spaces(self, what: str, observation_space: Any, action_space: Any, env: str) -> None:
-        """Refuse a model whose spaces do not fit env ``env``'s."""
-        import gymnasium
-
-        from zoo.factory import env_entry
-
-        entry = env_entry(env)
-        obs, act = entry.observation_space, entry.action_space
-        same_obs = getattr(observation_space, "shape", None) == obs.shape
-        same_act = type(action_space) is type(act) and (
-            action_space.n == act.n if isinstance(act, gymnasium.spaces.Discrete) else action_space.shape == act.shape)
-        if not (same_obs and same_act):
-            raise ZooError(f"{what} acts on observations {observation_space} and actions {action_space}, but env "
-                           f"{env!r} has {obs} and {act}")
 
 
 def is_zoo_repo(files: list[str]) -> bool:
@@ -126,8 +33,6 @@ def is_zoo_repo(files: list[str]) -> bool:
 
 def load_zoo_repo(repo: HubRepo) -> HubPolicy:
     """An agent-zoo checkpoint: safetensors + JSON, never a pickle."""
-    from zoo.factory import agent_entry, env_entry, load_policy
-
     folder = repo.folder
 
     def about_the_repo(exc: ZooError) -> str:
@@ -148,17 +53,39 @@ def load_zoo_repo(repo: HubRepo) -> HubPolicy:
     return HubPolicy(loaded, env_entry(meta["env"]).name, f"{agent_entry(meta['agent']).name} from {repo.label}")
 
 
+def _function(entry: HubFormatEntry, target: Any, what: str) -> Callable[..., Any]:
+    """A format's ``detect`` or ``load`` function, imported if it is a ``"module:function"`` string."""
+    try:
+        function = load_object(target)
+    except Exception as exc:  # imported lazily, so a broken module surfaces only here
+        raise ZooError(f"Hub format {entry.name!r} (plugin {entry.plugin or 'unknown'}): its {what} could not "
+                       f"be loaded: {one_line(exc)}") from exc
+    if not callable(function):
+        raise ZooError(f"Hub format {entry.name!r} (plugin {entry.plugin or 'unknown'}): its {what} is not callable")
+    return function
+
+
+def detects(entry: HubFormatEntry, files: list[str]) -> bool:
+    """Whether a repo with ``files`` is in ``entry``'s format."""
+    detect = _function(entry, entry.detect, "detect function")
+    try:
+        return bool(detect(list(files)))
+    except ZooError:
+        raise
+    except Exception as exc:  # a plugin's bug must not hide the other formats' verdicts
+        raise ZooError(f"Hub format {entry.name!r} (plugin {entry.plugin or 'unknown'}) failed to inspect "
+                       f"the repo: {one_line(exc)}") from exc
+
+
 def _detected_format(files: list[str]) -> tuple[str, Any]:
     """The name and loader of the format of a repo with ``files``: the zoo's own first, then
     the plugins' formats in the order they registered."""
-    from zoo.plugin_loader import loaded_plugins
-
     if is_zoo_repo(files):
         return ZOO_FORMAT, load_zoo_repo
     formats = list(loaded_plugins().hub_formats)
     for entry in formats:
-        if entry.detects(files):
-            return entry.name, entry.loader
+        if detects(entry, files):
+            return entry.name, _function(entry, entry.load, "load function")
     known = [f"{ckpt.META_FILE} + {ckpt.WEIGHTS_FILE} ({ZOO_FORMAT})",
              *(f"{entry.description or entry.name} ({entry.name})" for entry in formats)]
     expected = known[0] if len(known) == 1 else f"{', '.join(known[:-1])} or {known[-1]}"
@@ -172,7 +99,8 @@ def load_hub_policy(repo_id: str, *, revision: str | None = None, trust_remote_c
     that does not name a registered one)."""
     folder = pull(repo_id, revision)
     files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
-    repo = HubRepo(repo_id, revision, folder, files, trust_remote_code, agent, env)
+    repo = HubRepo(repo_id, revision, folder, files, trust_remote_code, agent, env, find_env=env_entry,
+                   find_agent=agent_entry)
     try:
         name, load = _detected_format(files)
         try:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from zoo.hub.errors import hub_errors
-from zoo.hub.ids import validate_repo_id, validate_revision
+from zoo.hub.repo_ids import validate_repo_id, validate_revision
 
 
 def pull(repo_id: str, revision: str | None = None) -> Path:

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from zoo import checkpoint as ckpt
-from zoo.errors import one_line
+from zoo.exceptions import one_line
+from zoo.factory import load_policy
 from zoo.hub.card import (
     CARD_FILE,
     CURVE_FILE,
@@ -33,8 +34,10 @@ from zoo.hub.card import (
     score_text,
 )
 from zoo.hub.errors import hub_errors
-from zoo.hub.ids import validate_repo_id, validate_revision
+from zoo.hub.repo_ids import validate_repo_id, validate_revision
 from zoo.limits import check_count, check_seed
+from zoo.recording import record
+from zoo.scoring import evaluate
 
 
 class HubPushWarning(UserWarning):
@@ -110,8 +113,6 @@ def _no_progress(stage: str, done: float, total: float | None) -> None:
 
 def _record_replay(policy: Any, env: str, out: Path, seed: int, progress: PushProgress) -> None:
     """Record one episode to ``out``; a failure is a warning, never the end of the push."""
-    from zoo.recording import record
-
     try:
         record(policy, env, out, seed=seed, progress=lambda done, total: progress("recording", done, total))
     except Exception as exc:  # any failure of rendering or encoding: the video is optional
@@ -183,8 +184,6 @@ def push_run(
     hears of each stage as it goes."""
     from huggingface_hub import HfApi
 
-    from zoo.factory import load_policy
-
     validate_repo_id(repo_id)
     validate_revision(revision)
     check_count(eval_episodes, "--eval-episodes")
@@ -203,8 +202,6 @@ def push_run(
     if reused:
         results = remote.results
     else:
-        from zoo.evaluation import evaluate
-
         score = evaluate(policy, meta["env"], episodes=eval_episodes, seed=eval_seed, deterministic=deterministic,
                          progress=lambda done, total: progress("evaluating", done, total))
         results = evaluation_results(meta, score, eval_seed=eval_seed)

@@ -30,9 +30,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-from zoo.contract import PolicyPredictor
-from zoo.errors import ZooError
+from zoo.exceptions import ZooError
 from zoo.files import atomic_write_text
+from zoo.policy import PolicyPredictor
 from zoo.threads import use_torch_threads
 
 #: Added to the training seed to seed the evaluation episodes, so they are never the
@@ -355,7 +355,7 @@ class RunResult:
 
 
 def run_seed(run: RunSpec, env: EnvSpec, seed: int, quick: bool, base: Path) -> SeedResult:
-    from zoo.evaluation import evaluate
+    from zoo.scoring import evaluate
 
     cap, stop = run.cap(env, quick), run.stop or env.stop
 

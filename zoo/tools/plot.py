@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from zoo.errors import ZooError
+from zoo.exceptions import ZooError
 from zoo.files import atomic_save_figure, read_json_object
 from zoo.tools.statistics import bootstrap_mean_band
 from zoo.training import run_folder

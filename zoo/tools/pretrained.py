@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from zoo import checkpoint as ckpt
-from zoo.contract import pretrained_name
+from zoo.agent_base import pretrained_name
+from zoo.factory import load_agent_class
 from zoo.plugin_loader import loaded_plugins
 
 
@@ -42,7 +43,7 @@ def find(agent: str, env: str) -> Pretrained | None:
     """The shipped checkpoint for ``agent`` on ``env``, if its plugin has one."""
     loaded = loaded_plugins()
     agent_e, env_e = loaded.agents.get(agent), loaded.envs.get(env)
-    path = agent_e.agent_class.pretrained_checkpoint(env_e)
+    path = load_agent_class(agent_e).pretrained_checkpoint(env_e)
     if path is None:
         return None
     return Pretrained(agent_e.name, env_e.name, env_e.gym_id, path, ckpt.read_meta(path))
@@ -54,7 +55,7 @@ def collection() -> list[Pretrained]:
     found = []
     for agent_e in loaded.agents:
         try:
-            cls = agent_e.agent_class
+            cls = load_agent_class(agent_e)
         except Exception:  # an agent that cannot even import has nothing to offer here
             continue
         for env_e in loaded.envs:
@@ -82,10 +83,10 @@ def build(agent: str, env: str, out_root: str | Path, *, seed: int = 0, eval_epi
     """Train ``agent`` on ``env`` with its default config and budget, evaluate it
     deterministically over ``eval_episodes`` episodes, and save the checkpoint at
     ``out_root/<agent>-<env id>`` with the evaluation, training cost and provenance recorded."""
-    from zoo.evaluation import evaluate
     from zoo.factory import load_agent, save_agent
     from zoo.limits import check_seed
-    from zoo.training import train
+    from zoo.scoring import evaluate
+    from zoo.training.session import train
 
     # Checked before training, which can take hours, rather than when the evaluation starts.
     check_seed(seed)
@@ -111,8 +112,8 @@ def push_collection(org: str, *, dry_run: bool = False, eval_episodes: int = 100
     """Publish every shipped checkpoint to ``org``, one repo per agent × env, with the same card
     and layout as ``zoo push``. With ``dry_run`` nothing is sent: only the plan is returned.
     Returns (repo_id, pretrained, PushResult or None) per checkpoint."""
-    from zoo.hub.ids import validate_repo_id
     from zoo.hub.push import push_run
+    from zoo.hub.repo_ids import validate_repo_id
 
     plan = [(f"{org}/{p.repo_name}", p) for p in collection()]
     for repo_id, _ in plan:

@@ -39,7 +39,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from zoo.errors import ZooError, one_line
+from zoo.exceptions import ZooError, one_line
 from zoo.files import atomic_save_figure, atomic_write_text, make_folders
 from zoo.limits import MAX_SEED, check_count, check_seed
 from zoo.threads import limit_torch_threads
@@ -141,11 +141,11 @@ def parse_grid(pairs: Iterable[str], tuple_keys: Iterable[str] = ()) -> dict[str
 def tuple_keys(agents: str | Iterable[str]) -> set[str]:
     """The hyperparameters of ``agents`` that hold a tuple (``net_arch``): for :func:`parse_grid`."""
     from zoo.config import field_types, is_tuple_field
-    from zoo.factory import agent_entry
+    from zoo.factory import agent_entry, load_agent_class
 
     keys: set[str] = set()
     for name in _names(agents, "agents"):
-        types = field_types(agent_entry(name).agent_class.Config)
+        types = field_types(load_agent_class(agent_entry(name)).Config)
         keys.update(key for key, annotation in types.items() if is_tuple_field(annotation))
     return keys
 
@@ -359,9 +359,9 @@ def execute_run(spec: RunSpec) -> dict[str, Any]:
         if run_dir.exists():  # a run that never finished (or failed): start it over
             shutil.rmtree(run_dir)
         run_dir.mkdir(parents=True)  # first thing: the local backend reads it as "this run started"
-        from zoo.evaluation import evaluate
         from zoo.factory import load_agent
-        from zoo.training import train
+        from zoo.scoring import evaluate
+        from zoo.training.session import train
 
         trained = train(spec.agent, spec.env, seed=spec.seed, steps=spec.train_steps, out=run_dir,
                         overrides=dict(spec.setting), config_file=spec.config_file, argv=train_argv(spec))

@@ -33,7 +33,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from zoo.errors import ZooError, one_line
+from zoo.exceptions import ZooError, one_line
 from zoo.files import atomic_write_text
 
 Objective = Literal["mean-return", "steps-to-threshold"]
@@ -97,10 +97,10 @@ def search_space(agent: str, env: str) -> dict[str, Any]:
     """The agent's search space for ``env``: name -> Optuna distribution, checked against the
     agent's config (an unknown or renamed name, an empty range: one line)."""
     from zoo.config import field_types, unknown_key_message
-    from zoo.factory import agent_entry, env_entry
+    from zoo.factory import agent_entry, env_entry, load_agent_class
 
     agent_e, env_e = agent_entry(agent), env_entry(env)
-    cls = agent_e.agent_class
+    cls = load_agent_class(agent_e)
     raw = cls.search_space(env_e)
     where = f"the search space of agent {agent_e.name!r} for {env_e.gym_id}"
     if not raw:
@@ -168,11 +168,11 @@ def steps_to_threshold(timesteps: list[int], means: list[float], threshold: floa
 def run_trial(spec: TrialSpec) -> dict[str, Any]:
     """Train and evaluate one trial on every seed; never raises: the outcome says what happened."""
     optuna = _optuna()
-    from zoo.evaluation import evaluate
     from zoo.factory import load_agent
+    from zoo.scoring import evaluate
     from zoo.threads import limit_torch_threads
-    from zoo.training import train
     from zoo.training.periodic_eval import eval_seed
+    from zoo.training.session import train
 
     limit_torch_threads(1)  # trials run side by side, one per core
     start = time.perf_counter()
@@ -430,9 +430,9 @@ def toml_value(value: Any) -> str:
 def typed_params(agent: str, params: Mapping[str, Any]) -> dict[str, Any]:
     """The trial's values as the agent's config types them (``"64,64"`` -> ``(64, 64)``)."""
     from zoo.config import build_config, config_to_dict
-    from zoo.factory import agent_entry
+    from zoo.factory import agent_entry, load_agent_class
 
-    config = config_to_dict(build_config(agent_entry(agent).agent_class.Config, params))
+    config = config_to_dict(build_config(load_agent_class(agent_entry(agent)).Config, params))
     return {name: config[name] for name in sorted(params)}
 
 
@@ -471,7 +471,7 @@ def write_outputs(plan: TunePlan, study: Any) -> dict[str, Path]:
     """trials.csv, best.toml (for ``zoo train --config``), best-defaults.toml (for the defaults
     file), history.png and importance.png (Optuna's matplotlib visualisation)."""
     optuna = _optuna()
-    from zoo.factory import agent_entry, env_entry
+    from zoo.factory import agent_entry, env_entry, load_agent_class
     from zoo.files import atomic_save_figure
 
     files = {"trials.csv": atomic_write_text(plan.out / "trials.csv", trials_csv(study, plan.space))}
@@ -479,7 +479,7 @@ def write_outputs(plan: TunePlan, study: Any) -> dict[str, Path]:
     if not complete:
         return files
     best = study.best_trial
-    key = agent_entry(plan.agent).agent_class.defaults_key
+    key = load_agent_class(agent_entry(plan.agent)).defaults_key
     files["best.toml"] = atomic_write_text(plan.out / "best.toml", best_config_toml(plan, best))
     files["best-defaults.toml"] = atomic_write_text(plan.out / "best-defaults.toml",
                                                     defaults_table_toml(plan, best, env_entry(plan.env).gym_id, key))

@@ -1,9 +1,8 @@
 """Training: the loop the zoo drives (:mod:`.session`), continuing a stopped run
-(:mod:`.resume`), the run folder it writes (:mod:`.run_folder`), the training state saved in
-checkpoints (:mod:`.state`) and stopping cleanly on a signal (:mod:`.signals`)."""
+(:mod:`.resuming`), the run folder it writes (:mod:`.run_folder`), the training state saved in
+checkpoints (:mod:`.state`) and stopping cleanly on a signal (:mod:`.signals`). From Python:
+``zoo.train``, ``zoo.resume``, ``zoo.plan_run`` and ``zoo.start_run``."""
 
-from zoo.training.resume import continue_run, resume
-from zoo.training.session import Budget, Progress, RunPlan, Session, TrainResult, plan_run, start, train
+from zoo.deprecations import forward
 
-__all__ = ["Budget", "Progress", "RunPlan", "Session", "TrainResult", "continue_run", "plan_run", "resume", "start",
-           "train"]
+__getattr__ = forward(__name__)  # train, resume, start, plan_run: now public in zoo

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from zoo.errors import ZooError
+from zoo.exceptions import ZooError
 from zoo.limits import MAX_SEED
 
 BEST_DIR = "best"
@@ -59,7 +59,7 @@ class PeriodicEvaluation:
         """Evaluate ``learner`` now; keep it as ``best/`` if it beats every earlier evaluation.
         Returns the values to log."""
         from zoo import checkpoint as ckpt
-        from zoo.evaluation import evaluate
+        from zoo.scoring import evaluate
 
         result = evaluate(learner, learner.env.name, episodes=self.episodes, seed=self.seed, deterministic=True,
                           max_episode_steps=max_episode_steps)

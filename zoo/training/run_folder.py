@@ -29,7 +29,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from zoo.errors import ZooError, one_line
+from zoo.exceptions import ZooError, one_line
 from zoo.files import atomic_save_figure, atomic_write_text, make_folders, read_json_object, remove_folders
 
 CONFIG_FILE = "config.json"

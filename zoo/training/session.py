@@ -4,7 +4,7 @@ Every checkpoint is taken between iterations and, for an agent that implements
 ``Agent.training_state``, holds all the loop needs to continue: the agent's optimiser state and
 random streams, the envs' random streams (:mod:`zoo.training.state`), the counters and the
 per-episode returns. :func:`resume` continues a run from its newest checkpoint, and a run that
-stops and resumes ends exactly where one that never stopped does (:mod:`zoo.training.resume`).
+stops and resumes ends exactly where one that never stopped does (:mod:`zoo.training.resuming`).
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from zoo import checkpoint as ckpt
+from zoo.agent_base import Agent
 from zoo.config import config_to_dict
 from zoo.config_file import ConfigFile, file_settings, read_config_file
-from zoo.contract import Agent
-from zoo.errors import ZooError, one_line
+from zoo.exceptions import ZooError, one_line
 from zoo.factory import (
     FILE,
     ResolvedConfig,
@@ -134,7 +134,7 @@ def check_options(max_episode_steps: int | None, checkpoint_every: float, keep_c
 # -- the loop ------------------------------------------------------------------------------------
 class Session:
     """One training session of a run folder, checked and ready to run: a fresh run
-    (:func:`start`) or a resumed one (:func:`zoo.training.resume.continue_run`). It holds the run folder's lock."""
+    (:func:`start`) or a resumed one (:func:`zoo.training.resuming.continue_run`). It holds the run folder's lock."""
 
     def __init__(self, learner: Agent, run_dir: Path, seed: int, budget: Budget,
                  max_episode_steps: int | None, checkpoint_every: float, keep_checkpoints: int,

@@ -19,7 +19,7 @@ from typing import Any
 import gymnasium
 import numpy as np
 
-from zoo.errors import ZooError
+from zoo.exceptions import ZooError
 
 #: Bit generators a saved numpy state may name (never looked up by an arbitrary name).
 _BIT_GENERATORS = {name: getattr(np.random, name) for name in ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")}

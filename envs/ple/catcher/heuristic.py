@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from zoo.contract import FixedPolicy
+from zoo import FixedPolicy
 
 LEFT, RIGHT, NOOP = 0, 1, 2
 

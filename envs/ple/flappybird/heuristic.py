@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from zoo.contract import FixedPolicy
+from zoo import FixedPolicy
 
 from .game import BIRD_HEIGHT, GRAVITY, MAX_DROP_SPEED, PIPE_GAP
 

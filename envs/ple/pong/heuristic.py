@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from zoo.contract import FixedPolicy
+from zoo import FixedPolicy
 
 from .game import AGENT_X, BALL_RADIUS, BALL_SPEED, CPU_X, HEIGHT, PADDLE_WIDTH
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from zoo.contract import FixedPolicy
+from zoo import FixedPolicy
 
 UP, LEFT, RIGHT, DOWN, NOOP = range(5)
 

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from zoo.contract import FixedPolicy
-from zoo.hookspecs import hookimpl
+from zoo import FixedPolicy, hookimpl
+
+#: The zoo plugin API versions this plugin is written for (`zoo plugins` shows it).
+zoo_plugin_api = ">=1.2,<2"
 
 
 class FollowBall(FixedPolicy):

@@ -19,9 +19,7 @@ import gymnasium
 import numpy as np
 import torch
 
-from zoo.contract import Agent, Iteration
-from zoo.errors import ZooError
-from zoo.registry import EnvEntry
+from zoo import Agent, EnvEntry, Iteration, ZooError
 
 
 @dataclass

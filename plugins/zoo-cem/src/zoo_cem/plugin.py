@@ -3,7 +3,10 @@ the agent's module are imported only when someone uses the agent, not when the z
 
 from __future__ import annotations
 
-from zoo.hookspecs import hookimpl
+from zoo import hookimpl
+
+#: The zoo plugin API versions this plugin is written for (`zoo plugins` shows it).
+zoo_plugin_api = ">=1.2,<2"
 
 
 @hookimpl

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from zoo import checkpoint as ckpt
-from zoo.contract import Agent
-from zoo.errors import ZooError, one_line
+from zoo.agent_base import Agent
+from zoo.exceptions import ZooError, one_line
 from zoo.factory import env_entry, load_checked_tensors, make_agent
 from zoo.limits import MAX_COUNT, check_seed
 from zoo.training import run_folder

@@ -23,9 +23,9 @@ from dataclasses import asdict, dataclass
 import gymnasium
 import numpy as np
 
-from zoo.contract import PolicyPredictor
 from zoo.factory import env_entry, episode_step_cap, make_env, make_vec_env
 from zoo.limits import check_count, check_seed
+from zoo.policy import PolicyPredictor
 
 #: Copies stepped at once when the caller does not say: every episode of an evaluation of up
 #: to this many episodes runs in its own copy, so wall time is that of the longest episode.

@@ -1,23 +1,38 @@
-"""The contract between the zoo and an agent.
+"""The base class of every agent, and what it exchanges with the zoo.
 
 An agent acts through a stable-baselines3 style ``predict`` on a batch of observations, so
 SB3's ``evaluate_policy`` and VecEnvs work on it unchanged. A learning agent also trains
 one iteration at a time (the zoo drives the loop, so it can show progress, checkpoint and
-stop cleanly) and exposes its state as named tensors for safetensors checkpoints.
+stop cleanly) and exposes its state as named tensors for safetensors checkpoints. Its
+hyperparameters are a dataclass (``Config``) of fields declared with :func:`hyperparameter`.
+
+The names here are public as ``zoo.Agent``, ``zoo.Iteration``, ``zoo.ForeignConfig``,
+``zoo.supports_spaces`` and ``zoo.hyperparameter``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar
 
 import gymnasium
 import numpy as np
 
-from zoo.registry import EnvEntry
+from zoo.config import read_env_defaults
+from zoo.entries import EnvEntry
+from zoo.policy import PolicyPredictor
+
+
+def hyperparameter(help: str, default: Any) -> Any:
+    """A documented ``Config`` field, ``field(default=..., metadata={"help": help})``; a list or
+    tuple default becomes an immutable tuple per instance."""
+    if isinstance(default, (list, tuple)):
+        return dataclasses.field(default_factory=lambda: tuple(default), metadata={"help": help})
+    return dataclasses.field(default=default, metadata={"help": help})
 
 
 @dataclass
@@ -30,19 +45,6 @@ class ForeignConfig:
     budget: dict[str, int] | None = None
     #: The format, for messages and ``--dry-run``: ``"rl-baselines3-zoo (CartPole-v1)"``.
     format: str = ""
-
-
-@runtime_checkable
-class PolicyPredictor(Protocol):
-    """Anything with SB3's ``predict``: zoo agents, hardcoded policies and SB3 models alike."""
-
-    def predict(
-        self,
-        observation: np.ndarray,
-        state: tuple[np.ndarray, ...] | None = None,
-        episode_start: np.ndarray | None = None,
-        deterministic: bool = False,
-    ) -> tuple[np.ndarray, tuple[np.ndarray, ...] | None]: ...
 
 
 @dataclass
@@ -109,8 +111,6 @@ class Agent(ABC):
     def _env_section(cls, env: EnvEntry) -> dict[str, Any]:
         if cls.defaults_file is None:
             return {}
-        from zoo.config import read_env_defaults
-
         return read_env_defaults(*cls.defaults_file, cls.defaults_key, env.gym_id)
 
     @classmethod
@@ -151,7 +151,7 @@ class Agent(ABC):
         """A config file (``zoo train --config FILE``) whose content is not the zoo's own format
         (top-level ``agent``, ``env``, ``seed``, ``budget``, ``hyperparameters``), as this agent's
         hyperparameters and budget for ``env``; None if the agent does not read this format.
-        ``data`` is the parsed file (TOML or YAML), never code. Raise ``zoo.errors.ZooError``
+        ``data`` is the parsed file (TOML or YAML), never code. Raise :class:`zoo.ZooError`
         for a file in the agent's format that it cannot honour."""
         return None
 
@@ -218,7 +218,8 @@ class Agent(ABC):
         """What training needs beyond ``state_tensors`` to continue exactly where it stopped, as
         ``(tensors, data)``: named torch tensors (optimiser moments, torch generator states) and
         JSON-ready data (optimiser settings, numpy generator states). Saved with safetensors and
-        JSON, never pickled; helpers are in :mod:`zoo.training.state`. Called only between
+        JSON, never pickled; helpers: :func:`zoo.optimizer_state`, :func:`zoo.numpy_rng_state` and
+        their inverses. Called only between
         iterations. The default raises ``NotImplementedError``: the agent's runs cannot resume."""
         raise NotImplementedError(f"{type(self).__name__} cannot resume training")
 
@@ -236,18 +237,3 @@ class Agent(ABC):
         """Write the policy to ``path`` in ``format`` (one of ``export_formats``), for tools outside
         the zoo. The zoo writes to a temporary name and renames it into place."""
         raise NotImplementedError(f"{type(self).__name__} exports no format")
-
-
-class FixedPolicy(ABC):
-    """Base for hardcoded policies shipped by env plugins: a pure function of the observation
-    batch, wrapped in SB3's ``predict`` signature. Policies with memory implement ``predict``."""
-
-    @abstractmethod
-    def act(self, observations: np.ndarray) -> np.ndarray:
-        """Actions for a batch of observations."""
-
-    def predict(self, observation, state=None, episode_start=None, deterministic=False):
-        observation = np.asarray(observation)
-        batched = observation.ndim > 1
-        actions = self.act(observation if batched else observation[None])
-        return (actions if batched else actions[0]), state

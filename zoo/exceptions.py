@@ -1,5 +1,5 @@
-"""The one exception type that means "the user asked for something that cannot be done", and
-the one way any exception is put into a single line for the user."""
+"""The one exception type that means "the user asked for something that cannot be done"
+(public as ``zoo.ZooError``), and the one way any exception is put into a single line for the user."""
 
 from __future__ import annotations
 

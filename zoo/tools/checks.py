@@ -1,8 +1,10 @@
-"""Helpers for testing zoo plugins, for plugin authors' test suites (and the zoo's own).
+"""Helpers for testing zoo plugins, for plugin authors' test suites (and the zoo's own); public
+as ``zoo.check_plugin``, ``zoo.check_env``, ``zoo.check_all_envs``, ``zoo.run_agent_smoke`` and
+``zoo.EnvCheck``.
 
 In a plugin's tests, with the plugin installed (``pip install -e .``)::
 
-    from zoo.tools.testing import check_plugin, run_agent_smoke
+    from zoo import check_plugin, run_agent_smoke
 
     def test_plugin_loads_and_its_envs_pass_gymnasiums_checker():
         info = check_plugin("catch")          # the entry-point name
@@ -25,8 +27,12 @@ from typing import Any
 import gymnasium
 import numpy as np
 
-from zoo.errors import ZooError, one_line
+from zoo.catalog import agents_that_fit
+from zoo.exceptions import ZooError, one_line
+from zoo.factory import load_agent, make_agent, make_env
 from zoo.plugin_loader import LoadedPlugins, PluginInfo, loaded_plugins, reload_plugins
+from zoo.scoring import evaluate_with_sb3
+from zoo.training.session import train
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -94,7 +100,6 @@ def check_env(name: str, *, loaded: LoadedPlugins | None = None) -> EnvCheck:
     An env that cannot even be created is a failed check, not an exception."""
     from gymnasium.utils.env_checker import check_env as gymnasium_check_env
 
-    from zoo.catalog import agents_that_fit
 
     loaded = loaded or loaded_plugins()
     entry = loaded.envs.get(name)
@@ -136,7 +141,7 @@ def check_plugin(name: str, *, reload: bool = True, check_envs: bool = True) -> 
     and registered something, and that each of its envs passes gymnasium's env checker.
 
     ``reload`` discovers plugins afresh first (after installing the plugin in the same
-    process). Returns the plugin's :class:`~zoo.plugin_loader.PluginInfo`."""
+    process). Returns the plugin's :class:`zoo.PluginInfo`."""
     loaded = reload_plugins() if reload else loaded_plugins()
     try:
         info = loaded.plugin(name)
@@ -152,7 +157,6 @@ def check_plugin(name: str, *, reload: bool = True, check_envs: bool = True) -> 
 
 
 def _first_observations(env: str, n: int, seed: int) -> np.ndarray:
-    from zoo.factory import make_env
 
     made = make_env(env)
     try:
@@ -169,10 +173,7 @@ def run_agent_smoke(agent: str, env: str, out: str | Path, *, steps: int = 2_000
     returns must be identical), loads the checkpoint from the run folder and checks that it acts
     exactly as the same checkpoint loaded again, with actions inside the action space. A fixed
     policy is only evaluated, with stable-baselines3's own ``evaluate_policy`` (the contract
-    every agent keeps). Returns the :class:`zoo.evaluation.EvalResult` of ``episodes`` episodes."""
-    from zoo.evaluation import evaluate_with_sb3
-    from zoo.factory import load_agent, make_agent
-    from zoo.training import train
+    every agent keeps). Returns the :class:`zoo.EvalResult` of ``episodes`` episodes."""
 
     out = Path(out)
     policy = make_agent(agent, env, seed=seed, overrides=overrides)

@@ -3,7 +3,8 @@
 Unpickling runs whatever code the file's author put in it. The zoo's own checkpoints are
 safetensors + JSON and never need this; foreign formats (stable-baselines3 zips, the Deep RL
 course's ``model.pt``) do. Trust is given per command with ``--trust-remote-code``, or for a
-whole session with ``ZOO_TRUST_REMOTE_CODE=1`` (for scripts that load known repos).
+whole session with ``ZOO_TRUST_REMOTE_CODE=1`` (for scripts that load known repos). Public as
+``zoo.require_trust`` and ``zoo.UnpicklingWarning``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import os
 import warnings
 
-from zoo.errors import ZooError
+from zoo.exceptions import ZooError
 
 TRUST_FLAG = "--trust-remote-code"
 TRUST_ENV = "ZOO_TRUST_REMOTE_CODE"

@@ -1,124 +1,25 @@
-"""What plugins register: environments, agents and Hub model formats, looked up by name.
+"""The registries plugins register with: environments, agents and Hub formats, looked up by name.
 
 Registries are filled by the plugin loader (:mod:`zoo.plugin_loader`), one plugin at a time and
-transactionally: a plugin whose hook raises half-way registers nothing at all.
+transactionally: a plugin whose hook raises half-way registers nothing at all. What they hold
+is plain data (:mod:`zoo.entries`, :mod:`zoo.hub_format`).
 """
 
 from __future__ import annotations
 
 import importlib
-import inspect
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import gymnasium
 
-from zoo.errors import ZooError, did_you_mean, one_line
-
-if TYPE_CHECKING:
-    from zoo.contract import Agent
-    from zoo.hub.formats import HubPolicy, HubRepo
-
+from zoo.entries import AgentEntry, EnvEntry
+from zoo.exceptions import ZooError, did_you_mean, one_line
+from zoo.hub_format import HubFormatEntry, HubPolicy, HubRepo
 
 #: Gymnasium ids the zoo itself registered. Loading plugins again (``reload_plugins``) may
 #: re-register these; any other id already in gymnasium's registry belongs to someone else.
 _ZOO_GYM_IDS: set[str] = set()
-
-
-
-def load_object(target: str | Any) -> Any:
-    """Resolve a ``"package.module:attribute"`` string; any other object is returned as is."""
-    if not isinstance(target, str):
-        return target
-    module_name, _, attribute = target.partition(":")
-    obj = importlib.import_module(module_name)
-    for part in attribute.split(".") if attribute else ():
-        obj = getattr(obj, part)
-    return obj
-
-
-@dataclass(frozen=True)
-class EnvEntry:
-    """An environment known to the zoo: a short name, its gymnasium id and where it came from."""
-
-    name: str
-    gym_id: str
-    entry_point: str | Callable[..., gymnasium.Env] | None = None
-    vector_entry_point: str | Callable[..., gymnasium.vector.VectorEnv] | None = None
-    aliases: tuple[str, ...] = ()
-    kwargs: Mapping[str, Any] = field(default_factory=dict)
-    max_episode_steps: int | None = None
-    reward_threshold: float | None = None
-    #: Named hardcoded policies: ``"module:Class"`` strings or classes whose no-argument
-    #: instances have an SB3-style ``predict``. The one named "default" is used unless asked.
-    hardcoded: Mapping[str, Any] = field(default_factory=dict)
-    description: str = ""
-    plugin: str = ""
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return (self.name, self.gym_id, *self.aliases)
-
-    @cached_property
-    def spaces(self) -> tuple[gymnasium.Space, gymnasium.Space]:
-        """(observation_space, action_space), read from one throwaway instance."""
-        try:
-            env = gymnasium.make(self.gym_id, **self.kwargs)
-        except Exception as exc:  # a plugin's bug, reported in one line naming the plugin
-            raise ZooError(f"env {self.name!r} (plugin {self.plugin or 'unknown'}) could not be created: "
-                           f"{one_line(exc)}") from exc
-        try:
-            return env.observation_space, env.action_space
-        finally:
-            env.close()
-
-    @property
-    def observation_space(self) -> gymnasium.Space:
-        return self.spaces[0]
-
-    @property
-    def action_space(self) -> gymnasium.Space:
-        return self.spaces[1]
-
-    @property
-    def solved_threshold(self) -> float | None:
-        """The return that counts as solving the env: the plugin's, else gymnasium's spec's."""
-        if self.reward_threshold is not None:
-            return self.reward_threshold
-        return gymnasium.spec(self.gym_id).reward_threshold
-
-    @property
-    def time_limit(self) -> int | None:
-        """Steps after which gymnasium truncates an episode, if the env has a limit."""
-        if self.max_episode_steps is not None:
-            return self.max_episode_steps
-        return gymnasium.spec(self.gym_id).max_episode_steps
-
-
-@dataclass(frozen=True)
-class AgentEntry:
-    """An agent known to the zoo. ``target`` is an Agent subclass or a ``"module:Class"`` string."""
-
-    name: str
-    target: str | type
-    description: str = ""
-    plugin: str = ""
-
-    @property
-    def agent_class(self) -> type[Agent]:
-        from zoo.contract import Agent
-
-        try:
-            cls = load_object(self.target)
-        except Exception as exc:  # imported lazily, so a broken agent module surfaces only here
-            raise ZooError(f"agent {self.name!r} (plugin {self.plugin or 'unknown'}) could not be loaded: "
-                           f"{one_line(exc)}") from exc
-        if not (inspect.isclass(cls) and issubclass(cls, Agent)):
-            raise ZooError(f"agent {self.name!r} (plugin {self.plugin or 'unknown'}) is {cls!r}, "
-                           "not a subclass of zoo.contract.Agent")
-        return cls
 
 
 class _Registry:
@@ -347,7 +248,7 @@ class AgentRegistry(_Registry):
     kind = "agent"
 
     def add_agent(self, name: str, agent_class: str | type, *, description: str = "") -> AgentEntry:
-        """Register ``agent_class`` (an :class:`zoo.contract.Agent` subclass, or ``"module:Class"``).
+        """Register ``agent_class`` (a :class:`zoo.Agent` subclass, or ``"module:Class"``).
 
         A string is imported only when the agent is first used, so registering stays cheap.
         """
@@ -359,41 +260,6 @@ class AgentRegistry(_Registry):
         self._check_free(entry)
         self._pending.append(entry)
         return entry
-
-
-@dataclass(frozen=True)
-class HubFormatEntry:
-    """A layout of Hub repo that a plugin can load (see the ``register_hub_formats`` hook)."""
-
-    name: str
-    detect: str | Callable[[Sequence[str]], bool]
-    load: str | Callable[[HubRepo], HubPolicy]
-    description: str = ""
-    plugin: str = ""
-
-    def _resolve(self, target: Any, what: str) -> Callable[..., Any]:
-        try:
-            function = load_object(target)
-        except Exception as exc:  # imported lazily, so a broken module surfaces only here
-            raise ZooError(f"Hub format {self.name!r} (plugin {self.plugin or 'unknown'}): its {what} could not "
-                           f"be loaded: {one_line(exc)}") from exc
-        if not callable(function):
-            raise ZooError(f"Hub format {self.name!r} (plugin {self.plugin or 'unknown'}): its {what} is not callable")
-        return function
-
-    def detects(self, files: Sequence[str]) -> bool:
-        """Whether a repo with ``files`` is in this format."""
-        try:
-            return bool(self._resolve(self.detect, "detect function")(list(files)))
-        except ZooError:
-            raise
-        except Exception as exc:  # a plugin's bug must not hide the other formats' verdicts
-            raise ZooError(f"Hub format {self.name!r} (plugin {self.plugin or 'unknown'}) failed to inspect "
-                           f"the repo: {one_line(exc)}") from exc
-
-    @property
-    def loader(self) -> Callable[[HubRepo], HubPolicy]:
-        return self._resolve(self.load, "load function")
 
 
 class HubFormatRegistry(_Registry):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from zoo.errors import ZooError
+from zoo.exceptions import ZooError
 
 
 def validate_repo_id(repo_id: str) -> str:
