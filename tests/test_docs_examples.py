@@ -137,6 +137,8 @@ def example_env(tmp: Path, hub: HubServer | None = None) -> dict[str, str]:
         "SDL_VIDEODRIVER": "dummy",
         "MPLBACKEND": "Agg",
         "PYTHONDONTWRITEBYTECODE": "1",
+        # The docs teach the public names: an old import path (its warning starts "zoo.") is an error.
+        "PYTHONWARNINGS": "error:zoo.:DeprecationWarning",
     })
     (tmp / "home").mkdir(exist_ok=True)
     if hub is not None:

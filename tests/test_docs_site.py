@@ -81,6 +81,17 @@ def test_the_cli_reference_documents_every_command_and_option(site):
                 assert any(opt in page for opt in param.opts), f"zoo {name}: {param.opts} not in the CLI reference"
 
 
+def test_every_public_name_has_its_entry_in_the_api_reference(site):
+    """Each name of ``zoo.__all__`` is rendered, from its docstring, under its public name."""
+    import zoo
+
+    ids = set()
+    for page in (site / "reference" / "api").rglob("index.html"):
+        ids |= set(re.findall(r'id="(zoo\.\w+)"', page.read_text()))
+    missing = sorted(f"zoo.{name}" for name in zoo.__all__ if f"zoo.{name}" not in ids)
+    assert not missing, f"public names without an entry in docs/reference/api/: {missing}"
+
+
 def test_the_collection_page_shows_every_shipped_agent_with_its_numbers(site):
     page = (site / "collection" / "index.html").read_text()
     items = collection.shipped()
