@@ -166,7 +166,8 @@ def test_a_hub_repo_in_the_zoo_format_naming_a_module_env_imports_nothing(hub, h
     if "meta_sha256" in meta:
         meta["meta_sha256"] = ckpt.meta_sha256(meta)
     repo_id = hub.new_repo_id("reinforce-CartPole-v1")
-    hub.seed_repo(repo_id, {"zoo.json": json.dumps(meta), "model.safetensors": (folder / "model.safetensors").read_bytes()})
+    hub.seed_repo(repo_id, {"zoo.json": json.dumps(meta),
+                            "model.safetensors": (folder / "model.safetensors").read_bytes()})
     before = snapshot(box)
 
     refused("eval", f"hub:{repo_id}", "--episodes", "1", fragments=(repo_id, payload.dotted_env))
@@ -219,7 +220,7 @@ def test_an_sb3_repo_whose_card_names_a_module_env_imports_nothing(hub, hf_home,
     hub.seed_repo(repo_id, {"README.md": SB3_CARD.format(env=payload.env), "ppo-CartPole-v1.zip": b"not a zip"})
     before = snapshot(box)
 
-    refused("eval", f"hub:{repo_id}", fragments=(payload.env, "card"))
+    refused("eval", f"hub:{repo_id}", fragments=(payload.env, "ppo-CartPole-v1.zip"))
     refused("eval", f"hub:{repo_id}", "--trust-remote-code", fragments=(payload.env,))
     assert not payload.imported()
     assert snapshot(box) == before

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from zoo.cli.app import command, out
+from zoo.cli.app import GymPackages, command, out
 
 
 @command("export")
@@ -15,6 +15,7 @@ def export_command(
     checkpoint: Annotated[Path, typer.Argument(metavar="RUN_OR_CHECKPOINT", help="run folder or checkpoint folder")],
     format: Annotated[str, typer.Option("--format", help="sb3 (sb3-* agents) or onnx (the zoo's own agents)")],
     out_file: Annotated[Path, typer.Option("--out", help="file to write: model.zip (sb3), policy.onnx (onnx)")],
+    gym_packages: GymPackages = None,
 ) -> None:
     """Export a trained agent: an SB3 zip for SB3's own load, or an ONNX graph of the policy."""
     from zoo.exporting import export_agent

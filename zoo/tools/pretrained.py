@@ -14,7 +14,7 @@ from typing import Any
 
 from zoo import checkpoint as ckpt
 from zoo.agent_base import pretrained_name
-from zoo.factory import load_agent_class
+from zoo.factory import env_entry, load_agent_class
 from zoo.plugin_loader import loaded_plugins
 
 
@@ -42,7 +42,7 @@ repo_name = pretrained_name
 def find(agent: str, env: str) -> Pretrained | None:
     """The shipped checkpoint for ``agent`` on ``env``, if its plugin has one."""
     loaded = loaded_plugins()
-    agent_e, env_e = loaded.agents.get(agent), loaded.envs.get(env)
+    agent_e, env_e = loaded.agents.get(agent), env_entry(env)
     path = load_agent_class(agent_e).pretrained_checkpoint(env_e)
     if path is None:
         return None
