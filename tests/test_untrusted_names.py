@@ -158,6 +158,14 @@ def test_a_config_file_naming_a_module_env_is_refused_and_imports_nothing(box, p
     assert snapshot(box) == before
 
 
+@pytest.mark.parametrize("env", ["[/x]:CartPole-v1", "x" * 100_000 + ":CartPole-v1", ".relative:CartPole-v1"])
+def test_a_name_that_cannot_be_a_module_is_refused_in_a_short_line(box, env):
+    config = box / "config.toml"
+    config.write_text(f'agent = "reinforce"\nenv = "{env}"\n')
+    line = refused("train", "--config", config, "--dry-run", fragments=("not an env name",))
+    assert len(line) < 600
+
+
 # -- Hub repos ---------------------------------------------------------------------------------------------------
 def test_a_hub_repo_in_the_zoo_format_naming_a_module_env_imports_nothing(hub, hf_home, trained, box, payload):
     folder = ckpt.find_checkpoint(trained)
@@ -308,6 +316,8 @@ def test_a_run_on_a_module_env_is_evaluated_and_resumed_when_the_user_names_the_
     env_module()
     code, stdout, stderr = zoo_cli("train", "--resume", box / "run", "--steps", "400", "--gym-packages", MODULE_ENV)
     assert code == 0, stderr
+    env_module()
+    assert zoo.load_policy(box / "run", env=name) is not None  # from Python, the caller's name imports
     assert json.loads((box / "run" / "returns.csv").read_text().splitlines()[-1].split(",")[3]) >= 400
 
 

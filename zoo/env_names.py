@@ -105,9 +105,23 @@ def env_name_from_file(name: Any, where: str) -> str:
     zoo.json"``), checked: a non-empty string whose module part, if any, is imported already.
     The zoo never imports a module that a file names; the message says how the user can."""
     if not isinstance(name, str) or not name.strip():
-        raise ZooError(f"{where} names no env: its env is {str(name)[:80]!r}, not a name")
+        raise ZooError(f"{where} names no env: its env is {_shown(name)}, not a name")
     module, _ = module_part(name)
-    if module is not None and module not in sys.modules:
-        raise ZooError(f"{where} names env {name!r}, whose module {module!r} would have to be imported, and the "
-                       f"zoo never imports a module that a file names; if you trust it, {how_to_import(module, name)}")
-    return name
+    if module is None or module in sys.modules:
+        return name
+    if len(name) > _LONGEST or not all(part.isidentifier() for part in module.split(".")):
+        raise ZooError(f"{where} names env {_shown(name)}, which is not an env name (what comes before ':' must "
+                       "be a module)")
+    raise ZooError(f"{where} names env {name!r}, whose module {module!r} would have to be imported, and the "
+                   f"zoo never imports a module that a file names; if you trust it, {how_to_import(module, name)}")
+
+
+#: Names longer than this are cut in messages (a file may hold anything).
+_LONGEST = 200
+
+
+def _shown(value: Any) -> str:
+    """``value`` for a message, never unbounded (a huge int has no repr at all)."""
+    text = repr(value[:_LONGEST + 1]) if isinstance(value, str) else (
+        repr(value) if value is None or isinstance(value, (bool, float)) else f"a {type(value).__name__}")
+    return text if len(text) <= _LONGEST else text[:_LONGEST] + "..."

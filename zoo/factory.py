@@ -242,11 +242,12 @@ def _checked_checkpoint(path: str | Path, agent: str | None,
     the ``agent`` or ``env`` the caller expects or with the env's spaces."""
     folder = ckpt.find_checkpoint(path)
     meta = ckpt.read_meta(folder)
+    import_env_module(env)  # the caller's own name (its module first, so that the recorded env is known)
     agent_e = agent_entry(meta["agent"])
     env_e = recorded_env(meta, f"checkpoint {str(folder)!r}: {ckpt.META_FILE}")
     if agent is not None and agent_entry(agent) != agent_e:
         raise ZooError(f"checkpoint {str(folder)!r} is for agent {meta['agent']!r}, not {agent!r}")
-    if env is not None and env_entry(env) != env_e:
+    if env is not None and find_env(env) != env_e:
         raise ZooError(f"checkpoint {str(folder)!r} is for env {meta['env']!r}, not {env!r}")
     for key, space in (("observation_space", env_e.observation_space), ("action_space", env_e.action_space)):
         if key in meta and meta[key] != str(space):
