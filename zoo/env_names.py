@@ -109,7 +109,7 @@ def env_name_from_file(name: Any, where: str) -> str:
     module, _ = module_part(name)
     if module is None or module in sys.modules:
         return name
-    if len(name) > _LONGEST or not all(part.isidentifier() for part in module.split(".")):
+    if len(name) > _LONGEST or not is_module_name(module):
         raise ZooError(f"{where} names env {_shown(name)}, which is not an env name (what comes before ':' must "
                        "be a module)")
     raise ZooError(f"{where} names env {name!r}, whose module {module!r} would have to be imported, and the "
@@ -118,6 +118,11 @@ def env_name_from_file(name: Any, where: str) -> str:
 
 #: Names longer than this are cut in messages (a file may hold anything).
 _LONGEST = 200
+
+
+def is_module_name(text: Any) -> bool:
+    """Whether ``text`` could name a module (``ale_py``, ``pkg.sub``): what a message may suggest importing."""
+    return isinstance(text, str) and len(text) <= _LONGEST and all(part.isidentifier() for part in text.split("."))
 
 
 def _shown(value: Any) -> str:

@@ -16,7 +16,7 @@ from zoo import checkpoint as ckpt
 from zoo.agent_base import Agent
 from zoo.config import build_config, build_config_layers, config_to_dict, migrate_names
 from zoo.entries import AgentEntry, EnvEntry, load_object
-from zoo.env_names import env_module, env_name_from_file, how_to_import, import_env_module
+from zoo.env_names import env_module, env_name_from_file, how_to_import, import_env_module, is_module_name
 from zoo.exceptions import ZooError, did_you_mean, one_line
 from zoo.limits import check_seed
 from zoo.plugin_loader import loaded_plugins
@@ -50,7 +50,7 @@ def recorded_env(record: Mapping[str, Any], where: str) -> EnvEntry:
         return find_env(name)
     except ZooError:
         module = record.get("env_module")
-        if not isinstance(module, str) or not module.replace(".", "_").isidentifier() or module in sys.modules:
+        if not is_module_name(module) or module in sys.modules:
             raise
         raise ZooError(f"{where} names env {name!r}, which gymnasium knows once module {module!r} is imported "
                        f"(it registers the env), and the zoo never imports a module that a file names: "

@@ -89,8 +89,8 @@ class HubRepo:
                 env_name_from_file(name, what)
             with contextlib.suppress(ZooError):
                 return self.find_env(name).name
-        tried = [name for name, _ in tried]
-        raise ZooError(f"{what} is for env {', '.join(map(repr, tried)) or '(unnamed)'}, which no installed "
+        names = [name for name, _ in tried]
+        raise ZooError(f"{what} is for env {', '.join(map(repr, names)) or '(unnamed)'}, which no installed "
                        "plugin registers: install the plugin, or name the env: zoo eval hub:ORG/NAME ENV")
 
     def card_env(self) -> str | None:

@@ -18,7 +18,7 @@ from zoo import checkpoint as ckpt
 from zoo.entries import load_object
 from zoo.env_names import import_env_module
 from zoo.exceptions import ZooError, one_line
-from zoo.factory import agent_entry, find_env, load_policy
+from zoo.factory import agent_entry, find_env, load_policy, recorded_env
 from zoo.hub.errors import revision_text
 from zoo.hub.pull import pull
 from zoo.hub_format import HubFormatEntry, HubPolicy, HubRepo
@@ -45,7 +45,7 @@ def load_zoo_repo(repo: HubRepo) -> HubPolicy:
     except ZooError as exc:
         raise ZooError(f"{about_the_repo(exc)} (ask its author to push it again, or pick another --revision)") from None
     repo.check_agent(meta["agent"], ZOO_FORMAT)
-    if repo.env is not None and find_env(repo.env) != find_env(meta["env"]):
+    if repo.env is not None and find_env(repo.env) != recorded_env(meta, f"its {ckpt.META_FILE}"):
         raise ZooError(f"it holds a model for env {meta['env']!r}, not {repo.env!r}")
     try:
         loaded = load_policy(folder)
