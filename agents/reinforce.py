@@ -187,7 +187,7 @@ class Reinforce(Agent):
     # -- learning --------------------------------------------------------------------------------
     def start_training(self, make_envs) -> None:
         self.envs = make_envs(self.config.n_envs)
-        self._next_obs, _ = self.envs.reset(seed=self.seed)
+        self._next_obs, _ = self.envs.reset()  # the loop seeded them: this is their seeded start
 
     def stop_training(self) -> None:
         if self.envs is not None:

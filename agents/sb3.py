@@ -288,9 +288,10 @@ class RunSchedule:
         return ConstantSchedule, (self(1.0),)
 
 
-def _training_vec_env(env: str, n_envs: int, seed: int) -> Any:
-    """SB3's VecEnv for training: seeded, Monitor-wrapped copies of the zoo env, each of which
-    can replay its current episode on resume (:class:`zoo.agents.sb3_state.ReplayableEnv`)."""
+def _training_vec_env(env: str, n_envs: int) -> Any:
+    """SB3's VecEnv for training: Monitor-wrapped copies of the zoo env, each of which can replay
+    its current episode on resume (:class:`zoo.agents.sb3_state.ReplayableEnv`). The algorithm
+    seeds it, once, with the agent's seed (SB3's ``set_random_seed``: copy ``i`` gets ``seed + i``)."""
     from stable_baselines3.common.monitor import Monitor
     from stable_baselines3.common.vec_env import DummyVecEnv
 
@@ -298,9 +299,7 @@ def _training_vec_env(env: str, n_envs: int, seed: int) -> Any:
 
     # Envs without a time limit of their own get the zoo's episode cap, as in every other loop.
     cap = zoo.episode_step_cap(env)
-    vec_env = DummyVecEnv([lambda: Monitor(ReplayableEnv(zoo.make_env(env, max_episode_steps=cap)))] * n_envs)
-    vec_env.seed(seed)
-    return vec_env
+    return DummyVecEnv([lambda: Monitor(ReplayableEnv(zoo.make_env(env, max_episode_steps=cap)))] * n_envs)
 
 
 def epsilon(step: int, initial: float, final: float, decay_steps: int) -> float:
@@ -364,7 +363,7 @@ class SB3Agent(Agent):
             start = linear_start(kwargs.get(name))
             if start is not None:
                 kwargs[name] = schedules[name] = RunSchedule(start, cfg.schedule_steps)
-        self.vec_env = _training_vec_env(env.name, cfg.n_envs, seed)
+        self.vec_env = _training_vec_env(env.name, cfg.n_envs)
         self.normalizer = None
         if cfg.norm_obs or cfg.norm_reward:
             from stable_baselines3.common.vec_env import VecNormalize

@@ -25,6 +25,7 @@ import warnings
 
 import zoo
 from zoo.config import parse_overrides
+from zoo.training.state import seeded_envs
 
 
 def load_class(spec: str) -> type:
@@ -46,7 +47,7 @@ def make(agent: str, env: str, seed: int, overrides: dict, agent_class: str | No
 
 
 def train(learner, env: str, seed: int, steps: int) -> tuple[int, int]:
-    learner.start_training(lambda n: _seeded(zoo.make_vec_env(env, n), seed))
+    learner.start_training(lambda n: seeded_envs(zoo.make_vec_env(env, n), seed))
     done = iterations = 0
     try:
         while done < steps:
@@ -56,10 +57,6 @@ def train(learner, env: str, seed: int, steps: int) -> tuple[int, int]:
         learner.stop_training()
     return done, iterations
 
-
-def _seeded(vec, seed):
-    vec.reset(seed=seed)
-    return vec
 
 
 def cumulative(stats: pstats.Stats, match) -> float:

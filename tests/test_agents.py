@@ -15,6 +15,7 @@ import zoo
 from zoo.exceptions import ZooError
 from zoo.factory import load_agent_class
 from zoo.plugin_loader import loaded_plugins
+from zoo.training.state import seeded_envs
 
 LEARNERS = ["reinforce", "reinforce-baseline"]
 
@@ -69,7 +70,7 @@ def test_unknown_hardcoded_variant_is_refused():
 @pytest.mark.parametrize("env_name", ["cartpole", "mountaincar-continuous"])
 def test_checkpoint_round_trip_gives_identical_actions(tmp_path, agent_name, env_name):
     agent = zoo.make_agent(agent_name, env_name, seed=3)
-    agent.start_training(lambda n: zoo.make_vec_env(env_name, n, max_episode_steps=50))
+    agent.start_training(lambda n: seeded_envs(zoo.make_vec_env(env_name, n, max_episode_steps=50), 3))
     agent.train_iteration()  # so the weights are not the initial ones
     agent.stop_training()
     zoo.save_agent(agent, tmp_path / "ckpt")
@@ -129,7 +130,7 @@ def test_weights_of_the_wrong_shape_are_refused(saved, tmp_path):
 def test_same_seed_same_training_result():
     def run():
         agent = zoo.make_agent("reinforce-baseline", "cartpole", seed=7)
-        agent.start_training(lambda n: zoo.make_vec_env("cartpole", n))
+        agent.start_training(lambda n: seeded_envs(zoo.make_vec_env("cartpole", n), 7))
         out = [agent.train_iteration().episode_returns for _ in range(3)]
         agent.stop_training()
         return out, agent.state_tensors()

@@ -264,15 +264,14 @@ def _hub_heads(hub, args: list[str]) -> dict[str, str | None]:
 @pytest.fixture
 def in_process_sweeps(monkeypatch):
     """Sweeps run their runs here, one after another: the backends have tests of their own."""
-    from zoo.tools import sweep as sweep_tool
+    from zoo.execution import Executor
 
-    def sequential(specs, workers=None, on_done=None, **kwargs):
-        for spec in specs:
-            on_done(sweep_tool.execute_run(spec))
+    def sequential(self, function, next_job, on_done, on_lost):
+        while (job := next_job()) is not None:
+            on_done(job, function(job))
 
-    monkeypatch.setattr(sweep_tool, "run_local", sequential)
-    monkeypatch.setattr(sweep_tool, "run_ray", sequential)
-    monkeypatch.setattr(sweep_tool, "connect_ray", lambda *args, **kwargs: False)
+    monkeypatch.setattr(Executor, "run", sequential)
+    monkeypatch.setattr(Executor, "connect", lambda self: None)
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from zoo.agents.returns import (
     normalize_groups,
 )
 from zoo.tools.bench import train_zoo_agent
+from zoo.training.state import seeded_envs
 
 #: Mean return of uniformly random actions on CartPole-v1 is about 22.
 RANDOM_CARTPOLE = 22.0
@@ -51,7 +52,7 @@ def test_same_seed_same_returns_and_another_seed_differs(agent, env):
 
 def test_batch_steps_collects_several_whole_episodes_per_env():
     agent = zoo.make_agent("reinforce", "cartpole", seed=0, overrides={"n_envs": 2, "batch_steps": 300})
-    agent.start_training(lambda n: zoo.make_vec_env("cartpole", n))
+    agent.start_training(lambda n: seeded_envs(zoo.make_vec_env("cartpole", n), 0))
     try:
         it = agent.train_iteration()
     finally:

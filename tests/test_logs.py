@@ -15,6 +15,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from typer.testing import CliRunner
 
 import zoo
+from zoo.exceptions import ZooError
 from zoo.training import run_folder
 
 
@@ -96,13 +97,42 @@ def test_evaluation_during_training_works_for_every_training_seed(tmp_path):
     # The evaluation seed is derived from the training seed; it once came out above 2**31 - 1
     # for seeds 1, 2, 4, 8, ..., and those runs stopped at their first evaluation.
     from zoo.limits import MAX_SEED, check_seed
-    from zoo.training.periodic_eval import eval_seed
+    from zoo.scoring import evaluation_seed
 
-    for seed in [*range(1000), MAX_SEED]:
-        assert check_seed(eval_seed(seed)) == eval_seed(seed)
-    assert len({eval_seed(seed) for seed in range(1000)}) == 1000
+    for seed in [*range(1000), MAX_SEED - 10_000, MAX_SEED - 9_999, MAX_SEED]:
+        assert check_seed(evaluation_seed(seed)) == evaluation_seed(seed)
+    assert len({evaluation_seed(seed) for seed in range(1000)}) == 1000
     zoo.train("reinforce", "cartpole", seed=1, steps=3000, eval_every=1000, eval_episodes=2, out=tmp_path / "run")
-    assert zoo.load_agent(tmp_path / "run" / "best").checkpoint_meta["evaluation"]["episodes"] == 2
+    evaluation = zoo.load_agent(tmp_path / "run" / "best").checkpoint_meta["evaluation"]
+    assert evaluation["episodes"] == 2 and evaluation["seed"] == 10_001
+
+
+def test_one_evaluation_seed_rule_training_seed_plus_10000_wrapped_into_the_seed_range():
+    from zoo.limits import MAX_SEED
+    from zoo.scoring import evaluation_seed
+
+    assert [evaluation_seed(s) for s in (0, 1, 5)] == [10_000, 10_001, 10_005]
+    assert evaluation_seed(MAX_SEED - 10_000) == MAX_SEED
+    assert evaluation_seed(MAX_SEED - 9_999) == 0 and evaluation_seed(MAX_SEED) == 9_999
+    # Evaluation copies (at most 100) never start from a seed a training copy started from, for
+    # runs of up to 10,000 copies, wrapped or not.
+    for seed in (0, 123_456, MAX_SEED - 10_050, MAX_SEED - 5, MAX_SEED):
+        training = set(range(seed, seed + 10_000))
+        assert training.isdisjoint(range(evaluation_seed(seed), evaluation_seed(seed) + 100))
+    with pytest.raises(ZooError, match="--seed must be a whole number from 0 to"):
+        evaluation_seed(-1)
+
+
+def test_a_run_resumed_from_before_the_one_rule_keeps_evaluating_its_own_episodes(tmp_path):
+    from zoo.training.periodic_eval import PeriodicEvaluation
+
+    resumed = PeriodicEvaluation(tmp_path, 100, 2, 3)
+    assert resumed.seed == 10_003
+    old_state = {"next_at": 200, "best_mean": 1.0, "timesteps": [100], "results": [[1.0, 1.0]], "lengths": [[9, 9]]}
+    resumed.restore(old_state)  # saved before the evaluation seed was part of the state
+    assert resumed.seed != 10_003 and 0 <= resumed.seed <= 2**31 - 1
+    resumed.restore({**old_state, "seed": 10_003})
+    assert resumed.seed == 10_003 and resumed.state()["seed"] == 10_003
 
 
 def test_zoo_eval_best_needs_a_run_that_kept_one(tmp_path):

@@ -96,15 +96,22 @@ def test_push_pretrained_publishes_the_collection_so_eval_from_hub_works(hub, hu
     assert result.exit_code == 0, result.output
 
 
-def test_build_pretrained_refuses_a_seed_its_evaluation_cannot_use_before_training(tmp_path, monkeypatch):
+def test_build_pretrained_refuses_a_bad_seed_before_training(tmp_path, monkeypatch):
     import zoo.training.session
 
     def no_training(*args, **kwargs):
-        raise AssertionError("trained before the seeds were checked")
+        raise AssertionError("trained before the seed was checked")
 
     monkeypatch.setattr(zoo.training.session, "train", no_training)
-    result = CliRunner().invoke(app, ["build-pretrained", "reinforce", "cartpole", "--seed", "2147483000",
+    result = CliRunner().invoke(app, ["build-pretrained", "reinforce", "cartpole", "--seed", "2147483648",
                                       "--out", str(tmp_path / "out")])
     assert result.exit_code == 2, result.output
-    assert "--seed + 10,000 (the evaluation's seed) must be a whole number" in result.output
+    assert "--seed must be a whole number from 0 to 2147483647" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_every_shipped_evaluation_is_on_the_zoos_evaluation_seed():
+    from zoo.scoring import evaluation_seed
+
+    for item in collection():
+        assert item.evaluation["seed"] == evaluation_seed(item.meta["provenance"]["seed"]), item.path

@@ -123,3 +123,59 @@ def test_import_zoo_loads_no_plugins():
             "assert not any(m.startswith(('zoo.agents', 'zoo.envs')) for m in sys.modules); "
             "assert 'torch' not in sys.modules; print('ok')")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "ok"
+
+
+@pytest.fixture
+def frozen_lake_spec():
+    """gymnasium's FrozenLake-v1 spec, put back as it was after the test."""
+    before = gymnasium.spec("FrozenLake-v1")
+    yield before
+    gymnasium.registry["FrozenLake-v1"] = before
+
+
+def test_a_vector_entry_point_is_attached_to_an_id_gymnasium_owns(frozen_lake_spec):
+    from zoo.registration import EnvRegistry
+
+    envs = EnvRegistry()
+    envs._begin("tp")
+    envs.add_env("lake", "FrozenLake-v1", vector_entry_point="tp_pkg.vector:LakeVectorEnv")
+    envs._commit()
+    spec = gymnasium.spec("FrozenLake-v1")
+    assert spec.vector_entry_point == "tp_pkg.vector:LakeVectorEnv"
+    assert (spec.entry_point, spec.max_episode_steps, spec.kwargs) == (
+        frozen_lake_spec.entry_point, frozen_lake_spec.max_episode_steps, frozen_lake_spec.kwargs)
+    # Loading the plugins again attaches the same entry point again; another one is refused.
+    envs = EnvRegistry()
+    envs._begin("tp")
+    envs.add_env("lake", "FrozenLake-v1", vector_entry_point="tp_pkg.vector:LakeVectorEnv")
+    with pytest.raises(ZooError, match="'FrozenLake-v1' already has a vector entry point"):
+        envs.add_env("lake2", "FrozenLake-v1", vector_entry_point="other_pkg:Vec")
+
+
+def test_a_plugin_that_fails_half_way_leaves_gymnasiums_ids_as_they_were(frozen_lake_spec, monkeypatch):
+    from zoo.registration import EnvRegistry
+
+    envs = EnvRegistry()
+    envs._begin("tp")
+    envs.add_env("lake", "FrozenLake-v1", vector_entry_point="tp_pkg.vector:LakeVectorEnv")
+    envs.add_env("mine", "MineNotRegistered-v0", entry_point="tp_pkg.env:Mine")
+
+    def refuse(**kwargs):
+        raise RuntimeError("no")
+
+    monkeypatch.setattr(gymnasium, "register", refuse)
+    with pytest.raises(ZooError, match="cannot register env with gymnasium"):
+        envs._commit()
+    assert gymnasium.spec("FrozenLake-v1") == frozen_lake_spec and "MineNotRegistered-v0" not in gymnasium.registry
+    assert "lake" not in envs
+
+
+def test_the_classic_plugin_gives_gymnasiums_ids_their_batched_envs():
+    zoo.plugin_loader.loaded_plugins()
+    for gym_id, module in [("Acrobot-v1", "acrobot"), ("MountainCar-v0", "mountain_car"),
+                           ("MountainCarContinuous-v0", "continuous_mountain_car"), ("Pendulum-v1", "pendulum")]:
+        env = gymnasium.make_vec(gym_id, 3, vectorization_mode="vector_entry_point")
+        assert type(env).__module__ == f"zoo.envs.classic.{module}"
+        assert env.unwrapped.max_episode_steps == gymnasium.spec(gym_id).max_episode_steps
+        env.close()
+    assert gymnasium.spec("CartPole-v1").vector_entry_point.endswith("CartPoleVectorEnv")  # gymnasium's own, kept

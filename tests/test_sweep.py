@@ -9,6 +9,7 @@ import json
 import math
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -18,15 +19,14 @@ from typer.testing import CliRunner
 
 from zoo.cli import app
 from zoo.exceptions import ZooError
+from zoo.execution import connect_ray, ray_over_loopback
 from zoo.plugin_loader import reload_plugins
 from zoo.tools.sweep import (
     RESULT_FILE,
-    connect_ray,
     mean_std,
     parse_grid,
     parse_seeds,
     plan_sweep,
-    ray_over_loopback,
     run_sweep,
     split_values,
     summarize,
@@ -272,6 +272,7 @@ def test_local_sweep_writes_run_folders_results_and_tables(local_sweep):
     result = json.loads((ok / RESULT_FILE).read_text())
     assert result["status"] == "ok" and result["train"]["env_steps"] >= 600
     assert result["eval"]["episodes"] == 2 and len(result["eval"]["returns"]) == 2
+    assert result["eval"]["seed"] == 10_001  # the zoo's evaluation seed for seed 1, never a training seed
     assert json.loads((ok / "config.json").read_text())["seed"] == 1
     # Seeds differ, so do their runs.
     seed0 = json.loads((out / "runs" / "reinforce__cartpole__default__seed0" / RESULT_FILE).read_text())
@@ -317,7 +318,7 @@ def test_a_worker_that_dies_fails_only_its_own_run(plugins_installed, tmp_path):
                         backend="local", workers=2)
     by_seed = {r["seed"]: r for r in outcome.results}
     assert by_seed[0]["status"] == "ok", by_seed[0]
-    assert by_seed[1]["status"] == "failed" and by_seed[1]["error"].startswith("its worker process died, twice")
+    assert by_seed[1]["status"] == "failed" and by_seed[1]["error"].startswith("its worker process died twice")
     stored = tmp_path / "runs" / "crashy__cartpole__default__seed1" / RESULT_FILE
     assert json.loads(stored.read_text())["status"] == "failed"
 
@@ -348,3 +349,53 @@ def test_example_plugins_reach_the_workers_of_both_backends(ray_local, tmp_path)
     assert [r["status"] for r in local.results] == ["ok", "ok"], local.results
     assert {r["agent"] for r in remote.results} == {"cem", "reinforce"}
     assert_same_results(tmp_path / "local", tmp_path / "ray")
+
+
+# -- Ctrl-C and SIGTERM (the execution layer's policy, through the real command) -------------------
+def sweep_process(out: Path, steps: int) -> subprocess.Popen:
+    args = [sys.executable, "-m", "zoo.cli", "sweep", "--agents", "reinforce", "--envs", "cartpole", "--seeds", "0-2",
+            "--train-steps", str(steps), "--eval-episodes", "2", "--workers", "1", "--out", str(out)]
+    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "COLUMNS": "200"})
+
+
+def wait_for(path: Path, timeout: float = 120) -> None:
+    import time
+
+    deadline = time.time() + timeout
+    while not path.exists() and time.time() < deadline:
+        time.sleep(0.05)
+    assert path.exists(), path
+
+
+def test_ctrl_c_lets_the_running_run_finish_and_a_rerun_does_the_rest(tmp_path):
+    out = tmp_path / "sweep"
+    proc = sweep_process(out, 20_000)
+    wait_for(out / "runs" / "reinforce__cartpole__default__seed0" / "config.json")
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert f"interrupted (Ctrl-C): 1 of 3 runs have a result; rerun with --out {out.resolve()} to finish" in stderr
+    runs = json.loads((out / "results.json").read_text())["runs"]
+    assert [(r["seed"], r["status"]) for r in runs] == [(0, "ok")]
+    assert not (out / "runs" / "reinforce__cartpole__default__seed1").exists()
+    again = CliRunner().invoke(app, ["sweep", "--agents", "reinforce", "--envs", "cartpole", "--seeds", "0-2",
+                                     "--train-steps", "20000", "--eval-episodes", "2", "--workers", "1",
+                                     "--out", str(out)])
+    assert again.exit_code == 0, again.output
+    assert "1 runs already had results and were skipped" in again.output
+    assert [r["status"] for r in json.loads((out / "results.json").read_text())["runs"]] == ["ok"] * 3
+
+
+def test_sigterm_stops_the_running_run_and_records_it_as_interrupted(tmp_path):
+    out = tmp_path / "sweep"
+    proc = sweep_process(out, 5_000_000)
+    wait_for(out / "runs" / "reinforce__cartpole__default__seed0" / "config.json")  # the run has started
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 143, stderr
+    assert "Traceback" not in stderr and "interrupted (SIGTERM): 1 of 3 runs have a result" in stderr
+    (run,) = json.loads((out / "results.json").read_text())["runs"]
+    assert run["status"] == "failed" and "interrupted" in run["error"], run
+    assert "1 failed" in (out / "summary.md").read_text()

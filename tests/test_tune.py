@@ -37,6 +37,10 @@ def test_a_study_with_the_default_two_seeds_completes_its_trials(tmp_path):
     assert result.exit_code == 0, result.output
     assert [t["state"] for t in trials_of(tmp_path / "out")] == ["complete"]
     assert sorted(p.name for p in (tmp_path / "out" / "trials" / "trial-0000").iterdir()) == ["seed-0", "seed-1"]
+    from zoo import checkpoint as ckpt
+
+    best = ckpt.read_meta(tmp_path / "out" / "trials" / "trial-0000" / "seed-1" / "best")
+    assert best["evaluation"]["seed"] == 10_001  # the zoo's evaluation seed for seed 1
 
 
 def test_the_search_space_is_the_agents_data_checked_against_its_config():
@@ -134,3 +138,48 @@ def test_ctrl_c_stops_after_the_running_trial_and_the_study_resumes(tmp_path):
     resumed = runner.invoke(app, ["tune", *SMALL, "--budget", "20000", "--trials", "1", "--out", str(out), "--json"])
     assert resumed.exit_code == 0, resumed.output
     assert json.loads(resumed.stdout)["trials"] == {"complete": len(rows) + 1}
+
+
+CRASHY_SOURCE = """
+import os
+
+import zoo
+from zoo.agents.reinforce import Reinforce
+
+
+class Crashy(Reinforce):
+    def train_iteration(self):
+        if self.seed == 1:
+            os._exit(3)
+        return super().train_iteration()
+
+
+@zoo.hookimpl
+def register_agents(registry):
+    registry.add_agent("crashy", "zoo_crashy_tune:Crashy", description="kills its process on seed 1")
+"""
+
+
+def test_a_trial_whose_worker_dies_is_run_again_then_failed_and_the_study_goes_on(tmp_path, write_distribution,
+                                                                                  monkeypatch):
+    from zoo.plugin_loader import reload_plugins
+
+    # Every trial trains seeds 0 and 1, and the agent kills its worker on seed 1: this once ended
+    # `zoo tune` with a BrokenProcessPool traceback.
+    site = write_distribution(tmp_path / "site", "zoo-crashy-tune", "0.1.0", {"zoo_crashy_tune": CRASHY_SOURCE},
+                              {"crashy": "zoo_crashy_tune"})
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]))
+    reload_plugins()
+    try:
+        result = runner.invoke(app, ["tune", "crashy", "cartpole", "--budget", "1000", "--eval-every", "500",
+                                     "--eval-episodes", "1", "--trials", "2", "--out", str(tmp_path / "out"),
+                                     "--json"])
+    finally:
+        monkeypatch.undo()
+        reload_plugins()
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    assert json.loads(result.stdout)["trials"] == {"fail": 2}
+    assert [t["state"] for t in trials_of(tmp_path / "out")] == ["fail", "fail"]
+    assert "its worker process died twice" in result.stderr

@@ -43,7 +43,6 @@ if TYPE_CHECKING:  # what the names below are, for type checkers and API docs (i
     from zoo.factory import list_agents as list_agents
     from zoo.factory import list_envs as list_envs
     from zoo.factory import load_agent as load_agent
-    from zoo.factory import load_policy as load_policy
     from zoo.factory import make_agent as make_agent
     from zoo.factory import make_env as make_env
     from zoo.factory import make_vec_env as make_vec_env
@@ -63,6 +62,11 @@ if TYPE_CHECKING:  # what the names below are, for type checkers and API docs (i
     from zoo.plugin_loader import reload_plugins as reload_plugins
     from zoo.policy import FixedPolicy as FixedPolicy
     from zoo.policy import PolicyPredictor as PolicyPredictor
+    from zoo.policy_sources import LoadedPolicy as LoadedPolicy
+    from zoo.policy_sources import PolicySource as PolicySource
+    from zoo.policy_sources import find_policy as find_policy
+    from zoo.policy_sources import load_policy as load_policy
+    from zoo.policy_sources import resolve_policy as resolve_policy
     from zoo.recording import record as record
     from zoo.registration import AgentRegistry as AgentRegistry
     from zoo.registration import EnvRegistry as EnvRegistry
@@ -102,13 +106,15 @@ _LAZY: dict[str, tuple[str, str]] = {
     **{name: ("zoo.exceptions", name) for name in ("ZooError", "one_line")},
     **{name: ("zoo.factory", name) for name in (
         "agent_entry", "env_entry", "episode_step_cap", "hardcoded_policy", "list_agents", "list_envs",
-        "load_agent", "load_policy", "make_agent", "make_env", "make_vec_env", "save_agent")},
+        "load_agent", "make_agent", "make_env", "make_vec_env", "save_agent")},
     "load_hub_policy": ("zoo.hub.formats", "load_hub_policy"),
     "validate_repo_id": ("zoo.hub.repo_ids", "validate_repo_id"),
     **{name: ("zoo.hub_format", name) for name in ("HubFormatEntry", "HubPolicy", "HubRepo")},
     **{name: ("zoo.plugin_api", name) for name in ("PLUGIN_API_VERSION", "hookimpl")},
     **{name: ("zoo.plugin_loader", name) for name in (
         "LoadedPlugins", "PluginInfo", "PluginLoadWarning", "discover_plugins", "plugins", "reload_plugins")},
+    **{name: ("zoo.policy_sources", name) for name in (
+        "LoadedPolicy", "PolicySource", "find_policy", "load_policy", "resolve_policy")},
     **{name: ("zoo.policy", name) for name in ("FixedPolicy", "PolicyPredictor")},
     "record": ("zoo.recording", "record"),
     **{name: ("zoo.registration", name) for name in ("AgentRegistry", "EnvRegistry", "HubFormatRegistry")},
@@ -130,14 +136,14 @@ _LAZY: dict[str, tuple[str, str]] = {
 __all__ = [
     "Agent", "AgentEntry", "AgentRegistry", "EnvCheck", "EnvEntry", "EnvRegistry", "EvalResult", "FixedPolicy",
     "ForeignConfig", "HubFormatEntry", "HubFormatRegistry", "HubPolicy", "HubRepo", "Iteration", "LoadedPlugins",
-    "PLUGIN_API_VERSION", "PluginInfo", "PluginLoadWarning", "PolicyPredictor", "Progress", "RunPlan", "Session",
-    "TrainResult", "UnpicklingWarning", "ZooError", "agent_entry", "check_all_envs", "check_env", "check_plugin",
-    "discover_plugins", "env_entry", "episode_step_cap", "evaluate", "evaluate_with_sb3", "hardcoded_policy",
-    "hookimpl", "hyperparameter", "list_agents", "list_envs", "load_agent", "load_hub_policy",
-    "load_optimizer_state", "load_policy", "make_agent", "make_env", "make_vec_env", "numpy_rng", "numpy_rng_state",
-    "one_line", "optimizer_state", "plan_run", "plan_sweep", "plugins", "record", "reload_plugins", "require_trust",
-    "resume", "run_agent_smoke", "run_sweep", "save_agent", "start_run", "supports_spaces", "train",
-    "use_torch_threads", "validate_repo_id"
+    "LoadedPolicy", "PLUGIN_API_VERSION", "PluginInfo", "PluginLoadWarning", "PolicyPredictor", "PolicySource",
+    "Progress", "RunPlan", "Session", "TrainResult", "UnpicklingWarning", "ZooError", "agent_entry", "check_all_envs",
+    "check_env", "check_plugin", "discover_plugins", "env_entry", "episode_step_cap", "evaluate", "evaluate_with_sb3",
+    "find_policy", "hardcoded_policy", "hookimpl", "hyperparameter", "list_agents", "list_envs", "load_agent",
+    "load_hub_policy", "load_optimizer_state", "load_policy", "make_agent", "make_env", "make_vec_env", "numpy_rng",
+    "numpy_rng_state", "one_line", "optimizer_state", "plan_run", "plan_sweep", "plugins", "record", "reload_plugins",
+    "require_trust", "resolve_policy", "resume", "run_agent_smoke", "run_sweep", "save_agent", "start_run",
+    "supports_spaces", "train", "use_torch_threads", "validate_repo_id"
 ]
 
 deprecations.install()  # the old import paths (zoo.agent, zoo.contract, ...) keep working, with a warning

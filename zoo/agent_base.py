@@ -193,10 +193,10 @@ class Agent(ABC):
 
     # -- learning --------------------------------------------------------------------------------
     def start_training(self, make_envs: Callable[[int], gymnasium.vector.VectorEnv]) -> None:
-        """Prepare to train; ``make_envs(n)`` builds a seeded vector env of ``n`` copies.
-
-        When a run is resumed, ``make_envs`` returns envs where the checkpointed run left them:
-        their first ``reset`` continues the saved random streams, whatever seed it is passed."""
+        """Prepare to train; ``make_envs(n)`` builds a vector env of ``n`` copies, seeded and
+        reset once by the zoo: its first ``reset()`` returns that start, whatever seed it is
+        passed. When a run is resumed, the envs are where the checkpointed run left them, and
+        their first ``reset`` returns that (the saved random streams continue)."""
         raise NotImplementedError(f"{type(self).__name__} does not learn")
 
     def train_iteration(self) -> Iteration:

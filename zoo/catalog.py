@@ -1,19 +1,28 @@
-"""Every env gymnasium knows, with the zoo agents whose spaces fit it (``zoo list --all``).
+"""What is installed, listed: every env gymnasium knows with the zoo agents whose spaces fit it
+(``zoo list --all``), and the collection of trained checkpoints the agent plugins ship
+(``zoo pretrained``).
 
 Telling which agents fit needs an env's spaces, and gymnasium knows those only from an instance,
 so each env is created once here (no rendering, closed at once); one that cannot be created says
 why (a missing extra such as ``box2d`` or ``mujoco``). Nothing else in the zoo builds an env to
 list it.
+
+A shipped checkpoint is offered by its agent plugin through ``Agent.pretrained_checkpoint(env)``;
+building and publishing the collection is :mod:`zoo.tools.pretrained`'s job, finding it is this
+module's, so that the core can load a shipped policy without the tools.
 """
 
 from __future__ import annotations
 
 import warnings
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import gymnasium
 
+from zoo import checkpoint as ckpt
+from zoo.agent_base import pretrained_name
 from zoo.exceptions import ZooError, one_line
 from zoo.factory import load_agent_class
 from zoo.plugin_loader import loaded_plugins
@@ -90,3 +99,49 @@ def _fits(agent_class: type, entry: Any) -> bool:
         return agent_class.unsupported_reason(entry) is None
     except Exception:  # a plugin agent's check that fails says no
         return False
+
+
+# -- the shipped collection of trained checkpoints ---------------------------------------------------
+@dataclass(frozen=True)
+class Pretrained:
+    """A trained checkpoint an agent plugin ships for an env, with its metadata (``zoo.json``)."""
+
+    agent: str
+    env: str
+    gym_id: str
+    path: Path
+    meta: dict[str, Any]
+
+    @property
+    def evaluation(self) -> dict[str, Any]:
+        return self.meta.get("evaluation", {})
+
+    @property
+    def repo_name(self) -> str:
+        return pretrained_name(self.agent, self.gym_id)
+
+
+def find_pretrained(agent: str, env: str) -> Pretrained | None:
+    """The shipped checkpoint for ``agent`` on ``env``, if its plugin has one."""
+    loaded = loaded_plugins()
+    agent_e, env_e = loaded.agents.get(agent), loaded.envs.get(env)
+    path = load_agent_class(agent_e).pretrained_checkpoint(env_e)
+    if path is None:
+        return None
+    return Pretrained(agent_e.name, env_e.name, env_e.gym_id, path, ckpt.read_meta(path))
+
+
+def pretrained_collection() -> list[Pretrained]:
+    """Every shipped checkpoint of every agent on every env."""
+    loaded = loaded_plugins()
+    found = []
+    for agent_e in loaded.agents:
+        try:
+            cls = load_agent_class(agent_e)
+        except Exception:  # an agent that cannot even import has nothing to offer here
+            continue
+        for env_e in loaded.envs:
+            path = cls.pretrained_checkpoint(env_e)
+            if path is not None:
+                found.append(Pretrained(agent_e.name, env_e.name, env_e.gym_id, path, ckpt.read_meta(path)))
+    return found

@@ -7,6 +7,7 @@ is plain data (:mod:`zoo.entries`, :mod:`zoo.hub_format`).
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -155,12 +156,18 @@ class EnvRegistry(_Registry):
         """Register an env under a short ``name`` and a gymnasium ``gym_id`` (plus ``aliases``).
 
         ``entry_point`` may be omitted when ``gym_id`` is already registered with gymnasium
-        (as CartPole-v1 is). Otherwise the id and aliases are registered with gymnasium so
+        (as CartPole-v1 is); a ``vector_entry_point`` given then is attached to gymnasium's id
+        (unless it has another). Otherwise the id and aliases are registered with gymnasium so
         ``gymnasium.make(gym_id)`` works; creating the env is deferred until it is used.
         """
         self._check_name(name)
         if entry_point is None and gym_id not in gymnasium.registry:
             raise ZooError(f"env {name!r}: gymnasium has no id {gym_id!r} and no entry_point was given")
+        if entry_point is None and vector_entry_point is not None:
+            theirs = gymnasium.spec(gym_id).vector_entry_point
+            if theirs not in (None, vector_entry_point):  # equal: the zoo's own, from an earlier load
+                raise ZooError(f"env {name!r} from plugin {self._plugin!r}: gymnasium id {gym_id!r} already has a "
+                               f"vector entry point ({theirs!r})")
         if entry_point is not None:
             for new_id in (gym_id, *aliases):
                 self._check_gym_id(name, new_id, entry_point)
@@ -199,12 +206,15 @@ class EnvRegistry(_Registry):
     def _commit(self) -> list[str]:
         # Register every pending env with gymnasium first, undoing all of them if one fails,
         # so a plugin's envs appear in both registries or in neither.
-        done: list[str] = []
+        done: list[tuple[str, gymnasium.envs.registration.EnvSpec | None]] = []
         try:
             for entry in self._pending:
                 done += self._register_with_gymnasium(entry)
         except Exception as exc:
-            for gym_id in done:
+            for gym_id, before in done:
+                if before is not None:  # gymnasium's own id, with a vector entry point attached
+                    gymnasium.registry[gym_id] = before
+                    continue
                 gymnasium.registry.pop(gym_id, None)
                 _ZOO_GYM_IDS.discard(gym_id)
             self._pending = []
@@ -212,9 +222,16 @@ class EnvRegistry(_Registry):
         return super()._commit()
 
     @staticmethod
-    def _register_with_gymnasium(entry: EnvEntry) -> list[str]:
+    def _register_with_gymnasium(entry: EnvEntry) -> list[tuple[str, gymnasium.envs.registration.EnvSpec | None]]:
+        """Register ``entry``'s ids with gymnasium; what to undo: each id, with the spec it replaced
+        if that is gymnasium's own (None: the id is the zoo's, to remove)."""
         if entry.entry_point is None:
-            return []
+            if entry.vector_entry_point is None:
+                return []
+            # gymnasium's id, now also built by the plugin's batched env: make_vec(..., "vector_entry_point").
+            before = gymnasium.spec(entry.gym_id)
+            gymnasium.registry[entry.gym_id] = dataclasses.replace(before, vector_entry_point=entry.vector_entry_point)
+            return [(entry.gym_id, before)]
         ids = [entry.gym_id, *entry.aliases]
         for gym_id in ids:
             gymnasium.registry.pop(gym_id, None)  # the zoo's own, or the same env (see _check_gym_id)
@@ -227,7 +244,7 @@ class EnvRegistry(_Registry):
                 kwargs=dict(entry.kwargs),
             )
             _ZOO_GYM_IDS.add(gym_id)
-        return ids
+        return [(gym_id, None) for gym_id in ids]
 
 
 class AgentRegistry(_Registry):

@@ -24,8 +24,11 @@ import gymnasium
 import numpy as np
 
 from zoo.factory import env_entry, episode_step_cap, make_env, make_vec_env
-from zoo.limits import check_count, check_seed
+from zoo.limits import MAX_SEED, check_count, check_seed
 from zoo.policy import PolicyPredictor
+
+#: How far the evaluation seed is from the training seed: see :func:`evaluation_seed`.
+EVAL_SEED_OFFSET = 10_000
 
 #: Copies stepped at once when the caller does not say: every episode of an evaluation of up
 #: to this many episodes runs in its own copy, so wall time is that of the longest episode.
@@ -55,6 +58,19 @@ class EvalResult:
     def summary(self) -> str:
         return (f"{self.env}: mean return {self.mean:.2f} ± {self.std:.2f} over {self.episodes} episodes "
                 f"(min {self.min:.2f}, max {self.max:.2f}, mean length {self.mean_length:.1f})")
+
+
+def evaluation_seed(training_seed: int) -> int:
+    """The seed that evaluates a policy trained with ``training_seed``: ``training_seed + 10,000``,
+    wrapped into the zoo's seed range (``(seed + 10,000) mod 2**31``). The one rule of the zoo:
+    evaluation during training, ``zoo sweep``, ``zoo tune``, ``zoo build-pretrained`` and
+    ``zoo bench`` all use it, and ``zoo eval --seed`` with this number repeats their evaluation.
+
+    Training seeds env copy ``i`` with ``training_seed + i``, evaluation copy ``j`` with this seed
+    ``+ j`` (at most :data:`MAX_EVAL_ENVS` copies), so evaluation episodes never start from a
+    training seed while a run trains on at most 10,000 env copies; a wrapped seed is below
+    10,000 and its training seeds above ``2**31 - 10,001``."""
+    return (check_seed(training_seed) + EVAL_SEED_OFFSET) % (MAX_SEED + 1)
 
 
 def episode_targets(episodes: int, n_envs: int) -> np.ndarray:

@@ -18,6 +18,8 @@ from zoo.cli.app import GymPackages, command, out, print_warning, stage_progress
 def push_command(
     run_dir: Annotated[Path, typer.Argument(help="run folder (its newest checkpoint) or checkpoint folder")],
     repo_id: Annotated[str, typer.Option("--repo-id", metavar="ORG/NAME", help="Hub repo to publish to")],
+    best: Annotated[bool, typer.Option("--best", help="the run's best evaluated policy (kept by zoo train "
+                                       "--eval-every)")] = False,
     private: Annotated[bool, typer.Option("--private", help="make the repo private")] = False,
     eval_episodes: Annotated[int, typer.Option("--eval-episodes", min=1,
                                                help="evaluation episodes for the score")] = 10,
@@ -29,10 +31,12 @@ def push_command(
     """Evaluate a trained agent and publish it to the Hugging Face Hub in one commit."""
     from zoo.hub.card import score_text
     from zoo.hub.push import push_run
+    from zoo.policy_sources import find_policy
 
+    checkpoint = find_policy(str(run_dir), best=best).checkpoint  # str: hub:ORG/NAME is named as such
     with warnings.catch_warnings(record=True) as caught, stage_progress() as show:
         warnings.simplefilter("always")
-        result = push_run(run_dir, repo_id, private=private, eval_episodes=eval_episodes, video=video,
+        result = push_run(checkpoint, repo_id, private=private, eval_episodes=eval_episodes, video=video,
                           revision=revision, commit_message=commit_message, progress=show)
     for warning in caught:
         print_warning(warning.message)

@@ -39,8 +39,10 @@ def sweep(
     as_json: AsJson = False,
 ) -> None:
     """Train and evaluate every combination, each in its own run folder; writes results.csv,
-    results.json, summary.md and summary.png. Runs already done are skipped."""
-    from zoo.tools.sweep import check_backend, parse_grid, plan_sweep, run_sweep, tuple_keys
+    results.json, summary.md and summary.png. Runs already done are skipped. Ctrl-C stops after
+    the running runs; a second Ctrl-C (or SIGTERM) stops them too."""
+    from zoo.execution import check_backend
+    from zoo.tools.sweep import parse_grid, plan_sweep, run_sweep, tuple_keys
 
     check_backend(backend, workers=workers, address=address)
     if seeds is None:
@@ -74,6 +76,10 @@ def sweep(
         out.print(Markdown(outcome.tables["summary.md"].read_text()))
         for name, path in outcome.tables.items():
             out.print(f"{name}: {path}", markup=False, highlight=False, soft_wrap=True)
+    if outcome.stopped is not None:
+        err.print(f"interrupted ({outcome.stopped.name}): {len(outcome.results)} of {len(plan.runs)} runs have a "
+                  f"result; rerun with --out {plan.out} to finish", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(outcome.stopped.exit_code)
     if outcome.failed:
         err.print(f"[red]{len(outcome.failed)} of {len(outcome.results)} runs failed[/] "
                   f"(rerun with --out {escape(str(plan.out))} to retry only those)", markup=True, soft_wrap=True)

@@ -40,9 +40,9 @@ def tune(
 ) -> None:
     """Search an agent's hyperparameters with Optuna (TPE, median pruning): the space is the
     agent's data; the study lives in a database, so a rerun continues it. Ctrl-C stops after the
-    running trials."""
+    running trials; a second Ctrl-C (or SIGTERM) stops them too."""
     from zoo.exceptions import ZooError
-    from zoo.tools.sweep import check_backend
+    from zoo.execution import check_backend
     from zoo.tools.tune import plan_tune, run_tune, summary
 
     check_backend(backend, workers=workers, address=address)
@@ -75,7 +75,7 @@ def tune(
                       markup=False, highlight=False)
         for name, path in result.files.items():
             out.print(f"{name}: {path}", markup=False, highlight=False)
-    if result.interrupted:
-        err.print(f"interrupted: the study resumes with the same --storage and --study ({plan.storage})",
-                  markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(130)
+    if result.stopped is not None:
+        err.print(f"interrupted ({result.stopped.name}): the study resumes with the same --storage and --study "
+                  f"({plan.storage})", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(result.stopped.exit_code)

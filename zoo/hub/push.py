@@ -73,10 +73,15 @@ class RemoteState:
 
 
 def _run_dir_of(path: Path, checkpoint: Path) -> Path | None:
-    """The run folder a checkpoint belongs to, if it is inside one."""
+    """The run folder a checkpoint belongs to, if it is inside one: one of its ``checkpoints/``,
+    or its ``best/`` (``zoo push RUN --best``)."""
+    from zoo.training.periodic_eval import BEST_DIR
+
     for candidate in (path, checkpoint.parent.parent):
         if (candidate / ckpt.CHECKPOINTS_DIR).is_dir() and checkpoint.parent == candidate / ckpt.CHECKPOINTS_DIR:
             return candidate
+    if checkpoint.name == BEST_DIR and (checkpoint.parent / ckpt.CHECKPOINTS_DIR).is_dir():
+        return checkpoint.parent
     return None
 
 

@@ -35,10 +35,6 @@ from zoo.files import atomic_write_text
 from zoo.policy import PolicyPredictor
 from zoo.threads import use_torch_threads
 
-#: Added to the training seed to seed the evaluation episodes, so they are never the
-#: episodes the learner trained on.
-EVAL_SEED_OFFSET = 10_000
-
 StopRule = Callable[[Sequence[float]], bool]
 
 
@@ -268,6 +264,7 @@ def train_zoo_agent(env: str, seed: int, cap_steps: int, should_stop: StopRule, 
     """The zoo's own training loop, without the run folder: iterations until ``should_stop``
     or ``cap_steps``."""
     from zoo.factory import make_agent, make_vec_env
+    from zoo.training.state import seeded_envs
 
     start = time.perf_counter()
     learner = make_agent(agent, env, seed=seed, overrides=overrides)
@@ -275,9 +272,7 @@ def train_zoo_agent(env: str, seed: int, cap_steps: int, should_stop: StopRule, 
         raise ZooError(f"agent {agent!r} does not learn; it cannot be benchmarked")
 
     def make_envs(n: int):
-        vec = make_vec_env(env, n, max_episode_steps=max_episode_steps)
-        vec.reset(seed=seed)
-        return vec
+        return seeded_envs(make_vec_env(env, n, max_episode_steps=max_episode_steps), seed)
 
     returns: list[float] = []
     steps_at: list[int] = []
@@ -355,7 +350,7 @@ class RunResult:
 
 
 def run_seed(run: RunSpec, env: EnvSpec, seed: int, quick: bool, base: Path) -> SeedResult:
-    from zoo.scoring import evaluate
+    from zoo.scoring import evaluate, evaluation_seed
 
     cap, stop = run.cap(env, quick), run.stop or env.stop
 
@@ -367,7 +362,7 @@ def run_seed(run: RunSpec, env: EnvSpec, seed: int, quick: bool, base: Path) -> 
     else:
         record = load_trainer(run.trainer, base)(env.env, seed, cap, should_stop, **run.params)
     hit = first_reached(env.criteria, record.returns)
-    result = evaluate(record.policy, env.env, episodes=env.eval_episodes, seed=EVAL_SEED_OFFSET + seed,
+    result = evaluate(record.policy, env.env, episodes=env.eval_episodes, seed=evaluation_seed(seed),
                       deterministic=env.eval_deterministic)
     return SeedResult(
         seed=seed, reached=hit is not None,

@@ -11,19 +11,19 @@ a study continues where it stopped and several machines can share it.
   evaluating every ``eval_every`` steps on separately seeded envs (the training loop's own
   evaluation); the pruner sees those evaluations and stops hopeless trials early. Its value is
   the mean final evaluation return over the seeds, or the env steps to reach a threshold.
-* **The driver** asks the study for trials, runs them on worker processes (or Ray tasks) and tells
-  the study their values: the same driver for both backends, so with one worker and the same
-  sampler seed both propose the same trials. Workers run in their own process session, so Ctrl-C
-  reaches only the driver: it stops asking, lets running trials finish, and exits; a trial whose
-  process died is marked failed (heartbeats), never lost.
+* **The driver** asks the study for a trial whenever a worker is free, runs it on the execution
+  layer (:mod:`zoo.execution`: worker processes or Ray tasks, one failure policy) and tells the
+  study its value: the same driver for both backends, so with one worker and the same sampler
+  seed both propose the same trials. A trial whose worker died is run again once, then failed;
+  Ctrl-C stops asking and lets running trials finish, a second one (or SIGTERM) stops them and
+  marks them failed. A trial whose driver died is failed by its missing heartbeats.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import os
-import signal
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -34,10 +34,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from zoo.exceptions import ZooError, one_line
+from zoo.execution import Backend, Stopped, open_executor
 from zoo.files import atomic_write_text
 
 Objective = Literal["mean-return", "steps-to-threshold"]
-Backend = Literal["local", "ray"]
 OBJECTIVES = ("mean-return", "steps-to-threshold")
 #: Seconds between a worker's heartbeats; a trial silent for GRACE seconds is failed.
 HEARTBEAT, GRACE = 20, 120
@@ -169,9 +169,8 @@ def run_trial(spec: TrialSpec) -> dict[str, Any]:
     """Train and evaluate one trial on every seed; never raises: the outcome says what happened."""
     optuna = _optuna()
     from zoo.factory import load_agent
-    from zoo.scoring import evaluate
+    from zoo.scoring import evaluate, evaluation_seed
     from zoo.threads import limit_torch_threads
-    from zoo.training.periodic_eval import eval_seed
     from zoo.training.session import train
 
     limit_torch_threads(1)  # trials run side by side, one per core
@@ -192,12 +191,15 @@ def run_trial(spec: TrialSpec) -> dict[str, Any]:
                         raise optuna.TrialPruned()
 
                 run_dir = Path(spec.out) / "trials" / f"trial-{spec.number:04d}" / f"seed-{seed}"
+                shutil.rmtree(run_dir, ignore_errors=True)  # a trial run again (its worker died) starts over
                 result = train(spec.agent, spec.env, seed=seed, steps=spec.budget, out=run_dir,
                                overrides=spec.params, eval_every=spec.eval_every, eval_episodes=spec.eval_episodes,
                                checkpoint_every=3600, progress=report)
+                if result.interrupted:
+                    raise ZooError("interrupted before the end of its budget")
                 if spec.objective == "mean-return":
                     final = evaluate(load_agent(result.checkpoint), spec.env, episodes=spec.eval_episodes,
-                                     seed=eval_seed(seed))
+                                     seed=evaluation_seed(seed))
                     values.append(final.mean)
                 else:
                     import numpy as np
@@ -310,65 +312,26 @@ def _spec(plan: TunePlan, trial: Any) -> TrialSpec:
                      str(plan.out.resolve()))
 
 
-class _Stop:
-    """The first Ctrl-C asks to stop after the running trials; the second stops them too."""
-
-    def __init__(self) -> None:
-        self.requests = 0
-
-    def __call__(self, signum: int, frame: Any) -> None:  # noqa: ARG002
-        self.requests += 1
-        if self.requests > 1:
-            raise KeyboardInterrupt
-
-
-def _executor(backend: Backend, workers: int, address: str | None) -> tuple[Callable, Callable]:
-    """``(submit, close)``: ``submit(spec)`` returns a future-like object with ``.result()`` and
-    ``.done()``; the local backend runs each trial in a worker process of its own session."""
-    if backend == "ray":
-        from zoo.tools.sweep import connect_ray
-
-        started = connect_ray(address, workers)
-        import ray
-
-        remote = ray.remote(num_cpus=1, max_retries=0)(run_trial)
-
-        class RayFuture:
-            def __init__(self, ref: Any) -> None:
-                self.ref = ref
-
-            def done(self) -> bool:
-                return bool(ray.wait([self.ref], timeout=0)[0])
-
-            def result(self) -> Any:
-                return ray.get(self.ref)
-
-        def close_ray() -> None:
-            if started:
-                ray.shutdown()
-
-        return (lambda spec: RayFuture(remote.remote(spec))), close_ray
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=os.setsid)
-    return (lambda spec: pool.submit(run_trial, spec)), (lambda: pool.shutdown(cancel_futures=True))
-
-
 @dataclass
 class TuneOutcome:
     study: Any
     finished: list[dict[str, Any]]
     interrupted: bool
     files: dict[str, Path]
+    #: The signal that stopped the study early (Ctrl-C, SIGTERM), if one did.
+    stopped: Stopped | None = None
 
 
 def run_tune(plan: TunePlan, *, backend: Backend = "local", workers: int = 1, address: str | None = None,
-             on_trial: OnTrial | None = None, on_start: Callable[[Any], None] | None = None) -> TuneOutcome:
+             on_trial: OnTrial | None = None, on_start: Callable[[Any], None] | None = None,
+             retries: int | None = None) -> TuneOutcome:
     """Run ``plan.trials`` more trials of the study, ``workers`` at a time; write the outputs.
-    ``on_start(study)`` is called once the study is open, ``on_trial(outcome)`` after each trial."""
+    ``on_start(study)`` is called once the study is open, ``on_trial(outcome)`` after each trial.
+    Failures, Ctrl-C and SIGTERM follow the policy of :mod:`zoo.execution` (``retries``: how often
+    a trial whose worker died is run again)."""
     optuna = _optuna()
+    states = {"complete": optuna.trial.TrialState.COMPLETE, "pruned": optuna.trial.TrialState.PRUNED,
+              "failed": optuna.trial.TrialState.FAIL}
     sqlite = "sqlite:///"
     if plan.storage.startswith(sqlite) and Path(plan.storage[len(sqlite):]).parent == plan.out.resolve():
         # The default: the study's database lives in the output folder.
@@ -377,42 +340,31 @@ def run_tune(plan: TunePlan, *, backend: Backend = "local", workers: int = 1, ad
     plan.out.mkdir(parents=True, exist_ok=True)
     if on_start is not None:
         on_start(study)
-    submit, close = _executor(backend, workers, address)
-    stop = _Stop()
-    previous = signal.signal(signal.SIGINT, stop) if threading.current_thread() is threading.main_thread() else None
-    running: dict[Any, Any] = {}
+    trials: dict[int, Any] = {}
     finished: list[dict[str, Any]] = []
-    asked = 0
-    try:
-        while (asked < plan.trials and not stop.requests) or running:
-            while asked < plan.trials and len(running) < workers and not stop.requests:
-                trial = study.ask(plan.space)
-                running[submit(_spec(plan, trial))] = trial
-                asked += 1
-            done = [future for future in running if future.done()]
-            if not done:
-                time.sleep(0.2)
-                continue
-            for future in done:
-                trial = running.pop(future)
-                outcome = future.result()
-                state = {"complete": optuna.trial.TrialState.COMPLETE, "pruned": optuna.trial.TrialState.PRUNED,
-                         "failed": optuna.trial.TrialState.FAIL}[outcome["state"]]
-                study.tell(trial, outcome["value"] if state == optuna.trial.TrialState.COMPLETE else None, state=state)
-                outcome["params"] = dict(trial.params)
-                finished.append(outcome)
-                if on_trial is not None:
-                    on_trial(outcome)
-    except KeyboardInterrupt:  # a second Ctrl-C: the running trials are given up, marked failed
-        for trial in running.values():
-            study.tell(trial, None, state=optuna.trial.TrialState.FAIL)
-        running.clear()
-    finally:
-        close()
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
+
+    def ask() -> TrialSpec | None:
+        if len(trials) >= plan.trials:
+            return None
+        trial = study.ask(plan.space)
+        trials[trial.number] = trial
+        return _spec(plan, trial)
+
+    def tell(spec: TrialSpec, outcome: dict[str, Any]) -> None:
+        trial, state = trials[spec.number], states[outcome["state"]]
+        study.tell(trial, outcome["value"] if state == optuna.trial.TrialState.COMPLETE else None, state=state)
+        outcome["params"] = dict(trial.params)
+        finished.append(outcome)
+        if on_trial is not None:
+            on_trial(outcome)
+
+    def lost(spec: TrialSpec, reason: str) -> None:
+        tell(spec, {"number": spec.number, "state": "failed", "value": None, "error": reason, "seconds": 0.0})
+
+    with open_executor(backend, workers=workers, address=address, retries=retries) as executor:
+        stopped = executor.run(run_trial, ask, tell, lost)
     files = write_outputs(plan, study)
-    return TuneOutcome(study, finished, bool(stop.requests), files)
+    return TuneOutcome(study, finished, stopped is not None, files, stopped)
 
 
 # -- outputs -------------------------------------------------------------------------------------

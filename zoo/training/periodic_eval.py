@@ -1,5 +1,6 @@
 """Evaluation during training: every N env steps, the current policy plays K episodes on envs
-seeded apart from training's, and the best policy so far is kept as a checkpoint.
+seeded apart from training's (:func:`zoo.scoring.evaluation_seed`, the zoo's one rule), and
+the best policy so far is kept as a checkpoint.
 
 It mirrors stable-baselines3's ``EvalCallback``: ``eval/mean_reward`` and
 ``eval/mean_ep_length`` go to the logs, ``evaluations.npz`` holds every evaluation
@@ -19,18 +20,18 @@ from typing import Any
 import numpy as np
 
 from zoo.exceptions import ZooError
-from zoo.limits import MAX_SEED
+from zoo.limits import MAX_SEED, check_seed
+from zoo.scoring import evaluation_seed
 
 BEST_DIR = "best"
 EVALUATIONS_FILE = "evaluations.npz"
-#: Mixed with the training seed so that evaluation episodes are never training's.
-EVAL_STREAM = 0x5EED_E7A1
 
 
-def eval_seed(seed: int) -> int:
-    """The seed of the evaluation envs of a run trained with ``seed``: a stream of its own, within
-    the zoo's seed range (the top bit dropped; a seed that was already in range is unchanged)."""
-    return int(np.random.SeedSequence([seed, EVAL_STREAM]).generate_state(1, dtype=np.uint32)[0]) & MAX_SEED
+def _seed_of_earlier_runs(seed: int) -> int:
+    """The evaluation seed of runs written before the zoo had one rule (their saved evaluation
+    state names no seed): a resumed one goes on evaluating the episodes it evaluated before."""
+    stream = 0x5EED_E7A1
+    return int(np.random.SeedSequence([seed, stream]).generate_state(1, dtype=np.uint32)[0]) & MAX_SEED
 
 
 def check_schedule(every: Any, episodes: Any) -> None:
@@ -44,7 +45,8 @@ class PeriodicEvaluation:
 
     def __init__(self, run_dir: Path, every: int, episodes: int, seed: int) -> None:
         check_schedule(every, episodes)
-        self.run_dir, self.every, self.episodes, self.seed = run_dir, every, episodes, eval_seed(seed)
+        self.run_dir, self.every, self.episodes = run_dir, every, episodes
+        self.training_seed, self.seed = seed, evaluation_seed(seed)
         self.next_at = every
         self.best_mean: float | None = None
         self.timesteps: list[int] = []
@@ -81,7 +83,7 @@ class PeriodicEvaluation:
     # -- saved with the training state ----------------------------------------------------------
     def state(self) -> dict[str, Any]:
         return {"next_at": self.next_at, "best_mean": self.best_mean, "timesteps": self.timesteps,
-                "results": self.results, "lengths": self.lengths}
+                "results": self.results, "lengths": self.lengths, "seed": self.seed}
 
     def restore(self, state: Any) -> None:
         try:
@@ -90,5 +92,7 @@ class PeriodicEvaluation:
             self.timesteps = [int(t) for t in state["timesteps"]]
             self.results = [[float(r) for r in row] for row in state["results"]]
             self.lengths = [[int(n) for n in row] for row in state["lengths"]]
+            self.seed = check_seed(state["seed"], "the saved evaluation seed") if "seed" in state \
+                else _seed_of_earlier_runs(self.training_seed)
         except (KeyError, TypeError, ValueError) as exc:
             raise ZooError(f"the saved evaluation schedule is malformed ({exc})") from None

@@ -27,9 +27,10 @@ from zoo.training.state import ResumableVectorEnv
 
 @dataclass
 class SavedLoop:
-    """Where a checkpointed run's loop was: the agent restored, the returns so far, the counters
-    and the envs' saved states."""
+    """Where a checkpointed run's loop was: the run's seed, the agent restored, the returns so
+    far, the counters and the envs' saved states."""
 
+    seed: int
     learner: Agent
     folder: Path
     rows: list[list[Any]]
@@ -82,7 +83,7 @@ def load_saved_loop(run_dir: Path, config: dict[str, Any]) -> SavedLoop:
             raise ValueError("the saved env states are not a list")
         for state in env_states:
             ResumableVectorEnv.check_state(state)
-        return SavedLoop(learner, folder, rows, episodes, env_steps, iterations, float(seconds), list(env_states),
+        return SavedLoop(seed, learner, folder, rows, episodes, env_steps, iterations, float(seconds), list(env_states),
                          loop.get("evaluation"))
     except NotImplementedError:
         raise ZooError(f"agent {learner.name!r} cannot resume training") from None
@@ -130,7 +131,7 @@ def _evaluation(run_dir: Path, config: dict[str, Any], saved: SavedLoop) -> Peri
     schedule = config.get("evaluation")
     if not isinstance(schedule, dict) or not schedule.get("every"):
         return None
-    evaluation = PeriodicEvaluation(run_dir, schedule.get("every"), schedule.get("episodes", 10), saved.learner.seed)
+    evaluation = PeriodicEvaluation(run_dir, schedule.get("every"), schedule.get("episodes", 10), saved.seed)
     if saved.evaluation is not None:
         evaluation.restore(saved.evaluation)
     return evaluation
@@ -166,7 +167,7 @@ def continue_run(
             run_folder.write_config(run_dir, {**config, "budget": wanted})
         if argv is not None:
             run_folder.append_command(run_dir, argv)
-        session = Session(saved.learner, run_dir, saved.learner.seed, budget, config.get("max_episode_steps"),
+        session = Session(saved.learner, run_dir, saved.seed, budget, config.get("max_episode_steps"),
                           checkpoint_every, keep_checkpoints, lock)
         session.rows, session.env_steps, session.iterations = saved.rows, saved.env_steps, saved.iterations
         session.seconds_before, session.env_states = saved.seconds, saved.env_states

@@ -37,7 +37,7 @@ from zoo.training import run_folder
 from zoo.training.logs import TrainingLog
 from zoo.training.periodic_eval import PeriodicEvaluation, check_schedule
 from zoo.training.signals import stop_on_signals
-from zoo.training.state import ResumableVectorEnv
+from zoo.training.state import ResumableVectorEnv, seeded_envs
 
 #: Version of the loop's part of ``training.json``; a resumed run refuses any other.
 LOOP_STATE_VERSION = 1
@@ -166,13 +166,15 @@ class Session:
         return self.seconds_before + time.perf_counter() - self.start
 
     def make_envs(self, n: int) -> ResumableVectorEnv:
+        """The agent's envs, ready to use: seeded here, once, with the run's seed (or put back
+        where the checkpoint left them); the agent's first ``reset()`` returns their start."""
         name = self.learner.env.name
-        cap = episode_step_cap(name, self.max_episode_steps)
-        envs = ResumableVectorEnv(make_vec_env(name, n, max_episode_steps=cap))
+        vec_env = make_vec_env(name, n, max_episode_steps=episode_step_cap(name, self.max_episode_steps))
         if self.env_states:
+            envs = ResumableVectorEnv(vec_env)
             envs.restore(self.env_states.pop(0))
         else:
-            envs.reset(seed=self.seed)
+            envs = seeded_envs(vec_env, self.seed)
         self.envs.append(envs)
         return envs
 

@@ -145,23 +145,26 @@ def _state_keys(optimizer: Any) -> set[str]:
 
 # -- envs ----------------------------------------------------------------------------------------
 def _rng_owners(envs: gymnasium.vector.VectorEnv) -> list[Any]:
-    """What holds the env's randomness: each sub-env of a Sync vector env, or a natively
-    batched vector env itself."""
+    """What holds the env's randomness: each sub-env of a Sync vector env, each copy's stream of
+    a batched env that seeds its copies one by one (``copy_streams``, objects with ``np_random``),
+    or a natively batched vector env itself."""
     base = envs.unwrapped
-    return list(base.envs) if hasattr(base, "envs") else [base]
+    return list(getattr(base, "envs", None) or getattr(base, "copy_streams", None) or [base])
 
 
 class ResumableVectorEnv(gymnasium.vector.VectorWrapper):
     """A vector env whose position and random streams can be saved between iterations.
 
-    It remembers how to redo its last full ``reset()``: the seed it was given, or else the
-    random streams as they were just before it. Saved with no step since that reset, the
-    state is that recipe; restored, the reset is redone (same observations, same streams)
-    and handed to the agent's next ``reset`` call, whatever seed that passes, so an agent that
-    resets in ``start_training`` picks up exactly where the saved run was. Saved after steps,
-    the state is the current streams, exact for agents that reset before stepping again (as
-    agents that run whole episodes per iteration do); after restoring them the next
-    ``reset`` ignores its seed, so it continues the saved streams.
+    The training loop seeds it, once (:meth:`start`, or :meth:`restore` on resume); an agent
+    just calls ``reset()`` for its first observations. It remembers how to redo its last full
+    ``reset()``: the seed it was given, or else the random streams as they were just before it.
+    Saved with no step since that reset, the state is that recipe; restored, the reset is
+    redone (same observations, same streams) and handed to the agent's next ``reset`` call,
+    whatever seed that passes, so an agent that resets in ``start_training`` picks up exactly
+    where the saved run was. Saved after steps, the state is the current streams, exact for
+    agents that reset before stepping again (as agents that run whole episodes per iteration
+    do); after restoring them the next ``reset`` ignores its seed, so it continues the saved
+    streams.
     """
 
     def __init__(self, env: gymnasium.vector.VectorEnv) -> None:
@@ -201,6 +204,11 @@ class ResumableVectorEnv(gymnasium.vector.VectorWrapper):
         result = self.env.reset(seed=seed, options=options)
         self._last_reset, self._steps_since_reset = recipe, 0
         return result
+
+    def start(self, seed: int) -> None:
+        """Seed fresh envs: their one seeded reset (copy ``i`` with ``seed + i``), whose result
+        the agent's first ``reset`` receives, whatever seed it passes (as for restored envs)."""
+        self._replayed = self.reset(seed=seed)
 
     def step(self, actions):
         self._replayed, self._continue_streams = None, False
@@ -242,3 +250,12 @@ class ResumableVectorEnv(gymnasium.vector.VectorWrapper):
             self._continue_streams = True
         else:
             raise ZooError("the saved env state is not one the zoo wrote")
+
+
+def seeded_envs(envs: gymnasium.vector.VectorEnv, seed: int) -> ResumableVectorEnv:
+    """``envs`` as an agent receives them to train on: seeded and reset once with ``seed`` (copy
+    ``i`` with ``seed + i``), that reset's observations handed to the agent's first ``reset()``.
+    What the training loop gives ``Agent.start_training``; for driving an agent by hand too."""
+    started = ResumableVectorEnv(envs)
+    started.start(seed)
+    return started

@@ -1,11 +1,11 @@
-"""Env plugin: gymnasium's classic control envs, each with hardcoded policies (the zoo's
-baseline: what a few lines of physics reach without learning)."""
+"""Hardcoded policies for the classic-control envs: the zoo's baseline, what a few lines of
+physics reach without learning."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from zoo import FixedPolicy, hookimpl
+from zoo import FixedPolicy
 
 
 class CartPoleBalance(FixedPolicy):
@@ -77,37 +77,3 @@ class PendulumSwingUp(FixedPolicy):
         balance = -(self.kp * angle + self.kd * velocity)
         torque = np.where(cos > self.near_top, balance, pump)
         return np.clip(torque, -self.max_torque, self.max_torque)[:, None].astype(np.float32)
-
-
-@hookimpl
-def register_envs(registry) -> None:
-    registry.add_env(
-        name="cartpole",
-        gym_id="CartPole-v1",
-        hardcoded={"default": CartPoleBalance, "lean": CartPoleLean},
-        description="Balance a pole on a cart (gymnasium)",
-    )
-    registry.add_env(
-        name="mountaincar-continuous",
-        gym_id="MountainCarContinuous-v0",
-        hardcoded={"default": MountainCarPump, "full-force": MountainCarFullForce},
-        description="Drive an underpowered car up a hill, continuous actions (gymnasium)",
-    )
-    registry.add_env(
-        name="mountaincar",
-        gym_id="MountainCar-v0",
-        hardcoded={"default": MountainCarPush},
-        description="Drive an underpowered car up a hill, three discrete actions (gymnasium)",
-    )
-    registry.add_env(
-        name="acrobot",
-        gym_id="Acrobot-v1",
-        hardcoded={"default": AcrobotPump},
-        description="Swing a two-link arm's tip above the bar (gymnasium)",
-    )
-    registry.add_env(
-        name="pendulum",
-        gym_id="Pendulum-v1",
-        hardcoded={"default": PendulumSwingUp},
-        description="Swing a pendulum up and keep it upright (gymnasium)",
-    )
