@@ -31,8 +31,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from zoo.env_names import env_name_from_file
 from zoo.exceptions import ZooError, one_line
-from zoo.factory import agent_entry, env_entry, load_agent_class
+from zoo.factory import agent_entry, env_entry, find_env, load_agent_class
 from zoo.limits import (
     MAX_CONFIG_BYTES,
     MAX_CONFIG_DEPTH,
@@ -269,20 +270,23 @@ def named(config: ConfigFile) -> tuple[str | None, str | None]:
     data = config.data()
     if not is_zoo_format(data):
         return None, None
-    names = {kind: data.get(kind) for kind in ("agent", "env")}
-    for kind, name in names.items():
-        if isinstance(name, str):
+    agent, env = data.get("agent"), data.get("env")
+    env = env_name_from_file(env, f"config file {config.path!r}") if isinstance(env, str) else None
+    agent = agent if isinstance(agent, str) else None
+    for kind, name in (("agent", agent), ("env", env)):
+        if name is not None:
             _named_entry(config.path, kind, name)
-    return tuple(name if isinstance(name, str) else None for name in names.values())  # type: ignore[return-value]
+    return agent, env
 
 
 def _named_entry(path: str, kind: str, name: str) -> Any:
-    """The registry entry of the agent or env a file names. A name the zoo does not know is refused
-    naming the file, and cut short: a file's "name" may be 60,000 characters."""
+    """The registry entry of the agent or env a file names, looked up (never imported). A name the
+    zoo does not know is refused naming the file, and cut short: a file's "name" may be 60,000
+    characters."""
     if shown(name) != repr(name):  # longer than any name
         raise ZooError(f"config file {path!r}: {kind} {shown(name)} is not an {kind} the zoo knows (zoo list)")
     try:
-        return (agent_entry if kind == "agent" else env_entry)(name)
+        return (agent_entry if kind == "agent" else find_env)(name)
     except ZooError as exc:
         raise ZooError(f"config file {path!r}: {exc}") from None
 
@@ -314,7 +318,8 @@ def _zoo_settings(path: str, data: Mapping[str, Any]) -> FileSettings:
         raise ZooError(f"config file {path!r}: hyperparameters must be a table of KEY = VALUE, got "
                        f"{shown(hyperparameters)}")
     budget = _check_budget(path, data["budget"], "budget") if "budget" in data else None
-    return FileSettings(dict(hyperparameters), budget, seed, ZOO_FORMAT, data.get("agent"), data.get("env"))
+    env = env_name_from_file(data["env"], f"config file {path!r}") if "env" in data else None
+    return FileSettings(dict(hyperparameters), budget, seed, ZOO_FORMAT, data.get("agent"), env)
 
 
 def file_settings(config: ConfigFile, agent: str, env: str) -> FileSettings:
