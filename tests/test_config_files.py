@@ -424,6 +424,9 @@ LIMIT_FILES = {
                                 ["hyperparameters.'a\\nb' is 9,999,999,999,999,999,999"]),
     "a value with line breaks": ("run.yaml", 'hyperparameters: {activation: "x\\ny\\rz\\u2028"}\n',
                                  ["activation='x\\ny\\rz\\u2028' is not valid"]),
+    "an anchor given twice": ("run.yaml", "seed: &x 1\nbudget: &x {steps: 100}\n",
+                              ["found duplicate anchor 'x'; first occurrence at line 1, column 7; second occurrence "
+                               "at line 2, column 9"]),
     "a lone surrogate": ("run.yaml", 'hyperparameters:\n  activation: "\\ud800"\n',
                          ["hyperparameters.activation holds '\\ud800': a lone surrogate is not text"]),
     # one value per key
