@@ -21,6 +21,7 @@ Trained checkpoints ship in ``pretrained/`` beside the REINFORCE ones.
 
 from __future__ import annotations
 
+import reprlib
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -91,7 +92,8 @@ class SB3Checks:
             except ValueError:
                 start = None
             if start is None or not start > 0 or start == float("inf"):
-                raise ZooError(f"{name}={value!r} is neither a number nor lin_<x> (x > 0: falls linearly to 0)")
+                raise ZooError(f"{name}={reprlib.repr(value)} is neither a number nor lin_<x> (x > 0: falls linearly "
+                               "to 0)")
             scheduled = True
         if scheduled and self.schedule_steps < 1:
             raise ZooError("a lin_<x> schedule needs schedule_steps, the env steps over which it falls to 0 "
@@ -99,12 +101,16 @@ class SB3Checks:
         self._check_ranges()
 
     def _check_ranges(self) -> None:
-        """Every field in its range (``_RANGES``): memory-bounded, checked before anything is built."""
+        """Every field in its range (``_RANGES``): memory-bounded, checked before anything is built.
+        A ``lin_<x>`` schedule starts at x: x has the range of the plain value."""
         def refuse(name: str, valid: str) -> None:
-            raise ZooError(f"hyperparameter {name}={getattr(self, name)!r} is out of range (valid: {valid})")
+            raise ZooError(f"hyperparameter {name}={reprlib.repr(getattr(self, name))} is out of range "
+                           f"(valid: {valid})")
 
         for f in fields(self):
             value = getattr(self, f.name)
+            if f.name in SCHEDULED and isinstance(value, str):
+                value = linear_start(value)
             if f.name in _RANGES and isinstance(value, (int, float)) and not isinstance(value, bool):
                 low, high = _RANGES[f.name]
                 if not low <= value <= high:

@@ -51,12 +51,19 @@ def print_error(message: str, exc: BaseException | None = None) -> None:
     traceback first."""
     if exc is not None and debugging():
         err.print("".join(traceback.format_exception(exc)), markup=False, highlight=False, soft_wrap=True, end="")
-    err.print(f"[red]error:[/] {escape(message)}", markup=True, highlight=False, soft_wrap=True)
+    err.print(f"[red]error:[/] {escape(_single_line(message))}", markup=True, highlight=False, soft_wrap=True)
 
 
 def print_warning(message: Any) -> None:
     """``warning: MESSAGE`` on stderr, one line, escaped."""
-    err.print(f"[yellow]warning:[/] {escape(str(message))}", markup=True, highlight=False, soft_wrap=True)
+    err.print(f"[yellow]warning:[/] {escape(_single_line(str(message)))}", markup=True, highlight=False,
+              soft_wrap=True)
+
+
+def _single_line(text: str) -> str:
+    """``text`` with its line breaks (every one ``str.splitlines`` knows) shown as ``\\n``: a
+    message that echoes a name or a file's key holding one is still one line."""
+    return "\\n".join(text.splitlines())
 
 
 def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
