@@ -429,3 +429,13 @@ def test_a_sweep_folder_that_cannot_be_created_is_one_line_and_nothing_before_it
     one_line_error(["sweep", "--agents", "reinforce", "--envs", "cartpole", "--train-steps", "1",
                     "--eval-episodes", "1", "--out", "/proc/zoo-no/x"], "cannot create the sweep folder")
     assert snapshot(workdir) == {}
+
+
+# -- issue 23, item 19: a vector of no envs -------------------------------------------------------------
+@pytest.mark.parametrize("env", ["cartpole", "lunarlander", "catcher", "pendulum"])
+@pytest.mark.parametrize("num_envs", [0, -1, True, 1.5])
+def test_a_vector_env_of_no_envs_is_refused_in_one_line(env, num_envs):
+    import zoo as public
+
+    with pytest.raises(ZooError, match=r"num_envs must be a positive number \(whole.*got"):
+        public.make_vec_env(env, num_envs)

@@ -16,7 +16,7 @@ from zoo.agent_base import Agent
 from zoo.config import build_config, build_config_layers, config_to_dict, migrate_names
 from zoo.entries import AgentEntry, EnvEntry, load_object
 from zoo.exceptions import ZooError, did_you_mean, one_line
-from zoo.limits import check_seed
+from zoo.limits import check_count, check_seed
 from zoo.plugin_loader import loaded_plugins
 from zoo.policy import PolicyPredictor
 
@@ -102,6 +102,7 @@ def make_vec_env(name: str, num_envs: int, *, max_episode_steps: int | None = No
     """``num_envs`` copies in one gymnasium vector env: the env's own batched version if it
     has one (one numpy array for all copies), else (or with ``vectorization_mode="sync"``) a
     synchronous vector of single envs, copy ``i`` seeded ``seed + i`` by ``reset(seed=seed)``."""
+    num_envs = check_count(num_envs, "num_envs")
     entry = env_entry(name)
     spec = gymnasium.spec(entry.gym_id)
     kwargs = {**entry.kwargs, **kwargs}
