@@ -41,6 +41,7 @@ from zoo.cli.app import (
     out,
     print_error,
     show_warning,
+    to_devnull,
 )
 from zoo.exceptions import ZooError, one_line
 
@@ -109,6 +110,9 @@ def run(args: Sequence[str] | None = None) -> int:
             loaded_plugins().register_commands(app)
             code = app(args=None if args is None else list(args), standalone_mode=False, prog_name="zoo")
     except ReaderGone:  # `zoo list | head -1`: the reader has what it wanted
+        return EXIT_READER_GONE
+    except BrokenPipeError:  # the same, for what click prints itself (`zoo --help | head -1`)
+        to_devnull(sys.stdout)
         return EXIT_READER_GONE
     except Terminated:
         print_error("stopped by SIGTERM")

@@ -248,7 +248,7 @@ def plain_table(title: str, columns: list[str], rows: list[list[Any]], names: in
             widest = max((len(line) for line in lines), default=0)
             table.add_column(column, no_wrap=True, min_width=max(widest, len(column)))
         else:
-            longest_word = max((len(word) for line in lines for word in line.split()), default=1)
+            longest_word = max((len(word) for line in (column, *lines) for word in line.split()), default=1)
             table.add_column(column, overflow="fold", min_width=min(longest_word, LONGEST_WHOLE_WORD))
     for row in cells:
         table.add_row(*(Text(cell) for cell in row))
