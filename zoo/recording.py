@@ -60,8 +60,8 @@ def _ffmpeg_failure(returncode: int, log: str, path: Path) -> OSError:
             return OSError(code, os.strerror(code), str(path))
     if returncode == -signal.SIGXFSZ:  # killed for going past the file-size limit
         return OSError(errno.EFBIG, os.strerror(errno.EFBIG), str(path))
-    lines = [re.sub(r"^\[[^]]*\]\s*", "", line).strip() for line in log.splitlines()]
-    said = next((line for line in lines if "rror" in line), next((line for line in reversed(lines) if line), ""))
+    lines = [text for text in (re.sub(r"^\[[^]]*\]\s*", "", line).strip() for line in log.splitlines()) if text]
+    said = next((line for line in lines if "error" in line.lower()), lines[-1] if lines else "")
     how = f"was killed by {signal.Signals(-returncode).name}" if returncode < 0 else f"exited with code {returncode}"
     return OSError(errno.EIO, f"ffmpeg {how}" + (f": {said}" if said else ""), str(path))
 
