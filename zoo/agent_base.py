@@ -132,7 +132,8 @@ class Agent(ABC):
         from importlib import resources
 
         package, filename = cls.defaults_file
-        table = tomllib.loads(resources.files(package).joinpath(filename).read_text()).get(cls.defaults_key, {})
+        text = resources.files(package).joinpath(filename).read_text(encoding="utf-8")
+        table = tomllib.loads(text).get(cls.defaults_key, {})
         space = dict(table.get("search", {}))
         space.update(table.get(env.gym_id, {}).get("search", {}))
         return space

@@ -183,5 +183,5 @@ def read_env_defaults(package: str, filename: str, agent_key: str, gym_id: str) 
     """The ``[agent_key."gym_id"]`` table of a TOML file shipped in ``package`` ({} if absent).
 
     Data, never code: the file is parsed as TOML, nothing in it is evaluated."""
-    table = tomllib.loads(resources.files(package).joinpath(filename).read_text())
+    table = tomllib.loads(resources.files(package).joinpath(filename).read_text(encoding="utf-8"))
     return dict(table.get(agent_key, {}).get(gym_id, {}))

@@ -30,5 +30,5 @@ def export_agent(checkpoint: str | Path, format: str, out: str | Path) -> Path:
     except ModuleNotFoundError as exc:
         raise ZooError(f"exporting as {format} needs the {exc.name} package: pip install onnx onnxscript") from None
     except OSError as exc:
-        raise ZooError(f"cannot write {str(out)!r}: {one_line(exc)}") from None
+        raise ZooError(f"cannot write {str(out)!r} ({exc.strerror or one_line(exc)})") from None
     return out

@@ -13,12 +13,13 @@ from typing import Any
 import gymnasium
 
 from zoo import checkpoint as ckpt
+from zoo import headless
 from zoo.agent_base import Agent
 from zoo.config import build_config, build_config_layers, config_to_dict, migrate_names
 from zoo.entries import AgentEntry, EnvEntry, load_object
 from zoo.env_names import env_module, env_name_from_file, how_to_import, import_env_module, is_module_name
 from zoo.exceptions import ZooError, did_you_mean, one_line
-from zoo.limits import check_seed
+from zoo.limits import check_count, check_seed
 from zoo.plugin_loader import loaded_plugins
 from zoo.policy import PolicyPredictor
 from zoo.registration import GYMNASIUM
@@ -112,6 +113,8 @@ def make_env(name: str, *, render_mode: str | None = None, max_episode_steps: in
     entry = env_entry(name)
     if max_episode_steps is not None:
         kwargs["max_episode_steps"] = max_episode_steps
+    if render_mode is not None:
+        headless.prepare()
     with _creating(entry):
         return gymnasium.make(entry.gym_id, render_mode=render_mode, **{**entry.kwargs, **kwargs})
 
@@ -129,6 +132,9 @@ def make_vec_env(name: str, num_envs: int, *, max_episode_steps: int | None = No
     """``num_envs`` copies in one gymnasium vector env: the env's own batched version if it
     has one (one numpy array for all copies), else (or with ``vectorization_mode="sync"``) a
     synchronous vector of single envs, copy ``i`` seeded ``seed + i`` by ``reset(seed=seed)``."""
+    num_envs = check_count(num_envs, "num_envs")
+    if kwargs.get("render_mode") is not None:
+        headless.prepare()
     entry = env_entry(name)
     spec = gymnasium.spec(entry.gym_id)
     kwargs = {**entry.kwargs, **kwargs}

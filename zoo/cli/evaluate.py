@@ -29,7 +29,7 @@ def policy_target(agent: str | None, checkpoint: Path | None,
     return hub_target(from_hub), agent
 
 
-@command("eval")
+@command("eval", output_only=True)
 def eval_command(
     agent: Annotated[str | None, typer.Argument(help="agent name, or hub:ORG/NAME")] = None,
     env: Annotated[str | None, typer.Argument(help="env name or gymnasium id (a Hub model names its own)",

@@ -103,7 +103,7 @@ def _remote_state(api: Any, repo_id: str, revision: str) -> RemoteState:
         if RESULTS_FILE in files:
             path = hf_hub_download(repo_id, RESULTS_FILE, revision=info.sha)
             with contextlib.suppress(ValueError, UnicodeDecodeError):
-                results = json.loads(Path(path).read_text())
+                results = json.loads(Path(path).read_text(encoding="utf-8"))
     return RemoteState(info.sha, files, results)
 
 
@@ -134,8 +134,9 @@ def _stage(stage: Path, repo_id: str, checkpoint: Path, meta: dict[str, Any], re
     record a new one. Returns the files staged and the published files that must go."""
     for name in (ckpt.WEIGHTS_FILE, ckpt.META_FILE):
         shutil.copyfile(checkpoint / name, stage / name)
-    (stage / HYPERPARAMETERS_FILE).write_text(json.dumps(hyperparameters(meta), indent=2, sort_keys=True) + "\n")
-    (stage / RESULTS_FILE).write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    (stage / HYPERPARAMETERS_FILE).write_text(json.dumps(hyperparameters(meta), indent=2, sort_keys=True) + "\n",
+                                                encoding="utf-8")
+    (stage / RESULTS_FILE).write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     stale = []
     if run_dir is not None and (run_dir / CURVE_FILE).is_file():
         shutil.copyfile(run_dir / CURVE_FILE, stage / CURVE_FILE)

@@ -202,11 +202,17 @@ class Session:
             return self.last_checkpoint  # nothing new since the last save
         meta = checkpoint_meta(self.learner, trained={
             "episodes": len(self.rows), "env_steps": self.env_steps, "seconds": round(self.elapsed(), 3)})
-        path = ckpt.write_checkpoint(self.run_dir / ckpt.CHECKPOINTS_DIR / f"{self.env_steps:012d}",
-                                     self.learner.state_tensors(), meta, self.training_state())
-        run_folder.write_returns(self.run_dir, self.rows)
-        if self.log is not None:
-            self.log.flush()
+        try:
+            path = ckpt.write_checkpoint(self.run_dir / ckpt.CHECKPOINTS_DIR / f"{self.env_steps:012d}",
+                                         self.learner.state_tensors(), meta, self.training_state())
+            run_folder.write_returns(self.run_dir, self.rows)
+            if self.log is not None:
+                self.log.flush()
+        except OSError as exc:  # a full disk: the run stops here, and the last checkpoint stays good
+            resume = f": free some space, then `zoo train --resume {self.run_dir}` continues from it" \
+                if self.last_checkpoint is not None else ""
+            raise ZooError(f"cannot save a checkpoint of run {str(self.run_dir)!r} "
+                           f"({exc.strerror or one_line(exc)}); {self._last_good()}{resume}") from None
         prune_checkpoints(self.run_dir, self.keep_checkpoints)
         self.last_checkpoint, self.saved_iteration = path, self.iterations
         return path
@@ -282,7 +288,11 @@ class Session:
                 learner.stop_training()
                 self.log.close()
         returns = self.returns
-        run_folder.plot_curve(self.run_dir, returns, f"{learner.name} on {learner.env.gym_id} (seed {self.seed})")
+        try:
+            run_folder.plot_curve(self.run_dir, returns, f"{learner.name} on {learner.env.gym_id} (seed {self.seed})")
+        except OSError as exc:
+            raise ZooError(f"training ended and saved {final}, but {run_folder.CURVE_FILE} cannot be written "
+                           f"({exc.strerror or one_line(exc)})") from None
         return TrainResult(self.run_dir, final, len(returns), self.env_steps, self.elapsed(), returns,
                            stop.is_set(), stop.signum)
 
