@@ -152,6 +152,7 @@ class EnvRegistry(_Registry):
         reward_threshold: float | None = None,
         hardcoded: Mapping[str, Any] | None = None,
         description: str = "",
+        hub_id: str | None = None,
     ) -> EnvEntry:
         """Register an env under a short ``name`` and a gymnasium ``gym_id`` (plus ``aliases``).
 
@@ -183,6 +184,7 @@ class EnvRegistry(_Registry):
             hardcoded=dict(hardcoded or {}),
             description=description,
             plugin=self._plugin,
+            hub_id=hub_id or gym_id,
         )
         self._check_free(entry)
         self._pending.append(entry)
