@@ -89,13 +89,13 @@ def algorithm_of(data: dict[str, Any]) -> str | None:
 
     The policy class's module names most algorithms. PPO, A2C and TRPO share SB3's
     ``ActorCriticPolicy`` (and MaskablePPO's is its own): their hyperparameters tell them apart.
-    DDPG is SB3's TD3 with ``policy_delay`` 1 and no target policy noise."""
+    DDPG is SB3's TD3 with ``policy_delay`` 1 and its target policy noise clipped to 0."""
     policy = data.get("policy_class")
     module = policy.get("__module__") if isinstance(policy, dict) else None
     if module in _POLICY_MODULES:
         return _POLICY_MODULES[module]
     if module == "stable_baselines3.td3.policies":
-        return "ddpg" if data.get("policy_delay") == 1 and data.get("target_policy_noise") == 0 else "td3"
+        return "ddpg" if data.get("policy_delay") == 1 and data.get("target_noise_clip") == 0 else "td3"
     if module in ("stable_baselines3.common.policies",):
         if "cg_max_steps" in data:
             return "trpo"
@@ -181,12 +181,12 @@ def algorithm_class(algorithm: str) -> Any:
 
 def load_model(path: Path, algorithm: str) -> Any:
     """The SB3 model in the zip at ``path`` (the caller has checked trust), on the CPU."""
-    cls = algorithm_class(algorithm)
+    algo_class = algorithm_class(algorithm)
     # Schedules are pickled lambdas that may not load across Python versions; acting needs none.
     no_schedules = {"learning_rate": 0.0, "lr_schedule": lambda _: 0.0, "clip_range": lambda _: 0.0,
                     "exploration_schedule": lambda _: 0.0}
     try:
-        return cls.load(path, device="cpu", custom_objects=no_schedules)
+        return algo_class.load(path, device="cpu", custom_objects=no_schedules)
     except Exception as exc:  # a foreign file, maybe from another SB3 version: say which, in one line
         import stable_baselines3
 

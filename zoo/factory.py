@@ -282,6 +282,9 @@ def load_tensors_into(agent: Agent, tensors: Mapping[str, Any], where: str) -> N
             raise ZooError(f"{where}: tensor {name!r} is {have}, agent {agent.name!r} holds {holds}")
         if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
             raise ZooError(f"{where}: tensor {name!r} holds NaN or infinite values")
+        if want is not None and tuple(tensor.shape) != tuple(want.shape):
+            raise _does_not_fit(where, agent.name, ValueError(
+                f"tensor {name!r} has shape {tuple(tensor.shape)}, the agent's {tuple(want.shape)}"))
     try:
         agent.load_state_tensors(dict(tensors))
     except (KeyError, RuntimeError, ValueError, TypeError) as exc:
