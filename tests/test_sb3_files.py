@@ -116,14 +116,13 @@ def save_models(folder: Path) -> dict[str, Path]:
     import stable_baselines3 as sb3
 
     made = {}
-    for name, cls, policy, env in (
-            ("ppo", sb3.PPO, "MlpPolicy", "CartPole-v1"), ("a2c", sb3.A2C, "MlpPolicy", "CartPole-v1"),
-            ("dqn", sb3.DQN, "MlpPolicy", "CartPole-v1"), ("sac", sb3.SAC, "MlpPolicy", "Pendulum-v1"),
-            ("td3", sb3.TD3, "MlpPolicy", "Pendulum-v1"), ("ddpg", sb3.DDPG, "MlpPolicy", "Pendulum-v1"),
-            ("qrdqn", sb3_contrib.QRDQN, "MlpPolicy", "CartPole-v1"), ("tqc", sb3_contrib.TQC, "MlpPolicy", "Pendulum-v1"),
-            ("trpo", sb3_contrib.TRPO, "MlpPolicy", "CartPole-v1"), ("ars", sb3_contrib.ARS, "MlpPolicy", "CartPole-v1"),
-            ("crossq", sb3_contrib.CrossQ, "MlpPolicy", "Pendulum-v1"),
-            ("ppo_lstm", sb3_contrib.RecurrentPPO, "MlpLstmPolicy", "CartPole-v1")):
+    discrete, box = "CartPole-v1", "Pendulum-v1"
+    for name, cls, env in (
+            ("ppo", sb3.PPO, discrete), ("a2c", sb3.A2C, discrete), ("dqn", sb3.DQN, discrete), ("sac", sb3.SAC, box),
+            ("td3", sb3.TD3, box), ("ddpg", sb3.DDPG, box), ("qrdqn", sb3_contrib.QRDQN, discrete),
+            ("tqc", sb3_contrib.TQC, box), ("trpo", sb3_contrib.TRPO, discrete), ("ars", sb3_contrib.ARS, discrete),
+            ("crossq", sb3_contrib.CrossQ, box), ("ppo_lstm", sb3_contrib.RecurrentPPO, discrete)):
+        policy = "MlpLstmPolicy" if name == "ppo_lstm" else "MlpPolicy"
         kwargs = {"buffer_size": 100} if "buffer_size" in inspect.signature(cls).parameters else {}
         cls(policy, env, device="cpu", **kwargs).save(folder / f"model-{name}")
         made[name] = folder / f"model-{name}.zip"
