@@ -30,8 +30,8 @@ ENTRY_POINT_GROUP = PROJECT_NAME
 
 #: This zoo's plugin API. 1.0: the hooks register_envs, register_agents and register_commands.
 #: 1.1: register_hub_formats. 1.2: every name a plugin needs is public in ``zoo`` itself, and
-#: plugins may declare ``zoo_plugin_api``.
-PLUGIN_API_VERSION = "1.2"
+#: plugins may declare ``zoo_plugin_api``. 1.3: ``add_env(hub_id=...)`` and ``Agent.export_extras``.
+PLUGIN_API_VERSION = "1.3"
 
 #: The attribute of a plugin's entry-point object that holds the versions it supports.
 API_ATTRIBUTE = "zoo_plugin_api"
