@@ -26,4 +26,5 @@ pytest_plugins = [
     "support.ple",
     "support.checks",
     "support.processes",
+    "support.payload",
 ]

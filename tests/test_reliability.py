@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from support.checks import write_meta
 from typer.testing import CliRunner
 
 import zoo
@@ -158,7 +159,7 @@ def test_resume_refuses_what_it_cannot_continue(tmp_path):
     meta_path = run.checkpoint / ckpt.META_FILE
     meta = json.loads(meta_path.read_text())
     del meta["training_sha256"]
-    meta_path.write_text(json.dumps(meta))
+    write_meta(run.checkpoint, meta)
     with pytest.raises(ZooError, match="holds no training state"):
         resume(run.run_dir, episodes=100)
     assert sorted(p.relative_to(run.run_dir) for p in run.run_dir.rglob("*")) == before
@@ -266,7 +267,7 @@ def test_a_pickle_in_place_of_checkpoint_files_is_refused_and_never_run(tmp_path
     # The attacker also fixes the checksums, so only the file format stands in the way.
     meta["weights_sha256"] = ckpt._sha256(folder / ckpt.WEIGHTS_FILE)
     meta["training_sha256"][ckpt.TRAINING_TENSORS_FILE] = ckpt._sha256(folder / ckpt.TRAINING_TENSORS_FILE)
-    (folder / ckpt.META_FILE).write_text(json.dumps(meta))
+    write_meta(folder, meta)
     with pytest.raises(ZooError, match="cannot read"):
         zoo.load_agent(folder)
     with pytest.raises(ZooError, match="cannot read"):
@@ -345,7 +346,8 @@ def test_max_steps_ends_episodes_of_an_env_without_time_limit(reliability_envs, 
 
 def test_only_the_trust_gated_hub_loaders_can_unpickle():
     """A source scan: every call that can unpickle (torch.load without weights_only=True, pickle,
-    SB3's and VecNormalize's .load) lives in the Hub format loaders of the built-in agent plugins,
+    SB3's and VecNormalize's .load) lives in the Hub format loaders of the built-in agent plugins
+    (which read the same layouts from disk: SB3 zips, rl-baselines3-zoo log folders),
     after a require_trust call in the same function or in every function that calls it (the Hub
     tests show those refusals at work)."""
     import ast
@@ -372,7 +374,7 @@ def test_only_the_trust_gated_hub_loaders_can_unpickle():
             lines = [c.lineno for c in calls(fn) if unpickles(c)]
             if lines:
                 risky[(file, fn.name)] = min(lines)
-    assert {file for file, _ in risky} == {"agents/course_format.py", "agents/sb3_format.py"}, risky
+    assert {file for file, _ in risky} == {"agents/course_format.py", "agents/sb3_files.py"}, risky
     for (file, name), line in risky.items():
         if first_line(functions[(file, name)], "require_trust") < line:
             continue

@@ -9,20 +9,26 @@ one, never a half-written one. Replacing an existing folder takes two renames (t
 aside to ``.NAME.old-*``, the new one in); a reader that finds the folder missing between
 them uses whichever complete one is left over (:func:`find_checkpoint`), and a writer puts it
 back in place (:func:`recover_checkpoints`). Every file's SHA-256 is recorded in
-``zoo.json`` and checked on load, so a truncated or altered file is refused, not misread.
+``zoo.json``, and ``zoo.json`` carries the SHA-256 of the rest of itself (``meta_sha256``), all
+checked on load, so a truncated or altered file is refused, not misread. A checksum is not a
+signature (whoever edits a file can recompute it), so nothing in ``zoo.json`` can make the zoo
+import code: the env it names is checked by :func:`zoo.env_names.env_name_from_file`.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from zoo.env_names import env_name_from_file
 from zoo.exceptions import ZooError
 from zoo.files import read_json_object
 from zoo.versions import package_versions, zoo_version
@@ -36,8 +42,16 @@ FORMAT = "agent-zoo-checkpoint"
 #: Bumped when the layout or meaning of a checkpoint changes incompatibly.
 FORMAT_VERSION = 1
 CHECKPOINTS_DIR = "checkpoints"
+#: The key of ``zoo.json`` that holds the checksum of the rest of it (absent before agent-zoo 0.2).
+META_SHA256 = "meta_sha256"
 
 
+def meta_sha256(meta: dict[str, Any]) -> str:
+    """The checksum of a checkpoint's metadata: SHA-256 of its JSON in one canonical form (keys
+    sorted, no spaces), every key but ``meta_sha256`` itself. Computed on the parsed data, so it
+    covers exactly what is read (a duplicated key counts as read), whatever the file's layout."""
+    body = {key: value for key, value in meta.items() if key != META_SHA256}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 def _sha256(path: Path) -> str:
@@ -61,14 +75,27 @@ def _fsync_file(path: Path) -> None:
         os.fsync(f.fileno())
 
 
+def _write_failure(exc: Exception, path: Path) -> OSError:
+    """safetensors' failure to write ``path`` (``SafetensorError: ... I/O error: No space left on
+    device (os error 28)``) as the OSError it reports."""
+    found = re.search(r"\(os error (\d+)\)", str(exc))
+    code = int(found.group(1)) if found else errno.EIO
+    return OSError(code, os.strerror(code) if found else str(exc), str(path))
+
+
 def write_checkpoint(directory: Path, tensors: dict[str, Any], meta: dict[str, Any],
                      training: tuple[dict[str, Any], dict[str, Any]] | None = None) -> Path:
     """Write ``tensors`` and ``meta`` (and ``training``, a ``(tensors, data)`` pair of resumable
-    training state) as a checkpoint folder at ``directory``, atomically."""
+    training state) as a checkpoint folder at ``directory``, atomically. A write that fails (a
+    full disk) raises OSError and leaves nothing: the previous checkpoint stays as it was."""
+    from safetensors import SafetensorError
     from safetensors.torch import save_file
 
     def save_tensors(values: dict[str, Any], path: Path) -> None:
-        save_file({k: v.detach().contiguous().cpu() for k, v in values.items()}, str(path))
+        try:
+            save_file({k: v.detach().contiguous().cpu() for k, v in values.items()}, str(path))
+        except SafetensorError as exc:
+            raise _write_failure(exc, directory) from None
 
     directory = Path(directory)
     directory.parent.mkdir(parents=True, exist_ok=True)
@@ -81,7 +108,7 @@ def write_checkpoint(directory: Path, tensors: dict[str, Any], meta: dict[str, A
         extra: dict[str, Any] = {}
         if training is not None:
             save_tensors(training[0], tmp / TRAINING_TENSORS_FILE)
-            (tmp / TRAINING_DATA_FILE).write_text(json.dumps(training[1], sort_keys=True) + "\n")
+            (tmp / TRAINING_DATA_FILE).write_text(json.dumps(training[1], sort_keys=True) + "\n", encoding="utf-8")
             files += [tmp / TRAINING_TENSORS_FILE, tmp / TRAINING_DATA_FILE]
             extra["training_sha256"] = {name: _sha256(tmp / name)
                                         for name in (TRAINING_TENSORS_FILE, TRAINING_DATA_FILE)}
@@ -95,8 +122,10 @@ def write_checkpoint(directory: Path, tensors: dict[str, Any], meta: dict[str, A
             **extra,
             "weights_sha256": _sha256(weights),
         }
+        meta = json.loads(json.dumps(meta))  # as a reader will parse it (tuples are lists, keys are strings)
+        meta[META_SHA256] = meta_sha256(meta)
         # zoo.json last: a folder with a complete zoo.json has every file it vouches for.
-        (tmp / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+        (tmp / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         for path in (*files, tmp / META_FILE):
             path.chmod(0o644)
             _fsync_file(path)
@@ -192,12 +221,14 @@ def read_meta(checkpoint: Path) -> dict[str, Any]:
             f"(written by agent-zoo {meta.get('zoo_version', '?')}); this agent-zoo {zoo_version()} "
             f"reads format {FORMAT_VERSION}: install a matching agent-zoo version"
         )
+    _check_meta_sha256(checkpoint, meta)
     for key in ("agent", "env", "config", "weights_sha256"):
         if key not in meta:
             raise ZooError(f"checkpoint {str(checkpoint)!r}: {META_FILE} has no {key!r}")
     for key, kind in (("agent", str), ("env", str), ("config", dict), ("weights_sha256", str)):
         if not isinstance(meta[key], kind):
             raise ZooError(f"checkpoint {str(checkpoint)!r}: {META_FILE} has a malformed {key!r}")
+    env_name_from_file(meta["env"], f"checkpoint {str(checkpoint)!r}: {META_FILE}")
     if _sha256(weights_path) != meta["weights_sha256"]:
         raise ZooError(
             f"checkpoint {str(checkpoint)!r}: {WEIGHTS_FILE} does not match its recorded checksum "
@@ -206,17 +237,39 @@ def read_meta(checkpoint: Path) -> dict[str, Any]:
     return meta
 
 
+def _check_meta_sha256(checkpoint: Path, meta: dict[str, Any]) -> None:
+    """Refuse metadata that is not what was written. Checkpoints written before agent-zoo 0.2
+    have no checksum of their metadata, and still load (their files are checked as before)."""
+    if META_SHA256 not in meta:
+        return
+    try:
+        same = meta[META_SHA256] == meta_sha256(meta)
+    except (ValueError, TypeError, RecursionError):  # numbers or nesting JSON cannot write back
+        same = False
+    if not same:
+        raise ZooError(f"checkpoint {str(checkpoint)!r}: {META_FILE} does not match its recorded checksum (edited or "
+                       "corrupted); use another checkpoint")
+
+
+def _load_tensors(path: Path, numpy: bool = False) -> dict[str, Any]:
+    if numpy:
+        from safetensors.numpy import load, load_file
+    else:
+        from safetensors.torch import load, load_file
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:  # safetensors opens UTF-8 paths only; a folder named with other bytes is read here
+        return load(path.read_bytes())
+    return load_file(str(path))
+
+
 def read_tensors(checkpoint: Path, *, numpy: bool = False) -> dict[str, Any]:
     """The checkpoint's weights as torch tensors, or as numpy arrays (``numpy=True``: no torch
     import, for processes that only act)."""
     from safetensors import SafetensorError
 
-    if numpy:
-        from safetensors.numpy import load_file
-    else:
-        from safetensors.torch import load_file
     try:
-        return load_file(str(checkpoint / WEIGHTS_FILE))
+        return _load_tensors(checkpoint / WEIGHTS_FILE, numpy=numpy)
     except (SafetensorError, OSError, ValueError) as exc:
         raise ZooError(f"checkpoint {str(checkpoint)!r}: cannot read {WEIGHTS_FILE} ({exc})") from None
 
@@ -229,7 +282,6 @@ def read_training_state(checkpoint: Path) -> tuple[dict[str, Any], dict[str, Any
     """The ``(tensors, data)`` training state saved with a checkpoint, checked against the
     checksums in its metadata."""
     from safetensors import SafetensorError
-    from safetensors.torch import load_file
 
     meta = read_meta(checkpoint)
     recorded = meta.get("training_sha256")
@@ -244,7 +296,7 @@ def read_training_state(checkpoint: Path) -> tuple[dict[str, Any], dict[str, Any
             raise ZooError(f"checkpoint {str(checkpoint)!r}: {name} does not match its recorded checksum "
                            "(truncated or corrupted)")
     try:
-        tensors = load_file(str(checkpoint / TRAINING_TENSORS_FILE))
+        tensors = _load_tensors(checkpoint / TRAINING_TENSORS_FILE)
     except (SafetensorError, OSError, ValueError) as exc:
         raise ZooError(f"checkpoint {str(checkpoint)!r}: cannot read its training state ({exc})") from None
     data = read_json_object(checkpoint / TRAINING_DATA_FILE, f"checkpoint {str(checkpoint)!r}: {TRAINING_DATA_FILE}")

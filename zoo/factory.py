@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,13 +13,16 @@ from typing import Any
 import gymnasium
 
 from zoo import checkpoint as ckpt
+from zoo import headless
 from zoo.agent_base import Agent
 from zoo.config import build_config, build_config_layers, config_to_dict, migrate_names
 from zoo.entries import AgentEntry, EnvEntry, load_object
+from zoo.env_names import env_module, env_name_from_file, how_to_import, import_env_module, is_module_name
 from zoo.exceptions import ZooError, did_you_mean, one_line
-from zoo.limits import check_seed
+from zoo.limits import check_count, check_seed
 from zoo.plugin_loader import loaded_plugins
 from zoo.policy import PolicyPredictor
+from zoo.registration import GYMNASIUM
 
 #: Episode cap for envs that have no time limit of their own (Pixelcopter), so that a good
 #: policy cannot run forever.
@@ -26,8 +30,32 @@ DEFAULT_MAX_STEPS = 10_000
 
 
 def env_entry(name: str) -> EnvEntry:
-    """The registered env called ``name`` (zoo name, gymnasium id or alias)."""
+    """The env called ``name`` (zoo name, gymnasium id or alias; ``"module:Id"`` imports
+    ``module`` first: for the caller's own names, never a name read from a file)."""
+    import_env_module(name)
+    return find_env(name)
+
+
+def find_env(name: str) -> EnvEntry:
+    """The env called ``name``, looked up without importing anything (a ``"module:Id"`` name
+    whose module is not imported is refused): for names the zoo reads from files."""
     return loaded_plugins().envs.get(name)
+
+
+def recorded_env(record: Mapping[str, Any], where: str) -> EnvEntry:
+    """The env a file the zoo wrote names (a checkpoint's ``zoo.json``, a run's ``config.json``),
+    described by ``where``: looked up, never imported. For an env that a module the user named
+    registered (recorded as ``env_module``), the message says how to import it again."""
+    name = env_name_from_file(record.get("env"), where)
+    try:
+        return find_env(name)
+    except ZooError:
+        module = record.get("env_module")
+        if not is_module_name(module) or module in sys.modules:
+            raise
+        raise ZooError(f"{where} names env {name!r}, which gymnasium knows once module {module!r} is imported "
+                       f"(it registers the env), and the zoo never imports a module that a file names: "
+                       f"{how_to_import(module, f'{module}:{name}')}") from None
 
 
 def agent_entry(name: str) -> AgentEntry:
@@ -85,6 +113,8 @@ def make_env(name: str, *, render_mode: str | None = None, max_episode_steps: in
     entry = env_entry(name)
     if max_episode_steps is not None:
         kwargs["max_episode_steps"] = max_episode_steps
+    if render_mode is not None:
+        headless.prepare()
     with _creating(entry):
         return gymnasium.make(entry.gym_id, render_mode=render_mode, **{**entry.kwargs, **kwargs})
 
@@ -102,6 +132,9 @@ def make_vec_env(name: str, num_envs: int, *, max_episode_steps: int | None = No
     """``num_envs`` copies in one gymnasium vector env: the env's own batched version if it
     has one (one numpy array for all copies), else (or with ``vectorization_mode="sync"``) a
     synchronous vector of single envs, copy ``i`` seeded ``seed + i`` by ``reset(seed=seed)``."""
+    num_envs = check_count(num_envs, "num_envs")
+    if kwargs.get("render_mode") is not None:
+        headless.prepare()
     entry = env_entry(name)
     spec = gymnasium.spec(entry.gym_id)
     kwargs = {**entry.kwargs, **kwargs}
@@ -184,12 +217,18 @@ def make_agent(agent: str, env: str, *, seed: int = 0, overrides: Mapping[str, A
     return build_agent(resolve_config(agent, env, overrides=overrides, config=config), seed)
 
 
+def env_record(env: EnvEntry) -> dict[str, str]:
+    """How a checkpoint or run folder records its env: its name, gymnasium id and, for an env
+    that a module the user named registers, that module (recorded for messages, never imported)."""
+    module = env_module(env.gym_id) if env.plugin == GYMNASIUM else None
+    return {"env": env.name, "gym_id": env.gym_id, **({"env_module": module} if module else {})}
+
+
 def checkpoint_meta(agent: Agent, **extra: Any) -> dict[str, Any]:
     """The metadata recorded with an agent's checkpoint."""
     return {
         "agent": agent.name,
-        "env": agent.env.name,
-        "gym_id": agent.env.gym_id,
+        **env_record(agent.env),
         "observation_space": str(agent.env.observation_space),
         "action_space": str(agent.env.action_space),
         "config": config_to_dict(agent.config),
@@ -209,11 +248,12 @@ def _checked_checkpoint(path: str | Path, agent: str | None,
     the ``agent`` or ``env`` the caller expects or with the env's spaces."""
     folder = ckpt.find_checkpoint(path)
     meta = ckpt.read_meta(folder)
+    import_env_module(env)  # the caller's own name (its module first, so that the recorded env is known)
     agent_e = agent_entry(meta["agent"])
-    env_e = env_entry(meta["env"])
+    env_e = recorded_env(meta, f"checkpoint {str(folder)!r}: {ckpt.META_FILE}")
     if agent is not None and agent_entry(agent) != agent_e:
         raise ZooError(f"checkpoint {str(folder)!r} is for agent {meta['agent']!r}, not {agent!r}")
-    if env is not None and env_entry(env) != env_e:
+    if env is not None and find_env(env) != env_e:
         raise ZooError(f"checkpoint {str(folder)!r} is for env {meta['env']!r}, not {env!r}")
     for key, space in (("observation_space", env_e.observation_space), ("action_space", env_e.action_space)):
         if key in meta and meta[key] != str(space):
@@ -223,29 +263,38 @@ def _checked_checkpoint(path: str | Path, agent: str | None,
     return folder, meta, agent_e, env_e
 
 
-def _does_not_fit(folder: Path, agent: str, exc: Exception) -> ZooError:
-    return ZooError(f"checkpoint {str(folder)!r} does not fit agent {agent!r}: {one_line(exc)}")
+def _does_not_fit(where: str, agent: str, exc: Exception) -> ZooError:
+    return ZooError(f"{where} does not fit agent {agent!r}: {one_line(exc)}")
 
 
 def load_checked_tensors(agent: Agent, folder: Path) -> None:
     """Load the checkpoint's weights into ``agent``, refusing (one line) tensors that are not
     exactly what the agent holds: another dtype (never cast silently), NaN or infinite values
     (which a matching checksum does not rule out), or names and shapes that do not fit."""
+    load_tensors_into(agent, ckpt.read_tensors(folder), f"checkpoint {str(folder)!r}")
+
+
+def load_tensors_into(agent: Agent, tensors: Mapping[str, Any], where: str) -> None:
+    """Load ``tensors`` (torch tensors named as ``agent.state_tensors()`` names them) into
+    ``agent``, checked as :func:`load_checked_tensors` checks a checkpoint's; ``where`` names
+    where they come from, for the one-line error."""
     import torch
 
-    tensors = ckpt.read_tensors(folder)
     expected = agent.state_tensors()
     for name, tensor in tensors.items():
         want = expected.get(name)
         if want is not None and tensor.dtype != want.dtype:
             have, holds = (str(t.dtype).removeprefix("torch.") for t in (tensor, want))
-            raise ZooError(f"checkpoint {str(folder)!r}: tensor {name!r} is {have}, agent {agent.name!r} holds {holds}")
+            raise ZooError(f"{where}: tensor {name!r} is {have}, agent {agent.name!r} holds {holds}")
         if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
-            raise ZooError(f"checkpoint {str(folder)!r}: tensor {name!r} holds NaN or infinite values")
+            raise ZooError(f"{where}: tensor {name!r} holds NaN or infinite values")
+        if want is not None and tuple(tensor.shape) != tuple(want.shape):
+            raise _does_not_fit(where, agent.name, ValueError(
+                f"tensor {name!r} has shape {tuple(tensor.shape)}, the agent's {tuple(want.shape)}"))
     try:
-        agent.load_state_tensors(tensors)
+        agent.load_state_tensors(dict(tensors))
     except (KeyError, RuntimeError, ValueError, TypeError) as exc:
-        raise _does_not_fit(folder, agent.name, exc) from None
+        raise _does_not_fit(where, agent.name, exc) from None
 
 
 def check_finite_arrays(tensors: Mapping[str, Any], folder: Path) -> None:
@@ -311,7 +360,7 @@ def load_policy(path: str | Path, *, agent: str | None = None, env: str | None =
     try:
         policy = cls.load_policy(env_e, config, tensors, _seed_of(meta, folder))
     except (KeyError, ValueError, TypeError) as exc:
-        raise _does_not_fit(folder, agent_e.name, exc) from None
+        raise _does_not_fit(f"checkpoint {str(folder)!r}", agent_e.name, exc) from None
     if policy is None:
         return load_agent(folder, agent=agent_e.name, env=env_e.name)
     check_acts(policy, env_e.observation_space, folder)

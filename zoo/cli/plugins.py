@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from zoo.cli.app import AsJson, app, command, out, plain_table
+from zoo.cli.app import AsJson, GymPackages, app, command, import_env_names, out, plain_table
 from zoo.exceptions import ZooError
 
 
@@ -41,7 +41,7 @@ def _list_all(as_json: bool) -> None:
                           names=2))
 
 
-@command("list")
+@command("list", output_only=True)
 def list_command(
     as_json: AsJson = False,
     all_envs: Annotated[bool, typer.Option("--all", help="every env gymnasium knows, with the agents that fit "
@@ -72,7 +72,7 @@ def list_command(
     _print_failures(loaded, "failed to load")
 
 
-@command("plugins")
+@command("plugins", output_only=True)
 def plugins_command(as_json: AsJson = False) -> None:
     """Show every plugin: package and version, the plugin API versions it supports, hooks, what it
     registered, any load error, and the deprecated import paths it uses."""
@@ -99,11 +99,12 @@ def plugins_command(as_json: AsJson = False) -> None:
     _print_deprecations(loaded)
 
 
-@command("check")
+@command("check", output_only=True)
 def check_command(
-    env: Annotated[str | None, typer.Argument(help="env name or gymnasium id")] = None,
+    env: Annotated[str | None, typer.Argument(help="env name or gymnasium id", callback=import_env_names)] = None,
     all_envs: Annotated[bool, typer.Option("--all", help="check every registered env")] = False,
     as_json: AsJson = False,
+    gym_packages: GymPackages = None,
 ) -> None:
     """Run gymnasium's env checker on an env (or --all) and report in plain words; exit 1 if one fails."""
     from zoo.tools.checks import check_all_envs, check_env

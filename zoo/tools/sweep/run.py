@@ -149,7 +149,7 @@ def holding(spec: RunSpec, *, wait: bool = False) -> Iterator[bool]:
     (without ``wait``); a process that dies lets go of both."""
     path = lock_path(spec)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as lock_file:
+    with open(path, "a+", encoding="utf-8") as lock_file:
         while not (_try_lock(lock_file) and _folder_free(Path(spec.run_dir), lock_file)):
             if not wait:
                 yield False
