@@ -24,9 +24,7 @@ Examples per test: ``ZOO_FUZZ=ci`` (the default; fixed and derandomized) or ``ZO
 from __future__ import annotations
 
 import contextlib
-import io
 import json
-import os
 import shutil
 import sqlite3
 import tempfile
@@ -36,9 +34,8 @@ import optuna
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from support.checks import fuzz, snapshot
+from support.checks import fuzz, invoke_zoo, snapshot
 
-from zoo.cli import run
 from zoo.limits import MAX_SEED
 from zoo.tools import tune
 
@@ -128,21 +125,15 @@ def make_sandbox(root: Path, study_db: Path) -> Path:
     return box
 
 
-def invoke(args: list[str], cwd: Path) -> tuple[int, str, str]:
-    stdout, stderr = io.StringIO(), io.StringIO()
-    before = os.getcwd()
-    os.chdir(cwd)
-    try:
-        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-            code = run(args)
-    finally:
-        os.chdir(before)
-    return code, stdout.getvalue(), stderr.getvalue()
+#: How the generated commands ended, per test: printed by test_zz_fuzz_tune_tally (-s shows it).
+TALLY: dict[str, dict[int, int]] = {}
 
 
-def check_one(args: list[str], box: Path) -> int:
+def check_one(args: list[str], box: Path, test: str) -> int:
     before = snapshot(box)
-    code, stdout, stderr = invoke(args, box)
+    code, stdout, stderr = invoke_zoo(args, box)
+    TALLY.setdefault(test, {}).setdefault(code, 0)
+    TALLY[test][code] += 1
     context = f"zoo {args!r}\nexit {code}\nstdout: {stdout[-2000:]}\nstderr: {stderr[-3000:]}"
     assert "Traceback" not in stdout + stderr and "internal error" not in stderr, context
     assert code in (0, 1, 2), context
@@ -170,7 +161,7 @@ def small_default_budget(monkeypatch):
 def test_fuzz_tune_options(args, tmp_path, study_db, jobs_in_this_process, small_default_budget):
     box = make_sandbox(tmp_path, study_db)
     args = [str(box / "STUDY") if a == "STUDY" else a for a in args]
-    code = check_one(args, box)
+    code = check_one(args, box, "options")
     if code == 0 and "--storage" not in args:
         out = Path(args[args.index("--out") + 1]) if "--out" in args else None
         if out is not None:
@@ -255,5 +246,11 @@ def test_fuzz_tampered_studies(changes, tmp_path, study_db, jobs_in_this_process
                 connection.execute(change)
         connection.commit()
     check_one(["tune", "reinforce", "cartpole", "--budget", "64", "--eval-every", "32", "--seeds", "1",
-               "--eval-episodes", "1", "--trials", "1", "--out", str(box / "STUDY")], box)
+               "--eval-episodes", "1", "--trials", "1", "--out", str(box / "STUDY")], box, "tampered studies")
     shutil.rmtree(box, ignore_errors=True)
+
+
+def test_zz_fuzz_tune_tally():
+    """Prints how many commands each fuzz test ran and how they ended (run with -s to see it)."""
+    for test, codes in sorted(TALLY.items()):
+        print(f"fuzz tune {test}: {sum(codes.values())} commands, exit codes {dict(sorted(codes.items()))}")

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from zoo.exceptions import ZooError
-from zoo.limits import check_count, check_seed
+from zoo.limits import check_count, check_seed, shown
 from zoo.tools.tune.space import search_space
 
 Objective = Literal["mean-return", "steps-to-threshold"]
@@ -67,7 +67,7 @@ def plan_tune(agent: str, env: str, *, trials: int, budget: int | None = None, s
         check_count(eval_every, "--eval-every")
     check_seed(sampler_seed, "--sampler-seed")
     if objective not in OBJECTIVES:
-        raise ZooError(f"--objective must be one of {', '.join(OBJECTIVES)}, got {_cut(objective)}")
+        raise ZooError(f"--objective must be one of {', '.join(OBJECTIVES)}, got {shown(objective)}")
     if threshold is not None:
         threshold = _checked_threshold(threshold, objective)
     if study is not None:
@@ -110,7 +110,7 @@ def _checked_threshold(threshold: Any, objective: str) -> float:
     except OverflowError:  # an int past any float
         value = None
     if value is None or not math.isfinite(value):
-        raise ZooError(f"--threshold must be a finite number (a return to reach), got {_cut(threshold)}")
+        raise ZooError(f"--threshold must be a finite number (a return to reach), got {shown(threshold)}")
     return value
 
 
@@ -119,7 +119,7 @@ def check_study_name(name: Any) -> str:
     if (not isinstance(name, str) or not 1 <= len(name) <= MAX_STUDY_NAME
             or any(ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF for c in name)):
         raise ZooError(f"--study must be a name of 1 to {MAX_STUDY_NAME} characters, without control characters "
-                       f"or bytes that are not text, got {_cut(name)}")
+                       f"or bytes that are not text, got {shown(name)}")
     return name
 
 
@@ -139,11 +139,11 @@ def checked_storage(url: Any) -> str:
         parsed = make_url(url)
     except (ArgumentError, ValueError, TypeError):
         raise ZooError(f"--storage must be a database URL such as sqlite:///study.db or "
-                       f"postgresql://user@host/db, got {_cut(url)}") from None
+                       f"postgresql://user@host/db, got {shown(url)}") from None
     if parsed.get_backend_name() != "sqlite":
         return url
     if parsed.database in (None, "", ":memory:") or parsed.database.startswith("file::memory:"):
-        raise ZooError(f"--storage {_cut(url)} is an in-memory database, which the trials' worker processes "
+        raise ZooError(f"--storage {shown(url)} is an in-memory database, which the trials' worker processes "
                        "cannot see; give a file, e.g. sqlite:///study.db")
     if parsed.database.startswith("file:") or Path(parsed.database).is_absolute():
         return url
@@ -193,14 +193,7 @@ def check_out_holds(out: Path, study: str, storage: str) -> None:
     holds = read_out_holds(out)
     mine = {"study": study, "storage": storage_label(storage, out)}
     if holds is not None and holds != mine:
-        raise ZooError(f"--out {str(out)!r} holds the trials of study {holds['study']!r} in {holds['storage']}, "
-                       f"not of study {study!r} in {mine['storage']}; choose another --out (or the same "
-                       "--storage and --study)")
+        raise ZooError(f"--out {str(out)!r} holds the trials of study {shown(holds['study'])} in "
+                       f"{shown(holds['storage'])}, not of study {study!r} in {mine['storage']}; choose another "
+                       "--out (or the same --storage and --study)")
 
-
-def _cut(value: Any) -> str:
-    """A value the user gave, for a one-line message: its repr, at most about 60 characters."""
-    if isinstance(value, int) and abs(value) >= 10**30:  # (repr refuses ints of over 4,300 digits)
-        return f"a number of about {int(value.bit_length() * 0.30103) + 1:,} digits"
-    text = repr(value[:80] if isinstance(value, str) else value)
-    return text if len(text) <= 60 else text[:57] + "..."

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from zoo.exceptions import ZooError, one_line
+from zoo.limits import shown
 from zoo.tools.tune.plan import TunePlan, storage_label
 from zoo.tools.tune.space import load_optuna
 
@@ -157,17 +158,17 @@ def check_study(study: Any, storage: Any, plan: TunePlan, where: str) -> None:
         for name, dist in trial.distributions.items():
             value = trial.params[name]
             if name not in fields:
-                raise ZooError(f"{at} has the parameter {_cut(name)}, which agent {plan.agent!r} does not have; use "
+                raise ZooError(f"{at} has the parameter {shown(name)}, which agent {plan.agent!r} does not have; use "
                                "another --study or --storage")
             if not _inside(dist, value):
-                raise ZooError(f"{at} holds {name} = {_cut(value)}, outside its distribution {_cut(dist)}; use "
+                raise ZooError(f"{at} holds {name} = {shown(value)}, outside its distribution {shown(dist)}; use "
                                "another --study or --storage")
             if name in plan.space:
                 try:
                     optuna.distributions.check_distribution_compatibility(dist, plan.space[name])
                 except ValueError:
-                    raise ZooError(f"{at} searched {name} over {_cut(dist)}, but the agent's space now searches "
-                                   f"{_cut(plan.space[name])}; use another --study") from None
+                    raise ZooError(f"{at} searched {name} over {shown(dist)}, but the agent's space now searches "
+                                   f"{shown(plan.space[name])}; use another --study") from None
         if trial.params:
             try:
                 typed_params(plan.agent, trial.params)
@@ -223,18 +224,13 @@ def _bad_parameter(storage: Any, trial_id: int) -> str | None:
         try:
             from_json(distribution).to_external_repr(value)
         except Exception:  # noqa: BLE001 -- this is the one
-            return f"'s parameter {_cut(name)}"
+            return f"'s parameter {shown(name)}"
     return None
 
 
 def _damage(exc: Exception) -> str:
     text = one_line(exc)
     return text if len(text) <= 160 else text[:157] + "..."
-
-
-def _cut(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
 
 
 # -- trials whose driver died ----------------------------------------------------------------------
