@@ -16,7 +16,7 @@ import pytest
 from support import jobs
 
 from zoo.exceptions import ZooError
-from zoo.execution import Stopped, check_backend, connect_ray, open_executor
+from zoo.execution import Stopped, check_backend, connect_ray, open_executor, shutdown_ray
 
 TESTS = Path(__file__).resolve().parent
 
@@ -62,7 +62,7 @@ def ray_instance():
             assert [n["NodeManagerAddress"] for n in ray.nodes()] == ["127.0.0.1"]
             yield ray
         finally:
-            ray.shutdown()
+            shutdown_ray()  # connect_ray's pair: Ray's shutdown, and its reaper's
 
 
 @pytest.fixture(params=["local", "ray"])

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from zoo.cli import app
 from zoo.exceptions import ZooError
-from zoo.execution import connect_ray, ray_over_loopback
+from zoo.execution import connect_ray, ray_over_loopback, shutdown_ray
 from zoo.plugin_loader import reload_plugins
 from zoo.tools.sweep import (
     RESULT_FILE,
@@ -124,7 +124,7 @@ def ray_local(plugins_installed):
             assert ray.cluster_resources()["CPU"] == 2
             yield ray
         finally:
-            ray.shutdown()
+            shutdown_ray()  # connect_ray's pair: Ray's shutdown, and its reaper's
 
 
 @pytest.fixture(scope="module")

@@ -48,7 +48,8 @@ def ray_over_loopback(address: str | None) -> bool:
 
 
 def connect_ray(address: str | None, workers: int, runtime_env: Mapping[str, Any] | None = None) -> bool:
-    """Connect to Ray; returns True if this call started it (and so must shut it down)."""
+    """Connect to Ray; returns True if this call started it (and so must shut it down, with
+    :func:`shutdown_ray`)."""
     if ray_over_loopback(address):
         # Otherwise Ray swaps 127.0.0.1 for the machine's external address, which a
         # loopback-only head does not listen on (the driver then retries for minutes).
