@@ -144,6 +144,11 @@ def check_study(study: Any, storage: Any, plan: TunePlan, where: str) -> None:
     except Exception as exc:
         raise ZooError(f"{where} cannot be read: {_unreadable(storage, study, exc)}; it was changed by something "
                        "other than Optuna: use another --study or --storage") from None
+    orphans = _orphan_rows(storage)
+    if orphans:
+        # SQLite hands a removed trial's id to the next trial, which would inherit these rows.
+        raise ZooError(f"{where} holds rows of trials that no longer exist (in {orphans}); it was changed by "
+                       "something other than Optuna: use another --study or --storage")
     from zoo.config import field_types
     from zoo.factory import agent_entry, load_agent_class
     from zoo.tools.tune.outputs import typed_params
@@ -206,6 +211,27 @@ def _unreadable(storage: Any, study: Any, exc: Exception) -> str:
             number += 1
     except Exception:  # noqa: BLE001 -- no trial to blame: the first error says it
         return _damage(exc)
+
+
+#: The tables of Optuna's RDB schema whose rows belong to a trial.
+TRIAL_TABLES = ("trial_params", "trial_values", "trial_intermediate_values", "trial_user_attributes",
+                "trial_system_attributes", "trial_heartbeats")
+
+
+def _orphan_rows(storage: Any) -> str | None:
+    """The first of :data:`TRIAL_TABLES` holding rows of a trial id no trial has (None if none
+    does, or the schema is not one these queries fit)."""
+    from sqlalchemy import text
+
+    try:
+        with storage.engine.connect() as connection:
+            for table in TRIAL_TABLES:
+                query = text(f"SELECT 1 FROM {table} WHERE trial_id NOT IN (SELECT trial_id FROM trials) LIMIT 1")
+                if connection.execute(query).first() is not None:
+                    return table
+    except Exception:  # noqa: BLE001 -- a schema of another Optuna: the other checks still apply
+        return None
+    return None
 
 
 def _bad_parameter(storage: Any, trial_id: int) -> str | None:
