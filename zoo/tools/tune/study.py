@@ -77,9 +77,12 @@ def open_study(plan: TunePlan) -> Any:
     path = sqlite_path(plan.storage)
     if path is not None and not path.exists():
         create_sqlite_storage(plan)
+    existing = path is not None and path.stat().st_size > 0
     try:
+        if existing:
+            _check_versions_recorded(path)
         # An empty file (what a start interrupted by an older zoo left) gets its tables.
-        storage = open_storage(plan.storage, existing=path is not None and path.stat().st_size > 0)
+        storage = open_storage(plan.storage, existing=existing)
         exists = plan.study in {s.study_name for s in storage.get_all_studies()}
     except Exception as exc:  # sqlalchemy's many errors for a bad URL, an unreachable server, a damaged file
         raise ZooError(f"cannot open the study storage {storage_label(plan.storage, plan.out)!r}: "
@@ -105,6 +108,19 @@ def open_study(plan: TunePlan) -> Any:
     check_study(study, storage, plan, where)
     fail_orphans(study)
     return study
+
+
+def _check_versions_recorded(path: Path) -> None:
+    """Read-only: the SQLite file records its schema's versions. Optuna, opening a database,
+    writes any that are missing (``version_info``, ``alembic_version``), so a database whose
+    rows were removed would be changed before it could be refused."""
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as connection:
+        for table in ("version_info", "alembic_version"):
+            if connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] != 1:
+                raise ValueError(f"its table {table} does not hold one row; it was changed by something other "
+                                 "than Optuna")
 
 
 def create_sqlite_storage(plan: TunePlan) -> None:
