@@ -284,8 +284,8 @@ def driver_identity() -> dict[str, Any]:
 
 def _started(pid: int) -> str | None:
     try:
-        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
-        ticks = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip()
+        ticks = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace").rsplit(")", 1)[1].split()[19]
     except (OSError, IndexError):
         return None
     return f"{boot}:{ticks}"
