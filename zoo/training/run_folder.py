@@ -116,6 +116,23 @@ def unclaim(run_dir: Path, lock_file: Any, made: Sequence[Path], *, lock_created
     remove_folders(list(made))  # each only if empty: never what another process put there
 
 
+def remove_run(run_dir: Path) -> None:
+    """Remove a run folder so that its run can be done again from the start, unless another live
+    process holds it (trains into it or resumes it: its ``.lock``, taken here first): then a
+    one-line :class:`ZooError`, and nothing is removed. A process that dies lets go of the lock."""
+    run_dir = Path(run_dir)
+    if run_dir.is_symlink() or run_dir.is_file():
+        run_dir.unlink()
+        return
+    if not run_dir.exists():
+        return
+    held = lock(run_dir)
+    try:
+        shutil.rmtree(run_dir)
+    finally:
+        held.close()
+
+
 def write_config(run_dir: Path, config: dict[str, Any]) -> None:
     atomic_write_text(run_dir / CONFIG_FILE, json.dumps(config, indent=2, sort_keys=True) + "\n")
 
