@@ -18,7 +18,7 @@ from typing import Any, Literal
 import numpy as np
 
 from zoo.exceptions import ZooError
-from zoo.files import atomic_save_figure, read_json_object
+from zoo.files import atomic_save_figure
 from zoo.tools.statistics import bootstrap_mean_band
 from zoo.training import run_folder
 
@@ -66,14 +66,19 @@ def find_runs(paths: Iterable[str | Path]) -> list[Path]:
 
 
 def load_run(path: Path, x: XAxis, window: int) -> Run | None:
-    """The run's curve, or None for a run that finished no episode yet."""
-    config = read_json_object(path / run_folder.CONFIG_FILE)
+    """The run's curve, or None for a run that finished no episode yet. A ``config.json`` or
+    ``returns.csv`` that is not what ``zoo train`` writes is a one-line :class:`ZooError`."""
+    config = run_folder.read_config(path)
+    hyperparameters = config.get("config", {})
+    if not isinstance(hyperparameters, dict):
+        raise ZooError(f"{str(path / run_folder.CONFIG_FILE)!r}: 'config' is {type(hyperparameters).__name__}, "
+                       "expected the run's hyperparameters as a JSON object")
     rows = run_folder.read_returns(path)
     if not rows:
         return None
     xs = np.array([r["env_steps"] if x == "steps" else r["seconds"] for r in rows], dtype=np.float64)
     ys = np.array(run_folder.running_mean([r["return"] for r in rows], window))
-    return Run(path, str(config.get("agent")), str(config.get("env")), dict(config.get("config") or {}), xs, ys)
+    return Run(path, config["agent"], config["env"], hyperparameters, xs, ys)
 
 
 def group_runs(runs: Sequence[Run]) -> list[Group]:

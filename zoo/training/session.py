@@ -10,7 +10,6 @@ stops and resumes ends exactly where one that never stopped does (:mod:`zoo.trai
 from __future__ import annotations
 
 import numbers
-import shutil
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -33,7 +32,7 @@ from zoo.factory import (
 )
 from zoo.limits import check_count, check_seed
 from zoo.training import run_folder
-from zoo.training.logs import TrainingLog
+from zoo.training.logs import KeptLogs, TrainingLog
 from zoo.training.periodic_eval import PeriodicEvaluation, check_schedule
 from zoo.training.signals import stop_on_signals
 from zoo.training.state import ResumableVectorEnv, seeded_envs
@@ -118,7 +117,7 @@ def prune_checkpoints(run_dir: Path, keep: int) -> None:
     folder = run_dir / ckpt.CHECKPOINTS_DIR
     done = sorted(p for p in folder.glob("*") if p.is_dir() and not p.name.startswith("."))
     for old in done[:-keep]:
-        shutil.rmtree(old, ignore_errors=True)
+        ckpt.remove_checkpoint(old)  # whole or gone for a reader (zoo eval --checkpoint RUN meanwhile)
 
 
 def check_options(max_episode_steps: int | None, checkpoint_every: float, keep_checkpoints: int) -> None:
@@ -152,6 +151,10 @@ class Session:
         self.saved_iteration: int | None = None
         self.evaluation: PeriodicEvaluation | None = None
         self.log: TrainingLog | None = None
+        #: For a resumed run: what it keeps of its logs, and what it writes once its agent has
+        #: started (envs restored), before anything else: until then the folder is as it was.
+        self.kept_logs: KeptLogs | None = None
+        self.write_resume: Callable[[], None] | None = None
         self.start = time.perf_counter()
         #: For a new run: the folders :func:`start` created, so that a run that fails before its
         #: first checkpoint can be removed (it holds nothing worth keeping); None when resumed.
@@ -264,11 +267,13 @@ class Session:
     def _loop(self, progress: Callable[[Progress], None] | None) -> TrainResult:
         learner = self.learner
         self.start = last_save = time.perf_counter()
-        self.log = TrainingLog(self.run_dir, learner.env.gym_id, rows=self.rows, iterations=self.iterations,
-                               env_steps=self.env_steps)
         with stop_on_signals() as stop:
             learner.start_training(self.make_envs)
             try:
+                if self.write_resume is not None:
+                    self.write_resume()
+                self.log = TrainingLog(self.run_dir, learner.env.gym_id, rows=self.rows, env_steps=self.env_steps,
+                                       kept=self.kept_logs)
                 while not self.budget.reached(len(self.rows), self.env_steps) and not stop.is_set():
                     done = self._after_iteration(self._iterate())
                     if progress is not None:
@@ -279,7 +284,8 @@ class Session:
                 final = self.save()
             finally:
                 learner.stop_training()
-                self.log.close()
+                if self.log is not None:
+                    self.log.close()
         returns = self.returns
         run_folder.plot_curve(self.run_dir, returns, f"{learner.name} on {learner.env.gym_id} (seed {self.seed})")
         return TrainResult(self.run_dir, final, len(returns), self.env_steps, self.elapsed(), returns,
