@@ -61,7 +61,7 @@ def load(repo: HubRepo) -> HubPolicy:
 
     params = repo.read_json(HYPERPARAMETERS_FILE, f"{HYPERPARAMETERS_FILE} (next to {MODEL_FILE})")
     repo.check_agent(AGENT, "Deep RL course")
-    env_name = repo.pick_env(params.get("env_id"), what=f"the course model {MODEL_FILE}")
+    env_name = repo.pick_env(params.get("env_id"), what=f"the course model {MODEL_FILE} ({HYPERPARAMETERS_FILE})")
     entry = zoo.env_entry(env_name)
     if not isinstance(entry.action_space, gymnasium.spaces.Discrete):
         raise ZooError(f"the course's REINFORCE policy is categorical, but env {env_name!r} has {entry.action_space}")

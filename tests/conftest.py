@@ -25,4 +25,5 @@ pytest_plugins = [
     "support.reliability",
     "support.ple",
     "support.checks",
+    "support.payload",
 ]

@@ -9,6 +9,7 @@ import pytest
 import torch
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.evaluation import evaluate_policy
+from support.checks import write_meta
 
 import zoo
 from zoo.exceptions import ZooError
@@ -110,7 +111,7 @@ def test_a_checkpoint_for_another_agent_or_env_is_refused(saved):
 def test_a_checkpoint_from_a_newer_format_is_refused(saved):
     meta = json.loads((saved / "zoo.json").read_text())
     meta["format_version"] = 99
-    (saved / "zoo.json").write_text(json.dumps(meta))
+    write_meta(saved, meta)
     with pytest.raises(ZooError, match="format version 99"):
         zoo.load_agent(saved)
 
@@ -121,7 +122,7 @@ def test_weights_of_the_wrong_shape_are_refused(saved, tmp_path):
     zoo.save_agent(other, tmp_path / "other")
     other_meta = json.loads((tmp_path / "other" / "zoo.json").read_text())
     other_meta["config"] = meta["config"]  # claims the default network, carries a smaller one
-    (tmp_path / "other" / "zoo.json").write_text(json.dumps(other_meta))
+    write_meta(tmp_path / "other", other_meta)
     with pytest.raises(ZooError, match="does not fit agent 'reinforce'"):
         zoo.load_agent(tmp_path / "other")
 

@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from support.checks import assert_one_line_error, snapshot
+from support.checks import assert_one_line_error, snapshot, write_meta
 from typer.testing import CliRunner
 
 from zoo import checkpoint as ckpt
@@ -86,7 +86,7 @@ def trained(tmp_path_factory) -> dict[str, Path]:
 def edit_meta(folder: Path, **changes) -> None:
     meta = json.loads((folder / ckpt.META_FILE).read_text())
     meta.update(changes)
-    (folder / ckpt.META_FILE).write_text(json.dumps(meta))
+    write_meta(folder, meta)
 
 
 def truncate(path: Path) -> None:

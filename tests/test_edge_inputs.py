@@ -18,7 +18,7 @@ from types import SimpleNamespace
 
 import pytest
 import torch
-from support.checks import snapshot
+from support.checks import snapshot, write_meta
 from typer.testing import CliRunner
 
 from zoo import checkpoint as ckpt
@@ -69,10 +69,10 @@ def run_copy(trained, tmp_path) -> Path:
 
 
 def rewrite_meta(folder: Path, **changes) -> None:
-    """Edit zoo.json (its own checksums stay valid: zoo.json vouches for the other files)."""
+    """Edit zoo.json as a careful forger would (its checksum of itself brought up to date)."""
     meta = json.loads((folder / "zoo.json").read_text())
     meta.update(changes)
-    (folder / "zoo.json").write_text(json.dumps(meta))
+    write_meta(folder, meta)
 
 
 def rewrite_weights(folder: Path, tensors: dict[str, torch.Tensor]) -> None:
@@ -273,7 +273,7 @@ def test_resume_with_a_missing_optimizer_tensor_changes_nothing(run_copy):
     save_file(tensors, str(newest / "training.safetensors"))
     meta = json.loads((newest / "zoo.json").read_text())
     meta["training_sha256"]["training.safetensors"] = ckpt._sha256(newest / "training.safetensors")
-    (newest / "zoo.json").write_text(json.dumps(meta))
+    write_meta(newest, meta)
     before = snapshot(run_copy)
     one_line_error(["train", "--resume", str(run_copy), "--steps", "2000"], "exp_avg")
     assert snapshot(run_copy) == before
@@ -294,7 +294,9 @@ def test_hub_content_that_escaped_the_one_line_errors(hub, hf_home, trained):
         one_line_error(["eval", "--from-hub", course, "--trust-remote-code"], repr(course))
     marked = hub.new_repo_id("marked-env")
     meta = json.loads(files["zoo.json"])
-    hub.seed_repo(marked, {**files, "zoo.json": json.dumps({**meta, "env": "[/x] [bold]cart"})})
+    forged = {**meta, "env": "[/x] [bold]cart"}
+    forged[ckpt.META_SHA256] = ckpt.meta_sha256(forged)
+    hub.seed_repo(marked, {**files, "zoo.json": json.dumps(forged)})
     one_line_error(["eval", "--from-hub", marked], "[/x] [bold]cart")
     card = "---\nmodel-index:\n- name: x\n  results:\n  - task: {type: reinforcement-learning}\n" \
            "    dataset: {type: 5, name: 5}\n    metrics: [{type: mean_reward, value: 1}]\n---\n"
@@ -353,7 +355,7 @@ def test_a_negative_env_step_count_is_refused_on_resume(run_copy):
     (newest / "training.json").write_text(json.dumps(data))
     meta = json.loads((newest / "zoo.json").read_text())
     meta["training_sha256"]["training.json"] = ckpt._sha256(newest / "training.json")
-    (newest / "zoo.json").write_text(json.dumps(meta))
+    write_meta(newest, meta)
     before = snapshot(run_copy)
     one_line_error(["train", "--resume", str(run_copy), "--steps", "2000"], "env_steps -5")
     assert snapshot(run_copy) == before
@@ -419,7 +421,7 @@ def test_forged_episode_actions_of_an_sb3_run_are_refused_on_resume(tmp_path):
     save_file(tensors, str(newest / "training.safetensors"))
     meta = json.loads((newest / "zoo.json").read_text())
     meta["training_sha256"]["training.safetensors"] = ckpt._sha256(newest / "training.safetensors")
-    (newest / "zoo.json").write_text(json.dumps(meta))
+    write_meta(newest, meta)
     before = snapshot(run_dir)
     one_line_error(["train", "--resume", str(run_dir), "--steps", "200"], "actions", "whole numbers")
     assert snapshot(run_dir) == before

@@ -2,12 +2,15 @@
 one line, never a traceback; a refused ``--resume`` leaves the run folder as it was.
 
 Mutations: ``zoo.json`` fields (any JSON value, removed, nested deep), ``training.json``
-fields (counters, env and random states, optimiser settings), tensors in
+fields (counters, env and random states, optimiser settings), env names with a module part in
+``zoo.json`` or the run's ``config.json`` (a payload module that must never be imported, modules
+imported already, malformed ones), tensors in
 ``model.safetensors`` and ``training.safetensors`` (renamed, removed, added, reshaped, another
 dtype, NaN/inf/huge values), raw bytes (truncated, flipped); with the recorded checksums
-brought up to date, as a careful forger would, or left stale. Each mutated folder is loaded
-with ``zoo.load_agent`` (then asked to act), evaluated through ``zoo eval --checkpoint`` and
-resumed with ``zoo.training.resuming.continue_run``.
+(``zoo.json``'s checksum of itself too) brought up to date, as a careful forger would, or left
+stale. Each mutated folder is loaded with ``zoo.load_agent`` (then asked to act), evaluated
+through ``zoo eval --checkpoint`` and resumed with ``zoo.training.resuming.continue_run``; the
+payload module is never imported.
 
 Examples: ``ZOO_FUZZ=ci`` (default: fixed, derandomized) or ``ZOO_FUZZ=slow`` (ten times
 more, random).
@@ -140,14 +143,38 @@ def mutate_tensors(tensors, choose) -> tuple[dict, str]:
     return tensors, f"{how} tensor {name}"
 
 
-def mutate(folder: Path, choose) -> str:
-    """Apply one mutation to the checkpoint ``folder``; returns what was done."""
+def module_env_names(payload) -> st.SearchStrategy[str]:
+    """Env names with a module part: the payload's (never to be imported), modules imported already
+    (importing them again runs nothing), and malformed ones."""
+    return st.sampled_from([payload.env, payload.dotted_env, f"{payload.module}:cartpole", f"{payload.module}:",
+                            f"{payload.package}:CartPole-v1", ":CartPole-v1", "os:CartPole-v1", "json:cartpole",
+                            "os:NoSuchEnv-v0", "a:b:c", "[/x]:CartPole-v1", ".relative:CartPole-v1"])
+
+
+def mutate_env_name(folder: Path, run_dir: Path, choose, payload) -> str:
+    """Name an env with a module part in the checkpoint's zoo.json or the run's config.json."""
+    name = choose(module_env_names(payload))
+    if choose(st.booleans()):
+        config = json.loads((run_dir / "config.json").read_text())
+        (run_dir / "config.json").write_text(json.dumps({**config, "env": name}))
+        return f"config.json env {name!r}"
+    key = choose(st.sampled_from(["env", "env_module"]))
+    meta = json.loads((folder / "zoo.json").read_text())
+    meta[key] = name if key == "env" else name.partition(":")[0]
+    (folder / "zoo.json").write_text(json.dumps(meta))
+    return f"zoo.json {key} from {name!r}"
+
+
+def mutate(folder: Path, choose, run_dir: Path, payload) -> str:
+    """Apply one mutation to the checkpoint ``folder`` (or its run's config.json); returns what was done."""
     from safetensors.torch import load_file, save_file
 
     target = choose(st.sampled_from(["zoo.json", "training.json", "model.safetensors", "training.safetensors",
-                                     "bytes"]))
+                                     "bytes", "env name"]))
     fix_checksums = choose(st.booleans().map(lambda b: b or True) | st.booleans())
-    if target == "bytes":
+    if target == "env name":
+        what = mutate_env_name(folder, run_dir, choose, payload)
+    elif target == "bytes":
         name = choose(st.sampled_from(sorted(p.name for p in folder.iterdir())))
         data = bytearray((folder / name).read_bytes())
         cut = choose(st.integers(0, max(len(data) - 1, 0)))
@@ -163,12 +190,14 @@ def mutate(folder: Path, choose) -> str:
     else:
         tensors, what = mutate_tensors(load_file(str(folder / target)), choose)
         save_file({k: v.contiguous() for k, v in tensors.items()}, str(folder / target))
-    if fix_checksums and target != "zoo.json":
+    if fix_checksums:
         with contextlib.suppress(Exception):  # zoo.json itself may be what was broken
             meta = json.loads((folder / "zoo.json").read_text())
-            meta["weights_sha256"] = ckpt._sha256(folder / "model.safetensors")
-            for name in ("training.safetensors", "training.json"):
-                meta["training_sha256"][name] = ckpt._sha256(folder / name)
+            if target != "zoo.json":
+                meta["weights_sha256"] = ckpt._sha256(folder / "model.safetensors")
+                for name in ("training.safetensors", "training.json"):
+                    meta["training_sha256"][name] = ckpt._sha256(folder / name)
+            meta[ckpt.META_SHA256] = ckpt.meta_sha256(meta)  # zoo.json's checksum of itself, last
             (folder / "zoo.json").write_text(json.dumps(meta))
     return f"{what} ({'checksums updated' if fix_checksums else 'stale checksums'})"
 
@@ -178,12 +207,12 @@ SEEN = {"mutations": 0, "loaded": 0, "refused": 0, "resumed": 0, "resume refused
 
 @FUZZ
 @given(agent=st.sampled_from(sorted(RUNS)), data=st.data())
-def test_mutated_checkpoints_load_cleanly_or_are_refused_in_one_line(agent, data, runs, tmp_path):
+def test_mutated_checkpoints_load_cleanly_or_are_refused_in_one_line(agent, data, runs, tmp_path, payload):
     box = Path(tempfile.mkdtemp(dir=tmp_path))
     run_dir = box / "run"
     shutil.copytree(runs[agent], run_dir)
     folder = ckpt.find_checkpoint(run_dir)
-    what = mutate(folder, data.draw)
+    what = mutate(folder, data.draw, run_dir, payload)
     SEEN["mutations"] += 1
     note = f"{agent}: {what}"
     env = RUNS[agent][0]
@@ -216,6 +245,7 @@ def test_mutated_checkpoints_load_cleanly_or_are_refused_in_one_line(agent, data
     else:
         session.lock.close()  # it could train: that is all this test needs to know
         SEEN["resumed"] += 1
+    assert not payload.imported(), note  # nothing read from a file imports a module
     shutil.rmtree(box, ignore_errors=True)
 
 

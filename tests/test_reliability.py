@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from support.checks import write_meta
 from typer.testing import CliRunner
 
 import zoo
@@ -158,7 +159,7 @@ def test_resume_refuses_what_it_cannot_continue(tmp_path):
     meta_path = run.checkpoint / ckpt.META_FILE
     meta = json.loads(meta_path.read_text())
     del meta["training_sha256"]
-    meta_path.write_text(json.dumps(meta))
+    write_meta(run.checkpoint, meta)
     with pytest.raises(ZooError, match="holds no training state"):
         resume(run.run_dir, episodes=100)
     assert sorted(p.relative_to(run.run_dir) for p in run.run_dir.rglob("*")) == before
@@ -266,7 +267,7 @@ def test_a_pickle_in_place_of_checkpoint_files_is_refused_and_never_run(tmp_path
     # The attacker also fixes the checksums, so only the file format stands in the way.
     meta["weights_sha256"] = ckpt._sha256(folder / ckpt.WEIGHTS_FILE)
     meta["training_sha256"][ckpt.TRAINING_TENSORS_FILE] = ckpt._sha256(folder / ckpt.TRAINING_TENSORS_FILE)
-    (folder / ckpt.META_FILE).write_text(json.dumps(meta))
+    write_meta(folder, meta)
     with pytest.raises(ZooError, match="cannot read"):
         zoo.load_agent(folder)
     with pytest.raises(ZooError, match="cannot read"):

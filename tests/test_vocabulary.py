@@ -71,6 +71,7 @@ def with_old_names(folder: Path) -> dict:
     so their checksum, are untouched: the config is not part of it)."""
     meta = json.loads((folder / ckpt.META_FILE).read_text())
     meta["config"] = {OLD.get(k, k): v for k, v in meta["config"].items()}
+    del meta[ckpt.META_SHA256]  # nor did it write a checksum of zoo.json itself
     (folder / ckpt.META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
     return meta
 

@@ -11,7 +11,10 @@ them uses whichever complete one is left over (:func:`find_checkpoint`), and a w
 back in place (:func:`recover_checkpoints`). An old checkpoint is removed by renaming it away
 first (:func:`remove_checkpoint`), and a reader of a run's newest checkpoint picks again when
 the one it reads goes meanwhile (:func:`read_newest`). Every file's SHA-256 is recorded in
-``zoo.json`` and checked on load, so a truncated or altered file is refused, not misread.
+``zoo.json``, and ``zoo.json`` carries the SHA-256 of the rest of itself (``meta_sha256``), all
+checked on load, so a truncated or altered file is refused, not misread. A checksum is not a
+signature (whoever edits a file can recompute it), so nothing in ``zoo.json`` can make the zoo
+import code: the env it names is checked by :func:`zoo.env_names.env_name_from_file`.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from zoo.env_names import env_name_from_file
 from zoo.exceptions import ZooError
 from zoo.files import read_json_object
 from zoo.versions import package_versions, zoo_version
@@ -39,9 +43,17 @@ FORMAT = "agent-zoo-checkpoint"
 #: Bumped when the layout or meaning of a checkpoint changes incompatibly.
 FORMAT_VERSION = 1
 CHECKPOINTS_DIR = "checkpoints"
+#: The key of ``zoo.json`` that holds the checksum of the rest of it (absent before agent-zoo 0.2).
+META_SHA256 = "meta_sha256"
 T = TypeVar("T")
 
 
+def meta_sha256(meta: dict[str, Any]) -> str:
+    """The checksum of a checkpoint's metadata: SHA-256 of its JSON in one canonical form (keys
+    sorted, no spaces), every key but ``meta_sha256`` itself. Computed on the parsed data, so it
+    covers exactly what is read (a duplicated key counts as read), whatever the file's layout."""
+    body = {key: value for key, value in meta.items() if key != META_SHA256}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 def _sha256(path: Path) -> str:
@@ -99,6 +111,8 @@ def write_checkpoint(directory: Path, tensors: dict[str, Any], meta: dict[str, A
             **extra,
             "weights_sha256": _sha256(weights),
         }
+        meta = json.loads(json.dumps(meta))  # as a reader will parse it (tuples are lists, keys are strings)
+        meta[META_SHA256] = meta_sha256(meta)
         # zoo.json last: a folder with a complete zoo.json has every file it vouches for.
         (tmp / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
         for path in (*files, tmp / META_FILE):
@@ -237,18 +251,34 @@ def read_meta(checkpoint: Path) -> dict[str, Any]:
             f"(written by agent-zoo {meta.get('zoo_version', '?')}); this agent-zoo {zoo_version()} "
             f"reads format {FORMAT_VERSION}: install a matching agent-zoo version"
         )
+    _check_meta_sha256(checkpoint, meta)
     for key in ("agent", "env", "config", "weights_sha256"):
         if key not in meta:
             raise ZooError(f"checkpoint {str(checkpoint)!r}: {META_FILE} has no {key!r}")
     for key, kind in (("agent", str), ("env", str), ("config", dict), ("weights_sha256", str)):
         if not isinstance(meta[key], kind):
             raise ZooError(f"checkpoint {str(checkpoint)!r}: {META_FILE} has a malformed {key!r}")
+    env_name_from_file(meta["env"], f"checkpoint {str(checkpoint)!r}: {META_FILE}")
     if _sha256(weights_path) != meta["weights_sha256"]:
         raise ZooError(
             f"checkpoint {str(checkpoint)!r}: {WEIGHTS_FILE} does not match its recorded checksum "
             "(truncated or corrupted); use another checkpoint"
         )
     return meta
+
+
+def _check_meta_sha256(checkpoint: Path, meta: dict[str, Any]) -> None:
+    """Refuse metadata that is not what was written. Checkpoints written before agent-zoo 0.2
+    have no checksum of their metadata, and still load (their files are checked as before)."""
+    if META_SHA256 not in meta:
+        return
+    try:
+        same = meta[META_SHA256] == meta_sha256(meta)
+    except (ValueError, TypeError, RecursionError):  # numbers or nesting JSON cannot write back
+        same = False
+    if not same:
+        raise ZooError(f"checkpoint {str(checkpoint)!r}: {META_FILE} does not match its recorded checksum (edited or "
+                       "corrupted); use another checkpoint")
 
 
 def read_tensors(checkpoint: Path, *, numpy: bool = False) -> dict[str, Any]:

@@ -26,8 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from zoo.env_names import env_name_from_file
 from zoo.exceptions import ZooError, one_line
-from zoo.factory import agent_entry, env_entry, load_agent_class
+from zoo.factory import agent_entry, env_entry, find_env, load_agent_class
 
 #: File suffixes the zoo reads, and their format.
 SUFFIXES = {".toml": "TOML", ".yaml": "YAML", ".yml": "YAML"}
@@ -122,7 +123,8 @@ def named(config: ConfigFile) -> tuple[str | None, str | None]:
     if not is_zoo_format(data):
         return None, None
     agent, env = data.get("agent"), data.get("env")
-    return (agent if isinstance(agent, str) else None), (env if isinstance(env, str) else None)
+    env = env_name_from_file(env, f"config file {config.path!r}") if isinstance(env, str) else None
+    return (agent if isinstance(agent, str) else None), env
 
 
 def zoo_seed(config: ConfigFile) -> int | None:
@@ -154,7 +156,8 @@ def _zoo_settings(path: str, data: Mapping[str, Any]) -> FileSettings:
     if not isinstance(hyperparameters, Mapping):
         raise ZooError(f"config file {path!r}: hyperparameters must be a table of KEY = VALUE, got {hyperparameters!r}")
     budget = _check_budget(path, data["budget"], "budget") if "budget" in data else None
-    return FileSettings(dict(hyperparameters), budget, seed, ZOO_FORMAT, data.get("agent"), data.get("env"))
+    env = env_name_from_file(data["env"], f"config file {path!r}") if "env" in data else None
+    return FileSettings(dict(hyperparameters), budget, seed, ZOO_FORMAT, data.get("agent"), env)
 
 
 def file_settings(config: ConfigFile, agent: str, env: str) -> FileSettings:
@@ -166,7 +169,7 @@ def file_settings(config: ConfigFile, agent: str, env: str) -> FileSettings:
         settings = _zoo_settings(config.path, data)
         if settings.agent is not None and agent_entry(settings.agent) != agent_e:
             raise ZooError(f"config file {config.path!r} is for agent {settings.agent!r}, not {agent_e.name!r}")
-        if settings.env is not None and env_entry(settings.env) != env_e:
+        if settings.env is not None and find_env(settings.env) != env_e:
             raise ZooError(f"config file {config.path!r} is for env {settings.env!r}, not {env_e.name!r}")
         return settings
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,10 +16,12 @@ from zoo import checkpoint as ckpt
 from zoo.agent_base import Agent
 from zoo.config import build_config, build_config_layers, config_to_dict, migrate_names
 from zoo.entries import AgentEntry, EnvEntry, load_object
+from zoo.env_names import env_module, env_name_from_file, how_to_import, import_env_module, is_module_name
 from zoo.exceptions import ZooError, did_you_mean, one_line
 from zoo.limits import check_seed
 from zoo.plugin_loader import loaded_plugins
 from zoo.policy import PolicyPredictor
+from zoo.registration import GYMNASIUM
 
 #: Episode cap for envs that have no time limit of their own (Pixelcopter), so that a good
 #: policy cannot run forever.
@@ -26,8 +29,32 @@ DEFAULT_MAX_STEPS = 10_000
 
 
 def env_entry(name: str) -> EnvEntry:
-    """The registered env called ``name`` (zoo name, gymnasium id or alias)."""
+    """The env called ``name`` (zoo name, gymnasium id or alias; ``"module:Id"`` imports
+    ``module`` first: for the caller's own names, never a name read from a file)."""
+    import_env_module(name)
+    return find_env(name)
+
+
+def find_env(name: str) -> EnvEntry:
+    """The env called ``name``, looked up without importing anything (a ``"module:Id"`` name
+    whose module is not imported is refused): for names the zoo reads from files."""
     return loaded_plugins().envs.get(name)
+
+
+def recorded_env(record: Mapping[str, Any], where: str) -> EnvEntry:
+    """The env a file the zoo wrote names (a checkpoint's ``zoo.json``, a run's ``config.json``),
+    described by ``where``: looked up, never imported. For an env that a module the user named
+    registered (recorded as ``env_module``), the message says how to import it again."""
+    name = env_name_from_file(record.get("env"), where)
+    try:
+        return find_env(name)
+    except ZooError:
+        module = record.get("env_module")
+        if not is_module_name(module) or module in sys.modules:
+            raise
+        raise ZooError(f"{where} names env {name!r}, which gymnasium knows once module {module!r} is imported "
+                       f"(it registers the env), and the zoo never imports a module that a file names: "
+                       f"{how_to_import(module, f'{module}:{name}')}") from None
 
 
 def agent_entry(name: str) -> AgentEntry:
@@ -184,12 +211,18 @@ def make_agent(agent: str, env: str, *, seed: int = 0, overrides: Mapping[str, A
     return build_agent(resolve_config(agent, env, overrides=overrides, config=config), seed)
 
 
+def env_record(env: EnvEntry) -> dict[str, str]:
+    """How a checkpoint or run folder records its env: its name, gymnasium id and, for an env
+    that a module the user named registers, that module (recorded for messages, never imported)."""
+    module = env_module(env.gym_id) if env.plugin == GYMNASIUM else None
+    return {"env": env.name, "gym_id": env.gym_id, **({"env_module": module} if module else {})}
+
+
 def checkpoint_meta(agent: Agent, **extra: Any) -> dict[str, Any]:
     """The metadata recorded with an agent's checkpoint."""
     return {
         "agent": agent.name,
-        "env": agent.env.name,
-        "gym_id": agent.env.gym_id,
+        **env_record(agent.env),
         "observation_space": str(agent.env.observation_space),
         "action_space": str(agent.env.action_space),
         "config": config_to_dict(agent.config),
@@ -209,11 +242,12 @@ def _checked_checkpoint(path: str | Path, agent: str | None,
     the ``agent`` or ``env`` the caller expects or with the env's spaces."""
     folder = ckpt.find_checkpoint(path)
     meta = ckpt.read_meta(folder)
+    import_env_module(env)  # the caller's own name (its module first, so that the recorded env is known)
     agent_e = agent_entry(meta["agent"])
-    env_e = env_entry(meta["env"])
+    env_e = recorded_env(meta, f"checkpoint {str(folder)!r}: {ckpt.META_FILE}")
     if agent is not None and agent_entry(agent) != agent_e:
         raise ZooError(f"checkpoint {str(folder)!r} is for agent {meta['agent']!r}, not {agent!r}")
-    if env is not None and env_entry(env) != env_e:
+    if env is not None and find_env(env) != env_e:
         raise ZooError(f"checkpoint {str(folder)!r} is for env {meta['env']!r}, not {env!r}")
     for key, space in (("observation_space", env_e.observation_space), ("action_space", env_e.action_space)):
         if key in meta and meta[key] != str(space):

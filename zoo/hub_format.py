@@ -19,6 +19,7 @@ from typing import Any
 import gymnasium
 
 from zoo.entries import AgentEntry, EnvEntry
+from zoo.env_names import env_name_from_file
 from zoo.exceptions import ZooError
 from zoo.files import read_json_object
 from zoo.remote_code import require_trust
@@ -77,14 +78,19 @@ class HubRepo:
 
     def pick_env(self, *candidates: str | None, what: str) -> str:
         """The env to run on: the one the user named, else the first candidate (names found in
-        the repo) that a plugin registers."""
-        tried = [c for c in (self.env, *candidates) if c]
-        for name in tried:
+        the repo) that a plugin registers. A candidate is never imported: one with a module part
+        (``"module:Id"``) whose module is not imported is refused, naming ``what``."""
+        named = [(self.env, False)] if self.env else []
+        tried = [*named, *((c, True) for c in candidates if c)]
+        for name, from_repo in tried:
             if not isinstance(name, str):
                 continue
+            if from_repo:
+                env_name_from_file(name, what)
             with contextlib.suppress(ZooError):
                 return self.find_env(name).name
-        raise ZooError(f"{what} is for env {', '.join(map(repr, tried)) or '(unnamed)'}, which no installed "
+        names = [name for name, _ in tried]
+        raise ZooError(f"{what} is for env {', '.join(map(repr, names)) or '(unnamed)'}, which no installed "
                        "plugin registers: install the plugin, or name the env: zoo eval hub:ORG/NAME ENV")
 
     def card_env(self) -> str | None:

@@ -8,13 +8,14 @@ is plain data (:mod:`zoo.entries`, :mod:`zoo.hub_format`).
 from __future__ import annotations
 
 import dataclasses
-import importlib
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import gymnasium
 
 from zoo.entries import AgentEntry, EnvEntry
+from zoo.env_names import gymnasium_id, module_part, not_imported
 from zoo.exceptions import ZooError, did_you_mean, one_line
 from zoo.hub_format import HubFormatEntry, HubPolicy, HubRepo
 
@@ -106,14 +107,20 @@ class EnvRegistry(_Registry):
 
     def get(self, name: str) -> EnvEntry:
         """The env called ``name``: one a plugin registered (they win: they add short names,
-        hardcoded policies and defaults), else any id in gymnasium's registry, including the
-        ``"module:Env-v0"`` form that imports a package which registers its envs on import
-        (``ale_py:ALE/Pong-v5``). Nothing is built to look an env up."""
+        hardcoded policies and defaults), else any id in gymnasium's registry. Looking an env up
+        never imports anything: a ``"module:Id"`` name (``ale_py:ALE/Pong-v5``) is looked up as
+        ``Id`` once its module is imported, and refused before (see :mod:`zoo.env_names`: only a
+        name the user gave imports its module). Nothing is built to look an env up."""
         if not isinstance(name, str) or not name.strip():
             raise ZooError(f"env name {name!r} must be a non-empty string")
         if name.lower() in self._entries:
             return self._entries[name.lower()]
-        gym_id = self._gymnasium_id(name)
+        module, env_id = module_part(name)
+        if module is not None and module not in sys.modules:
+            raise not_imported(name, module)
+        if env_id.lower() in self._entries:  # "module:name" of an env a plugin registered
+            return self._entries[env_id.lower()]
+        gym_id = gymnasium_id(env_id)
         if gym_id is None:
             zoo_names = [entry.name for entry in self]
             # An id a plugin registered is suggested by its zoo name, once.
@@ -121,8 +128,6 @@ class EnvRegistry(_Registry):
             close = did_you_mean(name, [*zoo_names, *others])
             hint = close if close.startswith("did you mean") else f"the zoo's envs are {', '.join(sorted(zoo_names))}"
             raise ZooError(f"unknown env {name!r}: {hint} (any gymnasium id works too: zoo list --all)")
-        if gym_id.lower() in self._entries:  # "module:Id" naming an env a plugin registered
-            return self._entries[gym_id.lower()]
         if gym_id not in self._from_gymnasium:
             spec = gymnasium.spec(gym_id)
             self._from_gymnasium[gym_id] = EnvEntry(
@@ -130,23 +135,6 @@ class EnvRegistry(_Registry):
                 reward_threshold=spec.reward_threshold, plugin=GYMNASIUM,
                 description=f"gymnasium's {gym_id} ({spec.entry_point if isinstance(spec.entry_point, str) else ''})")
         return self._from_gymnasium[gym_id]
-
-    @staticmethod
-    def _gymnasium_id(name: str) -> str | None:
-        """``name`` as an id in gymnasium's registry (importing ``module`` of ``module:Id`` first),
-        matched exactly, else case-insensitively; None if gymnasium has no such env."""
-        module, sep, env_id = name.partition(":")
-        if sep:
-            try:
-                importlib.import_module(module)
-            except Exception as exc:  # the user's module: say why it did not import, in one line
-                raise ZooError(f"env {name!r}: module {module!r} could not be imported: {one_line(exc)}") from None
-        else:
-            env_id = name
-        if env_id in gymnasium.registry:
-            return env_id
-        matches = [known for known in gymnasium.registry if known.lower() == env_id.lower()]
-        return matches[0] if len(matches) == 1 else None
 
     def _keys(self, entry: EnvEntry) -> Iterable[str]:
         return entry.names

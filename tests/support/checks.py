@@ -1,13 +1,15 @@
 """What the bad-input tests check, in one place: a command failed with one clear line, and
 nothing on disk changed.
 
-``assert_one_line_error(result, *fragments)`` and ``snapshot(root)`` are plain functions that test
-modules import (``from support.checks import ...``); ``workdir`` is a fixture (this module is
-listed in ``pytest_plugins``): an empty current folder, where ``zoo train`` would put ``runs/``.
+``assert_one_line_error(result, *fragments)``, ``snapshot(root)`` and ``write_meta(folder, meta)``
+are plain functions that test modules import (``from support.checks import ...``); ``workdir`` is a
+fixture (this module is listed in ``pytest_plugins``): an empty current folder, where ``zoo train``
+would put ``runs/``.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,19 @@ def snapshot(root: Path) -> dict[str, bytes]:
     """Every file (its bytes) and folder (``b"/"``) below ``root``: equal snapshots, nothing changed."""
     return {p.relative_to(root).as_posix(): (p.read_bytes() if p.is_file() else b"/")
             for p in sorted(root.rglob("*"))}
+
+
+def write_meta(folder: Path, meta: dict[str, Any], indent: int | None = None) -> None:
+    """Write a checkpoint's ``zoo.json`` as a careful forger would: with its own checksum
+    (``meta_sha256``) brought up to date if it has one, so that what a test edits meets the check
+    it is about, not the checksum."""
+    from zoo import checkpoint as ckpt
+
+    meta = dict(meta)
+    if ckpt.META_SHA256 in meta:
+        meta[ckpt.META_SHA256] = ckpt.meta_sha256(meta)
+    (Path(folder) / ckpt.META_FILE).write_text(json.dumps(meta, indent=indent, sort_keys=indent is not None)
+                                               + ("\n" if indent is not None else ""))
 
 
 def assert_one_line_error(result: Any, *fragments: str) -> str:

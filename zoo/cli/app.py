@@ -123,6 +123,38 @@ def main_options(
     """agent-zoo: train, evaluate, record and share reinforcement-learning agents."""
 
 
+def import_env_names(value: Any) -> Any:
+    """Callback of the arguments and options that name envs (``--envs A,B`` too): the module of
+    a ``module:Id`` name the user typed is imported now, which registers the env. Only what the
+    user types imports a module; names read from files never do (see :mod:`zoo.env_names`)."""
+    from zoo.env_names import import_env_module
+
+    for name in (value.split(",") if isinstance(value, str) else ()):
+        try:
+            import_env_module(name.strip())
+        except ZooError as exc:
+            raise typer.BadParameter(str(exc)) from None
+    return value
+
+
+def _import_gym_packages(value: list[str] | None) -> list[str] | None:
+    from zoo.env_names import import_gym_package
+
+    for module in value or ():
+        try:
+            import_gym_package(module, "--gym-packages")
+        except ZooError as exc:
+            raise typer.BadParameter(str(exc)) from None
+    return value
+
+
+#: ``--gym-packages MODULE``: what rl-baselines3-zoo users pass to have a package that registers
+#: its envs on import imported first; needed where no ``module:Id`` name can be typed (``--resume``,
+#: a checkpoint's env). The one way, with a typed ``module:Id`` name, that a command imports a module.
+GymPackages = Annotated[list[str] | None, typer.Option(
+    "--gym-packages", metavar="MODULE", callback=_import_gym_packages,
+    help="import MODULE first, a package that registers gymnasium envs when imported (as rl-baselines3-zoo's "
+    "--gym-packages); repeatable")]
 Seed = Annotated[int, typer.Option(help="random seed (same seed, same result)")]
 MaxSteps = Annotated[int | None, typer.Option("--max-steps", min=1,
                      help="cap on steps per episode (envs without a time limit default to 10000)")]

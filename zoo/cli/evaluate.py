@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from zoo.cli.app import AsJson, MaxSteps, Seed, SetOption, command, out, stage_progress
+from zoo.cli.app import AsJson, GymPackages, MaxSteps, Seed, SetOption, command, import_env_names, out, stage_progress
 from zoo.exceptions import ZooError
 
 
@@ -32,7 +32,8 @@ def policy_target(agent: str | None, checkpoint: Path | None,
 @command("eval")
 def eval_command(
     agent: Annotated[str | None, typer.Argument(help="agent name, or hub:ORG/NAME")] = None,
-    env: Annotated[str | None, typer.Argument(help="env name or gymnasium id (a Hub model names its own)")] = None,
+    env: Annotated[str | None, typer.Argument(help="env name or gymnasium id (a Hub model names its own)",
+                                              callback=import_env_names)] = None,
     checkpoint: Annotated[Path | None, typer.Option(help="checkpoint or run folder")] = None,
     best: Annotated[bool, typer.Option("--best", help="with --checkpoint RUN: the run's best evaluated policy "
                                        "(kept by zoo train --eval-every)")] = False,
@@ -49,6 +50,7 @@ def eval_command(
                              help="greedy actions, or sample from the policy")] = True,
     as_json: AsJson = False,
     max_steps: MaxSteps = None,
+    gym_packages: GymPackages = None,
 ) -> None:
     """Evaluate an agent with stable-baselines3's evaluate_policy: mean ± std, min, max, lengths."""
     from zoo.config import parse_overrides
@@ -72,13 +74,14 @@ def eval_command(
 @command()
 def record(
     agent: Annotated[str, typer.Argument(help="agent name")],
-    env: Annotated[str, typer.Argument(help="env name or gymnasium id")],
+    env: Annotated[str, typer.Argument(help="env name or gymnasium id", callback=import_env_names)],
     out_file: Annotated[Path, typer.Option("--out", help="video file, .mp4 or .gif")],
     checkpoint: Annotated[Path | None, typer.Option(help="checkpoint or run folder")] = None,
     best: Annotated[bool, typer.Option("--best", help="with --checkpoint RUN: its best evaluated policy")] = False,
     set_: SetOption = None,
     seed: Seed = 0,
     max_steps: MaxSteps = None,
+    gym_packages: GymPackages = None,
 ) -> None:
     """Record one episode as a video (mp4 or gif)."""
     from zoo.config import parse_overrides

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from zoo.cli.app import command, out
+from zoo.cli.app import GymPackages, command, out
 
 
 @command("export")
@@ -17,6 +17,7 @@ def export_command(
     out_file: Annotated[Path, typer.Option("--out", help="file to write: model.zip (sb3), policy.onnx (onnx)")],
     best: Annotated[bool, typer.Option("--best", help="the run's best evaluated policy (kept by zoo train "
                                        "--eval-every)")] = False,
+    gym_packages: GymPackages = None,
 ) -> None:
     """Export a trained agent: an SB3 zip for SB3's own load, or an ONNX graph of the policy."""
     from zoo.exporting import export_agent

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from zoo.cli.app import command, out, print_warning, stage_progress
+from zoo.cli.app import GymPackages, command, out, print_warning, stage_progress
 
 
 @command("push")
@@ -26,6 +26,7 @@ def push_command(
     video: Annotated[bool, typer.Option("--video/--no-video", help="record and publish replay.mp4")] = True,
     revision: Annotated[str | None, typer.Option(help="branch to push to (created from main if needed)")] = None,
     commit_message: Annotated[str | None, typer.Option("--commit-message", help="commit summary")] = None,
+    gym_packages: GymPackages = None,
 ) -> None:
     """Evaluate a trained agent and publish it to the Hugging Face Hub in one commit."""
     from zoo.hub.card import score_text

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from zoo.cli.app import AsJson, app, command, out, plain_table
+from zoo.cli.app import AsJson, GymPackages, app, command, import_env_names, out, plain_table
 from zoo.exceptions import ZooError
 
 
@@ -101,9 +101,10 @@ def plugins_command(as_json: AsJson = False) -> None:
 
 @command("check")
 def check_command(
-    env: Annotated[str | None, typer.Argument(help="env name or gymnasium id")] = None,
+    env: Annotated[str | None, typer.Argument(help="env name or gymnasium id", callback=import_env_names)] = None,
     all_envs: Annotated[bool, typer.Option("--all", help="check every registered env")] = False,
     as_json: AsJson = False,
+    gym_packages: GymPackages = None,
 ) -> None:
     """Run gymnasium's env checker on an env (or --all) and report in plain words; exit 1 if one fails."""
     from zoo.tools.checks import check_all_envs, check_env

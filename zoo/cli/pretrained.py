@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from zoo.cli.app import AsJson, command, out, plain_table
+from zoo.cli.app import AsJson, command, import_env_names, out, plain_table
 
 
 @command("pretrained")
@@ -35,7 +35,7 @@ def pretrained_command(as_json: AsJson = False) -> None:
 @command("build-pretrained")
 def build_pretrained(
     agent: Annotated[str, typer.Argument(help="agent name")],
-    env: Annotated[str, typer.Argument(help="env name")],
+    env: Annotated[str, typer.Argument(help="env name", callback=import_env_names)],
     out_root: Annotated[Path, typer.Option("--out", help="collection folder, e.g. agents/pretrained")],
     seed: Annotated[int, typer.Option(help="training seed")] = 0,
     steps: Annotated[int | None, typer.Option(min=1, help="env steps (default: the agent's budget)")] = None,

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from zoo.cli.app import AsJson, command, err, out
+from zoo.cli.app import AsJson, command, err, import_env_names, out
 
 #: Exit code when the sweep finished but some runs failed (user mistakes exit with 2).
 EXIT_RUNS_FAILED = 1
@@ -17,7 +17,7 @@ EXIT_RUNS_FAILED = 1
 @command()
 def sweep(
     agents: Annotated[str, typer.Option(help="comma-separated agent names, e.g. reinforce,reinforce-baseline")],
-    envs: Annotated[str, typer.Option(help="comma-separated env names, e.g. cartpole")],
+    envs: Annotated[str, typer.Option(help="comma-separated env names, e.g. cartpole", callback=import_env_names)],
     seeds: Annotated[str | None, typer.Option(
         help="seeds: a range 0-9, a list 0,3,5, or both 0-4,9 (default: the --config file's seed, else 0)")] = None,
     set_: Annotated[list[str] | None, typer.Option(

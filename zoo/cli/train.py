@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from zoo.cli.app import AsJson, Seed, SetOption, command, err, out, plain_table
+from zoo.cli.app import AsJson, GymPackages, Seed, SetOption, command, err, import_env_names, out, plain_table
 from zoo.exceptions import ZooError
 
 #: Options fixed when a run starts: ``--resume`` refuses them.
@@ -42,7 +42,7 @@ def command_line(ctx: typer.Context) -> list[str]:
 
 
 def _resume_session(ctx: typer.Context, run_dir: Path, agent: str | None, env: str | None,
-                    totals: dict[str, Any], saving: dict[str, Any]) -> tuple[Any, str]:
+                    totals: dict[str, Any], saving: dict[str, Any], gym_packages: list[str]) -> tuple[Any, str]:
     from zoo.training.resuming import continue_run
 
     fixed = [name for name, value in (("AGENT", agent), ("ENV", env)) if value is not None]
@@ -55,6 +55,8 @@ def _resume_session(ctx: typer.Context, run_dir: Path, agent: str | None, env: s
              ("--checkpoint-every", saving.get("checkpoint_every")), ("--keep", saving.get("keep_checkpoints")))
     for flag, value in given:
         argv += [flag, str(value)] if value is not None else []
+    for module in gym_packages:
+        argv += ["--gym-packages", module]
     session = continue_run(run_dir, argv=argv, **totals, **saving)
     return session, f"resuming {session.learner.name} on {session.learner.env.name}"
 
@@ -152,7 +154,7 @@ def train(
     ctx: typer.Context,
     agent: Annotated[str | None, typer.Argument(help="agent name, e.g. reinforce (or named by --config)")] = None,
     env: Annotated[str | None, typer.Argument(help="env name or gymnasium id, e.g. cartpole (or named by "
-                                              "--config)")] = None,
+                                              "--config)", callback=import_env_names)] = None,
     seed: Seed = 0,
     episodes: Annotated[int | None, typer.Option(help="stop after this many episodes")] = None,
     steps: Annotated[int | None, typer.Option(help="stop after this many env steps")] = None,
@@ -182,6 +184,7 @@ def train(
         "eval/mean_reward and keep the best policy in RUN/best")] = None,
     eval_episodes: Annotated[int, typer.Option(
         "--eval-episodes", metavar="K", help="episodes per evaluation (with --eval-every)")] = 10,
+    gym_packages: GymPackages = None,
 ) -> None:
     """Train an agent; writes a run folder with checkpoints, config, returns CSV and curve.
 
@@ -194,7 +197,7 @@ def train(
     totals = {"episodes": episodes, "steps": steps}
     if resume is not None:
         with _long_lived_objects():
-            session, label = _resume_session(ctx, resume, agent, env, totals, saving)
+            session, label = _resume_session(ctx, resume, agent, env, totals, saving, gym_packages or [])
         _report(_run_with_progress(session, label))
         return
     if as_json and not dry_run:

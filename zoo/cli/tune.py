@@ -8,13 +8,13 @@ from typing import Annotated, Any
 
 import typer
 
-from zoo.cli.app import AsJson, command, err, out
+from zoo.cli.app import AsJson, command, err, import_env_names, out
 
 
 @command()
 def tune(
     agent: Annotated[str, typer.Argument(help="agent name, e.g. reinforce-baseline")],
-    env: Annotated[str, typer.Argument(help="env name or gymnasium id")],
+    env: Annotated[str, typer.Argument(help="env name or gymnasium id", callback=import_env_names)],
     trials: Annotated[int, typer.Option(help="trials to run now (a rerun adds more to the same study)")] = 20,
     budget: Annotated[int | None, typer.Option(
         metavar="STEPS", help="env steps of training per seed (default: the agent's budget for the env)")] = None,

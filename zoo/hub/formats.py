@@ -16,8 +16,9 @@ from typing import Any
 
 from zoo import checkpoint as ckpt
 from zoo.entries import load_object
+from zoo.env_names import import_env_module
 from zoo.exceptions import ZooError, one_line
-from zoo.factory import agent_entry, env_entry, load_policy
+from zoo.factory import agent_entry, find_env, load_policy, recorded_env
 from zoo.hub.errors import revision_text
 from zoo.hub.pull import pull
 from zoo.hub_format import HubFormatEntry, HubPolicy, HubRepo
@@ -44,13 +45,13 @@ def load_zoo_repo(repo: HubRepo) -> HubPolicy:
     except ZooError as exc:
         raise ZooError(f"{about_the_repo(exc)} (ask its author to push it again, or pick another --revision)") from None
     repo.check_agent(meta["agent"], ZOO_FORMAT)
-    if repo.env is not None and env_entry(repo.env) != env_entry(meta["env"]):
+    if repo.env is not None and find_env(repo.env) != recorded_env(meta, f"its {ckpt.META_FILE}"):
         raise ZooError(f"it holds a model for env {meta['env']!r}, not {repo.env!r}")
     try:
         loaded = load_policy(folder)
     except ZooError as exc:
         raise ZooError(about_the_repo(exc)) from None
-    return HubPolicy(loaded, env_entry(meta["env"]).name, f"{agent_entry(meta['agent']).name} from {repo.label}")
+    return HubPolicy(loaded, find_env(meta["env"]).name, f"{agent_entry(meta['agent']).name} from {repo.label}")
 
 
 def _function(entry: HubFormatEntry, target: Any, what: str) -> Callable[..., Any]:
@@ -97,9 +98,10 @@ def load_hub_policy(repo_id: str, *, revision: str | None = None, trust_remote_c
     """Pull ``repo_id`` and load its policy with the format that recognises it. ``agent`` and
     ``env``, when given, must match what the repo holds (``env`` also picks the env for a model
     that does not name a registered one)."""
+    import_env_module(env)  # the caller's own name: its module, if it names one, is imported
     folder = pull(repo_id, revision)
     files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
-    repo = HubRepo(repo_id, revision, folder, files, trust_remote_code, agent, env, find_env=env_entry,
+    repo = HubRepo(repo_id, revision, folder, files, trust_remote_code, agent, env, find_env=find_env,
                    find_agent=agent_entry)
     try:
         name, load = _detected_format(files)

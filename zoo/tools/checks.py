@@ -28,6 +28,7 @@ import gymnasium
 import numpy as np
 
 from zoo.catalog import agents_that_fit
+from zoo.env_names import import_env_module
 from zoo.exceptions import ZooError, one_line
 from zoo.factory import load_agent, make_agent, make_env
 from zoo.plugin_loader import LoadedPlugins, PluginInfo, loaded_plugins, reload_plugins
@@ -102,6 +103,7 @@ def check_env(name: str, *, loaded: LoadedPlugins | None = None) -> EnvCheck:
 
 
     loaded = loaded or loaded_plugins()
+    import_env_module(name)  # the caller's own name
     entry = loaded.envs.get(name)
     result = EnvCheck(entry.name, entry.gym_id, entry.plugin)
     with warnings.catch_warnings(record=True) as caught:

@@ -15,8 +15,9 @@ from typing import Any
 
 from zoo import checkpoint as ckpt
 from zoo.agent_base import Agent
+from zoo.entries import EnvEntry
 from zoo.exceptions import ZooError, one_line
-from zoo.factory import env_entry, load_checked_tensors, make_agent
+from zoo.factory import load_checked_tensors, make_agent, recorded_env
 from zoo.limits import MAX_COUNT, check_seed
 from zoo.training import run_folder
 from zoo.training.logs import read_kept_logs
@@ -42,12 +43,15 @@ class SavedLoop:
     evaluation: dict[str, Any] | None = None
 
 
-def _check_same_run(folder: Path, meta: dict[str, Any], run_dir: Path, config: dict[str, Any]) -> None:
-    for key, same in (("agent", meta["agent"] == config["agent"]),
-                      ("env", env_entry(meta["env"]) == env_entry(config["env"]))):
+def _check_same_run(folder: Path, meta: dict[str, Any], run_dir: Path, config: dict[str, Any]) -> EnvEntry:
+    """The run's env, the same in its config.json and its checkpoint (each looked up, never imported)."""
+    run_env = recorded_env(config, f"run folder {str(run_dir)!r}: {run_folder.CONFIG_FILE}")
+    env = recorded_env(meta, f"checkpoint {str(folder)!r}: {ckpt.META_FILE}")
+    for key, same in (("agent", meta["agent"] == config["agent"]), ("env", env == run_env)):
         if not same:
             raise ZooError(f"checkpoint {str(folder)!r} is for {key} {meta[key]!r}, but the run in "
                            f"{str(run_dir)!r} trains {config[key]!r}")
+    return env
 
 
 def load_saved_loop(run_dir: Path, config: dict[str, Any]) -> SavedLoop:
@@ -55,7 +59,7 @@ def load_saved_loop(run_dir: Path, config: dict[str, Any]) -> SavedLoop:
     Read in place, even one a killed save left under its temporary name: nothing is moved."""
     folder = ckpt.find_checkpoint(run_dir)
     meta = ckpt.read_meta(folder)
-    _check_same_run(folder, meta, run_dir, config)
+    env = _check_same_run(folder, meta, run_dir, config)
     tensors, data = ckpt.read_training_state(folder)
     loop = data.get("loop")
     if not isinstance(loop, dict) or loop.get("version") != LOOP_STATE_VERSION:
@@ -63,7 +67,7 @@ def load_saved_loop(run_dir: Path, config: dict[str, Any]) -> SavedLoop:
                        f"(loop state version {loop.get('version') if isinstance(loop, dict) else None!r}, "
                        f"this one reads {LOOP_STATE_VERSION})")
     seed = check_seed(meta.get("seed", config.get("seed", 0)), f"checkpoint {str(folder)!r}: {ckpt.META_FILE}'s seed")
-    learner = make_agent(meta["agent"], meta["env"], seed=seed, config=meta["config"])
+    learner = make_agent(meta["agent"], env.name, seed=seed, config=meta["config"])
     agent_tensors = {k[len("agent."):]: v for k, v in tensors.items() if k.startswith("agent.")}
     load_checked_tensors(learner, folder)
     try:

@@ -26,6 +26,7 @@ from zoo.factory import (
     ResolvedConfig,
     build_agent,
     checkpoint_meta,
+    env_record,
     episode_step_cap,
     make_vec_env,
     resolve_config,
@@ -404,7 +405,7 @@ def start(
     learner = build_agent(plan.resolved, plan.seed)
     seed, budget, run_dir = plan.seed, plan.budget, plan.run_dir
     header = {
-        "agent": learner.name, "env": learner.env.name, "gym_id": learner.env.gym_id, "seed": seed,
+        "agent": learner.name, **env_record(learner.env), "seed": seed,
         "budget": {"episodes": budget.episodes, "steps": budget.steps},
         "max_episode_steps": max_episode_steps, "config": config_to_dict(learner.config),
         "checkpoints": {"every": checkpoint_every, "keep": keep_checkpoints},
