@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from support.checks import snapshot
+from support.checks import snapshot, write_meta
 
 import zoo
 from zoo import checkpoint as ckpt
@@ -194,7 +194,7 @@ def forge(run_dir: Path, edit: Callable[[dict[str, torch.Tensor], dict], None]) 
     meta = json.loads((folder / ckpt.META_FILE).read_text())
     meta["training_sha256"] = {name: ckpt._sha256(folder / name)
                                for name in (ckpt.TRAINING_TENSORS_FILE, ckpt.TRAINING_DATA_FILE)}
-    (folder / ckpt.META_FILE).write_text(json.dumps(meta))
+    write_meta(folder, meta)
 
 
 def _group(data: dict, agent: str) -> dict:
