@@ -151,8 +151,6 @@ LOG_GARBAGE = {
                            ["monitor.csv", "UTF-8"]),
     "monitor.csv: a malformed header": (lambda r: (r / "monitor.csv").write_text("#{oops\nr,l,t\n"),
                                         ["monitor.csv", "t_start"]),
-    "command.txt binary": (lambda r: (r / "command.txt").write_bytes(b"zoo train\n\xff\xfe\n"),
-                           ["command.txt", "UTF-8"]),
 }
 
 
@@ -163,6 +161,17 @@ def test_resume_over_garbage_logs_is_refused_and_leaves_the_folder_byte_identica
     spoil(run_dir)
     line = refused(resume_args(run_dir), run_dir, *fragments)
     assert "move it aside" in line  # what to do about it
+
+
+def test_resume_keeps_command_lines_that_are_not_utf8_byte_for_byte(copy_of):
+    """A command line may name a path of bytes that are not UTF-8 (``--out $'r\\xff'``): the
+    resume keeps them as they are and adds its own line."""
+    run_dir = copy_of("reinforce")
+    (run_dir / "command.txt").write_bytes(b"zoo train --out r\xff\n\xfe\n")
+    code, _, stderr = zoo_cli("train", "--resume", str(run_dir), "--steps", "900")
+    assert code == 0, stderr
+    kept = (run_dir / "command.txt").read_bytes()
+    assert kept.startswith(b"zoo train --out r\xff\n\xfe\n") and b"--resume" in kept.split(b"\n")[2]
 
 
 def test_resume_drops_a_progress_line_cut_short_by_a_kill_and_recreates_missing_logs(copy_of):

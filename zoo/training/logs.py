@@ -20,6 +20,7 @@ import csv
 import io
 import json
 import math
+import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from typing import Any
 
 from zoo.exceptions import ZooError
 from zoo.files import atomic_write_text
-from zoo.limits import MAX_COUNT, _short
+from zoo.limits import MAX_COUNT, shown
 
 PROGRESS_FILE = "progress.csv"
 MONITOR_FILE = "monitor.csv"
@@ -132,10 +133,17 @@ def read_kept_logs(run_dir: Path, iterations: int) -> KeptLogs:
     with _checking(progress, "SB3 progress log"):
         if progress.exists() or progress.is_symlink():
             kept.progress_keys, kept.progress_rows = _kept_progress(progress, iterations)
-    with _checking(monitor, "SB3 Monitor file"):
-        if monitor.exists() or monitor.is_symlink():
-            kept.t_start = _monitor_start(monitor)
+    kept.t_start = read_monitor_start(monitor)
     return kept
+
+
+def read_monitor_start(path: Path) -> float | None:
+    """The start time of the SB3 Monitor file at ``path``, checked as :func:`read_kept_logs`
+    checks it (None: the file is missing)."""
+    with _checking(path, "SB3 Monitor file"):
+        if path.exists() or path.is_symlink():
+            return _monitor_start(path)
+    return None
 
 
 @contextlib.contextmanager
@@ -178,9 +186,9 @@ def _numbers(number: int, line: str, keys: Sequence[str], *, empty: bool) -> dic
         try:
             value = None if empty and cell == "" else float(cell)
         except ValueError:
-            raise _NotTheLog(number, f"{key} {_short(cell)} is not a number") from None
+            raise _NotTheLog(number, f"{key} {shown(cell)} is not a number") from None
         if value is not None and not math.isfinite(value):
-            raise _NotTheLog(number, f"{key} {_short(cell)} is not a finite number")
+            raise _NotTheLog(number, f"{key} {shown(cell)} is not a finite number")
         values[key] = value
     return values
 
@@ -198,7 +206,7 @@ def _kept_progress(path: Path, iterations: int) -> tuple[list[str], list[dict[st
     lines = _lines(path)
     keys = _cells(lines[0][1]) if lines and lines[0][2] else []
     if ITERATIONS_KEY not in keys or len(set(keys)) != len(keys) or "" in keys:
-        raise _NotTheLog(1, f"the header {_short(','.join(keys))} has no {ITERATIONS_KEY} or repeats a key")
+        raise _NotTheLog(1, f"the header {shown(','.join(keys))} has no {ITERATIONS_KEY} or repeats a key")
     rows, before = [], None
     for number, line, complete in lines[1:]:
         try:
@@ -230,6 +238,18 @@ def _monitor_start(path: Path) -> float:
             if complete:
                 raise
     return float(t_start)
+def _tensorboard_dir(run_dir: Path) -> tuple[str, int | None]:
+    """Where TensorBoard writes the events of ``run_dir``, and a descriptor to close afterwards.
+    TensorBoard takes only paths that are valid UTF-8; a folder named with other bytes (Linux
+    allows them) is reached through its open descriptor, at ``/proc/self/fd/N``."""
+    path = str(run_dir)
+    try:
+        path.encode("utf-8")
+        return path, None
+    except UnicodeEncodeError:
+        pass
+    fd = os.open(run_dir, os.O_RDONLY | os.O_DIRECTORY)
+    return f"/proc/self/fd/{fd}", fd
 
 
 class TrainingLog:
@@ -245,7 +265,8 @@ class TrainingLog:
         self.progress = ProgressCSV(run_dir / PROGRESS_FILE, kept.progress_keys, kept.progress_rows)
         self.monitor = MonitorCSV(run_dir / MONITOR_FILE, env_id, rows, kept.t_start)
         # purge_step: events a killed session wrote past the checkpoint it resumes from vanish.
-        self.tensorboard = SummaryWriter(log_dir=str(run_dir), purge_step=env_steps or None)
+        log_dir, self._dir_fd = _tensorboard_dir(run_dir)
+        self.tensorboard = SummaryWriter(log_dir=log_dir, purge_step=env_steps or None)
         self.session_steps = env_steps  # where this session started, for time/fps
         self.session_start = time.perf_counter()
 
@@ -277,3 +298,6 @@ class TrainingLog:
 
     def close(self) -> None:
         self.tensorboard.close()
+        if self._dir_fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._dir_fd)

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from zoo.exceptions import ZooError, one_line
-from zoo.limits import MAX_SEED, _short, check_count, check_seed
+from zoo.limits import MAX_SEED, check_count, check_seed, shown
 from zoo.scoring import evaluation_seed
 
 BEST_DIR = "best"
@@ -99,7 +99,7 @@ class PeriodicEvaluation:
     def _restore(self, state: Any, env_steps: int) -> None:
         next_at = (env_steps // self.every + 1) * self.every
         if state["next_at"] != next_at or isinstance(state["next_at"], bool):
-            raise ValueError(f"next_at {_short(state['next_at'])}, where evaluating every {self.every} env steps "
+            raise ValueError(f"next_at {shown(state['next_at'])}, where evaluating every {self.every} env steps "
                              f"from env step {env_steps} puts it at {next_at}")
         timesteps, results, lengths = state["timesteps"], state["results"], state["lengths"]
         if not all(isinstance(v, list) and len(v) == len(timesteps) for v in (timesteps, results, lengths)):
@@ -107,21 +107,21 @@ class PeriodicEvaluation:
         for before, at in zip([0, *timesteps], timesteps):
             check_count(at, "each evaluation's timestep", env_steps)
             if at <= before:
-                raise ValueError(f"timesteps {_short(timesteps)} do not increase")
+                raise ValueError(f"timesteps {shown(timesteps)} do not increase")
         for row, row_lengths in zip(results, lengths):
             if not (isinstance(row, list) and isinstance(row_lengths, list)
                     and len(row) == len(row_lengths) == self.episodes):
                 raise ValueError(f"an evaluation's results are not {self.episodes} returns and lengths")
             for value in row:
                 if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-                    raise ValueError(f"results hold {_short(value)}, not a finite return")
+                    raise ValueError(f"results hold {shown(value)}, not a finite return")
             for length in row_lengths:
                 check_count(length, "each evaluation episode's length")
         best = max((float(np.mean(row)) for row in results), default=None)
         saved_best = state["best_mean"]
         if (best is None) != (saved_best is None) or (best is not None and not (
                 isinstance(saved_best, numbers.Real) and math.isclose(saved_best, best, rel_tol=1e-9))):
-            raise ValueError(f"best_mean {_short(saved_best)}, where the best evaluation's mean is {best}")
+            raise ValueError(f"best_mean {shown(saved_best)}, where the best evaluation's mean is {best}")
         self.next_at, self.best_mean = next_at, best
         self.timesteps = [int(t) for t in timesteps]
         self.results = [[float(r) for r in row] for row in results]

@@ -22,6 +22,7 @@ from zoo.limits import MAX_COUNT, check_seed
 from zoo.training import run_folder
 from zoo.training.logs import read_kept_logs
 from zoo.training.periodic_eval import PeriodicEvaluation
+from zoo.training.rl_zoo_log import RlZooLog
 from zoo.training.session import LOOP_STATE_VERSION, Budget, Progress, Session, TrainResult, check_options
 from zoo.training.state import ResumableVectorEnv
 
@@ -173,6 +174,8 @@ def continue_run(
         kept_logs = read_kept_logs(run_dir, saved.iterations)
         if argv is not None:
             run_folder.read_commands(run_dir)
+        rl_zoo_path = config.get("rl_zoo_log")  # zoo train --log-folder: rl-baselines3-zoo's layout goes on too
+        rl_zoo_start = RlZooLog.kept_start(rl_zoo_path) if rl_zoo_path is not None else None
         wanted = {"episodes": budget.episodes, "steps": budget.steps}
         session = Session(saved.learner, run_dir, saved.seed, budget, config.get("max_episode_steps"),
                           checkpoint_every, keep_checkpoints, lock)
@@ -193,6 +196,9 @@ def continue_run(
             run_folder.write_config(run_dir, {**config, "budget": wanted})
         if argv is not None:
             run_folder.append_command(run_dir, argv)
+        if rl_zoo_path is not None:
+            session.rl_zoo_log = RlZooLog.reopen(rl_zoo_path, saved.learner.env.hub_id, saved.rows,
+                                                 evaluation.best_mean if evaluation else None, rl_zoo_start)
 
     session.write_resume = write_resume
     session.last_checkpoint = saved.folder

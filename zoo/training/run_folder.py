@@ -30,8 +30,16 @@ from pathlib import Path
 from typing import Any
 
 from zoo.exceptions import ZooError, one_line
-from zoo.files import atomic_save_figure, atomic_write_text, make_folders, read_json_object, remove_folders
-from zoo.limits import MAX_COUNT, _short
+from zoo.files import (
+    TEXT_ENCODING,
+    TEXT_ERRORS,
+    atomic_save_figure,
+    atomic_write_text,
+    make_folders,
+    read_json_object,
+    remove_folders,
+)
+from zoo.limits import MAX_COUNT, shown
 
 CONFIG_FILE = "config.json"
 COMMAND_FILE = "command.txt"
@@ -65,7 +73,7 @@ def lock(run_dir: Path) -> Any:
     """Lock ``RUN/.lock`` of an existing run so two processes never train into it; returns the
     open lock file (closing it unlocks)."""
     try:
-        f = open(run_dir / LOCK_FILE, "a+")
+        f = open(run_dir / LOCK_FILE, "a+", encoding="utf-8")
     except OSError as exc:
         raise ZooError(f"cannot write to run folder {str(run_dir)!r} ({exc.strerror or one_line(exc)}); "
                        "check its permissions") from None
@@ -140,17 +148,16 @@ def write_config_file_copy(run_dir: Path, suffix: str, text: str) -> Path:
 
 
 def read_commands(run_dir: Path) -> str:
-    """The command lines in ``command.txt`` ("" if it is missing); a file that is not text is a
-    one-line :class:`ZooError`."""
+    """The command lines in ``command.txt`` ("" if it is missing), bytes that are not UTF-8 kept
+    as they are (a command line may hold a path named with such bytes); a file that cannot be
+    read is a one-line :class:`ZooError`."""
     path = run_dir / COMMAND_FILE
     if not (path.exists() or path.is_symlink()):
         return ""
     try:
-        return path.read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        problem = "is not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else \
-            f"cannot be read ({exc.strerror or one_line(exc)})"
-        raise ZooError(f"{str(path)!r} {problem}: not the command lines zoo train writes; move it aside to resume "
+        return path.read_bytes().decode(TEXT_ENCODING, TEXT_ERRORS)
+    except OSError as exc:
+        raise ZooError(f"{str(path)!r} cannot be read ({exc.strerror or one_line(exc)}): move it aside to resume "
                        "(a new one is started)") from None
 
 
@@ -222,7 +229,7 @@ def read_returns(run_dir: Path) -> list[dict[str, float]]:
                 line = reader.line_num
                 if line == 1:
                     if tuple(cells) != RETURNS_COLUMNS:
-                        raise refuse(line, f"the header is {_short(','.join(cells))}")
+                        raise refuse(line, f"the header is {shown(','.join(cells))}")
                     continue
                 if len(cells) != len(RETURNS_COLUMNS):
                     raise refuse(line, f"the row has {len(cells)} cells, not {len(RETURNS_COLUMNS)}")
@@ -231,7 +238,7 @@ def read_returns(run_dir: Path) -> list[dict[str, float]]:
                     try:
                         values.append(float(cell))
                     except ValueError:
-                        raise refuse(line, f"{name} {_short(cell)} is not a number") from None
+                        raise refuse(line, f"{name} {shown(cell)} is not a number") from None
                 try:
                     check_returns_row(values, len(rows) + 1, rows[-1] if rows else None)
                 except ValueError as exc:

@@ -22,7 +22,7 @@ import gymnasium
 import numpy as np
 
 from zoo.exceptions import ZooError
-from zoo.limits import MAX_COUNT, _short
+from zoo.limits import MAX_COUNT, shown
 
 #: Bit generators a saved numpy state may name (never looked up by an arbitrary name).
 _BIT_GENERATORS = {name: getattr(np.random, name) for name in ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")}
@@ -117,7 +117,7 @@ def _check_optimizer_state(optimizer: Any, state: dict[int, dict[str, Any]], gro
                                          f"{tuple(params[index].shape)}")
                     value = value.double() if value.dtype != torch.bool else value
                 elif isinstance(value, bool) or not isinstance(value, numbers.Real):
-                    raise ValueError(f"{name} is {_short(value)}, not a number")
+                    raise ValueError(f"{name} is {shown(value)}, not a number")
                 else:
                     value = torch.tensor(float(value), dtype=torch.float64)
                 if value.is_floating_point() and not bool(torch.isfinite(value).all()):
@@ -132,7 +132,7 @@ def _check_optimizer_state(optimizer: Any, state: dict[int, dict[str, Any]], gro
         for key, value in group.items():
             if key != "params" and not _could_be(key, value, now[key]):
                 wanted = f"from 0 to {now[key]!r}" if key == "lr" else repr(now[key])
-                raise ValueError(f"{prefix}: saved {key} {_short(value)}, where the agent's config builds {wanted}")
+                raise ValueError(f"{prefix}: saved {key} {shown(value)}, where the agent's config builds {wanted}")
 
 
 def _could_be(key: str, saved: Any, built: Any) -> bool:
@@ -254,7 +254,7 @@ class ResumableVectorEnv(gymnasium.vector.VectorWrapper):
         if isinstance(redo, dict) and "seed" in redo:
             seed = redo["seed"]
             if not all(_is_env_seed(s) for s in (seed if isinstance(seed, list) else [seed])):
-                raise ZooError(f"the saved env state has a malformed seed {_short(seed)}: expected a whole number "
+                raise ZooError(f"the saved env state has a malformed seed {shown(seed)}: expected a whole number "
                                f"(or a list of them) from 0 to {MAX_ENV_SEED}")
             return
         streams = redo.get("streams") if isinstance(redo, dict) else (
@@ -272,7 +272,7 @@ class ResumableVectorEnv(gymnasium.vector.VectorWrapper):
                 self._replayed = self.reset(seed=redo["seed"])
             except (AssertionError, TypeError, ValueError) as exc:  # seeds for another number of copies
                 raise ZooError(f"the saved env state does not fit the envs ({type(exc).__name__}: "
-                               f"{_short(str(exc))})") from None
+                               f"{shown(str(exc))})") from None
         elif isinstance(redo, dict):
             self._set_streams(redo.get("streams"))
             self._replayed = self.reset()
