@@ -166,6 +166,8 @@ class Session:
         self.claimed: list[Path] | None = None
         #: rl-baselines3-zoo's layout of the run (``--log-folder``), if asked for.
         self.rl_zoo_log: RlZooLog | None = None
+        #: Where a new run's budget came from (:attr:`RunPlan.budget_source`); None when resumed.
+        self.budget_source: str | None = None
 
     @property
     def returns(self) -> list[float]:
@@ -266,8 +268,9 @@ class Session:
         _check_finite(self.learner, it.metrics, self.env_steps, self._last_good())
         elapsed = round(self.elapsed(), 3)
         first_new = len(self.rows)
-        for ret, length in zip(it.episode_returns, it.episode_lengths):
-            self.rows.append([len(self.rows) + 1, float(ret), int(length), self.env_steps, elapsed])
+        ends = run_folder.episode_end_steps(it, self.env_steps)
+        for ret, length, step in zip(it.episode_returns, it.episode_lengths, ends):
+            self.rows.append([len(self.rows) + 1, float(ret), int(length), step, elapsed])
         evaluated = None
         if self.evaluation is not None and self.evaluation.due(self.env_steps):
             evaluated = self.evaluation.run(self.learner, self.env_steps, checkpoint_meta(self.learner),
@@ -483,6 +486,7 @@ def start(
     session = Session(learner, run_dir, seed, budget, max_episode_steps, checkpoint_every, keep_checkpoints, lock)
     session.claimed = made
     session.rl_zoo_log = rl_zoo_log
+    session.budget_source = plan.budget_source
     if eval_every:
         session.evaluation = PeriodicEvaluation(run_dir, eval_every, eval_episodes, seed)
     return session
