@@ -94,11 +94,18 @@ def write_outputs(plan: TunePlan, study: Any) -> dict[str, Path]:
         files["history.png"] = atomic_save_figure(axes.figure, plan.out / "history.png")
         if len(complete) >= 2 and len(plan.space) >= 1:
             try:
-                axes = plots.plot_param_importances(study)
-                files["importance.png"] = atomic_save_figure(axes.figure, plan.out / "importance.png")
+                figure = whole_labels(plots.plot_param_importances(study).figure)
+                files["importance.png"] = atomic_save_figure(figure, plan.out / "importance.png")
             except (RuntimeError, ValueError, ZeroDivisionError) as exc:  # e.g. every trial the same value
                 atomic_write_text(plan.out / "importance.txt", f"no parameter importances: {one_line(exc)}\n")
     return files
+
+
+def whole_labels(figure: Any) -> Any:
+    """``figure`` laid out so that every label is inside it: Optuna's importance chart names
+    each parameter left of its bar, where a fixed layout cut long names (``rning_rate``)."""
+    figure.tight_layout()
+    return figure
 
 
 def summary(study: Any) -> dict[str, Any]:
