@@ -221,7 +221,15 @@ def read_newest(path: str | Path, read: Callable[[Path], T]) -> T:
     newest is picked and read again."""
     attempts = _READ_ATTEMPTS
     while True:
-        folder = find_checkpoint(path)
+        try:
+            folder = find_checkpoint(path)
+        except ZooError:
+            # Listing checkpoints/ while a save renames the new folder in and pruning renames the
+            # old one away may see neither (a directory listing is not a snapshot): list again.
+            attempts -= 1
+            if attempts == 0 or not (Path(path) / CHECKPOINTS_DIR).is_dir():
+                raise
+            continue
         before = _identity(folder)
         try:
             return read(folder)
