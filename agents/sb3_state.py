@@ -7,6 +7,7 @@ an SB3 zip (those are pickles).
   ``zoo.numpy_rng_state`` and their inverses).
 * The replay buffer of DQN and SAC: its filled rows of observations, next observations,
   actions, rewards, dones and timeouts, plus ``pos`` and ``full``.
+* RecurrentPPO's LSTM states between two steps (``_last_lstm_states``).
 * SB3's counters (``num_timesteps``, ``_n_updates``, ``_episode_num``, DQN's ``_n_calls`` and
   ``exploration_rate``), ``_last_obs`` / ``_last_episode_starts`` / ``_last_original_obs``.
 * Every random stream SB3 draws from: torch's and numpy's global generators (policy sampling,
@@ -135,6 +136,11 @@ def training_state(model: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         value = getattr(model, name, None)
         if isinstance(value, np.ndarray):
             tensors[f"last.{name}"] = torch.from_numpy(np.array(value))
+    lstm = getattr(model, "_last_lstm_states", None)  # RecurrentPPO: the LSTMs' state between two steps
+    if lstm is not None:
+        for part in ("pi", "vf"):
+            for i, tensor in enumerate(getattr(lstm, part)):
+                tensors[f"lstm.{part}.{i}"] = tensor.detach().clone()
     buffer = getattr(model, "replay_buffer", None)
     if buffer is not None:
         filled = buffer.buffer_size if buffer.full else buffer.pos
@@ -174,6 +180,16 @@ def load_training_state(model: Any, tensors: dict[str, Any], data: dict[str, Any
     if hasattr(model, "exploration_rate"):
         model.exploration_rate = float(data["exploration_rate"])
     _load_buffer(model, tensors, data)
+    lstm = getattr(model, "_last_lstm_states", None)
+    if lstm is not None:
+        for part in ("pi", "vf"):
+            for i, tensor in enumerate(getattr(lstm, part)):
+                saved = tensors[f"lstm.{part}.{i}"]
+                if saved.shape != tensor.shape:
+                    raise ValueError(f"the saved LSTM state {part}.{i} has shape {tuple(saved.shape)}, expected "
+                                     f"{tuple(tensor.shape)}")
+                with torch.no_grad():
+                    tensor.copy_(saved)
     for name in ("_last_obs", "_last_episode_starts", "_last_original_obs"):
         if f"last.{name}" in tensors:
             setattr(model, name, tensors[f"last.{name}"].numpy().copy())
