@@ -626,7 +626,10 @@ class SB3Agent(Agent):
     def load_training_state(self, tensors: dict[str, Any], data: dict[str, Any]) -> None:
         from zoo.agents.sb3_state import load_training_state
 
-        load_training_state(self.model, tensors, data)
+        cfg = self.config
+        envs = "restart" if getattr(cfg, "env_wrapper", ()) or getattr(cfg, "frame_stack", 0) else (
+            "replay-unchecked" if self.episodes_from_monitors else "replay")
+        load_training_state(self.model, tensors, data, envs=envs)
 
 
 def policy_state(policy: Any) -> tuple[dict[str, Any], set[str]]:

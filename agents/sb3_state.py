@@ -157,7 +157,8 @@ def training_state(model: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     return tensors, data
 
 
-def load_training_state(model: Any, tensors: dict[str, Any], data: dict[str, Any]) -> None:
+def load_training_state(model: Any, tensors: dict[str, Any], data: dict[str, Any], *,
+                        envs: str = "replay") -> None:
     """Restore what :func:`training_state` returned into a freshly built ``model`` whose
     policy weights are already loaded. Raises ``KeyError``/``ValueError`` if it does not fit."""
     import torch
@@ -195,7 +196,15 @@ def load_training_state(model: Any, tensors: dict[str, Any], data: dict[str, Any
             setattr(model, name, tensors[f"last.{name}"].numpy().copy())
     if model._last_obs is None or np.shape(model._last_obs)[0] != model.env.num_envs:
         raise ValueError("the saved last observations do not fit the envs")
-    _replay_envs(model, tensors, data["envs"])
+    if envs == "restart":
+        # Behind env wrappers and a frame stack, whose own state (lives left, skipped frames, the
+        # stack) is not saved, an episode cannot be replayed: every env copy starts a new one.
+        warnings.warn("the envs run behind env_wrapper/frame_stack, whose state is not saved: every env copy starts "
+                      "a new episode, so the resumed run is not exact", ApproximateResumeWarning, stacklevel=3)
+        model._last_obs = model.env.reset()
+        model._last_episode_starts = np.ones((model.env.num_envs,), dtype=bool)
+        return
+    _replay_envs(model, tensors, data["envs"], check=envs == "replay")
     model.action_space._np_random = zoo.numpy_rng(data["action_space"])  # (gymnasium gives it no setter)
     _set_global_streams(tensors, data["rng"])  # last: nothing above may draw from them
 
@@ -224,8 +233,10 @@ def _load_buffer(model: Any, tensors: dict[str, Any], data: dict[str, Any]) -> N
     buffer.pos, buffer.full = pos, full
 
 
-def _replay_envs(model: Any, tensors: dict[str, Any], recipes: list[Any]) -> None:
-    """Bring each fresh env copy to where the saved one was, by redoing its episode so far."""
+def _replay_envs(model: Any, tensors: dict[str, Any], recipes: list[Any], check: bool = True) -> None:
+    """Bring each fresh env copy to where the saved one was, by redoing its episode so far.
+    ``check=False``: for an algorithm that starts every episode with a reset (ARS), whose last
+    observation is not the envs': the replay restores their random streams and Monitors."""
     vec_env = model.env
     if not isinstance(recipes, list) or len(recipes) != vec_env.num_envs:
         raise ValueError(f"{len(recipes) if isinstance(recipes, list) else 'no'} env states saved, "
@@ -252,7 +263,7 @@ def _replay_envs(model: Any, tensors: dict[str, Any], recipes: list[Any]) -> Non
                     break
         except Exception as exc:  # the env's own checks refused what was saved
             raise ValueError(f"env {i}: replaying its episode failed ({type(exc).__name__}: {exc})") from None
-        if not np.array_equal(np.asarray(obs, dtype=model._last_obs.dtype), model._last_obs[i]):
+        if check and not np.array_equal(np.asarray(obs, dtype=model._last_obs.dtype), model._last_obs[i]):
             spec = monitored.unwrapped.spec
             warnings.warn(f"env copy {i} of {spec.id if spec else '?'} could not be brought back to where it was "
                           "(its state is not only its random stream and the actions): it starts a new episode, "
