@@ -449,6 +449,8 @@ class SB3Agent(Agent):
             raise ZooError(f"stable-baselines3 {self.algorithm} refuses this config: {zoo.one_line(exc)}") from None
         for schedule in schedules.values():
             schedule.model = self.model
+        if getattr(cfg, "env_wrapper", ()) or getattr(cfg, "frame_stack", 0):
+            self.policy_observation_space = self.model.observation_space
         if hasattr(cfg, "exploration_steps"):
             # SB3 schedules against the total of one learn() call; the zoo calls learn() once per
             # iteration, so epsilon follows the run's own step count instead.
@@ -513,8 +515,8 @@ class SB3Agent(Agent):
     # -- acting ----------------------------------------------------------------------------------
     def predict(self, observation, state=None, episode_start=None, deterministic=False):
         cfg = self.config
-        if getattr(cfg, "env_wrapper", ()) or getattr(cfg, "frame_stack", 0):
-            wanted = self.model.observation_space.shape
+        if self.policy_observation_space is not None:
+            wanted = self.policy_observation_space.shape
             if np.shape(observation)[-len(wanted):] != wanted:
                 raise ZooError(f"{self.algorithm} here acts on the observations of its env_wrapper/frame_stack "
                                f"(shape {wanted}), not the env's own (shape {np.shape(observation)}); evaluate it "
