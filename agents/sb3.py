@@ -514,7 +514,6 @@ class SB3Agent(Agent):
 
     # -- acting ----------------------------------------------------------------------------------
     def predict(self, observation, state=None, episode_start=None, deterministic=False):
-        cfg = self.config
         if self.policy_observation_space is not None:
             wanted = self.policy_observation_space.shape
             if np.shape(observation)[-len(wanted):] != wanted:
