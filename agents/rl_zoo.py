@@ -266,12 +266,9 @@ def read_entry(agent_class: type, data: Mapping[str, Any], env: EnvEntry) -> For
         values.update(_normalize(entry["normalize"]))
     if "env_wrapper" in entry:
         values["env_wrapper"] = specs_from_file(entry["env_wrapper"]) if entry["env_wrapper"] is not None else ()
-    defaults = {f.name: f.default for f in fields(agent_class.Config)}
-    if "n_steps" in defaults and "iteration_steps" in defaults and "iteration_steps" not in entry:
-        # One zoo iteration is one of rl-zoo's rollouts, n_envs × n_steps: SB3's own granularity.
-        n_envs, n_steps = values.get("n_envs", defaults.get("n_envs", 1)), values.get("n_steps", defaults["n_steps"])
-        if all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in (n_envs, n_steps)):
-            values["iteration_steps"] = n_envs * n_steps
+    if "n_steps" in config_fields and "iteration_steps" in config_fields and "iteration_steps" not in entry:
+        # One zoo iteration is one rollout, n_envs × n_steps: SB3's granularity, and its log rows.
+        values["iteration_steps"] = 0
     if "train_freq" in values and isinstance(values["train_freq"], list):
         freq = values["train_freq"]
         if len(freq) == 2 and freq[1] == "step":

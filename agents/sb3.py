@@ -53,7 +53,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "n_envs": (1, 256), "n_steps": (1, 1_000_000), "batch_size": (1, 1_000_000), "n_epochs": (1, 1000),
     "buffer_size": (1, 10_000_000), "learning_starts": (0, 10**12), "train_freq": (1, 1_000_000),
     "gradient_steps": (-1, 10_000), "target_update_interval": (1, 10**12), "exploration_steps": (0, 10**12),
-    "iteration_steps": (1, 10**9), "gamma": (0.0, 1.0), "gae_lambda": (0.0, 1.0), "tau": (0.0, 1.0),
+    "iteration_steps": (0, 10**9), "gamma": (0.0, 1.0), "gae_lambda": (0.0, 1.0), "tau": (0.0, 1.0),
     "exploration_initial_eps": (0.0, 1.0), "exploration_final_eps": (0.0, 1.0), "clip_range": (0.0, 1e30),
     "ent_coef": (0.0, 1e30), "vf_coef": (0.0, 1e30), "max_grad_norm": (0.0, 1e30), "learning_rate": (1e-30, 1e30),
     "log_std_init": (-1e30, 1e30), "frame_stack": (0, 64), "n_critics": (1, 64), "n_quantiles": (1, 10_000),
@@ -104,6 +104,9 @@ class SB3Checks:
             raise ZooError("a lin_<x> schedule needs schedule_steps, the env steps over which it falls to 0 "
                            "(--set schedule_steps=N)")
         self._check_ranges()
+        if self.iteration_steps == 0 and not hasattr(self, "n_steps"):
+            raise ZooError("iteration_steps=0 (one rollout) is for the on-policy agents, which have n_steps; "
+                           "give a number of env steps")
         from zoo.agents.sb3_wrappers import check_specs
 
         check_specs(getattr(self, "env_wrapper", ()))
@@ -145,6 +148,8 @@ _NORM_OBS = "normalise observations with running statistics (SB3's VecNormalize;
 _NORM_REWARD = "normalise rewards for learning with a running estimate of the return's scale (VecNormalize)"
 _ENV_WRAPPER = ("gymnasium/SB3/rl_zoo3 wrappers around each env, innermost first (rl-baselines3-zoo's env_wrapper: "
                 "PATH or PATH {json arguments}, from a fixed known set)")
+_ROLLOUTS = ("env steps per zoo iteration (one model.learn call; whole rollouts); 0: one rollout, n_envs × n_steps, "
+             "as SB3 logs with log_interval=1")
 _FRAME_STACK = "stack this many frames (SB3's VecFrameStack; 0: none)"
 _USE_EXPLN = "gSDE: exp() and log1p() instead of exp() for the std, which then stays positive (use_sde only)"
 
@@ -175,7 +180,7 @@ class PPOConfig(SB3Checks):
     norm_obs: bool = _help(_NORM_OBS, False)
     norm_reward: bool = _help(_NORM_REWARD, False)
     schedule_steps: int = _help(_SCHEDULE_STEPS, 0)
-    iteration_steps: int = _help("env steps per zoo iteration (one model.learn call; whole rollouts)", 2048)
+    iteration_steps: int = _help(_ROLLOUTS, 2048)
     env_wrapper: tuple[str, ...] = _help(_ENV_WRAPPER, ())
     frame_stack: int = _help(_FRAME_STACK, 0)
 
@@ -208,7 +213,7 @@ class A2CConfig(SB3Checks):
     norm_obs: bool = _help(_NORM_OBS, False)
     norm_reward: bool = _help(_NORM_REWARD, False)
     schedule_steps: int = _help(_SCHEDULE_STEPS, 0)
-    iteration_steps: int = _help("env steps per zoo iteration (one model.learn call)", 2000)
+    iteration_steps: int = _help(_ROLLOUTS, 2000)
     env_wrapper: tuple[str, ...] = _help(_ENV_WRAPPER, ())
     frame_stack: int = _help(_FRAME_STACK, 0)
 
@@ -548,7 +553,9 @@ class SB3Agent(Agent):
         before = self.model.num_timesteps
         monitors = _monitors(self.model.env) if self.episodes_from_monitors else []
         seen = [len(monitor.episode_returns) for monitor in monitors]
-        self.model.learn(total_timesteps=self.config.iteration_steps, callback=CollectEpisodes(),
+        cfg = self.config
+        chunk = cfg.iteration_steps or cfg.n_envs * cfg.n_steps  # 0: one rollout, as SB3 itself logs
+        self.model.learn(total_timesteps=chunk, callback=CollectEpisodes(),
                          reset_num_timesteps=False, log_interval=None)
         for monitor, count in zip(monitors, seen):
             returns += [float(r) for r in monitor.episode_returns[count:]]

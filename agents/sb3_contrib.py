@@ -23,6 +23,7 @@ from .sb3 import (
     _LR,
     _NORM_OBS,
     _NORM_REWARD,
+    _ROLLOUTS,
     _SCHEDULE_STEPS,
     _USE_EXPLN,
     Activation,
@@ -87,7 +88,7 @@ class TRPOConfig(SB3Checks):
     norm_obs: bool = _help(_NORM_OBS, False)
     norm_reward: bool = _help(_NORM_REWARD, False)
     schedule_steps: int = _help(_SCHEDULE_STEPS, 0)
-    iteration_steps: int = _help("env steps per zoo iteration (one model.learn call; whole rollouts)", 2048)
+    iteration_steps: int = _help(_ROLLOUTS, 0)
     env_wrapper: tuple[str, ...] = _help(_ENV_WRAPPER, ())
     frame_stack: int = _help(_FRAME_STACK, 0)
 
@@ -102,7 +103,7 @@ class RecurrentPPOConfig(PPOConfig):
     n_lstm_layers: int = _help("stacked LSTM layers", 1)
     shared_lstm: bool = _help("one LSTM for actor and critic", False)
     enable_critic_lstm: bool = _help("the critic has an LSTM of its own (when not shared_lstm)", True)
-    iteration_steps: int = _help("env steps per zoo iteration (one model.learn call; whole rollouts)", 128)
+    iteration_steps: int = _help(_ROLLOUTS, 0)
 
 
 @dataclass
