@@ -36,13 +36,14 @@ from zoo import Agent, EnvEntry, ForeignConfig, Iteration, ZooError, hookimpl, h
 #: Config fields the zoo uses itself; every other field is an argument of the SB3 constructor.
 _ZOO_FIELDS = {"net_arch", "activation", "n_envs", "iteration_steps", "exploration_steps", "log_std_init",
                "ortho_init", "norm_obs", "norm_reward", "schedule_steps", "noise_std", "noise_type", "env_wrapper",
-               "frame_stack", "policy", "use_expln", "critic_arch", "optimizer", "optimizer_eps"}
+               "frame_stack", "policy", "use_expln", "critic_arch", "optimizer", "optimizer_eps", "device"}
 #: Fields that take rl-baselines3-zoo's ``lin_<x>`` schedules.
 SCHEDULED = ("learning_rate", "clip_range")
 #: Hidden-layer activations, by the name a config uses, and torch's class name.
 ACTIVATIONS = {"tanh": "Tanh", "relu": "ReLU", "elu": "ELU", "gelu": "GELU", "leaky_relu": "LeakyReLU",
                "silu": "SiLU"}
 Activation = Literal["tanh", "relu", "elu", "gelu", "leaky_relu", "silu"]
+Device = Literal["auto", "cpu", "cuda"]
 
 
 _help = hyperparameter  # short name: every config field below uses it
@@ -150,6 +151,7 @@ _ENV_WRAPPER = ("gymnasium/SB3/rl_zoo3 wrappers around each env, innermost first
                 "PATH or PATH {json arguments}, from a fixed known set)")
 _ROLLOUTS = ("env steps per zoo iteration (one model.learn call; whole rollouts); 0: one rollout, n_envs × n_steps, "
              "as SB3 logs with log_interval=1")
+_DEVICE = "torch device: cpu, cuda, or auto (cuda if there is one); SB3 falls back to cpu without cuda"
 _FRAME_STACK = "stack this many frames (SB3's VecFrameStack; 0: none)"
 _USE_EXPLN = "gSDE: exp() and log1p() instead of exp() for the std, which then stays positive (use_sde only)"
 
@@ -183,6 +185,7 @@ class PPOConfig(SB3Checks):
     iteration_steps: int = _help(_ROLLOUTS, 2048)
     env_wrapper: tuple[str, ...] = _help(_ENV_WRAPPER, ())
     frame_stack: int = _help(_FRAME_STACK, 0)
+    device: Device = _help(_DEVICE, "cpu")
 
 
 @dataclass
@@ -216,6 +219,7 @@ class A2CConfig(SB3Checks):
     iteration_steps: int = _help(_ROLLOUTS, 2000)
     env_wrapper: tuple[str, ...] = _help(_ENV_WRAPPER, ())
     frame_stack: int = _help(_FRAME_STACK, 0)
+    device: Device = _help(_DEVICE, "cpu")
 
 
 @dataclass
@@ -247,6 +251,7 @@ class DQNConfig(SB3Checks):
     iteration_steps: int = _help("env steps per zoo iteration (one model.learn call)", 1000)
     env_wrapper: tuple[str, ...] = _help(_ENV_WRAPPER, ())
     frame_stack: int = _help(_FRAME_STACK, 0)
+    device: Device = _help(_DEVICE, "cpu")
 
 
 @dataclass
@@ -276,6 +281,7 @@ class SACConfig(SB3Checks):
     iteration_steps: int = _help("env steps per zoo iteration (one model.learn call)", 1000)
     env_wrapper: tuple[str, ...] = _help(_ENV_WRAPPER, ())
     frame_stack: int = _help(_FRAME_STACK, 0)
+    device: Device = _help(_DEVICE, "cpu")
 
 
 @dataclass
@@ -304,6 +310,7 @@ class DDPGConfig(SB3Checks):
     iteration_steps: int = _help("env steps per zoo iteration (one model.learn call)", 1000)
     env_wrapper: tuple[str, ...] = _help(_ENV_WRAPPER, ())
     frame_stack: int = _help(_FRAME_STACK, 0)
+    device: Device = _help(_DEVICE, "cpu")
 
 
 @dataclass
@@ -445,7 +452,8 @@ class SB3Agent(Agent):
             self.vec_env = VecFrameStack(self.vec_env, cfg.frame_stack)
         algo = getattr(importlib.import_module(self.library), self.algorithm)
         try:
-            self.model = algo(self.policy_name(env), self.vec_env, seed=seed, device="cpu", verbose=0,
+            self.model = algo(self.policy_name(env), self.vec_env, seed=seed, device=getattr(cfg, "device", "cpu"),
+                              verbose=0,
                               policy_kwargs=policy_kwargs, **kwargs)
         except (AssertionError, ValueError, TypeError, OverflowError, MemoryError, RuntimeError) as exc:
             # SB3 checks combinations of values in its constructor (PPO's batch_size > 1, SAC's

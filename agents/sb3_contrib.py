@@ -18,6 +18,7 @@ import gymnasium
 from zoo import EnvEntry, hyperparameter
 
 from .sb3 import (
+    _DEVICE,
     _ENV_WRAPPER,
     _FRAME_STACK,
     _LR,
@@ -27,6 +28,7 @@ from .sb3 import (
     _SCHEDULE_STEPS,
     _USE_EXPLN,
     Activation,
+    Device,
     DQNConfig,
     PPOConfig,
     SACConfig,
@@ -58,6 +60,7 @@ class ARSConfig(SB3Checks):
     iteration_steps: int = _help("env steps per zoo iteration (one model.learn call; whole updates)", 1000)
     env_wrapper: tuple[str, ...] = _help(_ENV_WRAPPER, ())
     frame_stack: int = _help(_FRAME_STACK, 0)
+    device: Device = _help(_DEVICE, "cpu")
 
 
 @dataclass
@@ -91,6 +94,7 @@ class TRPOConfig(SB3Checks):
     iteration_steps: int = _help(_ROLLOUTS, 0)
     env_wrapper: tuple[str, ...] = _help(_ENV_WRAPPER, ())
     frame_stack: int = _help(_FRAME_STACK, 0)
+    device: Device = _help(_DEVICE, "cpu")
 
 
 @dataclass
@@ -153,6 +157,7 @@ class CrossQConfig(SB3Checks):
     iteration_steps: int = _help("env steps per zoo iteration (one model.learn call)", 1000)
     env_wrapper: tuple[str, ...] = _help(_ENV_WRAPPER, ())
     frame_stack: int = _help(_FRAME_STACK, 0)
+    device: Device = _help(_DEVICE, "cpu")
 
 
 class SB3ContribAgent(SB3Agent):
