@@ -16,14 +16,19 @@ agent's config:
 - ``exploration_fraction`` (DQN): ``exploration_steps`` = fraction × ``n_timesteps``;
 - ``policy_kwargs``: a Python expression in a string, parsed with :mod:`ast` and never
   evaluated: literals, lists, ``dict(...)`` and ``nn.<Activation>`` names from a fixed table;
-  ``net_arch``, ``activation_fn``, ``log_std_init`` and ``ortho_init`` are understood;
+  ``net_arch``, ``activation_fn`` and the agent's policy fields (``log_std_init``, ``use_expln``, ...)
 - ``normalize``: ``true``, or ``"{'norm_obs': True, 'norm_reward': False}"`` (or ``dict(...)``):
   SB3's ``VecNormalize`` (``norm_obs`` / ``norm_reward``);
-- ``noise_type: normal`` with ``noise_std`` (TD3, DDPG): Gaussian action noise, the agents'
-  ``noise_std``; other noise types are refused.
+- ``noise_type`` (``normal``, ``ornstein-uhlenbeck``) with ``noise_std`` (TD3, DDPG): the
+  agents' action noise;
+- ``env_wrapper``: wrappers from a fixed known set (:mod:`zoo.agents.sb3_wrappers`), never an
+  import path the file names; ``frame_stack``: SB3's ``VecFrameStack``;
+- the ``atari`` entry, for any env gymnasium makes with ale-py;
+- on-policy agents learn one rollout (``n_envs × n_steps``) per iteration (``iteration_steps``
+  0), so that a budget is SB3's ``model.learn(N)``.
 
-Anything else (``env_wrapper``, ``frame_stack``, ``callback``, ...) is refused,
-with every such key named: the run would not be the one the file describes.
+Anything else (``callback``, ``vec_env_wrapper``, ...) is refused, with every such key named:
+the run would not be the one the file describes.
 """
 
 from __future__ import annotations
