@@ -301,7 +301,7 @@ def test_hub_content_that_escaped_the_one_line_errors(hub, hf_home, trained):
            "    dataset: {type: 5, name: 5}\n    metrics: [{type: mean_reward, value: 1}]\n---\n"
     sb3 = hub.new_repo_id("sb3-numeric-card")
     hub.seed_repo(sb3, {"ppo-CartPole-v1.zip": b"PK junk", "README.md": card})
-    one_line_error(["eval", "--from-hub", sb3], "trust")
+    one_line_error(["eval", "--from-hub", sb3], "ppo-CartPole-v1.zip")
 
 
 # -- item 7: checkpoint fields ------------------------------------------------------------------------
