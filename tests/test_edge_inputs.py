@@ -422,7 +422,7 @@ def test_forged_episode_actions_of_an_sb3_run_are_refused_on_resume(tmp_path):
     meta["training_sha256"]["training.safetensors"] = ckpt._sha256(newest / "training.safetensors")
     write_meta(newest, meta)
     before = snapshot(run_dir)
-    one_line_error(["train", "--resume", str(run_dir), "--steps", "200"], "not actions of the env")
+    one_line_error(["train", "--resume", str(run_dir), "--steps", "200"], "actions", "whole numbers")
     assert snapshot(run_dir) == before
 
 
