@@ -564,6 +564,10 @@ class SB3Agent(Agent):
         seen = [len(monitor.episode_returns) for monitor in monitors]
         cfg = self.config
         chunk = cfg.iteration_steps or cfg.n_envs * cfg.n_steps  # 0: one rollout, as SB3 itself logs
+        if self.steps_left is not None:
+            # learn() stops at the first rollout (update) boundary at or past its total; every call
+            # ends on one, so a last call for what the budget leaves ends where SB3's learn(N) does.
+            chunk = min(chunk, self.steps_left)
         self.model.learn(total_timesteps=chunk, callback=CollectEpisodes(),
                          reset_num_timesteps=False, log_interval=None)
         for monitor, count in zip(monitors, seen):

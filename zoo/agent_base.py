@@ -253,6 +253,12 @@ class Agent(ABC):
         their first ``reset`` returns that (the saved random streams continue)."""
         raise NotImplementedError(f"{type(self).__name__} does not learn")
 
+    #: Env steps the run's step budget leaves, set by the zoo's loop before every
+    #: ``train_iteration`` (None: no step budget, or no loop). An agent whose iteration would run
+    #: past it may do less: the SB3 agents learn at most this much, so a run's ``num_timesteps`` is
+    #: SB3's ``model.learn(N)``'s. Since plugin API 1.4.
+    steps_left: int | None = None
+
     def train_iteration(self) -> Iteration:
         """Collect experience and update once."""
         raise NotImplementedError(f"{type(self).__name__} does not learn")

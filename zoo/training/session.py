@@ -65,6 +65,10 @@ class Budget:
             self.steps is not None and steps >= self.steps
         )
 
+    def steps_left(self, steps: int) -> int | None:
+        """Env steps the step budget leaves after ``steps`` (None: no step budget)."""
+        return None if self.steps is None else max(0, self.steps - steps)
+
     def fraction(self, episodes: int, steps: int) -> float:
         parts = []
         if self.episodes:
@@ -295,6 +299,7 @@ class Session:
                 self.log = TrainingLog(self.run_dir, learner.env.gym_id, rows=self.rows, env_steps=self.env_steps,
                                        kept=self.kept_logs)
                 while not self.budget.reached(len(self.rows), self.env_steps) and not stop.is_set():
+                    learner.steps_left = self.budget.steps_left(self.env_steps)
                     done = self._after_iteration(self._iterate())
                     if progress is not None:
                         progress(done)
