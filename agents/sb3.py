@@ -237,8 +237,8 @@ class DQNConfig(SB3Checks):
     target_update_interval: int = _help("env steps between target network updates", 10_000)
     exploration_initial_eps: float = _help("initial epsilon", 1.0)
     exploration_final_eps: float = _help("final epsilon", 0.05)
-    exploration_steps: int = _help("env steps over which epsilon decays linearly (counted over the whole run)",
-                                   10_000)
+    exploration_steps: int | float = _help("env steps over which epsilon decays linearly (counted over the whole "
+                                           "run; rl-zoo's exploration_fraction × the run's steps)", 10_000)
     max_grad_norm: float = _help("gradient norm clip", 10.0)
     optimize_memory_usage: bool = _help("keep each observation once in the replay buffer (SB3's "
                                         "optimize_memory_usage)", False)
@@ -579,9 +579,13 @@ class SB3Agent(Agent):
         metrics = {key: float(value) for key, value in logged.items()
                    if not key.startswith(("time/", "rollout/ep_")) and isinstance(value, (int, float, np.number))}
         self.model.logger.dump(self.model.num_timesteps)  # writes nowhere at verbose=0; clears the values
-        # Episodes read from the Monitors (an algorithm whose steps pass no callback) have no step of their own.
-        return Iteration(returns, lengths, self.model.num_timesteps - before, metrics,
-                         episode_steps=None if monitors else ends)
+        steps = self.model.num_timesteps - before
+        if monitors:
+            # Episodes read from the Monitors (ARS: whole episodes, one after another, outside SB3's
+            # rollout loop): with one env, each ends at the sum of the lengths so far; with more, the
+            # order is unknown, so they sit at the iteration's end.
+            ends = [int(end) for end in np.cumsum(lengths)] if len(monitors) == 1 and sum(lengths) == steps else None
+        return Iteration(returns, lengths, steps, metrics, episode_steps=ends)
 
     # -- export ----------------------------------------------------------------------------------
     #: ``vecnormalize``: the VecNormalize statistics of a normalised run, as SB3 pickles them.

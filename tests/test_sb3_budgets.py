@@ -119,3 +119,86 @@ def test_ars_steps_are_sb3_contribs_learn(tmp_path):
                                     "--steps", "1500", "--set", "iteration_steps=500", "--out", str(tmp_path / "zoo")])
     assert done.exit_code == 0, done.output
     assert zoo_timesteps(tmp_path / "zoo") == model.num_timesteps
+
+
+# -- schedules: --steps N spans them over N, as rl_zoo3's -n does ------------------------------------
+def rl_zoo_learning_rate(entry_value: str, t: int, total: int) -> float:
+    """What rl_zoo3 gives: its ``linear_schedule`` of SB3's progress_remaining in ``learn(total)``."""
+    from rl_zoo3.utils import linear_schedule
+
+    return linear_schedule(entry_value[len("lin_"):])(1.0 - float(t) / float(total))
+
+
+def sb3_epsilon(initial: float, final: float, fraction: float, t: int, total: int) -> float:
+    """What SB3's DQN gives with ``exploration_fraction`` in ``learn(total)``."""
+    from stable_baselines3.common.utils import LinearSchedule
+
+    return LinearSchedule(initial, final, fraction)(1.0 - float(t) / float(total))
+
+
+SCHEDULED_ENTRIES = [  # agent, env, file's entry values, --steps
+    ("sb3-ppo", "CartPole-v1", {"learning_rate": "lin_0.001", "clip_range": "lin_0.2"}, 20_000),
+    ("sb3-a2c", "LunarLander-v3", {"learning_rate": "lin_0.00083"}, 7_777),
+    ("sb3-dqn", "CartPole-v1", {"exploration": (1.0, 0.04, 0.16)}, 3_001),
+    ("sb3-qrdqn", "LunarLander-v3", {"learning_rate": "lin_1.5e-3", "exploration": (1.0, 0.18, 0.24)}, 12_345),
+]
+
+
+@pytest.mark.parametrize(("agent", "env", "entry", "steps"), SCHEDULED_ENTRIES,
+                         ids=[f"{a}-{e}" for a, e, _, _ in SCHEDULED_ENTRIES])
+def test_schedules_span_the_runs_steps(agent, env, entry, steps, tmp_path):
+    """With ``--steps`` in place of the file's ``n_timesteps``, lin_ schedules and exploration_fraction
+    give at every env step what rl_zoo3 -n gives (SB3's progress over learn(steps))."""
+    from zoo.factory import build_agent
+    from zoo.training.session import plan_run
+
+    plan = plan_run(agent, env, steps=steps, config_file=HYPERPARAMS / f"{agent[4:]}.yml", out=tmp_path / "run")
+    assert plan.file_budget["steps"] != steps
+    model = build_agent(plan.resolved, plan.seed).model
+    try:
+        for t in (0, 1, steps // 7, steps // 3, steps // 2, steps - 1, steps):
+            model.num_timesteps = t
+            if "learning_rate" in entry:
+                assert model.lr_schedule(0.5) == rl_zoo_learning_rate(entry["learning_rate"], t, steps), t
+            if "clip_range" in entry:
+                assert model.clip_range(0.5) == rl_zoo_learning_rate(entry["clip_range"], t, steps), t
+            if "exploration" in entry:
+                assert model.exploration_schedule(0.5) == pytest.approx(
+                    sb3_epsilon(*entry["exploration"], t, steps), rel=1e-12, abs=1e-15), t
+    finally:
+        model.env.close()
+
+
+def test_trained_schedules_are_rl_zoos(tmp_path):
+    """A QR-DQN run of 1,536 steps (6 rollouts of 256) logs, after each iteration, the learning rate
+    and epsilon rl_zoo3 -n 1536 has at that step, though the file's n_timesteps is 100,000."""
+    done = CliRunner().invoke(app, ["train", "sb3-qrdqn", "LunarLander-v3", "--config", str(HYPERPARAMS / "qrdqn.yml"),
+                                    "--steps", "1536", "--set", "iteration_steps=512", "--set", "learning_starts=0",
+                                    "--set", "gradient_steps=1", "--out", str(tmp_path / "zoo")])
+    assert done.exit_code == 0, done.output
+    progress = rows(tmp_path / "zoo" / "progress.csv")
+    assert [int(r["time/total_timesteps"]) for r in progress] == [512, 1024, 1536]
+    for row in progress:
+        t = int(row["time/total_timesteps"])
+        assert float(row["train/learning_rate"]) == pytest.approx(rl_zoo_learning_rate("lin_1.5e-3", t, 1536),
+                                                                  rel=1e-9, abs=1e-15)
+        assert float(row["rollout/exploration_rate"]) == pytest.approx(sb3_epsilon(1.0, 0.18, 0.24, t, 1536),
+                                                                       rel=1e-9)
+
+
+def test_dry_run_shows_the_files_budget_and_the_runs(tmp_path):
+    done = CliRunner().invoke(app, ["train", "sb3-qrdqn", "LunarLander-v3", "--config", str(HYPERPARAMS / "qrdqn.yml"),
+                                    "--steps", "12345", "--dry-run"])
+    assert done.exit_code == 0, done.output
+    assert "budget 12345 steps" in done.output
+    assert "the config file's budget: 100000 steps" in done.output
+    assert "exploration_steps, schedule_steps scaled to the run's budget" in done.output
+    assert "config file, scaled to --steps" in done.output
+    kept = CliRunner().invoke(app, ["train", "sb3-qrdqn", "LunarLander-v3", "--config", str(HYPERPARAMS / "qrdqn.yml"),
+                                    "--steps", "12345", "--set", "schedule_steps=99", "--dry-run", "--json"])
+    import json
+
+    plan = json.loads(kept.output)
+    assert plan["budget"]["file"] == {"steps": 100000}
+    assert plan["hyperparameters"]["schedule_steps"] == {"value": 99, "source": "--set"}  # --set still wins
+    assert plan["hyperparameters"]["exploration_steps"]["value"] == pytest.approx(0.24 * 12345)

@@ -46,6 +46,11 @@ class ForeignConfig:
     budget: dict[str, int] | None = None
     #: The format, for messages and ``--dry-run``: ``"rl-baselines3-zoo (CartPole-v1)"``.
     format: str = ""
+    #: Hyperparameters that are a fraction of the budget's env steps (rl-baselines3-zoo's
+    #: schedules span ``n_timesteps``): ``{"schedule_steps": 1.0}``. When a run's ``--steps`` is
+    #: not the file's budget, each becomes fraction × the run's steps, as rl_zoo3 does with ``-n``.
+    #: Since plugin API 1.4.
+    budget_fractions: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass

@@ -159,6 +159,14 @@ def _print_plan(plan: Any, as_json: bool) -> None:
     out.print(f"seed {data['seed']['value']} ({data['seed']['source']})", markup=False, highlight=False)
     out.print(f"budget {plan.budget.describe()} ({budget['source']}{f': {note}' if note else ''})", markup=False,
               highlight=False, soft_wrap=True)
+    if plan.file_budget is not None:
+        from zoo.training.session import SCALED
+
+        scaled = [key for key, item in data["hyperparameters"].items() if item["source"] == SCALED]
+        what = f"; {', '.join(scaled)} scaled to the run's budget, as rl_zoo3's -n does" if scaled else ""
+        file_budget = " or ".join(f"{value} {name}" for name, value in plan.file_budget.items())
+        out.print(f"the config file's budget: {file_budget} (replaced{what})", markup=False, highlight=False,
+                  soft_wrap=True)
     if file is not None:
         out.print(f"config file {file['path']} (format: {file['format']})", markup=False, highlight=False)
     if data["init"] is not None:

@@ -325,6 +325,9 @@ class Session:
 
 #: Where a run's seed or budget came from, besides a config file (:data:`zoo.factory.FILE`).
 DEFAULT = "default"
+#: Where a hyperparameter came from that is a fraction of the budget (rl-zoo's schedules), when
+#: ``--steps`` replaced the file's budget.
+SCALED = "config file, scaled to --steps"
 
 
 @dataclass
@@ -342,6 +345,8 @@ class RunPlan:
     file_format: str | None = None
     #: The weights the run starts from (``--init FROM``), if any.
     init: InitWeights | None = None
+    #: The config file's budget when ``--steps``/``--episodes`` replaced it (None otherwise).
+    file_budget: dict[str, int] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data: the resolved values, each with where it came from."""
@@ -349,7 +354,8 @@ class RunPlan:
         return {
             "agent": self.resolved.agent.name, "env": self.resolved.env.name, "gym_id": self.resolved.env.gym_id,
             "seed": {"value": self.seed, "source": self.seed_source},
-            "budget": {"episodes": self.budget.episodes, "steps": self.budget.steps, "source": self.budget_source},
+            "budget": {"episodes": self.budget.episodes, "steps": self.budget.steps, "source": self.budget_source,
+                       **({"file": self.file_budget} if self.file_budget is not None else {})},
             "hyperparameters": {k: {"value": v, "source": self.resolved.sources[k]} for k, v in config.items()},
             "config_file": None if self.config_file is None else {
                 "path": self.config_file.path, "format": self.file_format, "sha256": self.config_file.sha256},
@@ -380,8 +386,15 @@ def plan_run(
     if config_file is not None and not isinstance(config_file, ConfigFile):
         config_file = read_config_file(config_file)
     settings = file_settings(config_file, agent, env) if config_file is not None else None
-    resolved = resolve_config(agent, env, overrides=overrides,
-                              file_values=settings.hyperparameters if settings else None)
+    file_values = settings.hyperparameters if settings else None
+    scaled = settings.scaled_to(steps) if settings is not None and steps is not None else {}
+    if scaled:
+        # rl_zoo3's -n: the file's schedules span the run's budget, not its n_timesteps.
+        file_values = {**file_values, **scaled}
+    resolved = resolve_config(agent, env, overrides=overrides, file_values=file_values)
+    for name in scaled:
+        if resolved.sources.get(name) == FILE:
+            resolved.sources[name] = SCALED
     if not resolved.agent_class.learns:
         raise ZooError(f"agent {resolved.agent.name!r} does not learn; use `zoo eval {resolved.agent.name} {env}`")
     if seed is not None:
@@ -404,7 +417,8 @@ def plan_run(
     if init is not None:
         check_init(init, resolved.agent.name, resolved.env.name)
     return RunPlan(resolved, int(seed), seed_source, budget, budget_source, run_dir, config_file,
-                   settings.format if settings else None, init)
+                   settings.format if settings else None, init,
+                   settings.budget if settings is not None and budget_source != FILE else None)
 
 
 def start(
