@@ -202,3 +202,35 @@ def test_dry_run_shows_the_files_budget_and_the_runs(tmp_path):
     assert plan["budget"]["file"] == {"steps": 100000}
     assert plan["hyperparameters"]["schedule_steps"] == {"value": 99, "source": "--set"}  # --set still wins
     assert plan["hyperparameters"]["exploration_steps"]["value"] == pytest.approx(0.24 * 12345)
+
+
+# -- --save-freq: rl_zoo3's checkpoints every N env steps ------------------------------------------
+def checkpoint_steps(run: Path) -> list[int]:
+    return sorted(int(p.name) for p in (run / "checkpoints").iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def test_save_freq_checkpoints_every_n_steps_and_resumes_with_it(tmp_path):
+    """PPO's rollouts of 8 × 32 = 256 steps: --save-freq 500 checkpoints after the rollouts that reach
+    500, 1000, 1500 (at 512, 1024, 1536) and at the end, with no time-based ones; a resume keeps it."""
+    run = tmp_path / "run"
+    done = CliRunner().invoke(app, ["train", "sb3-ppo", "CartPole-v1", "--config", str(HYPERPARAMS / "ppo.yml"),
+                                    "--steps", "1700", "--save-freq", "500", "--keep", "10", "--out", str(run)])
+    assert done.exit_code == 0, done.output
+    assert checkpoint_steps(run) == [512, 1024, 1536, 1792]
+    import json
+
+    saving = json.loads((run / "config.json").read_text())["checkpoints"]
+    assert saving == {"every": None, "keep": 10, "every_steps": 500}
+    resumed = CliRunner().invoke(app, ["train", "--resume", str(run), "--steps", "2600"])
+    assert resumed.exit_code == 0, resumed.output
+    assert checkpoint_steps(run) == [512, 1024, 1536, 1792, 2048, 2560, 2816]
+    assert "--save-freq" in (run / "command.txt").read_text()  # rl_zoo3's own option name, as typed
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "abc", "1e30"])
+def test_bad_save_freq_is_one_line_and_writes_nothing(value, tmp_path):
+    done = CliRunner().invoke(app, ["train", "sb3-ppo", "CartPole-v1", "--steps", "100", "--save-freq", value,
+                                    "--out", str(tmp_path / "run")])
+    assert done.exit_code == 2
+    assert "--save-freq" in done.output and "Traceback" not in done.output
+    assert not (tmp_path / "run").exists()

@@ -50,10 +50,11 @@ def _resume_session(ctx: typer.Context, run_dir: Path, agent: str | None, env: s
     fixed += [flag for param, flag in _FIXED_ON_RESUME.items() if ctx.get_parameter_source(param).name != "DEFAULT"]
     if fixed:
         raise ZooError(f"--resume continues a run as it was started, so {', '.join(fixed)} cannot be given with it; "
-                       "only --episodes/--steps (a new total), --checkpoint-every and --keep")
+                       "only --episodes/--steps (a new total), --checkpoint-every, --save-freq and --keep")
     argv = ["zoo", "train", "--resume", str(run_dir)]
     given = (("--episodes", totals["episodes"]), ("--steps", totals["steps"]),
-             ("--checkpoint-every", saving.get("checkpoint_every")), ("--keep", saving.get("keep_checkpoints")))
+             ("--checkpoint-every", saving.get("checkpoint_every")), ("--keep", saving.get("keep_checkpoints")),
+             ("--save-freq", saving.get("save_every_steps")))
     for flag, value in given:
         argv += [flag, str(value)] if value is not None else []
     for module in gym_packages:
@@ -207,6 +208,10 @@ def train(
         "(default 60)")] = None,
     keep: Annotated[int | None, typer.Option(
         "--keep", metavar="K", help="keep the newest K checkpoints (default 3)")] = None,
+    save_freq: Annotated[int | None, typer.Option(
+        "--save-freq", metavar="STEPS", help="save a checkpoint every STEPS env steps (rl_zoo3's --save-freq): "
+        "after the iteration that reaches each multiple; alone, it replaces the time-based checkpoints of "
+        "--checkpoint-every")] = None,
     eval_every: Annotated[int | None, typer.Option(
         "--eval-every", metavar="STEPS", help="evaluate every STEPS env steps on separately seeded envs, log "
         "eval/mean_reward and keep the best policy in RUN/best")] = None,
@@ -235,7 +240,8 @@ def train(
     from zoo.config import parse_overrides
     from zoo.training.session import start
 
-    saving = {k: v for k, v in (("checkpoint_every", checkpoint_every), ("keep_checkpoints", keep)) if v is not None}
+    saving = {k: v for k, v in (("checkpoint_every", checkpoint_every), ("keep_checkpoints", keep),
+                                ("save_every_steps", save_freq)) if v is not None}
     totals = {"episodes": episodes, "steps": steps}
     if resume is not None:
         with _long_lived_objects():
@@ -269,10 +275,12 @@ def train(
 
         plan = plan_run(agent, env, **options)
         check_options(max_steps, 60.0 if checkpoint_every is None else checkpoint_every,
-                      3 if keep is None else keep)
+                      3 if keep is None else keep, save_freq)
         check_schedule(eval_every, eval_episodes)
         _print_plan(plan, as_json)
         return
+    if save_freq is not None and checkpoint_every is None:
+        saving["checkpoint_every"] = None  # checkpoints by steps, as rl_zoo3's, not also by time
     with _long_lived_objects():
         session = start(agent, env, max_episode_steps=max_steps, eval_every=eval_every,
                         eval_episodes=eval_episodes, argv=command_line(ctx), log_folder=log_folder, **options,
