@@ -194,7 +194,8 @@ def _policy_kwargs(value: Any, config_fields: set[str]) -> dict[str, Any]:
 
 #: Config fields that are never a policy's arguments, whatever a policy_kwargs string says.
 _NOT_POLICY_KWARGS = {"net_arch", "activation", "critic_arch", "optimizer", "optimizer_eps", "env_wrapper",
-                      "frame_stack", "policy", "n_envs", "iteration_steps", "schedule_steps", "norm_obs", "norm_reward"}
+                      "frame_stack", "policy", "n_envs", "iteration_steps", "schedule_steps", "norm_obs", "norm_reward",
+                      "vec_env", "device"}
 
 
 def _normalize(value: Any) -> dict[str, bool]:

@@ -234,3 +234,45 @@ def test_bad_save_freq_is_one_line_and_writes_nothing(value, tmp_path):
     assert done.exit_code == 2
     assert "--save-freq" in done.output and "Traceback" not in done.output
     assert not (tmp_path / "run").exists()
+
+
+# -- --vec-env: SB3's DummyVecEnv or SubprocVecEnv -----------------------------------------------------
+def test_subproc_vec_env_trains_as_dummy_does_and_resumes(tmp_path):
+    """The same seed gives the same run in one process or in one per env copy (SB3 seeds each copy
+    alike); a subproc run resumes, its copies on new episodes, with a warning."""
+    import json
+
+    import torch
+
+    from zoo import checkpoint as ckpt
+
+    def run(kind: str, steps: int, out: Path) -> Path:
+        done = CliRunner().invoke(app, ["train", "sb3-ppo", "CartPole-v1", "--steps", str(steps), "--set", "n_envs=2",
+                                        "--set", "n_steps=64", "--set", "batch_size=64", "--vec-env", kind,
+                                        "--out", str(out)])
+        assert done.exit_code == 0, done.output
+        return out
+
+    dummy, subproc = run("dummy", 512, tmp_path / "dummy"), run("subproc", 512, tmp_path / "subproc")
+    assert json.loads((subproc / "config.json").read_text())["config"]["vec_env"] == "subproc"
+    a, b = (ckpt.read_tensors(ckpt.find_checkpoint(r)) for r in (dummy, subproc))
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    episodes = [[{k: v for k, v in row.items() if k != "seconds"} for row in rows(r / "returns.csv")]
+                for r in (dummy, subproc)]
+    assert episodes[0] == episodes[1] and len(episodes[0]) > 10
+    resumed = CliRunner().invoke(app, ["train", "--resume", str(subproc), "--steps", "768"])
+    assert resumed.exit_code == 0, resumed.output
+    assert zoo_timesteps(subproc) == 768
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["sb3-ppo", "CartPole-v1", "--vec-env", "forkserver"], "vec_env"),
+    (["reinforce", "cartpole", "--vec-env", "subproc"], "--vec-env is for the sb3-* agents"),
+    (["reinforce", "cartpole", "--device", "cpu"], "--device is for the sb3-* agents"),
+    (["sb3-ars", "CartPole-v1", "--vec-env", "subproc"], "vec_env must be dummy"),
+])
+def test_bad_vec_env_is_one_line_and_writes_nothing(args, message, tmp_path):
+    done = CliRunner().invoke(app, ["train", *args, "--steps", "100", "--out", str(tmp_path / "run")])
+    assert done.exit_code == 2, done.output
+    assert message in done.output and "Traceback" not in done.output
+    assert not (tmp_path / "run").exists()

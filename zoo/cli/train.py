@@ -18,7 +18,7 @@ from zoo.exceptions import ZooError
 _FIXED_ON_RESUME = {"seed": "--seed", "out_dir": "--out", "set_": "--set", "max_steps": "--max-steps",
                     "eval_every": "--eval-every", "eval_episodes": "--eval-episodes", "config": "--config",
                     "dry_run": "--dry-run", "as_json": "--json", "init": "--init", "log_folder": "--log-folder",
-                    "device": "--device"}
+                    "device": "--device", "vec_env": "--vec-env"}
 
 
 def command_line(ctx: typer.Context) -> list[str]:
@@ -143,6 +143,20 @@ def _derived_budget_note(budget: Any, source: str | None, env: Any) -> str | Non
     return derived.reason if budget.steps == derived.steps else None
 
 
+def _check_sb3_option(agent: str, name: str, flag: str) -> None:
+    """An option of the sb3-* agents' (``--device``, ``--vec-env``), refused in one line for an agent
+    without that setting: the zoo's own agents run on the CPU and step gymnasium's vector envs."""
+    from dataclasses import fields
+
+    from zoo.factory import agent_entry, load_agent_class
+
+    entry = agent_entry(agent)
+    if name not in {f.name for f in fields(load_agent_class(entry).Config)}:
+        raise ZooError(f"{flag} is for the sb3-* agents (stable-baselines3's {name.replace('_', ' ')}); agent "
+                       f"{entry.name!r} has no {name} setting (the zoo's own agents run on the CPU and step "
+                       "gymnasium's vector envs in this process)")
+
+
 def _print_plan(plan: Any, as_json: bool) -> None:
     """What ``--dry-run`` shows: every resolved value and where it came from."""
     import json
@@ -231,6 +245,10 @@ def train(
     device: Annotated[str | None, typer.Option(
         "--device", metavar="DEVICE", help="torch device of the sb3-* agents: cpu (the default), cuda or auto; "
         "the same as --set device=DEVICE")] = None,
+    vec_env: Annotated[str | None, typer.Option(
+        "--vec-env", metavar="dummy|subproc", help="the sb3-* agents' VecEnv: dummy (SB3's DummyVecEnv, the default) "
+        "or subproc (SubprocVecEnv, a process per env copy; a resume then restarts their episodes); the same as "
+        "--set vec_env=...")] = None,
     gym_packages: GymPackages = None,
 ) -> None:
     """Train an agent; writes a run folder with checkpoints, config, returns CSV and curve.
@@ -261,8 +279,10 @@ def train(
         raise ZooError("name what to train: zoo train AGENT ENV (or continue a run: zoo train --resume RUN_DIR)")
     explicit_seed = seed if ctx.get_parameter_source("seed").name != "DEFAULT" else None
     overrides = parse_overrides(set_ or [])
-    if device is not None:
-        overrides["device"] = device
+    for name, value, flag in (("device", device, "--device"), ("vec_env", vec_env, "--vec-env")):
+        if value is not None:
+            _check_sb3_option(agent, name, flag)
+            overrides[name] = value
     options = {"seed": explicit_seed, "out": out_dir, "overrides": overrides,
                "config_file": config_file, **totals}
     if init is not None:

@@ -512,7 +512,8 @@ def start(
                 learner.name, learner.env.hub_id, header["config"], steps=budget.steps, seed=seed,
                 normalize=bool(learner.export_extras("sb3")), eval_every=eval_every, eval_episodes=eval_episodes,
                 log_folder=log_folder, config_file=plan.config_file.path if plan.config_file else None,
-                overrides=overrides, gym_packages=[module] if module else []), sys.argv if argv is None else argv)
+                overrides=overrides, gym_packages=[module] if module else [], save_freq=save_every_steps),
+                sys.argv if argv is None else argv)
         run_folder.write_header(run_dir, header, argv)
         if plan.config_file is not None:
             run_folder.write_config_file_copy(run_dir, plan.config_file.suffix, plan.config_file.text)
