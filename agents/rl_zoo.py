@@ -11,9 +11,9 @@ agent's config:
 - ``n_envs``, and every key that is a field of the agent's config (``learning_rate``,
   ``n_steps``, ``gamma``, ...), as they are;
 - ``lin_<x>`` for ``learning_rate`` / ``clip_range``: x falling linearly to 0 over the run,
-  which the zoo counts in env steps (``schedule_steps`` = ``n_timesteps``), since it calls
-  ``learn()`` once per iteration;
-- ``exploration_fraction`` (DQN): ``exploration_steps`` = fraction × ``n_timesteps``;
+  which the zoo counts in env steps (``schedule_steps`` = the run's budget: ``n_timesteps``, or
+  ``--steps`` as rl_zoo3's ``-n``), since it calls ``learn()`` once per iteration;
+- ``exploration_fraction`` (DQN, QR-DQN): ``exploration_steps`` = fraction × the run's budget;
 - ``policy_kwargs``: a Python expression in a string, parsed with :mod:`ast` and never
   evaluated: literals, lists, ``dict(...)`` and ``nn.<Activation>`` names from a fixed table;
   ``net_arch``, ``activation_fn`` and the agent's policy fields (``log_std_init``, ``use_expln``, ...)
@@ -194,7 +194,8 @@ def _policy_kwargs(value: Any, config_fields: set[str]) -> dict[str, Any]:
 
 #: Config fields that are never a policy's arguments, whatever a policy_kwargs string says.
 _NOT_POLICY_KWARGS = {"net_arch", "activation", "critic_arch", "optimizer", "optimizer_eps", "env_wrapper",
-                      "frame_stack", "policy", "n_envs", "iteration_steps", "schedule_steps", "norm_obs", "norm_reward"}
+                      "frame_stack", "policy", "n_envs", "iteration_steps", "schedule_steps", "norm_obs", "norm_reward",
+                      "vec_env", "device"}
 
 
 def _normalize(value: Any) -> dict[str, bool]:
@@ -283,6 +284,7 @@ def read_entry(agent_class: type, data: Mapping[str, Any], env: EnvEntry) -> For
                            "N steps)")
     if "env_wrapper" in entry and "env_wrapper" not in config_fields:
         raise ZooError(f"{name}: env_wrapper cannot be honoured by the zoo's {agent_class.algorithm}")
+    fractions: dict[str, float] = {}
     if "exploration_fraction" in entry:
         if steps is None:
             raise ZooError(f"{name}: exploration_fraction is a fraction of n_timesteps, which the entry does not give")
@@ -290,9 +292,11 @@ def read_entry(agent_class: type, data: Mapping[str, Any], env: EnvEntry) -> For
         if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 <= fraction <= 1:
             raise ZooError(f"{name}: exploration_fraction must be a number from 0 to 1 (the part of n_timesteps "
                            f"over which epsilon falls), got {_shown(fraction)}")
-        values["exploration_steps"] = round(fraction * steps)
+        fractions["exploration_steps"] = fraction
     if any(isinstance(values.get(k), str) and values[k].startswith("lin_") for k in ("learning_rate", "clip_range")):
         if steps is None:
             raise ZooError(f"{name}: lin_ schedules fall to 0 over n_timesteps, which the entry does not give")
-        values["schedule_steps"] = steps
-    return ForeignConfig(values, {"steps": steps} if steps is not None else None, f"{FORMAT}, entry {name}")
+        fractions["schedule_steps"] = 1.0
+    # The zoo sets them from the run's budget: n_timesteps, or --steps as rl_zoo3's -n.
+    return ForeignConfig(values, {"steps": steps} if steps is not None else None, f"{FORMAT}, entry {name}",
+                         fractions)

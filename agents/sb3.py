@@ -36,7 +36,8 @@ from zoo import Agent, EnvEntry, ForeignConfig, Iteration, ZooError, hookimpl, h
 #: Config fields the zoo uses itself; every other field is an argument of the SB3 constructor.
 _ZOO_FIELDS = {"net_arch", "activation", "n_envs", "iteration_steps", "exploration_steps", "log_std_init",
                "ortho_init", "norm_obs", "norm_reward", "schedule_steps", "noise_std", "noise_type", "env_wrapper",
-               "frame_stack", "policy", "use_expln", "critic_arch", "optimizer", "optimizer_eps", "device"}
+               "frame_stack", "policy", "use_expln", "critic_arch", "optimizer", "optimizer_eps", "device",
+               "vec_env"}
 #: Fields that take rl-baselines3-zoo's ``lin_<x>`` schedules.
 SCHEDULED = ("learning_rate", "clip_range")
 #: Hidden-layer activations, by the name a config uses, and torch's class name.
@@ -44,6 +45,7 @@ ACTIVATIONS = {"tanh": "Tanh", "relu": "ReLU", "elu": "ELU", "gelu": "GELU", "le
                "silu": "SiLU"}
 Activation = Literal["tanh", "relu", "elu", "gelu", "leaky_relu", "silu"]
 Device = Literal["auto", "cpu", "cuda"]
+VecEnvKind = Literal["dummy", "subproc"]
 
 
 _help = hyperparameter  # short name: every config field below uses it
@@ -152,6 +154,8 @@ _ENV_WRAPPER = ("gymnasium/SB3/rl_zoo3 wrappers around each env, innermost first
 _ROLLOUTS = ("env steps per zoo iteration (one model.learn call; whole rollouts); 0: one rollout, n_envs × n_steps, "
              "as SB3 logs with log_interval=1")
 _DEVICE = "torch device: cpu, cuda, or auto (cuda if there is one); SB3 falls back to cpu without cuda"
+_VEC_ENV = ("SB3's VecEnv of the n_envs copies: dummy (DummyVecEnv, one process) or subproc (SubprocVecEnv, one "
+            "process per copy; a resume starts every copy on a new episode)")
 _FRAME_STACK = "stack this many frames (SB3's VecFrameStack; 0: none)"
 _USE_EXPLN = "gSDE: exp() and log1p() instead of exp() for the std, which then stays positive (use_sde only)"
 
@@ -186,6 +190,7 @@ class PPOConfig(SB3Checks):
     env_wrapper: tuple[str, ...] = _help(_ENV_WRAPPER, ())
     frame_stack: int = _help(_FRAME_STACK, 0)
     device: Device = _help(_DEVICE, "cpu")
+    vec_env: VecEnvKind = _help(_VEC_ENV, "dummy")
 
 
 @dataclass
@@ -220,6 +225,7 @@ class A2CConfig(SB3Checks):
     env_wrapper: tuple[str, ...] = _help(_ENV_WRAPPER, ())
     frame_stack: int = _help(_FRAME_STACK, 0)
     device: Device = _help(_DEVICE, "cpu")
+    vec_env: VecEnvKind = _help(_VEC_ENV, "dummy")
 
 
 @dataclass
@@ -237,8 +243,8 @@ class DQNConfig(SB3Checks):
     target_update_interval: int = _help("env steps between target network updates", 10_000)
     exploration_initial_eps: float = _help("initial epsilon", 1.0)
     exploration_final_eps: float = _help("final epsilon", 0.05)
-    exploration_steps: int = _help("env steps over which epsilon decays linearly (counted over the whole run)",
-                                   10_000)
+    exploration_steps: int | float = _help("env steps over which epsilon decays linearly (counted over the whole "
+                                           "run; rl-zoo's exploration_fraction × the run's steps)", 10_000)
     max_grad_norm: float = _help("gradient norm clip", 10.0)
     optimize_memory_usage: bool = _help("keep each observation once in the replay buffer (SB3's "
                                         "optimize_memory_usage)", False)
@@ -252,6 +258,7 @@ class DQNConfig(SB3Checks):
     env_wrapper: tuple[str, ...] = _help(_ENV_WRAPPER, ())
     frame_stack: int = _help(_FRAME_STACK, 0)
     device: Device = _help(_DEVICE, "cpu")
+    vec_env: VecEnvKind = _help(_VEC_ENV, "dummy")
 
 
 @dataclass
@@ -282,6 +289,7 @@ class SACConfig(SB3Checks):
     env_wrapper: tuple[str, ...] = _help(_ENV_WRAPPER, ())
     frame_stack: int = _help(_FRAME_STACK, 0)
     device: Device = _help(_DEVICE, "cpu")
+    vec_env: VecEnvKind = _help(_VEC_ENV, "dummy")
 
 
 @dataclass
@@ -311,6 +319,7 @@ class DDPGConfig(SB3Checks):
     env_wrapper: tuple[str, ...] = _help(_ENV_WRAPPER, ())
     frame_stack: int = _help(_FRAME_STACK, 0)
     device: Device = _help(_DEVICE, "cpu")
+    vec_env: VecEnvKind = _help(_VEC_ENV, "dummy")
 
 
 @dataclass
@@ -343,12 +352,13 @@ class RunSchedule:
         return ConstantSchedule, (self(1.0),)
 
 
-def _training_vec_env(env: str, n_envs: int, wrappers: tuple[str, ...] = ()) -> Any:
-    """SB3's VecEnv for training: Monitor-wrapped copies of the zoo env, each of which can replay
+def _training_vec_env(env: str, n_envs: int, wrappers: tuple[str, ...] = (), kind: str = "dummy") -> Any:
+    """SB3's VecEnv for training (``kind``: DummyVecEnv, or SubprocVecEnv as rl-baselines3-zoo's
+    ``--vec-env subproc``): Monitor-wrapped copies of the zoo env, each of which can replay
     its current episode on resume (:class:`zoo.agents.sb3_state.ReplayableEnv`). The algorithm
     seeds it, once, with the agent's seed (SB3's ``set_random_seed``: copy ``i`` gets ``seed + i``)."""
     from stable_baselines3.common.monitor import Monitor
-    from stable_baselines3.common.vec_env import DummyVecEnv
+    from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 
     from zoo.agents.sb3_state import ReplayableEnv
 
@@ -358,8 +368,8 @@ def _training_vec_env(env: str, n_envs: int, wrappers: tuple[str, ...] = ()) -> 
 
     # rl-baselines3-zoo's env_wrapper goes around the Monitor, as SB3's make_vec_env puts it: the
     # episodes logged are the env's own (an Atari game's, not one life's).
-    return DummyVecEnv([lambda: wrap(Monitor(ReplayableEnv(zoo.make_env(env, max_episode_steps=cap))), wrappers)]
-                       * n_envs)
+    vec_env = SubprocVecEnv if kind == "subproc" else DummyVecEnv
+    return vec_env([lambda: wrap(Monitor(ReplayableEnv(zoo.make_env(env, max_episode_steps=cap))), wrappers)] * n_envs)
 
 
 def _monitors(vec_env: Any) -> list[Any]:
@@ -436,7 +446,10 @@ class SB3Agent(Agent):
             if start is not None:
                 kwargs[name] = schedules[name] = RunSchedule(start, cfg.schedule_steps)
         kwargs.update(self.extra_kwargs(env))
-        self.vec_env = _training_vec_env(env.name, cfg.n_envs, getattr(cfg, "env_wrapper", ()))
+        if cfg.vec_env == "subproc" and self.episodes_from_monitors:
+            raise ZooError(f"{self.algorithm} here reads its episodes from the Monitors of its envs, in this process: "
+                           "vec_env must be dummy")
+        self.vec_env = _training_vec_env(env.name, cfg.n_envs, getattr(cfg, "env_wrapper", ()), cfg.vec_env)
         self.normalizer = None
         if cfg.norm_obs or cfg.norm_reward:
             from stable_baselines3.common.vec_env import VecNormalize
@@ -542,6 +555,10 @@ class SB3Agent(Agent):
     def start_training(self, make_envs) -> None:
         """SB3 steps the VecEnv made with the model; see the module docstring."""
 
+    def stop_training(self) -> None:
+        if self.config.vec_env == "subproc":
+            self.model.env.close()  # its worker processes
+
     def train_iteration(self) -> Iteration:
         from stable_baselines3.common.callbacks import BaseCallback
 
@@ -564,6 +581,10 @@ class SB3Agent(Agent):
         seen = [len(monitor.episode_returns) for monitor in monitors]
         cfg = self.config
         chunk = cfg.iteration_steps or cfg.n_envs * cfg.n_steps  # 0: one rollout, as SB3 itself logs
+        if self.steps_left is not None:
+            # learn() stops at the first rollout (update) boundary at or past its total; every call
+            # ends on one, so a last call for what the budget leaves ends where SB3's learn(N) does.
+            chunk = min(chunk, self.steps_left)
         self.model.learn(total_timesteps=chunk, callback=CollectEpisodes(),
                          reset_num_timesteps=False, log_interval=None)
         for monitor, count in zip(monitors, seen):
@@ -575,9 +596,13 @@ class SB3Agent(Agent):
         metrics = {key: float(value) for key, value in logged.items()
                    if not key.startswith(("time/", "rollout/ep_")) and isinstance(value, (int, float, np.number))}
         self.model.logger.dump(self.model.num_timesteps)  # writes nowhere at verbose=0; clears the values
-        # Episodes read from the Monitors (an algorithm whose steps pass no callback) have no step of their own.
-        return Iteration(returns, lengths, self.model.num_timesteps - before, metrics,
-                         episode_steps=None if monitors else ends)
+        steps = self.model.num_timesteps - before
+        if monitors:
+            # Episodes read from the Monitors (ARS: whole episodes, one after another, outside SB3's
+            # rollout loop): with one env, each ends at the sum of the lengths so far; with more, the
+            # order is unknown, so they sit at the iteration's end.
+            ends = [int(end) for end in np.cumsum(lengths)] if len(monitors) == 1 and sum(lengths) == steps else None
+        return Iteration(returns, lengths, steps, metrics, episode_steps=ends)
 
     # -- export ----------------------------------------------------------------------------------
     #: ``vecnormalize``: the VecNormalize statistics of a normalised run, as SB3 pickles them.
@@ -646,8 +671,8 @@ class SB3Agent(Agent):
         from zoo.agents.sb3_state import load_training_state
 
         cfg = self.config
-        envs = "restart" if getattr(cfg, "env_wrapper", ()) or getattr(cfg, "frame_stack", 0) else (
-            "replay-unchecked" if self.episodes_from_monitors else "replay")
+        envs = "restart" if getattr(cfg, "env_wrapper", ()) or getattr(cfg, "frame_stack", 0) or \
+            cfg.vec_env == "subproc" else ("replay-unchecked" if self.episodes_from_monitors else "replay")
         load_training_state(self.model, tensors, data, envs=envs)
 
 

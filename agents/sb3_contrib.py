@@ -27,6 +27,7 @@ from .sb3 import (
     _ROLLOUTS,
     _SCHEDULE_STEPS,
     _USE_EXPLN,
+    _VEC_ENV,
     Activation,
     Device,
     DQNConfig,
@@ -34,6 +35,7 @@ from .sb3 import (
     SACConfig,
     SB3Agent,
     SB3Checks,
+    VecEnvKind,
 )
 
 _help = hyperparameter
@@ -61,6 +63,7 @@ class ARSConfig(SB3Checks):
     env_wrapper: tuple[str, ...] = _help(_ENV_WRAPPER, ())
     frame_stack: int = _help(_FRAME_STACK, 0)
     device: Device = _help(_DEVICE, "cpu")
+    vec_env: VecEnvKind = _help(_VEC_ENV, "dummy")
 
 
 @dataclass
@@ -95,6 +98,7 @@ class TRPOConfig(SB3Checks):
     env_wrapper: tuple[str, ...] = _help(_ENV_WRAPPER, ())
     frame_stack: int = _help(_FRAME_STACK, 0)
     device: Device = _help(_DEVICE, "cpu")
+    vec_env: VecEnvKind = _help(_VEC_ENV, "dummy")
 
 
 @dataclass
@@ -158,6 +162,7 @@ class CrossQConfig(SB3Checks):
     env_wrapper: tuple[str, ...] = _help(_ENV_WRAPPER, ())
     frame_stack: int = _help(_FRAME_STACK, 0)
     device: Device = _help(_DEVICE, "cpu")
+    vec_env: VecEnvKind = _help(_VEC_ENV, "dummy")
 
 
 class SB3ContribAgent(SB3Agent):

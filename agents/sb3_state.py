@@ -149,7 +149,8 @@ def training_state(model: Any) -> tuple[dict[str, Any], dict[str, Any]]:
             if array is not None:
                 tensors[f"buffer.{name}"] = torch.from_numpy(np.ascontiguousarray(array[:filled]))
         data["buffer"] = {"pos": int(buffer.pos), "full": bool(buffer.full)}
-    envs = [_replayable(env) for env in model.env.envs]
+    # A SubprocVecEnv's copies live in other processes: no episode to replay (a resume restarts them).
+    envs = [_replayable(env) for env in getattr(model.env.unwrapped, "envs", ())]
     data["envs"] = [env.recipe for env in envs]
     for i, env in enumerate(envs):
         if env.actions:
@@ -192,8 +193,9 @@ def load_training_state(model: Any, tensors: dict[str, Any], data: dict[str, Any
     if envs == "restart":
         # Behind env wrappers and a frame stack, whose own state (lives left, skipped frames, the
         # stack) is not saved, an episode cannot be replayed: every env copy starts a new one.
-        warnings.warn("the envs run behind env_wrapper/frame_stack, whose state is not saved: every env copy starts "
-                      "a new episode, so the resumed run is not exact", ApproximateResumeWarning, stacklevel=3)
+        warnings.warn("the envs run behind env_wrapper/frame_stack or in subprocesses (vec_env subproc), whose state "
+                      "is not saved: every env copy starts a new episode, so the resumed run is not exact",
+                      ApproximateResumeWarning, stacklevel=3)
         model._last_obs = model.env.reset()
         model._last_episode_starts = np.ones((model.env.num_envs,), dtype=bool)
     else:
@@ -259,10 +261,11 @@ def check_training_state(model: Any, tensors: dict[str, Any], data: dict[str, An
                     raise ValueError(f"the saved LSTM state {part}.{i} is not a finite tensor of shape "
                                      f"{tuple(tensor.shape)}")
     recipes = data["envs"]
-    if not isinstance(recipes, list) or len(recipes) != n_envs:
+    local = getattr(model.env.unwrapped, "envs", None)  # None: a SubprocVecEnv's, which saves no episodes
+    if not isinstance(recipes, list) or len(recipes) != (n_envs if local is not None else 0):
         raise ValueError(f"{len(recipes) if isinstance(recipes, list) else 'no'} env states saved, the model has "
-                         f"{n_envs} envs")
-    for i, (monitored, recipe) in enumerate(zip(model.env.envs, recipes)):
+                         f"{n_envs} envs{'' if local is not None else ' in subprocesses (none saved)'}")
+    for i, (monitored, recipe) in enumerate(zip(local or (), recipes)):
         if not isinstance(recipe, dict) or set(recipe) not in ({"seed"}, {"streams"}):
             raise ValueError(f"env {i}: the saved episode start is not one the zoo wrote (a seed or a random state)")
         if "seed" in recipe:

@@ -281,10 +281,11 @@ def test_rl_zoo_cartpole_trains_with_its_schedule_counted_over_the_run(tmp_path)
                        out=tmp_path / "run", argv=["zoo"])
     assert result.env_steps >= 4096
     config = json.loads((result.run_dir / "config.json").read_text())
-    assert config["config"]["learning_rate"] == "lin_0.001" and config["config"]["schedule_steps"] == 100_000
+    # --steps replaces the file's n_timesteps (100,000): the schedule spans the run, as rl_zoo3's -n.
+    assert config["config"]["learning_rate"] == "lin_0.001" and config["config"]["schedule_steps"] == 4096
     agent = zoo.make_agent("sb3-ppo", "CartPole-v1", config=config["config"])
     model = agent.model
-    model.num_timesteps = 25_000  # a quarter of the run: 3/4 of the initial value is left
+    model.num_timesteps = 1024  # a quarter of the run: 3/4 of the initial value is left
     assert model.lr_schedule(1.0) == pytest.approx(0.001 * 0.75)
     assert model.clip_range(1.0) == pytest.approx(0.2 * 0.75)
     model.num_timesteps = 200_000

@@ -46,6 +46,11 @@ class ForeignConfig:
     budget: dict[str, int] | None = None
     #: The format, for messages and ``--dry-run``: ``"rl-baselines3-zoo (CartPole-v1)"``.
     format: str = ""
+    #: Hyperparameters that are a fraction of the budget's env steps (rl-baselines3-zoo's
+    #: schedules span ``n_timesteps``): ``{"schedule_steps": 1.0}``. When a run's ``--steps`` is
+    #: not the file's budget, each becomes fraction × the run's steps, as rl_zoo3 does with ``-n``.
+    #: Since plugin API 1.4.
+    budget_fractions: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -252,6 +257,12 @@ class Agent(ABC):
         passed. When a run is resumed, the envs are where the checkpointed run left them, and
         their first ``reset`` returns that (the saved random streams continue)."""
         raise NotImplementedError(f"{type(self).__name__} does not learn")
+
+    #: Env steps the run's step budget leaves, set by the zoo's loop before every
+    #: ``train_iteration`` (None: no step budget, or no loop). An agent whose iteration would run
+    #: past it may do less: the SB3 agents learn at most this much, so a run's ``num_timesteps`` is
+    #: SB3's ``model.learn(N)``'s. Since plugin API 1.4.
+    steps_left: int | None = None
 
     def train_iteration(self) -> Iteration:
         """Collect experience and update once."""

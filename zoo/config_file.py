@@ -27,7 +27,7 @@ import hashlib
 import sys
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -259,6 +259,17 @@ class FileSettings:
     format: str
     agent: str | None = None
     env: str | None = None
+    #: Hyperparameters that are a fraction of the budget's steps (:attr:`ForeignConfig.budget_fractions`).
+    budget_fractions: dict[str, float] = field(default_factory=dict)
+
+    def scaled_to(self, steps: int) -> dict[str, int | float]:
+        """The :attr:`budget_fractions` hyperparameters of a run of ``steps`` env steps: a whole
+        number of steps when it is one (SB3's schedules read ``num_timesteps / steps``, unrounded)."""
+        values: dict[str, int | float] = {}
+        for name, fraction in self.budget_fractions.items():
+            value = fraction * steps
+            values[name] = int(value) if float(value).is_integer() else value
+        return values
 
 
 def is_zoo_format(data: Mapping[str, Any]) -> bool:
@@ -346,4 +357,16 @@ def file_settings(config: ConfigFile, agent: str, env: str) -> FileSettings:
     source = foreign.format or "as the agent reads it"
     check_nested(foreign.hyperparameters, f"config file {config.path!r}: {source}")
     budget = _check_budget(config.path, foreign.budget, f"{source}: budget") if foreign.budget is not None else None
-    return FileSettings(dict(foreign.hyperparameters), budget, None, foreign.format or "foreign")
+    fractions = dict(foreign.budget_fractions)
+    if fractions and not (budget or {}).get("steps"):
+        raise ZooError(f"config file {config.path!r}: {source}: {listed(fractions)} are fractions of a step budget, "
+                       "which the file does not give")
+    for name, fraction in fractions.items():
+        if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 <= fraction <= 1:
+            raise ZooError(f"config file {config.path!r}: {source}: {name} must be a fraction from 0 to 1 of the "
+                           f"budget, got {shown(fraction)}")
+    settings = FileSettings(dict(foreign.hyperparameters), budget, None, foreign.format or "foreign",
+                            budget_fractions=fractions)
+    if fractions:
+        settings.hyperparameters.update(settings.scaled_to(budget["steps"]))
+    return settings

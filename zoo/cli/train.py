@@ -18,7 +18,7 @@ from zoo.exceptions import ZooError
 _FIXED_ON_RESUME = {"seed": "--seed", "out_dir": "--out", "set_": "--set", "max_steps": "--max-steps",
                     "eval_every": "--eval-every", "eval_episodes": "--eval-episodes", "config": "--config",
                     "dry_run": "--dry-run", "as_json": "--json", "init": "--init", "log_folder": "--log-folder",
-                    "device": "--device"}
+                    "device": "--device", "vec_env": "--vec-env"}
 
 
 def command_line(ctx: typer.Context) -> list[str]:
@@ -50,10 +50,11 @@ def _resume_session(ctx: typer.Context, run_dir: Path, agent: str | None, env: s
     fixed += [flag for param, flag in _FIXED_ON_RESUME.items() if ctx.get_parameter_source(param).name != "DEFAULT"]
     if fixed:
         raise ZooError(f"--resume continues a run as it was started, so {', '.join(fixed)} cannot be given with it; "
-                       "only --episodes/--steps (a new total), --checkpoint-every and --keep")
+                       "only --episodes/--steps (a new total), --checkpoint-every, --save-freq and --keep")
     argv = ["zoo", "train", "--resume", str(run_dir)]
     given = (("--episodes", totals["episodes"]), ("--steps", totals["steps"]),
-             ("--checkpoint-every", saving.get("checkpoint_every")), ("--keep", saving.get("keep_checkpoints")))
+             ("--checkpoint-every", saving.get("checkpoint_every")), ("--keep", saving.get("keep_checkpoints")),
+             ("--save-freq", saving.get("save_every_steps")))
     for flag, value in given:
         argv += [flag, str(value)] if value is not None else []
     for module in gym_packages:
@@ -142,6 +143,20 @@ def _derived_budget_note(budget: Any, source: str | None, env: Any) -> str | Non
     return derived.reason if budget.steps == derived.steps else None
 
 
+def _check_sb3_option(agent: str, name: str, flag: str) -> None:
+    """An option of the sb3-* agents' (``--device``, ``--vec-env``), refused in one line for an agent
+    without that setting: the zoo's own agents run on the CPU and step gymnasium's vector envs."""
+    from dataclasses import fields
+
+    from zoo.factory import agent_entry, load_agent_class
+
+    entry = agent_entry(agent)
+    if name not in {f.name for f in fields(load_agent_class(entry).Config)}:
+        raise ZooError(f"{flag} is for the sb3-* agents (stable-baselines3's {name.replace('_', ' ')}); agent "
+                       f"{entry.name!r} has no {name} setting (the zoo's own agents run on the CPU and step "
+                       "gymnasium's vector envs in this process)")
+
+
 def _print_plan(plan: Any, as_json: bool) -> None:
     """What ``--dry-run`` shows: every resolved value and where it came from."""
     import json
@@ -159,6 +174,14 @@ def _print_plan(plan: Any, as_json: bool) -> None:
     out.print(f"seed {data['seed']['value']} ({data['seed']['source']})", markup=False, highlight=False)
     out.print(f"budget {plan.budget.describe()} ({budget['source']}{f': {note}' if note else ''})", markup=False,
               highlight=False, soft_wrap=True)
+    if plan.file_budget is not None:
+        from zoo.training.session import SCALED
+
+        scaled = [key for key, item in data["hyperparameters"].items() if item["source"] == SCALED]
+        what = f"; {', '.join(scaled)} scaled to the run's budget, as rl_zoo3's -n does" if scaled else ""
+        file_budget = " or ".join(f"{value} {name}" for name, value in plan.file_budget.items())
+        out.print(f"the config file's budget: {file_budget} (replaced{what})", markup=False, highlight=False,
+                  soft_wrap=True)
     if file is not None:
         out.print(f"config file {file['path']} (format: {file['format']})", markup=False, highlight=False)
     if data["init"] is not None:
@@ -199,6 +222,10 @@ def train(
         "(default 60)")] = None,
     keep: Annotated[int | None, typer.Option(
         "--keep", metavar="K", help="keep the newest K checkpoints (default 3)")] = None,
+    save_freq: Annotated[int | None, typer.Option(
+        "--save-freq", metavar="STEPS", help="save a checkpoint every STEPS env steps (rl_zoo3's --save-freq): "
+        "after the iteration that reaches each multiple; alone, it replaces the time-based checkpoints of "
+        "--checkpoint-every")] = None,
     eval_every: Annotated[int | None, typer.Option(
         "--eval-every", metavar="STEPS", help="evaluate every STEPS env steps on separately seeded envs, log "
         "eval/mean_reward and keep the best policy in RUN/best")] = None,
@@ -218,6 +245,10 @@ def train(
     device: Annotated[str | None, typer.Option(
         "--device", metavar="DEVICE", help="torch device of the sb3-* agents: cpu (the default), cuda or auto; "
         "the same as --set device=DEVICE")] = None,
+    vec_env: Annotated[str | None, typer.Option(
+        "--vec-env", metavar="dummy|subproc", help="the sb3-* agents' VecEnv: dummy (SB3's DummyVecEnv, the default) "
+        "or subproc (SubprocVecEnv, a process per env copy; a resume then restarts their episodes); the same as "
+        "--set vec_env=...")] = None,
     gym_packages: GymPackages = None,
 ) -> None:
     """Train an agent; writes a run folder with checkpoints, config, returns CSV and curve.
@@ -227,7 +258,8 @@ def train(
     from zoo.config import parse_overrides
     from zoo.training.session import start
 
-    saving = {k: v for k, v in (("checkpoint_every", checkpoint_every), ("keep_checkpoints", keep)) if v is not None}
+    saving = {k: v for k, v in (("checkpoint_every", checkpoint_every), ("keep_checkpoints", keep),
+                                ("save_every_steps", save_freq)) if v is not None}
     totals = {"episodes": episodes, "steps": steps}
     if resume is not None:
         with _long_lived_objects():
@@ -247,8 +279,10 @@ def train(
         raise ZooError("name what to train: zoo train AGENT ENV (or continue a run: zoo train --resume RUN_DIR)")
     explicit_seed = seed if ctx.get_parameter_source("seed").name != "DEFAULT" else None
     overrides = parse_overrides(set_ or [])
-    if device is not None:
-        overrides["device"] = device
+    for name, value, flag in (("device", device, "--device"), ("vec_env", vec_env, "--vec-env")):
+        if value is not None:
+            _check_sb3_option(agent, name, flag)
+            overrides[name] = value
     options = {"seed": explicit_seed, "out": out_dir, "overrides": overrides,
                "config_file": config_file, **totals}
     if init is not None:
@@ -261,10 +295,12 @@ def train(
 
         plan = plan_run(agent, env, **options)
         check_options(max_steps, 60.0 if checkpoint_every is None else checkpoint_every,
-                      3 if keep is None else keep)
+                      3 if keep is None else keep, save_freq)
         check_schedule(eval_every, eval_episodes)
         _print_plan(plan, as_json)
         return
+    if save_freq is not None and checkpoint_every is None:
+        saving["checkpoint_every"] = None  # checkpoints by steps, as rl_zoo3's, not also by time
     with _long_lived_objects():
         session = start(agent, env, max_episode_steps=max_steps, eval_every=eval_every,
                         eval_episodes=eval_episodes, argv=command_line(ctx), log_folder=log_folder, **options,

@@ -151,6 +151,7 @@ def continue_run(
     checkpoint_every: float | None = None,
     keep_checkpoints: int | None = None,
     argv: list[str] | None = None,
+    save_every_steps: int | None = None,
 ) -> Session:
     """The run in ``run_dir`` set to continue from its newest checkpoint, up to its budget (or to
     ``episodes`` / ``steps`` in total, when given); ``.run()`` trains. With the same seed and
@@ -162,7 +163,8 @@ def continue_run(
     saving = config.get("checkpoints") if isinstance(config.get("checkpoints"), dict) else {}
     checkpoint_every = saving.get("every", 60.0) if checkpoint_every is None else checkpoint_every
     keep_checkpoints = saving.get("keep", 3) if keep_checkpoints is None else keep_checkpoints
-    check_options(config.get("max_episode_steps"), checkpoint_every, keep_checkpoints)
+    save_every_steps = saving.get("every_steps") if save_every_steps is None else save_every_steps
+    check_options(config.get("max_episode_steps"), checkpoint_every, keep_checkpoints, save_every_steps)
     had_lock_file = (run_dir / run_folder.LOCK_FILE).exists()
     lock = run_folder.lock(run_dir)
     try:
@@ -182,6 +184,7 @@ def continue_run(
         session.rows, session.env_steps, session.iterations = saved.rows, saved.env_steps, saved.iterations
         session.seconds_before, session.env_states = saved.seconds, saved.env_states
         session.saved_iteration = saved.iterations
+        session.save_every_steps, session.steps_at_start = save_every_steps, saved.env_steps
         session.evaluation, session.kept_logs = evaluation, kept_logs
     except BaseException:
         if not had_lock_file:  # the run folder is left exactly as it was found
@@ -214,8 +217,10 @@ def resume(
     keep_checkpoints: int | None = None,
     argv: list[str] | None = None,
     progress: Callable[[Progress], None] | None = None,
+    save_every_steps: int | None = None,
 ) -> TrainResult:
     """Continue the run in ``run_dir``: :func:`continue_run` with the same options, then run,
     calling ``progress`` after every iteration."""
     return continue_run(run_dir, episodes=episodes, steps=steps, checkpoint_every=checkpoint_every,
-                        keep_checkpoints=keep_checkpoints, argv=argv).run(progress)
+                        keep_checkpoints=keep_checkpoints, argv=argv,
+                        save_every_steps=save_every_steps).run(progress)

@@ -89,7 +89,8 @@ ARGS_DEFAULTS: dict[str, Any] = {
 def rl_zoo_settings(agent: str, hub_id: str, config: Mapping[str, Any], *, steps: int | None, seed: int,
                     normalize: bool, eval_every: int | None, eval_episodes: int, log_folder: str | Path,
                     config_file: str | None, overrides: Mapping[str, Any] | None,
-                    gym_packages: Sequence[str] = ()) -> tuple[dict[str, Any], dict[str, Any]]:
+                    gym_packages: Sequence[str] = (),
+                    save_freq: int | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """``config.yml`` and ``args.yml`` of a run: its resolved hyperparameters (the zoo's names) with
     rl-baselines3-zoo's ``n_timesteps`` (None until known, for a budget in episodes) and ``normalize``
     (what its tools read back), and its settings under train.py's names."""
@@ -99,7 +100,8 @@ def rl_zoo_settings(agent: str, hub_id: str, config: Mapping[str, Any], *, steps
     args = {"algo": algorithm_folder(agent), "env": hub_id, "n_timesteps": steps or -1, "seed": seed,
             "eval_freq": eval_every or -1, "eval_episodes": eval_episodes, "log_folder": str(log_folder),
             "conf_file": config_file, "hyperparams": dict(overrides) if overrides else None,
-            "gym_packages": list(gym_packages), "device": "cpu"}
+            "gym_packages": list(gym_packages), "device": config.get("device", "cpu"),
+            "vec_env": config.get("vec_env", "dummy"), "save_freq": save_freq or -1}
     return hyperparameters, args
 
 

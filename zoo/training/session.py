@@ -65,6 +65,10 @@ class Budget:
             self.steps is not None and steps >= self.steps
         )
 
+    def steps_left(self, steps: int) -> int | None:
+        """Env steps the step budget leaves after ``steps`` (None: no step budget)."""
+        return None if self.steps is None else max(0, self.steps - steps)
+
     def fraction(self, episodes: int, steps: int) -> float:
         parts = []
         if self.episodes:
@@ -125,12 +129,15 @@ def prune_checkpoints(run_dir: Path, keep: int) -> None:
         ckpt.remove_checkpoint(old)  # whole or gone for a reader (zoo eval --checkpoint RUN meanwhile)
 
 
-def check_options(max_episode_steps: int | None, checkpoint_every: float, keep_checkpoints: int) -> None:
+def check_options(max_episode_steps: int | None, checkpoint_every: float | None, keep_checkpoints: int,
+                  save_every_steps: int | None = None) -> None:
     if max_episode_steps is not None:
         check_count(max_episode_steps, "--max-steps")
     every = checkpoint_every
-    if isinstance(every, bool) or not isinstance(every, numbers.Real) or not every >= 0:
+    if every is not None and (isinstance(every, bool) or not isinstance(every, numbers.Real) or not every >= 0):
         raise ZooError(f"--checkpoint-every must be 0 (every iteration) or more seconds, got {checkpoint_every}")
+    if save_every_steps is not None:
+        check_count(save_every_steps, "--save-freq")
     if isinstance(keep_checkpoints, bool) or not isinstance(keep_checkpoints, numbers.Integral) or keep_checkpoints < 1:
         raise ZooError(f"--keep must be at least 1 checkpoint, got {keep_checkpoints!r}")
 
@@ -141,7 +148,7 @@ class Session:
     (:func:`start`) or a resumed one (:func:`zoo.training.resuming.continue_run`). It holds the run folder's lock."""
 
     def __init__(self, learner: Agent, run_dir: Path, seed: int, budget: Budget,
-                 max_episode_steps: int | None, checkpoint_every: float, keep_checkpoints: int,
+                 max_episode_steps: int | None, checkpoint_every: float | None, keep_checkpoints: int,
                  lock: Any) -> None:
         self.learner, self.run_dir, self.seed, self.budget, self.lock = learner, run_dir, seed, budget, lock
         self.max_episode_steps = max_episode_steps
@@ -168,6 +175,11 @@ class Session:
         self.rl_zoo_log: RlZooLog | None = None
         #: Where a new run's budget came from (:attr:`RunPlan.budget_source`); None when resumed.
         self.budget_source: str | None = None
+        #: A checkpoint every this many env steps (``--save-freq``, rl_zoo3's): after the iteration
+        #: that reaches each multiple. None: by time only (``checkpoint_every``).
+        self.save_every_steps: int | None = None
+        self.saved_steps: int | None = None  # env steps of this session's last checkpoint
+        self.steps_at_start = 0  # env steps when this session started (a resumed run's checkpoint)
 
     @property
     def returns(self) -> list[float]:
@@ -225,7 +237,7 @@ class Session:
             raise ZooError(f"cannot save a checkpoint of run {str(self.run_dir)!r} "
                            f"({exc.strerror or one_line(exc)}); {self._last_good()}{resume}") from None
         prune_checkpoints(self.run_dir, self.keep_checkpoints)
-        self.last_checkpoint, self.saved_iteration = path, self.iterations
+        self.last_checkpoint, self.saved_iteration, self.saved_steps = path, self.iterations, self.env_steps
         return path
 
     def _last_good(self) -> str:
@@ -261,6 +273,15 @@ class Session:
             if self.lock is not None:
                 self.lock.close()
 
+    def _save_due(self, last_save: float) -> bool:
+        """A checkpoint is due: ``checkpoint_every`` seconds since the last, or the iteration
+        reached a multiple of ``save_every_steps`` env steps that has no checkpoint yet."""
+        if self.checkpoint_every is not None and time.perf_counter() - last_save >= self.checkpoint_every:
+            return True
+        every = self.save_every_steps
+        saved = self.saved_steps if self.saved_steps is not None else self.steps_at_start
+        return every is not None and self.env_steps // every > saved // every
+
     def _after_iteration(self, it: Any) -> Progress:
         """Count, check, record and log one iteration; returns where training is."""
         self.env_steps += it.env_steps
@@ -295,10 +316,11 @@ class Session:
                 self.log = TrainingLog(self.run_dir, learner.env.gym_id, rows=self.rows, env_steps=self.env_steps,
                                        kept=self.kept_logs)
                 while not self.budget.reached(len(self.rows), self.env_steps) and not stop.is_set():
+                    learner.steps_left = self.budget.steps_left(self.env_steps)
                     done = self._after_iteration(self._iterate())
                     if progress is not None:
                         progress(done)
-                    if time.perf_counter() - last_save >= self.checkpoint_every:
+                    if self._save_due(last_save):
                         self.save()
                         last_save = time.perf_counter()
                 final = self.save()
@@ -320,6 +342,9 @@ class Session:
 
 #: Where a run's seed or budget came from, besides a config file (:data:`zoo.factory.FILE`).
 DEFAULT = "default"
+#: Where a hyperparameter came from that is a fraction of the budget (rl-zoo's schedules), when
+#: ``--steps`` replaced the file's budget.
+SCALED = "config file, scaled to --steps"
 
 
 @dataclass
@@ -337,6 +362,8 @@ class RunPlan:
     file_format: str | None = None
     #: The weights the run starts from (``--init FROM``), if any.
     init: InitWeights | None = None
+    #: The config file's budget when ``--steps``/``--episodes`` replaced it (None otherwise).
+    file_budget: dict[str, int] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data: the resolved values, each with where it came from."""
@@ -344,7 +371,8 @@ class RunPlan:
         return {
             "agent": self.resolved.agent.name, "env": self.resolved.env.name, "gym_id": self.resolved.env.gym_id,
             "seed": {"value": self.seed, "source": self.seed_source},
-            "budget": {"episodes": self.budget.episodes, "steps": self.budget.steps, "source": self.budget_source},
+            "budget": {"episodes": self.budget.episodes, "steps": self.budget.steps, "source": self.budget_source,
+                       **({"file": self.file_budget} if self.file_budget is not None else {})},
             "hyperparameters": {k: {"value": v, "source": self.resolved.sources[k]} for k, v in config.items()},
             "config_file": None if self.config_file is None else {
                 "path": self.config_file.path, "format": self.file_format, "sha256": self.config_file.sha256},
@@ -375,8 +403,15 @@ def plan_run(
     if config_file is not None and not isinstance(config_file, ConfigFile):
         config_file = read_config_file(config_file)
     settings = file_settings(config_file, agent, env) if config_file is not None else None
-    resolved = resolve_config(agent, env, overrides=overrides,
-                              file_values=settings.hyperparameters if settings else None)
+    file_values = settings.hyperparameters if settings else None
+    scaled = settings.scaled_to(steps) if settings is not None and steps is not None else {}
+    if scaled:
+        # rl_zoo3's -n: the file's schedules span the run's budget, not its n_timesteps.
+        file_values = {**file_values, **scaled}
+    resolved = resolve_config(agent, env, overrides=overrides, file_values=file_values)
+    for name in scaled:
+        if resolved.sources.get(name) == FILE:
+            resolved.sources[name] = SCALED
     if not resolved.agent_class.learns:
         raise ZooError(f"agent {resolved.agent.name!r} does not learn; use `zoo eval {resolved.agent.name} {env}`")
     if seed is not None:
@@ -399,7 +434,8 @@ def plan_run(
     if init is not None:
         check_init(init, resolved.agent.name, resolved.env.name)
     return RunPlan(resolved, int(seed), seed_source, budget, budget_source, run_dir, config_file,
-                   settings.format if settings else None, init)
+                   settings.format if settings else None, init,
+                   settings.budget if settings is not None and budget_source != FILE else None)
 
 
 def start(
@@ -413,13 +449,14 @@ def start(
     overrides: Mapping[str, Any] | None = None,
     config_file: str | Path | ConfigFile | None = None,
     max_episode_steps: int | None = None,
-    checkpoint_every: float = 60.0,
+    checkpoint_every: float | None = 60.0,
     keep_checkpoints: int = 3,
     eval_every: int | None = None,
     eval_episodes: int = 10,
     argv: list[str] | None = None,
     init: InitWeights | None = None,
     log_folder: str | Path | None = None,
+    save_every_steps: int | None = None,
 ) -> Session:
     """A new run of ``agent`` on ``env``, checked, its run folder started (see :mod:`zoo.training.run_folder`);
     ``.run()`` trains. Everything the user asked for is checked before anything is written.
@@ -427,9 +464,11 @@ def start(
     ``config_file`` (TOML or YAML, :mod:`zoo.config_file`) sets hyperparameters, seed and budget
     under ``overrides`` and explicit ``seed`` / ``episodes`` / ``steps`` (see :func:`plan_run`);
     it is copied into the run folder.
-    A checkpoint is saved every ``checkpoint_every`` seconds (0: after every iteration) and at
-    the end; the newest ``keep_checkpoints`` are kept. Ctrl-C or SIGTERM stops after the current
-    iteration with a final checkpoint (``TrainResult.interrupted``); :func:`resume` continues.
+    A checkpoint is saved every ``checkpoint_every`` seconds (0: after every iteration; None:
+    never by time), after the iteration that reaches each multiple of ``save_every_steps`` env
+    steps (rl_zoo3's ``--save-freq``), and at the end; the newest ``keep_checkpoints`` are kept.
+    Ctrl-C or SIGTERM stops after the current iteration with a final checkpoint
+    (``TrainResult.interrupted``); :func:`resume` continues.
     Every ``eval_every`` env steps, ``eval_episodes`` evaluation episodes on separately seeded
     envs are logged and the best policy is kept in ``best/`` (:mod:`zoo.training.periodic_eval`).
     With ``init`` (:func:`zoo.init_from`), the new agent starts from those weights (a fine-tune;
@@ -442,7 +481,7 @@ def start(
         eval_every = EVAL_EVERY
     plan = plan_run(agent, env, seed=seed, episodes=episodes, steps=steps, out=out, overrides=overrides,
                     config_file=config_file, init=init)
-    check_options(max_episode_steps, checkpoint_every, keep_checkpoints)
+    check_options(max_episode_steps, checkpoint_every, keep_checkpoints, save_every_steps)
     check_schedule(eval_every, eval_episodes)
     learner = build_agent(plan.resolved, plan.seed)
     if init is not None:
@@ -452,7 +491,8 @@ def start(
         "agent": learner.name, **env_record(learner.env), "seed": seed,
         "budget": {"episodes": budget.episodes, "steps": budget.steps},
         "max_episode_steps": max_episode_steps, "config": config_to_dict(learner.config),
-        "checkpoints": {"every": checkpoint_every, "keep": keep_checkpoints},
+        "checkpoints": {"every": checkpoint_every, "keep": keep_checkpoints,
+                        **({"every_steps": save_every_steps} if save_every_steps is not None else {})},
         "evaluation": {"every": eval_every, "episodes": eval_episodes} if eval_every else None,
         "sources": {"seed": plan.seed_source, "budget": plan.budget_source, "config": plan.resolved.sources},
     }
@@ -472,7 +512,8 @@ def start(
                 learner.name, learner.env.hub_id, header["config"], steps=budget.steps, seed=seed,
                 normalize=bool(learner.export_extras("sb3")), eval_every=eval_every, eval_episodes=eval_episodes,
                 log_folder=log_folder, config_file=plan.config_file.path if plan.config_file else None,
-                overrides=overrides, gym_packages=[module] if module else []), sys.argv if argv is None else argv)
+                overrides=overrides, gym_packages=[module] if module else [], save_freq=save_every_steps),
+                sys.argv if argv is None else argv)
         run_folder.write_header(run_dir, header, argv)
         if plan.config_file is not None:
             run_folder.write_config_file_copy(run_dir, plan.config_file.suffix, plan.config_file.text)
@@ -487,6 +528,7 @@ def start(
     session.claimed = made
     session.rl_zoo_log = rl_zoo_log
     session.budget_source = plan.budget_source
+    session.save_every_steps = save_every_steps
     if eval_every:
         session.evaluation = PeriodicEvaluation(run_dir, eval_every, eval_episodes, seed)
     return session
@@ -503,7 +545,7 @@ def train(
     overrides: Mapping[str, Any] | None = None,
     config_file: str | Path | ConfigFile | None = None,
     max_episode_steps: int | None = None,
-    checkpoint_every: float = 60.0,
+    checkpoint_every: float | None = 60.0,
     keep_checkpoints: int = 3,
     eval_every: int | None = None,
     eval_episodes: int = 10,
@@ -511,14 +553,17 @@ def train(
     progress: Callable[[Progress], None] | None = None,
     init: InitWeights | None = None,
     log_folder: str | Path | None = None,
+    save_every_steps: int | None = None,
 ) -> TrainResult:
     """Train ``agent`` on ``env`` into a run folder: :func:`start` with the same options, then
     run, calling ``progress`` after every iteration. With neither ``episodes`` nor ``steps``,
     the config file's budget, else the agent's default budget for the env, applies; without
     ``seed``, the config file's seed, else 0. ``init`` (:func:`zoo.init_from`): weights to start
-    from (a fine-tune). ``log_folder``: rl-baselines3-zoo's layout of the run too."""
+    from (a fine-tune). ``log_folder``: rl-baselines3-zoo's layout of the run too.
+    ``save_every_steps``: a checkpoint after the iteration that reaches each multiple of this
+    many env steps (rl_zoo3's ``--save-freq``)."""
     return start(agent, env, seed=seed, episodes=episodes, steps=steps, out=out, overrides=overrides,
                  config_file=config_file,
                  max_episode_steps=max_episode_steps, checkpoint_every=checkpoint_every,
                  keep_checkpoints=keep_checkpoints, eval_every=eval_every, eval_episodes=eval_episodes,
-                 argv=argv, init=init, log_folder=log_folder).run(progress)
+                 argv=argv, init=init, log_folder=log_folder, save_every_steps=save_every_steps).run(progress)
