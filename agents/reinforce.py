@@ -1,13 +1,20 @@
 """REINFORCE (Williams, 1992) and REINFORCE with a learned state-value baseline.
 
-Each iteration collects whole episodes from ``n_envs`` copies of the env stepped at once
-(one policy forward per step for the whole batch; at least ``batch_steps`` steps, every
-episode from the current policy), then takes one gradient step on
+``n_envs`` copies of the env step at once (one policy forward per step for the whole batch) and
+never wait for each other: a copy whose episode ends starts the next one. Each iteration steps
+them until every copy has ended an episode since the last update (and the ended episodes hold
+at least ``batch_steps`` steps), then takes one gradient step on the episodes that ended:
 
-    loss = -sum_t log pi(a_t | s_t) * G_t            (REINFORCE)
-    loss = -sum_t log pi(a_t | s_t) * (G_t - V(s_t)) (with baseline; V fitted to G by MSE)
+    loss = -sum_t rho_t * log pi(a_t | s_t) * G_t            (REINFORCE)
+    loss = -sum_t rho_t * log pi(a_t | s_t) * (G_t - V(s_t)) (with baseline; V fitted to G by MSE)
 
 averaged over the episodes of the batch. Returns are Monte-Carlo: nothing is bootstrapped.
+Unfinished episodes are carried into the next update (:mod:`zoo.agents.collection`), so their
+first steps were taken by the previous policy: ``rho_t = pi(a_t|s_t) / mu(a_t|s_t)`` (held
+constant in the gradient) weighs each step by how much likelier the current policy makes the
+action than the policy ``mu`` that took it; it is 1 for the steps the current policy took.
+Nothing is stepped in vain, and an iteration never steps past the run's step budget
+(``envs.steps_left``).
 
 Acting is numpy (:mod:`zoo.agents.acting`), on views of the live weights. torch is imported by
 the methods that build or train the networks, never at module level, and the optimisers are
@@ -31,6 +38,7 @@ import zoo
 from zoo import Agent, EnvEntry, Iteration, ZooError, hyperparameter
 from zoo.agents import acting
 from zoo.agents import returns as R
+from zoo.agents.collection import Collector
 
 if TYPE_CHECKING:
     import torch
@@ -38,6 +46,11 @@ if TYPE_CHECKING:
     from zoo.agents.optim import Adam
 
 _help = hyperparameter  # short name: every config field below uses it
+#: Steps of Gaussian exploration noise drawn at once (pink noise is correlated within a block).
+NOISE_BLOCK = 1024
+import os  # noqa: E402  (measurement switch, temporary)
+
+OFF_POLICY = os.environ.get("ZOO_OFF_POLICY", "ratio")
 #: Ranges checked by ``ReinforceConfig.validate``, before anything is built or written.
 MAX_ENVS, MAX_BATCH_STEPS, MAX_LAYERS, MAX_WIDTH, MAX_WEIGHTS = 65_536, 10_000_000, 16, 4096, 10_000_000
 MAX_FLOAT = 1e30
@@ -53,8 +66,8 @@ class ReinforceConfig:
     activation: Literal["tanh", "relu"] = _help("hidden-layer activation", "tanh")
     n_envs: int = _help("envs stepped in parallel (one policy forward per step for all of them)", 8)
     batch_steps: int = _help(
-        "at least this many env steps per update: an env whose episode ends earlier starts another "
-        "(0 = one episode per env)", 0)
+        "at least this many env steps of ended episodes per update (an update also waits until every env "
+        "has ended an episode since the last one; 0 = just that)", 0)
     normalize_advantage: Literal["batch", "episode", "none"] = _help(
         "normalise returns (advantages) across the batch, within each episode, or not at all", "batch")
     ent_coef: float = _help("entropy bonus weight (0 = plain REINFORCE)", 0.0)
@@ -97,18 +110,6 @@ RENAMED = {"lr": "learning_rate", "hidden": "net_arch", "num_envs": "n_envs", "e
            "normalize": "normalize_advantage", "normalize_obs": "norm_obs", "noise": "noise_type"}
 
 
-@dataclass
-class Batch:
-    """Experience of one iteration, each array (time, env, ...): the steps that belong to an
-    episode of the batch are ``active``; ``ends`` marks the last step of each episode."""
-
-    obs: np.ndarray
-    actions: np.ndarray
-    rewards: np.ndarray
-    active: np.ndarray
-    ends: np.ndarray
-
-
 class Reinforce(Agent):
     """Monte-Carlo policy gradient with a Categorical or diagonal Gaussian policy."""
 
@@ -140,6 +141,11 @@ class Reinforce(Agent):
         self._optimizer: Adam | None = None  # built on first use: see the module docstring
         self._value_optimizer: Adam | None = None
         self.envs: gymnasium.vector.VectorEnv | None = None
+        #: Training experience not learned from yet (episodes under way), and the exploration
+        #: noise block in use: part of the training state (see ``_collection_state``).
+        self._collector: Collector | None = None
+        self._noise: np.ndarray | None = None
+        self._noise_step = 0
         rms = self.obs_rms
         self.acting = acting.NumpyPolicy(
             lambda: linear_views(self.policy.body), cfg.activation, self.action_space,
@@ -187,12 +193,26 @@ class Reinforce(Agent):
     # -- learning --------------------------------------------------------------------------------
     def start_training(self, make_envs) -> None:
         self.envs = make_envs(self.config.n_envs)
-        self._next_obs, _ = self.envs.reset()  # the loop seeded them: this is their seeded start
+        if self._collector is None:  # a fresh run: the loop seeded the envs, this is their start
+            self._collector = self._new_collector()
+            self._collector.observations, _ = self.envs.reset()
+        # (A resumed run's collector continues the episodes under way: the envs were put back there.)
+        self._collector.next_step_autoreset = self._next_step_autoreset()
 
     def stop_training(self) -> None:
         if self.envs is not None:
             self.envs.close()
             self.envs = None
+
+    def _new_collector(self) -> Collector:
+        space = self.action_space
+        shape, dtype = ((), np.int64) if self.policy.discrete else (space.shape, np.float32)
+        return Collector(self.config.n_envs, acting.encoded_size(self.observation_space), shape, np.dtype(dtype),
+                         next_step_autoreset=self._next_step_autoreset())
+
+    def _next_step_autoreset(self) -> bool:
+        mode = (self.envs.metadata if self.envs is not None else {}).get("autoreset_mode")
+        return mode in (None, gymnasium.vector.AutoresetMode.NEXT_STEP)
 
     def _exploration_noise(self, n: int, dim: int, horizon: int) -> np.ndarray:
         """(horizon, n, dim) standard-normal noise: white, or pink along the time axis."""
@@ -203,69 +223,57 @@ class Reinforce(Agent):
             return np.transpose(noise, (2, 0, 1))
         return self.np_random.standard_normal((horizon, n, dim))
 
-    def _sample(self, encoded: np.ndarray, noise: np.ndarray | None) -> np.ndarray:
-        """Training actions for a batch of encoded observations, on the numpy fast path
-        (:mod:`zoo.agents.acting`)."""
+    def _next_noise(self, n: int) -> np.ndarray:
+        """Gaussian actions' noise for the next step: drawn in blocks of :data:`NOISE_BLOCK` steps,
+        so that pink noise stays correlated over long episodes, across iterations too."""
+        if self._noise is None or self._noise_step == NOISE_BLOCK:
+            self._noise = self._exploration_noise(n, int(np.prod(self.action_space.shape)), NOISE_BLOCK)
+            self._noise_step = 0
+        self._noise_step += 1
+        return self._noise[self._noise_step - 1]
+
+    def _act(self, encoded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Training actions and their log-probabilities for a batch of encoded observations, on the
+        numpy fast path (:mod:`zoo.agents.acting`)."""
         obs = self.acting.normalize(encoded)
         if self.policy.discrete:
             noise = self.np_random.random((obs.shape[0], self.action_space.n))
-        return self.acting.sample(obs, noise)
+        else:
+            noise = self._next_noise(obs.shape[0])
+        return self.acting.sample_with_log_prob(obs, noise)
 
-    def _collect(self) -> Batch:
-        """Whole episodes from every env, all from the current policy.
-
-        Each env runs one episode; an env whose episode ends while the batch holds fewer than
-        ``batch_steps`` steps starts another one that also belongs to the batch. Collection
-        ends when every episode of the batch has ended, so no return is cut short.
-        """
-        cfg, envs, n = self.config, self.envs, self.config.n_envs
-        same_step = envs.metadata.get("autoreset_mode") == gymnasium.vector.AutoresetMode.SAME_STEP
-        act_dim = 0 if self.policy.discrete else int(np.prod(self.action_space.shape))
-        block, noise = 1024, None
-        obs = self._next_obs
-        recording = np.ones(n, dtype=bool)  # the env's current episode belongs to the batch
-        resetting = np.zeros(n, dtype=bool)  # next-step autoreset: this step only resets the env
-        all_obs, all_actions, all_rewards, all_active, all_ends = [], [], [], [], []
-        steps = t = 0
-        while recording.any():
-            if act_dim and t % block == 0:
-                # Generated in blocks so pink noise stays correlated over long episodes.
-                noise = self._exploration_noise(n, act_dim, block)
-            encoded = self.acting.encode(obs)  # one-hot for Discrete observations; the update sees the same
-            actions = self._sample(encoded, noise[t % block] if act_dim else None)
-            next_obs, rewards, terminated, truncated, _ = envs.step(self._clip(actions))
-            active = recording & ~resetting
-            done = terminated | truncated
-            ended = active & done
-            all_obs.append(encoded)
-            all_actions.append(actions)
-            all_rewards.append(rewards)
-            all_active.append(active)
-            all_ends.append(ended)
-            steps += int(active.sum())
-            recording = np.where(ended, steps < cfg.batch_steps, recording)
-            if not same_step:
-                resetting = done
-            obs = next_obs
-            t += 1
-        # Episodes started but not part of the batch are dropped: the next batch starts afresh
-        # (each env's seeded random stream continues).
-        self._next_obs, _ = envs.reset()
-        return Batch(np.asarray(all_obs, dtype=np.float32), np.asarray(all_actions),
-                     np.asarray(all_rewards, dtype=np.float64), np.asarray(all_active), np.asarray(all_ends))
+    def _collect(self) -> tuple[bool, int]:
+        """Step the copies until an update is due (True) or the step budget would be overrun
+        (False); returns that and the env steps executed."""
+        collector, envs, batch_steps = self._collector, self.envs, self.config.batch_steps
+        left = getattr(envs, "steps_left", None)  # the run's step budget, if it has one
+        executed = 0
+        while not collector.ready(batch_steps):
+            if left is not None and executed + collector.cost() > left:
+                return False, executed
+            encoded = self.acting.encode(collector.observations)  # the update sees the same encoding
+            actions, log_probs = self._act(encoded)
+            observations, rewards, terminated, truncated, _ = envs.step(self._clip(actions))
+            executed += collector.record(encoded, actions, log_probs, rewards, terminated, truncated)
+            collector.observations = observations
+        return True, executed
 
     def train_iteration(self) -> Iteration:
         import torch
 
         cfg = self.config
-        batch = self._collect()
+        due, executed = self._collect()
+        if not due:  # the budget ends before the next update: the episodes wait in the collector
+            return Iteration([], [], executed, {})
+        batch = self._collector.take()
         active = batch.active
         if not np.isfinite(batch.obs[active]).all():
             bad = int(np.argwhere(~np.isfinite(batch.obs).all(-1) & active)[0][0])
             raise FloatingPointError(f"non-finite observation at step {bad} of the batch")
-        returns = R.discounted_returns_episodes(batch.rewards, active, batch.ends, cfg.gamma)
-        episodes = R.episode_ids(active, batch.ends)
-        n_episodes = int(batch.ends.sum())
+        ends = batch.ends & active
+        returns = R.discounted_returns_episodes(batch.rewards, active, ends, cfg.gamma)
+        episodes = R.episode_ids(active, ends)
+        n_episodes = int(ends.sum())
         flat_obs = self._obs(batch.obs[active])
         flat_actions = torch.as_tensor(batch.actions[active])
         metrics: dict[str, float] = {}
@@ -292,6 +300,12 @@ class Reinforce(Agent):
         except ValueError:  # torch refuses a distribution whose parameters are NaN, inf or a zero scale
             raise FloatingPointError("the policy's action distribution has NaN, infinite or zero-scale "
                                      "parameters: its weights diverged") from None
+        if OFF_POLICY in ("ratio", "clip"):
+            ratio = torch.exp(log_prob.detach().double() - torch.as_tensor(batch.log_probs[active])).float()
+            if OFF_POLICY == "clip":
+                ratio = ratio.clamp(max=1.0)
+            weights_t = weights_t * ratio
+            metrics["ratio_max"] = float(ratio.max())
         loss = -(log_prob * weights_t).sum() / n_episodes
         if cfg.ent_coef:
             loss = loss - cfg.ent_coef * self.policy.entropy(flat_obs).sum() / n_episodes
@@ -306,7 +320,9 @@ class Reinforce(Agent):
         labels = episodes[active]
         lengths = np.bincount(labels, minlength=n_episodes)
         episode_returns = np.bincount(labels, batch.rewards[active], minlength=n_episodes)
-        return Iteration(episode_returns.tolist(), lengths.astype(int).tolist(), int(active.sum()), metrics)
+        in_order = np.argsort(batch.episode_order(), kind="stable")  # as they ended
+        return Iteration(episode_returns[in_order].tolist(), lengths[in_order].astype(int).tolist(), executed,
+                         metrics)
 
     # -- state -----------------------------------------------------------------------------------
     def _modules(self) -> dict[str, torch.nn.Module]:
@@ -352,6 +368,8 @@ class Reinforce(Agent):
         for name, optimizer in self._optimizers().items():
             part, data[name] = zoo.optimizer_state(optimizer, name)
             tensors.update(part)
+        collection_tensors, data["collection"] = self._collection_state()
+        tensors.update(collection_tensors)
         return tensors, data
 
     def load_training_state(self, tensors: dict[str, torch.Tensor], data: dict[str, Any]) -> None:
@@ -359,6 +377,46 @@ class Reinforce(Agent):
             zoo.load_optimizer_state(optimizer, tensors, data[name], name)
         self.generator.set_state(tensors["generator"])
         self.np_random = zoo.numpy_rng(data["np_random"])
+        self._load_collection_state(tensors, data.get("collection"))
+
+    # -- the collection's part of the training state ------------------------------------------------
+    # Episodes under way and the noise block in use (zoo.agents.collection): tensors named
+    # "collection.*" and the JSON "collection" entry. A checkpoint without them (written before
+    # collection carried episodes across updates) resumes with a fresh collection.
+    def _collection_state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any] | None]:
+        import torch
+
+        if self._collector is None:
+            return {}, None
+        arrays, data = self._collector.state()
+        if self._noise is not None:
+            arrays["noise"] = self._noise
+            data["noise_step"] = self._noise_step
+        return {f"collection.{name}": torch.from_numpy(np.ascontiguousarray(a)) for name, a in arrays.items()}, data
+
+    def _load_collection_state(self, tensors: dict[str, torch.Tensor], data: Any) -> None:
+        if data is None:
+            return
+        if not isinstance(data, dict):
+            raise ValueError("the saved collection state is not a table")
+        arrays = {name[len("collection."):]: tensor.numpy() for name, tensor in tensors.items()
+                  if name.startswith("collection.")}
+        collector = self._new_collector()
+        observations = arrays.get("observations")
+        n = self.config.n_envs
+        if observations is None or observations.shape[:1] != (n,) or observations.dtype.kind not in "biuf":
+            raise ValueError(f"collection.observations does not hold {self.config.n_envs} observations")
+        collector.load(arrays, data, observations)
+        noise = arrays.get("noise")
+        if noise is not None:
+            step = data.get("noise_step")
+            want = (NOISE_BLOCK, self.config.n_envs, int(np.prod(self.action_space.shape)))
+            if self.policy.discrete or noise.shape != want or noise.dtype != np.float64:
+                raise ValueError(f"collection.noise is {noise.dtype}{list(noise.shape)}, expected float64{list(want)}")
+            if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step <= NOISE_BLOCK:
+                raise ValueError(f"collection noise_step {step!r} is not a step of the block")
+            self._noise, self._noise_step = noise.copy(), step
+        self._collector = collector
 
 
 class ReinforceBaseline(Reinforce):

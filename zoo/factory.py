@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
+import os
 import sys
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,17 +127,31 @@ def episode_step_cap(name: str, max_episode_steps: int | None = None) -> int | N
     return max_episode_steps
 
 
+#: ``make_vec_env``'s choices of how to step copies of an env that has no batched version.
+VECTORIZATION_MODES = (None, "sync", "workers")
+#: Worker processes pay when a step of all copies costs a sync vector env at least this long (a
+#: step's messages to the workers cost about a tenth of it: benchmarks/results/env-speed.md).
+WORKERS_PAY_SECONDS = 400e-6
+
+
 def make_vec_env(name: str, num_envs: int, *, max_episode_steps: int | None = None,
                  vectorization_mode: str | None = None, **kwargs: Any) -> gymnasium.vector.VectorEnv:
-    """``num_envs`` copies in one gymnasium vector env: the env's own batched version if it
-    has one (one numpy array for all copies), else (or with ``vectorization_mode="sync"``) a
-    synchronous vector of single envs, copy ``i`` seeded ``seed + i`` by ``reset(seed=seed)``."""
+    """``num_envs`` copies in one gymnasium vector env, copy ``i`` seeded ``seed + i`` by
+    ``reset(seed=seed)``: the env's own batched version if it has one (one numpy array for all
+    copies); else, where it pays, the copies stepped in one worker process per core
+    (:class:`zoo.vector.workers.WorkerVectorEnv`, equal to the sync vector env bit for bit);
+    else a synchronous vector of single envs. ``vectorization_mode="sync"`` or ``"workers"``
+    chooses for an env without a batched version (``"sync"`` also where it has one).
+
+    Worker processes pay with two usable cores or more, a platform that forks (Linux), and
+    copies whose step takes a sync vector env :data:`WORKERS_PAY_SECONDS` or more (timed on
+    one copy here)."""
     entry = env_entry(name)
     spec = gymnasium.spec(entry.gym_id)
     kwargs = {**entry.kwargs, **kwargs}
-    if vectorization_mode not in (None, "sync"):
-        raise ZooError(f"vectorization_mode must be None (the env's own batched version if any) or 'sync', "
-                       f"got {vectorization_mode!r}")
+    if vectorization_mode not in VECTORIZATION_MODES:
+        raise ZooError(f"vectorization_mode must be None (the env's own batched version if any, else the fastest "
+                       f"way), 'sync' or 'workers', got {vectorization_mode!r}")
     if spec.vector_entry_point is not None and vectorization_mode is None:
         limit = max_episode_steps or entry.time_limit
         if limit is not None:
@@ -144,8 +161,53 @@ def make_vec_env(name: str, num_envs: int, *, max_episode_steps: int | None = No
                                       vectorization_mode="vector_entry_point", **kwargs)
     if max_episode_steps is not None:
         kwargs["max_episode_steps"] = max_episode_steps
+    if vectorization_mode != "sync":
+        workers = _workers(entry, num_envs, kwargs, forced=vectorization_mode == "workers")
+        if workers:
+            from zoo.vector.workers import WorkerVectorEnv
+
+            probe = workers[1]
+            factory = functools.partial(_sync_share, entry.gym_id, kwargs)
+            with _creating(entry):
+                return WorkerVectorEnv(factory, num_envs, workers[0], probe.observation_space, probe.action_space)
     with _creating(entry):
         return gymnasium.make_vec(entry.gym_id, num_envs=num_envs, vectorization_mode="sync", **kwargs)
+
+
+def _sync_share(gym_id: str, kwargs: dict[str, Any], num_envs: int) -> gymnasium.vector.VectorEnv:
+    """A worker's share of the copies: the sync vector env ``make_vec_env`` would build."""
+    return gymnasium.make_vec(gym_id, num_envs=num_envs, vectorization_mode="sync", **kwargs)
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the platform says)."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity else (os.cpu_count() or 1)
+
+
+def _workers(entry: EnvEntry, num_envs: int, kwargs: dict[str, Any],
+             forced: bool) -> tuple[int, gymnasium.Env] | None:
+    """How many worker processes to step ``num_envs`` copies in, and a probe copy for their
+    spaces; None when a sync vector env is the better choice (see :func:`make_vec_env`)."""
+    cores = usable_cores()
+    if not forced and (cores < 2 or num_envs < 4 or not sys.platform.startswith("linux")):
+        return None
+    with _creating(entry):
+        probe = gymnasium.make(entry.gym_id, **kwargs)
+        try:
+            probe.reset(seed=0)
+            seconds = []
+            for _ in range(8):
+                start = time.perf_counter()
+                _, _, terminated, truncated, _ = probe.step(probe.action_space.sample())
+                seconds.append(time.perf_counter() - start)
+                if terminated or truncated:
+                    probe.reset()
+        finally:
+            probe.close()
+    if not forced and num_envs * sorted(seconds)[len(seconds) // 2] < WORKERS_PAY_SECONDS:
+        return None
+    return max(1, min(cores, num_envs // 2)), probe
 
 
 def agent_class(agent: str, env: str) -> type[Agent]:

@@ -17,7 +17,7 @@ from zoo.exceptions import ZooError
 #: Options fixed when a run starts: ``--resume`` refuses them.
 _FIXED_ON_RESUME = {"seed": "--seed", "out_dir": "--out", "set_": "--set", "max_steps": "--max-steps",
                     "eval_every": "--eval-every", "eval_episodes": "--eval-episodes", "config": "--config",
-                    "dry_run": "--dry-run", "as_json": "--json"}
+                    "dry_run": "--dry-run", "as_json": "--json", "stop_at_reward": "--stop-at-reward"}
 
 
 def command_line(ctx: typer.Context) -> list[str]:
@@ -122,6 +122,9 @@ def _report(result: Any) -> None:
     out.print(f"run folder: {result.run_dir}", markup=False)
     out.print(f"checkpoint: {result.checkpoint}", markup=False)
     out.print(f"{result.episodes} episodes, {result.env_steps} env steps in {result.seconds:.1f} s")
+    if result.stopped_at_reward is not None:
+        out.print(f"stopped early: the mean return of the last 100 episodes, {result.stopped_at_reward:.2f}, "
+                  "reached --stop-at-reward", markup=False, highlight=False)
     if result.interrupted:
         name = signal.Signals(result.stop_signal).name if result.stop_signal else "a signal"
         err.print(f"interrupted by {name}: saved the checkpoint above; continue with: "
@@ -184,6 +187,9 @@ def train(
         "eval/mean_reward and keep the best policy in RUN/best")] = None,
     eval_episodes: Annotated[int, typer.Option(
         "--eval-episodes", metavar="K", help="episodes per evaluation (with --eval-every)")] = 10,
+    stop_at_reward: Annotated[float | None, typer.Option(
+        "--stop-at-reward", metavar="R", help="stop once the mean return of the last 100 training episodes "
+        "reaches R (as SB3's StopTrainingOnRewardThreshold)")] = None,
     gym_packages: GymPackages = None,
 ) -> None:
     """Train an agent; writes a run folder with checkpoints, config, returns CSV and curve.
@@ -213,7 +219,7 @@ def train(
         raise ZooError("name what to train: zoo train AGENT ENV (or continue a run: zoo train --resume RUN_DIR)")
     explicit_seed = seed if ctx.get_parameter_source("seed").name != "DEFAULT" else None
     options = {"seed": explicit_seed, "out": out_dir, "overrides": parse_overrides(set_ or []),
-               "config_file": config_file, **totals}
+               "config_file": config_file, "stop_at_reward": stop_at_reward, **totals}
     if dry_run:
         from zoo.training.periodic_eval import check_schedule
         from zoo.training.session import check_options, plan_run

@@ -117,8 +117,9 @@ def _budget(config: dict[str, Any], episodes: int | None, steps: int | None, sav
             run_dir: Path) -> Budget:
     """The new total when one is given, else the run's own; refused if already reached."""
     recorded = config.get("budget") if isinstance(config.get("budget"), dict) else {}
-    budget = (Budget(episodes, steps) if episodes is not None or steps is not None
-              else Budget(recorded.get("episodes"), recorded.get("steps")))
+    threshold = recorded.get("stop_at_reward")  # kept: the run goes on as it was started
+    budget = (Budget(episodes, steps, threshold) if episodes is not None or steps is not None
+              else Budget(recorded.get("episodes"), recorded.get("steps"), threshold))
     if budget.reached(saved.episodes, saved.env_steps):
         raise ZooError(f"the run in {str(run_dir)!r} has already trained {saved.episodes} episodes, "
                        f"{saved.env_steps} env steps (its budget: {budget.describe()}); pass a larger --steps "
@@ -162,7 +163,7 @@ def continue_run(
         saved = load_saved_loop(run_dir, config)
         budget = _budget(config, episodes, steps, saved, run_dir)
         evaluation = _evaluation(run_dir, config, saved)
-        wanted = {"episodes": budget.episodes, "steps": budget.steps}
+        wanted = budget.as_dict()
         if config.get("budget") != wanted:
             run_folder.write_config(run_dir, {**config, "budget": wanted})
         if argv is not None:

@@ -9,6 +9,7 @@ stops and resumes ends exactly where one that never stopped does (:mod:`zoo.trai
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 import shutil
 import time
@@ -34,6 +35,7 @@ from zoo.factory import (
 )
 from zoo.limits import check_count, check_seed
 from zoo.training import run_folder
+from zoo.training.budget import Budget, CountedVectorEnv, StepAllowance
 from zoo.training.logs import TrainingLog
 from zoo.training.periodic_eval import PeriodicEvaluation, check_schedule
 from zoo.training.signals import stop_on_signals
@@ -41,38 +43,9 @@ from zoo.training.state import ResumableVectorEnv, seeded_envs
 
 #: Version of the loop's part of ``training.json``; a resumed run refuses any other.
 LOOP_STATE_VERSION = 1
-
-
-@dataclass(frozen=True)
-class Budget:
-    """When to stop: after ``episodes`` finished episodes or ``steps`` env steps (first reached)."""
-
-    episodes: int | None = None
-    steps: int | None = None
-
-    def __post_init__(self) -> None:
-        for name in ("episodes", "steps"):
-            if getattr(self, name) is not None:
-                check_count(getattr(self, name), f"--{name}")
-        if self.episodes is None and self.steps is None:
-            raise ZooError("a training budget needs episodes or steps")
-
-    def reached(self, episodes: int, steps: int) -> bool:
-        return (self.episodes is not None and episodes >= self.episodes) or (
-            self.steps is not None and steps >= self.steps
-        )
-
-    def fraction(self, episodes: int, steps: int) -> float:
-        parts = []
-        if self.episodes:
-            parts.append(episodes / self.episodes)
-        if self.steps:
-            parts.append(steps / self.steps)
-        return min(1.0, max(parts))
-
-    def describe(self) -> str:
-        return " or ".join(f"{value} {name}" for name, value in (("episodes", self.episodes), ("steps", self.steps))
-                           if value is not None)
+#: ``progress.csv``'s key for the env steps executed per env step of a finished episode (what
+#: REINFORCE learns from): 1.0 when nothing is stepped in vain (docs/logs.md).
+EXECUTED_TO_USED = "rollout/executed_to_used"
 
 
 @dataclass
@@ -100,6 +73,9 @@ class TrainResult:
     interrupted: bool
     #: The signal that stopped training early (SIGINT, SIGTERM), if one did.
     stop_signal: int | None = None
+    #: The mean return of the last 100 episodes when it reached the budget's ``stop_at_reward``
+    #: and stopped the run there; None if it did not.
+    stopped_at_reward: float | None = None
 
 
 def _check_finite(agent: Agent, metrics: Mapping[str, float], env_steps: int, last_good: str) -> None:
@@ -148,12 +124,16 @@ class Session:
         self.iterations = 0
         self.seconds_before = 0.0  # training time of earlier sessions of this run
         self.envs: list[ResumableVectorEnv] = []
+        #: The executed env steps, as the envs count them, and the budget's limit on them.
+        self.allowance = StepAllowance(budget.steps)
         self.env_states: list[dict[str, Any]] = []  # to restore, in the order envs are made
         self.last_checkpoint: Path | None = None
         self.saved_iteration: int | None = None
         self.evaluation: PeriodicEvaluation | None = None
         self.log: TrainingLog | None = None
         self.start = time.perf_counter()
+        self.used_steps = 0  # env steps of the episodes reported so far
+        self.stopped_at_reward: float | None = None
         #: For a new run: the folders :func:`start` created, so that a run that fails before its
         #: first checkpoint can be removed (it holds nothing worth keeping); None when resumed.
         self.claimed: list[Path] | None = None
@@ -165,9 +145,11 @@ class Session:
     def elapsed(self) -> float:
         return self.seconds_before + time.perf_counter() - self.start
 
-    def make_envs(self, n: int) -> ResumableVectorEnv:
+    def make_envs(self, n: int) -> CountedVectorEnv:
         """The agent's envs, ready to use: seeded here, once, with the run's seed (or put back
-        where the checkpoint left them); the agent's first ``reset()`` returns their start."""
+        where the checkpoint left them); the agent's first ``reset()`` returns their start. They
+        count the env steps they execute and tell the agent how many the budget leaves
+        (:mod:`zoo.training.budget`)."""
         name = self.learner.env.name
         vec_env = make_vec_env(name, n, max_episode_steps=episode_step_cap(name, self.max_episode_steps))
         if self.env_states:
@@ -176,7 +158,7 @@ class Session:
         else:
             envs = seeded_envs(vec_env, self.seed)
         self.envs.append(envs)
-        return envs
+        return CountedVectorEnv(envs, self.allowance)
 
     # -- checkpoints ------------------------------------------------------------------------------
     def training_state(self) -> tuple[dict[str, Any], dict[str, Any]] | None:
@@ -200,8 +182,11 @@ class Session:
     def save(self) -> Path:
         if self.saved_iteration == self.iterations and self.last_checkpoint is not None:
             return self.last_checkpoint  # nothing new since the last save
-        meta = checkpoint_meta(self.learner, trained={
-            "episodes": len(self.rows), "env_steps": self.env_steps, "seconds": round(self.elapsed(), 3)})
+        trained = {"episodes": len(self.rows), "env_steps": self.env_steps, "seconds": round(self.elapsed(), 3)}
+        if self.stopped_at_reward is not None:
+            trained["stopped_at_reward"] = {"threshold": self.budget.stop_at_reward,
+                                            "mean_return": self.stopped_at_reward}
+        meta = checkpoint_meta(self.learner, trained=trained)
         path = ckpt.write_checkpoint(self.run_dir / ckpt.CHECKPOINTS_DIR / f"{self.env_steps:012d}",
                                      self.learner.state_tensors(), meta, self.training_state())
         run_folder.write_returns(self.run_dir, self.rows)
@@ -255,25 +240,41 @@ class Session:
         if self.evaluation is not None and self.evaluation.due(self.env_steps):
             evaluated = self.evaluation.run(self.learner, self.env_steps, checkpoint_meta(self.learner),
                                             self.max_episode_steps)
+        self.used_steps += sum(int(length) for length in it.episode_lengths)
+        collection = {EXECUTED_TO_USED: round(self.env_steps / self.used_steps, 4)} if self.used_steps else {}
         self.log.iteration(iterations=self.iterations, env_steps=self.env_steps, seconds=elapsed, rows=self.rows,
-                           new_rows=self.rows[first_new:], metrics=it.metrics, extra=evaluated)
+                           new_rows=self.rows[first_new:], metrics=it.metrics,
+                           extra={**collection, **(evaluated or {})})
         returns = self.returns
         mean = run_folder.running_mean(returns)[-1] if returns else None
         return Progress(len(returns), self.env_steps, self.elapsed(), mean,
                         self.budget.fraction(len(returns), self.env_steps), dict(it.metrics), evaluated)
+
+    def _finished(self) -> bool:
+        """Whether the budget is reached, or what it leaves cannot pay for one more step of the
+        agent's envs (every copy steps at once)."""
+        if self.budget.reached(len(self.rows), self.env_steps):
+            return True
+        left = self.budget.steps_left(self.env_steps)
+        return left is not None and bool(self.envs) and left < min(envs.num_envs for envs in self.envs)
 
     def _loop(self, progress: Callable[[Progress], None] | None) -> TrainResult:
         learner = self.learner
         self.start = last_save = time.perf_counter()
         self.log = TrainingLog(self.run_dir, learner.env.gym_id, rows=self.rows, iterations=self.iterations,
                                env_steps=self.env_steps)
+        self.used_steps = sum(int(row[2]) for row in self.rows)
         with stop_on_signals() as stop:
             learner.start_training(self.make_envs)
             try:
-                while not self.budget.reached(len(self.rows), self.env_steps) and not stop.is_set():
+                while not self._finished() and not stop.is_set():
+                    self.allowance.executed = self.env_steps
                     done = self._after_iteration(self._iterate())
                     if progress is not None:
                         progress(done)
+                    self.stopped_at_reward = self.budget.reward_reached(self.returns)
+                    if self.stopped_at_reward is not None:
+                        break
                     if time.perf_counter() - last_save >= self.checkpoint_every:
                         self.save()
                         last_save = time.perf_counter()
@@ -284,7 +285,7 @@ class Session:
         returns = self.returns
         run_folder.plot_curve(self.run_dir, returns, f"{learner.name} on {learner.env.gym_id} (seed {self.seed})")
         return TrainResult(self.run_dir, final, len(returns), self.env_steps, self.elapsed(), returns,
-                           stop.is_set(), stop.signum)
+                           stop.is_set(), stop.signum, self.stopped_at_reward)
 
 
 #: Where a run's seed or budget came from, besides a config file (:data:`zoo.factory.FILE`).
@@ -311,7 +312,7 @@ class RunPlan:
         return {
             "agent": self.resolved.agent.name, "env": self.resolved.env.name, "gym_id": self.resolved.env.gym_id,
             "seed": {"value": self.seed, "source": self.seed_source},
-            "budget": {"episodes": self.budget.episodes, "steps": self.budget.steps, "source": self.budget_source},
+            "budget": {**self.budget.as_dict(), "source": self.budget_source},
             "hyperparameters": {k: {"value": v, "source": self.resolved.sources[k]} for k, v in config.items()},
             "config_file": None if self.config_file is None else {
                 "path": self.config_file.path, "format": self.file_format, "sha256": self.config_file.sha256},
@@ -329,12 +330,14 @@ def plan_run(
     out: str | Path | None = None,
     overrides: Mapping[str, Any] | None = None,
     config_file: str | Path | ConfigFile | None = None,
+    stop_at_reward: float | None = None,
 ) -> RunPlan:
     """Resolve and check a new run of ``agent`` on ``env`` without building or writing anything.
 
     Hyperparameters, lowest precedence first: the agent's defaults, its per-env defaults, the
     config file, ``overrides``. Seed and budget: ``seed`` / ``episodes`` / ``steps`` when given,
-    else the config file's, else 0 and the agent's default budget for the env."""
+    else the config file's, else 0 and the agent's default budget for the env; ``stop_at_reward``
+    ends the run earlier once the mean return of its last 100 episodes reaches it."""
     if config_file is not None and not isinstance(config_file, ConfigFile):
         config_file = read_config_file(config_file)
     settings = file_settings(config_file, agent, env) if config_file is not None else None
@@ -355,6 +358,8 @@ def plan_run(
         budget, budget_source = Budget(**settings.budget), FILE
     else:
         budget, budget_source = Budget(**resolved.agent_class.default_budget(resolved.env)), DEFAULT
+    if stop_at_reward is not None:
+        budget = dataclasses.replace(budget, stop_at_reward=stop_at_reward)
     run_dir = Path(out) if out is not None else run_folder.default_run_dir(resolved.agent.name,
                                                                            resolved.env.gym_id, int(seed))
     if run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir())):
@@ -378,6 +383,7 @@ def start(
     keep_checkpoints: int = 3,
     eval_every: int | None = None,
     eval_episodes: int = 10,
+    stop_at_reward: float | None = None,
     argv: list[str] | None = None,
 ) -> Session:
     """A new run of ``agent`` on ``env``, checked, its run folder started (see :mod:`zoo.training.run_folder`);
@@ -393,14 +399,14 @@ def start(
     envs are logged and the best policy is kept in ``best/`` (:mod:`zoo.training.periodic_eval`).
     """
     plan = plan_run(agent, env, seed=seed, episodes=episodes, steps=steps, out=out, overrides=overrides,
-                    config_file=config_file)
+                    config_file=config_file, stop_at_reward=stop_at_reward)
     check_options(max_episode_steps, checkpoint_every, keep_checkpoints)
     check_schedule(eval_every, eval_episodes)
     learner = build_agent(plan.resolved, plan.seed)
     seed, budget, run_dir = plan.seed, plan.budget, plan.run_dir
     header = {
         "agent": learner.name, **env_record(learner.env), "seed": seed,
-        "budget": {"episodes": budget.episodes, "steps": budget.steps},
+        "budget": budget.as_dict(),
         "max_episode_steps": max_episode_steps, "config": config_to_dict(learner.config),
         "checkpoints": {"every": checkpoint_every, "keep": keep_checkpoints},
         "evaluation": {"every": eval_every, "episodes": eval_episodes} if eval_every else None,
@@ -441,15 +447,17 @@ def train(
     keep_checkpoints: int = 3,
     eval_every: int | None = None,
     eval_episodes: int = 10,
+    stop_at_reward: float | None = None,
     argv: list[str] | None = None,
     progress: Callable[[Progress], None] | None = None,
 ) -> TrainResult:
     """Train ``agent`` on ``env`` into a run folder: :func:`start` with the same options, then
     run, calling ``progress`` after every iteration. With neither ``episodes`` nor ``steps``,
     the config file's budget, else the agent's default budget for the env, applies; without
-    ``seed``, the config file's seed, else 0."""
+    ``seed``, the config file's seed, else 0. ``stop_at_reward`` stops it earlier, once the mean
+    return of the last 100 training episodes reaches it (``TrainResult.stopped_at_reward``)."""
     return start(agent, env, seed=seed, episodes=episodes, steps=steps, out=out, overrides=overrides,
                  config_file=config_file,
                  max_episode_steps=max_episode_steps, checkpoint_every=checkpoint_every,
                  keep_checkpoints=keep_checkpoints, eval_every=eval_every, eval_episodes=eval_episodes,
-                 argv=argv).run(progress)
+                 stop_at_reward=stop_at_reward, argv=argv).run(progress)
