@@ -22,13 +22,10 @@ and JSON data; never pickled).
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
-TRIGGER = os.environ.get("ZOO_TRIGGER", "all")
 
 
 @dataclass
@@ -86,8 +83,6 @@ class Collector:
     def ready(self, batch_steps: int) -> bool:
         """Whether an update is due: every copy ended an episode since the last one, and they hold
         at least ``batch_steps`` steps."""
-        if TRIGGER == "count":
-            return self.ended_episodes >= self.n and self.ended_steps >= batch_steps
         return bool(self.ended.all()) and self.ended_steps >= batch_steps
 
     def _grow(self) -> None:

@@ -37,6 +37,7 @@ import numpy as np
 import zoo
 from zoo import Agent, EnvEntry, Iteration, ZooError, hyperparameter
 from zoo.agents import acting
+from zoo.agents import gradients as G
 from zoo.agents import returns as R
 from zoo.agents.collection import Collector
 
@@ -48,9 +49,6 @@ if TYPE_CHECKING:
 _help = hyperparameter  # short name: every config field below uses it
 #: Steps of Gaussian exploration noise drawn at once (pink noise is correlated within a block).
 NOISE_BLOCK = 1024
-import os  # noqa: E402  (measurement switch, temporary)
-
-OFF_POLICY = os.environ.get("ZOO_OFF_POLICY", "ratio")
 #: Ranges checked by ``ReinforceConfig.validate``, before anything is built or written.
 MAX_ENVS, MAX_BATCH_STEPS, MAX_LAYERS, MAX_WIDTH, MAX_WEIGHTS = 65_536, 10_000_000, 16, 4096, 10_000_000
 MAX_FLOAT = 1e30
@@ -177,12 +175,6 @@ class Reinforce(Agent):
                                   config.activation, config.norm_obs, cls.uses_baseline, seed)
 
     # -- acting ----------------------------------------------------------------------------------
-    def _obs(self, observation: np.ndarray) -> torch.Tensor:
-        import torch
-
-        obs = torch.as_tensor(np.asarray(observation, dtype=np.float32))
-        return self.obs_rms(obs) if self.config.norm_obs else obs
-
     def _clip(self, actions: np.ndarray) -> np.ndarray:
         return self.acting.clip(actions)
 
@@ -259,8 +251,6 @@ class Reinforce(Agent):
         return True, executed
 
     def train_iteration(self) -> Iteration:
-        import torch
-
         cfg = self.config
         due, executed = self._collect()
         if not due:  # the budget ends before the next update: the episodes wait in the collector
@@ -274,55 +264,88 @@ class Reinforce(Agent):
         returns = R.discounted_returns_episodes(batch.rewards, active, ends, cfg.gamma)
         episodes = R.episode_ids(active, ends)
         n_episodes = int(ends.sum())
-        flat_obs = self._obs(batch.obs[active])
-        flat_actions = torch.as_tensor(batch.actions[active])
+        obs = self.acting.normalize(batch.obs[active])
         metrics: dict[str, float] = {}
         weights = returns
         if self.value is not None:
-            targets = torch.as_tensor(returns[active], dtype=torch.float32)
-            with torch.no_grad():
-                baseline = np.zeros_like(returns)
-                baseline[active] = self.value(flat_obs).numpy()
+            baseline = np.zeros_like(returns)
+            baseline[active] = self._fit_value(obs, returns[active], metrics)
             weights = R.advantages(returns, baseline)
-            for _ in range(cfg.vf_gradient_steps):
-                value_loss = torch.nn.functional.mse_loss(self.value(flat_obs), targets)
-                self.value_optimizer.zero_grad()
-                value_loss.backward()
-                self.value_optimizer.step()
-            metrics["value_loss"] = value_loss.item()
         if cfg.normalize_advantage == "batch":
             weights = R.normalize_masked(weights, active)
         elif cfg.normalize_advantage == "episode":
             weights = R.normalize_groups(weights, episodes)
-        weights_t = torch.as_tensor(weights[active], dtype=torch.float32)
-        try:
-            log_prob = self.policy.log_prob(flat_obs, flat_actions)
-        except ValueError:  # torch refuses a distribution whose parameters are NaN, inf or a zero scale
-            raise FloatingPointError("the policy's action distribution has NaN, infinite or zero-scale "
-                                     "parameters: its weights diverged") from None
-        if OFF_POLICY in ("ratio", "clip"):
-            ratio = torch.exp(log_prob.detach().double() - torch.as_tensor(batch.log_probs[active])).float()
-            if OFF_POLICY == "clip":
-                ratio = ratio.clamp(max=1.0)
-            weights_t = weights_t * ratio
-            metrics["ratio_max"] = float(ratio.max())
-        loss = -(log_prob * weights_t).sum() / n_episodes
-        if cfg.ent_coef:
-            loss = loss - cfg.ent_coef * self.policy.entropy(flat_obs).sum() / n_episodes
-        self.optimizer.zero_grad()
-        loss.backward()
-        if cfg.max_grad_norm:
-            torch.nn.utils.clip_grad_norm_(self.policy.parameters(), cfg.max_grad_norm)
-        self.optimizer.step()
+        metrics["loss"] = self._policy_step(obs, batch.actions[active], weights[active], batch.log_probs[active],
+                                            n_episodes, metrics)
         if cfg.norm_obs:
             self.obs_rms.update(batch.obs[active])
-        metrics["loss"] = loss.item()
         labels = episodes[active]
         lengths = np.bincount(labels, minlength=n_episodes)
         episode_returns = np.bincount(labels, batch.rewards[active], minlength=n_episodes)
         in_order = np.argsort(batch.episode_order(), kind="stable")  # as they ended
         return Iteration(episode_returns[in_order].tolist(), lengths[in_order].astype(int).tolist(), executed,
                          metrics)
+
+    def _step(self, optimizer: Adam, params: list[torch.Tensor], grads: list[np.ndarray]) -> None:
+        """One optimiser step with gradients computed in numpy (:mod:`zoo.agents.gradients`)."""
+        import torch
+
+        for param, grad in zip(params, grads):
+            param.grad = torch.from_numpy(np.ascontiguousarray(grad, dtype=np.float32))
+        if self.config.max_grad_norm and optimizer is self.optimizer:
+            torch.nn.utils.clip_grad_norm_(params, self.config.max_grad_norm)
+        optimizer.step()
+
+    def _fit_value(self, obs: np.ndarray, returns: np.ndarray, metrics: dict[str, float]) -> np.ndarray:
+        """The baseline V(s) of every step (before fitting), then ``vf_gradient_steps`` steps of
+        regression of V on the returns."""
+        from zoo.agents.networks import linear_views
+
+        layers, activation = linear_views(self.value.body), self.config.activation
+        params = [p for layer in self.value.body if hasattr(layer, "weight") for p in (layer.weight, layer.bias)]
+        targets = returns.astype(np.float32)
+        baseline = None
+        for _ in range(self.config.vf_gradient_steps):
+            out, inputs = G.forward(layers, activation, obs)
+            if baseline is None:
+                baseline = out[:, 0].astype(np.float64)
+            loss, d_out = G.mse_loss(out[:, 0], targets)
+            grads = G.backward(layers, activation, inputs, d_out[:, None])
+            self._step(self.value_optimizer, params, [g for pair in grads for g in pair])
+        metrics["value_loss"] = loss
+        return baseline
+
+    def _policy_step(self, obs: np.ndarray, actions: np.ndarray, weights: np.ndarray, behaviour: np.ndarray,
+                     n_episodes: int, metrics: dict[str, float]) -> float:
+        """One gradient step of the policy on ``-sum(rho * log pi(a|s) * weight) / n_episodes``
+        (minus the entropy bonus), ``rho`` the current policy's probability of each action over the
+        one that took it (see the module docstring); returns the loss."""
+        from zoo.agents.networks import linear_views
+
+        cfg, policy = self.config, self.policy
+        layers = linear_views(policy.body)
+        params = [p for layer in policy.body if hasattr(layer, "weight") for p in (layer.weight, layer.bias)]
+        with np.errstate(over="ignore", invalid="ignore"):
+            out, inputs = G.forward(layers, cfg.activation, obs)
+            log_std = None if policy.discrete else policy.log_std.detach().numpy()
+            if not np.isfinite(out).all() or (log_std is not None and not np.isfinite(log_std).all()):
+                raise FloatingPointError("the policy's action distribution has NaN, infinite or zero-scale "
+                                         "parameters: its weights diverged")
+            weights = weights.astype(np.float32)
+            current = (G.categorical(out, actions)[0] if policy.discrete else
+                       G.gaussian_loss(out, log_std, actions, weights, 0.0, 1.0)[3])
+            ratio = np.exp(current.astype(np.float64) - behaviour)
+            weights = weights * ratio.astype(np.float32)
+            metrics["ratio_max"] = float(ratio.max())
+            if policy.discrete:
+                loss, d_out, _ = G.categorical_loss(out, actions, weights, cfg.ent_coef, n_episodes)
+                grads = [g for pair in G.backward(layers, cfg.activation, inputs, d_out) for g in pair]
+            else:
+                loss, d_out, d_log_std, _ = G.gaussian_loss(out, log_std, actions, weights, cfg.ent_coef, n_episodes)
+                grads = [g for pair in G.backward(layers, cfg.activation, inputs, d_out) for g in pair] + [d_log_std]
+                params.append(policy.log_std)
+        self._step(self.optimizer, params, grads)
+        return loss
 
     # -- state -----------------------------------------------------------------------------------
     def _modules(self) -> dict[str, torch.nn.Module]:

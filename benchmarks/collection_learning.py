@@ -7,8 +7,7 @@ training episodes reaches the bench's threshold for the env (or a cap), with the
 this checkout and with ``agents/reinforce.py`` as it was at ``--ref`` (loaded from ``git show``:
 the same hyperparameters, the same envs). Env steps are counted from outside the agent, by the
 envs the agent steps (``zoo.training.budget.CountedVectorEnv``): every transition of every copy,
-used or not. ``ZOO_OFF_POLICY=none`` in the environment turns off the current collection's
-importance weights (``ratio``, the default), to measure what they bring.
+used or not.
 
 The table gives, per case and version, the median over seeds of executed env steps and wall
 seconds to the threshold (a seed that never gets there counts as slower than all), how many

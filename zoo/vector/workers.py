@@ -219,11 +219,22 @@ class WorkerVectorEnv(gymnasium.vector.VectorEnv):
             raise ZooError(f"env worker {worker}: {reply}")
         return reply
 
-    def _broadcast(self, messages: list[tuple[str, Any]]) -> list[Any]:
+    def _broadcast(self, messages: list[tuple[str, Any] | None]) -> list[Any]:
+        """Send each worker its message (None: nothing), then read every reply (all of them, so
+        that none is left for the next command) before raising the first error."""
         for connection, message in zip(self._connections, messages):
             if message is not None:
                 connection.send(message)
-        return [self._receive(w) if message is not None else None for w, message in enumerate(messages)]
+        replies, error = [], None
+        for worker, message in enumerate(messages):
+            try:
+                replies.append(self._receive(worker) if message is not None else None)
+            except ZooError as exc:
+                replies.append(None)
+                error = error or exc
+        if error is not None:
+            raise error
+        return replies
 
     def _ask(self, worker: int, command: str, argument: Any = None) -> Any:
         self._connections[worker].send((command, argument))

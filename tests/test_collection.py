@@ -1,0 +1,253 @@
+"""Nothing stepped in vain, within the budget, and resumable mid-episode (issue 25).
+
+* Counted from outside the agent (a counting vector env around the one the loop makes), the
+  env steps a run executes are the steps it reports (``time/total_timesteps``), never more than
+  ``--steps``, and at most 5 % more than the steps of the episodes it learned from, on every
+  built-in env family; ``progress.csv`` reports that ratio.
+* The collection keeps every copy's episodes: each one is reported once, whole, in the order
+  they ended, and the unfinished ones wait for the next update.
+* A run stopped between two updates, with episodes under way, and resumed ends exactly where
+  one that never stopped does, on every kind of vector env (batched in numpy, sync, worker
+  processes).
+* ``--stop-at-reward R`` stops at the first iteration where the mean of the last 100 training
+  episodes reaches R, and says so.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import gymnasium
+import numpy as np
+import pytest
+import torch
+from support.checks import assert_one_line_error
+from typer.testing import CliRunner
+
+import zoo
+from zoo import checkpoint as ckpt
+from zoo.cli import app
+from zoo.training import session as session_module
+from zoo.training.resuming import resume
+from zoo.training.session import train
+
+runner = CliRunner()
+
+
+class CountingVectorEnv(gymnasium.vector.VectorWrapper):
+    """Counts the transitions a vector env plays, from outside: every copy's step but the one
+    that restarts a copy under NEXT_STEP autoreset (told by the flags the env returned)."""
+
+    executed = 0
+
+    def __init__(self, env):
+        super().__init__(env)
+        self.done = np.zeros(env.num_envs, dtype=bool)
+
+    def reset(self, *, seed=None, options=None):
+        mask = (options or {}).get("reset_mask")
+        self.done = self.done & ~mask if mask is not None else np.zeros(self.num_envs, dtype=bool)
+        return self.env.reset(seed=seed, options=options)
+
+    def step(self, actions):
+        CountingVectorEnv.executed += int(self.num_envs - self.done.sum())
+        result = self.env.step(actions)
+        self.done = np.logical_or(result[2], result[3])
+        return result
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.env, name)
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    """Every vector env the training loop makes, counted."""
+    made = session_module.make_vec_env
+    CountingVectorEnv.executed = 0
+    monkeypatch.setattr(session_module, "make_vec_env", lambda *a, **k: CountingVectorEnv(made(*a, **k)))
+    return CountingVectorEnv
+
+
+def used_steps(run) -> int:
+    with open(run / "returns.csv", newline="") as f:
+        return sum(int(row["length"]) for row in csv.DictReader(f))
+
+
+def progress_rows(run) -> list[dict[str, str]]:
+    with open(run / "progress.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+#: Every built-in env family, with a budget of about 20 batches (episodes capped by --max-steps).
+FAMILIES = [
+    ("reinforce", "cartpole", {"n_envs": 8}, 60_000, None),
+    ("reinforce-baseline", "acrobot", {"n_envs": 8}, 60_000, 200),
+    ("reinforce", "mountaincar", {"n_envs": 4}, 30_000, 100),
+    ("reinforce-baseline", "mountaincar-continuous", {"n_envs": 4, "batch_steps": 0}, 30_000, 100),
+    ("reinforce-baseline", "pendulum", {"n_envs": 4, "batch_steps": 0}, 30_000, None),
+    ("reinforce-baseline", "pixelcopter", {"n_envs": 8}, 40_000, 200),
+    ("reinforce-baseline", "catcher", {"n_envs": 8}, 40_000, 200),
+    ("reinforce-baseline", "flappybird", {"n_envs": 8}, 40_000, 200),
+    ("reinforce-baseline", "pong", {"n_envs": 8}, 40_000, 200),
+    ("reinforce-baseline", "puckworld", {"n_envs": 8}, 40_000, 100),
+    ("reinforce", "lunarlander", {"n_envs": 8, "net_arch": [16]}, 40_000, 200),
+]
+
+
+@pytest.mark.parametrize("agent,env,overrides,steps,cap", FAMILIES, ids=[f[1] for f in FAMILIES])
+def test_executed_steps_are_the_reported_ones_within_the_budget_and_5_percent_of_the_used(
+        tmp_path, counted, agent, env, overrides, steps, cap):
+    result = train(agent, env, seed=1, steps=steps, out=tmp_path / "run", overrides=overrides, argv=["zoo"],
+                   max_episode_steps=cap)
+    executed = counted.executed
+    assert executed == result.env_steps  # what the run reports is what it stepped
+    assert steps - overrides["n_envs"] < executed <= steps  # the budget, exactly: never past it
+    used = used_steps(result.run_dir)
+    assert executed <= 1.05 * used, (executed, used)
+    last = progress_rows(result.run_dir)[-1]
+    assert int(last["time/total_timesteps"]) == executed
+    assert float(last["rollout/executed_to_used"]) == pytest.approx(executed / used, abs=1e-4)
+
+
+class ScriptedEpisodes(gymnasium.vector.VectorEnv):
+    """Copy ``i``'s episodes last ``lengths[i][k]`` steps in turn; reward 1 per step, the
+    observation the copy's step count; NEXT_STEP autoreset."""
+
+    metadata = {"autoreset_mode": gymnasium.vector.AutoresetMode.NEXT_STEP}
+
+    def __init__(self, lengths: list[list[int]]) -> None:
+        self.num_envs = len(lengths)
+        self.lengths = [list(rows) for rows in lengths]
+        self.single_observation_space = gymnasium.spaces.Box(-np.inf, np.inf, (1,), np.float32)
+        self.single_action_space = gymnasium.spaces.Discrete(2)
+        self.observation_space = gymnasium.vector.utils.batch_space(self.single_observation_space, self.num_envs)
+        self.action_space = gymnasium.vector.utils.batch_space(self.single_action_space, self.num_envs)
+        self.episode = np.zeros(self.num_envs, dtype=int)
+        self.t = np.zeros(self.num_envs, dtype=int)
+        self.done = np.zeros(self.num_envs, dtype=bool)
+        self.transitions = 0
+
+    def reset(self, *, seed=None, options=None):
+        self.t[:] = 0
+        self.done[:] = False
+        return self.t[:, None].astype(np.float32), {}
+
+    def step(self, actions):
+        rewards = np.zeros(self.num_envs)
+        terminated = np.zeros(self.num_envs, dtype=bool)
+        for i in range(self.num_envs):
+            if self.done[i]:
+                self.t[i], self.done[i] = 0, False
+                self.episode[i] += 1
+                continue
+            self.transitions += 1
+            self.t[i] += 1
+            rewards[i] = 1.0
+            length = self.lengths[i][self.episode[i] % len(self.lengths[i])]
+            terminated[i] = self.done[i] = self.t[i] >= length
+        return self.t[:, None].astype(np.float32), rewards, terminated, np.zeros(self.num_envs, dtype=bool), {}
+
+
+class ScriptedSpaces(gymnasium.Env):
+    """The spaces of :class:`ScriptedEpisodes`, as a gymnasium id agents can be made for."""
+
+    observation_space = gymnasium.spaces.Box(-np.inf, np.inf, (1,), np.float32)
+    action_space = gymnasium.spaces.Discrete(2)
+
+
+def test_every_episode_is_reported_once_whole_in_the_order_they_ended():
+    gymnasium.register("zoo-test/ScriptedEpisodes-v0", entry_point=ScriptedSpaces)
+    lengths = [[3, 1, 7, 2], [11, 4], [5], [2, 9, 1, 1, 6]]
+    env = ScriptedEpisodes(lengths)
+    agent = zoo.make_agent("reinforce", "zoo-test/ScriptedEpisodes-v0", seed=0, overrides={"n_envs": 4})
+    agent.start_training(lambda n: env)
+    reported, executed = [], 0
+    for _ in range(12):
+        it = agent.train_iteration()
+        assert it.episode_returns == [float(n) for n in it.episode_lengths]  # whole episodes
+        reported += it.episode_lengths
+        executed += it.env_steps
+    assert executed == env.transitions
+    ends = []  # (step of its end, copy, length) of every episode the script plays
+    for i, rows in enumerate(lengths):
+        t = 0
+        for k in range(100):
+            t += rows[k % len(rows)] + (1 if k else 0)  # NEXT_STEP: a restart step between episodes
+            ends.append((t, i, rows[k % len(rows)]))
+    assert reported == [length for _, _, length in sorted(ends)[:len(reported)]]
+    assert executed - sum(reported) < 4 * 11  # the episodes under way wait for the next update
+
+
+# -- resuming mid-episode -------------------------------------------------------------------------
+def full_state(run):
+    folder = ckpt.find_checkpoint(run)
+    tensors, data = ckpt.read_training_state(folder)
+    return {**ckpt.read_tensors(folder), **{k: v for k, v in tensors.items() if k.startswith("agent.")}}, data
+
+
+RESUMED = [
+    ("reinforce", "cartpole", {"n_envs": 4}, 3000, None),  # gymnasium's CartPoleVectorEnv
+    ("reinforce", "acrobot", {"n_envs": 4}, 3000, None),  # the zoo's batched classic control
+    ("reinforce-baseline", "pixelcopter", {"n_envs": 8}, 6000, None),  # a PLE port
+    ("reinforce", "lunarlander", {"n_envs": 3}, 3000, None),  # a sync vector env (Box2D)
+    ("reinforce", "lunarlander", {"n_envs": 4}, 3000, "workers"),  # worker processes
+    ("reinforce", "FrozenLake-v1", {"n_envs": 4}, 2000, None),  # Discrete observations, sync
+]
+
+
+@pytest.mark.parametrize("agent,env,overrides,total,mode", RESUMED,
+                         ids=[f"{r[1]}-{r[4] or 'default'}" for r in RESUMED])
+def test_a_run_stopped_between_updates_resumes_its_episodes_exactly(tmp_path, monkeypatch, agent, env, overrides,
+                                                                     total, mode):
+    if mode is not None:
+        made = session_module.make_vec_env
+        monkeypatch.setattr(session_module, "make_vec_env",
+                            lambda *a, **k: made(*a, **{**k, "vectorization_mode": mode}))
+    straight = train(agent, env, seed=3, steps=total, out=tmp_path / "straight", overrides=overrides, argv=["zoo"])
+    first = train(agent, env, seed=3, steps=total // 2 + 1, out=tmp_path / "resumed", overrides=overrides,
+                  argv=["zoo"], checkpoint_every=0)
+    _, saved = ckpt.read_training_state(first.checkpoint)
+    # Stopped with episodes under way: the collector holds steps, the env its copies' places.
+    assert saved["agent"]["collection"]["rows"] > 0
+    assert all("position" in envs for envs in saved["envs"])
+    resumed = resume(tmp_path / "resumed", steps=total, argv=["zoo"])
+    assert (resumed.env_steps, resumed.episodes) == (straight.env_steps, straight.episodes)
+    state_a, _ = full_state(straight.run_dir)
+    state_b, _ = full_state(resumed.run_dir)
+    assert state_a.keys() == state_b.keys()
+    assert [k for k in state_a if not torch.equal(state_a[k], state_b[k])] == []
+    assert resumed.returns == straight.returns
+
+
+# -- stopping at a reward threshold ---------------------------------------------------------------
+def test_stop_at_reward_stops_at_the_first_iteration_whose_100_episode_mean_reaches_it(tmp_path):
+    result = train("reinforce", "cartpole", seed=0, steps=300_000, out=tmp_path / "run", stop_at_reward=60.0,
+                   overrides={"n_envs": 16}, argv=["zoo"])
+    assert result.stopped_at_reward is not None and result.stopped_at_reward >= 60.0
+    assert result.env_steps < 300_000
+    assert result.stopped_at_reward == pytest.approx(float(np.mean(result.returns[-100:])))
+    with open(result.run_dir / "returns.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    # At the end of every earlier iteration (rows grouped by env_steps), the mean was below 60.
+    ends = [i for i in range(len(rows)) if i + 1 == len(rows) or rows[i + 1]["env_steps"] != rows[i]["env_steps"]]
+    returns = [float(row["return"]) for row in rows]
+    for end in ends[:-1]:
+        assert end + 1 < 100 or np.mean(returns[end - 99:end + 1]) < 60.0
+    meta = json.loads((result.checkpoint / ckpt.META_FILE).read_text())
+    assert meta["trained"]["stopped_at_reward"] == {"threshold": 60.0, "mean_return": result.stopped_at_reward}
+    config = json.loads((result.run_dir / "config.json").read_text())
+    assert config["budget"]["stop_at_reward"] == 60.0
+
+
+def test_zoo_train_stop_at_reward_says_so_and_refuses_what_is_not_a_number(tmp_path):
+    done = runner.invoke(app, ["train", "reinforce", "cartpole", "--steps", "200000", "--stop-at-reward", "40",
+                               "--set", "n_envs=16", "--out", str(tmp_path / "run")])
+    assert done.exit_code == 0, done.output
+    assert "stopped early: the mean return of the last 100 episodes" in done.output
+    bad = runner.invoke(app, ["train", "reinforce", "cartpole", "--stop-at-reward", "inf", "--out",
+                              str(tmp_path / "bad")])
+    assert_one_line_error(bad, "--stop-at-reward must be a finite number")
+    assert not (tmp_path / "bad").exists()
