@@ -83,4 +83,4 @@ def load(repo: HubRepo) -> HubPolicy:
     state.update({k: t.detach().clone().float() for k, t in zip(targets, sources)})
     policy.load_state_tensors(state)
     return HubPolicy(policy, env_name, f"Deep RL course {AGENT} model ({shape}) from {repo.label} "
-                                       "(unpickled: trusted)")
+                                       "(unpickled: trusted)", agent=AGENT)

@@ -27,6 +27,7 @@ agent made only to act builds no optimiser. The optimiser is :class:`zoo.agents.
 
 from __future__ import annotations
 
+import reprlib
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -99,7 +100,8 @@ class ReinforceConfig:
                        and not abs(getattr(self, f.name)) <= MAX_FLOAT})
         for name, (ok, valid) in checks.items():
             if not ok:
-                raise ZooError(f"hyperparameter {name}={getattr(self, name)!r} is out of range (valid: {valid})")
+                raise ZooError(f"hyperparameter {name}={reprlib.repr(getattr(self, name))} is out of range "
+                               f"(valid: {valid})")
 
 
 #: The names REINFORCE's hyperparameters had before they took stable-baselines3's (old -> new).

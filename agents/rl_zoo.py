@@ -29,6 +29,8 @@ with every such key named: the run would not be the one the file describes.
 from __future__ import annotations
 
 import ast
+import math
+import reprlib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
@@ -72,27 +74,57 @@ def _literal(node: ast.AST, what: str) -> Any:
         return [_literal(item, what) for item in node.elts]
     if isinstance(node, ast.Dict) and all(isinstance(k, ast.Constant) and isinstance(k.value, str)
                                           for k in node.keys):
-        return {k.value: _literal(v, what) for k, v in zip(node.keys, node.values)}
+        return _table([(k.value, v) for k, v in zip(node.keys, node.values)], what)
     if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict"
             and not node.args and all(kw.arg is not None for kw in node.keywords)):
-        return {kw.arg: _literal(kw.value, what) for kw in node.keywords}
+        return _table([(kw.arg, kw.value) for kw in node.keywords], what)
     dotted = _dotted(node)
     if dotted is not None:
         module, _, name = dotted.rpartition(".")
         if module in TORCH_MODULES and name in ACTIVATIONS:
             return TorchName(name)
-    raise ZooError(f"{what}: {ast.unparse(node)!r} is not allowed (only literals, lists, dict(...) and "
+    raise ZooError(f"{what}: {_shown(ast.unparse(node))} is not allowed (only literals, lists, dict(...) and "
                    f"nn.<{'|'.join(ACTIVATIONS)}>); nothing in the file is run")
+
+
+def _table(items: list[tuple[str, ast.AST]], what: str) -> dict[str, Any]:
+    """A ``dict(...)`` or ``{...}``, each key given once (Python would keep the last silently)."""
+    table: dict[str, Any] = {}
+    for key, node in items:
+        if key in table:
+            raise ZooError(f"{what}: key {_shown(key)} is given twice; give each key once")
+        table[key] = _literal(node, what)
+    return table
 
 
 def parse_python_literal(text: str, what: str) -> Any:
     """The value of a Python expression such as ``"dict(net_arch=[64, 64], activation_fn=nn.ReLU)"``,
-    read from its syntax tree: literals, lists, ``dict(...)`` and torch activation names only."""
+    read from its syntax tree: literals, lists, ``dict(...)`` and torch activation names only.
+    (What it reads goes back to the zoo, which holds it to the limits of a config file.)"""
+    too_deep = f"{what} nests too deeply to be read; rl-zoo's are dict(...), lists and literals a few levels deep"
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        return _literal(ast.parse(text.strip(), mode="eval").body, what)
     except SyntaxError as exc:
-        raise ZooError(f"{what}: {text!r} is not a Python expression ({exc.msg})") from None
-    return _literal(tree.body, what)
+        if exc.msg.startswith("too many nested"):  # the parser's own limit on brackets
+            raise ZooError(too_deep) from None
+        raise ZooError(f"{what}: {_shown(text)} is not a Python expression ({exc.msg[:100]})") from None
+    except (RecursionError, MemoryError):  # how the parser and _literal end on thousands of nested "-" or "("
+        raise ZooError(too_deep) from None
+
+
+def _shown(value: Any, width: int = 60) -> str:
+    """``repr(value)`` cut short (:mod:`reprlib`, then to ``width``): a file's values are echoed in
+    messages, never whole. (The zoo's own ``zoo.limits.shown``, which plugins cannot import.)"""
+    try:
+        text = reprlib.repr(value)
+    except ValueError:  # an int past Python's int-string limit (the zoo refuses those in files)
+        return f"a {type(value).__name__} too long to show"
+    return text if len(text) <= width else text[:width - 3] + "..."
+
+
+def _listed(values: list[Any], most: int = 12) -> str:
+    text = ", ".join(_shown(value) for value in values[:most])
+    return text + (f" and {len(values) - most:,} more" if len(values) > most else "")
 
 
 def _net_arch(value: Any) -> list[int]:
@@ -103,19 +135,19 @@ def _net_arch(value: Any) -> list[int]:
     if isinstance(value, dict):
         archs = list(value.values())
         if not archs or any(a != archs[0] for a in archs):
-            raise ZooError(f"policy_kwargs net_arch {value!r}: the zoo's SB3 agents use one architecture for "
+            raise ZooError(f"policy_kwargs net_arch {_shown(value)}: the zoo's SB3 agents use one architecture for "
                            "every network; different ones are not supported")
         value = archs[0]
     if not (isinstance(value, list) and value and all(isinstance(v, int) and not isinstance(v, bool) and v > 0
                                                       for v in value)):
-        raise ZooError(f"policy_kwargs net_arch {value!r} is not a list of layer sizes")
+        raise ZooError(f"policy_kwargs net_arch {_shown(value)} is not a list of layer sizes")
     return value
 
 
 def _policy_kwargs(value: Any, config_fields: set[str]) -> dict[str, Any]:
     kwargs = parse_python_literal(value, "policy_kwargs") if isinstance(value, str) else value
     if not isinstance(kwargs, dict):
-        raise ZooError(f"policy_kwargs must be a dict(...), got {value!r}")
+        raise ZooError(f"policy_kwargs must be a dict(...), got {_shown(value)}")
     result: dict[str, Any] = {}
     refused = []
     for key, item in kwargs.items():
@@ -128,7 +160,7 @@ def _policy_kwargs(value: Any, config_fields: set[str]) -> dict[str, Any]:
         else:
             refused.append(key)
     if refused:
-        raise ZooError(f"policy_kwargs {', '.join(map(repr, refused))} cannot be honoured by the zoo's SB3 agents "
+        raise ZooError(f"policy_kwargs {_listed(refused)} cannot be honoured by the zoo's SB3 agents "
                        "(they take net_arch, activation_fn, log_std_init and ortho_init)")
     return result
 
@@ -140,7 +172,7 @@ def _normalize(value: Any) -> dict[str, bool]:
     kwargs = parse_python_literal(value, "normalize") if isinstance(value, str) else value
     if not isinstance(kwargs, dict) or set(kwargs) - {"norm_obs", "norm_reward"} or not all(
             isinstance(v, bool) for v in kwargs.values()):
-        raise ZooError(f"normalize {value!r}: the zoo takes true/false or norm_obs and norm_reward (true/false)")
+        raise ZooError(f"normalize {_shown(value)}: the zoo takes true/false or norm_obs and norm_reward (true/false)")
     # VecNormalize normalises both unless told otherwise.
     return {"norm_obs": kwargs.get("norm_obs", True), "norm_reward": kwargs.get("norm_reward", True)}
 
@@ -149,9 +181,7 @@ def _entry(data: Mapping[str, Any], env: EnvEntry) -> tuple[str, Mapping[str, An
     for name in (env.gym_id, *env.names):
         if name in data:
             return name, data[name]
-    have = list(data)
-    listed = ", ".join(have[:12]) + (f" and {len(have) - 12} more" if len(have) > 12 else "")
-    raise ZooError(f"no {env.gym_id} entry in this rl-baselines3-zoo file (it has {listed})")
+    raise ZooError(f"no {env.gym_id} entry in this rl-baselines3-zoo file (it has {_listed(list(data))})")
 
 
 def looks_like_rl_zoo(data: Mapping[str, Any]) -> bool:
@@ -170,19 +200,21 @@ def read_entry(agent_class: type, data: Mapping[str, Any], env: EnvEntry) -> For
     if "noise_type" in entry and not (entry["noise_type"] == "normal" and "noise_std" in config_fields):
         refused.append("noise_type")
     if refused:
-        raise ZooError(f"{name}: {', '.join(map(repr, refused))} cannot be honoured by the zoo's "
+        raise ZooError(f"{name}: {_listed(refused)} cannot be honoured by the zoo's "
                        f"{agent_class.algorithm} (rl-zoo keys it reads: {', '.join(_SPECIAL)} and the agent's "
                        "hyperparameters)")
     values = {key: value for key, value in entry.items() if key not in _SPECIAL}
     steps = entry.get("n_timesteps")
     if steps is not None:
-        if isinstance(steps, bool) or not isinstance(steps, (int, float)) or steps < 1 or steps != int(steps):
-            raise ZooError(f"{name}: n_timesteps must be a positive whole number, got {steps!r}")
+        # Its range is the zoo's, for every budget (ForeignConfig.budget); here, that int() takes it.
+        if isinstance(steps, bool) or not isinstance(steps, (int, float)) or (
+                isinstance(steps, float) and not math.isfinite(steps)) or steps < 1 or steps != int(steps):
+            raise ZooError(f"{name}: n_timesteps must be a positive whole number, got {_shown(steps)}")
         steps = int(steps)
     policy = entry.get("policy")
     wanted = agent_class.policy_for(env.observation_space)
     if policy is not None and policy != wanted:
-        raise ZooError(f"{name}: policy {policy!r} is not supported here: the zoo runs {wanted} on "
+        raise ZooError(f"{name}: policy {_shown(policy)} is not supported here: the zoo runs {wanted} on "
                        f"{env.gym_id}'s observations")
     if "policy_kwargs" in entry:
         values.update(_policy_kwargs(entry["policy_kwargs"], config_fields))
@@ -193,11 +225,16 @@ def read_entry(agent_class: type, data: Mapping[str, Any], env: EnvEntry) -> For
         if len(freq) == 2 and freq[1] == "step":
             values["train_freq"] = freq[0]
         else:
-            raise ZooError(f"{name}: train_freq {freq!r} cannot be honoured (the zoo's agents update every N steps)")
+            raise ZooError(f"{name}: train_freq {_shown(freq)} cannot be honoured (the zoo's agents update every "
+                           "N steps)")
     if "exploration_fraction" in entry:
         if steps is None:
             raise ZooError(f"{name}: exploration_fraction is a fraction of n_timesteps, which the entry does not give")
-        values["exploration_steps"] = round(float(entry["exploration_fraction"]) * steps)
+        fraction = entry["exploration_fraction"]
+        if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 <= fraction <= 1:
+            raise ZooError(f"{name}: exploration_fraction must be a number from 0 to 1 (the part of n_timesteps "
+                           f"over which epsilon falls), got {_shown(fraction)}")
+        values["exploration_steps"] = round(fraction * steps)
     if any(isinstance(values.get(k), str) and values[k].startswith("lin_") for k in ("learning_rate", "clip_range")):
         if steps is None:
             raise ZooError(f"{name}: lin_ schedules fall to 0 over n_timesteps, which the entry does not give")

@@ -21,6 +21,7 @@ Trained checkpoints ship in ``pretrained/`` beside the REINFORCE ones.
 
 from __future__ import annotations
 
+import reprlib
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -91,7 +92,8 @@ class SB3Checks:
             except ValueError:
                 start = None
             if start is None or not start > 0 or start == float("inf"):
-                raise ZooError(f"{name}={value!r} is neither a number nor lin_<x> (x > 0: falls linearly to 0)")
+                raise ZooError(f"{name}={reprlib.repr(value)} is neither a number nor lin_<x> (x > 0: falls linearly "
+                               "to 0)")
             scheduled = True
         if scheduled and self.schedule_steps < 1:
             raise ZooError("a lin_<x> schedule needs schedule_steps, the env steps over which it falls to 0 "
@@ -99,12 +101,16 @@ class SB3Checks:
         self._check_ranges()
 
     def _check_ranges(self) -> None:
-        """Every field in its range (``_RANGES``): memory-bounded, checked before anything is built."""
+        """Every field in its range (``_RANGES``): memory-bounded, checked before anything is built.
+        A ``lin_<x>`` schedule starts at x: x has the range of the plain value."""
         def refuse(name: str, valid: str) -> None:
-            raise ZooError(f"hyperparameter {name}={getattr(self, name)!r} is out of range (valid: {valid})")
+            raise ZooError(f"hyperparameter {name}={reprlib.repr(getattr(self, name))} is out of range "
+                           f"(valid: {valid})")
 
         for f in fields(self):
             value = getattr(self, f.name)
+            if f.name in SCHEDULED and isinstance(value, str):
+                value = linear_start(value)
             if f.name in _RANGES and isinstance(value, (int, float)) and not isinstance(value, bool):
                 low, high = _RANGES[f.name]
                 if not low <= value <= high:
@@ -447,16 +453,25 @@ class SB3Agent(Agent):
         return Iteration(returns, lengths, self.model.num_timesteps - before, metrics)
 
     # -- export ----------------------------------------------------------------------------------
-    export_formats = {"sb3": ".zip"}
+    #: ``vecnormalize``: the VecNormalize statistics of a normalised run, as SB3 pickles them.
+    export_formats = {"sb3": ".zip", "vecnormalize": ".pkl"}
+
+    def export_extras(self, format: str) -> dict[str, str]:
+        """A normalised run's zip gets ``vecnormalize.pkl`` beside it (rl-baselines3-zoo's name),
+        which SB3's ``VecNormalize.load`` opens."""
+        return {VEC_NORMALIZE_FILE: "vecnormalize"} if format == "sb3" and self.normalizer is not None else {}
 
     def export(self, path: Path, format: str) -> None:
         """An SB3 zip that ``PPO.load`` (etc.) opens. The zoo's schedules close over the run, so
-        the zip gets SB3's own constant schedule at their current value instead."""
+        the zip gets SB3's own constant schedule at their current value instead. ``vecnormalize``:
+        the statistics, saved by ``VecNormalize.save``."""
         from stable_baselines3.common.utils import ConstantSchedule
 
-        if self.config.norm_obs:
-            raise ZooError("this agent normalises observations (norm_obs) with statistics an SB3 zip does not hold "
-                           "(SB3 keeps them in a separate VecNormalize pickle): it cannot be exported as sb3")
+        if format == "vecnormalize":
+            if self.normalizer is None:
+                raise ZooError("this agent does not normalise (norm_obs, norm_reward): no VecNormalize to export")
+            self.normalizer.save(str(path))
+            return
         model = self.model
         saved = getattr(model, "exploration_schedule", None)
         if saved is not None:
@@ -469,18 +484,7 @@ class SB3Agent(Agent):
 
     # -- state -----------------------------------------------------------------------------------
     def _policy_state(self) -> tuple[dict[str, Any], set[str]]:
-        """The policy's state dict without aliases, and the aliases' names. A CNN policy's
-        ``pi_features_extractor`` and ``vf_features_extractor`` are its ``features_extractor``:
-        safetensors refuses tensors that share memory, so each is saved once, under its first name."""
-        state, aliases, seen = {}, set(), set()
-        for name, tensor in self.model.policy.state_dict().items():
-            key = (tensor.data_ptr(), tuple(tensor.shape))
-            if key in seen and tensor.numel():
-                aliases.add(name)
-            else:
-                seen.add(key)
-                state[name] = tensor
-        return state, aliases
+        return policy_state(self.model.policy)
 
     def state_tensors(self) -> dict[str, Any]:
         tensors = {f"policy.{k}": v for k, v in self._policy_state()[0].items()}
@@ -517,6 +521,23 @@ class SB3Agent(Agent):
         load_training_state(self.model, tensors, data)
 
 
+def policy_state(policy: Any) -> tuple[dict[str, Any], set[str]]:
+    """An SB3 policy's state dict without aliases, and the aliases' names. A CNN policy's
+    ``pi_features_extractor`` and ``vf_features_extractor`` are its ``features_extractor``:
+    safetensors refuses tensors that share memory, so each is saved once, under its first name."""
+    state, aliases, seen = {}, set(), set()
+    for name, tensor in policy.state_dict().items():
+        key = (tensor.data_ptr(), tuple(tensor.shape))
+        if key in seen and tensor.numel():
+            aliases.add(name)
+        else:
+            seen.add(key)
+            state[name] = tensor
+    return state, aliases
+
+
+#: VecNormalize's statistics beside an exported zip, as rl-baselines3-zoo names the file.
+VEC_NORMALIZE_FILE = "vecnormalize.pkl"
 #: Prefix of the VecNormalize running statistics in a checkpoint's tensors.
 NORMALIZER_PREFIX = "vec_normalize."
 
@@ -618,3 +639,9 @@ def register_agents(registry) -> None:
 def register_hub_formats(registry) -> None:
     registry.add_format("stable-baselines3", detect="zoo.agents.sb3_format:detect", load="zoo.agents.sb3_format:load",
                         description="{algo}-{env}.zip, a stable-baselines3 model (huggingface_sb3)")
+    # Read from disk too: `zoo eval --checkpoint logs/ppo/CartPole-v1_1` or `--checkpoint model.zip`.
+    registry.add_format("rl-baselines3-zoo", detect="zoo.agents.sb3_files:detect_rl_zoo",
+                        load="zoo.agents.sb3_files:load_rl_zoo",
+                        description="an rl-baselines3-zoo log folder (ENV.zip, ENV/config.yml)")
+    registry.add_format("stable-baselines3-zip", detect="zoo.agents.sb3_files:detect_zip",
+                        load="zoo.agents.sb3_files:load_zip", description="one stable-baselines3 zip, of any name")

@@ -8,6 +8,10 @@ copied as they are (each names the commit it comes from).
 from __future__ import annotations
 
 import json
+import os
+import resource
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +26,7 @@ import zoo.factory
 from zoo.cli import app
 from zoo.config_file import ConfigFile, file_settings
 from zoo.exceptions import ZooError
+from zoo.limits import MAX_CONFIG_BYTES
 from zoo.training.session import plan_run
 
 runner = CliRunner()
@@ -142,9 +147,9 @@ BAD_FILES = {
     "out of range": ("run.yaml", "hyperparameters:\n  gamma: 2\n", ["gamma=2.0 is out of range"]),
     "another agent": ("run.toml", 'agent = "sb3-ppo"\n', ["is for agent 'sb3-ppo', not 'reinforce'"]),
     "another env": ("run.toml", 'env = "pixelcopter"\n', ["is for env 'pixelcopter', not 'cartpole'"]),
-    "bad budget": ("run.toml", "budget = { steps = 0 }\n", ["budget steps must be a positive whole number"]),
+    "bad budget": ("run.toml", "budget = { steps = 0 }\n", ["budget steps must be a positive number"]),
     "budget unit": ("run.toml", "budget = { hours = 2 }\n", ["budget must be {steps = N} or {episodes = N}"]),
-    "bad seed": ("run.toml", "seed = -1\n", ["seed must be a non-negative whole number"]),
+    "bad seed": ("run.toml", "seed = -1\n", ["seed must be a whole number from 0 to 2147483647"]),
     "TOML syntax": ("run.toml", "gamma = \n", ["is not valid TOML"]),
     "YAML syntax": ("run.yaml", "hyperparameters: [\n", ["is not valid YAML", "line 2"]),
     "not a table": ("run.yaml", "- 1\n- 2\n", ["must hold a table of keys"]),
@@ -316,3 +321,199 @@ def test_sweep_takes_a_config_file(tmp_path):
     with pytest.raises(ZooError, match="unknown hyperparameter 'gamm'"):
         bad = write(tmp_path, "bad.toml", "[hyperparameters]\ngamm = 1\n")
         plan_sweep("reinforce", "cartpole", "0", config_file=bad, out=tmp_path / "sweep2")
+
+
+# -- what a config file may hold (issue 23) ----------------------------------------------------------
+def alias_bomb(levels: int = 10, width: int = 9) -> str:
+    """The billion laughs in YAML: 10 anchors of 9 aliases each, 9**10 (3.5 billion) strings
+    once the aliases are expanded, in under 400 bytes."""
+    names = "abcdefghijklmnopqrstuvwxyz"[:levels]
+    lol = ",".join(['"lol"'] * width)
+    rows = [f"&{names[0]} [{lol}]"]
+    rows += [f'&{name} [{",".join([f"*{prev}"] * width)}]' for prev, name in zip(names, names[1:])]
+    return "seed: [" + ", ".join(rows) + "]\n"
+
+
+def run_zoo_bounded(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    """The real ``zoo`` executable, with its address space capped at 4 GiB so that a regression
+    (an expansion without a bound) fails the test with a MemoryError instead of taking the
+    machine's memory, and a time-out so that a hang fails it instead of stopping the suite."""
+    def cap_memory() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+
+    return subprocess.run([sys.executable, "-m", "zoo.cli", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=120, preexec_fn=cap_memory, env={**os.environ, "ZOO_DEBUG": ""})
+
+
+@pytest.mark.parametrize("command", [["train", "reinforce", "cartpole", "--config", "bomb.yaml", "--out", "run"],
+                                     ["sweep", "--agents", "reinforce", "--envs", "cartpole", "--config",
+                                      "bomb.yaml", "--out", "sweep"]])
+def test_a_yaml_alias_bomb_is_refused_in_one_line(command, workdir):
+    bomb = alias_bomb()
+    assert len(bomb) == 364
+    write(workdir, "bomb.yaml", bomb)
+    before = snapshot(workdir)
+    proc = run_zoo_bounded(command, workdir)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1 and proc.stdout == "", proc.stderr[-3000:]
+    assert lines[0].startswith("error: config file 'bomb.yaml'") and "more than 100,000 values" in lines[0]
+    assert "YAML aliases" in lines[0] and len(lines[0]) < 300
+    assert snapshot(workdir) == before
+
+
+def merge_bomb(levels: int = 8, width: int = 9) -> str:
+    """The same through merge keys: each mapping merges the one before it 9 times."""
+    rows = ["a0: &a0 {" + ", ".join(f"k{i}: {i}" for i in range(width)) + "}"]
+    rows += [f"a{n}: &a{n} {{<<: [{', '.join([f'*a{n - 1}'] * width)}]}}" for n in range(1, levels)]
+    return "\n".join(rows) + "\n"
+
+
+def deep(opening: str, closing: str, levels: int, inner: str = "1") -> str:
+    return opening * levels + inner + closing * levels
+
+
+HUGE = "9" * 500
+LIMIT_FILES = {
+    # what a file may expand to
+    "a file over 64 KiB": ("run.toml", "seed = 1\n" + "#" * MAX_CONFIG_BYTES + "\n",
+                            [f"is {MAX_CONFIG_BYTES + 10:,} bytes", f"at most {MAX_CONFIG_BYTES:,} bytes"]),
+    "101,000 values by aliases": ("run.yaml", "a: &a [" + "0," * 999 + "0]\nseed: [" + ", ".join(["*a"] * 101) + "]\n",
+                                  ["more than 100,000 values", "YAML aliases"]),
+    "a merge-key bomb": ("ppo.yml", merge_bomb(), ["more than 100,000 values", "YAML aliases"]),
+    "YAML nested 5,000 deep": ("run.yaml", "seed: " + deep("[", "]", 5000), ["nests deeper than 32 levels"]),
+    "TOML nested 5,000 deep": ("run.toml", "seed = " + deep("[", "]", 5000), ["nests deeper than 32 levels"]),
+    "YAML nested 33 deep": ("run.yaml", "seed: " + deep("[", "]", 33), ["nests deeper than 32 levels"]),
+    "aliases stacking depth": ("run.yaml", "a: &a " + deep("[", "]", 20) + "\nseed: " + deep("[", "]", 20, "*a"),
+                               ["nests deeper than 32 levels"]),
+    "an alias inside itself": ("run.yaml", "seed: &a [1, *a]\n", ["an alias inside itself", "line 1"]),
+    "a mapping inside itself": ("run.yaml", "hyperparameters: &h {gamma: 0.9, x: *h}\n",
+                                ["an alias inside itself"]),
+    # numbers
+    "a 500-digit budget (TOML)": ("run.toml", f"budget = {{ steps = {HUGE} }}\n",
+                                  ["budget.steps is a whole number of 500 digits", "9,223,372,036,854,775,807"]),
+    "a 500-digit budget (YAML)": ("run.yaml", f"budget: {{steps: {HUGE}}}\n",
+                                  ["budget.steps is a whole number of 500 digits"]),
+    "a 500-digit hyperparameter": ("run.toml", f"[hyperparameters]\ngamma = {HUGE}\n",
+                                   ["hyperparameters.gamma is a whole number of 500 digits"]),
+    "5,000 digits (TOML)": ("run.toml", "seed = " + "9" * 5000 + "\n",
+                            ["a whole number of more than 4,300 digits", "9,223,372,036,854,775,807"]),
+    "5,000 digits (YAML)": ("run.yaml", "seed: " + "9" * 5000 + "\n",
+                            ["whole number of 5,000 digits at line 1, column 7", "9,223,372,036,854,775,807"]),
+    "a 5,000-digit hex (TOML)": ("run.toml", "[hyperparameters]\ngamma = 0x" + "f" * 5000 + "\n",
+                                 ["hyperparameters.gamma is a whole number of 6,021 digits"]),
+    "a 5,000-digit hex (YAML)": ("run.yaml", "hyperparameters:\n  gamma: 0x" + "f" * 5000 + "\n",
+                                 ["hyperparameters.gamma is a whole number of 6,021 digits"]),
+    "a seed past 2**31 - 1": ("run.toml", "seed = 4294967296\n",
+                              ["config file 'run.toml': seed must be a whole number from 0 to 2147483647"]),
+    "a budget past 10**12": ("run.yaml", "budget: {steps: !!float 1e300}\n",
+                             ["config file 'run.yaml': budget steps must be a positive number",
+                              "at most 1,000,000,000,000"]),
+    "an infinite budget": ("run.yaml", "budget: {episodes: .inf}\n", ["budget episodes", "got inf"]),
+    # values echoed in messages are cut short
+    "a 60,000-character value": ("run.yaml", "hyperparameters:\n  activation: " + "x" * 60_000 + "\n",
+                                  ["activation='xxxxxxxx", "is not valid"]),
+    "a 60,000-character key": ("run.toml", f'[hyperparameters]\n{"k" * 60_000} = 1\n',
+                                ["unknown hyperparameter 'kkkkkkk"]),
+    "a 60,000-character env name": ("run.toml", f'env = "{"x" * 60_000}"\n',
+                                    ["config file 'run.toml': env 'xxxxxxxx", "is not an env the zoo knows"]),
+    "a misspelt env name": ("run.toml", 'env = "cartpol"\n', ["config file 'run.toml': unknown env 'cartpol'",
+                                                             "did you mean 'cartpole'"]),
+    "a layer size of 1e300": ("run.toml", f"[hyperparameters]\nnet_arch = [{'9' * 18}, 1e300]\n",
+                               ["net_arch"]),
+    "a key with a line break": ("run.yaml", 'hyperparameters: {"a\\nb": 9999999999999999999}\n',
+                                ["hyperparameters.'a\\nb' is 9,999,999,999,999,999,999"]),
+    "a value with line breaks": ("run.yaml", 'hyperparameters: {activation: "x\\ny\\rz\\u2028"}\n',
+                                 ["activation='x\\ny\\rz\\u2028' is not valid"]),
+    "an anchor given twice": ("run.yaml", "seed: &x 1\nbudget: &x {steps: 100}\n",
+                              ["found duplicate anchor 'x'; first occurrence at line 1, column 7; second occurrence "
+                               "at line 2, column 9"]),
+    "a lone surrogate": ("run.yaml", 'hyperparameters:\n  activation: "\\ud800"\n',
+                         ["hyperparameters.activation holds '\\ud800': a lone surrogate is not text"]),
+    # one value per key
+    "a YAML key given twice": ("run.yaml", "seed: 1\nbudget: {steps: 100}\nseed: 2\n",
+                               ["key 'seed' is given twice (lines 1 and 3)"]),
+    "a nested YAML key given twice": ("run.yaml", "hyperparameters:\n  gamma: 0.9\n  gamma: 0.99\n",
+                                      ["key 'gamma' is given twice (lines 2 and 3)"]),
+    "steps and episodes": ("run.toml", "budget = { steps = 100, episodes = 3 }\n",
+                           ["budget takes steps or episodes, not both"]),
+}
+
+
+@pytest.mark.parametrize("case", LIMIT_FILES)
+def test_config_files_past_their_limits_are_refused_in_one_short_line(case, workdir):
+    name, text, fragments = LIMIT_FILES[case]
+    write(workdir, name, text)
+    before = snapshot(workdir)
+    agent = "sb3-ppo" if name == "ppo.yml" else "reinforce"
+    result = runner.invoke(app, ["train", agent, "cartpole", "--config", name, "--out", "run"])
+    line = assert_one_line_error(result, *fragments)
+    assert len(line) < 400, line
+    assert snapshot(workdir) == before
+
+
+def test_merge_keys_override_what_they_merge_as_rl_zoo_files_do():
+    text = ("CartPole-v1: &defaults\n  n_timesteps: !!float 1e5\n  gamma: 0.98\n  n_steps: 32\n"
+            "Acrobot-v1:\n  <<: *defaults\n  gamma: 0.9\n")
+    s = file_settings(ConfigFile("ppo.yml", text), "sb3-ppo", "Acrobot-v1")
+    assert s.hyperparameters == {"gamma": 0.9, "n_steps": 32} and s.budget == {"steps": 100_000}
+
+
+RL_ZOO_NUMBERS = {
+    "n_timesteps .inf": ("  n_timesteps: .inf\n", ["n_timesteps must be a positive whole number, got inf"]),
+    "n_timesteps .nan": ("  n_timesteps: .nan\n", ["n_timesteps must be a positive whole number, got nan"]),
+    "n_timesteps 500 digits": (f"  n_timesteps: {HUGE}\n", ["n_timesteps is a whole number of 500 digits"]),
+    "n_timesteps past 10**12": ("  n_timesteps: !!float 1e15\n", ["entry CartPole-v1: budget steps must be",
+                                                                    "at most 1,000,000,000,000"]),
+    "exploration_fraction abc": ("  n_timesteps: 1000\n  exploration_fraction: abc\n",
+                                 ["exploration_fraction must be a number from 0 to 1", "got 'abc'"]),
+    "exploration_fraction null": ("  n_timesteps: 1000\n  exploration_fraction: null\n",
+                                  ["exploration_fraction must be a number from 0 to 1", "got None"]),
+    "exploration_fraction [1]": ("  n_timesteps: 1000\n  exploration_fraction: [1]\n",
+                                 ["exploration_fraction must be a number from 0 to 1", "got [1]"]),
+    "exploration_fraction .inf": ("  n_timesteps: 1000\n  exploration_fraction: .inf\n",
+                                  ["exploration_fraction must be a number from 0 to 1", "got inf"]),
+    "exploration_fraction 1e300": ("  n_timesteps: 1000\n  exploration_fraction: 1e300\n",
+                                   ["exploration_fraction must be a number from 0 to 1"]),
+    "policy_kwargs nested 5,000 deep": (f'  policy_kwargs: "{deep("[", "]", 5000)}"\n',
+                                        ["policy_kwargs nests too deeply to be read"]),
+    "policy_kwargs nested 150 deep": (f'  policy_kwargs: "{deep("[", "]", 150)}"\n',
+                                      ["policy_kwargs must be a dict(...), got '[[[[[[[[[[[[...]]]]]]]]]]]]]'"]),
+    "policy_kwargs 60,000 minus signs": ('  policy_kwargs: "dict(log_std_init=' + "-" * 60_000 + '1)"\n',
+                                          ["policy_kwargs nests too deeply to be read"]),
+    "policy_kwargs dicts 90 deep": ('  policy_kwargs: "dict(net_arch=' + deep("dict(a=", ")", 90) + ')"\n',
+                                    ["policy_kwargs net_arch", "is not a list of layer sizes"]),
+    "normalize nested 5,000 deep": ('  normalize: "' + deep("{'a': ", "}", 5000) + '"\n',
+                                    ["normalize nests too deeply to be read"]),
+    "policy_kwargs hex past 64 bits": ('  policy_kwargs: "dict(log_std_init=0x' + "f" * 5000 + ')"\n',
+                                       ["entry CartPole-v1: log_std_init is a whole number of 6,021 digits"]),
+    "policy_kwargs key twice in dict()": ('  policy_kwargs: "dict(net_arch=[64], net_arch=[32])"\n',
+                                          ["policy_kwargs", "key 'net_arch' is given twice"]),
+    "policy_kwargs key twice in {}": ("  policy_kwargs: \"{'net_arch': [64], 'net_arch': [32]}\"\n",
+                                      ["policy_kwargs", "key 'net_arch' is given twice"]),
+    "normalize key twice": ("  normalize: \"{'norm_obs': True, 'norm_obs': False}\"\n",
+                            ["normalize", "key 'norm_obs' is given twice"]),
+    "lin_1e300 learning rate": ("  n_timesteps: 1000\n  learning_rate: lin_1e300\n",
+                                ["learning_rate='lin_1e300' is out of range", "1e-30 to 1e+30"]),
+    "lin_1e300 clip range": ("  n_timesteps: 1000\n  clip_range: lin_1e300\n",
+                             ["clip_range='lin_1e300' is out of range", "0 to 1e+30"]),
+    "normalize with lone surrogates": ('  normalize: "\\ud800\\udc00"\n', ["a lone surrogate is not text"]),
+    "normalize a list of 729 values": (f"  normalize: {alias_bomb(3)[6:]}",
+                                       ["normalize [[", "the zoo takes true/false"]),
+    "an entry given twice": ("  n_envs: 2\nCartPole-v1:\n  n_envs: 4\n", ["key 'CartPole-v1' is given twice"]),
+}
+
+
+@pytest.mark.parametrize("case", RL_ZOO_NUMBERS)
+def test_rl_zoo_numbers_and_python_strings_past_their_limits_are_refused_in_one_short_line(case, workdir):
+    entry, fragments = RL_ZOO_NUMBERS[case]
+    path = write(workdir, "dqn.yml", "CartPole-v1:\n" + entry)
+    before = snapshot(workdir)
+    agent = "sb3-dqn" if "exploration_fraction" in case else "sb3-ppo"
+    result = runner.invoke(app, ["train", agent, "cartpole", "--config", str(path), "--out", "run", "--steps", "64",
+                                 "--set", "n_steps=8", "--set", "batch_size=8", "--set", "iteration_steps=64"]
+                           if agent == "sb3-ppo" else
+                           ["train", agent, "cartpole", "--config", str(path), "--out", "run", "--steps", "64",
+                            "--set", "iteration_steps=64"])
+    line = assert_one_line_error(result, *fragments)
+    assert len(line) < 400, line
+    assert snapshot(workdir) == before

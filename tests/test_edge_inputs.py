@@ -176,13 +176,12 @@ def test_an_unwritable_out_or_run_is_one_line(workdir, run_copy):
 
 
 def test_a_failing_video_write_leaves_no_temporary_file(workdir, monkeypatch):
-    import imageio.v2 as imageio
+    import imageio.v3 as iio
 
-    def full_disk(path, *args, **kwargs):
-        Path(path).write_bytes(b"half a gif")
+    def full_disk(*args, **kwargs):  # the encoder fails (a real full disk: tests/test_io_edges.py)
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(imageio, "mimsave", full_disk)
+    monkeypatch.setattr(iio, "imwrite", full_disk)
     one_line_error(["record", "hardcoded", "cartpole", "--out", "new/x.gif", "--max-steps", "5"],
                    "cannot write video file", "No space left")
     assert snapshot(workdir) == {}
@@ -431,3 +430,13 @@ def test_a_sweep_folder_that_cannot_be_created_is_one_line_and_nothing_before_it
     one_line_error(["sweep", "--agents", "reinforce", "--envs", "cartpole", "--train-steps", "1",
                     "--eval-episodes", "1", "--out", "/proc/zoo-no/x"], "cannot create the sweep folder")
     assert snapshot(workdir) == {}
+
+
+# -- issue 23, item 19: a vector of no envs -------------------------------------------------------------
+@pytest.mark.parametrize("env", ["cartpole", "lunarlander", "catcher", "pendulum"])
+@pytest.mark.parametrize("num_envs", [0, -1, True, 1.5])
+def test_a_vector_env_of_no_envs_is_refused_in_one_line(env, num_envs):
+    import zoo as public
+
+    with pytest.raises(ZooError, match=r"num_envs must be a positive number \(whole.*got"):
+        public.make_vec_env(env, num_envs)

@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -29,9 +28,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
-from support.checks import snapshot
+from support.checks import fuzz, snapshot
 
 import zoo
 from zoo import checkpoint as ckpt
@@ -39,9 +38,7 @@ from zoo.cli import run
 from zoo.exceptions import ZooError
 from zoo.training.resuming import continue_run
 
-SLOW = os.environ.get("ZOO_FUZZ", "ci") == "slow"
-FUZZ = settings(max_examples=120 * (10 if SLOW else 1), deadline=None, derandomize=not SLOW, database=None,
-                suppress_health_check=list(HealthCheck))
+FUZZ = fuzz(120)
 
 #: Real runs to mutate: REINFORCE (its optimiser and generators), the baseline agent on a Box env,
 #: and an off-policy SB3 agent (its replay buffer and replayed envs).

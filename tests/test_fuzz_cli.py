@@ -29,21 +29,13 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
+from support.checks import fuzz
 
 from zoo import checkpoint as ckpt
 from zoo.cli import run
 from zoo.limits import MAX_SEED
-
-SLOW = os.environ.get("ZOO_FUZZ", "ci") == "slow"
-
-
-def fuzz(examples: int):
-    """Hypothesis settings for one fuzz test: ``examples`` in CI, ten times more with ZOO_FUZZ=slow."""
-    return settings(max_examples=examples * (10 if SLOW else 1), deadline=None, derandomize=not SLOW,
-                    database=None, suppress_health_check=list(HealthCheck))
-
 
 # -- what is generated ---------------------------------------------------------------------------------
 MARKUP = ["[/x]", "[bold red]cartpol", "[/]", "[link=file:///etc/passwd]x[/link]", "\\[x]", "[red"]

@@ -73,7 +73,8 @@ def test_lunarlander_flies_with_gymnasiums_own_heuristic():
     assert result.mean > 150
 
 
-def test_zoo_list_all_shows_every_gymnasium_id_with_the_agents_that_fit():
+def test_zoo_list_all_shows_every_gymnasium_id_with_the_agents_that_fit(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # MuJoCo, if installed, writes its warnings to MUJOCO_LOG.TXT here
     result = runner.invoke(app, ["list", "--all", "--json"])
     assert result.exit_code == 0, result.output
     catalog = {item["gym_id"]: item for item in json.loads(result.output)["gymnasium"]}

@@ -443,3 +443,50 @@ def test_course_model_whose_shapes_do_not_fit_is_refused(hub, hf_home, monkeypat
     with (pytest.warns(UnpicklingWarning),
           pytest.raises(ZooError, match=r"\(3 -> 16 -> 2\) do not fit .*\(4 observations")):
         load_hub_policy(repo_id, trust_remote_code=True)
+
+
+# -- the Deep RL course leaderboard ----------------------------------------------------------------
+
+def test_a_pixelcopter_push_is_published_under_the_id_the_course_leaderboard_filters_on(hub, hub_repo_id, tmp_path):
+    """The course leaderboard lists models tagged Pixelcopter-PLE-v0 whose model-index names that
+    dataset; the course scores by sampling actions, and so does --stochastic."""
+    run = zoo.train("reinforce", "Pixelcopter-PLE-v0", seed=0, episodes=8, out=tmp_path / "pc", argv=["zoo"]).run_dir
+    assert json.loads((run / "config.json").read_text())["gym_id"] == "zoo/Pixelcopter-v0"  # the zoo's own id
+    done = invoke("push", str(run), "--repo-id", hub_repo_id, "--stochastic", "--eval-episodes", "3", "--seed", "5",
+                  "--no-video")
+    assert done.exit_code == 0, done.output
+    assert "Pixelcopter-PLE-v0: mean_reward" in done.stdout and "sampled actions, seed 5" in done.stdout
+
+    files = hub.files(hub_repo_id)
+    results = json.loads(files["results.json"])
+    expected = zoo.evaluate(zoo.load_policy(run), "pixelcopter", episodes=3, seed=5, deterministic=False)
+    assert (results["env_id"], results["deterministic"], results["eval_seed"]) == ("Pixelcopter-PLE-v0", False, 5)
+    assert (results["mean_reward"], results["std_reward"]) == (expected.mean, expected.std)
+    assert json.loads(files["hyperparameters.json"])["env_id"] == "Pixelcopter-PLE-v0"
+    card = HfApi().model_info(hub_repo_id).card_data
+    assert "Pixelcopter-PLE-v0" in card.tags and not any("zoo/" in tag for tag in card.tags)
+    (entry,) = card.eval_results
+    assert entry.dataset_type == entry.dataset_name == "Pixelcopter-PLE-v0"
+    assert ("stochastic actions (sampled from the policy, as the Deep RL course evaluates)"
+            in files["README.md"].decode())
+
+    # Pushing greedily now is another evaluation, and the card says so; the repo still evaluates.
+    again = push_run(run, hub_repo_id, eval_episodes=3, eval_seed=5, video=False)
+    assert not again.reused_results and again.results["deterministic"] is True
+    assert "deterministic actions" in hub.files(hub_repo_id)["README.md"].decode()
+    evaluated = invoke("eval", f"hub:{hub_repo_id}", "--episodes", "2", "--json")
+    assert evaluated.exit_code == 0, evaluated.output
+    assert json.loads(evaluated.stdout)["env"] == "pixelcopter"
+
+
+def test_an_env_is_published_under_its_gym_id_unless_its_plugin_names_an_alias():
+    from zoo.registration import EnvRegistry
+
+    assert zoo.env_entry("cartpole").hub_id == "CartPole-v1"
+    assert zoo.env_entry("LunarLander-v3").hub_id == "LunarLander-v3"
+    assert {zoo.env_entry(name).hub_id for name in ("catcher", "flappybird", "pong", "puckworld")} == {
+        "Catcher-PLE-v0", "FlappyBird-PLE-v0", "Pong-PLE-v0", "PuckWorld-PLE-v0"}
+    registry = EnvRegistry()
+    registry._begin("test")
+    with pytest.raises(ZooError, match="hub_id 'Other-v0' must be its gym_id or one of its aliases"):
+        registry.add_env("x", "CartPole-v1", hub_id="Other-v0")

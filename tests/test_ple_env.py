@@ -258,3 +258,37 @@ def test_the_zoo_plugin_registers_the_whole_family():
         assert entry.plugin == "ple" and entry.aliases == (f"{title}-PLE-v0",)
         assert loaded.envs.get(f"{title}-PLE-v0") is entry
         assert entry.hardcoded["default"].startswith(f"zoo.envs.ple.{game}.heuristic:")
+
+
+# -- issue 23, item 19: one action rule for every game ----------------------------------------------------
+#: Candidate actions: integers of any kind are actions; floats, bools, strings, arrays of a shape are not.
+ACTIONS = (1, 0, np.int64(1), np.uint8(1), np.int32(0), np.array(1), 1.0, np.float32(1), True, np.True_, [[1]],
+           [1], np.array([1]), "1", None, -1, 99)
+
+
+@pytest.mark.parametrize("game", [entry.name for entry in FAMILY])
+def test_every_single_env_takes_what_its_batched_env_takes_one_of(game):
+    entry = next(e for e in FAMILY if e.name == game)
+    single = gymnasium.make(entry.course_id).unwrapped
+    batched = gymnasium.make_vec(entry.course_id, num_envs=1, vectorization_mode="vector_entry_point")
+    single.reset(seed=0)
+    batched.reset(seed=0)
+    n = single.action_space.n
+    for action in ACTIONS:
+        try:
+            batched.step(np.asarray([action]))
+            batched_takes = True
+        except ValueError:
+            batched_takes = False
+        try:
+            single.step(action)
+            single_takes = True
+        except ValueError as exc:
+            message = str(exc)
+            assert "\n" not in message and f"0..{n - 1}" in message and repr(action)[:20] in message, message
+            single_takes = False
+        assert single_takes == batched_takes, (action, single_takes)
+        # gymnasium's Discrete agrees, except that it takes Python's True for 1 (a bool is not an action here).
+        if not isinstance(action, bool):
+            assert single_takes == single.action_space.contains(action), action
+    assert not batched.single_action_space.contains(np.True_)

@@ -346,7 +346,8 @@ def test_max_steps_ends_episodes_of_an_env_without_time_limit(reliability_envs, 
 
 def test_only_the_trust_gated_hub_loaders_can_unpickle():
     """A source scan: every call that can unpickle (torch.load without weights_only=True, pickle,
-    SB3's and VecNormalize's .load) lives in the Hub format loaders of the built-in agent plugins,
+    SB3's and VecNormalize's .load) lives in the Hub format loaders of the built-in agent plugins
+    (which read the same layouts from disk: SB3 zips, rl-baselines3-zoo log folders),
     after a require_trust call in the same function or in every function that calls it (the Hub
     tests show those refusals at work)."""
     import ast
@@ -373,7 +374,7 @@ def test_only_the_trust_gated_hub_loaders_can_unpickle():
             lines = [c.lineno for c in calls(fn) if unpickles(c)]
             if lines:
                 risky[(file, fn.name)] = min(lines)
-    assert {file for file, _ in risky} == {"agents/course_format.py", "agents/sb3_format.py"}, risky
+    assert {file for file, _ in risky} == {"agents/course_format.py", "agents/sb3_files.py"}, risky
     for (file, name), line in risky.items():
         if first_line(functions[(file, name)], "require_trust") < line:
             continue

@@ -307,6 +307,7 @@ def test_restart_skips_finished_runs_and_redoes_missing_and_failed_ones(local_sw
     assert result.exit_code == 1, result.output  # finished, but one run failed (again)
     assert "2 runs already had results and were skipped" in result.output
     assert "reinforce__cartpole__default__seed1: mean return" in result.output
+    assert (out / "summary.md").read_text(encoding="utf-8") in result.stdout  # piped: as written, never cut
     assert kept.stat().st_mtime_ns == kept_stamp
     assert lost.is_file()
     assert_same_results(local_sweep.out, out)  # redone from scratch, the same result

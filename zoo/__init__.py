@@ -65,6 +65,7 @@ if TYPE_CHECKING:  # what the names below are, for type checkers and API docs (i
     from zoo.policy_sources import LoadedPolicy as LoadedPolicy
     from zoo.policy_sources import PolicySource as PolicySource
     from zoo.policy_sources import find_policy as find_policy
+    from zoo.policy_sources import init_from as init_from
     from zoo.policy_sources import load_policy as load_policy
     from zoo.policy_sources import resolve_policy as resolve_policy
     from zoo.recording import record as record
@@ -84,6 +85,7 @@ if TYPE_CHECKING:  # what the names below are, for type checkers and API docs (i
     from zoo.tools.checks import run_agent_smoke as run_agent_smoke
     from zoo.tools.sweep import plan_sweep as plan_sweep
     from zoo.tools.sweep import run_sweep as run_sweep
+    from zoo.training.initial_weights import InitWeights as InitWeights
     from zoo.training.resuming import resume as resume
     from zoo.training.session import Progress as Progress
     from zoo.training.session import RunPlan as RunPlan
@@ -114,7 +116,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     **{name: ("zoo.plugin_loader", name) for name in (
         "LoadedPlugins", "PluginInfo", "PluginLoadWarning", "discover_plugins", "plugins", "reload_plugins")},
     **{name: ("zoo.policy_sources", name) for name in (
-        "LoadedPolicy", "PolicySource", "find_policy", "load_policy", "resolve_policy")},
+        "LoadedPolicy", "PolicySource", "find_policy", "init_from", "load_policy", "resolve_policy")},
     **{name: ("zoo.policy", name) for name in ("FixedPolicy", "PolicyPredictor")},
     "record": ("zoo.recording", "record"),
     **{name: ("zoo.registration", name) for name in ("AgentRegistry", "EnvRegistry", "HubFormatRegistry")},
@@ -124,6 +126,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     **{name: ("zoo.tools.checks", name) for name in (
         "EnvCheck", "check_all_envs", "check_env", "check_plugin", "run_agent_smoke")},
     **{name: ("zoo.tools.sweep", name) for name in ("plan_sweep", "run_sweep")},
+    "InitWeights": ("zoo.training.initial_weights", "InitWeights"),
     "resume": ("zoo.training.resuming", "resume"),
     **{name: ("zoo.training.session", name) for name in (
         "Progress", "RunPlan", "Session", "TrainResult", "plan_run", "train")},
@@ -135,15 +138,15 @@ _LAZY: dict[str, tuple[str, str]] = {
 #: The public API, every name a promise (docs/deprecations.md: how one is ever retired).
 __all__ = [
     "Agent", "AgentEntry", "AgentRegistry", "EnvCheck", "EnvEntry", "EnvRegistry", "EvalResult", "FixedPolicy",
-    "ForeignConfig", "HubFormatEntry", "HubFormatRegistry", "HubPolicy", "HubRepo", "Iteration", "LoadedPlugins",
-    "LoadedPolicy", "PLUGIN_API_VERSION", "PluginInfo", "PluginLoadWarning", "PolicyPredictor", "PolicySource",
-    "Progress", "RunPlan", "Session", "TrainResult", "UnpicklingWarning", "ZooError", "agent_entry", "check_all_envs",
-    "check_env", "check_plugin", "discover_plugins", "env_entry", "episode_step_cap", "evaluate", "evaluate_with_sb3",
-    "find_policy", "hardcoded_policy", "hookimpl", "hyperparameter", "list_agents", "list_envs", "load_agent",
-    "load_hub_policy", "load_optimizer_state", "load_policy", "make_agent", "make_env", "make_vec_env", "numpy_rng",
-    "numpy_rng_state", "one_line", "optimizer_state", "plan_run", "plan_sweep", "plugins", "record", "reload_plugins",
-    "require_trust", "resolve_policy", "resume", "run_agent_smoke", "run_sweep", "save_agent", "start_run",
-    "supports_spaces", "train", "use_torch_threads", "validate_repo_id"
+    "ForeignConfig", "HubFormatEntry", "HubFormatRegistry", "HubPolicy", "HubRepo", "InitWeights", "Iteration",
+    "LoadedPlugins", "LoadedPolicy", "PLUGIN_API_VERSION", "PluginInfo", "PluginLoadWarning", "PolicyPredictor",
+    "PolicySource", "Progress", "RunPlan", "Session", "TrainResult", "UnpicklingWarning", "ZooError", "agent_entry",
+    "check_all_envs", "check_env", "check_plugin", "discover_plugins", "env_entry", "episode_step_cap", "evaluate",
+    "evaluate_with_sb3", "find_policy", "hardcoded_policy", "hookimpl", "hyperparameter", "init_from", "list_agents",
+    "list_envs", "load_agent", "load_hub_policy", "load_optimizer_state", "load_policy", "make_agent", "make_env",
+    "make_vec_env", "numpy_rng", "numpy_rng_state", "one_line", "optimizer_state", "plan_run", "plan_sweep",
+    "plugins", "record", "reload_plugins", "require_trust", "resolve_policy", "resume", "run_agent_smoke",
+    "run_sweep", "save_agent", "start_run", "supports_spaces", "train", "use_torch_threads", "validate_repo_id"
 ]
 
 deprecations.install()  # the old import paths (zoo.agent, zoo.contract, ...) keep working, with a warning

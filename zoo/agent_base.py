@@ -132,7 +132,8 @@ class Agent(ABC):
         from importlib import resources
 
         package, filename = cls.defaults_file
-        table = tomllib.loads(resources.files(package).joinpath(filename).read_text()).get(cls.defaults_key, {})
+        text = resources.files(package).joinpath(filename).read_text(encoding="utf-8")
+        table = tomllib.loads(text).get(cls.defaults_key, {})
         space = dict(table.get("search", {}))
         space.update(table.get(env.gym_id, {}).get("search", {}))
         return space
@@ -237,3 +238,10 @@ class Agent(ABC):
         """Write the policy to ``path`` in ``format`` (one of ``export_formats``), for tools outside
         the zoo. The zoo writes to a temporary name and renames it into place."""
         raise NotImplementedError(f"{type(self).__name__} exports no format")
+
+    def export_extras(self, format: str) -> dict[str, str]:
+        """Files that go beside an export in ``format``: ``{file name: format}``, each written by
+        ``export`` in that format (one of ``export_formats``) into the folder of the main file.
+        The SB3 agents' normalised runs give ``{"vecnormalize.pkl": "vecnormalize"}``: SB3 keeps
+        VecNormalize's statistics in a file of their own. Default: none. Since plugin API 1.3."""
+        return {}

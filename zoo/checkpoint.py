@@ -17,9 +17,11 @@ import code: the env it names is checked by :func:`zoo.env_names.env_name_from_f
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from datetime import UTC, datetime
@@ -73,14 +75,27 @@ def _fsync_file(path: Path) -> None:
         os.fsync(f.fileno())
 
 
+def _write_failure(exc: Exception, path: Path) -> OSError:
+    """safetensors' failure to write ``path`` (``SafetensorError: ... I/O error: No space left on
+    device (os error 28)``) as the OSError it reports."""
+    found = re.search(r"\(os error (\d+)\)", str(exc))
+    code = int(found.group(1)) if found else errno.EIO
+    return OSError(code, os.strerror(code) if found else str(exc), str(path))
+
+
 def write_checkpoint(directory: Path, tensors: dict[str, Any], meta: dict[str, Any],
                      training: tuple[dict[str, Any], dict[str, Any]] | None = None) -> Path:
     """Write ``tensors`` and ``meta`` (and ``training``, a ``(tensors, data)`` pair of resumable
-    training state) as a checkpoint folder at ``directory``, atomically."""
+    training state) as a checkpoint folder at ``directory``, atomically. A write that fails (a
+    full disk) raises OSError and leaves nothing: the previous checkpoint stays as it was."""
+    from safetensors import SafetensorError
     from safetensors.torch import save_file
 
     def save_tensors(values: dict[str, Any], path: Path) -> None:
-        save_file({k: v.detach().contiguous().cpu() for k, v in values.items()}, str(path))
+        try:
+            save_file({k: v.detach().contiguous().cpu() for k, v in values.items()}, str(path))
+        except SafetensorError as exc:
+            raise _write_failure(exc, directory) from None
 
     directory = Path(directory)
     directory.parent.mkdir(parents=True, exist_ok=True)
@@ -93,7 +108,7 @@ def write_checkpoint(directory: Path, tensors: dict[str, Any], meta: dict[str, A
         extra: dict[str, Any] = {}
         if training is not None:
             save_tensors(training[0], tmp / TRAINING_TENSORS_FILE)
-            (tmp / TRAINING_DATA_FILE).write_text(json.dumps(training[1], sort_keys=True) + "\n")
+            (tmp / TRAINING_DATA_FILE).write_text(json.dumps(training[1], sort_keys=True) + "\n", encoding="utf-8")
             files += [tmp / TRAINING_TENSORS_FILE, tmp / TRAINING_DATA_FILE]
             extra["training_sha256"] = {name: _sha256(tmp / name)
                                         for name in (TRAINING_TENSORS_FILE, TRAINING_DATA_FILE)}
@@ -110,7 +125,7 @@ def write_checkpoint(directory: Path, tensors: dict[str, Any], meta: dict[str, A
         meta = json.loads(json.dumps(meta))  # as a reader will parse it (tuples are lists, keys are strings)
         meta[META_SHA256] = meta_sha256(meta)
         # zoo.json last: a folder with a complete zoo.json has every file it vouches for.
-        (tmp / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+        (tmp / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         for path in (*files, tmp / META_FILE):
             path.chmod(0o644)
             _fsync_file(path)
@@ -236,17 +251,25 @@ def _check_meta_sha256(checkpoint: Path, meta: dict[str, Any]) -> None:
                        "corrupted); use another checkpoint")
 
 
+def _load_tensors(path: Path, numpy: bool = False) -> dict[str, Any]:
+    if numpy:
+        from safetensors.numpy import load, load_file
+    else:
+        from safetensors.torch import load, load_file
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:  # safetensors opens UTF-8 paths only; a folder named with other bytes is read here
+        return load(path.read_bytes())
+    return load_file(str(path))
+
+
 def read_tensors(checkpoint: Path, *, numpy: bool = False) -> dict[str, Any]:
     """The checkpoint's weights as torch tensors, or as numpy arrays (``numpy=True``: no torch
     import, for processes that only act)."""
     from safetensors import SafetensorError
 
-    if numpy:
-        from safetensors.numpy import load_file
-    else:
-        from safetensors.torch import load_file
     try:
-        return load_file(str(checkpoint / WEIGHTS_FILE))
+        return _load_tensors(checkpoint / WEIGHTS_FILE, numpy=numpy)
     except (SafetensorError, OSError, ValueError) as exc:
         raise ZooError(f"checkpoint {str(checkpoint)!r}: cannot read {WEIGHTS_FILE} ({exc})") from None
 
@@ -259,7 +282,6 @@ def read_training_state(checkpoint: Path) -> tuple[dict[str, Any], dict[str, Any
     """The ``(tensors, data)`` training state saved with a checkpoint, checked against the
     checksums in its metadata."""
     from safetensors import SafetensorError
-    from safetensors.torch import load_file
 
     meta = read_meta(checkpoint)
     recorded = meta.get("training_sha256")
@@ -274,7 +296,7 @@ def read_training_state(checkpoint: Path) -> tuple[dict[str, Any], dict[str, Any
             raise ZooError(f"checkpoint {str(checkpoint)!r}: {name} does not match its recorded checksum "
                            "(truncated or corrupted)")
     try:
-        tensors = load_file(str(checkpoint / TRAINING_TENSORS_FILE))
+        tensors = _load_tensors(checkpoint / TRAINING_TENSORS_FILE)
     except (SafetensorError, OSError, ValueError) as exc:
         raise ZooError(f"checkpoint {str(checkpoint)!r}: cannot read its training state ({exc})") from None
     data = read_json_object(checkpoint / TRAINING_DATA_FILE, f"checkpoint {str(checkpoint)!r}: {TRAINING_DATA_FILE}")

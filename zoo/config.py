@@ -12,6 +12,7 @@ from typing import Any
 
 from zoo.deprecations import forward
 from zoo.exceptions import ZooError
+from zoo.limits import shown
 
 __getattr__ = forward(__name__)  # hyperparameter, which moved to zoo.hyperparameter
 
@@ -35,7 +36,7 @@ def convert(value: Any, annotation: Any, key: str) -> Any:
     args = typing.get_args(annotation)
     if origin is typing.Literal:
         if value not in args:
-            raise ZooError(f"{key}={value!r} is not valid; choose one of: {', '.join(map(str, args))}")
+            raise ZooError(f"{key}={shown(value)} is not valid; choose one of: {', '.join(map(str, args))}")
         return value
     if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
         if value is None or (isinstance(value, str) and value.lower() == "none"):
@@ -51,7 +52,7 @@ def convert(value: Any, annotation: Any, key: str) -> Any:
         return convert(value, inner[-1], key)
     if origin in (tuple, list):
         if not isinstance(value, (str, list, tuple)):
-            raise ZooError(f"{key}={value!r} is not valid; give a comma-separated list, e.g. {key}=64,64")
+            raise ZooError(f"{key}={shown(value)} is not valid; give a comma-separated list, e.g. {key}=64,64")
         if isinstance(value, str):
             text = value.strip()
             # One tuple is written 64,64 or [64,64], on the command line as in a sweep's grid.
@@ -85,7 +86,7 @@ def convert(value: Any, annotation: Any, key: str) -> Any:
             return str(value)
     except (TypeError, ValueError, OverflowError):
         name = getattr(annotation, "__name__", str(annotation))
-        raise ZooError(f"{key}={value!r} is not a valid {name}") from None
+        raise ZooError(f"{key}={shown(value)} is not a valid {name}") from None
     return value
 
 
@@ -95,7 +96,7 @@ def parse_overrides(pairs: Iterable[str]) -> dict[str, str]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise ZooError(f"--set expects KEY=VALUE, got {pair!r}")
+            raise ZooError(f"--set expects KEY=VALUE, got {shown(pair)}")
         result[key.strip()] = value.strip()
     return result
 
@@ -108,14 +109,16 @@ def is_tuple_field(annotation: Any) -> bool:
 def unknown_key_message(key: str, valid: Iterable[str], renamed: Mapping[str, str] | None = None) -> str:
     """Why ``key`` is no hyperparameter: an old name says its new one, a typo the closest names."""
     renamed = renamed or {}
+    if not isinstance(key, str):
+        return f"unknown hyperparameter {shown(key)}: hyperparameters are named; valid: {', '.join(sorted(valid))}"
     if key in renamed:
         return f"hyperparameter {key!r} is now called {renamed[key]!r}: did you mean {renamed[key]!r}?"
     valid = sorted(valid)
     if not valid:
-        return f"unknown hyperparameter {key!r}; valid: none (this agent has no hyperparameters)"
+        return f"unknown hyperparameter {shown(key)}; valid: none (this agent has no hyperparameters)"
     close = difflib.get_close_matches(key, valid, n=3, cutoff=0.6)
     hint = f"did you mean {', '.join(map(repr, close))}? " if close else ""
-    return f"unknown hyperparameter {key!r}; {hint}valid: {', '.join(valid)}"
+    return f"unknown hyperparameter {shown(key)}; {hint}valid: {', '.join(valid)}"
 
 
 def _convert_one(value: Any, annotation: Any, key: str) -> Any:
@@ -124,8 +127,9 @@ def _convert_one(value: Any, annotation: Any, key: str) -> Any:
         return convert(value, annotation, key)
     except ZooError:
         if isinstance(value, str) and "," in value and not is_tuple_field(annotation):
-            raise ZooError(f"{key}={value!r} holds several values, and a run takes one; to try each, "
-                           f"sweep them: zoo sweep --set {key}={value}") from None
+            grid = value if len(value) <= 60 else "A,B,..."
+            raise ZooError(f"{key}={shown(value)} holds several values, and a run takes one; to try each, "
+                           f"sweep them: zoo sweep --set {key}={grid}") from None
         raise
 
 
@@ -179,5 +183,5 @@ def read_env_defaults(package: str, filename: str, agent_key: str, gym_id: str) 
     """The ``[agent_key."gym_id"]`` table of a TOML file shipped in ``package`` ({} if absent).
 
     Data, never code: the file is parsed as TOML, nothing in it is evaluated."""
-    table = tomllib.loads(resources.files(package).joinpath(filename).read_text())
+    table = tomllib.loads(resources.files(package).joinpath(filename).read_text(encoding="utf-8"))
     return dict(table.get(agent_key, {}).get(gym_id, {}))

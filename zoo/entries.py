@@ -46,6 +46,14 @@ class EnvEntry:
     hardcoded: Mapping[str, Any] = field(default_factory=dict)
     description: str = ""
     plugin: str = ""
+    #: The id the Hugging Face Hub knows the env by: the tag, ``results.json`` ``env_id`` and
+    #: model-index dataset of ``zoo push`` (the Deep RL course leaderboard filters on it), and the
+    #: env folder of rl-baselines3-zoo's log layout. One of :attr:`names`; ``gym_id`` if not given.
+    hub_id: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.hub_id:
+            object.__setattr__(self, "hub_id", self.gym_id)
 
     @property
     def names(self) -> tuple[str, ...]:

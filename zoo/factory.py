@@ -16,12 +16,13 @@ from typing import Any
 import gymnasium
 
 from zoo import checkpoint as ckpt
+from zoo import headless
 from zoo.agent_base import Agent
 from zoo.config import build_config, build_config_layers, config_to_dict, migrate_names
 from zoo.entries import AgentEntry, EnvEntry, load_object
 from zoo.env_names import env_module, env_name_from_file, how_to_import, import_env_module, is_module_name
 from zoo.exceptions import ZooError, did_you_mean, one_line
-from zoo.limits import check_seed
+from zoo.limits import check_count, check_seed
 from zoo.plugin_loader import loaded_plugins
 from zoo.policy import PolicyPredictor
 from zoo.registration import GYMNASIUM
@@ -115,6 +116,8 @@ def make_env(name: str, *, render_mode: str | None = None, max_episode_steps: in
     entry = env_entry(name)
     if max_episode_steps is not None:
         kwargs["max_episode_steps"] = max_episode_steps
+    if render_mode is not None:
+        headless.prepare()
     with _creating(entry):
         return gymnasium.make(entry.gym_id, render_mode=render_mode, **{**entry.kwargs, **kwargs})
 
@@ -146,6 +149,9 @@ def make_vec_env(name: str, num_envs: int, *, max_episode_steps: int | None = No
     Worker processes pay with two usable cores or more, a platform that forks (Linux), and
     copies whose step takes a sync vector env :data:`WORKERS_PAY_SECONDS` or more (timed on
     one copy here)."""
+    num_envs = check_count(num_envs, "num_envs")
+    if kwargs.get("render_mode") is not None:
+        headless.prepare()
     entry = env_entry(name)
     spec = gymnasium.spec(entry.gym_id)
     kwargs = {**entry.kwargs, **kwargs}
@@ -319,29 +325,38 @@ def _checked_checkpoint(path: str | Path, agent: str | None,
     return folder, meta, agent_e, env_e
 
 
-def _does_not_fit(folder: Path, agent: str, exc: Exception) -> ZooError:
-    return ZooError(f"checkpoint {str(folder)!r} does not fit agent {agent!r}: {one_line(exc)}")
+def _does_not_fit(where: str, agent: str, exc: Exception) -> ZooError:
+    return ZooError(f"{where} does not fit agent {agent!r}: {one_line(exc)}")
 
 
 def load_checked_tensors(agent: Agent, folder: Path) -> None:
     """Load the checkpoint's weights into ``agent``, refusing (one line) tensors that are not
     exactly what the agent holds: another dtype (never cast silently), NaN or infinite values
     (which a matching checksum does not rule out), or names and shapes that do not fit."""
+    load_tensors_into(agent, ckpt.read_tensors(folder), f"checkpoint {str(folder)!r}")
+
+
+def load_tensors_into(agent: Agent, tensors: Mapping[str, Any], where: str) -> None:
+    """Load ``tensors`` (torch tensors named as ``agent.state_tensors()`` names them) into
+    ``agent``, checked as :func:`load_checked_tensors` checks a checkpoint's; ``where`` names
+    where they come from, for the one-line error."""
     import torch
 
-    tensors = ckpt.read_tensors(folder)
     expected = agent.state_tensors()
     for name, tensor in tensors.items():
         want = expected.get(name)
         if want is not None and tensor.dtype != want.dtype:
             have, holds = (str(t.dtype).removeprefix("torch.") for t in (tensor, want))
-            raise ZooError(f"checkpoint {str(folder)!r}: tensor {name!r} is {have}, agent {agent.name!r} holds {holds}")
+            raise ZooError(f"{where}: tensor {name!r} is {have}, agent {agent.name!r} holds {holds}")
         if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
-            raise ZooError(f"checkpoint {str(folder)!r}: tensor {name!r} holds NaN or infinite values")
+            raise ZooError(f"{where}: tensor {name!r} holds NaN or infinite values")
+        if want is not None and tuple(tensor.shape) != tuple(want.shape):
+            raise _does_not_fit(where, agent.name, ValueError(
+                f"tensor {name!r} has shape {tuple(tensor.shape)}, the agent's {tuple(want.shape)}"))
     try:
-        agent.load_state_tensors(tensors)
+        agent.load_state_tensors(dict(tensors))
     except (KeyError, RuntimeError, ValueError, TypeError) as exc:
-        raise _does_not_fit(folder, agent.name, exc) from None
+        raise _does_not_fit(where, agent.name, exc) from None
 
 
 def check_finite_arrays(tensors: Mapping[str, Any], folder: Path) -> None:
@@ -407,7 +422,7 @@ def load_policy(path: str | Path, *, agent: str | None = None, env: str | None =
     try:
         policy = cls.load_policy(env_e, config, tensors, _seed_of(meta, folder))
     except (KeyError, ValueError, TypeError) as exc:
-        raise _does_not_fit(folder, agent_e.name, exc) from None
+        raise _does_not_fit(f"checkpoint {str(folder)!r}", agent_e.name, exc) from None
     if policy is None:
         return load_agent(folder, agent=agent_e.name, env=env_e.name)
     check_acts(policy, env_e.observation_space, folder)

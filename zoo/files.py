@@ -3,6 +3,10 @@
 Every file the zoo writes outside a checkpoint (run headers, tables, reports, figures) goes
 through here: written next to its target under a temporary name, then renamed over it, which
 is atomic on POSIX. A crash leaves the old file or the new one, never a truncated one.
+
+Text is UTF-8 whatever the locale (``LC_ALL=C`` must not change what a run folder holds), and
+names the user typed are written back byte for byte: a folder called ``r\xff`` (not UTF-8) is
+``r\xff`` in ``command.txt`` too (Python's ``surrogateescape``, as ``os.fsencode`` does).
 """
 
 from __future__ import annotations
@@ -17,6 +21,10 @@ from typing import Any
 
 from zoo.exceptions import ZooError
 
+#: How the zoo's text files are encoded, whatever the locale; ``errors=TEXT_ERRORS`` keeps the
+#: bytes of names that are not UTF-8 (arguments and paths decoded by Python's ``surrogateescape``).
+TEXT_ENCODING, TEXT_ERRORS = "utf-8", "surrogateescape"
+
 
 def _temporary(path: Path) -> Path:
     # The suffix is kept so that writers choosing a format by extension (matplotlib) still can.
@@ -25,11 +33,21 @@ def _temporary(path: Path) -> Path:
 
 @contextlib.contextmanager
 def replacing(path: Path) -> Iterator[Path]:
-    """A temporary path to write; on success it replaces ``path`` in one step, else it is removed."""
+    """A temporary path to write; on success it replaces ``path`` in one step, else it is removed.
+
+    The temporary file is created (empty) before the writer runs: a place that cannot hold a file
+    (``/proc``) fails here, not somewhere inside the writer's library. A filesystem error is raised
+    naming ``path``, the file the user knows, not the temporary one."""
     tmp = _temporary(path)
     try:
+        tmp.touch()
         yield tmp
         os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        if exc.errno is None or exc.filename not in (None, str(tmp), tmp):
+            raise
+        raise type(exc)(exc.errno, exc.strerror, str(path)) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -39,7 +57,7 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
     """Replace ``path`` with ``text`` in one step."""
     path = Path(path)
     with replacing(path) as tmp:
-        tmp.write_text(text)
+        tmp.write_text(text, encoding=TEXT_ENCODING, errors=TEXT_ERRORS)
     return path
 
 
@@ -131,7 +149,7 @@ def read_json_object(path: str | Path, what: str | None = None) -> dict[str, Any
     if not path.is_file():
         raise ZooError(f"{what} is missing")
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(path.read_text(encoding=TEXT_ENCODING))
     except OSError as exc:
         raise ZooError(f"{what} cannot be read ({exc.strerror or exc})") from None
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:

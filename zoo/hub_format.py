@@ -37,11 +37,20 @@ class HubPolicy:
     source: str
     #: The Hub format that loaded it (filled in by :func:`zoo.load_hub_policy`).
     layout: str = ""
+    #: The zoo agent whose weights the policy holds, if the format knows it (``"sb3-ppo"``):
+    #: with a ``policy.state_tensors()`` in that agent's names, ``zoo train AGENT ENV --init``
+    #: can start a run from it.
+    agent: str | None = None
 
 
 @dataclass
 class HubRepo:
-    """A downloaded Hub repo as a format's ``load`` sees it, with the checks every format needs."""
+    """A downloaded Hub repo as a format's ``load`` sees it, with the checks every format needs.
+
+    The same layouts are read from disk too (``zoo eval --checkpoint PATH`` of a folder or file
+    that is no zoo checkpoint): then ``repo_id`` is the path as the user gave it, ``where`` says
+    so, and ``files`` are what the path holds (a file: that file, beside the files of its
+    folder that describe it, such as rl-baselines3-zoo's ``ENV/config.yml``)."""
 
     repo_id: str
     revision: str | None
@@ -56,11 +65,20 @@ class HubRepo:
     #: raise :class:`ZooError` for an unknown name.
     find_env: Callable[[str], EnvEntry] = field(kw_only=True, repr=False)
     find_agent: Callable[[str], AgentEntry] = field(kw_only=True, repr=False)
+    #: For files read from disk: the path the user named (None: a repo pulled from the Hub).
+    where: str | None = field(default=None, kw_only=True)
 
     @property
     def label(self) -> str:
-        """``ORG/NAME@commit`` (short), for messages."""
-        return f"{self.repo_id}@{self.folder.name[:8]}"
+        """``ORG/NAME@commit`` (short), or the path of files read from disk, for messages."""
+        return self.where if self.where is not None else f"{self.repo_id}@{self.folder.name[:8]}"
+
+    @property
+    def how_to_name_the_env(self) -> str:
+        """The command that names the env, for a message."""
+        if self.where is not None:
+            return f"zoo eval AGENT ENV --checkpoint {self.where}"
+        return "zoo eval hub:ORG/NAME ENV"
 
     @property
     def top_files(self) -> list[str]:
@@ -90,8 +108,10 @@ class HubRepo:
             with contextlib.suppress(ZooError):
                 return self.find_env(name).name
         names = [name for name, _ in tried]
-        raise ZooError(f"{what} is for env {', '.join(map(repr, names)) or '(unnamed)'}, which no installed "
-                       "plugin registers: install the plugin, or name the env: zoo eval hub:ORG/NAME ENV")
+        if not names:
+            raise ZooError(f"{what} does not say which env it plays: name the env: {self.how_to_name_the_env}")
+        raise ZooError(f"{what} is for env {', '.join(map(repr, names))}, which no installed "
+                       f"plugin registers: install the plugin, or name the env: {self.how_to_name_the_env}")
 
     def card_env(self) -> str | None:
         """The env id that the model card's model-index names as its dataset, if any."""

@@ -28,10 +28,12 @@ from zoo.exceptions import ZooError
 PROJECT_NAME = "agent_zoo"
 ENTRY_POINT_GROUP = PROJECT_NAME
 
-#: This zoo's plugin API. 1.0: the hooks register_envs, register_agents and register_commands.
-#: 1.1: register_hub_formats. 1.2: every name a plugin needs is public in ``zoo`` itself, and
-#: plugins may declare ``zoo_plugin_api``.
-PLUGIN_API_VERSION = "1.2"
+PLUGIN_API_VERSION = "1.3"
+"""This zoo's plugin API version, ``MAJOR.MINOR`` (``zoo plugins`` shows it).
+
+1.0: the hooks ``register_envs``, ``register_agents`` and ``register_commands``. 1.1:
+``register_hub_formats``. 1.2: every name a plugin needs is public in ``zoo`` itself, and plugins
+may declare ``zoo_plugin_api``. 1.3: ``add_env(hub_id=...)`` and ``Agent.export_extras``."""
 
 #: The attribute of a plugin's entry-point object that holds the versions it supports.
 API_ATTRIBUTE = "zoo_plugin_api"
@@ -40,8 +42,14 @@ API_ATTRIBUTE = "zoo_plugin_api"
 UNDECLARED = ">=1.0,<2"
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
-#: Marks a function of a plugin as the implementation of the zoo hook of the same name.
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+"""Marks a function of a plugin as the implementation of the zoo hook of the same name::
+
+    @zoo.hookimpl
+    def register_envs(registry):
+        registry.add_env(name="corridor", gym_id="zoo_corridor/Corridor-v0",
+                         entry_point="zoo_corridor:CorridorEnv")
+"""
 
 
 class IncompatiblePlugin(ZooError):

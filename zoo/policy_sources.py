@@ -7,6 +7,8 @@
     policy = zoo.load_policy("hub:ORG/NAME")                    # a Hugging Face Hub repo
     policy = zoo.load_policy(agent="hardcoded", env="cartpole")  # a policy built from its config
     policy = zoo.load_policy(agent="reinforce", env="cartpole")  # the checkpoint its plugin ships
+    policy = zoo.load_policy("logs/ppo/CartPole-v1_1", trust_remote_code=True)  # an rl-baselines3-zoo run
+    policy = zoo.load_policy("model.zip", agent="sb3-ppo", env="CartPole-v1", trust_remote_code=True)
 
 Two steps, each usable alone: :func:`find_policy` decides where the policy comes from and checks
 what was asked (plain data, a :class:`PolicySource`; nothing is loaded, nothing is downloaded),
@@ -15,25 +17,36 @@ line saying where it came from). :func:`resolve_policy` does both; :func:`load_p
 the policy alone.
 
 The decision, in order: ``hub:ORG/NAME`` is a Hub repo; another target is a checkpoint or run
-folder (``best``: the run's ``best/`` checkpoint); with no target, ``agent`` and ``env`` name an
-agent that does not learn (built from its config, ``overrides`` applied) or, for one that learns,
-the checkpoint its plugin ships for the env (:mod:`zoo.catalog`).
+folder (``best``: the run's ``best/`` checkpoint), or else a file or folder in another library's
+layout that a Hub format reads from disk too (an SB3 zip, an rl-baselines3-zoo log folder: kind
+``foreign``, pickles, so loaded only with ``trust_remote_code``); with no target, ``agent`` and
+``env`` name an agent that does not learn (built from its config, ``overrides`` applied) or, for
+one that learns, the checkpoint its plugin ships for the env (:mod:`zoo.catalog`).
+
+:func:`init_from` resolves the same targets into the weights a new run starts from
+(``zoo train AGENT ENV --init FROM``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from zoo.exceptions import ZooError
 from zoo.policy import PolicyPredictor
 
+if TYPE_CHECKING:
+    from zoo.training.initial_weights import InitWeights
+
 #: A target starting with this names a Hugging Face Hub repo: ``hub:ORG/NAME``.
 HUB_PREFIX = "hub:"
-#: Where a policy comes from.
-PolicyKind = Literal["hub", "checkpoint", "best", "built", "pretrained"]
+#: Where a policy comes from (``foreign``: a file or folder in another library's layout).
+PolicyKind = Literal["hub", "checkpoint", "best", "built", "pretrained", "foreign"]
+#: ``zoo train --init pretrained``: the checkpoint the agent's plugin ships for the env.
+PRETRAINED = "pretrained"
 
 
 @dataclass(frozen=True)
@@ -47,7 +60,8 @@ class PolicySource:
     env: str | None
     #: One line saying where the policy comes from (a Hub repo's is known once it is loaded).
     description: str
-    #: The checkpoint or run folder to load (kinds checkpoint, best and pretrained).
+    #: The checkpoint or run folder to load (kinds checkpoint, best and pretrained), or the file or
+    #: folder in another library's layout (kind foreign).
     path: Path | None = None
     #: ``ORG/NAME`` and the branch, tag or commit (kind hub).
     repo_id: str | None = None
@@ -59,9 +73,9 @@ class PolicySource:
     def checkpoint(self) -> Path:
         """The zoo checkpoint or run folder this policy is saved in; one line if it has none (a
         policy built from its config, a Hub repo): what ``zoo push`` and ``zoo export`` need."""
-        if self.path is None:
+        if self.path is None or self.kind == "foreign":
             what = f"Hub repo {self.repo_id!r}" if self.kind == "hub" else self.description
-            raise ZooError(f"{what} is not a checkpoint of this machine: give a run or checkpoint folder "
+            raise ZooError(f"{what} is not a zoo checkpoint of this machine: give a run or checkpoint folder "
                            f"(from `zoo train`)")
         return self.path
 
@@ -74,6 +88,8 @@ class LoadedPolicy:
     env: str
     description: str
     source: PolicySource
+    #: The zoo agent whose weights the policy holds, where known (a Hub format may not say).
+    agent: str | None = None
 
 
 def hub_target(repo_id: str) -> str:
@@ -94,6 +110,8 @@ def find_policy(target: str | Path | None = None, *, agent: str | None = None, e
     overrides = dict(overrides or {})
     repo_id = str(target)[len(HUB_PREFIX):] if isinstance(target, str) and target.startswith(HUB_PREFIX) else None
     path = Path(target) if target is not None and repo_id is None else None
+    if path is not None and not _is_zoo_checkpoint(path):
+        return _foreign_source(path, agent, env, best, overrides)
     if best:
         from zoo.training.periodic_eval import BEST_DIR
 
@@ -137,6 +155,32 @@ def find_policy(target: str | Path | None = None, *, agent: str | None = None, e
     return PolicySource("pretrained", agent, env, description, path=shipped.path)
 
 
+def _is_zoo_checkpoint(path: Path) -> bool:
+    """Whether ``path`` is (or should be) a zoo checkpoint or run folder: one that does not exist
+    is left to :func:`zoo.checkpoint.find_checkpoint`, which says so (or finds a killed save's)."""
+    from zoo import checkpoint as ckpt
+
+    if not path.exists():
+        return True
+    return path.is_dir() and any((path / name).exists() for name in (ckpt.META_FILE, ckpt.WEIGHTS_FILE,
+                                                                      ckpt.CHECKPOINTS_DIR))
+
+
+def _foreign_source(path: Path, agent: str | None, env: str | None, best: bool,
+                    overrides: Mapping[str, Any]) -> PolicySource:
+    """A file or folder that is no zoo checkpoint: a Hub format must read it (decided from file names)."""
+    from zoo.hub.formats import local_format
+
+    if best:
+        raise ZooError(f"--best picks a zoo run's best/ checkpoint, and {str(path)!r} is no zoo run: name the model "
+                       "file itself (an rl-baselines3-zoo run keeps its best one as best_model.zip: "
+                       "--checkpoint DIR/best_model.zip)")
+    if overrides:
+        raise ZooError("--set configures an agent built from its config; a trained model keeps its own")
+    layout = local_format(path)
+    return PolicySource("foreign", agent, env, f"{layout} model {path}", path=path)
+
+
 def _checkpoint_source(path: Path, agent: str | None, env: str | None, kind: PolicyKind) -> PolicySource:
     """A checkpoint or run folder; the agent and env it records fill in those not named (their
     match with the ones named is checked when it is loaded)."""
@@ -156,16 +200,22 @@ def load_source(source: PolicySource, *, trust_remote_code: bool = False) -> Loa
 
         found = load_hub_policy(source.repo_id, revision=source.revision, trust_remote_code=trust_remote_code,
                                 agent=source.agent, env=source.env)
-        return LoadedPolicy(found.policy, found.env, found.source, source)
+        return LoadedPolicy(found.policy, found.env, found.source, source, found.agent)
+    if source.kind == "foreign":
+        from zoo.hub.formats import load_local_policy
+
+        found = load_local_policy(source.path, trust_remote_code=trust_remote_code, agent=source.agent,
+                                  env=source.env)
+        return LoadedPolicy(found.policy, found.env, found.source, source, found.agent)
     if source.kind == "built":
         from zoo.factory import make_agent
 
         policy = make_agent(source.agent, source.env, overrides=source.overrides)
-        return LoadedPolicy(policy, source.env, source.description, source)
+        return LoadedPolicy(policy, source.env, source.description, source, source.agent)
     from zoo.factory import load_policy as load_checkpoint_policy
 
     policy = load_checkpoint_policy(source.path, agent=source.agent, env=source.env)
-    return LoadedPolicy(policy, source.env, source.description, source)
+    return LoadedPolicy(policy, source.env, source.description, source, source.agent)
 
 
 def resolve_policy(target: str | Path | None = None, *, agent: str | None = None, env: str | None = None,
@@ -185,3 +235,70 @@ def load_policy(target: str | Path | None = None, *, agent: str | None = None, e
     checks; ``agent`` and ``env`` given with a checkpoint must match it."""
     return resolve_policy(target, agent=agent, env=env, best=best, revision=revision,
                           trust_remote_code=trust_remote_code, overrides=overrides).policy
+
+
+def init_from(target: str | Path, *, agent: str | None = None, env: str | None = None,
+              trust_remote_code: bool = False) -> InitWeights:
+    """The weights a new run of ``agent`` on ``env`` starts from (``zoo train AGENT ENV --init
+    FROM``; pass the result as ``zoo.train(..., init=...)``). ``target`` is anything
+    :func:`find_policy` takes (a checkpoint or run folder, its ``best/``, ``hub:ORG/NAME``, an SB3
+    zip, an rl-baselines3-zoo log folder), or ``"pretrained"``: the checkpoint ``agent``'s plugin
+    ships for ``env``. Pickled sources (SB3 zips, Hub SB3 repos, the course's ``model.pt``) load
+    only with ``trust_remote_code``. FROM may have been trained on another env with the same
+    spaces; its agent must be ``agent``."""
+    from zoo import checkpoint as ckpt
+
+    if isinstance(target, str) and target == PRETRAINED:
+        if agent is None or env is None:
+            raise ZooError("--init pretrained starts from the checkpoint the agent's plugin ships: name AGENT and ENV")
+        source = find_policy(None, agent=agent, env=env)
+        if source.kind != "pretrained":
+            raise ZooError(f"agent {agent!r} does not learn: there are no weights to start from")
+    else:
+        source = find_policy(target)
+    if source.kind == "hub":
+        return _hub_init(source, agent, env, trust_remote_code)
+    if source.kind == "foreign":
+        loaded = load_source(dataclasses.replace(source, env=env), trust_remote_code=trust_remote_code)
+        return _loaded_init(loaded, str(target), {"from": str(target), "kind": "foreign"})
+    folder = ckpt.find_checkpoint(source.checkpoint)
+    meta = ckpt.read_meta(folder)
+    record = {"from": str(target), "kind": source.kind, "checkpoint": str(folder),
+              "weights_sha256": meta["weights_sha256"]}
+    return _checkpoint_init(folder, meta, source.description, record)
+
+
+def _checkpoint_init(folder: Path, meta: dict[str, Any], description: str, record: dict[str, Any]) -> InitWeights:
+    from zoo import checkpoint as ckpt
+    from zoo.factory import recorded_env
+    from zoo.training.initial_weights import InitWeights
+
+    env = recorded_env(meta, f"checkpoint {str(folder)!r}: {ckpt.META_FILE}")
+    return InitWeights(meta["agent"], env.name, ckpt.read_tensors(folder), description, record, meta["config"])
+
+
+def _hub_init(source: PolicySource, agent: str | None, env: str | None, trust_remote_code: bool) -> InitWeights:
+    """A Hub repo: the zoo's own checkpoint as it is; another layout through its format."""
+    from zoo import checkpoint as ckpt
+    from zoo.hub.formats import is_zoo_repo
+    from zoo.hub.pull import pull
+
+    folder = pull(source.repo_id, source.revision)
+    record = {"from": hub_target(source.repo_id), "kind": "hub", "commit": folder.name}
+    if is_zoo_repo([p.name for p in folder.iterdir()]):
+        meta = ckpt.read_meta(folder)
+        record["weights_sha256"] = meta["weights_sha256"]
+        return _checkpoint_init(folder, meta, f"Hub repo {source.repo_id}@{folder.name[:8]}", record)
+    loaded = load_source(dataclasses.replace(source, env=env, agent=agent), trust_remote_code=trust_remote_code)
+    return _loaded_init(loaded, hub_target(source.repo_id), record)
+
+
+def _loaded_init(loaded: LoadedPolicy, target: str, record: dict[str, Any]) -> InitWeights:
+    """A policy a Hub format loaded, as weights: the agent it names and its ``state_tensors()``."""
+    from zoo.training.initial_weights import InitWeights
+
+    state = getattr(loaded.policy, "state_tensors", None)
+    if loaded.agent is None or not callable(state):
+        raise ZooError(f"{loaded.description} holds no weights of a zoo agent to start a run from")
+    return InitWeights(loaded.agent, loaded.env, state(), loaded.description, record,
+                       dict(getattr(loaded.policy, "architecture", {}) or {}))

@@ -152,6 +152,7 @@ class EnvRegistry(_Registry):
         reward_threshold: float | None = None,
         hardcoded: Mapping[str, Any] | None = None,
         description: str = "",
+        hub_id: str | None = None,
     ) -> EnvEntry:
         """Register an env under a short ``name`` and a gymnasium ``gym_id`` (plus ``aliases``).
 
@@ -159,8 +160,16 @@ class EnvRegistry(_Registry):
         (as CartPole-v1 is); a ``vector_entry_point`` given then is attached to gymnasium's id
         (unless it has another). Otherwise the id and aliases are registered with gymnasium so
         ``gymnasium.make(gym_id)`` works; creating the env is deferred until it is used.
+
+        ``hub_id`` (plugin API 1.3) is the id the Hugging Face Hub knows the env by, if it is not
+        ``gym_id``: one of the aliases (the PLE games give gym-games' ``Pixelcopter-PLE-v0``, the
+        id the Deep RL course leaderboard filters on). ``zoo push`` tags and scores under it.
         """
         self._check_name(name)
+        aliases = tuple(aliases)
+        if hub_id is not None and hub_id not in (gym_id, *aliases):
+            raise ZooError(f"env {name!r}: hub_id {hub_id!r} must be its gym_id or one of its aliases "
+                           f"({', '.join(map(repr, (gym_id, *aliases)))})")
         if entry_point is None and gym_id not in gymnasium.registry:
             raise ZooError(f"env {name!r}: gymnasium has no id {gym_id!r} and no entry_point was given")
         if entry_point is None and vector_entry_point is not None:
@@ -183,6 +192,7 @@ class EnvRegistry(_Registry):
             hardcoded=dict(hardcoded or {}),
             description=description,
             plugin=self._plugin,
+            hub_id=hub_id or gym_id,
         )
         self._check_free(entry)
         self._pending.append(entry)

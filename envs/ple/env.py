@@ -37,6 +37,23 @@ from .rng import RandomStream, seed_from
 FPS = 30  # PLE's fps for every game here: one env step is one frame of 1000/30 ms
 
 
+def checked_action(action: Any, n: int) -> int:
+    """``action`` as an int if it is one of ``0..n-1``, else ValueError in one line. The rule of the
+    batched envs (:class:`zoo.envs.batched.BatchedVectorEnv`), for one action: an integer of any
+    kind (Python's, a numpy integer, a 0-d integer array); not a float, a bool or an array of a
+    shape, as gymnasium's ``Discrete.contains`` would refuse them (it takes Python's ``True`` as 1:
+    here a bool is a mistake, as in the batched envs)."""
+    if type(action) is int:  # the common case, at full speed
+        if 0 <= action < n:
+            return action
+    else:
+        array = np.asarray(action) if not isinstance(action, (str, bytes)) else None
+        if array is not None and array.shape == () and array.dtype.kind in "iu" and 0 <= array < n:
+            return int(array)
+    text = " ".join(repr(action).split())
+    raise ValueError(f"action must be an integer in 0..{n - 1}, got {text if len(text) <= 60 else text[:57] + '...'}")
+
+
 class Game(Protocol):
     """What :class:`PLEEnv` needs from a game's rules."""
 
@@ -79,7 +96,6 @@ class PLEEnv(gym.Env[np.ndarray, np.int64]):
         self.max_episode_steps = max_episode_steps
         self.observation_space = observation_space
         self.action_space = gym.spaces.Discrete(n_actions)
-        self._actions = range(n_actions)
         self._rng: RandomStream | None = None
         self._game: Game | None = None
         self._steps = 0
@@ -125,8 +141,7 @@ class PLEEnv(gym.Env[np.ndarray, np.int64]):
         game = self._game
         if game is None:
             raise gym.error.ResetNeeded("Call reset before step.")
-        if action not in self._actions:
-            raise ValueError(f"action must be one of {list(self._actions)}, got {action!r}")
+        action = checked_action(action, self.action_space.n)
         # PLE ignores actions once the game is over and scores 0.
         reward = 0.0 if game.over else game.step(action)
         state = game.state()

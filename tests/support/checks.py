@@ -1,19 +1,31 @@
 """What the bad-input tests check, in one place: a command failed with one clear line, and
 nothing on disk changed.
 
-``assert_one_line_error(result, *fragments)``, ``snapshot(root)`` and ``write_meta(folder, meta)``
-are plain functions that test modules import (``from support.checks import ...``); ``workdir`` is a
-fixture (this module is listed in ``pytest_plugins``): an empty current folder, where ``zoo train``
-would put ``runs/``.
+``assert_one_line_error(result, *fragments)``, ``snapshot(root)``, ``write_meta(folder, meta)`` and
+``fuzz(examples)`` are plain functions that test modules import (``from support.checks import ...``);
+``workdir`` is a fixture (this module is listed in ``pytest_plugins``): an empty current folder, where
+``zoo train`` would put ``runs/``.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+#: The fuzz tests' profile: ``ZOO_FUZZ=ci`` (the default; fixed and derandomized, so CI is
+#: repeatable and bounded) or ``ZOO_FUZZ=slow`` (ten times more examples, random: for local runs).
+SLOW = os.environ.get("ZOO_FUZZ", "ci") == "slow"
+
+
+def fuzz(examples: int) -> settings:
+    """Hypothesis settings for one fuzz test: ``examples`` in CI, ten times more with ZOO_FUZZ=slow."""
+    return settings(max_examples=examples * (10 if SLOW else 1), deadline=None, derandomize=not SLOW,
+                    database=None, suppress_health_check=list(HealthCheck))
 
 
 def snapshot(root: Path) -> dict[str, bytes]:

@@ -2,6 +2,13 @@
 
 Every command is added with :func:`command`, which turns a :class:`ZooError` into one
 ``error:`` line on stderr and exit code 2. ``ZOO_DEBUG=1`` prints the full traceback first.
+
+The consoles outlive their readers: when the reader of stdout or stderr goes away (``zoo list |
+head -1``, ``zoo train ... 2>&1 | head``), that console prints nothing more and its stream goes to
+/dev/null (Python's advice on SIGPIPE, docs.python.org/3/library/signal.html#note-on-sigpipe). A
+command whose only product is what it prints (``output_only``: ``zoo list``) then stops quietly
+with exit code 141 (128 + SIGPIPE, as a filter killed by SIGPIPE); any other carries on, so a
+training run still saves its checkpoints and curve.
 """
 
 from __future__ import annotations
@@ -9,13 +16,17 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import signal
+import sys
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderableType
 from rich.markup import escape
+from rich.measure import Measurement
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
@@ -31,14 +42,45 @@ app = typer.Typer(
     # `zoo --help` for everyone.
     rich_markup_mode=None,
 )
+EXIT_USER_ERROR = 2
+#: A listing whose reader went away: the code of a process killed by SIGPIPE, as shells report it.
+EXIT_READER_GONE = 128 + signal.SIGPIPE
+DEBUG_VAR = "ZOO_DEBUG"
+
+
+class ReaderGone(Exception):
+    """Nobody reads the output of a command whose only product is its output: it stops."""
+
+
+#: Whether the running command's only product is what it prints (see :func:`command`).
+_output_only = False
+
+
+def to_devnull(stream: Any) -> None:
+    """Point ``stream``'s file descriptor at /dev/null: later writes to it, by anyone (Python's
+    final flush included), succeed and go nowhere."""
+    with contextlib.suppress(AttributeError, OSError, ValueError):  # no descriptor: a test's buffer
+        fd = stream.fileno()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fd)
+        os.close(devnull)
+
+
+class OutputConsole(Console):
+    """A console whose reader may go away (see the module docstring)."""
+
+    def on_broken_pipe(self) -> None:  # rich's hook; its default exits with code 1, silently
+        self.quiet = True
+        to_devnull(self.file)
+        if _output_only and not self.stderr:
+            raise ReaderGone()
+
+
 # Markup is off by default: most of what is printed holds text from users, plugins or the Hub,
 # where "[/x]" must print as it is, not raise or vanish. Styled lines ask for it (markup=True)
 # and escape what they insert.
-out = Console(soft_wrap=True, markup=False)  # long lines (paths, summaries) stay whole when piped
-err = Console(stderr=True, markup=False)
-
-EXIT_USER_ERROR = 2
-DEBUG_VAR = "ZOO_DEBUG"
+out = OutputConsole(soft_wrap=True, markup=False)  # long lines (paths, summaries) stay whole when piped
+err = OutputConsole(stderr=True, markup=False)
 
 
 def debugging() -> bool:
@@ -51,12 +93,19 @@ def print_error(message: str, exc: BaseException | None = None) -> None:
     traceback first."""
     if exc is not None and debugging():
         err.print("".join(traceback.format_exception(exc)), markup=False, highlight=False, soft_wrap=True, end="")
-    err.print(f"[red]error:[/] {escape(message)}", markup=True, highlight=False, soft_wrap=True)
+    err.print(f"[red]error:[/] {escape(_single_line(message))}", markup=True, highlight=False, soft_wrap=True)
 
 
 def print_warning(message: Any) -> None:
     """``warning: MESSAGE`` on stderr, one line, escaped."""
-    err.print(f"[yellow]warning:[/] {escape(str(message))}", markup=True, highlight=False, soft_wrap=True)
+    err.print(f"[yellow]warning:[/] {escape(_single_line(str(message)))}", markup=True, highlight=False,
+              soft_wrap=True)
+
+
+def _single_line(text: str) -> str:
+    """``text`` with its line breaks (every one ``str.splitlines`` knows) shown as ``\\n``: a
+    message that echoes a name or a file's key holding one is still one line."""
+    return "\\n".join(text.splitlines())
 
 
 def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
@@ -71,29 +120,39 @@ def os_error_text(exc: OSError) -> str:
     return one_line(exc)
 
 
-def user_errors(command: Callable) -> Callable:
+def user_errors(command: Callable, output_only: bool = False) -> Callable:
     """Turn a :class:`ZooError`, or a filesystem error (an unwritable or missing place the
-    user named), into one line on stderr and exit code 2 (no traceback)."""
+    user named), into one line on stderr and exit code 2 (no traceback). ``output_only``: the
+    command's only product is what it prints (see the module docstring)."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        global _output_only
+        _output_only = output_only
         try:
             return command(*args, **kwargs)
         except ZooError as exc:
             print_error(str(exc), exc)
             raise typer.Exit(EXIT_USER_ERROR) from None
+        except BrokenPipeError:  # written to past rich (click's own echo): the reader is gone
+            to_devnull(sys.stdout)
+            raise ReaderGone() from None
         except OSError as exc:
             print_error(os_error_text(exc), exc)
             raise typer.Exit(EXIT_USER_ERROR) from None
+        finally:
+            _output_only = False
 
     return wrapper
 
 
-def command(*args: Any, **kwargs: Any) -> Callable:
-    """``app.command`` with user-error handling; use it for every zoo command."""
+def command(*args: Any, output_only: bool = False, **kwargs: Any) -> Callable:
+    """``app.command`` with user-error handling; use it for every zoo command. ``output_only``
+    for a command whose only product is what it prints (a listing): it stops when its reader
+    goes away; any other command carries on without its output."""
 
     def decorate(fn: Callable) -> Callable:
-        return app.command(*args, **kwargs)(user_errors(fn))
+        return app.command(*args, **kwargs)(user_errors(fn, output_only))
 
     return decorate
 
@@ -163,21 +222,55 @@ SetOption = Annotated[list[str] | None, typer.Option("--set", metavar="KEY=VALUE
 AsJson = Annotated[bool, typer.Option("--json", help="machine-readable output")]
 
 
-def plain_table(title: str, columns: list[str], rows: list[list[Any]], names: int = 1) -> Table:
+#: On a narrow terminal a column narrows down to its longest word, up to this: a longer word
+#: (a URL) is folded rather than widening the table.
+LONGEST_WHOLE_WORD = 30
+
+
+class WholeTable:
+    """A table shown so that no cell is cut: in a pipe at its natural width (a reader greps
+    whole rows); on a terminal at the terminal's width, wrapping between words, or wider than
+    the terminal (which then wraps the lines) rather than cutting words."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterable[Segment]:
+        needed = Measurement.get(console, options.update_width(1_000_000), self.table)
+        width = max(options.max_width, needed.minimum) if console.is_terminal else needed.maximum
+        yield from console.render(self.table, options.update_width(width))
+
+
+def plain_table(title: str, columns: list[str], rows: list[list[Any]], names: int = 1) -> RenderableType:
     """A table whose cells are shown as they are (names and descriptions come from plugins and
     users, never read as markup). The first ``names`` columns hold names one has to type: they are
-    never cut or wrapped; on a narrow terminal the other columns wrap instead."""
+    never cut or wrapped; on a narrow terminal the other columns wrap between words instead, and
+    in a pipe nothing wraps (:class:`WholeTable`). Print it with a console that soft-wraps
+    (:data:`out`): its lines may be wider than the terminal."""
     cells = [[str(cell) for cell in row] for row in rows]
     table = Table(title=title)
     for i, column in enumerate(columns):
+        lines = [line for row in cells for line in row[i].splitlines()]
         if i < names:
-            widest = max((len(line) for row in cells for line in row[i].splitlines()), default=0)
+            widest = max((len(line) for line in lines), default=0)
             table.add_column(column, no_wrap=True, min_width=max(widest, len(column)))
         else:
-            table.add_column(column, overflow="fold")
+            longest_word = max((len(word) for line in (column, *lines) for word in line.split()), default=1)
+            table.add_column(column, overflow="fold", min_width=min(longest_word, LONGEST_WHOLE_WORD))
     for row in cells:
         table.add_row(*(Text(cell) for cell in row))
-    return table
+    return WholeTable(table)
+
+
+def print_markdown(text: str) -> None:
+    """Markdown (a summary's tables) on stdout: laid out on a terminal; in a pipe as written,
+    where rich would cut its tables' cells to 80 columns ("reinfor…")."""
+    if not out.is_terminal:
+        out.print(text, markup=False, highlight=False, soft_wrap=True, end="" if text.endswith("\n") else "\n")
+        return
+    from rich.markdown import Markdown  # markdown-it and friends: only when a table is laid out
+
+    out.print(Markdown(text))
 
 
 #: ``show(stage, done, total)``: move the bar of ``stage`` (``total`` None: not known yet).
@@ -191,8 +284,9 @@ def stage_progress() -> Iterator[ShowStage]:
     are for watching; what the command prints afterwards is what stays (and a pipe gets none)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    # No bars without a terminal: there they would only print a blank line when they stop.
     with Progress(TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err, transient=True) as bars:
+                  console=err, transient=True, disable=not err.is_terminal) as bars:
         tasks: dict[str, Any] = {}
 
         def show(stage: str, done: float, total: float | None) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from zoo.cli.app import AsJson, command, err, out
+from zoo.cli.app import AsJson, command, err, out, print_markdown
 from zoo.exceptions import ZooError
 
 
@@ -31,9 +31,7 @@ def bench(
     report = run_suite(loaded, quick=quick, progress=lambda line: err.print(line, highlight=False, soft_wrap=True))
     md, js = write_report(report, out_dir)
     if as_json:
-        out.print_json(js.read_text())
+        out.print_json(js.read_text(encoding="utf-8"))
         return
-    from rich.markdown import Markdown  # markdown-it and friends: only when a table is shown
-
-    out.print(Markdown(md.read_text()))
+    print_markdown(md.read_text(encoding="utf-8"))
     out.print(f"table: {md}\ndata: {js}", markup=False, highlight=False, soft_wrap=True)

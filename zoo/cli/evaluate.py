@@ -11,6 +11,12 @@ import typer
 from zoo.cli.app import AsJson, GymPackages, MaxSteps, Seed, SetOption, command, import_env_names, out, stage_progress
 from zoo.exceptions import ZooError
 
+_CHECKPOINT_HELP = ("checkpoint or run folder; or an SB3 zip, an rl-baselines3-zoo log folder (pickles: with "
+                    "--trust-remote-code)")
+TrustRemoteCode = Annotated[bool, typer.Option("--trust-remote-code",
+                            help="allow loading pickled models (SB3 zips, rl-baselines3-zoo runs, course model.pt): "
+                            "runs their code")]
+
 
 def policy_target(agent: str | None, checkpoint: Path | None,
                   from_hub: str | None) -> tuple[str | Path | None, str | None]:
@@ -29,21 +35,19 @@ def policy_target(agent: str | None, checkpoint: Path | None,
     return hub_target(from_hub), agent
 
 
-@command("eval")
+@command("eval", output_only=True)
 def eval_command(
     agent: Annotated[str | None, typer.Argument(help="agent name, or hub:ORG/NAME")] = None,
     env: Annotated[str | None, typer.Argument(help="env name or gymnasium id (a Hub model names its own)",
                                               callback=import_env_names)] = None,
-    checkpoint: Annotated[Path | None, typer.Option(help="checkpoint or run folder")] = None,
+    checkpoint: Annotated[Path | None, typer.Option(help=_CHECKPOINT_HELP)] = None,
     best: Annotated[bool, typer.Option("--best", help="with --checkpoint RUN: the run's best evaluated policy "
                                        "(kept by zoo train --eval-every)")] = False,
     set_: SetOption = None,
     from_hub: Annotated[str | None, typer.Option("--from-hub", metavar="ORG/NAME",
                         help="pull a model from the Hugging Face Hub and evaluate it")] = None,
     revision: Annotated[str | None, typer.Option(help="branch, tag or commit of the Hub repo")] = None,
-    trust_remote_code: Annotated[bool, typer.Option("--trust-remote-code",
-                                 help="allow loading pickled models (SB3 zips, course model.pt): runs their "
-                                 "code")] = False,
+    trust_remote_code: TrustRemoteCode = False,
     episodes: Annotated[int, typer.Option(min=1, help="evaluation episodes")] = 10,
     seed: Seed = 0,
     deterministic: Annotated[bool, typer.Option("--deterministic/--stochastic",
@@ -73,13 +77,20 @@ def eval_command(
 
 @command()
 def record(
-    agent: Annotated[str, typer.Argument(help="agent name")],
-    env: Annotated[str, typer.Argument(help="env name or gymnasium id", callback=import_env_names)],
     out_file: Annotated[Path, typer.Option("--out", help="video file, .mp4 or .gif")],
-    checkpoint: Annotated[Path | None, typer.Option(help="checkpoint or run folder")] = None,
+    agent: Annotated[str | None, typer.Argument(help="agent name, or hub:ORG/NAME")] = None,
+    env: Annotated[str | None, typer.Argument(help="env name or gymnasium id (a trained model names its own)",
+                                              callback=import_env_names)] = None,
+    checkpoint: Annotated[Path | None, typer.Option(help=_CHECKPOINT_HELP)] = None,
     best: Annotated[bool, typer.Option("--best", help="with --checkpoint RUN: its best evaluated policy")] = False,
     set_: SetOption = None,
+    from_hub: Annotated[str | None, typer.Option("--from-hub", metavar="ORG/NAME",
+                        help="pull a model from the Hugging Face Hub and record it")] = None,
+    revision: Annotated[str | None, typer.Option(help="branch, tag or commit of the Hub repo")] = None,
+    trust_remote_code: TrustRemoteCode = False,
     seed: Seed = 0,
+    deterministic: Annotated[bool, typer.Option("--deterministic/--stochastic",
+                             help="greedy actions, or sample from the policy")] = True,
     max_steps: MaxSteps = None,
     gym_packages: GymPackages = None,
 ) -> None:
@@ -88,10 +99,11 @@ def record(
     from zoo.policy_sources import resolve_policy
     from zoo.recording import record as record_video
 
-    target, agent = policy_target(agent, checkpoint, None)
-    loaded = resolve_policy(target, agent=agent, env=env, best=best, overrides=parse_overrides(set_ or []))
+    target, agent = policy_target(agent, checkpoint, from_hub)
+    loaded = resolve_policy(target, agent=agent, env=env, best=best, revision=revision,
+                            trust_remote_code=trust_remote_code, overrides=parse_overrides(set_ or []))
     with stage_progress() as show:
-        info = record_video(loaded.policy, loaded.env, out_file, seed=seed, max_episode_steps=max_steps,
-                            progress=lambda done, total: show("recording", done, total))
+        info = record_video(loaded.policy, loaded.env, out_file, seed=seed, deterministic=deterministic,
+                            max_episode_steps=max_steps, progress=lambda done, total: show("recording", done, total))
     out.print(f"recorded {loaded.description}: return {info['return']:.1f} over {info['steps']} steps -> "
               f"{info['path']}", markup=False)

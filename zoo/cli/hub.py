@@ -23,6 +23,10 @@ def push_command(
     private: Annotated[bool, typer.Option("--private", help="make the repo private")] = False,
     eval_episodes: Annotated[int, typer.Option("--eval-episodes", min=1,
                                                help="evaluation episodes for the score")] = 10,
+    deterministic: Annotated[bool, typer.Option(
+        "--deterministic/--stochastic", help="score with greedy actions, or with actions sampled from the policy "
+        "(as the Deep RL course evaluates); the card says which")] = True,
+    seed: Annotated[int, typer.Option("--seed", help="seed of the evaluation episodes")] = 0,
     video: Annotated[bool, typer.Option("--video/--no-video", help="record and publish replay.mp4")] = True,
     revision: Annotated[str | None, typer.Option(help="branch to push to (created from main if needed)")] = None,
     commit_message: Annotated[str | None, typer.Option("--commit-message", help="commit summary")] = None,
@@ -36,14 +40,17 @@ def push_command(
     checkpoint = find_policy(str(run_dir), best=best).checkpoint  # str: hub:ORG/NAME is named as such
     with warnings.catch_warnings(record=True) as caught, stage_progress() as show:
         warnings.simplefilter("always")
-        result = push_run(checkpoint, repo_id, private=private, eval_episodes=eval_episodes, video=video,
-                          revision=revision, commit_message=commit_message, progress=show)
+        result = push_run(checkpoint, repo_id, private=private, eval_episodes=eval_episodes, eval_seed=seed,
+                          deterministic=deterministic, video=video, revision=revision,
+                          commit_message=commit_message, progress=show)
     for warning in caught:
         print_warning(warning.message)
     results = result.results
     how = "published score reused: same checkpoint" if result.reused_results else "evaluated"
+    actions = "greedy" if results["deterministic"] else "sampled"
     out.print(f"{results['env_id']}: mean_reward {score_text(results)} over {results['n_evaluation_episodes']} "
-              f"episodes ({how})", highlight=False, soft_wrap=True)
+              f"episodes, {actions} actions, seed {results.get('eval_seed', seed)} ({how})", highlight=False,
+              soft_wrap=True)
     if result.changed:
         out.print(f"pushed {', '.join(result.files)} to {result.repo_id} ({result.revision}) in commit "
                   f"{result.commit.oid}", highlight=False, soft_wrap=True)

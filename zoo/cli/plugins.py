@@ -41,7 +41,7 @@ def _list_all(as_json: bool) -> None:
                           names=2))
 
 
-@command("list")
+@command("list", output_only=True)
 def list_command(
     as_json: AsJson = False,
     all_envs: Annotated[bool, typer.Option("--all", help="every env gymnasium knows, with the agents that fit "
@@ -72,7 +72,7 @@ def list_command(
     _print_failures(loaded, "failed to load")
 
 
-@command("plugins")
+@command("plugins", output_only=True)
 def plugins_command(as_json: AsJson = False) -> None:
     """Show every plugin: package and version, the plugin API versions it supports, hooks, what it
     registered, any load error, and the deprecated import paths it uses."""
@@ -99,7 +99,7 @@ def plugins_command(as_json: AsJson = False) -> None:
     _print_deprecations(loaded)
 
 
-@command("check")
+@command("check", output_only=True)
 def check_command(
     env: Annotated[str | None, typer.Argument(help="env name or gymnasium id", callback=import_env_names)] = None,
     all_envs: Annotated[bool, typer.Option("--all", help="check every registered env")] = False,

@@ -11,7 +11,7 @@ import typer
 from zoo.cli.app import AsJson, command, import_env_names, out, plain_table
 
 
-@command("pretrained")
+@command("pretrained", output_only=True)
 def pretrained_command(as_json: AsJson = False) -> None:
     """List the trained checkpoints shipped with the installed plugins and their scores."""
     from zoo.tools.pretrained import collection

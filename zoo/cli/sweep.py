@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from zoo.cli.app import AsJson, command, err, import_env_names, out
+from zoo.cli.app import AsJson, command, err, import_env_names, out, print_markdown
 
 #: Exit code when the sweep finished but some runs failed (user mistakes exit with 2).
 EXIT_RUNS_FAILED = 1
@@ -69,11 +69,9 @@ def sweep(
     if outcome.skipped:
         err.print(f"{outcome.skipped} runs already had results and were skipped")
     if as_json:
-        out.print_json(outcome.tables["results.json"].read_text())
+        out.print_json(outcome.tables["results.json"].read_text(encoding="utf-8"))
     else:
-        from rich.markdown import Markdown  # markdown-it and friends: only when a table is shown
-
-        out.print(Markdown(outcome.tables["summary.md"].read_text()))
+        print_markdown(outcome.tables["summary.md"].read_text(encoding="utf-8"))
         for name, path in outcome.tables.items():
             out.print(f"{name}: {path}", markup=False, highlight=False, soft_wrap=True)
     if outcome.stopped is not None:

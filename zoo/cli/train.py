@@ -17,7 +17,8 @@ from zoo.exceptions import ZooError
 #: Options fixed when a run starts: ``--resume`` refuses them.
 _FIXED_ON_RESUME = {"seed": "--seed", "out_dir": "--out", "set_": "--set", "max_steps": "--max-steps",
                     "eval_every": "--eval-every", "eval_episodes": "--eval-episodes", "config": "--config",
-                    "dry_run": "--dry-run", "as_json": "--json", "stop_at_reward": "--stop-at-reward"}
+                    "dry_run": "--dry-run", "as_json": "--json", "init": "--init", "log_folder": "--log-folder",
+                    "stop_at_reward": "--stop-at-reward"}
 
 
 def command_line(ctx: typer.Context) -> list[str]:
@@ -118,8 +119,10 @@ def _run_with_progress(session: Any, label: str) -> Any:
             raise
 
 
-def _report(result: Any) -> None:
+def _report(result: Any, session: Any = None) -> None:
     out.print(f"run folder: {result.run_dir}", markup=False)
+    if session is not None and session.rl_zoo_log is not None:
+        out.print(f"rl-baselines3-zoo folder: {session.rl_zoo_log.path}", markup=False)
     out.print(f"checkpoint: {result.checkpoint}", markup=False)
     out.print(f"{result.episodes} episodes, {result.env_steps} env steps in {result.seconds:.1f} s")
     if result.stopped_at_reward is not None:
@@ -147,6 +150,9 @@ def _print_plan(plan: Any, as_json: bool) -> None:
     out.print(f"budget {plan.budget.describe()} ({budget['source']})", markup=False, highlight=False)
     if file is not None:
         out.print(f"config file {file['path']} (format: {file['format']})", markup=False, highlight=False)
+    if data["init"] is not None:
+        out.print(f"starts from {data['init']['description']} (--init {data['init']['from']}: its weights, this "
+                  "config)", markup=False, highlight=False)
     rows = [[key, json.dumps(item["value"]), item["source"]] for key, item in data["hyperparameters"].items()]
     out.print(plain_table("hyperparameters", ["name", "value", "source"], rows))
     out.print(f"run folder {data['run_dir']} (dry run: nothing written)", markup=False, highlight=False)
@@ -190,6 +196,17 @@ def train(
     stop_at_reward: Annotated[float | None, typer.Option(
         "--stop-at-reward", metavar="R", help="stop once the mean return of the last 100 training episodes "
         "reaches R (as SB3's StopTrainingOnRewardThreshold)")] = None,
+    init: Annotated[str | None, typer.Option(
+        "--init", metavar="FROM", help="start from the weights of FROM: a checkpoint or run folder, hub:ORG/NAME, "
+        "an SB3 zip, an rl-baselines3-zoo log folder, or 'pretrained' (the shipped checkpoint); hyperparameters "
+        "as for any new run (a fine-tune: --resume continues a run exactly)")] = None,
+    trust_remote_code: Annotated[bool, typer.Option(
+        "--trust-remote-code", help="allow --init to load pickled models (SB3 zips, course model.pt): runs their "
+        "code")] = False,
+    log_folder: Annotated[Path | None, typer.Option(
+        "--log-folder", metavar="DIR", help="also write the run in rl-baselines3-zoo's layout, DIR/ALGO/ENV_N/ "
+        "(Monitor files, evaluations.npz, final and best zips, config.yml, args.yml), which rl_zoo3's plot and "
+        "benchmark scripts read; evaluates every 25000 steps unless --eval-every")] = None,
     gym_packages: GymPackages = None,
 ) -> None:
     """Train an agent; writes a run folder with checkpoints, config, returns CSV and curve.
@@ -204,7 +221,7 @@ def train(
     if resume is not None:
         with _long_lived_objects():
             session, label = _resume_session(ctx, resume, agent, env, totals, saving, gym_packages or [])
-        _report(_run_with_progress(session, label))
+        _report(_run_with_progress(session, label), session)
         return
     if as_json and not dry_run:
         raise ZooError("--json prints the --dry-run plan as JSON: add --dry-run")
@@ -220,6 +237,10 @@ def train(
     explicit_seed = seed if ctx.get_parameter_source("seed").name != "DEFAULT" else None
     options = {"seed": explicit_seed, "out": out_dir, "overrides": parse_overrides(set_ or []),
                "config_file": config_file, "stop_at_reward": stop_at_reward, **totals}
+    if init is not None:
+        from zoo.policy_sources import init_from
+
+        options["init"] = init_from(init, agent=agent, env=env, trust_remote_code=trust_remote_code)
     if dry_run:
         from zoo.training.periodic_eval import check_schedule
         from zoo.training.session import check_options, plan_run
@@ -232,5 +253,6 @@ def train(
         return
     with _long_lived_objects():
         session = start(agent, env, max_episode_steps=max_steps, eval_every=eval_every,
-                        eval_episodes=eval_episodes, argv=command_line(ctx), **options, **saving)
-    _report(_run_with_progress(session, f"{agent} on {env}"))
+                        eval_episodes=eval_episodes, argv=command_line(ctx), log_folder=log_folder, **options,
+                        **saving)
+    _report(_run_with_progress(session, f"{agent} on {env}"), session)

@@ -34,7 +34,7 @@ def ray_over_loopback(address: str | None) -> bool:
     if address == "auto":
         temp = os.environ.get("RAY_TMPDIR") or os.environ.get("TMPDIR") or "/tmp"
         try:
-            address = (Path(temp) / "ray" / "ray_current_cluster").read_text().strip()
+            address = (Path(temp) / "ray" / "ray_current_cluster").read_text(encoding="utf-8").strip()
         except OSError:
             return False
     host = address.split("://")[-1].rsplit(":", 1)[0]

@@ -18,10 +18,11 @@ CARD_FILE = "README.md"
 VIDEO_FILE = "replay.mp4"
 
 
-def evaluation_results(meta: dict[str, Any], result: Any, *, eval_seed: int) -> dict[str, Any]:
-    """``results.json`` for an evaluation (:class:`zoo.EvalResult`) of a checkpoint."""
+def evaluation_results(meta: dict[str, Any], result: Any, *, eval_seed: int, env_id: str) -> dict[str, Any]:
+    """``results.json`` for an evaluation (:class:`zoo.EvalResult`) of a checkpoint; ``env_id`` is
+    the env's :attr:`zoo.EnvEntry.hub_id`, the id the Deep RL course leaderboard filters on."""
     return {
-        "env_id": meta["gym_id"],
+        "env_id": env_id,
         "agent": meta["agent"],
         "mean_reward": result.mean,
         "std_reward": result.std,
@@ -35,7 +36,7 @@ def evaluation_results(meta: dict[str, Any], result: Any, *, eval_seed: int) -> 
 
 
 def results_still_valid(results: dict[str, Any] | None, meta: dict[str, Any], *, episodes: int,
-                        eval_seed: int, deterministic: bool) -> bool:
+                        eval_seed: int, deterministic: bool, env_id: str) -> bool:
     """Whether published ``results`` describe this very checkpoint evaluated the way we would now.
 
     Evaluation is seeded, so the same weights, settings and zoo version give the same numbers:
@@ -44,7 +45,7 @@ def results_still_valid(results: dict[str, Any] | None, meta: dict[str, Any], *,
     if not isinstance(results, dict):
         return False
     wanted = {"weights_sha256": meta["weights_sha256"], "n_evaluation_episodes": episodes,
-              "eval_seed": eval_seed, "deterministic": deterministic, "zoo_version": zoo_version()}
+              "eval_seed": eval_seed, "deterministic": deterministic, "zoo_version": zoo_version(), "env_id": env_id}
     return all(results.get(key) == value for key, value in wanted.items()) and \
         all(key in results for key in ("mean_reward", "std_reward", "eval_datetime"))
 
@@ -63,8 +64,8 @@ CARD_TEMPLATE = """---
 A **{{ agent }}** agent for **{{ env_id }}**, trained and published with agent-zoo (the
 distribution `rl-agent-zoo`, imported as `zoo`; `agent-zoo` on PyPI is an unrelated project).
 
-Mean reward over {{ episodes }} {{ "deterministic" if deterministic else "stochastic" }} evaluation
-episodes (seed {{ eval_seed }}): **{{ score }}**.
+Mean reward over {{ episodes }} evaluation episodes (seed {{ eval_seed }}): **{{ score }}**, with
+{{ deterministic_text if deterministic else stochastic_text }}.
 
 ## Use it
 
@@ -133,10 +134,11 @@ def repository_url() -> str | None:
 
 def build_card(repo_id: str, meta: dict[str, Any], results: dict[str, Any], files: list[str]) -> Any:
     """The model card (a ``huggingface_hub.ModelCard``) for a checkpoint and its ``results``;
-    ``files`` are the repo's files, described in the card. No I/O."""
+    ``files`` are the repo's files, described in the card. The env id of the tags and the
+    model-index is ``results["env_id"]`` (the env's Hub id). No I/O."""
     from huggingface_hub import ModelCard, ModelCardData, metadata_eval_result
 
-    env_id, agent = meta["gym_id"], meta["agent"]
+    env_id, agent = results["env_id"], meta["agent"]
     index = metadata_eval_result(
         model_pretty_name=repo_id.split("/")[-1],
         task_pretty_name="reinforcement-learning",
@@ -151,14 +153,16 @@ def build_card(repo_id: str, meta: dict[str, Any], results: dict[str, Any], file
     return ModelCard.from_template(
         data, template_str=CARD_TEMPLATE, repo_id=repo_id, agent=agent, env_id=env_id,
         episodes=results["n_evaluation_episodes"], deterministic=results["deterministic"],
+        deterministic_text="deterministic actions (the policy's greedy action)",
+        stochastic_text="stochastic actions (sampled from the policy, as the Deep RL course evaluates)",
         eval_seed=results.get("eval_seed", "?"), score=score_text(results),
         files=[(name, _FILE_DESCRIPTIONS.get(name, "")) for name in sorted(files) if name != CARD_FILE],
         hyperparameters=json.dumps(meta["config"], indent=2, sort_keys=True), install=install_command(),
     )
 
 
-def hyperparameters(meta: dict[str, Any]) -> dict[str, Any]:
-    """``hyperparameters.json``: the agent, the env id and the resolved config."""
-    return {"agent": meta["agent"], "env_id": meta["gym_id"], **meta["config"]}
+def hyperparameters(meta: dict[str, Any], env_id: str) -> dict[str, Any]:
+    """``hyperparameters.json``: the agent, the env id (its Hub id) and the resolved config."""
+    return {"agent": meta["agent"], "env_id": env_id, **meta["config"]}
 
 

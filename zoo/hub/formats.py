@@ -1,4 +1,5 @@
-"""Loading what a Hub repo holds into a policy, whatever its layout.
+"""Loading what a Hub repo holds into a policy, whatever its layout; and the same layouts from
+disk (:func:`load_local_policy`: an SB3 zip or an rl-baselines3-zoo log folder on this machine).
 
 The zoo's own format (``zoo.json`` + ``model.safetensors``) is built in. Every other layout is
 a *Hub format* that a plugin registers with the ``register_hub_formats`` hook: a ``detect``
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from zoo import checkpoint as ckpt
@@ -51,7 +53,8 @@ def load_zoo_repo(repo: HubRepo) -> HubPolicy:
         loaded = load_policy(folder)
     except ZooError as exc:
         raise ZooError(about_the_repo(exc)) from None
-    return HubPolicy(loaded, find_env(meta["env"]).name, f"{agent_entry(meta['agent']).name} from {repo.label}")
+    agent = agent_entry(meta["agent"]).name
+    return HubPolicy(loaded, find_env(meta["env"]).name, f"{agent} from {repo.label}", agent=agent)
 
 
 def _function(entry: HubFormatEntry, target: Any, what: str) -> Callable[..., Any]:
@@ -104,17 +107,72 @@ def load_hub_policy(repo_id: str, *, revision: str | None = None, trust_remote_c
     repo = HubRepo(repo_id, revision, folder, files, trust_remote_code, agent, env, find_env=find_env,
                    find_agent=agent_entry)
     try:
-        name, load = _detected_format(files)
-        try:
-            loaded = load(repo)
-        except ZooError:
-            raise
-        except Exception as exc:  # a format plugin's bug, or a file it could not parse
-            raise ZooError(f"the {name} format could not load it: {one_line(exc)}") from exc
-        if not isinstance(loaded, HubPolicy):
-            raise ZooError(f"the {name} format returned {type(loaded).__name__}, not a HubPolicy")
-        return dataclasses.replace(loaded, layout=name)
+        return _load_repo(repo)
     except ZooError as exc:  # name the repo, once
         message = str(exc)
         raise ZooError(message if repo_id in message
                        else f"Hub repo {repo_id!r}{revision_text(revision)}: {message}") from None
+
+
+def _load_repo(repo: HubRepo) -> HubPolicy:
+    name, load = _detected_format(repo.files)
+    try:
+        loaded = load(repo)
+    except ZooError:
+        raise
+    except Exception as exc:  # a format plugin's bug, or a file it could not parse
+        raise ZooError(f"the {name} format could not load it: {one_line(exc)}") from exc
+    if not isinstance(loaded, HubPolicy):
+        raise ZooError(f"the {name} format returned {type(loaded).__name__}, not a HubPolicy")
+    return dataclasses.replace(loaded, layout=name)
+
+
+#: At most this many files of a folder are listed to recognise its layout.
+MAX_LOCAL_FILES = 10_000
+#: Files beside a named file that describe it: rl-baselines3-zoo's ``ENV/config.yml``,
+#: ``ENV/args.yml`` and ``ENV/vecnormalize.pkl``, and statistics next to a zip.
+_CONTEXT = ("*/config.yml", "*/args.yml", "*/vecnormalize.pkl", "vecnormalize.pkl", "vec_normalize.pkl")
+
+
+def local_files(path: Path) -> tuple[Path, list[str]]:
+    """The folder and files (relative, ``/``-separated) that a Hub format sees of ``path``: a
+    folder's files; for a file, that file beside the files of its folder that describe it."""
+    if path.is_dir():
+        files = []
+        for p in sorted(path.rglob("*")):
+            if p.is_file():
+                files.append(p.relative_to(path).as_posix())
+                if len(files) >= MAX_LOCAL_FILES:
+                    break
+        return path, files
+    folder = path.parent
+    context = {p.relative_to(folder).as_posix() for pattern in _CONTEXT for p in folder.glob(pattern) if p.is_file()}
+    return folder, sorted({path.name} | context)
+
+
+def local_format(path: Path) -> str:
+    """The name of the format that reads ``path`` (a file or folder that is no zoo checkpoint),
+    decided from file names alone; a one-line error if none does."""
+    folder, files = local_files(path)
+    try:
+        return _detected_format([name for name in files if name != ckpt.META_FILE])[0]
+    except ZooError as exc:
+        raise ZooError(f"{str(path)!r} is neither a zoo checkpoint or run folder nor a model in a layout the zoo "
+                       f"reads: {exc}") from None
+
+
+def load_local_policy(path: str | Path, *, trust_remote_code: bool = False, agent: str | None = None,
+                      env: str | None = None) -> HubPolicy:
+    """Load the policy at ``path``, a file or folder in another library's layout (an SB3 zip, an
+    rl-baselines3-zoo log folder: the Hub formats the plugins register), as :func:`load_hub_policy`
+    loads a Hub repo."""
+    import_env_module(env)
+    path = Path(path)
+    folder, files = local_files(path)
+    repo = HubRepo(str(path), None, folder, files, trust_remote_code, agent, env, find_env=find_env,
+                   find_agent=agent_entry, where=str(path))
+    try:
+        return _load_repo(repo)
+    except ZooError as exc:
+        message = str(exc)
+        raise ZooError(message if str(path) in message else f"{str(path)!r}: {message}") from None

@@ -20,7 +20,7 @@ from typing import Any
 
 from zoo import checkpoint as ckpt
 from zoo.exceptions import one_line
-from zoo.factory import load_policy
+from zoo.factory import load_policy, recorded_env
 from zoo.hub.card import (
     CARD_FILE,
     CURVE_FILE,
@@ -103,7 +103,7 @@ def _remote_state(api: Any, repo_id: str, revision: str) -> RemoteState:
         if RESULTS_FILE in files:
             path = hf_hub_download(repo_id, RESULTS_FILE, revision=info.sha)
             with contextlib.suppress(ValueError, UnicodeDecodeError):
-                results = json.loads(Path(path).read_text())
+                results = json.loads(Path(path).read_text(encoding="utf-8"))
     return RemoteState(info.sha, files, results)
 
 
@@ -134,8 +134,10 @@ def _stage(stage: Path, repo_id: str, checkpoint: Path, meta: dict[str, Any], re
     record a new one. Returns the files staged and the published files that must go."""
     for name in (ckpt.WEIGHTS_FILE, ckpt.META_FILE):
         shutil.copyfile(checkpoint / name, stage / name)
-    (stage / HYPERPARAMETERS_FILE).write_text(json.dumps(hyperparameters(meta), indent=2, sort_keys=True) + "\n")
-    (stage / RESULTS_FILE).write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    parameters = hyperparameters(meta, results["env_id"])
+    (stage / HYPERPARAMETERS_FILE).write_text(json.dumps(parameters, indent=2, sort_keys=True) + "\n",
+                                                encoding="utf-8")
+    (stage / RESULTS_FILE).write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     stale = []
     if run_dir is not None and (run_dir / CURVE_FILE).is_file():
         shutil.copyfile(run_dir / CURVE_FILE, stage / CURVE_FILE)
@@ -186,7 +188,12 @@ def push_run(
     """Evaluate the checkpoint at ``run_or_checkpoint_dir`` (the newest one of a run folder)
     and publish it to ``repo_id`` in one commit on ``revision`` (a branch, created from main if
     needed; default main). Re-pushing an unchanged checkpoint makes no commit. ``progress``
-    hears of each stage as it goes."""
+    hears of each stage as it goes.
+
+    The score is ``eval_episodes`` episodes from ``eval_seed``: greedy actions when
+    ``deterministic``, else sampled from the policy, as the Deep RL course evaluates. The env is
+    published under its :attr:`zoo.EnvEntry.hub_id` (``Pixelcopter-PLE-v0`` for the zoo's
+    Pixelcopter), the id the course leaderboard filters on."""
     from huggingface_hub import HfApi
 
     validate_repo_id(repo_id)
@@ -198,25 +205,26 @@ def push_run(
     checkpoint = ckpt.find_checkpoint(path)
     meta = ckpt.read_meta(checkpoint)
     policy = load_policy(checkpoint)  # acting only: no torch for the zoo's own agents
+    hub_env_id = recorded_env(meta, f"checkpoint {str(checkpoint)!r}: {ckpt.META_FILE}").hub_id
     progress = progress or _no_progress
 
     api = HfApi()
     remote = _remote_state(api, repo_id, branch)
     reused = results_still_valid(remote.results, meta, episodes=eval_episodes, eval_seed=eval_seed,
-                                 deterministic=deterministic)
+                                 deterministic=deterministic, env_id=hub_env_id)
     if reused:
         results = remote.results
     else:
         score = evaluate(policy, meta["env"], episodes=eval_episodes, seed=eval_seed, deterministic=deterministic,
                          progress=lambda done, total: progress("evaluating", done, total))
-        results = evaluation_results(meta, score, eval_seed=eval_seed)
+        results = evaluation_results(meta, score, eval_seed=eval_seed, env_id=hub_env_id)
 
     def record_video(out: Path) -> None:
         _record_replay(policy, meta["env"], out, eval_seed, progress)
 
     # The replay published with these very results still shows this agent: keep it.
     keep_video = reused and VIDEO_FILE in remote.files
-    message = commit_message or f"Push {meta['agent']} on {meta['gym_id']}: mean_reward {score_text(results)}"
+    message = commit_message or f"Push {meta['agent']} on {hub_env_id}: mean_reward {score_text(results)}"
     with tempfile.TemporaryDirectory(prefix="zoo-push-") as tmp:
         files, stale = _stage(Path(tmp), repo_id, checkpoint, meta, results, _run_dir_of(path, checkpoint), reused,
                               keep_video, record_video if video else None)

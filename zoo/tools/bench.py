@@ -183,7 +183,7 @@ def load_suite(path: str | Path) -> Suite:
         raise ZooError(f"no benchmark suite at {str(path)!r}; pass --suite PATH "
                        "(the repository has benchmarks/suite.toml)")
     try:
-        data = tomllib.loads(path.read_text())
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ZooError(f"benchmark suite {str(path)!r} is not valid TOML: {exc}") from None
     top = _take(data, str(path), ("envs", "runs"), {"quick": {}})

@@ -27,6 +27,7 @@ from typing import Any
 import gymnasium
 import numpy as np
 
+from zoo import headless
 from zoo.catalog import agents_that_fit
 from zoo.env_names import import_env_module
 from zoo.exceptions import ZooError, one_line
@@ -81,6 +82,7 @@ def _check_render_modes(entry: Any) -> None:
     """Every declared render mode except "human" (which would open a window) renders after reset."""
     from gymnasium.utils.passive_env_checker import env_render_passive_checker
 
+    headless.prepare()
     probe = gymnasium.make(entry.gym_id, disable_env_checker=True, **entry.kwargs)
     modes = [m for m in probe.metadata.get("render_modes", []) if m != "human"]
     probe.close()
@@ -89,6 +91,8 @@ def _check_render_modes(entry: Any) -> None:
         try:
             env.reset(seed=0)
             env_render_passive_checker(env.unwrapped)
+        except Exception as exc:
+            raise ZooError(f"cannot render {mode!r}: {one_line(exc)}{headless.advice(exc)}") from exc
         finally:
             env.close()
 

@@ -15,9 +15,11 @@ dropped and TensorBoard purges the events past its env step.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
+import os
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -46,7 +48,7 @@ class ProgressCSV:
         #: Each row as the text of its cells, by key.
         self.rows: list[dict[str, str]] = []
         if keep_until_iteration and path.is_file():
-            with open(path, newline="") as f:
+            with open(path, newline="", encoding="utf-8") as f:
                 reader = csv.DictReader(f)
                 self.keys = list(reader.fieldnames or [])
                 self.rows = [row for row in reader if float(row.get("time/iterations") or 0) <= keep_until_iteration]
@@ -72,7 +74,7 @@ class ProgressCSV:
             self.keys += new
             self._rewrite()
             return
-        with open(self.path, "a") as f:
+        with open(self.path, "a", encoding="utf-8") as f:
             f.write(self._line(cells))
 
 
@@ -84,7 +86,7 @@ class MonitorCSV:
         self.path = path
         t_start = time.time()
         if path.is_file():  # keep the run's own start when it resumes
-            first = path.read_text().split("\n", 1)[0]
+            first = path.read_text(encoding="utf-8").split("\n", 1)[0]
             try:
                 t_start = float(json.loads(first[1:])["t_start"])
             except (ValueError, KeyError, TypeError, IndexError):
@@ -103,8 +105,22 @@ class MonitorCSV:
 
     def write(self, rows: Sequence[Sequence[Any]]) -> None:
         if rows:
-            with open(self.path, "a", newline="") as f:
+            with open(self.path, "a", newline="", encoding="utf-8") as f:
                 csv.writer(f, lineterminator="\n").writerows(self._cells(row) for row in rows)
+
+
+def _tensorboard_dir(run_dir: Path) -> tuple[str, int | None]:
+    """Where TensorBoard writes the events of ``run_dir``, and a descriptor to close afterwards.
+    TensorBoard takes only paths that are valid UTF-8; a folder named with other bytes (Linux
+    allows them) is reached through its open descriptor, at ``/proc/self/fd/N``."""
+    path = str(run_dir)
+    try:
+        path.encode("utf-8")
+        return path, None
+    except UnicodeEncodeError:
+        pass
+    fd = os.open(run_dir, os.O_RDONLY | os.O_DIRECTORY)
+    return f"/proc/self/fd/{fd}", fd
 
 
 class TrainingLog:
@@ -117,7 +133,8 @@ class TrainingLog:
         self.progress = ProgressCSV(run_dir / PROGRESS_FILE, keep_until_iteration=iterations)
         self.monitor = MonitorCSV(run_dir / MONITOR_FILE, env_id, rows)
         # purge_step: events a killed session wrote past the checkpoint it resumes from vanish.
-        self.tensorboard = SummaryWriter(log_dir=str(run_dir), purge_step=env_steps or None)
+        log_dir, self._dir_fd = _tensorboard_dir(run_dir)
+        self.tensorboard = SummaryWriter(log_dir=log_dir, purge_step=env_steps or None)
         self.session_steps = env_steps  # where this session started, for time/fps
         self.session_start = time.perf_counter()
 
@@ -149,3 +166,6 @@ class TrainingLog:
 
     def close(self) -> None:
         self.tensorboard.close()
+        if self._dir_fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._dir_fd)

@@ -21,6 +21,7 @@ from zoo.factory import load_checked_tensors, make_agent, recorded_env
 from zoo.limits import MAX_COUNT, check_seed
 from zoo.training import run_folder
 from zoo.training.periodic_eval import PeriodicEvaluation
+from zoo.training.rl_zoo_log import RlZooLog
 from zoo.training.session import LOOP_STATE_VERSION, Budget, Progress, Session, TrainResult, check_options
 from zoo.training.state import ResumableVectorEnv
 
@@ -174,6 +175,9 @@ def continue_run(
         session.seconds_before, session.env_states = saved.seconds, saved.env_states
         session.last_checkpoint, session.saved_iteration = saved.folder, saved.iterations
         session.evaluation = evaluation
+        if config.get("rl_zoo_log"):  # zoo train --log-folder: rl-baselines3-zoo's layout goes on too
+            session.rl_zoo_log = RlZooLog.reopen(config["rl_zoo_log"], saved.learner.env.hub_id, saved.rows,
+                                                 evaluation.best_mean if evaluation else None)
     except BaseException:
         if lock is not None:
             lock.close()

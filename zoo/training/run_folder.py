@@ -64,7 +64,7 @@ def lock(run_dir: Path) -> Any:
     """Lock ``RUN/.lock`` of an existing run so two processes never train into it; returns the
     open lock file (closing it unlocks)."""
     try:
-        f = open(run_dir / LOCK_FILE, "a+")
+        f = open(run_dir / LOCK_FILE, "a+", encoding="utf-8")
     except OSError as exc:
         raise ZooError(f"cannot write to run folder {str(run_dir)!r} ({exc.strerror or one_line(exc)}); "
                        "check its permissions") from None
@@ -141,7 +141,7 @@ def write_config_file_copy(run_dir: Path, suffix: str, text: str) -> Path:
 def append_command(run_dir: Path, argv: Sequence[str]) -> None:
     """Add a resume's command line to ``command.txt``."""
     path = run_dir / COMMAND_FILE
-    before = path.read_text() if path.is_file() else ""
+    before = path.read_text(encoding="utf-8", errors="surrogateescape") if path.is_file() else ""
     atomic_write_text(path, before + shlex.join(list(argv)) + "\n")
 
 
@@ -170,7 +170,7 @@ def read_returns(run_dir: Path) -> list[dict[str, float]]:
     path = Path(run_dir) / RETURNS_FILE
     if not path.exists():
         return []
-    with open(path, newline="") as f:
+    with open(path, newline="", encoding="utf-8") as f:
         return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import numbers
 import shutil
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -36,8 +37,10 @@ from zoo.factory import (
 from zoo.limits import check_count, check_seed
 from zoo.training import run_folder
 from zoo.training.budget import Budget, CountedVectorEnv, StepAllowance
+from zoo.training.initial_weights import InitWeights, apply_init, check_init
 from zoo.training.logs import TrainingLog
 from zoo.training.periodic_eval import PeriodicEvaluation, check_schedule
+from zoo.training.rl_zoo_log import EVAL_EVERY, RlZooLog, rl_zoo_settings
 from zoo.training.signals import stop_on_signals
 from zoo.training.state import ResumableVectorEnv, seeded_envs
 
@@ -137,6 +140,8 @@ class Session:
         #: For a new run: the folders :func:`start` created, so that a run that fails before its
         #: first checkpoint can be removed (it holds nothing worth keeping); None when resumed.
         self.claimed: list[Path] | None = None
+        #: rl-baselines3-zoo's layout of the run (``--log-folder``), if asked for.
+        self.rl_zoo_log: RlZooLog | None = None
 
     @property
     def returns(self) -> list[float]:
@@ -187,11 +192,17 @@ class Session:
             trained["stopped_at_reward"] = {"threshold": self.budget.stop_at_reward,
                                             "mean_return": self.stopped_at_reward}
         meta = checkpoint_meta(self.learner, trained=trained)
-        path = ckpt.write_checkpoint(self.run_dir / ckpt.CHECKPOINTS_DIR / f"{self.env_steps:012d}",
-                                     self.learner.state_tensors(), meta, self.training_state())
-        run_folder.write_returns(self.run_dir, self.rows)
-        if self.log is not None:
-            self.log.flush()
+        try:
+            path = ckpt.write_checkpoint(self.run_dir / ckpt.CHECKPOINTS_DIR / f"{self.env_steps:012d}",
+                                         self.learner.state_tensors(), meta, self.training_state())
+            run_folder.write_returns(self.run_dir, self.rows)
+            if self.log is not None:
+                self.log.flush()
+        except OSError as exc:  # a full disk: the run stops here, and the last checkpoint stays good
+            resume = f": free some space, then `zoo train --resume {self.run_dir}` continues from it" \
+                if self.last_checkpoint is not None else ""
+            raise ZooError(f"cannot save a checkpoint of run {str(self.run_dir)!r} "
+                           f"({exc.strerror or one_line(exc)}); {self._last_good()}{resume}") from None
         prune_checkpoints(self.run_dir, self.keep_checkpoints)
         self.last_checkpoint, self.saved_iteration = path, self.iterations
         return path
@@ -219,6 +230,8 @@ class Session:
             # A new run that failed before its first checkpoint: its folder holds only its
             # header, which would block rerunning the same command. Give the folder back.
             run_folder.unclaim(self.run_dir, self.lock, self.claimed)
+            if self.rl_zoo_log is not None:
+                shutil.rmtree(self.rl_zoo_log.path, ignore_errors=True)
             self.lock = None
             if isinstance(exc, ZooError):
                 raise ZooError(f"{exc}; the run folder {str(self.run_dir)!r} was removed") from exc
@@ -245,6 +258,8 @@ class Session:
         self.log.iteration(iterations=self.iterations, env_steps=self.env_steps, seconds=elapsed, rows=self.rows,
                            new_rows=self.rows[first_new:], metrics=it.metrics,
                            extra={**collection, **(evaluated or {})})
+        if self.rl_zoo_log is not None:
+            self.rl_zoo_log.iteration(self.learner, self.rows[first_new:], self.run_dir, evaluated)
         returns = self.returns
         mean = run_folder.running_mean(returns)[-1] if returns else None
         return Progress(len(returns), self.env_steps, self.elapsed(), mean,
@@ -279,11 +294,17 @@ class Session:
                         self.save()
                         last_save = time.perf_counter()
                 final = self.save()
+                if self.rl_zoo_log is not None:
+                    self.rl_zoo_log.finish(learner, self.env_steps)
             finally:
                 learner.stop_training()
                 self.log.close()
         returns = self.returns
-        run_folder.plot_curve(self.run_dir, returns, f"{learner.name} on {learner.env.gym_id} (seed {self.seed})")
+        try:
+            run_folder.plot_curve(self.run_dir, returns, f"{learner.name} on {learner.env.gym_id} (seed {self.seed})")
+        except OSError as exc:
+            raise ZooError(f"training ended and saved {final}, but {run_folder.CURVE_FILE} cannot be written "
+                           f"({exc.strerror or one_line(exc)})") from None
         return TrainResult(self.run_dir, final, len(returns), self.env_steps, self.elapsed(), returns,
                            stop.is_set(), stop.signum, self.stopped_at_reward)
 
@@ -305,6 +326,8 @@ class RunPlan:
     run_dir: Path
     config_file: ConfigFile | None = None
     file_format: str | None = None
+    #: The weights the run starts from (``--init FROM``), if any.
+    init: InitWeights | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data: the resolved values, each with where it came from."""
@@ -317,6 +340,7 @@ class RunPlan:
             "config_file": None if self.config_file is None else {
                 "path": self.config_file.path, "format": self.file_format, "sha256": self.config_file.sha256},
             "run_dir": str(self.run_dir),
+            "init": None if self.init is None else {"description": self.init.description, **self.init.record},
         }
 
 
@@ -331,13 +355,16 @@ def plan_run(
     overrides: Mapping[str, Any] | None = None,
     config_file: str | Path | ConfigFile | None = None,
     stop_at_reward: float | None = None,
+    init: InitWeights | None = None,
 ) -> RunPlan:
     """Resolve and check a new run of ``agent`` on ``env`` without building or writing anything.
 
     Hyperparameters, lowest precedence first: the agent's defaults, its per-env defaults, the
     config file, ``overrides``. Seed and budget: ``seed`` / ``episodes`` / ``steps`` when given,
     else the config file's, else 0 and the agent's default budget for the env; ``stop_at_reward``
-    ends the run earlier once the mean return of its last 100 episodes reaches it."""
+    ends the run earlier once the mean return of its last 100 episodes reaches it. ``init``
+    (:func:`zoo.init_from`): weights the run starts from, checked to be the agent's on an env
+    with the same spaces."""
     if config_file is not None and not isinstance(config_file, ConfigFile):
         config_file = read_config_file(config_file)
     settings = file_settings(config_file, agent, env) if config_file is not None else None
@@ -364,8 +391,10 @@ def plan_run(
                                                                            resolved.env.gym_id, int(seed))
     if run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir())):
         raise ZooError(f"run folder {str(run_dir)!r} already exists and is not empty; choose another --out")
+    if init is not None:
+        check_init(init, resolved.agent.name, resolved.env.name)
     return RunPlan(resolved, int(seed), seed_source, budget, budget_source, run_dir, config_file,
-                   settings.format if settings else None)
+                   settings.format if settings else None, init)
 
 
 def start(
@@ -385,6 +414,8 @@ def start(
     eval_episodes: int = 10,
     stop_at_reward: float | None = None,
     argv: list[str] | None = None,
+    init: InitWeights | None = None,
+    log_folder: str | Path | None = None,
 ) -> Session:
     """A new run of ``agent`` on ``env``, checked, its run folder started (see :mod:`zoo.training.run_folder`);
     ``.run()`` trains. Everything the user asked for is checked before anything is written.
@@ -397,12 +428,21 @@ def start(
     iteration with a final checkpoint (``TrainResult.interrupted``); :func:`resume` continues.
     Every ``eval_every`` env steps, ``eval_episodes`` evaluation episodes on separately seeded
     envs are logged and the best policy is kept in ``best/`` (:mod:`zoo.training.periodic_eval`).
+    With ``init`` (:func:`zoo.init_from`), the new agent starts from those weights (a fine-tune;
+    :mod:`zoo.training.initial_weights`), recorded as ``init`` in ``config.json``.
+    With ``log_folder``, the run is also written in rl-baselines3-zoo's layout,
+    ``LOG_FOLDER/ALGO/ENV_N/`` (:mod:`zoo.training.rl_zoo_log`); without ``eval_every``, it then
+    evaluates every 25,000 steps, as rl-baselines3-zoo does.
     """
+    if log_folder is not None and eval_every is None:
+        eval_every = EVAL_EVERY
     plan = plan_run(agent, env, seed=seed, episodes=episodes, steps=steps, out=out, overrides=overrides,
-                    config_file=config_file, stop_at_reward=stop_at_reward)
+                    config_file=config_file, stop_at_reward=stop_at_reward, init=init)
     check_options(max_episode_steps, checkpoint_every, keep_checkpoints)
     check_schedule(eval_every, eval_episodes)
     learner = build_agent(plan.resolved, plan.seed)
+    if init is not None:
+        apply_init(learner, init)
     seed, budget, run_dir = plan.seed, plan.budget, plan.run_dir
     header = {
         "agent": learner.name, **env_record(learner.env), "seed": seed,
@@ -412,21 +452,36 @@ def start(
         "evaluation": {"every": eval_every, "episodes": eval_episodes} if eval_every else None,
         "sources": {"seed": plan.seed_source, "budget": plan.budget_source, "config": plan.resolved.sources},
     }
+    if init is not None:
+        header["init"] = plan.as_dict()["init"]
     if plan.config_file is not None:
         header["config_file"] = {**plan.as_dict()["config_file"],
                                  "copy": run_folder.config_file_copy_name(plan.config_file.suffix)}
     lock, made = run_folder.claim(run_dir)  # atomically ours before anything is written in it
+    rl_zoo_log = None
     try:
+        if log_folder is not None:
+            rl_zoo_log = RlZooLog.create(log_folder, learner.name, learner.env.hub_id)
+            header["rl_zoo_log"] = str(rl_zoo_log.path)
+            module = header.get("env_module")
+            rl_zoo_log.write_settings(*rl_zoo_settings(
+                learner.name, learner.env.hub_id, header["config"], steps=budget.steps, seed=seed,
+                normalize=bool(learner.export_extras("sb3")), eval_every=eval_every, eval_episodes=eval_episodes,
+                log_folder=log_folder, config_file=plan.config_file.path if plan.config_file else None,
+                overrides=overrides, gym_packages=[module] if module else []), sys.argv if argv is None else argv)
         run_folder.write_header(run_dir, header, argv)
         if plan.config_file is not None:
             run_folder.write_config_file_copy(run_dir, plan.config_file.suffix, plan.config_file.text)
     except BaseException as exc:
+        if rl_zoo_log is not None:
+            shutil.rmtree(rl_zoo_log.path, ignore_errors=True)
         run_folder.unclaim(run_dir, lock, made)
         if isinstance(exc, OSError):
             raise ZooError(f"cannot write run folder {str(run_dir)!r} ({exc.strerror or one_line(exc)})") from None
         raise
     session = Session(learner, run_dir, seed, budget, max_episode_steps, checkpoint_every, keep_checkpoints, lock)
     session.claimed = made
+    session.rl_zoo_log = rl_zoo_log
     if eval_every:
         session.evaluation = PeriodicEvaluation(run_dir, eval_every, eval_episodes, seed)
     return session
@@ -450,14 +505,18 @@ def train(
     stop_at_reward: float | None = None,
     argv: list[str] | None = None,
     progress: Callable[[Progress], None] | None = None,
+    init: InitWeights | None = None,
+    log_folder: str | Path | None = None,
 ) -> TrainResult:
     """Train ``agent`` on ``env`` into a run folder: :func:`start` with the same options, then
     run, calling ``progress`` after every iteration. With neither ``episodes`` nor ``steps``,
     the config file's budget, else the agent's default budget for the env, applies; without
     ``seed``, the config file's seed, else 0. ``stop_at_reward`` stops it earlier, once the mean
-    return of the last 100 training episodes reaches it (``TrainResult.stopped_at_reward``)."""
+    return of the last 100 training episodes reaches it (``TrainResult.stopped_at_reward``).
+    ``init`` (:func:`zoo.init_from`): weights to start from (a fine-tune). ``log_folder``:
+    rl-baselines3-zoo's layout of the run too."""
     return start(agent, env, seed=seed, episodes=episodes, steps=steps, out=out, overrides=overrides,
                  config_file=config_file,
                  max_episode_steps=max_episode_steps, checkpoint_every=checkpoint_every,
                  keep_checkpoints=keep_checkpoints, eval_every=eval_every, eval_episodes=eval_episodes,
-                 stop_at_reward=stop_at_reward, argv=argv).run(progress)
+                 stop_at_reward=stop_at_reward, argv=argv, init=init, log_folder=log_folder).run(progress)

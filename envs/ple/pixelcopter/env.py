@@ -46,7 +46,7 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 
-from ..env import PLEEnv
+from ..env import PLEEnv, checked_action
 from ..rng import RandomStream, seed_from
 from . import game, timeline
 from .game import (
@@ -125,12 +125,7 @@ class PixelcopterEnv(PLEEnv):
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict]:
         """One game frame: 0 thrusts, 1 does nothing."""
-        if action == 0:
-            thrust = True
-        elif action == 1:
-            thrust = False
-        else:
-            raise ValueError(f"action must be 0 (thrust) or 1 (no-op), got {action!r}")
+        thrust = checked_action(action, 2) == 0
         if not self._started:
             raise gym.error.ResetNeeded("Call reset before step.")
         if self._game_over:  # the original ignores input once the game is over

@@ -273,7 +273,7 @@ def read_result(spec: RunSpec) -> dict[str, Any] | None:
     """The stored result of ``spec``'s run folder, or None if it has none (or an unreadable one)."""
     path = result_path(spec)
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError, UnicodeDecodeError):
         return None
     return data if isinstance(data, dict) else None
