@@ -107,9 +107,11 @@ def test_executed_steps_are_the_reported_ones_within_the_budget_and_5_percent_of
     assert steps - overrides["n_envs"] < executed <= steps  # the budget, exactly: never past it
     used = used_steps(result.run_dir)
     assert executed <= 1.05 * used, (executed, used)
+    # Every update's row says executed / used so far; steps after the last update are in no row.
     last = progress_rows(result.run_dir)[-1]
-    assert int(last["time/total_timesteps"]) == executed
-    assert float(last["rollout/executed_to_used"]) == pytest.approx(executed / used, abs=1e-4)
+    logged = int(last["time/total_timesteps"])
+    assert logged <= executed
+    assert float(last["rollout/executed_to_used"]) == pytest.approx(logged / used, abs=1e-4)
 
 
 class ScriptedEpisodes(gymnasium.vector.VectorEnv):

@@ -32,7 +32,8 @@ def test_a_zoo_agent_run_writes_sb3_progress_monitor_and_tensorboard_logs(tmp_pa
                 "time/total_timesteps", "train/loss"):
         assert key in progress.columns, key
     assert progress["time/total_timesteps"].is_monotonic_increasing
-    assert progress["time/total_timesteps"].iloc[-1] == result.env_steps
+    # Steps after the last update (the budget ended before the next was due) are in no row.
+    assert result.env_steps - 2 * 64 * 500 < progress["time/total_timesteps"].iloc[-1] <= result.env_steps
     assert list(progress["time/iterations"]) == list(range(1, len(progress) + 1))
     returns = run_folder.read_returns(tmp_path / "run")
     assert progress["rollout/ep_rew_mean"].iloc[-1] == pytest.approx(np.mean([r["return"] for r in returns][-100:]))

@@ -174,6 +174,7 @@ def continue_run(
         session.rows, session.env_steps, session.iterations = saved.rows, saved.env_steps, saved.iterations
         session.seconds_before, session.env_states = saved.seconds, saved.env_states
         session.last_checkpoint, session.saved_iteration = saved.folder, saved.iterations
+        session.saved_steps = saved.env_steps
         session.evaluation = evaluation
         if config.get("rl_zoo_log"):  # zoo train --log-folder: rl-baselines3-zoo's layout goes on too
             session.rl_zoo_log = RlZooLog.reopen(config["rl_zoo_log"], saved.learner.env.hub_id, saved.rows,

@@ -132,6 +132,7 @@ class Session:
         self.env_states: list[dict[str, Any]] = []  # to restore, in the order envs are made
         self.last_checkpoint: Path | None = None
         self.saved_iteration: int | None = None
+        self.saved_steps: int | None = None
         self.evaluation: PeriodicEvaluation | None = None
         self.log: TrainingLog | None = None
         self.start = time.perf_counter()
@@ -185,7 +186,8 @@ class Session:
         return tensors, data
 
     def save(self) -> Path:
-        if self.saved_iteration == self.iterations and self.last_checkpoint is not None:
+        if (self.saved_iteration, self.saved_steps) == (self.iterations, self.env_steps) and \
+                self.last_checkpoint is not None:
             return self.last_checkpoint  # nothing new since the last save
         trained = {"episodes": len(self.rows), "env_steps": self.env_steps, "seconds": round(self.elapsed(), 3)}
         if self.stopped_at_reward is not None:
@@ -204,7 +206,7 @@ class Session:
             raise ZooError(f"cannot save a checkpoint of run {str(self.run_dir)!r} "
                            f"({exc.strerror or one_line(exc)}); {self._last_good()}{resume}") from None
         prune_checkpoints(self.run_dir, self.keep_checkpoints)
-        self.last_checkpoint, self.saved_iteration = path, self.iterations
+        self.last_checkpoint, self.saved_iteration, self.saved_steps = path, self.iterations, self.env_steps
         return path
 
     def _last_good(self) -> str:
@@ -241,8 +243,15 @@ class Session:
                 self.lock.close()
 
     def _after_iteration(self, it: Any) -> Progress:
-        """Count, check, record and log one iteration; returns where training is."""
+        """Count, check, record and log one iteration; returns where training is. Steps the agent
+        took without an update (the budget ended before the next one was due: no episodes, no
+        metrics) are counted but are no iteration: nothing is logged, so a run stopped there and
+        resumed logs the same rows as one that never stopped."""
         self.env_steps += it.env_steps
+        if not it.episode_returns and not it.metrics:
+            return Progress(len(self.rows), self.env_steps, self.elapsed(),
+                            run_folder.running_mean(self.returns)[-1] if self.rows else None,
+                            self.budget.fraction(len(self.rows), self.env_steps), {}, None)
         self.iterations += 1
         _check_finite(self.learner, it.metrics, self.env_steps, self._last_good())
         elapsed = round(self.elapsed(), 3)
