@@ -124,7 +124,7 @@ class Reinforce(Agent):
         super().__init__(env, config, seed)
         import torch
 
-        from zoo.agents.networks import PolicyNet, RunningMeanStd, ValueNet, linear_views
+        from zoo.agents.networks import PolicyNet, RunningMeanStd, ValueNet
 
         zoo.use_torch_threads()
         torch.manual_seed(seed)
@@ -147,11 +147,23 @@ class Reinforce(Agent):
         self._noise: np.ndarray | None = None
         self._noise_step = 0
         rms = self.obs_rms
+        self._views: tuple[tuple[int, ...], list[acting.Layer]] = ((), [])
         self.acting = acting.NumpyPolicy(
-            lambda: linear_views(self.policy.body), cfg.activation, self.action_space,
+            self._policy_views, cfg.activation, self.action_space,
             None if self.policy.discrete else lambda: self.policy.log_std.detach().numpy(),
             lambda: acting.ObsStats(rms.mean.numpy(), rms.var.numpy(), rms.clip) if cfg.norm_obs else None,
             seed, observation_space=self.observation_space)
+
+    def _policy_views(self) -> list[acting.Layer]:
+        """numpy views of the policy's linear layers, made again only when a parameter's storage
+        changed (training and loading update the weights in place): making them costs more than
+        acting on 16 copies does."""
+        from zoo.agents.networks import linear_views
+
+        where = tuple(p.data_ptr() for p in self.policy.body.parameters())
+        if where != self._views[0]:
+            self._views = where, linear_views(self.policy.body)
+        return self._views[1]
 
     @property
     def optimizer(self) -> Adam:
