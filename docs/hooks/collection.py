@@ -74,7 +74,9 @@ class Shipped:
 
 
 def zoo_env() -> dict[str, str]:
-    return {**os.environ, "SDL_VIDEODRIVER": "dummy", "MPLBACKEND": "Agg"}
+    # `zoo` is the console script of this Python's environment, activated or not.
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    return {**os.environ, "PATH": path, "SDL_VIDEODRIVER": "dummy", "MPLBACKEND": "Agg"}
 
 
 def shipped() -> list[Shipped]:
