@@ -336,7 +336,6 @@ class SB3Agent(Agent):
     algorithm: ClassVar[str] = ""
     defaults_file = ("zoo.agents", "sb3_defaults.toml")
     pretrained_folder = ("zoo.agents", "pretrained")
-    fallback_budget = {"steps": 100_000}
     #: SB3's policy for an env's observations (:mod:`zoo.agents.rl_zoo` checks a file's against it).
     policy_for = staticmethod(policy_for)
     #: Action space types the algorithm supports.
@@ -431,6 +430,8 @@ class SB3Agent(Agent):
 
         returns: list[float] = []
         lengths: list[int] = []
+        ends: list[int] = []  # the iteration's env steps when each episode ended
+        before = self.model.num_timesteps
 
         class CollectEpisodes(BaseCallback):
             def _on_step(self) -> bool:
@@ -439,9 +440,9 @@ class SB3Agent(Agent):
                     if episode is not None:  # added by Monitor when an episode ends
                         returns.append(float(episode["r"]))
                         lengths.append(int(episode["l"]))
+                        ends.append(self.num_timesteps - before)  # SB3 counts the step before calling back
                 return True
 
-        before = self.model.num_timesteps
         self.model.learn(total_timesteps=self.config.iteration_steps, callback=CollectEpisodes(),
                          reset_num_timesteps=False, log_interval=None)
         # SB3's own keys (train/entropy_loss, rollout/exploration_rate, ...) go to the run's logs as
@@ -450,7 +451,7 @@ class SB3Agent(Agent):
         metrics = {key: float(value) for key, value in logged.items()
                    if not key.startswith(("time/", "rollout/ep_")) and isinstance(value, (int, float, np.number))}
         self.model.logger.dump(self.model.num_timesteps)  # writes nowhere at verbose=0; clears the values
-        return Iteration(returns, lengths, self.model.num_timesteps - before, metrics)
+        return Iteration(returns, lengths, self.model.num_timesteps - before, metrics, episode_steps=ends)
 
     # -- export ----------------------------------------------------------------------------------
     #: ``vecnormalize``: the VecNormalize statistics of a normalised run, as SB3 pickles them.

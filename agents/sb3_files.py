@@ -259,6 +259,8 @@ def load_sb3_zip(repo: HubRepo, zip_name: str, env_candidates: Sequence[str | No
     ``named_algorithm`` if its file name says one); both files load only if trusted."""
     path = repo.folder / zip_name
     what = f"the SB3 model {zip_name}"
+    # The env first: a name read from the repo is refused before any of its files is opened.
+    env_name = repo.pick_env(*env_candidates, what=what)
     data = read_zip_data(path)
     algorithm = algorithm_of(data)
     if algorithm is None:
@@ -268,7 +270,6 @@ def load_sb3_zip(repo: HubRepo, zip_name: str, env_candidates: Sequence[str | No
         raise ZooError(f"{zip_name} is named for {named_algorithm.upper()}, but holds a {ALGORITHMS[algorithm][1]} "
                        "model (by its policy and hyperparameters)")
     repo.check_agent(agent_name(algorithm), layout)
-    env_name = repo.pick_env(*env_candidates, what=what)
     check_spaces_before_loading(data, env_name, what)
     repo.require_trust(zip_name, f"a stable-baselines3 {ALGORITHMS[algorithm][1]} model")
     model = load_model(path, algorithm)

@@ -153,83 +153,190 @@ def training_state(model: Any) -> tuple[dict[str, Any], dict[str, Any]]:
 
 def load_training_state(model: Any, tensors: dict[str, Any], data: dict[str, Any]) -> None:
     """Restore what :func:`training_state` returned into a freshly built ``model`` whose
-    policy weights are already loaded. Raises ``KeyError``/``ValueError`` if it does not fit."""
+    policy weights are already loaded. Raises ``KeyError``/``ValueError`` if it does not fit:
+    everything is checked (:func:`check_training_state`) before anything is restored."""
     import torch
 
+    check_training_state(model, tensors, data)
     for name, optimizer in optimizers(model).items():
         zoo.load_optimizer_state(optimizer, tensors, data[name], name)
     if getattr(model, "log_ent_coef", None) is not None:
-        saved = tensors["log_ent_coef"]
-        if saved.shape != model.log_ent_coef.shape or not bool(torch.isfinite(saved).all()):
-            raise ValueError("log_ent_coef does not fit")
         with torch.no_grad():
-            model.log_ent_coef.copy_(saved)
-    counters = data["counters"]
-    for name in ("num_timesteps", "_n_updates", "_episode_num", "_n_calls"):
+            model.log_ent_coef.copy_(tensors["log_ent_coef"])
+    for name in _COUNTERS:
         if hasattr(model, name):
-            value = counters[name]
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"saved counter {name} {value!r} is not a count")
-            setattr(model, name, value)
+            setattr(model, name, data["counters"][name])
     if hasattr(model, "exploration_rate"):
         model.exploration_rate = float(data["exploration_rate"])
-    _load_buffer(model, tensors, data)
-    for name in ("_last_obs", "_last_episode_starts", "_last_original_obs"):
+    buffer = getattr(model, "replay_buffer", None)
+    if buffer is not None:
+        buffer.pos, buffer.full = data["buffer"]["pos"], data["buffer"]["full"]
+        for name, array in _buffer_arrays(buffer).items():
+            array[:len(tensors[f"buffer.{name}"])] = tensors[f"buffer.{name}"].numpy()
+    for name in _LAST:
         if f"last.{name}" in tensors:
             setattr(model, name, tensors[f"last.{name}"].numpy().copy())
-    if model._last_obs is None or np.shape(model._last_obs)[0] != model.env.num_envs:
-        raise ValueError("the saved last observations do not fit the envs")
     _replay_envs(model, tensors, data["envs"])
     model.action_space._np_random = zoo.numpy_rng(data["action_space"])  # (gymnasium gives it no setter)
     _set_global_streams(tensors, data["rng"])  # last: nothing above may draw from them
 
 
-def _load_buffer(model: Any, tensors: dict[str, Any], data: dict[str, Any]) -> None:
+# -- what SB3 can have saved: one rule per kind of field ----------------------------------------------
+#: ``zoo.limits.MAX_COUNT``: a plugin sees only the zoo's public API (a test keeps the two equal).
+MAX_COUNT = 10**12
+#: The largest seed SB3 gives an env copy (the run's seed plus the copy's index), within what
+#: numpy's seeding takes everywhere.
+MAX_ENV_SEED = 2**32 - 1
+_COUNTERS = ("num_timesteps", "_n_updates", "_episode_num", "_n_calls")
+_LAST = ("_last_obs", "_last_episode_starts", "_last_original_obs")
+
+
+def check_training_state(model: Any, tensors: dict[str, Any], data: dict[str, Any]) -> None:
+    """Raise ``ValueError`` (or ``KeyError`` for a missing field) unless ``(tensors, data)`` is
+    what :func:`training_state` can have saved from a model built like ``model``:
+
+    * counters: whole numbers from 0 to ``MAX_COUNT``; rates (DQN's exploration rate): finite,
+      from 0 to 1;
+    * observations (the last ones, the replay buffer's): of the envs' shape, inside their
+      observation space (normalised ones inside VecNormalize's clip range), finite;
+    * actions: inside the action space (the replay buffer holds SB3's actions scaled to
+      [-1, 1] for a Box), rewards finite, episode-end flags 0 or 1;
+    * the replay buffer's position inside it, each array of the buffer's shape and dtype;
+    * each env's episode start: a seed SB3 gives or a random state, nothing else.
+
+    Optimiser state and random streams are checked as they are restored
+    (``zoo.load_optimizer_state``, ``zoo.numpy_rng``, :func:`_set_global_streams`)."""
+    import torch
+
+    for name in _COUNTERS:
+        if hasattr(model, name):
+            _count(data["counters"][name], f"counter {name}")
+    if hasattr(model, "exploration_rate"):
+        _rate(data["exploration_rate"], "exploration_rate")
+    if getattr(model, "log_ent_coef", None) is not None:
+        saved = tensors["log_ent_coef"]
+        if saved.shape != model.log_ent_coef.shape or saved.dtype != model.log_ent_coef.dtype or \
+                not bool(torch.isfinite(saved).all()):
+            raise ValueError("log_ent_coef is not a finite tensor of the model's shape")
+    n_envs, normalizer = model.env.num_envs, model.get_vec_normalize_env()
+    shape = model.observation_space.shape
+    observed = gymnasium.spaces.Box(-normalizer.clip_obs, normalizer.clip_obs, shape) \
+        if normalizer is not None and normalizer.norm_obs else model.observation_space  # VecNormalize's clip
+    _within(tensors["last._last_obs"], (n_envs, *shape), observed, "last._last_obs")
+    if "last._last_original_obs" in tensors:
+        _within(tensors["last._last_original_obs"], (n_envs, *shape), model.observation_space,
+                "last._last_original_obs")
+    if "last._last_episode_starts" in tensors:
+        _within(tensors["last._last_episode_starts"], (n_envs,), _FLAGS, "last._last_episode_starts")
+    _check_buffer(model, tensors, data)
+    recipes = data["envs"]
+    if not isinstance(recipes, list) or len(recipes) != n_envs:
+        raise ValueError(f"{len(recipes) if isinstance(recipes, list) else 'no'} env states saved, the model has "
+                         f"{n_envs} envs")
+    for i, (monitored, recipe) in enumerate(zip(model.env.envs, recipes)):
+        if not isinstance(recipe, dict) or set(recipe) not in ({"seed"}, {"streams"}):
+            raise ValueError(f"env {i}: the saved episode start is not one the zoo wrote (a seed or a random state)")
+        if "seed" in recipe:
+            _count(recipe["seed"], f"env {i}'s reset seed", MAX_ENV_SEED)
+        if f"env.{i}.actions" in tensors:
+            actions = tensors[f"env.{i}.actions"]
+            _within(actions, (len(actions), *monitored.action_space.shape), monitored.action_space,
+                    f"env.{i}.actions")
+
+
+def _check_buffer(model: Any, tensors: dict[str, Any], data: dict[str, Any]) -> None:
     buffer = getattr(model, "replay_buffer", None)
     if buffer is None:
         return
-    state = data["buffer"]
-    pos, full = state["pos"], state["full"]
-    if not isinstance(full, bool) or isinstance(pos, bool) or not isinstance(pos, int) or \
-            not 0 <= pos < buffer.buffer_size:
-        raise ValueError(f"the saved replay buffer position {pos!r} does not fit a buffer of {buffer.buffer_size}")
+    pos, full = data["buffer"]["pos"], data["buffer"]["full"]
+    if not isinstance(full, bool):
+        raise ValueError(f"the saved replay buffer's full flag {full!r} is not true or false")
+    _count(pos, "the replay buffer position", buffer.buffer_size - 1)
     filled = buffer.buffer_size if full else pos
-    for name in _BUFFER_ARRAYS:
-        array = getattr(buffer, name, None)
-        if array is None:
-            continue
+    actions = gymnasium.spaces.Box(-1.0, 1.0, model.action_space.shape) \
+        if isinstance(model.action_space, gymnasium.spaces.Box) else model.action_space  # SB3 stores them scaled
+    kinds = {"observations": model.observation_space, "next_observations": model.observation_space,
+             "actions": actions, "rewards": None, "dones": _FLAGS, "timeouts": _FLAGS}
+    for name, array in _buffer_arrays(buffer).items():
         saved = tensors[f"buffer.{name}"].numpy()
         if saved.shape != (filled, *array.shape[1:]) or saved.dtype != array.dtype:
             raise ValueError(f"replay buffer {name} is {saved.dtype} {saved.shape}, expected {array.dtype} "
                              f"{(filled, *array.shape[1:])}")
-        if saved.dtype.kind == "f" and not np.isfinite(saved).all():
-            raise ValueError(f"replay buffer {name} holds NaN or infinite values")
-        array[:filled] = saved
-    buffer.pos, buffer.full = pos, full
+        _within(saved, saved.shape, kinds[name], f"replay buffer {name}")
+
+
+def _buffer_arrays(buffer: Any) -> dict[str, np.ndarray]:
+    return {name: getattr(buffer, name) for name in _BUFFER_ARRAYS if getattr(buffer, name, None) is not None}
+
+
+def _count(value: Any, what: str, maximum: int = MAX_COUNT) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
+        raise ValueError(f"{what} {_shown(value)} is not a whole number from 0 to {maximum:,}")
+    return value
+
+
+def _rate(value: Any, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise ValueError(f"{what} {_shown(value)} is not a rate from 0 to 1")
+    return float(value)
+
+
+#: Flags (episode starts and ends; SB3 keeps the ends as float32 0.0 and 1.0), any number of them.
+_FLAGS = gymnasium.spaces.MultiBinary(1)
+
+
+def _within(values: Any, shape: tuple[int, ...], space: Any, what: str) -> None:
+    """Refuse ``values`` unless they have ``shape`` and each is finite and lies in ``space``
+    (a gymnasium space, whose shape ends ``shape``; ``_FLAGS``: each 0 or 1; or None: any
+    finite number). Discrete spaces take whole numbers in their range, a Box its bounds."""
+    values = np.asarray(values.numpy() if hasattr(values, "numpy") else values)
+    if values.shape != tuple(shape):
+        raise ValueError(f"{what} has shape {values.shape}, expected {tuple(shape)}")
+    numbers = values.astype(np.float64)
+    if not np.isfinite(numbers).all():
+        raise ValueError(f"{what} holds NaN or infinite values")
+    if space is None:
+        return
+    if isinstance(space, gymnasium.spaces.Box):
+        low, high = space.low.astype(np.float64), space.high.astype(np.float64)
+        numbers = numbers.reshape(-1, *space.shape)
+    else:
+        if space is not _FLAGS and values.dtype.kind not in "iub":
+            raise ValueError(f"{what} holds {values.dtype} values, where {space} takes whole numbers")
+        if isinstance(space, gymnasium.spaces.Discrete):
+            low, high = int(space.start), int(space.start + space.n - 1)
+        elif isinstance(space, gymnasium.spaces.MultiDiscrete):
+            low, high = space.start.astype(np.float64), (space.start + space.nvec - 1).astype(np.float64)
+            numbers = numbers.reshape(-1, *space.shape)
+        elif isinstance(space, gymnasium.spaces.MultiBinary):
+            low, high = 0, 1
+        else:
+            raise ValueError(f"{what}: the zoo cannot check values of a {type(space).__name__} space")
+        if not (numbers == np.round(numbers)).all():
+            raise ValueError(f"{what} holds values that are not whole numbers, outside {space}")
+    if not ((numbers >= low) & (numbers <= high)).all():
+        raise ValueError(f"{what} holds values outside {_shown(space)}")
+
+
+def _shown(value: Any) -> str:
+    """``repr(value)``, cut short for a one-line error."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _replay_envs(model: Any, tensors: dict[str, Any], recipes: list[Any]) -> None:
     """Bring each fresh env copy to where the saved one was, by redoing its episode so far."""
     vec_env = model.env
-    if not isinstance(recipes, list) or len(recipes) != vec_env.num_envs:
-        raise ValueError(f"{len(recipes) if isinstance(recipes, list) else 'no'} env states saved, "
-                         f"the model has {vec_env.num_envs} envs")
     vec_env._reset_seeds()  # the seeds were used by the first reset, long ago
     for i, (monitored, recipe) in enumerate(zip(vec_env.envs, recipes)):
-        if not isinstance(recipe, dict) or not ({"seed", "streams"} & set(recipe)):
-            raise ValueError(f"env {i}: the saved episode start is not one the zoo wrote")
         env = _replayable(monitored)
         seed = recipe.get("seed")
         if "seed" not in recipe:
             env.unwrapped.np_random = zoo.numpy_rng(recipe["streams"])
-        elif isinstance(seed, bool) or not isinstance(seed, int):
-            raise ValueError(f"env {i}: the saved reset seed {seed!r} is not a seed")
         actions = tensors.get(f"env.{i}.actions")
         actions = [] if actions is None else actions.numpy()
-        if not all(monitored.action_space.contains(action) for action in actions):
-            raise ValueError(f"env {i}: the saved actions of its episode are not actions of the env")
         try:
-            obs, _ = monitored.reset(seed=seed, options=recipe.get("options"))
+            obs, _ = monitored.reset(seed=seed)
             for action in actions:
                 obs, _, terminated, truncated, _ = monitored.step(action)
                 if terminated or truncated:

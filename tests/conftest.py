@@ -25,5 +25,6 @@ pytest_plugins = [
     "support.reliability",
     "support.ple",
     "support.checks",
+    "support.processes",
     "support.payload",
 ]

@@ -301,7 +301,7 @@ def test_hub_content_that_escaped_the_one_line_errors(hub, hf_home, trained):
            "    dataset: {type: 5, name: 5}\n    metrics: [{type: mean_reward, value: 1}]\n---\n"
     sb3 = hub.new_repo_id("sb3-numeric-card")
     hub.seed_repo(sb3, {"ppo-CartPole-v1.zip": b"PK junk", "README.md": card})
-    one_line_error(["eval", "--from-hub", sb3], "trust")
+    one_line_error(["eval", "--from-hub", sb3], "ppo-CartPole-v1.zip")
 
 
 # -- item 7: checkpoint fields ------------------------------------------------------------------------
@@ -422,7 +422,7 @@ def test_forged_episode_actions_of_an_sb3_run_are_refused_on_resume(tmp_path):
     meta["training_sha256"]["training.safetensors"] = ckpt._sha256(newest / "training.safetensors")
     write_meta(newest, meta)
     before = snapshot(run_dir)
-    one_line_error(["train", "--resume", str(run_dir), "--steps", "200"], "not actions of the env")
+    one_line_error(["train", "--resume", str(run_dir), "--steps", "200"], "actions", "whole numbers")
     assert snapshot(run_dir) == before
 
 

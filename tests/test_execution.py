@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 import time
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 from support import jobs
 
 from zoo.exceptions import ZooError
-from zoo.execution import Stopped, check_backend, connect_ray, open_executor
+from zoo.execution import Stopped, check_backend, connect_ray, open_executor, shutdown_ray
 
 TESTS = Path(__file__).resolve().parent
 
@@ -61,7 +62,7 @@ def ray_instance():
             assert [n["NodeManagerAddress"] for n in ray.nodes()] == ["127.0.0.1"]
             yield ray
         finally:
-            ray.shutdown()
+            shutdown_ray()  # connect_ray's pair: Ray's shutdown, and its reaper's
 
 
 @pytest.fixture(params=["local", "ray"])
@@ -132,3 +133,38 @@ def test_options_are_checked_before_anything_starts(kwargs, complaint):
     with pytest.raises(ZooError) as caught:
         check_backend(**kwargs)
     assert complaint in str(caught.value)
+
+
+# -- issue 23, item 11: workers die with their driver ----------------------------------------------
+DRIVER = """
+import sys
+from zoo.execution import open_executor
+from support.jobs import nap
+
+if __name__ == "__main__":
+    folder, backend = sys.argv[1], sys.argv[2]
+    jobs = iter([(folder, 0, 600.0), (folder, 1, 600.0)])
+    with open_executor(backend, workers=2) as executor:
+        executor.run(nap, lambda: next(jobs, None), lambda job, result: None, lambda job, reason: None)
+"""
+
+
+@pytest.mark.parametrize("backend, signum", [
+    ("local", signal.SIGKILL), ("local", signal.SIGTERM), ("ray", signal.SIGKILL),
+    pytest.param("ray", signal.SIGTERM, marks=pytest.mark.slow),  # the policy's own path, tested above
+], ids=["local-SIGKILL", "local-SIGTERM", "ray-SIGKILL", "ray-SIGTERM"])
+def test_workers_die_with_their_driver(backend, signum, tmp_path, marked_driver):
+    # A SIGKILLed driver once left its pool workers running with parent 1 for good (issue 23, item 11).
+    script = tmp_path / "driver.py"
+    script.write_text(DRIVER)
+    driver = marked_driver([sys.executable, str(script), str(tmp_path), backend], cwd=tmp_path, zoo=False,
+                           env={"PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])})
+    deadline = time.time() + 180
+    while not all((tmp_path / f"{x}.started").exists() for x in (0, 1)) and time.time() < deadline:
+        assert driver.process.poll() is None, driver.stderr()
+        time.sleep(0.2)
+    assert len(driver.remaining()) >= 3, driver.describe(driver.remaining())  # the driver and two workers
+    os.kill(driver.pid, signum)
+    driver.finish(timeout=120)
+    left = driver.wait_gone()
+    assert not left, driver.describe(left)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import math
 import shutil
 import tempfile
 from pathlib import Path
@@ -30,7 +31,7 @@ import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
-from support.checks import fuzz, snapshot
+from support.checks import fuzz, snapshot, write_meta
 
 import zoo
 from zoo import checkpoint as ckpt
@@ -40,14 +41,18 @@ from zoo.training.resuming import continue_run
 
 FUZZ = fuzz(120)
 
-#: Real runs to mutate: REINFORCE (its optimiser and generators), the baseline agent on a Box env,
-#: and an off-policy SB3 agent (its replay buffer and replayed envs).
+#: Real runs to mutate, each evaluated as it trains (the loop's evaluation schedule is saved):
+#: REINFORCE (its optimiser and generators), the baseline agent on a Box env, and off-policy SB3
+#: agents (replay buffers, replayed envs; SAC's three optimisers, entropy coefficient, Box actions).
 RUNS = {
     "reinforce": ("cartpole", 300, {"n_envs": 2, "net_arch": "8"}),
     "reinforce-baseline": ("mountaincar-continuous", 2000, {"n_envs": 2, "net_arch": "8"}),
     "sb3-dqn": ("cartpole", 128, {"learning_starts": 16, "buffer_size": 64, "batch_size": 8, "train_freq": 4,
                                   "iteration_steps": 64, "net_arch": "8", "target_update_interval": 16}),
+    "sb3-sac": ("pendulum", 128, {"learning_starts": 16, "buffer_size": 64, "batch_size": 8, "train_freq": 4,
+                                  "iteration_steps": 64, "net_arch": "8", "ent_coef": "auto"}),
 }
+EVAL_EVERY = 100
 
 json_values = st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(),
@@ -63,7 +68,7 @@ def runs(tmp_path_factory) -> dict[str, Path]:
     found = {}
     for agent, (env, steps, config) in RUNS.items():
         found[agent] = zoo.train(agent, env, seed=1, steps=steps, out=root / agent, overrides=config,
-                                 argv=["zoo"], checkpoint_every=0).run_dir
+                                 argv=["zoo"], checkpoint_every=0, eval_every=EVAL_EVERY, eval_episodes=1).run_dir
     return found
 
 
@@ -246,6 +251,106 @@ def test_mutated_checkpoints_load_cleanly_or_are_refused_in_one_line(agent, data
     shutil.rmtree(box, ignore_errors=True)
 
 
+# -- forged training states: checksums brought up to date, then resumed for real ---------------------------
+#: Values a forger tries: the edges of every range the zoo checks, and just past them.
+EDGES = [-1, 0, 1, 2, 7, 255, 624, 625, 2**31 - 1, 2**31, 2**32, 2**63, 2**64, 10**12, 10**12 + 1, 10**30, -(10**30),
+         0.5, 1.5, -0.0, 1e-30, 1e30, -1e30, 3.5e38, float("nan"), float("inf"), float("-inf"), True, False, None,
+         "", "x", [], {}, [0], {"seed": 0}]
+forged_values = st.sampled_from(EDGES) | st.integers() | st.floats() | json_values
+
+
+def forge_json(data: dict, choose) -> str:
+    """Change one leaf of ``training.json`` (or delete it, or change a number a little)."""
+    leaves = [(path, value) for path, value in _paths(data) if path and not isinstance(value, (dict, list))]
+    path, value = choose(st.sampled_from(leaves))
+    how = choose(st.sampled_from(["value", "value", "delete", "nudge"]))
+    if how == "delete":
+        _set(data, path, None, delete=True)
+    elif how == "nudge" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        _set(data, path, value + choose(st.sampled_from([-1, 1, 0.5, 1e-9, 10**6])))
+    else:
+        _set(data, path, choose(forged_values))
+    return f"{how} {'.'.join(map(str, path))}"
+
+
+def forge_tensor_values(tensors: dict, choose) -> str:
+    """Change values of one tensor of ``training.safetensors``, its dtype and shape kept (the
+    cases the shape and dtype checks do not catch), or one element only."""
+    name = choose(st.sampled_from(sorted(tensors)))
+    tensor = tensors[name].clone()
+    edge = choose(st.sampled_from([-1, 0, 1, 2, 7, 255, 1e30, -1e30, float("nan"), float("inf"), 0.5, -0.5]))
+    how = choose(st.sampled_from(["fill", "one", "scale", "negate"]))
+    if tensor.numel() == 0 or (not tensor.is_floating_point() and not math.isfinite(edge)):
+        how = "negate"
+    if not tensor.is_floating_point() and how != "negate":  # a whole number the dtype can hold
+        edge = bool(edge) if tensor.dtype == torch.bool else min(max(int(edge), torch.iinfo(tensor.dtype).min),
+                                                                   torch.iinfo(tensor.dtype).max)
+    if how == "fill":
+        tensor.fill_(edge)
+    elif how == "one":
+        flat = tensor.view(-1)
+        flat[choose(st.integers(0, tensor.numel() - 1))] = edge
+    elif how == "scale" and tensor.is_floating_point():
+        tensor *= choose(st.sampled_from([-1.0, 1e6, 1e30, 1e-30]))
+    elif tensor.dtype != torch.bool:
+        tensor = -tensor
+    tensors[name] = tensor
+    return f"{how} {name} ({edge})"
+
+
+def forge(folder: Path, choose) -> str:
+    """One to three forged fields of the checkpoint's training state, checksums brought up to date."""
+    from safetensors.torch import load_file, save_file
+
+    done = []
+    for _ in range(choose(st.integers(1, 3))):
+        if choose(st.sampled_from(["json", "json", "tensors"])) == "json":
+            data = json.loads((folder / ckpt.TRAINING_DATA_FILE).read_text())
+            done.append(forge_json(data, choose))
+            (folder / ckpt.TRAINING_DATA_FILE).write_text(json.dumps(data))
+        else:
+            tensors = load_file(str(folder / ckpt.TRAINING_TENSORS_FILE))
+            done.append(forge_tensor_values(tensors, choose))
+            save_file({k: v.contiguous() for k, v in tensors.items()}, str(folder / ckpt.TRAINING_TENSORS_FILE))
+    meta = json.loads((folder / ckpt.META_FILE).read_text())
+    meta["training_sha256"] = {name: ckpt._sha256(folder / name)
+                               for name in (ckpt.TRAINING_TENSORS_FILE, ckpt.TRAINING_DATA_FILE)}
+    write_meta(folder, meta)
+    return "; ".join(done)
+
+
+FORGED = {"forged": 0, "resumed": 0, "refused": 0}
+
+
+@fuzz(40)
+@given(agent=st.sampled_from(sorted(RUNS)), data=st.data())
+def test_forged_training_states_resume_or_are_refused_in_one_line_leaving_the_run_as_it_was(agent, data, runs,
+                                                                                            tmp_path):
+    """A careful forger's training state: every field may be changed, the checksums recomputed.
+    ``zoo train --resume`` then trains one more iteration, or refuses in one line and leaves the
+    run folder byte for byte as it was; never an internal error, never a half-rewritten run."""
+    box = Path(tempfile.mkdtemp(dir=tmp_path))
+    run_dir = box / "run"
+    shutil.copytree(runs[agent], run_dir)
+    folder = ckpt.find_checkpoint(run_dir)
+    note = f"{agent}: {forge(folder, data.draw)}"
+    FORGED["forged"] += 1
+    before = snapshot(run_dir)
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        code = run(["train", "--resume", str(run_dir), "--steps", str(int(folder.name) + 1)])
+    errors = [line for line in stderr.getvalue().splitlines() if line.startswith("error:")]
+    assert "Traceback" not in stderr.getvalue() and "internal error" not in stderr.getvalue(), (note, stderr.getvalue())
+    if code == 0:
+        FORGED["resumed"] += 1
+        assert ckpt.find_checkpoint(run_dir).name > folder.name, note  # it trained on
+    else:
+        FORGED["refused"] += 1
+        assert code == 2 and len(errors) == 1, (note, stderr.getvalue())
+        assert snapshot(run_dir) == before, note
+    shutil.rmtree(box, ignore_errors=True)
+
+
 def test_zz_checkpoint_fuzz_tally():
     """Prints what the mutation fuzzing saw (run with -s to see it)."""
-    print(f"checkpoint fuzz: {SEEN}")
+    print(f"checkpoint fuzz: {SEEN}; forged training states: {FORGED}")

@@ -18,8 +18,6 @@ repeatable and bounded) or ``ZOO_FUZZ=slow`` (ten times more, random: for local 
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import shutil
 import subprocess
@@ -31,10 +29,9 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from support.checks import fuzz
+from support.checks import fuzz, invoke_zoo
 
 from zoo import checkpoint as ckpt
-from zoo.cli import run
 from zoo.limits import MAX_SEED
 
 # -- what is generated ---------------------------------------------------------------------------------
@@ -196,18 +193,6 @@ def snapshot(*roots: Path) -> dict[str, bytes]:
     return found
 
 
-def invoke(args: list[str], cwd: Path) -> tuple[int, str, str]:
-    stdout, stderr = io.StringIO(), io.StringIO()
-    before = os.getcwd()
-    os.chdir(cwd)
-    try:
-        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-            code = run(args)
-    finally:
-        os.chdir(before)
-    return code, stdout.getvalue(), stderr.getvalue()
-
-
 class Tally:
     """What a fuzz test saw, for the report at the end of the session (-s shows it)."""
 
@@ -226,7 +211,7 @@ def check_one(args: list[str], root: Path, trained: Path, test: str, watched: tu
     before = snapshot(box, *watched)
     heads = _hub_heads(hub, args)
     started = time.perf_counter()
-    code, stdout, stderr = invoke(args, box)
+    code, stdout, stderr = invoke_zoo(args, box)
     Tally.add(test, code)
     if os.environ.get("ZOO_FUZZ_SHOW"):  # to see what is generated: ZOO_FUZZ_SHOW=1 pytest -s
         last = (stderr.strip().splitlines() or [""])[-1][:100]
@@ -251,19 +236,6 @@ def _hub_heads(hub, args: list[str]) -> dict[str, str | None]:
         if arg.count("/") == 1 and not arg.startswith("/") and not Path(arg).exists():
             heads[arg] = hub.head(arg) if hub.repo_exists(arg) else None
     return heads
-
-
-@pytest.fixture
-def in_process_sweeps(monkeypatch):
-    """Sweeps run their runs here, one after another: the backends have tests of their own."""
-    from zoo.execution import Executor
-
-    def sequential(self, function, next_job, on_done, on_lost):
-        while (job := next_job()) is not None:
-            on_done(job, function(job))
-
-    monkeypatch.setattr(Executor, "run", sequential)
-    monkeypatch.setattr(Executor, "connect", lambda self: None)
 
 
 @pytest.fixture
@@ -306,7 +278,7 @@ def test_fuzz_list_plugins_check_pretrained_bench_build(args, tmp_path, trained,
 
 @fuzz(25)
 @given(args=sweep)
-def test_fuzz_sweep(args, tmp_path, trained, in_process_sweeps):
+def test_fuzz_sweep(args, tmp_path, trained, jobs_in_this_process):
     check_one(args, tmp_path, trained, "sweep")
 
 

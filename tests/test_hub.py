@@ -467,8 +467,8 @@ def test_a_pixelcopter_push_is_published_under_the_id_the_course_leaderboard_fil
     assert "Pixelcopter-PLE-v0" in card.tags and not any("zoo/" in tag for tag in card.tags)
     (entry,) = card.eval_results
     assert entry.dataset_type == entry.dataset_name == "Pixelcopter-PLE-v0"
-    assert ("stochastic actions (sampled from the policy, as the Deep RL course evaluates)"
-            in files["README.md"].decode())
+    stochastic = "stochastic actions (sampled from the policy, as the Deep RL course evaluates)"
+    assert stochastic in files["README.md"].decode()
 
     # Pushing greedily now is another evaluation, and the card says so; the repo still evaluates.
     again = push_run(run, hub_repo_id, eval_episodes=3, eval_seed=5, video=False)

@@ -130,9 +130,9 @@ def test_a_run_resumed_from_before_the_one_rule_keeps_evaluating_its_own_episode
     resumed = PeriodicEvaluation(tmp_path, 100, 2, 3)
     assert resumed.seed == 10_003
     old_state = {"next_at": 200, "best_mean": 1.0, "timesteps": [100], "results": [[1.0, 1.0]], "lengths": [[9, 9]]}
-    resumed.restore(old_state)  # saved before the evaluation seed was part of the state
+    resumed.restore(old_state, 150)  # saved (at env step 150) before the evaluation seed was part of the state
     assert resumed.seed != 10_003 and 0 <= resumed.seed <= 2**31 - 1
-    resumed.restore({**old_state, "seed": 10_003})
+    resumed.restore({**old_state, "seed": 10_003}, 150)
     assert resumed.seed == 10_003 and resumed.state()["seed"] == 10_003
 
 

@@ -80,7 +80,7 @@ def test_an_agent_that_does_not_learn_is_built_from_its_config_with_overrides():
         find_policy(agent="hardcoded", env="cartpole", overrides={"varaint": "lean"})
     with pytest.raises(ZooError, match="env 'cartpole' has no hardcoded policy 'nope': valid: default, lean"):
         zoo.load_policy(agent="hardcoded", env="cartpole", overrides={"variant": "nope"})
-    with pytest.raises(ZooError, match="is not a checkpoint of this machine"):
+    with pytest.raises(ZooError, match="is not a zoo checkpoint of this machine"):
         _ = source.checkpoint
 
 
@@ -110,7 +110,7 @@ def test_a_hub_repo_is_named_hub_org_name_and_loaded_only_when_asked(hub, hub_re
     assert actions(zoo.load_policy(f"hub:{hub_repo_id}", agent="reinforce", env="cartpole")) == actions(loaded.policy)
     with pytest.raises(ZooError, match="holds a model for agent 'reinforce'"):
         zoo.load_policy(f"hub:{hub_repo_id}", agent="hardcoded")
-    with pytest.raises(ZooError, match=f"Hub repo '{hub_repo_id}' is not a checkpoint of this machine"):
+    with pytest.raises(ZooError, match=f"Hub repo '{hub_repo_id}' is not a zoo checkpoint of this machine"):
         _ = source.checkpoint
 
 
@@ -186,7 +186,7 @@ def test_zoo_push_and_export_go_through_the_resolver(hub, hub_repo_id, run, tmp_
     (["eval", "reinforce", "cartpole", "--set", "learning_rate=0.1"], "runs a trained checkpoint, which keeps its own"),
     (["eval", "sb3-ppo", "mountaincar-continuous"], "has no pretrained checkpoint for 'mountaincar-continuous'"),
     (["record", "reinforce", "cartpole", "--best", "--out", "x.gif"], "--best picks the best evaluated checkpoint"),
-    (["export", "hub:org/name", "--format", "onnx", "--out", "p.onnx"], "is not a checkpoint of this machine"),
+    (["export", "hub:org/name", "--format", "onnx", "--out", "p.onnx"], "is not a zoo checkpoint of this machine"),
     (["push", "nowhere", "--repo-id", "org/name"], "nowhere"),
 ])
 def test_the_cli_errors_are_the_resolvers_one_line_and_write_nothing(args, complaint, workdir):

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from support.checks import snapshot
 from typer.testing import CliRunner
 
 from zoo import checkpoint as ckpt
@@ -151,8 +152,18 @@ def test_an_agent_without_sb3_zips_gets_the_curves_and_evaluations_and_resumes_i
     assert done.exit_code == 0, done.output
     folder = logs / "reinforce" / "CartPole-v1_1"
     assert sorted(p.name for p in folder.iterdir()) == ["0.monitor.csv", "CartPole-v1", "evaluations.npz"]
+    started = (folder / "0.monitor.csv").read_text().splitlines()[0]
+    # A damaged Monitor file there refuses the resume in one line, before anything is written.
+    kept = (folder / "0.monitor.csv").read_bytes()
+    (folder / "0.monitor.csv").write_bytes(b"\xff\xfe garbage")
+    before = snapshot(tmp_path)
+    done = invoke("train", "--resume", run, "--steps", 2000)
+    assert done.exit_code == 2 and "0.monitor.csv" in done.output, done.output
+    assert snapshot(tmp_path) == before
+    (folder / "0.monitor.csv").write_bytes(kept)
     done = invoke("train", "--resume", run, "--steps", 2000)
     assert done.exit_code == 0, done.output
+    assert (folder / "0.monitor.csv").read_text().splitlines()[0] == started  # its own t_start kept
     monitor = (folder / "0.monitor.csv").read_text().splitlines()[2:]
     assert [float(line.split(",")[0]) for line in monitor] == [row["return"] for row in returns(run)]
     assert not (logs / "reinforce" / "CartPole-v1_2").exists()

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from zoo.cli import app
 from zoo.exceptions import ZooError
-from zoo.execution import connect_ray, ray_over_loopback
+from zoo.execution import connect_ray, ray_over_loopback, shutdown_ray
 from zoo.plugin_loader import reload_plugins
 from zoo.tools.sweep import (
     RESULT_FILE,
@@ -124,7 +124,7 @@ def ray_local(plugins_installed):
             assert ray.cluster_resources()["CPU"] == 2
             yield ray
         finally:
-            ray.shutdown()
+            shutdown_ray()  # connect_ray's pair: Ray's shutdown, and its reaper's
 
 
 @pytest.fixture(scope="module")
@@ -400,3 +400,54 @@ def test_sigterm_stops_the_running_run_and_records_it_as_interrupted(tmp_path):
     (run,) = json.loads((out / "results.json").read_text())["runs"]
     assert run["status"] == "failed" and "interrupted" in run["error"], run
     assert "1 failed" in (out / "summary.md").read_text()
+
+
+# -- issue 23: two sweeps on one --out, and a run folder another process holds ---------------------
+def test_two_sweeps_on_one_out_share_the_work_and_lose_no_run(tmp_path, marked_driver):
+    # The second sweep once removed the first's run in progress; the first ended "1 of 3 runs
+    # failed" (issue 23, item 10). Now each run is done once, by whichever sweep takes it first,
+    # and each sweep waits for the runs the other holds.
+    out = tmp_path / "sweep"
+    args = ["sweep", "--agents", "reinforce", "--envs", "cartpole", "--seeds", "0-2", "--train-steps", "30000",
+            "--eval-episodes", "2", "--workers", "1", "--out", str(out)]
+    first = marked_driver(args, cwd=tmp_path)
+    wait_for(out / "runs" / "reinforce__cartpole__default__seed0" / "config.json", timeout=180)
+    second = marked_driver(args, cwd=tmp_path)
+    assert first.finish() == 0, first.stderr()
+    assert second.finish() == 0, second.stderr()
+    for driver in (first, second):
+        assert "3 of 3 runs succeeded" in driver.stdout(), driver.stdout()
+    runs = json.loads((out / "results.json").read_text())["runs"]
+    assert [(r["seed"], r["status"]) for r in runs] == [(0, "ok"), (1, "ok"), (2, "ok")]
+    for run in runs:
+        folder = Path(run["run_dir"])
+        assert json.loads((folder / RESULT_FILE).read_text()) == run
+        assert Path(run["train"]["checkpoint"]).is_dir()
+        assert (folder / "command.txt").read_text().count("zoo train") == 1  # trained once, start to end
+
+
+def test_a_run_folder_another_process_holds_is_left_alone_and_waited_for(tmp_path):
+    # A run without a result is redone from scratch, but not while another live process trains
+    # into its folder: the sweep does the other runs, then waits for it.
+    import threading
+
+    from zoo.training import run_folder
+
+    plan = plan_sweep("reinforce", "cartpole", "0-1", train_steps=300, eval_episodes=1, out=tmp_path / "sweep")
+    held = Path(plan.runs[0].run_dir)
+    held.mkdir(parents=True)
+    (held / "returns.csv").write_text("someone's run\n")
+    lock = run_folder.lock(held)
+    seen = {}
+
+    def release() -> None:  # once the other run is done, look at the held folder and let it go
+        wait_for(Path(plan.runs[1].run_dir) / RESULT_FILE, timeout=180)
+        seen["held"] = (held / "returns.csv").read_text()
+        lock.close()
+
+    releaser = threading.Thread(target=release)
+    releaser.start()
+    outcome = run_sweep(plan, workers=1)
+    releaser.join()
+    assert seen["held"] == "someone's run\n"
+    assert [r["status"] for r in outcome.results] == ["ok", "ok"]

@@ -13,6 +13,7 @@ import time
 
 import optuna
 import pytest
+from support.checks import assert_one_line_error, snapshot
 from typer.testing import CliRunner
 
 from zoo.cli import app
@@ -27,6 +28,11 @@ SMALL = ["reinforce", "cartpole", "--budget", "4000", "--seeds", "1", "--eval-ev
 def trials_of(out) -> list[dict[str, str]]:
     with open(out / "trials.csv", newline="") as f:
         return list(csv.DictReader(f))
+
+
+def params_of(row: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """A trials.csv row's configuration."""
+    return tuple(sorted((k, v) for k, v in row.items() if k not in ("number", "state", "value", "seconds")))
 
 
 def test_a_study_with_the_default_two_seeds_completes_its_trials(tmp_path):
@@ -100,7 +106,11 @@ def test_a_study_runs_writes_its_outputs_and_a_rerun_continues_it(tmp_path):
     again = runner.invoke(app, ["tune", *SMALL, "--trials", "2", "--out", str(out), "--json"])
     assert again.exit_code == 0, again.output
     assert json.loads(again.stdout)["trials"] == {"complete": 5}
-    assert [r["number"] for r in trials_of(out)] == ["0", "1", "2", "3", "4"]
+    rows = trials_of(out)
+    assert [r["number"] for r in rows] == ["0", "1", "2", "3", "4"]
+    # The continuation explores: it once proposed exactly the first trials again (issue 23, item 5).
+    configurations = [params_of(r) for r in rows]
+    assert len(set(configurations)) == 5, configurations
 
 
 def test_ray_proposes_and_scores_the_same_trials_as_local_for_the_same_sampler_seed(tmp_path):
@@ -178,8 +188,222 @@ def test_a_trial_whose_worker_dies_is_run_again_then_failed_and_the_study_goes_o
     finally:
         monkeypatch.undo()
         reload_plugins()
-    assert result.exit_code == 0, result.output
+    # A study whose every trial failed does not end as a success (issue 23, item 4).
+    assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
     assert json.loads(result.stdout)["trials"] == {"fail": 2}
     assert [t["state"] for t in trials_of(tmp_path / "out")] == ["fail", "fail"]
     assert "its worker process died twice" in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: all 2 trials of this run failed") and "worker process died" in last, last
+
+
+# -- issue 23: options, studies shared or continued, tampered studies, killed drivers ---------------
+#: Each option out of its range, or not fitting the others: one line before anything is written
+#: (these were internal errors after study.db was written, a MemoryError, or accepted).
+BAD_OPTIONS = [
+    (["--eval-every", "-5"], "--eval-every"),
+    (["--eval-every", "0"], "--eval-every"),
+    (["--eval-every", str(10**20)], "--eval-every"),
+    (["--eval-every", "8000"], "--eval-every"),  # past the budget of 4,000: the pruner would see nothing
+    (["--sampler-seed", "-1"], "--sampler-seed"),
+    (["--sampler-seed", str(2**40)], "--sampler-seed"),
+    (["--seeds", str(10**12)], "--seeds"),
+    (["--seeds", "0"], "--seeds"),
+    (["--budget", str(10**15)], "--budget"),
+    (["--budget", "0"], "--budget"),
+    (["--eval-episodes", str(10**15)], "--eval-episodes"),
+    (["--trials", "0"], "--trials"),
+    (["--trials", str(10**13)], "--trials"),
+    (["--workers", "0"], "--workers"),
+    (["--objective", "steps-to-threshold", "--threshold", "nan"], "--threshold"),
+    (["--objective", "steps-to-threshold", "--threshold", "inf"], "--threshold"),
+    (["--threshold", "400"], "--threshold"),  # the default objective, mean-return, has none
+    (["--study", "x" * 600], "--study"),
+    (["--objective", "fastest"], "--objective"),
+]
+
+
+@pytest.mark.parametrize("extra, flag", BAD_OPTIONS, ids=lambda v: " ".join(v)[:40] if isinstance(v, list) else v)
+def test_every_option_is_checked_before_anything_is_written(tmp_path, extra, flag):
+    storage = f"sqlite:///{tmp_path / 'shared.db'}"
+    for where in ([], ["--storage", storage]):
+        result = runner.invoke(app, ["tune", *SMALL, "--trials", "1", "--out", str(tmp_path / "out"), *where, *extra])
+        assert_one_line_error(result, flag)
+        assert list(tmp_path.iterdir()) == []  # no study.db, no --out, no storage file
+
+
+def run_zoo(args: list[str]) -> tuple[int, str, str]:
+    """``zoo ARGS`` in this process through :func:`zoo.cli.run`, as the executable runs it."""
+    import contextlib
+    import io
+
+    from zoo.cli import run
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        code = run(args)
+    return code, stdout.getvalue(), stderr.getvalue()
+
+
+@pytest.mark.parametrize("storage", ["default", "own sqlite file"])
+def test_ctrl_c_while_the_study_is_created_leaves_nothing(tmp_path, monkeypatch, storage):
+    # Ctrl-C during start-up once left an empty study.db (issue 23, item 19).
+    real = optuna.create_study
+
+    def interrupted(*args, **kwargs):
+        real(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(optuna, "create_study", interrupted)
+    where = [] if storage == "default" else ["--storage", f"sqlite:///{tmp_path / 'own.db'}"]
+    code, stdout, stderr = run_zoo(["tune", *SMALL, "--trials", "1", "--out", str(tmp_path / "out"), *where])
+    assert code == 130, stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def study_with_trials(out, n: int = 2, study: str = "reinforce__CartPole-v1"):
+    """A study of REINFORCE on CartPole as `zoo tune` keeps it, with ``n`` complete trials,
+    written with Optuna directly (no training)."""
+    space = tune.search_space("reinforce", "cartpole")
+    out.mkdir(parents=True, exist_ok=True)
+    created = optuna.create_study(study_name=study, storage=f"sqlite:///{out / 'study.db'}", direction="maximize")
+    for i in range(n):
+        params = {}
+        for name, dist in space.items():
+            if isinstance(dist, optuna.distributions.CategoricalDistribution):
+                params[name] = dist.choices[i % len(dist.choices)]
+            else:
+                params[name] = dist.low + (dist.high - dist.low) * (i + 1) / (n + 2)
+        created.add_trial(optuna.trial.create_trial(params=params, distributions=space, value=10.0 + i))
+    return created
+
+
+def tamper(db, sql: str) -> None:
+    import sqlite3
+
+    with sqlite3.connect(db) as connection:
+        assert connection.execute(sql).rowcount > 0, sql
+    connection.close()
+
+
+TAMPERED = [
+    ("UPDATE trial_params SET distribution_json = 'garbage' WHERE param_name = 'learning_rate'", "learning_rate"),
+    ("UPDATE trial_params SET distribution_json = '{\"name\": \"FloatDistribution\"}' "
+     "WHERE param_name = 'learning_rate'", "learning_rate"),
+    ("UPDATE trial_params SET param_value = 99 WHERE param_name = 'gamma'", "gamma"),
+    ("UPDATE trial_params SET param_name = 'no_such_param' WHERE param_name = 'gamma'", "no_such_param"),
+    ("UPDATE trial_params SET param_value = -5 WHERE param_name = 'learning_rate'", "learning_rate"),
+    ("UPDATE trial_params SET distribution_json = '{\"name\": \"CategoricalDistribution\", \"attributes\": "
+     "{\"choices\": [-1.0]}}', param_value = 0 WHERE param_name = 'gamma'", "gamma"),
+    ("UPDATE trials SET state = 'BOGUS' WHERE number = 1", "trial"),
+    ("UPDATE trial_values SET value = 'abc'", "trial"),
+]
+
+
+@pytest.mark.parametrize("sql, fragment", TAMPERED, ids=[f"tamper{i}" for i in range(len(TAMPERED))])
+def test_a_tampered_study_is_refused_in_one_line_before_any_trial_runs(tmp_path, sql, fragment):
+    # These were internal errors, or (an unknown parameter) refused only after a trial had run
+    # and written its files (issue 23, item 6).
+    out = tmp_path / "out"
+    study_with_trials(out)
+    tamper(out / "study.db", sql)
+    before = snapshot(tmp_path)
+    result = runner.invoke(app, ["tune", *SMALL, "--trials", "1", "--out", str(out)])
+    line = assert_one_line_error(result, "study 'reinforce__CartPole-v1'", fragment)
+    assert "use another --study" in line or "another --storage" in line, line
+    assert snapshot(tmp_path) == before  # study.db unchanged, no trial folder
+
+
+def test_a_second_study_in_the_same_out_is_refused(tmp_path):
+    # Its trial folders (trials/trial-0000/...) would replace the first study's (issue 23, item 10).
+    storage = f"sqlite:///{tmp_path / 'shared.db'}"
+    out = tmp_path / "out"
+    first = runner.invoke(app, ["tune", *SMALL, "--budget", "400", "--eval-every", "200", "--trials", "1",
+                                "--storage", storage, "--study", "a", "--out", str(out)])
+    assert first.exit_code == 0, first.output
+    before = snapshot(tmp_path)
+    for other in (["--storage", storage, "--study", "b"], []):
+        second = runner.invoke(app, ["tune", *SMALL, "--trials", "1", *other, "--out", str(out)])
+        assert_one_line_error(second, "--out", "study 'a'")
+        assert snapshot(tmp_path) == before
+
+
+def test_a_trial_folder_another_process_holds_is_not_removed(tmp_path):
+    # A trial run again (its worker died) starts over in an empty folder; one that another live
+    # process holds is left alone, and the trial fails saying why (issue 23, item 10).
+    from zoo.training import run_folder
+
+    out = tmp_path / "out"
+    plan = tune.plan_tune("reinforce", "cartpole", trials=1, budget=400, seeds=1, eval_every=200,
+                          eval_episodes=1, out=out)
+    out.mkdir()  # (run_tune makes it)
+    study = tune.open_study(plan)
+    trial = study.ask(plan.space)
+    held = out / "trials" / "trial-0000" / "seed-0"
+    held.mkdir(parents=True)
+    (held / "returns.csv").write_text("someone's run\n")
+    lock = run_folder.lock(held)
+    try:
+        outcome = tune.run_trial(tune.trial_spec(plan, trial))
+    finally:
+        lock.close()
+    assert outcome["state"] == "failed" and "another process" in outcome["error"], outcome
+    assert (held / "returns.csv").read_text() == "someone's run\n"
+
+
+def test_two_processes_on_one_storage_run_different_configurations(tmp_path, marked_driver):
+    # The README's several-machines recipe: two drivers, one storage, the same sampler seed. They
+    # once ran the same configurations pairwise (issue 23, item 5).
+    storage = f"sqlite:///{tmp_path / 'shared.db'}"
+    args = ["tune", "reinforce", "cartpole", "--budget", "400", "--seeds", "1", "--eval-every", "200",
+            "--eval-episodes", "1", "--trials", "3", "--storage", storage, "--study", "shared"]
+    drivers = [marked_driver([*args, "--out", str(tmp_path / f"out{i}")], cwd=tmp_path) for i in range(2)]
+    codes = [driver.finish() for driver in drivers]
+    assert codes == [0, 0], [driver.stderr() for driver in drivers]
+    study = optuna.load_study(study_name="shared", storage=storage)
+    assert [t.state.name for t in study.trials] == ["COMPLETE"] * 6
+    configurations = [tuple(sorted(t.params.items())) for t in study.trials]
+    assert len(set(configurations)) == 6, configurations
+
+
+def test_a_fresh_study_is_reproducible_and_a_continuation_depends_on_what_it_continues(tmp_path):
+    # What --sampler-seed promises: the same fresh study proposes the same trials.
+    proposals = []
+    for name in ("a", "b"):
+        plan = tune.plan_tune("reinforce", "cartpole", trials=3, budget=400, seeds=1, eval_every=200,
+                              eval_episodes=1, out=tmp_path / name, sampler_seed=7)
+        plan.out.mkdir()  # (run_tune makes it)
+        study = tune.open_study(plan)
+        trials = []
+        for value in (1.0, 2.0, 3.0):
+            trial = study.ask(plan.space)
+            study.tell(trial, value)
+            trials.append(trial.params)
+        proposals.append(trials)
+    assert proposals[0] == proposals[1]
+    assert len({tuple(sorted(p.items())) for p in proposals[0]}) == 3
+
+
+def test_a_killed_driver_leaves_no_process_and_its_running_trial_fails_when_the_study_continues(
+        tmp_path, marked_driver):
+    # SIGKILL of the driver once left its pool worker running for good, and its trial RUNNING
+    # (issue 23, item 11).
+    out = tmp_path / "study"
+    driver = marked_driver(["tune", *SMALL, "--budget", "5000000", "--trials", "2", "--out", str(out)], cwd=tmp_path)
+    started = out / "trials" / "trial-0000" / "seed-0" / "config.json"
+    deadline = time.time() + 180
+    while not started.exists() and time.time() < deadline and driver.process.poll() is None:
+        time.sleep(0.2)
+    assert started.exists(), driver.stderr()
+    os.kill(driver.pid, signal.SIGKILL)
+    driver.finish()
+    left = driver.wait_gone()
+    assert not left, driver.describe(left)
+    study = optuna.load_study(study_name="reinforce__CartPole-v1", storage=f"sqlite:///{out / 'study.db'}")
+    assert [t.state.name for t in study.trials] == ["RUNNING"]
+    resumed = runner.invoke(app, ["tune", *SMALL, "--budget", "400", "--eval-every", "200", "--trials", "1",
+                                  "--out", str(out), "--json"])
+    assert resumed.exit_code == 0, resumed.output
+    assert json.loads(resumed.stdout)["trials"] == {"fail": 1, "complete": 1}
+    assert [r["state"] for r in trials_of(out)] == ["fail", "complete"]

@@ -13,6 +13,7 @@ The names here are public as ``zoo.Agent``, ``zoo.Iteration``, ``zoo.ForeignConf
 from __future__ import annotations
 
 import dataclasses
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -60,6 +61,50 @@ class Iteration:
     episode_lengths: list[int]
     env_steps: int
     metrics: dict[str, float] = field(default_factory=dict)
+    #: For each episode, the env steps of this iteration done when it ended (counted as
+    #: ``env_steps`` counts them), so that ``returns.csv`` and curves put every episode at its own
+    #: env step. None: every episode at the end of the iteration.
+    episode_steps: list[int] | None = None
+
+
+#: The default budget of an env no budget is known for (:func:`derived_budget`; docs/training.md).
+STEPS_PER_BIT = 50_000
+EPISODES_AT_LEAST = 100
+MAX_DERIVED_STEPS = 1_000_000
+#: The size a space counts for when gymnasium cannot flatten it (Graph, Sequence, ...).
+UNFLATTENABLE_SIZE = 1024
+
+
+@dataclass(frozen=True)
+class DerivedBudget:
+    """The budget derived from an env's spaces and time limit, and how it was derived."""
+
+    steps: int
+    reason: str
+
+
+def _space_size(space: gymnasium.Space) -> int:
+    try:
+        return int(gymnasium.spaces.flatdim(space))
+    except (ValueError, TypeError, NotImplementedError):
+        return UNFLATTENABLE_SIZE
+
+
+def derived_budget(env: EnvEntry) -> DerivedBudget:
+    """The default budget of an env whose agent knows none for it: :data:`STEPS_PER_BIT` env
+    steps per bit of the size of its spaces (the numbers of a flattened observation and action,
+    a Discrete space counting one per value), at least :data:`EPISODES_AT_LEAST` episodes of its
+    time limit if it has one, at most :data:`MAX_DERIVED_STEPS`."""
+    size = _space_size(env.observation_space) + _space_size(env.action_space)
+    bits = max(1, math.ceil(math.log2(1 + size)))
+    steps, how = STEPS_PER_BIT * bits, f"{STEPS_PER_BIT:,} per bit of its spaces' size ({size} numbers: {bits} bits)"
+    limit = env.time_limit
+    if limit is not None and EPISODES_AT_LEAST * limit > steps:
+        steps, how = EPISODES_AT_LEAST * limit, f"{EPISODES_AT_LEAST} episodes of its time limit ({limit} steps)"
+    if steps > MAX_DERIVED_STEPS:
+        steps, how = MAX_DERIVED_STEPS, f"the most the rule gives ({how} would be more)"
+    return DerivedBudget(steps, f"derived from {env.gym_id}, no budget being known for it: {steps:,} env steps, "
+                                f"{how}; choose with --steps or --episodes")
 
 
 def supports_spaces(observation_space: gymnasium.Space, action_space: gymnasium.Space) -> str | None:
@@ -104,8 +149,9 @@ class Agent(ABC):
     #: ``budget = { steps = N }`` or ``{ episodes = N }`` for ``zoo train``'s default length.
     defaults_file: ClassVar[tuple[str, str] | None] = None
     defaults_key: ClassVar[str] = ""
-    #: Training budget for envs whose table names none.
-    fallback_budget: ClassVar[dict[str, int]] = {"episodes": 1000}
+    #: Training budget for envs whose table names none; None (the default): the budget
+    #: :func:`derived_budget` derives from the env's spaces and time limit.
+    fallback_budget: ClassVar[dict[str, int] | None] = None
 
     @classmethod
     def _env_section(cls, env: EnvEntry) -> dict[str, Any]:
@@ -140,8 +186,11 @@ class Agent(ABC):
 
     @classmethod
     def default_budget(cls, env: EnvEntry) -> dict[str, int]:
-        """How long ``zoo train`` runs by default: ``{"steps": N}`` or ``{"episodes": N}``."""
-        return dict(cls._env_section(env).get("budget", cls.fallback_budget))
+        """How long ``zoo train`` runs by default: ``{"steps": N}`` or ``{"episodes": N}``. The
+        env's table in ``defaults_file`` says, else ``fallback_budget``, else the budget derived
+        from the env (:func:`derived_budget`)."""
+        budget = cls._env_section(env).get("budget", cls.fallback_budget)
+        return dict(budget) if budget is not None else {"steps": derived_budget(env).steps}
 
     #: Hyperparameters this agent renamed, old name -> new name: a user who gives an old name
     #: is told the new one, and checkpoints saved with old names still load.

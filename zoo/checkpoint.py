@@ -8,7 +8,9 @@ into place, so a save that is interrupted leaves either the previous checkpoint 
 one, never a half-written one. Replacing an existing folder takes two renames (the old one
 aside to ``.NAME.old-*``, the new one in); a reader that finds the folder missing between
 them uses whichever complete one is left over (:func:`find_checkpoint`), and a writer puts it
-back in place (:func:`recover_checkpoints`). Every file's SHA-256 is recorded in
+back in place (:func:`recover_checkpoints`). An old checkpoint is removed by renaming it away
+first (:func:`remove_checkpoint`), and a reader of a run's newest checkpoint picks again when
+the one it reads goes meanwhile (:func:`read_newest`). Every file's SHA-256 is recorded in
 ``zoo.json``, and ``zoo.json`` carries the SHA-256 of the rest of itself (``meta_sha256``), all
 checked on load, so a truncated or altered file is refused, not misread. A checksum is not a
 signature (whoever edits a file can recompute it), so nothing in ``zoo.json`` can make the zoo
@@ -24,9 +26,10 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from zoo.env_names import env_name_from_file
 from zoo.exceptions import ZooError
@@ -37,13 +40,14 @@ WEIGHTS_FILE = "model.safetensors"
 META_FILE = "zoo.json"
 TRAINING_TENSORS_FILE = "training.safetensors"
 TRAINING_DATA_FILE = "training.json"
-_TMP, _OLD = ".tmp-", ".old-"
+_TMP, _OLD, _PRUNED = ".tmp-", ".old-", ".pruned-"
 FORMAT = "agent-zoo-checkpoint"
 #: Bumped when the layout or meaning of a checkpoint changes incompatibly.
 FORMAT_VERSION = 1
 CHECKPOINTS_DIR = "checkpoints"
 #: The key of ``zoo.json`` that holds the checksum of the rest of it (absent before agent-zoo 0.2).
 META_SHA256 = "meta_sha256"
+T = TypeVar("T")
 
 
 def meta_sha256(meta: dict[str, Any]) -> str:
@@ -164,7 +168,7 @@ def _leftovers(folder: Path, name: str | None = None) -> list[tuple[str, Path]]:
 def _is_complete(folder: Path) -> bool:
     try:
         read_meta(folder)
-    except ZooError:
+    except (ZooError, OSError):  # (OSError: renamed into place meanwhile by the save that made it)
         return False
     return True
 
@@ -177,7 +181,7 @@ def recover_checkpoints(folder: Path) -> None:
         if not (folder / target).exists():
             os.rename(candidate, folder / target)
     for entry in folder.glob(".*"):
-        if entry.is_dir() and (_TMP in entry.name or _OLD in entry.name):
+        if entry.is_dir() and any(kind in entry.name for kind in (_TMP, _OLD, _PRUNED)):
             shutil.rmtree(entry, ignore_errors=True)
 
 
@@ -193,16 +197,57 @@ def find_checkpoint(path: str | Path) -> Path:
         raise ZooError(f"checkpoint {str(path)!r} does not exist")
     if (path / META_FILE).exists() or (path / WEIGHTS_FILE).exists():
         return path
-    candidates = sorted(
-        (p for p in (path / CHECKPOINTS_DIR).glob("*") if p.is_dir() and not p.name.startswith(".")),
-        key=lambda p: p.name,
-    ) if (path / CHECKPOINTS_DIR).is_dir() else []
+    folder = path / CHECKPOINTS_DIR
+    candidates = {p.name: p for p in folder.glob("*") if p.is_dir() and not p.name.startswith(".")} \
+        if folder.is_dir() else {}
+    for target, leftover in _leftovers(folder):  # a save killed before its rename: read in place
+        candidates.setdefault(target, leftover)
     if not candidates:
         raise ZooError(
             f"no checkpoint in {str(path)!r}: expected a folder with {META_FILE} and {WEIGHTS_FILE}, "
             f"or a run folder with {CHECKPOINTS_DIR}/"
         )
-    return candidates[-1]
+    return candidates[max(candidates)]
+
+
+#: How often :func:`read_newest` picks again when what it read was removed or replaced meanwhile.
+_READ_ATTEMPTS = 20
+
+
+def read_newest(path: str | Path, read: Callable[[Path], T]) -> T:
+    """``read(folder)`` for the checkpoint folder at ``path`` (:func:`find_checkpoint`: a run
+    folder's newest). A run that is training prunes its older checkpoints (``--keep``) and
+    replaces ``best/``: when the folder read was removed or replaced while it was read, the
+    newest is picked and read again."""
+    attempts = _READ_ATTEMPTS
+    while True:
+        folder = find_checkpoint(path)
+        before = _identity(folder)
+        try:
+            return read(folder)
+        except (ZooError, OSError):
+            attempts -= 1
+            if attempts == 0 or (before is not None and _identity(folder) == before):
+                raise
+
+
+def _identity(folder: Path) -> tuple[int, int] | None:
+    try:
+        stat = folder.stat()
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
+def remove_checkpoint(folder: Path) -> None:
+    """Remove a checkpoint folder so that a reader finds it whole or not at all: it is renamed
+    away in one step, then deleted (see :func:`read_newest`)."""
+    aside = folder.with_name(f".{folder.name}{_PRUNED}{os.getpid()}")
+    try:
+        os.rename(folder, aside)
+    except OSError:
+        return
+    shutil.rmtree(aside, ignore_errors=True)
 
 
 def read_meta(checkpoint: Path) -> dict[str, Any]:

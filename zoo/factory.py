@@ -399,7 +399,12 @@ def _seed_of(meta: dict[str, Any], folder: Path) -> int:
 def load_agent(path: str | Path, *, agent: str | None = None, env: str | None = None) -> Agent:
     """Load the agent saved at ``path`` (a checkpoint or run folder), refusing a mismatch with
     the ``agent`` or ``env`` the caller expects, and weights that are not what the agent holds
-    or cannot act."""
+    or cannot act. A run that prunes its checkpoints as it trains may be read meanwhile
+    (:func:`zoo.checkpoint.read_newest`)."""
+    return ckpt.read_newest(path, lambda folder: _load_agent(folder, agent, env))
+
+
+def _load_agent(path: Path, agent: str | None, env: str | None) -> Agent:
     folder, meta, agent_e, env_e = _checked_checkpoint(path, agent, env)
     instance = make_agent(agent_e.name, env_e.name, seed=_seed_of(meta, folder), config=meta["config"])
     load_checked_tensors(instance, folder)
@@ -413,6 +418,10 @@ def load_policy(path: str | Path, *, agent: str | None = None, env: str | None =
     """The policy saved at ``path``, to act with only: the agent's own light policy
     (:meth:`Agent.load_policy`: no torch, no optimiser) when it has one, else the whole agent
     (:func:`load_agent`). Checked exactly as :func:`load_agent` checks."""
+    return ckpt.read_newest(path, lambda folder: _load_policy(folder, agent, env))
+
+
+def _load_policy(path: Path, agent: str | None, env: str | None) -> PolicyPredictor:
     folder, meta, agent_e, env_e = _checked_checkpoint(path, agent, env)
     cls = _agent_class(agent_e, env_e)
     # Checkpoints written before a hyperparameter was renamed load with the new name.

@@ -61,12 +61,13 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
     return path
 
 
-def atomic_save_figure(figure: Any, path: str | Path) -> Path:
-    """Save a matplotlib ``figure`` to ``path`` in one step, then close it if pyplot made it."""
+def atomic_save_figure(figure: Any, path: str | Path, **options: Any) -> Path:
+    """Save a matplotlib ``figure`` to ``path`` in one step (``options`` go to ``savefig``),
+    then close it if pyplot made it."""
     path = Path(path)
     try:
         with replacing(path) as tmp:
-            figure.savefig(tmp)
+            figure.savefig(tmp, **options)
     finally:
         pyplot = sys.modules.get("matplotlib.pyplot")
         if pyplot is not None:  # only pyplot keeps figures alive; a plain Figure is just garbage

@@ -187,7 +187,7 @@ def _checkpoint_source(path: Path, agent: str | None, env: str | None, kind: Pol
     if agent is None or env is None:
         from zoo import checkpoint as ckpt
 
-        meta = ckpt.read_meta(ckpt.find_checkpoint(path))
+        meta = ckpt.read_newest(path, ckpt.read_meta)
         agent, env = agent or meta["agent"], env or meta["env"]
     return PolicySource(kind, agent, env, f"checkpoint {path}", path=path)
 

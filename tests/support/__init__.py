@@ -18,6 +18,10 @@ fixtures by name and never import from this package.
     fixtures ``example_plugins_site``, ``example_plugins``, ``run_zoo``.
 ``reliability``
     Env plugins that misbehave on purpose: fixtures ``reliability_envs``, ``zoo_process``, ``checkpoint_names``.
+``processes``
+    Drivers started with a marker in their environment, to find every process they started, and
+    jobs run in the test's own process: fixtures ``marked_driver``, ``marked_processes``,
+    ``jobs_in_this_process``.
 ``ple``
     The PLE family's reference trajectories (``tests/data/ple/<game>/``, ``tests/data/pixelcopter/``), each
     fixture the function of its name:

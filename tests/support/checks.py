@@ -1,14 +1,16 @@
 """What the bad-input tests check, in one place: a command failed with one clear line, and
 nothing on disk changed.
 
-``assert_one_line_error(result, *fragments)``, ``snapshot(root)``, ``write_meta(folder, meta)`` and
-``fuzz(examples)`` are plain functions that test modules import (``from support.checks import ...``);
-``workdir`` is a fixture (this module is listed in ``pytest_plugins``): an empty current folder, where
-``zoo train`` would put ``runs/``.
+``assert_one_line_error(result, *fragments)``, ``snapshot(root)``, ``write_meta(folder, meta)``,
+``invoke_zoo(args, cwd)`` and ``fuzz(examples)`` are plain functions that test modules import
+(``from support.checks import ...``); ``workdir`` is a fixture (this module is listed in
+``pytest_plugins``): an empty current folder, where ``zoo train`` would put ``runs/``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 from pathlib import Path
@@ -45,6 +47,22 @@ def write_meta(folder: Path, meta: dict[str, Any], indent: int | None = None) ->
         meta[ckpt.META_SHA256] = ckpt.meta_sha256(meta)
     (Path(folder) / ckpt.META_FILE).write_text(json.dumps(meta, indent=indent, sort_keys=indent is not None)
                                                + ("\n" if indent is not None else ""))
+
+
+def invoke_zoo(args: list[str], cwd: Path) -> tuple[int, str, str]:
+    """``zoo ARGS`` run in this process from ``cwd`` through :func:`zoo.cli.run`, as the executable
+    runs it: ``(exit code, stdout, stderr)``."""
+    from zoo.cli import run
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    before = os.getcwd()
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            code = run(args)
+    finally:
+        os.chdir(before)
+    return code, stdout.getvalue(), stderr.getvalue()
 
 
 def assert_one_line_error(result: Any, *fragments: str) -> str:

@@ -64,8 +64,12 @@ def sweep(
         where = escape(f"[{done}/{total}] {result['run_id']}")
         err.print(f"{where}: {line}", markup=True, highlight=False, soft_wrap=True)
 
+    def held(spec: Any) -> None:
+        err.print(f"{spec.run_id}: held by another process (another sweep on this --out?); done last, once it lets go",
+                  markup=False, highlight=False, soft_wrap=True)
+
     outcome = run_sweep(plan, backend=backend, workers=workers, address=address,  # type: ignore[arg-type]
-                        on_result=show, on_start=start)
+                        on_result=show, on_start=start, on_held=held)
     if outcome.skipped:
         err.print(f"{outcome.skipped} runs already had results and were skipped")
     if as_json:

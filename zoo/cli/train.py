@@ -135,11 +135,24 @@ def _report(result: Any, session: Any = None) -> None:
         raise typer.Exit(128 + (result.stop_signal or 0))
 
 
+def _derived_budget_note(budget: Any, source: str | None, env: Any) -> str | None:
+    """How the budget was derived from the env, when it was (no budget known for it, none asked)."""
+    from zoo.agent_base import derived_budget
+
+    if source != "default" or budget.episodes is not None:
+        return None
+    derived = derived_budget(env)
+    return derived.reason if budget.steps == derived.steps else None
+
+
 def _print_plan(plan: Any, as_json: bool) -> None:
     """What ``--dry-run`` shows: every resolved value and where it came from."""
     import json
 
     data = plan.as_dict()
+    note = _derived_budget_note(plan.budget, plan.budget_source, plan.resolved.env)
+    if note is not None:
+        data["budget"]["derived"] = note
     if as_json:
         out.print_json(json.dumps(data))
         return
@@ -147,7 +160,8 @@ def _print_plan(plan: Any, as_json: bool) -> None:
     file = data["config_file"]
     out.print(f"agent {data['agent']} on env {data['env']} ({data['gym_id']})", markup=False, highlight=False)
     out.print(f"seed {data['seed']['value']} ({data['seed']['source']})", markup=False, highlight=False)
-    out.print(f"budget {plan.budget.describe()} ({budget['source']})", markup=False, highlight=False)
+    out.print(f"budget {plan.budget.describe()} ({budget['source']}{f': {note}' if note else ''})", markup=False,
+              highlight=False, soft_wrap=True)
     if file is not None:
         out.print(f"config file {file['path']} (format: {file['format']})", markup=False, highlight=False)
     if data["init"] is not None:
@@ -255,4 +269,7 @@ def train(
         session = start(agent, env, max_episode_steps=max_steps, eval_every=eval_every,
                         eval_episodes=eval_episodes, argv=command_line(ctx), log_folder=log_folder, **options,
                         **saving)
+    note = _derived_budget_note(session.budget, session.budget_source, session.learner.env)
+    if note is not None:
+        err.print(f"budget: {note}", markup=False, highlight=False, soft_wrap=True)
     _report(_run_with_progress(session, f"{agent} on {env}"), session)

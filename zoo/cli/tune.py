@@ -8,7 +8,10 @@ from typing import Annotated, Any
 
 import typer
 
-from zoo.cli.app import AsJson, command, err, import_env_names, out
+from zoo.cli.app import AsJson, command, err, import_env_names, out, print_error
+
+#: Exit code when every trial of the run failed (user mistakes exit with 2).
+EXIT_TRIALS_FAILED = 1
 
 
 @command()
@@ -41,13 +44,10 @@ def tune(
     """Search an agent's hyperparameters with Optuna (TPE, median pruning): the space is the
     agent's data; the study lives in a database, so a rerun continues it. Ctrl-C stops after the
     running trials; a second Ctrl-C (or SIGTERM) stops them too."""
-    from zoo.exceptions import ZooError
     from zoo.execution import check_backend
     from zoo.tools.tune import plan_tune, run_tune, summary
 
     check_backend(backend, workers=workers, address=address)
-    if workers < 1:
-        raise ZooError(f"--workers must be at least 1, got {workers}")
     plan = plan_tune(agent, env, trials=trials, budget=budget, seeds=seeds, eval_every=eval_every,
                      eval_episodes=eval_episodes, objective=objective, threshold=threshold, storage=storage,
                      study=study, out=out_dir, sampler_seed=sampler_seed)
@@ -79,3 +79,8 @@ def tune(
         err.print(f"interrupted ({result.stopped.name}): the study resumes with the same --storage and --study "
                   f"({plan.storage})", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(result.stopped.exit_code)
+    if result.all_failed:
+        first = next(o.get("error") for o in result.finished)
+        print_error(f"all {len(result.finished)} trials of this run failed (the first: {first}); the study holds no "
+                    "result of them")
+        raise typer.Exit(EXIT_TRIALS_FAILED)

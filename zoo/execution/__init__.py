@@ -36,7 +36,7 @@ from zoo.execution.options import (
     check_backend,
     default_workers,
 )
-from zoo.execution.ray_backend import LOOPBACK, connect_ray, ray_over_loopback
+from zoo.execution.ray_backend import LOOPBACK, connect_ray, ray_over_loopback, shutdown_ray
 
 __all__ = ["BACKENDS", "DEFAULT_RETRIES", "LOOPBACK", "MAX_WORKERS", "Backend", "Executor", "Stopped",
-           "check_backend", "connect_ray", "default_workers", "open_executor", "ray_over_loopback"]
+           "check_backend", "connect_ray", "default_workers", "open_executor", "ray_over_loopback", "shutdown_ray"]

@@ -82,9 +82,9 @@ class Executor:
 
     def close(self) -> None:
         if self._ray_started:
-            import ray
+            from zoo.execution.ray_backend import shutdown_ray
 
-            ray.shutdown()
+            shutdown_ray()
             self._ray_started = False
 
     def _runner(self, function: Callable[[Any], Any]) -> Any:

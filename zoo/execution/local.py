@@ -2,7 +2,10 @@
 
 Spawned, not forked: no torch or Ray state is copied into the workers. Each worker starts a
 session of its own, so a Ctrl-C at the terminal reaches only the driver, which decides what
-happens to the running jobs (see :mod:`zoo.execution`). Each worker reports the job it starts,
+happens to the running jobs (see :mod:`zoo.execution`). Each worker dies with its driver, however
+the driver ends (SIGKILL included): Linux delivers it SIGKILL when its parent dies
+(``PR_SET_PDEATHSIG``); elsewhere a thread watching the parent's process id kills the worker's
+process group. Each worker reports the job it starts,
 and its process id, on a queue: that tells, when a worker dies and takes the pool down with
 it, which jobs had started (suspects, rerun one at a time) and which had not (handed out again).
 """
@@ -12,6 +15,9 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -27,11 +33,46 @@ _CANNOT_START = ("worker processes died before starting any job (in a script, ca
                  "`if __name__ == '__main__':`)")
 
 
-def _start_worker(queue: Any) -> None:
+#: Seconds between looks at the parent, where Linux cannot be asked to tell.
+PARENT_WATCH_SECONDS = 1.0
+
+
+def _start_worker(queue: Any, driver: int) -> None:
     global _started_queue
     _started_queue = queue
     if hasattr(os, "setsid"):
         os.setsid()
+    die_with(driver)
+
+
+def die_with(parent: int) -> None:
+    """End this process when ``parent`` (its parent process) ends, even by SIGKILL."""
+    if _kernel_kills_on_parent_death():
+        if os.getppid() != parent:  # it died before the kernel was asked
+            os._exit(1)
+        return
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_WATCH_SECONDS)
+        with contextlib.suppress(OSError):
+            os.killpg(os.getpgrp(), signal.SIGKILL)  # this worker, and whatever it started in its group
+        os._exit(1)
+
+    threading.Thread(target=watch, name="zoo-parent-watch", daemon=True).start()
+
+
+def _kernel_kills_on_parent_death() -> bool:
+    """Linux: ask for SIGKILL when the parent dies (prctl PR_SET_PDEATHSIG); False elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
 
 
 def _run(function: Callable[[Any], Any], key: int, job: Any) -> Any:
@@ -120,7 +161,7 @@ class LocalPool:
         (Python 3.11) may notice a worker's death only once another job ends."""
         self.close()
         self._pool = ProcessPoolExecutor(max_workers=size, mp_context=self._context, initializer=_start_worker,
-                                         initargs=(self._queue,))
+                                         initargs=(self._queue, os.getpid()))
         self._pool_size, self._pool_started_a_job = size, False
         started = [self._pool.submit(os.getpid) for _ in range(size)]
         wait(started)

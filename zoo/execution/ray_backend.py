@@ -9,17 +9,23 @@ shut down when the work is done.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from zoo.exceptions import ZooError, one_line
 from zoo.execution.outcomes import Outcome
+from zoo.execution.reaper import INSTANCE_ENV
 
 #: Set before Ray is imported so a Ray instance the zoo starts itself stays on loopback.
 RAY_LOOPBACK_ENV = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0"}
 LOOPBACK = "127.0.0.1"
+#: Set before the zoo starts a local Ray instance (see connect_ray).
+RAY_DIES_WITH_DRIVER_ENV = {"RAY_enable_pipe_based_agent_to_parent_health_check": "1"}
 #: Seconds a reading of the cluster's CPUs is trusted (nodes come and go).
 CPUS_FRESH = 5.0
 
@@ -42,7 +48,8 @@ def ray_over_loopback(address: str | None) -> bool:
 
 
 def connect_ray(address: str | None, workers: int, runtime_env: Mapping[str, Any] | None = None) -> bool:
-    """Connect to Ray; returns True if this call started it (and so must shut it down)."""
+    """Connect to Ray; returns True if this call started it (and so must shut it down, with
+    :func:`shutdown_ray`)."""
     if ray_over_loopback(address):
         # Otherwise Ray swaps 127.0.0.1 for the machine's external address, which a
         # loopback-only head does not listen on (the driver then retries for minutes).
@@ -65,14 +72,66 @@ def connect_ray(address: str | None, workers: int, runtime_env: Mapping[str, Any
                            "exists, also needs RAY_AUTH_MODE=token and its token here: docs/sweep.md)") from None
         return True
     # address="local": a new instance even if `ray start` left a cluster recorded in /tmp/ray.
-    ray.init(address="local", num_cpus=workers, include_dashboard=False, _node_ip_address=LOOPBACK,
-             runtime_env=dict(runtime_env) if runtime_env else None, logging_level="WARNING")
-    addresses = {ray.util.get_node_ip_address(), *(n["NodeManagerAddress"] for n in ray.nodes())}
+    # Its processes die with this driver, even when it is SIGKILLed: Ray ties the head's processes
+    # to the driver, its agents notice their raylet's end on a pipe (a switch read before Ray starts
+    # them; they polled for about a minute without it), and a reaper kills what is left.
+    for name, value in RAY_DIES_WITH_DRIVER_ENV.items():
+        os.environ.setdefault(name, value)
+    token = _start_reaper()
+    try:
+        if token is not None:  # inherited by the processes ray.init starts, and so by theirs; not by ours
+            os.environ[INSTANCE_ENV] = token
+        try:
+            ray.init(address="local", num_cpus=workers, include_dashboard=False, _node_ip_address=LOOPBACK,
+                     runtime_env=dict(runtime_env) if runtime_env else None, logging_level="WARNING")
+        finally:
+            os.environ.pop(INSTANCE_ENV, None)
+        addresses = {ray.util.get_node_ip_address(), *(n["NodeManagerAddress"] for n in ray.nodes())}
+    except BaseException:
+        shutdown_ray()
+        raise
     if addresses != {LOOPBACK}:
-        ray.shutdown()
+        shutdown_ray()
         raise ZooError(f"the local Ray instance advertised {sorted(addresses)}, not only {LOOPBACK}; "
                        "set RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 before Ray is imported")
     return True
+
+
+def shutdown_ray() -> None:
+    """``ray.shutdown()``, then the reaper of a Ray instance this process started makes sure
+    nothing of it is left."""
+    import ray
+
+    ray.shutdown()
+    _stop_reaper()
+
+
+_reaper: subprocess.Popen | None = None
+
+
+def _start_reaper() -> str | None:
+    """A reaper (:mod:`zoo.execution.reaper`) for the instance about to start, where processes
+    can be found by their environment (Linux); returns the token its processes are to carry."""
+    global _reaper
+    _stop_reaper()
+    if not Path("/proc/self/environ").exists():
+        return None
+    token = uuid.uuid4().hex
+    _reaper = subprocess.Popen([sys.executable, "-m", "zoo.execution.reaper", token], stdin=subprocess.PIPE,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    return token
+
+
+def _stop_reaper() -> None:
+    global _reaper
+    if _reaper is None:
+        return
+    reaper, _reaper = _reaper, None
+    try:
+        reaper.stdin.close()
+        reaper.wait(timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        reaper.kill()
 
 
 class RayTasks:

@@ -3,14 +3,16 @@
 The commit holds the checkpoint itself (``model.safetensors`` + ``zoo.json``),
 ``hyperparameters.json``, ``results.json``, the run's ``curve.png``, an optional
 ``replay.mp4`` and a ``README.md`` model card (:mod:`zoo.hub.card`). Evaluation is seeded, so
-re-pushing an unchanged checkpoint reuses the published results and makes no commit.
+re-pushing an unchanged checkpoint reuses the published results and makes no commit. Only the
+files of the run (or checkpoint) folder are published: a symbolic link that leads out of it is
+refused, never followed.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
-import shutil
 import tempfile
 import warnings
 from collections.abc import Callable
@@ -19,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from zoo import checkpoint as ckpt
-from zoo.exceptions import one_line
+from zoo.exceptions import ZooError, one_line
 from zoo.factory import load_policy, recorded_env
 from zoo.hub.card import (
     CARD_FILE,
@@ -126,21 +128,61 @@ def _record_replay(policy: Any, env: str, out: Path, seed: int, progress: PushPr
                       HubPushWarning, stacklevel=3)
 
 
-def _stage(stage: Path, repo_id: str, checkpoint: Path, meta: dict[str, Any], results: dict[str, Any],
-           run_dir: Path | None, reused: bool, keep_video: bool,
+@dataclass
+class Pushed:
+    """What is published of the checkpoint and its run, read once, before anything is sent:
+    the checkpoint's files (their bytes), its metadata and policy, and the run's curve."""
+
+    checkpoint: Path
+    files: dict[str, bytes]
+    meta: dict[str, Any]
+    policy: Any
+    curve: bytes | None
+
+
+def _own_file(path: Path, root: Path) -> bytes:
+    """The bytes of ``path``, a file of the folder ``root`` that is pushed. A symbolic link is
+    followed only as far as it stays inside ``root``: a link out of it would publish whatever
+    it names (``/etc/hostname``...)."""
+    resolved = path.resolve()
+    if not resolved.is_relative_to(root.resolve()):
+        raise ZooError(f"{str(path)!r} is a symbolic link to {str(resolved)!r}, outside {str(root)!r}: zoo push "
+                       "publishes only the files of the run or checkpoint folder; put the file itself there")
+    try:
+        return resolved.read_bytes()
+    except OSError as exc:
+        raise ZooError(f"{str(path)!r} cannot be read ({exc.strerror or one_line(exc)})") from None
+
+
+def _read_pushed(path: Path, checkpoint: Path) -> Pushed:
+    """The checkpoint folder ``checkpoint`` (found at ``path``) and its run's curve, as pushed."""
+    run_dir = _run_dir_of(path, checkpoint)
+    root = run_dir or checkpoint
+    files = {name: _own_file(checkpoint / name, root) for name in (ckpt.WEIGHTS_FILE, ckpt.META_FILE)}
+    meta = ckpt.read_meta(checkpoint)
+    if hashlib.sha256(files[ckpt.WEIGHTS_FILE]).hexdigest() != meta["weights_sha256"] or \
+            files[ckpt.META_FILE] != (checkpoint / ckpt.META_FILE).read_bytes():
+        raise ZooError(f"checkpoint {str(checkpoint)!r} changed while it was read; push it again")
+    policy = load_policy(checkpoint)  # acting only: no torch for the zoo's own agents
+    has_curve = run_dir is not None and ((run_dir / CURVE_FILE).exists() or (run_dir / CURVE_FILE).is_symlink())
+    curve = _own_file(run_dir / CURVE_FILE, run_dir) if has_curve else None
+    return Pushed(checkpoint, files, meta, policy, curve)
+
+
+def _stage(stage: Path, repo_id: str, pushed: Pushed, results: dict[str, Any], reused: bool, keep_video: bool,
            record_video: Callable[[Path], None] | None) -> tuple[list[str], list[str]]:
     """Write the files of the commit into ``stage``: ``reused`` when ``results`` are the published
     ones, ``keep_video`` when the published replay still shows this agent, ``record_video`` to
     record a new one. Returns the files staged and the published files that must go."""
-    for name in (ckpt.WEIGHTS_FILE, ckpt.META_FILE):
-        shutil.copyfile(checkpoint / name, stage / name)
-    parameters = hyperparameters(meta, results["env_id"])
+    for name, data in pushed.files.items():
+        (stage / name).write_bytes(data)
+    parameters = hyperparameters(pushed.meta, results["env_id"])
     (stage / HYPERPARAMETERS_FILE).write_text(json.dumps(parameters, indent=2, sort_keys=True) + "\n",
                                                 encoding="utf-8")
     (stage / RESULTS_FILE).write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     stale = []
-    if run_dir is not None and (run_dir / CURVE_FILE).is_file():
-        shutil.copyfile(run_dir / CURVE_FILE, stage / CURVE_FILE)
+    if pushed.curve is not None:
+        (stage / CURVE_FILE).write_bytes(pushed.curve)
     elif not reused:
         stale.append(CURVE_FILE)
     if record_video is not None and not keep_video:
@@ -148,7 +190,7 @@ def _stage(stage: Path, repo_id: str, checkpoint: Path, meta: dict[str, Any], re
     if not (stage / VIDEO_FILE).exists() and not keep_video:
         stale.append(VIDEO_FILE)  # an older agent's replay must not stay next to new results
     files = sorted(p.name for p in stage.iterdir()) + [CARD_FILE]
-    card = build_card(repo_id, meta, results, files + ([VIDEO_FILE] if keep_video else []))
+    card = build_card(repo_id, pushed.meta, results, files + ([VIDEO_FILE] if keep_video else []))
     card.save(stage / CARD_FILE)
     return files, stale
 
@@ -202,10 +244,10 @@ def push_run(
     check_seed(eval_seed, "the evaluation seed")
     branch = revision or "main"
     path = Path(run_or_checkpoint_dir)
-    checkpoint = ckpt.find_checkpoint(path)
-    meta = ckpt.read_meta(checkpoint)
-    policy = load_policy(checkpoint)  # acting only: no torch for the zoo's own agents
-    hub_env_id = recorded_env(meta, f"checkpoint {str(checkpoint)!r}: {ckpt.META_FILE}").hub_id
+    # Read once, whole (a run still training may prune or replace the checkpoint meanwhile).
+    pushed = ckpt.read_newest(path, lambda checkpoint: _read_pushed(path, checkpoint))
+    meta, policy = pushed.meta, pushed.policy
+    hub_env_id = recorded_env(meta, f"checkpoint {str(pushed.checkpoint)!r}: {ckpt.META_FILE}").hub_id
     progress = progress or _no_progress
 
     api = HfApi()
@@ -226,8 +268,7 @@ def push_run(
     keep_video = reused and VIDEO_FILE in remote.files
     message = commit_message or f"Push {meta['agent']} on {hub_env_id}: mean_reward {score_text(results)}"
     with tempfile.TemporaryDirectory(prefix="zoo-push-") as tmp:
-        files, stale = _stage(Path(tmp), repo_id, checkpoint, meta, results, _run_dir_of(path, checkpoint), reused,
-                              keep_video, record_video if video else None)
+        files, stale = _stage(Path(tmp), repo_id, pushed, results, reused, keep_video, record_video if video else None)
         progress("uploading", 0, None)
         commit, head = _commit(api, repo_id, branch, revision, Path(tmp), remote, stale, private, message)
         progress("uploading", len(files), len(files))

@@ -19,16 +19,22 @@ import contextlib
 import csv
 import io
 import json
+import math
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from zoo.exceptions import ZooError
 from zoo.files import atomic_write_text
+from zoo.limits import MAX_COUNT, shown
 
 PROGRESS_FILE = "progress.csv"
 MONITOR_FILE = "monitor.csv"
+MONITOR_COLUMNS = ("r", "l", "t")
+ITERATIONS_KEY = "time/iterations"
 #: SB3 averages rollout statistics over its last 100 episodes.
 EPISODE_WINDOW = 100
 
@@ -40,18 +46,14 @@ def metric_key(name: str) -> str:
 
 
 class ProgressCSV:
-    """``progress.csv`` as SB3's ``CSVOutputFormat`` writes it."""
+    """``progress.csv`` as SB3's ``CSVOutputFormat`` writes it; a resumed run starts from the
+    keys and rows it keeps (:func:`read_kept_logs`)."""
 
-    def __init__(self, path: Path, keep_until_iteration: int = 0) -> None:
+    def __init__(self, path: Path, keys: Sequence[str] = (), rows: Sequence[dict[str, str]] = ()) -> None:
         self.path = path
-        self.keys: list[str] = []
+        self.keys: list[str] = list(keys)
         #: Each row as the text of its cells, by key.
-        self.rows: list[dict[str, str]] = []
-        if keep_until_iteration and path.is_file():
-            with open(path, newline="", encoding="utf-8") as f:
-                reader = csv.DictReader(f)
-                self.keys = list(reader.fieldnames or [])
-                self.rows = [row for row in reader if float(row.get("time/iterations") or 0) <= keep_until_iteration]
+        self.rows: list[dict[str, str]] = list(rows)
         self._rewrite()
 
     @staticmethod
@@ -80,21 +82,16 @@ class ProgressCSV:
 
 class MonitorCSV:
     """``monitor.csv`` in SB3's Monitor format: ``#{"t_start": ..., "env_id": ...}``, then
-    ``r,l,t`` per finished episode, ``t`` being the run's training seconds at that episode."""
+    ``r,l,t`` per finished episode, ``t`` being the run's training seconds at that episode.
+    A resumed run keeps its own ``t_start``."""
 
-    def __init__(self, path: Path, env_id: str, rows: Sequence[Sequence[Any]]) -> None:
+    def __init__(self, path: Path, env_id: str, rows: Sequence[Sequence[Any]], t_start: float | None = None) -> None:
         self.path = path
-        t_start = time.time()
-        if path.is_file():  # keep the run's own start when it resumes
-            first = path.read_text(encoding="utf-8").split("\n", 1)[0]
-            try:
-                t_start = float(json.loads(first[1:])["t_start"])
-            except (ValueError, KeyError, TypeError, IndexError):
-                pass
         buffer = io.StringIO()
-        buffer.write("#" + json.dumps({"t_start": t_start, "env_id": env_id}) + "\n")
+        buffer.write("#" + json.dumps({"t_start": time.time() if t_start is None else t_start,
+                                       "env_id": env_id}) + "\n")
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(("r", "l", "t"))
+        writer.writerow(MONITOR_COLUMNS)
         writer.writerows(self._cells(row) for row in rows)
         atomic_write_text(path, buffer.getvalue())
 
@@ -109,6 +106,138 @@ class MonitorCSV:
                 csv.writer(f, lineterminator="\n").writerows(self._cells(row) for row in rows)
 
 
+# -- what a resumed run keeps ------------------------------------------------------------------------
+@dataclass
+class KeptLogs:
+    """What a resumed run keeps of its logs: ``progress.csv``'s keys and its rows up to the
+    checkpoint, and ``monitor.csv``'s start time (None: the file is missing, a new one starts)."""
+
+    progress_keys: list[str] = field(default_factory=list)
+    progress_rows: list[dict[str, str]] = field(default_factory=list)
+    t_start: float | None = None
+
+
+class _NotTheLog(Exception):
+    """A line of a log that is not what the zoo writes: (line number, what it holds)."""
+
+
+def read_kept_logs(run_dir: Path, iterations: int) -> KeptLogs:
+    """What a run resumed after ``iterations`` iterations keeps of its logs, read and checked
+    before the resume writes anything. Each file must be what the zoo writes: UTF-8 CSV whose
+    every line has its header's cells, each a finite number (or, in ``progress.csv``, empty),
+    with iterations counted one by one; only a last line without its newline (a write cut short
+    by a kill) may be anything, and is dropped. Anything else is a one-line :class:`ZooError`
+    naming the file and the line. A missing file is fine: the resume starts a new one."""
+    kept = KeptLogs()
+    progress, monitor = run_dir / PROGRESS_FILE, run_dir / MONITOR_FILE
+    with _checking(progress, "SB3 progress log"):
+        if progress.exists() or progress.is_symlink():
+            kept.progress_keys, kept.progress_rows = _kept_progress(progress, iterations)
+    kept.t_start = read_monitor_start(monitor)
+    return kept
+
+
+def read_monitor_start(path: Path) -> float | None:
+    """The start time of the SB3 Monitor file at ``path``, checked as :func:`read_kept_logs`
+    checks it (None: the file is missing)."""
+    with _checking(path, "SB3 Monitor file"):
+        if path.exists() or path.is_symlink():
+            return _monitor_start(path)
+    return None
+
+
+@contextlib.contextmanager
+def _checking(path: Path, what: str) -> Iterator[None]:
+    """Turn whatever reading ``path`` raises into one line naming it and what to do."""
+    advice = f"not the {what} zoo train writes; move it aside to resume (a new one is started)"
+    try:
+        yield
+    except _NotTheLog as exc:
+        line, problem = exc.args
+        raise ZooError(f"{str(path)!r} line {line}: {problem}: {advice}") from None
+    except UnicodeDecodeError:
+        raise ZooError(f"{str(path)!r} is not UTF-8 text: {advice}") from None
+    except csv.Error as exc:
+        raise ZooError(f"{str(path)!r} is not CSV ({exc}): {advice}") from None
+    except OSError as exc:
+        raise ZooError(f"{str(path)!r} cannot be read ({exc.strerror or exc}): {advice}") from None
+
+
+def _lines(path: Path) -> list[tuple[int, str, bool]]:
+    """The file's lines as ``(number, text, complete)``: only a last line that lacks its newline
+    (a write cut short) is incomplete."""
+    lines = path.read_bytes().decode("utf-8").split("\n")
+    cut = lines.pop()  # "" when the file ends with its newline
+    return [(number, line, True) for number, line in enumerate(lines, 1)] + \
+        ([(len(lines) + 1, cut, False)] if cut else [])
+
+
+def _cells(line: str) -> list[str]:
+    return next(csv.reader([line]), [])
+
+
+def _numbers(number: int, line: str, keys: Sequence[str], *, empty: bool) -> dict[str, float | None]:
+    """A line's cells by key, each a finite number (or None for an empty cell, where ``empty``)."""
+    cells = _cells(line)
+    if len(cells) != len(keys):
+        raise _NotTheLog(number, f"{len(cells)} cells under a header of {len(keys)}")
+    values: dict[str, float | None] = {}
+    for key, cell in zip(keys, cells):
+        try:
+            value = None if empty and cell == "" else float(cell)
+        except ValueError:
+            raise _NotTheLog(number, f"{key} {shown(cell)} is not a number") from None
+        if value is not None and not math.isfinite(value):
+            raise _NotTheLog(number, f"{key} {shown(cell)} is not a finite number")
+        values[key] = value
+    return values
+
+
+def _iteration(number: int, value: float | None, before: int | None) -> int:
+    """A progress line's iteration: a whole number from 1, one more than the line before's."""
+    if value is None or not value.is_integer() or not 1 <= value <= MAX_COUNT or \
+            (before is not None and value != before + 1):
+        wanted = "a whole number from 1" if before is None else f"{before + 1}, one more than the line before's"
+        raise _NotTheLog(number, f"{ITERATIONS_KEY} is {'empty' if value is None else f'{value:g}'}, expected {wanted}")
+    return int(value)
+
+
+def _kept_progress(path: Path, iterations: int) -> tuple[list[str], list[dict[str, str]]]:
+    lines = _lines(path)
+    keys = _cells(lines[0][1]) if lines and lines[0][2] else []
+    if ITERATIONS_KEY not in keys or len(set(keys)) != len(keys) or "" in keys:
+        raise _NotTheLog(1, f"the header {shown(','.join(keys))} has no {ITERATIONS_KEY} or repeats a key")
+    rows, before = [], None
+    for number, line, complete in lines[1:]:
+        try:
+            before = _iteration(number, _numbers(number, line, keys, empty=True)[ITERATIONS_KEY], before)
+        except _NotTheLog:
+            if complete:
+                raise
+            break  # cut short by a kill, after the checkpoint: it goes anyway
+        if before <= iterations:
+            rows.append(dict(zip(keys, _cells(line))))
+    return keys, rows
+
+
+def _monitor_start(path: Path) -> float:
+    lines = _lines(path)
+    try:
+        header = json.loads(lines[0][1][1:]) if lines and lines[0][1].startswith("#") else None
+    except (ValueError, RecursionError):
+        header = None
+    t_start = header.get("t_start") if isinstance(header, dict) else None
+    if isinstance(t_start, bool) or not isinstance(t_start, (int, float)) or not math.isfinite(t_start):
+        raise _NotTheLog(1, 'it is not #{"t_start": <seconds>, "env_id": ...}')
+    if len(lines) < 2 or tuple(_cells(lines[1][1])) != MONITOR_COLUMNS:
+        raise _NotTheLog(2, f"the header is not {','.join(MONITOR_COLUMNS)}")
+    for number, line, complete in lines[2:]:
+        try:
+            _numbers(number, line, MONITOR_COLUMNS, empty=False)
+        except _NotTheLog:
+            if complete:
+                raise
+    return float(t_start)
 def _tensorboard_dir(run_dir: Path) -> tuple[str, int | None]:
     """Where TensorBoard writes the events of ``run_dir``, and a descriptor to close afterwards.
     TensorBoard takes only paths that are valid UTF-8; a folder named with other bytes (Linux
@@ -126,12 +255,15 @@ def _tensorboard_dir(run_dir: Path) -> tuple[str, int | None]:
 class TrainingLog:
     """Everything a run logs as it trains; see the module docstring."""
 
-    def __init__(self, run_dir: Path, env_id: str, *, rows: Sequence[Sequence[Any]] = (), iterations: int = 0,
-                 env_steps: int = 0) -> None:
+    def __init__(self, run_dir: Path, env_id: str, *, rows: Sequence[Sequence[Any]] = (), env_steps: int = 0,
+                 kept: KeptLogs | None = None) -> None:
+        """The logs of a new run, or (``kept``: :func:`read_kept_logs`) of a resumed one, rewound
+        to its checkpoint: ``rows`` are the episodes so far, ``env_steps`` the checkpoint's."""
         from torch.utils.tensorboard import SummaryWriter
 
-        self.progress = ProgressCSV(run_dir / PROGRESS_FILE, keep_until_iteration=iterations)
-        self.monitor = MonitorCSV(run_dir / MONITOR_FILE, env_id, rows)
+        kept = kept or KeptLogs()
+        self.progress = ProgressCSV(run_dir / PROGRESS_FILE, kept.progress_keys, kept.progress_rows)
+        self.monitor = MonitorCSV(run_dir / MONITOR_FILE, env_id, rows, kept.t_start)
         # purge_step: events a killed session wrote past the checkpoint it resumes from vanish.
         log_dir, self._dir_fd = _tensorboard_dir(run_dir)
         self.tensorboard = SummaryWriter(log_dir=log_dir, purge_step=env_steps or None)
@@ -151,7 +283,7 @@ class TrainingLog:
             values["rollout/ep_len_mean"] = sum(float(r[2]) for r in recent) / len(recent)
         elapsed = max(time.perf_counter() - self.session_start, 1e-9)
         values["time/fps"] = int((env_steps - self.session_steps) / elapsed)
-        values["time/iterations"] = iterations
+        values[ITERATIONS_KEY] = iterations
         values["time/time_elapsed"] = int(seconds)
         values["time/total_timesteps"] = env_steps
         values.update({metric_key(name): float(value) for name, value in metrics.items()})

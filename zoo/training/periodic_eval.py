@@ -13,14 +13,15 @@ uninterrupted one would.
 
 from __future__ import annotations
 
+import math
 import numbers
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from zoo.exceptions import ZooError
-from zoo.limits import MAX_SEED, check_seed
+from zoo.exceptions import ZooError, one_line
+from zoo.limits import MAX_SEED, check_count, check_seed, shown
 from zoo.scoring import evaluation_seed
 
 BEST_DIR = "best"
@@ -85,14 +86,45 @@ class PeriodicEvaluation:
         return {"next_at": self.next_at, "best_mean": self.best_mean, "timesteps": self.timesteps,
                 "results": self.results, "lengths": self.lengths, "seed": self.seed}
 
-    def restore(self, state: Any) -> None:
+    def restore(self, state: Any, env_steps: int) -> None:
+        """Continue from ``state`` (what :meth:`state` saved at ``env_steps``), checked to be what
+        evaluating every ``self.every`` steps ``self.episodes`` episodes can leave: the next
+        evaluation at the first multiple of ``every`` after ``env_steps``, one row of finite
+        returns and whole lengths per evaluation so far, the best mean their best row's."""
         try:
-            self.next_at = int(state["next_at"])
-            self.best_mean = None if state["best_mean"] is None else float(state["best_mean"])
-            self.timesteps = [int(t) for t in state["timesteps"]]
-            self.results = [[float(r) for r in row] for row in state["results"]]
-            self.lengths = [[int(n) for n in row] for row in state["lengths"]]
-            self.seed = check_seed(state["seed"], "the saved evaluation seed") if "seed" in state \
-                else _seed_of_earlier_runs(self.training_seed)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ZooError(f"the saved evaluation schedule is malformed ({exc})") from None
+            self._restore(state, env_steps)
+        except (KeyError, TypeError, ValueError, ZooError) as exc:
+            raise ZooError(f"the saved evaluation schedule does not fit the run ({one_line(exc)})") from None
+
+    def _restore(self, state: Any, env_steps: int) -> None:
+        next_at = (env_steps // self.every + 1) * self.every
+        if state["next_at"] != next_at or isinstance(state["next_at"], bool):
+            raise ValueError(f"next_at {shown(state['next_at'])}, where evaluating every {self.every} env steps "
+                             f"from env step {env_steps} puts it at {next_at}")
+        timesteps, results, lengths = state["timesteps"], state["results"], state["lengths"]
+        if not all(isinstance(v, list) and len(v) == len(timesteps) for v in (timesteps, results, lengths)):
+            raise ValueError("timesteps, results and lengths are not lists of one entry per evaluation")
+        for before, at in zip([0, *timesteps], timesteps):
+            check_count(at, "each evaluation's timestep", env_steps)
+            if at <= before:
+                raise ValueError(f"timesteps {shown(timesteps)} do not increase")
+        for row, row_lengths in zip(results, lengths):
+            if not (isinstance(row, list) and isinstance(row_lengths, list)
+                    and len(row) == len(row_lengths) == self.episodes):
+                raise ValueError(f"an evaluation's results are not {self.episodes} returns and lengths")
+            for value in row:
+                if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+                    raise ValueError(f"results hold {shown(value)}, not a finite return")
+            for length in row_lengths:
+                check_count(length, "each evaluation episode's length")
+        best = max((float(np.mean(row)) for row in results), default=None)
+        saved_best = state["best_mean"]
+        if (best is None) != (saved_best is None) or (best is not None and not (
+                isinstance(saved_best, numbers.Real) and math.isclose(saved_best, best, rel_tol=1e-9))):
+            raise ValueError(f"best_mean {shown(saved_best)}, where the best evaluation's mean is {best}")
+        self.next_at, self.best_mean = next_at, best
+        self.timesteps = [int(t) for t in timesteps]
+        self.results = [[float(r) for r in row] for row in results]
+        self.lengths = [[int(n) for n in row] for row in lengths]
+        self.seed = check_seed(state["seed"], "the saved evaluation seed") if "seed" in state \
+            else _seed_of_earlier_runs(self.training_seed)

@@ -20,6 +20,7 @@ from zoo.exceptions import ZooError, one_line
 from zoo.factory import load_checked_tensors, make_agent, recorded_env
 from zoo.limits import MAX_COUNT, check_seed
 from zoo.training import run_folder
+from zoo.training.logs import read_kept_logs
 from zoo.training.periodic_eval import PeriodicEvaluation
 from zoo.training.rl_zoo_log import RlZooLog
 from zoo.training.session import LOOP_STATE_VERSION, Budget, Progress, Session, TrainResult, check_options
@@ -55,8 +56,8 @@ def _check_same_run(folder: Path, meta: dict[str, Any], run_dir: Path, config: d
 
 
 def load_saved_loop(run_dir: Path, config: dict[str, Any]) -> SavedLoop:
-    """The newest checkpoint of ``run_dir`` with its training state, restored into a new agent."""
-    ckpt.recover_checkpoints(run_dir / ckpt.CHECKPOINTS_DIR)  # after a save that was killed
+    """The newest checkpoint of ``run_dir`` with its training state, restored into a new agent.
+    Read in place, even one a killed save left under its temporary name: nothing is moved."""
     folder = ckpt.find_checkpoint(run_dir)
     meta = ckpt.read_meta(folder)
     env = _check_same_run(folder, meta, run_dir, config)
@@ -75,8 +76,9 @@ def load_saved_loop(run_dir: Path, config: dict[str, Any]) -> SavedLoop:
         rows = _rows(tensors["loop.rows"])
         episodes, env_steps, iterations = (_counter(loop, key) for key in ("episodes", "env_steps", "iterations"))
         seconds = loop.get("seconds", 0.0)
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds < float("inf"):
-            raise ValueError(f"training seconds {seconds!r} is not a time")
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds < float("inf") \
+                or (rows and rows[-1][4] > seconds):
+            raise ValueError(f"training seconds {seconds!r} is not a time from the last episode's on")
         if episodes != len(rows) or (rows and rows[-1][3] > env_steps):
             raise ValueError(f"{episodes} episodes and {env_steps} env steps counted, {len(rows)} episode rows saved")
         env_states = data.get("envs", [])
@@ -108,10 +110,13 @@ def _rows(tensor: Any) -> list[list[Any]]:
     if tensor.dtype != torch.float64 or tensor.dim() != 2 or tensor.shape[1] != len(run_folder.RETURNS_COLUMNS):
         raise ValueError(f"loop.rows is {tensor.dtype} of shape {tuple(tensor.shape)}, not float64 rows of "
                          f"{len(run_folder.RETURNS_COLUMNS)} columns")
-    if not bool(torch.isfinite(tensor).all()) or bool((tensor[:, [0, 2, 3, 4]] < 0).any()) or \
-            bool((tensor[:, [0, 2, 3]] > MAX_COUNT).any()):
-        raise ValueError("loop.rows holds NaN, infinite, negative or absurd values")
-    return [[int(r[0]), float(r[1]), int(r[2]), int(r[3]), float(r[4])] for r in tensor.tolist()]
+    rows = tensor.tolist()
+    for number, row in enumerate(rows, 1):
+        try:
+            run_folder.check_returns_row(row, number, rows[number - 2] if number > 1 else None)
+        except ValueError as exc:
+            raise ValueError(f"loop.rows row {number}: {exc}") from None
+    return [[int(r[0]), float(r[1]), int(r[2]), int(r[3]), float(r[4])] for r in rows]
 
 
 def _budget(config: dict[str, Any], episodes: int | None, steps: int | None, saved: SavedLoop,
@@ -135,7 +140,7 @@ def _evaluation(run_dir: Path, config: dict[str, Any], saved: SavedLoop) -> Peri
         return None
     evaluation = PeriodicEvaluation(run_dir, schedule.get("every"), schedule.get("episodes", 10), saved.seed)
     if saved.evaluation is not None:
-        evaluation.restore(saved.evaluation)
+        evaluation.restore(saved.evaluation, saved.env_steps)
     return evaluation
 
 
@@ -159,30 +164,45 @@ def continue_run(
     checkpoint_every = saving.get("every", 60.0) if checkpoint_every is None else checkpoint_every
     keep_checkpoints = saving.get("keep", 3) if keep_checkpoints is None else keep_checkpoints
     check_options(config.get("max_episode_steps"), checkpoint_every, keep_checkpoints)
+    had_lock_file = (run_dir / run_folder.LOCK_FILE).exists()
     lock = run_folder.lock(run_dir)
     try:
+        # Everything the resume reads, read and checked; nothing is written before the session
+        # starts (Session.write_resume, once the agent has its envs back).
         saved = load_saved_loop(run_dir, config)
         budget = _budget(config, episodes, steps, saved, run_dir)
         evaluation = _evaluation(run_dir, config, saved)
-        wanted = budget.as_dict()
-        if config.get("budget") != wanted:
-            run_folder.write_config(run_dir, {**config, "budget": wanted})
+        kept_logs = read_kept_logs(run_dir, saved.iterations)
         if argv is not None:
-            run_folder.append_command(run_dir, argv)
+            run_folder.read_commands(run_dir)
+        rl_zoo_path = config.get("rl_zoo_log")  # zoo train --log-folder: rl-baselines3-zoo's layout goes on too
+        rl_zoo_start = RlZooLog.kept_start(rl_zoo_path) if rl_zoo_path is not None else None
+        wanted = budget.as_dict()
         session = Session(saved.learner, run_dir, saved.seed, budget, config.get("max_episode_steps"),
                           checkpoint_every, keep_checkpoints, lock)
         session.rows, session.env_steps, session.iterations = saved.rows, saved.env_steps, saved.iterations
         session.seconds_before, session.env_states = saved.seconds, saved.env_states
-        session.last_checkpoint, session.saved_iteration = saved.folder, saved.iterations
-        session.saved_steps = saved.env_steps
-        session.evaluation = evaluation
-        if config.get("rl_zoo_log"):  # zoo train --log-folder: rl-baselines3-zoo's layout goes on too
-            session.rl_zoo_log = RlZooLog.reopen(config["rl_zoo_log"], saved.learner.env.hub_id, saved.rows,
-                                                 evaluation.best_mean if evaluation else None)
+        session.saved_iteration, session.saved_steps = saved.iterations, saved.env_steps
+        session.evaluation, session.kept_logs = evaluation, kept_logs
     except BaseException:
-        if lock is not None:
-            lock.close()
+        if not had_lock_file:  # the run folder is left exactly as it was found
+            (run_dir / run_folder.LOCK_FILE).unlink(missing_ok=True)
+        lock.close()
         raise
+
+    def write_resume() -> None:
+        ckpt.recover_checkpoints(run_dir / ckpt.CHECKPOINTS_DIR)  # a save that was killed: its folder in place
+        session.last_checkpoint = ckpt.find_checkpoint(run_dir)
+        if config.get("budget") != wanted:
+            run_folder.write_config(run_dir, {**config, "budget": wanted})
+        if argv is not None:
+            run_folder.append_command(run_dir, argv)
+        if rl_zoo_path is not None:
+            session.rl_zoo_log = RlZooLog.reopen(rl_zoo_path, saved.learner.env.hub_id, saved.rows,
+                                                 evaluation.best_mean if evaluation else None, rl_zoo_start)
+
+    session.write_resume = write_resume
+    session.last_checkpoint = saved.folder
     return session
 
 

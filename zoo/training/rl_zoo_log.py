@@ -36,7 +36,8 @@ from typing import Any
 from zoo.exceptions import ZooError, one_line
 from zoo.exporting import export_model
 from zoo.files import atomic_write_text
-from zoo.training.logs import MonitorCSV
+from zoo.limits import shown
+from zoo.training.logs import MonitorCSV, read_monitor_start
 from zoo.training.periodic_eval import EVALUATIONS_FILE
 
 MONITOR_FILE = "0.monitor.csv"
@@ -106,9 +107,9 @@ class RlZooLog:
     """One run's rl-baselines3-zoo folder, kept up to date as the run trains."""
 
     def __init__(self, path: Path, env_name: str, env_id: str, rows: Sequence[Sequence[Any]] = (),
-                 best_mean: float | None = None) -> None:
+                 best_mean: float | None = None, t_start: float | None = None) -> None:
         self.path, self.env_name = path, env_name
-        self.monitor = MonitorCSV(path / MONITOR_FILE, env_id, rows)
+        self.monitor = MonitorCSV(path / MONITOR_FILE, env_id, rows, t_start)
         self.best_mean = best_mean
         #: ``config.yml`` as written; without a step budget, its ``n_timesteps`` is filled in at the end.
         self.config: dict[str, Any] = {}
@@ -136,12 +137,21 @@ class RlZooLog:
 
     @classmethod
     def reopen(cls, path: str | Path, env_id: str, rows: Sequence[Sequence[Any]],
-               best_mean: float | None) -> RlZooLog:
-        """The folder a resumed run started (its Monitor file rewound to the checkpoint's episodes)."""
+               best_mean: float | None, t_start: float | None) -> RlZooLog:
+        """The folder a resumed run started (its Monitor file rewound to the checkpoint's episodes,
+        its start time ``t_start`` from :meth:`kept_start`)."""
         path = Path(path)
-        if not path.is_dir():
-            raise ZooError(f"the run's rl-baselines3-zoo folder {str(path)!r} is gone: it cannot be continued")
-        return cls(path, path.name.rpartition("_")[0], env_id, rows, best_mean)
+        return cls(path, path.name.rpartition("_")[0], env_id, rows, best_mean, t_start)
+
+    @staticmethod
+    def kept_start(path: Any) -> float | None:
+        """Checked before a resume writes anything: the run's rl-baselines3-zoo folder ``path``
+        (as its ``config.json`` names it) is there and its Monitor file is what the zoo writes;
+        returns the Monitor file's start time (None: a new one starts)."""
+        if not isinstance(path, str) or not path or not Path(path).is_dir():
+            raise ZooError(f"the run's rl-baselines3-zoo folder ({shown(path)} in config.json) is gone or not a "
+                           "folder: it cannot be continued")
+        return read_monitor_start(Path(path) / MONITOR_FILE)
 
     def write_settings(self, config: Mapping[str, Any], args: Mapping[str, Any], argv: Sequence[str]) -> None:
         """``ENV/config.yml``, ``ENV/args.yml`` (over train.py's defaults) and ``ENV/command.txt``."""

@@ -30,7 +30,16 @@ from pathlib import Path
 from typing import Any
 
 from zoo.exceptions import ZooError, one_line
-from zoo.files import atomic_save_figure, atomic_write_text, make_folders, read_json_object, remove_folders
+from zoo.files import (
+    TEXT_ENCODING,
+    TEXT_ERRORS,
+    atomic_save_figure,
+    atomic_write_text,
+    make_folders,
+    read_json_object,
+    remove_folders,
+)
+from zoo.limits import MAX_COUNT, shown
 
 CONFIG_FILE = "config.json"
 COMMAND_FILE = "command.txt"
@@ -116,6 +125,23 @@ def unclaim(run_dir: Path, lock_file: Any, made: Sequence[Path], *, lock_created
     remove_folders(list(made))  # each only if empty: never what another process put there
 
 
+def remove_run(run_dir: Path) -> None:
+    """Remove a run folder so that its run can be done again from the start, unless another live
+    process holds it (trains into it or resumes it: its ``.lock``, taken here first): then a
+    one-line :class:`ZooError`, and nothing is removed. A process that dies lets go of the lock."""
+    run_dir = Path(run_dir)
+    if run_dir.is_symlink() or run_dir.is_file():
+        run_dir.unlink()
+        return
+    if not run_dir.exists():
+        return
+    held = lock(run_dir)
+    try:
+        shutil.rmtree(run_dir)
+    finally:
+        held.close()
+
+
 def write_config(run_dir: Path, config: dict[str, Any]) -> None:
     atomic_write_text(run_dir / CONFIG_FILE, json.dumps(config, indent=2, sort_keys=True) + "\n")
 
@@ -138,11 +164,23 @@ def write_config_file_copy(run_dir: Path, suffix: str, text: str) -> Path:
     return path
 
 
+def read_commands(run_dir: Path) -> str:
+    """The command lines in ``command.txt`` ("" if it is missing), bytes that are not UTF-8 kept
+    as they are (a command line may hold a path named with such bytes); a file that cannot be
+    read is a one-line :class:`ZooError`."""
+    path = run_dir / COMMAND_FILE
+    if not (path.exists() or path.is_symlink()):
+        return ""
+    try:
+        return path.read_bytes().decode(TEXT_ENCODING, TEXT_ERRORS)
+    except OSError as exc:
+        raise ZooError(f"{str(path)!r} cannot be read ({exc.strerror or one_line(exc)}): move it aside to resume "
+                       "(a new one is started)") from None
+
+
 def append_command(run_dir: Path, argv: Sequence[str]) -> None:
     """Add a resume's command line to ``command.txt``."""
-    path = run_dir / COMMAND_FILE
-    before = path.read_text(encoding="utf-8", errors="surrogateescape") if path.is_file() else ""
-    atomic_write_text(path, before + shlex.join(list(argv)) + "\n")
+    atomic_write_text(run_dir / COMMAND_FILE, read_commands(run_dir) + shlex.join(list(argv)) + "\n")
 
 
 def read_config(run_dir: Path) -> dict[str, Any]:
@@ -166,12 +204,82 @@ def write_returns(run_dir: Path, rows: Sequence[Sequence[Any]]) -> None:
     atomic_write_text(run_dir / RETURNS_FILE, buffer.getvalue())
 
 
+def episode_end_steps(iteration: Any, env_steps: int) -> list[int]:
+    """The run's env step at the end of each episode of ``iteration``, ``env_steps`` being the
+    run's count once the iteration is counted: its own, where the agent reports
+    ``episode_steps``, else the end of the iteration."""
+    count = len(iteration.episode_returns)
+    within = getattr(iteration, "episode_steps", None)
+    if within is None or len(within) != count:
+        return [env_steps] * count
+    start = env_steps - iteration.env_steps
+    return [min(env_steps, start + max(0, int(step))) for step in within]
+
+
+def check_returns_row(row: Sequence[float], number: int, previous: Sequence[float] | None = None) -> None:
+    """Raise ``ValueError`` unless ``row`` can be episode ``number`` (from 1) of a run's returns,
+    after ``previous``: what the training loop writes to ``returns.csv`` and saves in a
+    checkpoint. Every value finite; episode, length and env steps whole counts (at most
+    ``MAX_COUNT``); episodes numbered in order; env steps and seconds never going back."""
+    for name, value in zip(RETURNS_COLUMNS, row):
+        if not math.isfinite(value):
+            raise ValueError(f"{name} {value!r} is not a finite number")
+    episode, _, length, env_steps, seconds = row
+    for name, value in (("episode", episode), ("length", length), ("env_steps", env_steps)):
+        if not (float(value).is_integer() and 0 <= value <= MAX_COUNT):
+            raise ValueError(f"{name} {value!r} is not a count from 0 to {MAX_COUNT:,}")
+    if episode != number:
+        raise ValueError(f"episode {episode:g} is where episode {number} belongs")
+    if seconds < 0:
+        raise ValueError(f"seconds {seconds:g} is negative")
+    for index in (3, 4) if previous is not None else ():
+        if row[index] < previous[index]:
+            raise ValueError(f"{RETURNS_COLUMNS[index]} {row[index]:g} is less than the row before's "
+                             f"{previous[index]:g}")
+
+
 def read_returns(run_dir: Path) -> list[dict[str, float]]:
+    """The rows of the run's ``returns.csv`` (none if it has none yet), each checked to be what
+    the training loop writes (:func:`check_returns_row`); anything else is a one-line
+    :class:`ZooError` naming the file, the line and what it holds."""
     path = Path(run_dir) / RETURNS_FILE
     if not path.exists():
         return []
-    with open(path, newline="", encoding="utf-8") as f:
-        return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
+    rows: list[list[float]] = []
+
+    def refuse(line: int, problem: str) -> ZooError:
+        return ZooError(f"{str(path)!r} line {line}: {problem}; expected a header {','.join(RETURNS_COLUMNS)} "
+                        "and a row of 5 numbers per episode, as zoo train writes them")
+
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            reader = csv.reader(f)
+            for cells in reader:
+                line = reader.line_num
+                if line == 1:
+                    if tuple(cells) != RETURNS_COLUMNS:
+                        raise refuse(line, f"the header is {shown(','.join(cells))}")
+                    continue
+                if len(cells) != len(RETURNS_COLUMNS):
+                    raise refuse(line, f"the row has {len(cells)} cells, not {len(RETURNS_COLUMNS)}")
+                values = []
+                for name, cell in zip(RETURNS_COLUMNS, cells):
+                    try:
+                        values.append(float(cell))
+                    except ValueError:
+                        raise refuse(line, f"{name} {shown(cell)} is not a number") from None
+                try:
+                    check_returns_row(values, len(rows) + 1, rows[-1] if rows else None)
+                except ValueError as exc:
+                    raise refuse(line, str(exc)) from None
+                rows.append(values)
+    except UnicodeDecodeError:
+        raise ZooError(f"{str(path)!r} is not UTF-8 text; expected the returns table zoo train writes") from None
+    except csv.Error as exc:
+        raise ZooError(f"{str(path)!r} is not CSV ({exc}); expected the returns table zoo train writes") from None
+    except OSError as exc:
+        raise ZooError(f"{str(path)!r} cannot be read ({exc.strerror or one_line(exc)})") from None
+    return [dict(zip(RETURNS_COLUMNS, values)) for values in rows]
 
 
 def running_mean(values: Sequence[float], window: int = 100) -> list[float]:

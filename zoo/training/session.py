@@ -38,7 +38,7 @@ from zoo.limits import check_count, check_seed
 from zoo.training import run_folder
 from zoo.training.budget import Budget, CountedVectorEnv, StepAllowance
 from zoo.training.initial_weights import InitWeights, apply_init, check_init
-from zoo.training.logs import TrainingLog
+from zoo.training.logs import KeptLogs, TrainingLog
 from zoo.training.periodic_eval import PeriodicEvaluation, check_schedule
 from zoo.training.rl_zoo_log import EVAL_EVERY, RlZooLog, rl_zoo_settings
 from zoo.training.signals import stop_on_signals
@@ -98,7 +98,7 @@ def prune_checkpoints(run_dir: Path, keep: int) -> None:
     folder = run_dir / ckpt.CHECKPOINTS_DIR
     done = sorted(p for p in folder.glob("*") if p.is_dir() and not p.name.startswith("."))
     for old in done[:-keep]:
-        shutil.rmtree(old, ignore_errors=True)
+        ckpt.remove_checkpoint(old)  # whole or gone for a reader (zoo eval --checkpoint RUN meanwhile)
 
 
 def check_options(max_episode_steps: int | None, checkpoint_every: float, keep_checkpoints: int) -> None:
@@ -135,6 +135,10 @@ class Session:
         self.saved_steps: int | None = None
         self.evaluation: PeriodicEvaluation | None = None
         self.log: TrainingLog | None = None
+        #: For a resumed run: what it keeps of its logs, and what it writes once its agent has
+        #: started (envs restored), before anything else: until then the folder is as it was.
+        self.kept_logs: KeptLogs | None = None
+        self.write_resume: Callable[[], None] | None = None
         self.start = time.perf_counter()
         self.used_steps = 0  # env steps of the episodes reported so far
         self.stopped_at_reward: float | None = None
@@ -143,6 +147,8 @@ class Session:
         self.claimed: list[Path] | None = None
         #: rl-baselines3-zoo's layout of the run (``--log-folder``), if asked for.
         self.rl_zoo_log: RlZooLog | None = None
+        #: Where a new run's budget came from (:attr:`RunPlan.budget_source`); None when resumed.
+        self.budget_source: str | None = None
 
     @property
     def returns(self) -> list[float]:
@@ -256,8 +262,9 @@ class Session:
         _check_finite(self.learner, it.metrics, self.env_steps, self._last_good())
         elapsed = round(self.elapsed(), 3)
         first_new = len(self.rows)
-        for ret, length in zip(it.episode_returns, it.episode_lengths):
-            self.rows.append([len(self.rows) + 1, float(ret), int(length), self.env_steps, elapsed])
+        ends = run_folder.episode_end_steps(it, self.env_steps)
+        for ret, length, step in zip(it.episode_returns, it.episode_lengths, ends):
+            self.rows.append([len(self.rows) + 1, float(ret), int(length), step, elapsed])
         evaluated = None
         if self.evaluation is not None and self.evaluation.due(self.env_steps):
             evaluated = self.evaluation.run(self.learner, self.env_steps, checkpoint_meta(self.learner),
@@ -285,12 +292,14 @@ class Session:
     def _loop(self, progress: Callable[[Progress], None] | None) -> TrainResult:
         learner = self.learner
         self.start = last_save = time.perf_counter()
-        self.log = TrainingLog(self.run_dir, learner.env.gym_id, rows=self.rows, iterations=self.iterations,
-                               env_steps=self.env_steps)
         self.used_steps = sum(int(row[2]) for row in self.rows)
         with stop_on_signals() as stop:
             learner.start_training(self.make_envs)
             try:
+                if self.write_resume is not None:
+                    self.write_resume()
+                self.log = TrainingLog(self.run_dir, learner.env.gym_id, rows=self.rows, env_steps=self.env_steps,
+                                       kept=self.kept_logs)
                 while not self._finished() and not stop.is_set():
                     self.allowance.executed = self.env_steps
                     done = self._after_iteration(self._iterate())
@@ -307,7 +316,8 @@ class Session:
                     self.rl_zoo_log.finish(learner, self.env_steps)
             finally:
                 learner.stop_training()
-                self.log.close()
+                if self.log is not None:
+                    self.log.close()
         returns = self.returns
         try:
             run_folder.plot_curve(self.run_dir, returns, f"{learner.name} on {learner.env.gym_id} (seed {self.seed})")
@@ -491,6 +501,7 @@ def start(
     session = Session(learner, run_dir, seed, budget, max_episode_steps, checkpoint_every, keep_checkpoints, lock)
     session.claimed = made
     session.rl_zoo_log = rl_zoo_log
+    session.budget_source = plan.budget_source
     if eval_every:
         session.evaluation = PeriodicEvaluation(run_dir, eval_every, eval_episodes, seed)
     return session

@@ -14,11 +14,14 @@ replayed (:mod:`zoo.vector.positions`, see :class:`ResumableVectorEnv`).
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Any
 
 import gymnasium
 
 from zoo.exceptions import ZooError
+from zoo.limits import MAX_COUNT, shown
 from zoo.streams import numpy_rng, numpy_rng_state
 from zoo.vector import positions
 
@@ -65,10 +68,19 @@ def load_optimizer_state(optimizer: Any, tensors: dict[str, Any], data: dict[str
     optimizer.load_state_dict({"state": state, "param_groups": groups})
 
 
+#: Per-parameter optimiser state that accumulates squares or magnitudes of gradients (Adam's
+#: ``exp_avg_sq``, RMSprop's ``square_avg``, Adagrad's ``sum``, ...): never negative.
+_NEVER_NEGATIVE = frozenset({"exp_avg_sq", "max_exp_avg_sq", "square_avg", "sum", "acc_delta", "exp_inf"})
+
+
 def _check_optimizer_state(optimizer: Any, state: dict[int, dict[str, Any]], groups: list[dict[str, Any]],
                            prefix: str) -> None:
-    """Refuse optimiser state that torch would load but could not step with (a missing or
-    misshapen moment tensor fails only in the next ``step()``, after the run was rewritten)."""
+    """Refuse optimiser state this optimiser could not have saved. Settings: each what the
+    optimiser was built with (the agent's config builds it), but the learning rate, which a
+    schedule lowers: from 0 to the built one. Per parameter: the keys a step of it leaves,
+    tensors of the parameter's shape, every value finite, step counts whole numbers from 0 to
+    ``MAX_COUNT``, accumulated squares never negative. (Torch loads nearly anything, and what it
+    cannot step with fails only in the next ``step()``, after the run was rewritten.)"""
     import torch
 
     params = [p for group in optimizer.param_groups for p in group["params"]]
@@ -80,32 +92,37 @@ def _check_optimizer_state(optimizer: Any, state: dict[int, dict[str, Any]], gro
             if set(values) != expected:
                 raise ValueError(f"{prefix}: parameter {index} has state {sorted(values)}, expected {sorted(expected)}")
             for key, value in values.items():
+                name = f"{prefix}.state.{index}.{key}"
                 if isinstance(value, torch.Tensor):
                     if value.dim() and value.shape != params[index].shape:
-                        raise ValueError(f"{prefix}.state.{index}.{key} has shape {tuple(value.shape)}, "
-                                         f"the parameter {tuple(params[index].shape)}")
-                    if value.is_floating_point() and not bool(torch.isfinite(value).all()):
-                        raise ValueError(f"{prefix}.state.{index}.{key} holds NaN or infinite values")
+                        raise ValueError(f"{name} has shape {tuple(value.shape)}, the parameter "
+                                         f"{tuple(params[index].shape)}")
+                    value = value.double() if value.dtype != torch.bool else value
+                elif isinstance(value, bool) or not isinstance(value, numbers.Real):
+                    raise ValueError(f"{name} is {shown(value)}, not a number")
+                else:
+                    value = torch.tensor(float(value), dtype=torch.float64)
+                if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+                    raise ValueError(f"{name} holds NaN or infinite values")
+                if key == "step" and not bool(((value == value.round()) & (value >= 0) & (value <= MAX_COUNT)).all()):
+                    raise ValueError(f"{name} is not a step count from 0 to {MAX_COUNT:,}")
+                if key in _NEVER_NEGATIVE and bool((value < 0).any()):
+                    raise ValueError(f"{name} holds negative values, which accumulated squares never are")
     for group, now in zip(groups, optimizer.state_dict()["param_groups"]):
         if set(group) != set(now) or group["params"] != now["params"]:
             raise ValueError(f"{prefix}: a saved parameter group has keys {sorted(group)}, expected {sorted(now)}")
         for key, value in group.items():
-            if not _same_kind(value, now[key]):
-                raise ValueError(f"{prefix}: saved {key} {value!r} is not like the optimiser's {now[key]!r}")
+            if key != "params" and not _could_be(key, value, now[key]):
+                wanted = f"from 0 to {now[key]!r}" if key == "lr" else repr(now[key])
+                raise ValueError(f"{prefix}: saved {key} {shown(value)}, where the agent's config builds {wanted}")
 
 
-def _same_kind(saved: Any, current: Any) -> bool:
-    """Whether a saved optimiser setting has the type (and, for numbers, finiteness) of the current one."""
-    import math
-
-    if isinstance(current, bool) or current is None:
-        return type(saved) is type(current)
-    if isinstance(current, (int, float)):
-        return isinstance(saved, (int, float)) and not isinstance(saved, bool) and math.isfinite(saved)
-    if isinstance(current, (tuple, list)):
-        return isinstance(saved, (tuple, list)) and len(saved) == len(current) and \
-            all(_same_kind(s, c) for s, c in zip(saved, current))
-    return type(saved) is type(current)
+def _could_be(key: str, saved: Any, built: Any) -> bool:
+    """Whether the saved setting ``key`` could be that of an optimiser built with ``built``."""
+    if key == "lr":
+        return isinstance(saved, numbers.Real) and not isinstance(saved, bool) and math.isfinite(saved) and \
+            0 <= saved <= built
+    return type(saved) is type(built) and saved == built
 
 
 def _state_keys(optimizer: Any) -> set[str]:
@@ -126,6 +143,15 @@ def _state_keys(optimizer: Any) -> set[str]:
 
 
 # -- envs ----------------------------------------------------------------------------------------
+#: The largest seed an env copy gets: the run's seed (at most ``MAX_SEED``) plus the copy's
+#: index, within what numpy's legacy ``RandomState``, the strictest consumer, takes.
+MAX_ENV_SEED = 2**32 - 1
+
+
+def _is_env_seed(seed: Any) -> bool:
+    return isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed <= MAX_ENV_SEED
+
+
 def _rng_owners(envs: gymnasium.vector.VectorEnv) -> list[Any]:
     """What holds the env's randomness: each sub-env of a Sync vector env, each copy's stream of
     a batched env that seeds its copies one by one (``copy_streams``, objects with ``np_random``),
@@ -226,8 +252,9 @@ class ResumableVectorEnv(gymnasium.vector.VectorWrapper):
         redo = state.get("redo_reset") if isinstance(state, dict) else None
         if isinstance(redo, dict) and "seed" in redo:
             seed = redo["seed"]
-            if not (isinstance(seed, int) or (isinstance(seed, list) and all(isinstance(s, int) for s in seed))):
-                raise ZooError(f"the saved env state has a malformed seed {seed!r}")
+            if not all(_is_env_seed(s) for s in (seed if isinstance(seed, list) else [seed])):
+                raise ZooError(f"the saved env state has a malformed seed {shown(seed)}: expected a whole number "
+                               f"(or a list of them) from 0 to {MAX_ENV_SEED}")
             return
         streams = redo.get("streams") if isinstance(redo, dict) else (
             state.get("streams") if isinstance(state, dict) else None)
@@ -240,7 +267,11 @@ class ResumableVectorEnv(gymnasium.vector.VectorWrapper):
         """Put a freshly made env where :meth:`state` was taken."""
         redo = state.get("redo_reset") if isinstance(state, dict) else None
         if isinstance(redo, dict) and "seed" in redo:
-            self._replayed = self.reset(seed=redo["seed"])
+            try:
+                self._replayed = self.reset(seed=redo["seed"])
+            except (AssertionError, TypeError, ValueError) as exc:  # seeds for another number of copies
+                raise ZooError(f"the saved env state does not fit the envs ({type(exc).__name__}: "
+                               f"{shown(str(exc))})") from None
         elif isinstance(redo, dict):
             self._set_streams(redo.get("streams"))
             self._replayed = self.reset()

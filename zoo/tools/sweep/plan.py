@@ -18,6 +18,8 @@ from zoo.limits import MAX_SEED, check_count, check_seed
 
 RUNS_DIR = "runs"
 RESULT_FILE = "result.json"
+#: ``OUT/.locks/RUN.lock``: held by the process doing the run (see zoo.tools.sweep.run.holding).
+LOCKS_DIR = ".locks"
 #: Most runs one sweep may plan: more is a typo (``0-99999999``), not an experiment.
 MAX_RUNS = 100_000
 #: Most combinations of ``--set`` values: each is checked by building an agent before anything runs.

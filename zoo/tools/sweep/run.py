@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import contextlib
 import json
-import shutil
 import socket
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,8 +18,18 @@ from zoo.exceptions import ZooError, one_line
 from zoo.execution import Backend, Stopped, check_backend, default_workers, open_executor
 from zoo.files import atomic_write_text, make_folders
 from zoo.threads import limit_torch_threads
-from zoo.tools.sweep.plan import RESULT_FILE, RUNS_DIR, RunSpec, SweepPlan, plan_sweep, read_result, result_path
+from zoo.tools.sweep.plan import (
+    LOCKS_DIR,
+    RESULT_FILE,
+    RUNS_DIR,
+    RunSpec,
+    SweepPlan,
+    plan_sweep,
+    read_result,
+    result_path,
+)
 from zoo.tools.sweep.report import write_tables
+from zoo.training.run_folder import LOCK_FILE, lock, remove_run
 
 OnResult = Callable[[dict[str, Any], int, int], None]
 
@@ -54,17 +63,41 @@ def train_argv(spec: RunSpec) -> list[str]:
     return argv + ["--out", spec.run_dir]
 
 
-def execute_run(spec: RunSpec) -> dict[str, Any]:
+def execute_run(spec: RunSpec, *, wait: bool = False) -> dict[str, Any]:
     """Train, evaluate the final checkpoint, and write ``result.json`` last. Never raises for a
-    failing run: the error becomes the result, so one bad run cannot stop a sweep."""
+    failing run: the error becomes the result, so one bad run cannot stop a sweep.
+
+    The run is held (:func:`holding`) from start to end, so that two sweeps on one ``--out`` never
+    do it at once: one held by another process (or whose folder another process trains into) is
+    left alone, its result ``{"status": "held"}`` (not written), or with ``wait`` waited for. A run
+    another sweep finished meanwhile is not done again: its stored result is the result."""
     # Runs already go side by side, one per core: more intra-op threads would only fight
     # over the same cores (and change float results).
     limit_torch_threads(1)
     start = time.perf_counter()
+    try:
+        with holding(spec, wait=wait) as held:
+            if not held:
+                return held_result(spec)
+            stored = read_result(spec)
+            if is_done(spec, stored):
+                return stored
+            if stored is not None and not spec.matches(stored):  # another sweep's: not ours to replace
+                return failed_result(spec, f"{spec.run_dir!r} holds a run of another sweep; choose another --out")
+            return _train_and_evaluate(spec, start)
+    except OSError as exc:  # the lock cannot be made: nothing of the run was touched
+        return failed_result(spec, f"cannot hold the run: {one_line(exc)}", time.perf_counter() - start)
+
+
+def execute_held_run(spec: RunSpec) -> dict[str, Any]:
+    """:func:`execute_run`, waiting for the run if another process holds it."""
+    return execute_run(spec, wait=True)
+
+
+def _train_and_evaluate(spec: RunSpec, start: float) -> dict[str, Any]:
     run_dir = Path(spec.run_dir)
     try:
-        if run_dir.exists():  # a run that never finished (or failed): start it over
-            shutil.rmtree(run_dir)
+        remove_run(run_dir)  # a run that never finished (or failed): start it over
         run_dir.mkdir(parents=True)
         from zoo.factory import load_agent
         from zoo.scoring import evaluate, evaluation_seed
@@ -82,13 +115,79 @@ def execute_run(spec: RunSpec) -> dict[str, Any]:
                   "eval": evaluated.as_dict(),
                   "seconds": round(time.perf_counter() - start, 3), "host": socket.gethostname(), "node": _node(),
                   "run_dir": spec.run_dir}
-    except Exception as exc:  # recorded, not raised: see the docstring
+    except Exception as exc:  # recorded, not raised: see execute_run
         result = failed_result(spec, one_line(exc), time.perf_counter() - start)
     try:
         write_result(spec, result)
     except OSError as exc:
         result = failed_result(spec, f"cannot write {RESULT_FILE}: {one_line(exc)}", time.perf_counter() - start)
     return result
+
+
+HELD = "held"
+#: Seconds between looks at a run another process holds.
+HELD_POLL_SECONDS = 0.5
+
+
+def held_result(spec: RunSpec) -> dict[str, Any]:
+    """What a worker answers for a run another process holds: not a result, never written."""
+    return {"run_id": spec.run_id, "status": HELD}
+
+
+def lock_path(spec: RunSpec) -> Path:
+    """``OUT/.locks/RUN.lock``: held by the process doing the run, from its start to its result.
+    (Beside the run folder, which is removed and made again; never removed itself, since a lock
+    on a removed file holds nothing.)"""
+    run_dir = Path(spec.run_dir)
+    return run_dir.parent.parent / LOCKS_DIR / f"{run_dir.name}.lock"
+
+
+@contextlib.contextmanager
+def holding(spec: RunSpec, *, wait: bool = False) -> Iterator[bool]:
+    """Hold the run: its lock, and its run folder free of any other process (one that trains
+    into it, e.g. a ``zoo train --resume`` of it). Yields False if another process holds either
+    (without ``wait``); a process that dies lets go of both."""
+    path = lock_path(spec)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+", encoding="utf-8") as lock_file:
+        while not (_try_lock(lock_file) and _folder_free(Path(spec.run_dir), lock_file)):
+            if not wait:
+                yield False
+                return
+            time.sleep(HELD_POLL_SECONDS)
+        yield True  # the lock is let go when the file closes
+
+
+def _try_lock(lock_file: Any) -> bool:
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no locks, as for run folders
+        return True
+    try:
+        fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
+def _folder_free(run_dir: Path, lock_file: Any) -> bool:
+    """Whether no other process holds the run folder's own lock; if one does, the run's lock is
+    let go again (to be taken again once the folder is free)."""
+    if not (run_dir / LOCK_FILE).exists():
+        return True
+    try:
+        lock(run_dir).close()
+    except ZooError:
+        _unlock(lock_file)
+        return False
+    return True
+
+
+def _unlock(lock_file: Any) -> None:
+    with contextlib.suppress(ImportError, OSError):
+        import fcntl
+
+        fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
 def write_result(spec: RunSpec, result: Mapping[str, Any]) -> None:
@@ -99,10 +198,13 @@ def write_result(spec: RunSpec, result: Mapping[str, Any]) -> None:
 
 def record_failure(spec: RunSpec, error: str) -> dict[str, Any]:
     """For a run whose worker never returned (lost, or stopped): the failure is kept with the
-    run, best effort. Where it ran is unknown here (the driver writes this), so ``node`` is None."""
+    run, best effort, unless another process holds the run (its result is that process's to
+    write). Where it ran is unknown here (the driver writes this), so ``node`` is None."""
     result = {**failed_result(spec, error), "host": None, "node": None}
     try:
-        write_result(spec, result)
+        with holding(spec) as held:
+            if held:
+                write_result(spec, result)
     except OSError:
         pass
     return result
@@ -136,7 +238,8 @@ class SweepOutcome:
 def run_sweep(plan: SweepPlan, *, backend: Backend = "local", workers: int | None = None,
               address: str | None = None, runtime_env: Mapping[str, Any] | None = None,
               on_result: OnResult | None = None, retries: int | None = None,
-              on_start: Callable[[int], None] | None = None) -> SweepOutcome:
+              on_start: Callable[[int], None] | None = None,
+              on_held: Callable[[RunSpec], None] | None = None) -> SweepOutcome:
     """Run every run of ``plan`` that has no successful result yet, then write the tables.
 
     ``backend="local"``: a spawn process pool of ``workers`` processes (default: the cores).
@@ -149,6 +252,11 @@ def run_sweep(plan: SweepPlan, *, backend: Backend = "local", workers: int | Non
     the outcome's ``stopped`` says which stopped the sweep. ``on_start(n)`` is called once the
     sweep folder exists and the backend is reached, with the number of runs to do: nothing is
     written before, so a sweep that cannot start leaves nothing.
+
+    Several sweeps may share an ``out``: each run is done by whichever takes it first (see
+    :func:`execute_run`). A run another process holds is left for last (``on_held(spec)`` is
+    called), then waited for; its result is then the other process's, or, if that one failed
+    or died, this sweep does it again.
     """
     check_backend(backend, workers=workers, address=address, runtime_env=runtime_env, retries=retries)
     results: dict[str, dict[str, Any]] = {}
@@ -166,6 +274,7 @@ def run_sweep(plan: SweepPlan, *, backend: Backend = "local", workers: int | Non
     executing = open_executor(backend, workers=workers, address=address, runtime_env=runtime_env,
                               retries=retries) if todo else contextlib.nullcontext()
     stopped = None
+    held: list[RunSpec] = []
     with executing as executor:
         try:
             make_folders(plan.out / RUNS_DIR)
@@ -174,19 +283,26 @@ def run_sweep(plan: SweepPlan, *, backend: Backend = "local", workers: int | Non
                            "choose an --out you can write") from None
         if on_start is not None:
             on_start(len(todo))
-        for spec in todo:  # unfinished or failed: redone from scratch
-            shutil.rmtree(spec.run_dir, ignore_errors=True)
 
         def done(spec: RunSpec, result: dict[str, Any]) -> None:
+            if result.get("status") == HELD:  # another process's, for now: done last
+                held.append(spec)
+                if on_held is not None:
+                    on_held(spec)
+                return
             results[spec.run_id] = result
             if on_result is not None:
                 on_result(result, len(results), len(plan.runs))
 
-        queue = iter(todo)
+        def lost(spec: RunSpec, reason: str) -> None:
+            done(spec, record_failure(spec, reason))
+
         try:
-            if todo:
-                stopped = executor.run(execute_run, lambda: next(queue, None), done,
-                                       lambda spec, reason: done(spec, record_failure(spec, reason)))
+            # First every run nobody else holds, then those others held, waiting for each.
+            for function, runs in ((execute_run, todo), (execute_held_run, held)):
+                queue = iter(list(runs))
+                if stopped is None and runs:
+                    stopped = executor.run(function, lambda queue=queue: next(queue, None), done, lost)
         finally:
             ordered = [results[s.run_id] for s in plan.runs if s.run_id in results]
             tables = write_tables(plan.out, ordered)
