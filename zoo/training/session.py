@@ -14,7 +14,7 @@ import numbers
 import shutil
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -255,9 +255,7 @@ class Session:
         resumed logs the same rows as one that never stopped."""
         self.env_steps += it.env_steps
         if not it.episode_returns and not it.metrics:
-            return Progress(len(self.rows), self.env_steps, self.elapsed(),
-                            run_folder.running_mean(self.returns)[-1] if self.rows else None,
-                            self.budget.fraction(len(self.rows), self.env_steps), {}, None)
+            return self._progress({}, None)
         self.iterations += 1
         _check_finite(self.learner, it.metrics, self.env_steps, self._last_good())
         elapsed = round(self.elapsed(), 3)
@@ -265,29 +263,57 @@ class Session:
         ends = run_folder.episode_end_steps(it, self.env_steps)
         for ret, length, step in zip(it.episode_returns, it.episode_lengths, ends):
             self.rows.append([len(self.rows) + 1, float(ret), int(length), step, elapsed])
-        evaluated = None
-        if self.evaluation is not None and self.evaluation.due(self.env_steps):
-            evaluated = self.evaluation.run(self.learner, self.env_steps, checkpoint_meta(self.learner),
-                                            self.max_episode_steps)
+        evaluated = self._evaluate_if_due(self.env_steps)
         self.used_steps += sum(int(length) for length in it.episode_lengths)
-        collection = {EXECUTED_TO_USED: round(self.env_steps / self.used_steps, 4)} if self.used_steps else {}
-        self.log.iteration(iterations=self.iterations, env_steps=self.env_steps, seconds=elapsed, rows=self.rows,
-                           new_rows=self.rows[first_new:], metrics=it.metrics,
-                           extra={**collection, **(evaluated or {})})
-        if self.rl_zoo_log is not None:
-            self.rl_zoo_log.iteration(self.learner, self.rows[first_new:], self.run_dir, evaluated)
+        self._log(self.rows[first_new:], it.metrics, evaluated, elapsed)
+        return self._progress(dict(it.metrics), evaluated)
+
+    def _progress(self, metrics: dict[str, float], evaluated: dict[str, float] | None) -> Progress:
         returns = self.returns
         mean = run_folder.running_mean(returns)[-1] if returns else None
         return Progress(len(returns), self.env_steps, self.elapsed(), mean,
-                        self.budget.fraction(len(returns), self.env_steps), dict(it.metrics), evaluated)
+                        self.budget.fraction(len(returns), self.env_steps), metrics, evaluated)
+
+    def _evaluate_at_budget_end(self) -> Progress | None:
+        """A run its step budget ended evaluates what falls due up to the budget, which it may end
+        short of (within ``n_envs - 1`` steps, or after steps that made no update): as an
+        evaluation after an update would, and logged as a row of its own, an iteration
+        (``time/iterations`` numbers ``progress.csv``'s rows one by one)."""
+        if self.budget.steps is None or not self._step_budget_spent():
+            return None
+        evaluated = self._evaluate_if_due(max(self.env_steps, self.budget.steps))
+        if evaluated is None:
+            return None
+        self.iterations += 1
+        self._log((), {}, evaluated, round(self.elapsed(), 3))
+        return self._progress({}, evaluated)
+
+    def _evaluate_if_due(self, at: int) -> dict[str, float] | None:
+        """The values to log of an evaluation, if one is due by env step ``at`` (it runs now, at the
+        run's env step); else None."""
+        if self.evaluation is None or not self.evaluation.due(at):
+            return None
+        return self.evaluation.run(self.learner, self.env_steps, checkpoint_meta(self.learner),
+                                   self.max_episode_steps, due_by=at)
+
+    def _log(self, new_rows: Sequence[Sequence[Any]], metrics: Mapping[str, float],
+             evaluated: dict[str, float] | None, seconds: float) -> None:
+        """One row of every log: an iteration's episodes (``new_rows``), metrics and evaluation."""
+        collection = {EXECUTED_TO_USED: round(self.env_steps / self.used_steps, 4)} if self.used_steps else {}
+        self.log.iteration(iterations=self.iterations, env_steps=self.env_steps, seconds=seconds, rows=self.rows,
+                           new_rows=new_rows, metrics=metrics, extra={**collection, **(evaluated or {})})
+        if self.rl_zoo_log is not None:
+            self.rl_zoo_log.iteration(self.learner, new_rows, self.run_dir, evaluated)
 
     def _finished(self) -> bool:
         """Whether the budget is reached, or what it leaves cannot pay for one more step of the
         agent's envs (every copy steps at once)."""
-        if self.budget.reached(len(self.rows), self.env_steps):
-            return True
+        return self.budget.reached(len(self.rows), self.env_steps) or self._step_budget_spent()
+
+    def _step_budget_spent(self) -> bool:
+        """Whether the step budget is reached or leaves too little for one more step of the envs."""
         left = self.budget.steps_left(self.env_steps)
-        return left is not None and bool(self.envs) and left < min(envs.num_envs for envs in self.envs)
+        return left is not None and (left == 0 or (bool(self.envs) and left < min(e.num_envs for e in self.envs)))
 
     def _loop(self, progress: Callable[[Progress], None] | None) -> TrainResult:
         learner = self.learner
@@ -311,6 +337,10 @@ class Session:
                     if time.perf_counter() - last_save >= self.checkpoint_every:
                         self.save()
                         last_save = time.perf_counter()
+                if not stop.is_set() and self.stopped_at_reward is None:
+                    done = self._evaluate_at_budget_end()
+                    if done is not None and progress is not None:
+                        progress(done)
                 final = self.save()
                 if self.rl_zoo_log is not None:
                     self.rl_zoo_log.finish(learner, self.env_steps)
