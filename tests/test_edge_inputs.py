@@ -257,7 +257,8 @@ def test_a_run_that_fails_before_its_first_checkpoint_gives_its_folder_back(work
         raise RuntimeError("value cannot be converted to type float without overflow")
 
     monkeypatch.setattr(Reinforce, "train_iteration", broken)
-    code, _, stderr = zoo("train", "reinforce", "cartpole", "--steps", "10", "--out", "run")
+    # 1,000 steps: enough for one step of REINFORCE's 64 copies (a budget below that trains nothing).
+    code, _, stderr = zoo("train", "reinforce", "cartpole", "--steps", "1000", "--out", "run")
     lines = [line for line in stderr.splitlines() if line.strip()]
     assert code == 1 and len(lines) == 1 and "overflow" in lines[0] and "Traceback" not in stderr, stderr
     assert snapshot(workdir) == {}  # the same command can run again
