@@ -16,14 +16,19 @@ agent's config:
 - ``exploration_fraction`` (DQN): ``exploration_steps`` = fraction × ``n_timesteps``;
 - ``policy_kwargs``: a Python expression in a string, parsed with :mod:`ast` and never
   evaluated: literals, lists, ``dict(...)`` and ``nn.<Activation>`` names from a fixed table;
-  ``net_arch``, ``activation_fn``, ``log_std_init`` and ``ortho_init`` are understood;
+  ``net_arch``, ``activation_fn`` and the agent's policy fields (``log_std_init``, ``use_expln``, ...)
 - ``normalize``: ``true``, or ``"{'norm_obs': True, 'norm_reward': False}"`` (or ``dict(...)``):
   SB3's ``VecNormalize`` (``norm_obs`` / ``norm_reward``);
-- ``noise_type: normal`` with ``noise_std`` (TD3, DDPG): Gaussian action noise, the agents'
-  ``noise_std``; other noise types are refused.
+- ``noise_type`` (``normal``, ``ornstein-uhlenbeck``) with ``noise_std`` (TD3, DDPG): the
+  agents' action noise;
+- ``env_wrapper``: wrappers from a fixed known set (:mod:`zoo.agents.sb3_wrappers`), never an
+  import path the file names; ``frame_stack``: SB3's ``VecFrameStack``;
+- the ``atari`` entry, for any env gymnasium makes with ale-py;
+- on-policy agents learn one rollout (``n_envs × n_steps``) per iteration (``iteration_steps``
+  0), so that a budget is SB3's ``model.learn(N)``.
 
-Anything else (``env_wrapper``, ``frame_stack``, ``callback``, ...) is refused,
-with every such key named: the run would not be the one the file describes.
+Anything else (``callback``, ``vec_env_wrapper``, ...) is refused, with every such key named:
+the run would not be the one the file describes.
 """
 
 from __future__ import annotations
@@ -37,14 +42,20 @@ from typing import Any
 
 from zoo import EnvEntry, ForeignConfig, ZooError
 
+from .sb3_wrappers import specs_from_file
+
 FORMAT = "rl-baselines3-zoo"
 #: Modules an activation may be named through, as rl-zoo's files write it (``nn.ReLU``,
 #: ``th.nn.ReLU``), and the activations the SB3 agents have, by torch's class name.
 TORCH_MODULES = ("nn", "th.nn", "torch.nn")
 ACTIVATIONS = {"Tanh": "tanh", "ReLU": "relu", "ELU": "elu", "GELU": "gelu", "LeakyReLU": "leaky_relu",
                "SiLU": "silu"}
+#: Optimisers a ``policy_kwargs`` may name (``optimizer_class=RMSpropTFLike``, as rl-zoo's Atari A2C).
+OPTIMIZERS = ("RMSpropTFLike",)
 #: Keys rl-zoo reads that become the budget, the policy, normalisation or several config fields.
-_SPECIAL = ("n_timesteps", "policy", "policy_kwargs", "normalize", "exploration_fraction", "noise_type")
+_SPECIAL = ("n_timesteps", "policy", "policy_kwargs", "normalize", "exploration_fraction", "env_wrapper")
+#: The entry rl-baselines3-zoo uses for every Atari game (ids ``ALE/...``, ``...NoFrameskip-v4``).
+ATARI_ENTRY = "atari"
 
 
 @dataclass(frozen=True)
@@ -83,6 +94,8 @@ def _literal(node: ast.AST, what: str) -> Any:
         module, _, name = dotted.rpartition(".")
         if module in TORCH_MODULES and name in ACTIVATIONS:
             return TorchName(name)
+        if dotted in OPTIMIZERS:
+            return TorchName(dotted)
     raise ZooError(f"{what}: {_shown(ast.unparse(node))} is not allowed (only literals, lists, dict(...) and "
                    f"nn.<{'|'.join(ACTIVATIONS)}>); nothing in the file is run")
 
@@ -127,17 +140,25 @@ def _listed(values: list[Any], most: int = 12) -> str:
     return text + (f" and {len(values) - most:,} more" if len(values) > most else "")
 
 
-def _net_arch(value: Any) -> list[int]:
+def _net_arch(value: Any, has_critic_arch: bool) -> dict[str, list[int]]:
     """SB3's ``net_arch``: a list of sizes, or ``dict(pi=[...], vf=[...])`` (``qf`` for SAC; older
-    files wrap the dict in a list), which the zoo's agents take when both networks are the same."""
+    files wrap the dict in a list), which the zoo's agents take when both networks are the same,
+    or, for an agent with a ``critic_arch``, as ``net_arch`` and ``critic_arch``."""
     if isinstance(value, list) and len(value) == 1 and isinstance(value[0], dict):
         value = value[0]
     if isinstance(value, dict):
         archs = list(value.values())
+        if has_critic_arch and set(value) in ({"pi", "qf"}, {"pi", "vf"}):
+            critic = value.get("qf", value.get("vf"))
+            return {"net_arch": _sizes(value["pi"]), "critic_arch": _sizes(critic)}
         if not archs or any(a != archs[0] for a in archs):
-            raise ZooError(f"policy_kwargs net_arch {_shown(value)}: the zoo's SB3 agents use one architecture for "
+            raise ZooError(f"policy_kwargs net_arch {_shown(value)}: this agent uses one architecture for "
                            "every network; different ones are not supported")
         value = archs[0]
+    return {"net_arch": _sizes(value)}
+
+
+def _sizes(value: Any) -> list[int]:
     if not (isinstance(value, list) and value and all(isinstance(v, int) and not isinstance(v, bool) and v > 0
                                                       for v in value)):
         raise ZooError(f"policy_kwargs net_arch {_shown(value)} is not a list of layer sizes")
@@ -152,17 +173,28 @@ def _policy_kwargs(value: Any, config_fields: set[str]) -> dict[str, Any]:
     refused = []
     for key, item in kwargs.items():
         if key == "net_arch":
-            result["net_arch"] = _net_arch(item)
-        elif key == "activation_fn" and isinstance(item, TorchName):
+            result.update(_net_arch(item, "critic_arch" in config_fields))
+        elif key == "activation_fn" and isinstance(item, TorchName) and item.name in ACTIVATIONS:
             result["activation"] = ACTIVATIONS[item.name]
-        elif key in ("log_std_init", "ortho_init") and key in config_fields:
+        elif key == "optimizer_class" and "optimizer" in config_fields and isinstance(item, TorchName) and \
+                item.name in OPTIMIZERS:
+            result["optimizer"] = item.name
+        elif key == "optimizer_kwargs" and "optimizer_eps" in config_fields and isinstance(item, dict) and \
+                set(item) <= {"eps"}:
+            result.update({"optimizer_eps": item["eps"]} if "eps" in item else {})
+        elif key in config_fields and key not in _NOT_POLICY_KWARGS:
             result[key] = item
         else:
             refused.append(key)
     if refused:
-        raise ZooError(f"policy_kwargs {_listed(refused)} cannot be honoured by the zoo's SB3 agents "
-                       "(they take net_arch, activation_fn, log_std_init and ortho_init)")
+        raise ZooError(f"policy_kwargs {_listed(refused)} cannot be honoured by this agent (it takes net_arch, "
+                       "activation_fn and those of its hyperparameters that are the policy's)")
     return result
+
+
+#: Config fields that are never a policy's arguments, whatever a policy_kwargs string says.
+_NOT_POLICY_KWARGS = {"net_arch", "activation", "critic_arch", "optimizer", "optimizer_eps", "env_wrapper",
+                      "frame_stack", "policy", "n_envs", "iteration_steps", "schedule_steps", "norm_obs", "norm_reward"}
 
 
 def _normalize(value: Any) -> dict[str, bool]:
@@ -177,10 +209,23 @@ def _normalize(value: Any) -> dict[str, bool]:
     return {"norm_obs": kwargs.get("norm_obs", True), "norm_reward": kwargs.get("norm_reward", True)}
 
 
+def is_atari(gym_id: str) -> bool:
+    """Whether gymnasium makes ``gym_id`` with ale-py (as rl_zoo3 tells Atari games apart)."""
+    import gymnasium
+
+    try:
+        entry_point = gymnasium.spec(gym_id).entry_point
+    except gymnasium.error.Error:
+        return False
+    return isinstance(entry_point, str) and entry_point.startswith("ale_py")
+
+
 def _entry(data: Mapping[str, Any], env: EnvEntry) -> tuple[str, Mapping[str, Any]]:
     for name in (env.gym_id, *env.names):
         if name in data:
             return name, data[name]
+    if ATARI_ENTRY in data and is_atari(env.gym_id):
+        return ATARI_ENTRY, data[ATARI_ENTRY]
     raise ZooError(f"no {env.gym_id} entry in this rl-baselines3-zoo file (it has {_listed(list(data))})")
 
 
@@ -197,8 +242,6 @@ def read_entry(agent_class: type, data: Mapping[str, Any], env: EnvEntry) -> For
     name, entry = _entry(data, env)
     config_fields = {f.name for f in fields(agent_class.Config)}
     refused = [key for key in entry if key not in _SPECIAL and key not in config_fields]
-    if "noise_type" in entry and not (entry["noise_type"] == "normal" and "noise_std" in config_fields):
-        refused.append("noise_type")
     if refused:
         raise ZooError(f"{name}: {_listed(refused)} cannot be honoured by the zoo's "
                        f"{agent_class.algorithm} (rl-zoo keys it reads: {', '.join(_SPECIAL)} and the agent's "
@@ -213,13 +256,24 @@ def read_entry(agent_class: type, data: Mapping[str, Any], env: EnvEntry) -> For
         steps = int(steps)
     policy = entry.get("policy")
     wanted = agent_class.policy_for(env.observation_space)
-    if policy is not None and policy != wanted:
+    if "policy" in config_fields and policy is not None:  # the agent has a choice (ARS: LinearPolicy or MlpPolicy)
+        values["policy"] = policy
+    elif policy is not None and policy != wanted and not entry.get("env_wrapper"):
+        # (Behind wrappers, the observations the policy sees are not the env's: the agent picks
+        # the policy for those when it builds the model.)
         raise ZooError(f"{name}: policy {_shown(policy)} is not supported here: the zoo runs {wanted} on "
                        f"{env.gym_id}'s observations")
     if "policy_kwargs" in entry:
         values.update(_policy_kwargs(entry["policy_kwargs"], config_fields))
+    if "Cnn" in (values.get("policy") or policy or wanted) and "net_arch" not in values and "net_arch" in config_fields:
+        values["net_arch"] = []  # SB3's own: NatureCNN's features go straight to the heads
     if "normalize" in entry:
         values.update(_normalize(entry["normalize"]))
+    if "env_wrapper" in entry:
+        values["env_wrapper"] = specs_from_file(entry["env_wrapper"]) if entry["env_wrapper"] is not None else ()
+    if "n_steps" in config_fields and "iteration_steps" in config_fields and "iteration_steps" not in entry:
+        # One zoo iteration is one rollout, n_envs × n_steps: SB3's granularity, and its log rows.
+        values["iteration_steps"] = 0
     if "train_freq" in values and isinstance(values["train_freq"], list):
         freq = values["train_freq"]
         if len(freq) == 2 and freq[1] == "step":
@@ -227,6 +281,8 @@ def read_entry(agent_class: type, data: Mapping[str, Any], env: EnvEntry) -> For
         else:
             raise ZooError(f"{name}: train_freq {_shown(freq)} cannot be honoured (the zoo's agents update every "
                            "N steps)")
+    if "env_wrapper" in entry and "env_wrapper" not in config_fields:
+        raise ZooError(f"{name}: env_wrapper cannot be honoured by the zoo's {agent_class.algorithm}")
     if "exploration_fraction" in entry:
         if steps is None:
             raise ZooError(f"{name}: exploration_fraction is a fraction of n_timesteps, which the entry does not give")

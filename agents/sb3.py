@@ -21,6 +21,7 @@ Trained checkpoints ship in ``pretrained/`` beside the REINFORCE ones.
 
 from __future__ import annotations
 
+import importlib
 import reprlib
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -34,13 +35,15 @@ from zoo import Agent, EnvEntry, ForeignConfig, Iteration, ZooError, hookimpl, h
 
 #: Config fields the zoo uses itself; every other field is an argument of the SB3 constructor.
 _ZOO_FIELDS = {"net_arch", "activation", "n_envs", "iteration_steps", "exploration_steps", "log_std_init",
-               "ortho_init", "norm_obs", "norm_reward", "schedule_steps", "noise_std"}
+               "ortho_init", "norm_obs", "norm_reward", "schedule_steps", "noise_std", "noise_type", "env_wrapper",
+               "frame_stack", "policy", "use_expln", "critic_arch", "optimizer", "optimizer_eps", "device"}
 #: Fields that take rl-baselines3-zoo's ``lin_<x>`` schedules.
 SCHEDULED = ("learning_rate", "clip_range")
 #: Hidden-layer activations, by the name a config uses, and torch's class name.
 ACTIVATIONS = {"tanh": "Tanh", "relu": "ReLU", "elu": "ELU", "gelu": "GELU", "leaky_relu": "LeakyReLU",
                "silu": "SiLU"}
 Activation = Literal["tanh", "relu", "elu", "gelu", "leaky_relu", "silu"]
+Device = Literal["auto", "cpu", "cuda"]
 
 
 _help = hyperparameter  # short name: every config field below uses it
@@ -51,10 +54,13 @@ _RANGES: dict[str, tuple[float, float]] = {
     "n_envs": (1, 256), "n_steps": (1, 1_000_000), "batch_size": (1, 1_000_000), "n_epochs": (1, 1000),
     "buffer_size": (1, 10_000_000), "learning_starts": (0, 10**12), "train_freq": (1, 1_000_000),
     "gradient_steps": (-1, 10_000), "target_update_interval": (1, 10**12), "exploration_steps": (0, 10**12),
-    "iteration_steps": (1, 10**9), "gamma": (0.0, 1.0), "gae_lambda": (0.0, 1.0), "tau": (0.0, 1.0),
+    "iteration_steps": (0, 10**9), "gamma": (0.0, 1.0), "gae_lambda": (0.0, 1.0), "tau": (0.0, 1.0),
     "exploration_initial_eps": (0.0, 1.0), "exploration_final_eps": (0.0, 1.0), "clip_range": (0.0, 1e30),
     "ent_coef": (0.0, 1e30), "vf_coef": (0.0, 1e30), "max_grad_norm": (0.0, 1e30), "learning_rate": (1e-30, 1e30),
-    "log_std_init": (-1e30, 1e30),
+    "log_std_init": (-1e30, 1e30), "frame_stack": (0, 64), "n_critics": (1, 64), "n_quantiles": (1, 10_000),
+    "lstm_hidden_size": (1, 4096), "n_delta": (1, 10_000), "delta_std": (1e-30, 1e30), "cg_max_steps": (1, 10_000),
+    "n_critic_updates": (1, 10_000), "sub_sampling_factor": (1, 10_000), "top_quantiles_to_drop_per_net": (0, 10_000),
+    "policy_delay": (1, 10_000), "target_kl": (0.0, 1e30), "cg_damping": (0.0, 1e30),
 }
 MAX_LAYERS, MAX_WIDTH, MAX_WEIGHTS, MAX_ROLLOUT = 16, 4096, 10_000_000, 10_000_000
 
@@ -99,6 +105,16 @@ class SB3Checks:
             raise ZooError("a lin_<x> schedule needs schedule_steps, the env steps over which it falls to 0 "
                            "(--set schedule_steps=N)")
         self._check_ranges()
+        if self.iteration_steps == 0 and not hasattr(self, "n_steps"):
+            raise ZooError("iteration_steps=0 (one rollout) is for the on-policy agents, which have n_steps; "
+                           "give a number of env steps")
+        from zoo.agents.sb3_wrappers import check_specs
+
+        check_specs(getattr(self, "env_wrapper", ()))
+        critic = getattr(self, "critic_arch", ())
+        if len(critic) > MAX_LAYERS or not all(1 <= h <= MAX_WIDTH for h in critic):
+            raise ZooError(f"hyperparameter critic_arch={reprlib.repr(critic)} is out of range (valid: at most "
+                           f"{MAX_LAYERS} layers of 1 to {MAX_WIDTH} units; empty: as net_arch)")
 
     def _check_ranges(self) -> None:
         """Every field in its range (``_RANGES``): memory-bounded, checked before anything is built.
@@ -131,6 +147,13 @@ _LR = "learning rate, or lin_<x>: x falling linearly to 0 over schedule_steps"
 _SCHEDULE_STEPS = "env steps over which lin_<x> schedules fall to 0 (rl-baselines3-zoo's n_timesteps)"
 _NORM_OBS = "normalise observations with running statistics (SB3's VecNormalize; saved with the checkpoint)"
 _NORM_REWARD = "normalise rewards for learning with a running estimate of the return's scale (VecNormalize)"
+_ENV_WRAPPER = ("gymnasium/SB3/rl_zoo3 wrappers around each env, innermost first (rl-baselines3-zoo's env_wrapper: "
+                "PATH or PATH {json arguments}, from a fixed known set)")
+_ROLLOUTS = ("env steps per zoo iteration (one model.learn call; whole rollouts); 0: one rollout, n_envs × n_steps, "
+             "as SB3 logs with log_interval=1")
+_DEVICE = "torch device: cpu, cuda, or auto (cuda if there is one); SB3 falls back to cpu without cuda"
+_FRAME_STACK = "stack this many frames (SB3's VecFrameStack; 0: none)"
+_USE_EXPLN = "gSDE: exp() and log1p() instead of exp() for the std, which then stays positive (use_sde only)"
 
 
 @dataclass
@@ -150,6 +173,7 @@ class PPOConfig(SB3Checks):
     max_grad_norm: float = _help("gradient norm clip", 0.5)
     use_sde: bool = _help("generalised state-dependent exploration (Box actions)", False)
     sde_sample_freq: int = _help("sample a new gSDE noise matrix every N steps (-1: once per rollout)", -1)
+    use_expln: bool = _help(_USE_EXPLN, False)
     net_arch: tuple[int, ...] = _help("hidden layer sizes of policy and value networks", (64, 64))
     activation: Activation = _help("hidden-layer activation", "tanh")
     ortho_init: bool = _help("orthogonal initialisation of the networks", True)
@@ -158,7 +182,10 @@ class PPOConfig(SB3Checks):
     norm_obs: bool = _help(_NORM_OBS, False)
     norm_reward: bool = _help(_NORM_REWARD, False)
     schedule_steps: int = _help(_SCHEDULE_STEPS, 0)
-    iteration_steps: int = _help("env steps per zoo iteration (one model.learn call; whole rollouts)", 2048)
+    iteration_steps: int = _help(_ROLLOUTS, 2048)
+    env_wrapper: tuple[str, ...] = _help(_ENV_WRAPPER, ())
+    frame_stack: int = _help(_FRAME_STACK, 0)
+    device: Device = _help(_DEVICE, "cpu")
 
 
 @dataclass
@@ -173,9 +200,14 @@ class A2CConfig(SB3Checks):
     vf_coef: float = _help("value loss weight", 0.5)
     max_grad_norm: float = _help("gradient norm clip", 0.5)
     use_rms_prop: bool = _help("RMSprop (else Adam)", True)
+    optimizer: Literal["default", "RMSpropTFLike"] = _help(
+        "the optimiser: as use_rms_prop says, or SB3's RMSpropTFLike (TensorFlow's RMSprop, rl-zoo's Atari A2C)",
+        "default")
+    optimizer_eps: float = _help("eps of the optimiser named by optimizer (0: its default)", 0.0)
     normalize_advantage: bool = _help("normalise advantages", False)
     use_sde: bool = _help("generalised state-dependent exploration (Box actions)", False)
     sde_sample_freq: int = _help("sample a new gSDE noise matrix every N steps (-1: once per rollout)", -1)
+    use_expln: bool = _help(_USE_EXPLN, False)
     net_arch: tuple[int, ...] = _help("hidden layer sizes of policy and value networks", (64, 64))
     activation: Activation = _help("hidden-layer activation", "tanh")
     ortho_init: bool = _help("orthogonal initialisation of the networks", True)
@@ -184,7 +216,10 @@ class A2CConfig(SB3Checks):
     norm_obs: bool = _help(_NORM_OBS, False)
     norm_reward: bool = _help(_NORM_REWARD, False)
     schedule_steps: int = _help(_SCHEDULE_STEPS, 0)
-    iteration_steps: int = _help("env steps per zoo iteration (one model.learn call)", 2000)
+    iteration_steps: int = _help(_ROLLOUTS, 2000)
+    env_wrapper: tuple[str, ...] = _help(_ENV_WRAPPER, ())
+    frame_stack: int = _help(_FRAME_STACK, 0)
+    device: Device = _help(_DEVICE, "cpu")
 
 
 @dataclass
@@ -205,6 +240,8 @@ class DQNConfig(SB3Checks):
     exploration_steps: int = _help("env steps over which epsilon decays linearly (counted over the whole run)",
                                    10_000)
     max_grad_norm: float = _help("gradient norm clip", 10.0)
+    optimize_memory_usage: bool = _help("keep each observation once in the replay buffer (SB3's "
+                                        "optimize_memory_usage)", False)
     net_arch: tuple[int, ...] = _help("hidden layer sizes of the Q network", (64, 64))
     activation: Activation = _help("hidden-layer activation", "relu")
     n_envs: int = _help("envs stepped in parallel", 1)
@@ -212,6 +249,9 @@ class DQNConfig(SB3Checks):
     norm_reward: bool = _help(_NORM_REWARD, False)
     schedule_steps: int = _help(_SCHEDULE_STEPS, 0)
     iteration_steps: int = _help("env steps per zoo iteration (one model.learn call)", 1000)
+    env_wrapper: tuple[str, ...] = _help(_ENV_WRAPPER, ())
+    frame_stack: int = _help(_FRAME_STACK, 0)
+    device: Device = _help(_DEVICE, "cpu")
 
 
 @dataclass
@@ -229,6 +269,7 @@ class SACConfig(SB3Checks):
     ent_coef: str = _help("entropy weight: a number, 'auto' or 'auto_<initial value>'", "auto")
     use_sde: bool = _help("generalised state-dependent exploration", False)
     sde_sample_freq: int = _help("sample a new gSDE noise matrix every N steps (-1: once per rollout)", -1)
+    use_expln: bool = _help(_USE_EXPLN, False)
     use_sde_at_warmup: bool = _help("gSDE instead of uniform random actions before learning starts", False)
     log_std_init: float = _help("initial log std of the actor", -3.0)
     net_arch: tuple[int, ...] = _help("hidden layer sizes of actor and critics", (256, 256))
@@ -238,6 +279,9 @@ class SACConfig(SB3Checks):
     norm_reward: bool = _help(_NORM_REWARD, False)
     schedule_steps: int = _help(_SCHEDULE_STEPS, 0)
     iteration_steps: int = _help("env steps per zoo iteration (one model.learn call)", 1000)
+    env_wrapper: tuple[str, ...] = _help(_ENV_WRAPPER, ())
+    frame_stack: int = _help(_FRAME_STACK, 0)
+    device: Device = _help(_DEVICE, "cpu")
 
 
 @dataclass
@@ -254,7 +298,9 @@ class DDPGConfig(SB3Checks):
     gradient_steps: int = _help("gradient steps per update (-1 = as many as env steps since the last)", 1)
     # SB3 adds no exploration noise unless given an action_noise object; a deterministic actor
     # then never explores, so the zoo adds N(0, noise_std) per action dimension (0 = none).
-    noise_std: float = _help("std of the Gaussian exploration noise added to actions (0 = none)", 0.1)
+    noise_std: float = _help("std of the exploration noise added to actions (0 = none)", 0.1)
+    noise_type: Literal["normal", "ornstein-uhlenbeck"] = _help(
+        "the action noise: Gaussian, or Ornstein-Uhlenbeck (correlated in time)", "normal")
     net_arch: tuple[int, ...] = _help("hidden layer sizes of actor and critic", (400, 300))
     activation: Activation = _help("hidden-layer activation", "relu")
     n_envs: int = _help("envs stepped in parallel", 1)
@@ -262,6 +308,9 @@ class DDPGConfig(SB3Checks):
     norm_reward: bool = _help(_NORM_REWARD, False)
     schedule_steps: int = _help(_SCHEDULE_STEPS, 0)
     iteration_steps: int = _help("env steps per zoo iteration (one model.learn call)", 1000)
+    env_wrapper: tuple[str, ...] = _help(_ENV_WRAPPER, ())
+    frame_stack: int = _help(_FRAME_STACK, 0)
+    device: Device = _help(_DEVICE, "cpu")
 
 
 @dataclass
@@ -294,7 +343,7 @@ class RunSchedule:
         return ConstantSchedule, (self(1.0),)
 
 
-def _training_vec_env(env: str, n_envs: int) -> Any:
+def _training_vec_env(env: str, n_envs: int, wrappers: tuple[str, ...] = ()) -> Any:
     """SB3's VecEnv for training: Monitor-wrapped copies of the zoo env, each of which can replay
     its current episode on resume (:class:`zoo.agents.sb3_state.ReplayableEnv`). The algorithm
     seeds it, once, with the agent's seed (SB3's ``set_random_seed``: copy ``i`` gets ``seed + i``)."""
@@ -305,7 +354,24 @@ def _training_vec_env(env: str, n_envs: int) -> Any:
 
     # Envs without a time limit of their own get the zoo's episode cap, as in every other loop.
     cap = zoo.episode_step_cap(env)
-    return DummyVecEnv([lambda: Monitor(ReplayableEnv(zoo.make_env(env, max_episode_steps=cap)))] * n_envs)
+    from zoo.agents.sb3_wrappers import wrap
+
+    # rl-baselines3-zoo's env_wrapper goes around the Monitor, as SB3's make_vec_env puts it: the
+    # episodes logged are the env's own (an Atari game's, not one life's).
+    return DummyVecEnv([lambda: wrap(Monitor(ReplayableEnv(zoo.make_env(env, max_episode_steps=cap))), wrappers)]
+                       * n_envs)
+
+
+def _monitors(vec_env: Any) -> list[Any]:
+    """The Monitor inside each env of an SB3 VecEnv (under its VecNormalize, frame stack and wrappers)."""
+    from stable_baselines3.common.monitor import Monitor
+
+    found = []
+    for env in vec_env.unwrapped.envs:
+        while not isinstance(env, Monitor):
+            env = env.env
+        found.append(env)
+    return found
 
 
 def epsilon(step: int, initial: float, final: float, decay_steps: int) -> float:
@@ -341,44 +407,52 @@ class SB3Agent(Agent):
     #: Action space types the algorithm supports.
     action_spaces: ClassVar[tuple[type, ...]] = (gymnasium.spaces.Discrete, gymnasium.spaces.Box,
                                                  gymnasium.spaces.MultiDiscrete, gymnasium.spaces.MultiBinary)
+    #: The package the algorithm class is in (sb3-contrib's agents: ``sb3_contrib``).
+    library: ClassVar[str] = "stable_baselines3"
+    #: Config fields that are arguments of the policy (``policy_kwargs``), not of the algorithm.
+    policy_fields: ClassVar[tuple[str, ...]] = ()
+    #: The ``net_arch`` key of the critic when ``critic_arch`` differs from ``net_arch``.
+    critic_key: ClassVar[str] = "qf"
+    #: Whether the episodes come from the Monitors' records rather than the step callback's
+    #: infos (ARS runs its episodes outside SB3's rollout loop, and passes no infos).
+    episodes_from_monitors: ClassVar[bool] = False
 
     def __init__(self, env: EnvEntry, config: Any = None, seed: int = 0) -> None:
         super().__init__(env, config, seed)
-        import stable_baselines3
-        import torch
-
         zoo.use_torch_threads()
         cfg = self.config
-        policy_kwargs: dict[str, Any] = {
-            "net_arch": list(cfg.net_arch),
-            "activation_fn": getattr(torch.nn, ACTIVATIONS[cfg.activation]),
-        }
-        if hasattr(cfg, "log_std_init") and isinstance(env.action_space, gymnasium.spaces.Box):
-            policy_kwargs["log_std_init"] = cfg.log_std_init
-        if hasattr(cfg, "ortho_init"):
-            policy_kwargs["ortho_init"] = cfg.ortho_init
-        kwargs = {f.name: getattr(cfg, f.name) for f in fields(cfg) if f.name not in _ZOO_FIELDS}
+        policy_kwargs = self.policy_kwargs(env)
+        kwargs = {f.name: getattr(cfg, f.name) for f in fields(cfg)
+                  if f.name not in _ZOO_FIELDS and f.name not in self.policy_fields}
         if getattr(cfg, "noise_std", 0.0) > 0:
-            from stable_baselines3.common.noise import NormalActionNoise
+            from stable_baselines3.common.noise import NormalActionNoise, OrnsteinUhlenbeckActionNoise
 
+            noise = OrnsteinUhlenbeckActionNoise if cfg.noise_type == "ornstein-uhlenbeck" else NormalActionNoise
             shape = env.action_space.shape
-            kwargs["action_noise"] = NormalActionNoise(np.zeros(shape), cfg.noise_std * np.ones(shape))
+            kwargs["action_noise"] = noise(np.zeros(shape), cfg.noise_std * np.ones(shape))
         schedules = {}
         for name in SCHEDULED:
             start = linear_start(kwargs.get(name))
             if start is not None:
                 kwargs[name] = schedules[name] = RunSchedule(start, cfg.schedule_steps)
-        self.vec_env = _training_vec_env(env.name, cfg.n_envs)
+        kwargs.update(self.extra_kwargs(env))
+        self.vec_env = _training_vec_env(env.name, cfg.n_envs, getattr(cfg, "env_wrapper", ()))
         self.normalizer = None
         if cfg.norm_obs or cfg.norm_reward:
             from stable_baselines3.common.vec_env import VecNormalize
 
             # rl-baselines3-zoo's normalize: the returns it scales rewards by use the algorithm's gamma.
             self.vec_env = self.normalizer = VecNormalize(self.vec_env, norm_obs=cfg.norm_obs,
-                                                          norm_reward=cfg.norm_reward, gamma=cfg.gamma)
-        algo = getattr(stable_baselines3, self.algorithm)
+                                                          norm_reward=cfg.norm_reward,
+                                                          gamma=getattr(cfg, "gamma", 0.99))
+        if getattr(cfg, "frame_stack", 0):
+            from stable_baselines3.common.vec_env import VecFrameStack
+
+            self.vec_env = VecFrameStack(self.vec_env, cfg.frame_stack)
+        algo = getattr(importlib.import_module(self.library), self.algorithm)
         try:
-            self.model = algo(policy_for(env.observation_space), self.vec_env, seed=seed, device="cpu", verbose=0,
+            self.model = algo(self.policy_name(env), self.vec_env, seed=seed, device=getattr(cfg, "device", "cpu"),
+                              verbose=0,
                               policy_kwargs=policy_kwargs, **kwargs)
         except (AssertionError, ValueError, TypeError, OverflowError, MemoryError, RuntimeError) as exc:
             # SB3 checks combinations of values in its constructor (PPO's batch_size > 1, SAC's
@@ -387,12 +461,49 @@ class SB3Agent(Agent):
             raise ZooError(f"stable-baselines3 {self.algorithm} refuses this config: {zoo.one_line(exc)}") from None
         for schedule in schedules.values():
             schedule.model = self.model
+        if getattr(cfg, "env_wrapper", ()) or getattr(cfg, "frame_stack", 0):
+            self.policy_observation_space = self.model.observation_space
         if hasattr(cfg, "exploration_steps"):
             # SB3 schedules against the total of one learn() call; the zoo calls learn() once per
             # iteration, so epsilon follows the run's own step count instead.
             model = self.model
             model.exploration_schedule = lambda _progress: epsilon(
                 model.num_timesteps, cfg.exploration_initial_eps, cfg.exploration_final_eps, cfg.exploration_steps)
+
+    def policy_name(self, env: EnvEntry) -> str:
+        """The SB3 policy the model is built with (rl-zoo's ``policy``): chosen by the observations
+        the model sees, those of the env behind its wrappers and frame stack."""
+        return getattr(self.config, "policy", None) or self.policy_for(self.vec_env.observation_space)
+
+    def policy_kwargs(self, env: EnvEntry) -> dict[str, Any]:
+        """The policy's arguments: the network and the config's :attr:`policy_fields`."""
+        import torch
+
+        cfg = self.config
+        kwargs: dict[str, Any] = {
+            "net_arch": list(cfg.net_arch),
+            "activation_fn": getattr(torch.nn, ACTIVATIONS[cfg.activation]),
+        }
+        if getattr(cfg, "critic_arch", ()):
+            kwargs["net_arch"] = {"pi": list(cfg.net_arch), self.critic_key: list(cfg.critic_arch)}
+        if hasattr(cfg, "log_std_init") and isinstance(env.action_space, gymnasium.spaces.Box):
+            kwargs["log_std_init"] = cfg.log_std_init
+        if hasattr(cfg, "ortho_init"):
+            kwargs["ortho_init"] = cfg.ortho_init
+        if getattr(cfg, "use_expln", False):  # passed only when set: SB3's default, and older policies
+            kwargs["use_expln"] = True
+        if getattr(cfg, "optimizer", "default") != "default":
+            from stable_baselines3.common.sb2_compat.rmsprop_tf_like import RMSpropTFLike
+
+            kwargs["optimizer_class"] = {"RMSpropTFLike": RMSpropTFLike}[cfg.optimizer]
+            if cfg.optimizer_eps > 0:
+                kwargs["optimizer_kwargs"] = {"eps": cfg.optimizer_eps}
+        kwargs.update({name: getattr(cfg, name) for name in self.policy_fields})
+        return kwargs
+
+    def extra_kwargs(self, env: EnvEntry) -> dict[str, Any]:
+        """Algorithm arguments built from the config rather than copied from it (none here)."""
+        return {}
 
     # -- what it can run on and how it is configured -------------------------------------------
     @classmethod
@@ -415,6 +526,12 @@ class SB3Agent(Agent):
 
     # -- acting ----------------------------------------------------------------------------------
     def predict(self, observation, state=None, episode_start=None, deterministic=False):
+        if self.policy_observation_space is not None:
+            wanted = self.policy_observation_space.shape
+            if np.shape(observation)[-len(wanted):] != wanted:
+                raise ZooError(f"{self.algorithm} here acts on the observations of its env_wrapper/frame_stack "
+                               f"(shape {wanted}), not the env's own (shape {np.shape(observation)}); evaluate it "
+                               "through its training logs, or its SB3 export with rl-baselines3-zoo")
         if self.normalizer is not None and self.config.norm_obs:
             # The statistics training ended with (or the checkpoint's); acting never updates them.
             observation = self.normalizer.normalize_obs(np.asarray(observation))
@@ -443,15 +560,24 @@ class SB3Agent(Agent):
                         ends.append(self.num_timesteps - before)  # SB3 counts the step before calling back
                 return True
 
-        self.model.learn(total_timesteps=self.config.iteration_steps, callback=CollectEpisodes(),
+        monitors = _monitors(self.model.env) if self.episodes_from_monitors else []
+        seen = [len(monitor.episode_returns) for monitor in monitors]
+        cfg = self.config
+        chunk = cfg.iteration_steps or cfg.n_envs * cfg.n_steps  # 0: one rollout, as SB3 itself logs
+        self.model.learn(total_timesteps=chunk, callback=CollectEpisodes(),
                          reset_num_timesteps=False, log_interval=None)
+        for monitor, count in zip(monitors, seen):
+            returns += [float(r) for r in monitor.episode_returns[count:]]
+            lengths += [int(n) for n in monitor.episode_lengths[count:]]
         # SB3's own keys (train/entropy_loss, rollout/exploration_rate, ...) go to the run's logs as
         # they are; episode and time statistics the zoo's loop computes itself, for every agent.
         logged = self.model.logger.name_to_value
         metrics = {key: float(value) for key, value in logged.items()
                    if not key.startswith(("time/", "rollout/ep_")) and isinstance(value, (int, float, np.number))}
         self.model.logger.dump(self.model.num_timesteps)  # writes nowhere at verbose=0; clears the values
-        return Iteration(returns, lengths, self.model.num_timesteps - before, metrics, episode_steps=ends)
+        # Episodes read from the Monitors (an algorithm whose steps pass no callback) have no step of their own.
+        return Iteration(returns, lengths, self.model.num_timesteps - before, metrics,
+                         episode_steps=None if monitors else ends)
 
     # -- export ----------------------------------------------------------------------------------
     #: ``vecnormalize``: the VecNormalize statistics of a normalised run, as SB3 pickles them.
@@ -519,7 +645,10 @@ class SB3Agent(Agent):
     def load_training_state(self, tensors: dict[str, Any], data: dict[str, Any]) -> None:
         from zoo.agents.sb3_state import load_training_state
 
-        load_training_state(self.model, tensors, data)
+        cfg = self.config
+        envs = "restart" if getattr(cfg, "env_wrapper", ()) or getattr(cfg, "frame_stack", 0) else (
+            "replay-unchecked" if self.episodes_from_monitors else "replay")
+        load_training_state(self.model, tensors, data, envs=envs)
 
 
 def policy_state(policy: Any) -> tuple[dict[str, Any], set[str]]:
@@ -627,6 +756,16 @@ class SB3DDPG(SB3Agent):
 
 AGENTS = {"sb3-ppo": SB3PPO, "sb3-a2c": SB3A2C, "sb3-dqn": SB3DQN, "sb3-sac": SB3SAC, "sb3-td3": SB3TD3,
           "sb3-ddpg": SB3DDPG}
+#: sb3-contrib's algorithms (:mod:`zoo.agents.sb3_contrib`, imported when one is used), named
+#: ``sb3-`` + rl-baselines3-zoo's algorithm name with ``_`` as ``-``: class, and description.
+CONTRIB_AGENTS = {
+    "sb3-ars": ("SB3ARS", "ARS: Augmented Random Search"),
+    "sb3-crossq": ("SB3CrossQ", "CrossQ: SAC with batch renormalisation and no target networks"),
+    "sb3-qrdqn": ("SB3QRDQN", "QRDQN: Quantile Regression DQN"),
+    "sb3-tqc": ("SB3TQC", "TQC: Truncated Quantile Critics"),
+    "sb3-trpo": ("SB3TRPO", "TRPO: Trust Region Policy Optimization"),
+    "sb3-ppo-lstm": ("SB3RecurrentPPO", "RecurrentPPO: PPO with an LSTM policy"),
+}
 
 
 @hookimpl
@@ -634,6 +773,8 @@ def register_agents(registry) -> None:
     for name, cls in AGENTS.items():
         registry.add_agent(name, f"zoo.agents.sb3:{cls.__name__}",
                            description=f"stable-baselines3 {cls.algorithm}: {cls.__doc__.split('(')[0].strip()}")
+    for name, (class_name, description) in CONTRIB_AGENTS.items():
+        registry.add_agent(name, f"zoo.agents.sb3_contrib:{class_name}", description=f"sb3-contrib {description}")
 
 
 @hookimpl

@@ -9,6 +9,7 @@ an SB3 zip (those are pickles).
   actions, rewards, dones and timeouts, plus ``pos`` and ``full``.
 * SB3's counters (``num_timesteps``, ``_n_updates``, ``_episode_num``, DQN's ``_n_calls`` and
   ``exploration_rate``), ``_last_obs`` / ``_last_episode_starts`` / ``_last_original_obs``.
+* RecurrentPPO's LSTM states between two steps (``_last_lstm_states``).
 * Every random stream SB3 draws from: torch's and numpy's global generators (policy sampling,
   minibatch shuffles, replay sampling, epsilon-greedy), Python's ``random``, and the action
   space's generator (random actions before ``learning_starts``).
@@ -135,6 +136,11 @@ def training_state(model: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         value = getattr(model, name, None)
         if isinstance(value, np.ndarray):
             tensors[f"last.{name}"] = torch.from_numpy(np.array(value))
+    lstm = getattr(model, "_last_lstm_states", None)  # RecurrentPPO: the LSTMs' state between two steps
+    if lstm is not None:
+        for part in ("pi", "vf"):
+            for i, tensor in enumerate(getattr(lstm, part)):
+                tensors[f"lstm.{part}.{i}"] = tensor.detach().clone()
     buffer = getattr(model, "replay_buffer", None)
     if buffer is not None:
         filled = buffer.buffer_size if buffer.full else buffer.pos
@@ -151,7 +157,8 @@ def training_state(model: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     return tensors, data
 
 
-def load_training_state(model: Any, tensors: dict[str, Any], data: dict[str, Any]) -> None:
+def load_training_state(model: Any, tensors: dict[str, Any], data: dict[str, Any], *,
+                        envs: str = "replay") -> None:
     """Restore what :func:`training_state` returned into a freshly built ``model`` whose
     policy weights are already loaded. Raises ``KeyError``/``ValueError`` if it does not fit:
     everything is checked (:func:`check_training_state`) before anything is restored."""
@@ -173,10 +180,24 @@ def load_training_state(model: Any, tensors: dict[str, Any], data: dict[str, Any
         buffer.pos, buffer.full = data["buffer"]["pos"], data["buffer"]["full"]
         for name, array in _buffer_arrays(buffer).items():
             array[:len(tensors[f"buffer.{name}"])] = tensors[f"buffer.{name}"].numpy()
+    lstm = getattr(model, "_last_lstm_states", None)
+    if lstm is not None:
+        with torch.no_grad():
+            for part in ("pi", "vf"):
+                for i, tensor in enumerate(getattr(lstm, part)):
+                    tensor.copy_(tensors[f"lstm.{part}.{i}"])
     for name in _LAST:
         if f"last.{name}" in tensors:
             setattr(model, name, tensors[f"last.{name}"].numpy().copy())
-    _replay_envs(model, tensors, data["envs"])
+    if envs == "restart":
+        # Behind env wrappers and a frame stack, whose own state (lives left, skipped frames, the
+        # stack) is not saved, an episode cannot be replayed: every env copy starts a new one.
+        warnings.warn("the envs run behind env_wrapper/frame_stack, whose state is not saved: every env copy starts "
+                      "a new episode, so the resumed run is not exact", ApproximateResumeWarning, stacklevel=3)
+        model._last_obs = model.env.reset()
+        model._last_episode_starts = np.ones((model.env.num_envs,), dtype=bool)
+    else:
+        _replay_envs(model, tensors, data["envs"], check=envs == "replay")
     model.action_space._np_random = zoo.numpy_rng(data["action_space"])  # (gymnasium gives it no setter)
     _set_global_streams(tensors, data["rng"])  # last: nothing above may draw from them
 
@@ -229,6 +250,14 @@ def check_training_state(model: Any, tensors: dict[str, Any], data: dict[str, An
     if "last._last_episode_starts" in tensors:
         _within(tensors["last._last_episode_starts"], (n_envs,), _FLAGS, "last._last_episode_starts")
     _check_buffer(model, tensors, data)
+    lstm = getattr(model, "_last_lstm_states", None)
+    if lstm is not None:
+        for part in ("pi", "vf"):
+            for i, tensor in enumerate(getattr(lstm, part)):
+                saved = tensors[f"lstm.{part}.{i}"]
+                if saved.shape != tensor.shape or saved.dtype != tensor.dtype or not bool(torch.isfinite(saved).all()):
+                    raise ValueError(f"the saved LSTM state {part}.{i} is not a finite tensor of shape "
+                                     f"{tuple(tensor.shape)}")
     recipes = data["envs"]
     if not isinstance(recipes, list) or len(recipes) != n_envs:
         raise ValueError(f"{len(recipes) if isinstance(recipes, list) else 'no'} env states saved, the model has "
@@ -324,8 +353,10 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _replay_envs(model: Any, tensors: dict[str, Any], recipes: list[Any]) -> None:
-    """Bring each fresh env copy to where the saved one was, by redoing its episode so far."""
+def _replay_envs(model: Any, tensors: dict[str, Any], recipes: list[Any], check: bool = True) -> None:
+    """Bring each fresh env copy to where the saved one was, by redoing its episode so far.
+    ``check=False``: for an algorithm that starts every episode with a reset (ARS), whose last
+    observation is not the envs': the replay restores their random streams and Monitors."""
     vec_env = model.env
     vec_env._reset_seeds()  # the seeds were used by the first reset, long ago
     for i, (monitored, recipe) in enumerate(zip(vec_env.envs, recipes)):
@@ -343,7 +374,7 @@ def _replay_envs(model: Any, tensors: dict[str, Any], recipes: list[Any]) -> Non
                     break
         except Exception as exc:  # the env's own checks refused what was saved
             raise ValueError(f"env {i}: replaying its episode failed ({type(exc).__name__}: {exc})") from None
-        if not np.array_equal(np.asarray(obs, dtype=model._last_obs.dtype), model._last_obs[i]):
+        if check and not np.array_equal(np.asarray(obs, dtype=model._last_obs.dtype), model._last_obs[i]):
             spec = monitored.unwrapped.spec
             warnings.warn(f"env copy {i} of {spec.id if spec else '?'} could not be brought back to where it was "
                           "(its state is not only its random stream and the actions): it starts a new episode, "

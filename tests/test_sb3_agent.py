@@ -53,7 +53,8 @@ def test_a_small_seeded_budget_learns(ppo_run):
 
 def test_the_plugin_loads_cleanly():
     info = check_plugin("sb3", check_envs=False)
-    assert info.agents == ["sb3-ppo", "sb3-a2c", "sb3-dqn", "sb3-sac", "sb3-td3", "sb3-ddpg"]
+    assert info.agents == ["sb3-ppo", "sb3-a2c", "sb3-dqn", "sb3-sac", "sb3-td3", "sb3-ddpg", "sb3-ars", "sb3-crossq",
+                           "sb3-qrdqn", "sb3-tqc", "sb3-trpo", "sb3-ppo-lstm"]
     assert info.distribution == "rl-agent-zoo"
 
 
@@ -122,9 +123,10 @@ def test_rl_zoo_entries_with_gaussian_action_noise_configure_td3():
     entry = {"n_timesteps": 20000, "policy": "MlpPolicy", "noise_type": "normal", "noise_std": 0.1,
              "learning_starts": 10000, "policy_kwargs": "dict(net_arch=[400, 300])"}
     read = read_entry(SB3TD3, {"Pendulum-v1": entry}, pendulum)
-    assert read.hyperparameters == {"noise_std": 0.1, "learning_starts": 10000, "net_arch": [400, 300]}
+    assert read.hyperparameters == {"noise_type": "normal", "noise_std": 0.1, "learning_starts": 10000,
+                                    "net_arch": [400, 300]}
     assert read.budget == {"steps": 20000}
-    with pytest.raises(ZooError, match="'noise_type' cannot be honoured"):
-        read_entry(SB3TD3, {"Pendulum-v1": {**entry, "noise_type": "ornstein-uhlenbeck"}}, pendulum)
-    with pytest.raises(ZooError, match="'noise_std', 'learning_starts', 'noise_type' cannot be honoured"):
+    correlated = read_entry(SB3TD3, {"Pendulum-v1": {**entry, "noise_type": "ornstein-uhlenbeck"}}, pendulum)
+    assert correlated.hyperparameters["noise_type"] == "ornstein-uhlenbeck"
+    with pytest.raises(ZooError, match="'noise_type', 'noise_std', 'learning_starts' cannot be honoured"):
         read_entry(SB3PPO, {"Pendulum-v1": entry}, pendulum)  # PPO samples its own actions

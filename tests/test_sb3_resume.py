@@ -33,6 +33,21 @@ CASES = {
     "sb3-sac": ("mountaincar-continuous", 300, {"learning_starts": 50, "buffer_size": 120, "batch_size": 16,
                                                 "train_freq": 4, "gradient_steps": 2, "iteration_steps": 100,
                                                 "net_arch": "16,16", "ent_coef": "auto"}),
+    # sb3-contrib's: the same state, plus RecurrentPPO's LSTM states between two rollouts.
+    "sb3-trpo": ("cartpole", 512, {"n_envs": 2, "n_steps": 64, "batch_size": 32, "n_critic_updates": 2,
+                                   "iteration_steps": 128, "net_arch": "16,16"}),
+    "sb3-ppo-lstm": ("cartpole", 512, {"n_envs": 2, "n_steps": 32, "batch_size": 32, "n_epochs": 2,
+                                       "iteration_steps": 128, "net_arch": "16", "lstm_hidden_size": 8}),
+    "sb3-qrdqn": ("cartpole", 400, {"learning_starts": 50, "buffer_size": 150, "batch_size": 16, "train_freq": 4,
+                                    "target_update_interval": 50, "exploration_steps": 300, "iteration_steps": 100,
+                                    "net_arch": "16", "n_quantiles": 8}),
+    "sb3-tqc": ("mountaincar-continuous", 300, {"learning_starts": 50, "buffer_size": 120, "batch_size": 16,
+                                                "train_freq": 4, "gradient_steps": 2, "iteration_steps": 100,
+                                                "net_arch": "16,16", "n_quantiles": 5, "n_critics": 2}),
+    "sb3-crossq": ("mountaincar-continuous", 300, {"learning_starts": 50, "buffer_size": 120, "batch_size": 16,
+                                                   "train_freq": 4, "gradient_steps": 2, "iteration_steps": 100,
+                                                   "net_arch": "16,16", "critic_arch": "16,16"}),
+    "sb3-ars": ("cartpole", 600, {"policy": "MlpPolicy", "net_arch": "8", "n_delta": 2, "iteration_steps": 100}),
 }
 
 
@@ -67,8 +82,10 @@ def test_sb3_agent_stopped_then_resumed_equals_uninterrupted(agent, tmp_path):
     assert [k for k in a if not torch.equal(a[k], b[k])] == []
     assert returns_rows(straight.run_dir) == returns_rows(tmp_path / "resumed")
     assert any(not torch.equal(halfway[k], b[k]) for k in halfway if k.startswith("policy."))
-    if agent in ("sb3-dqn", "sb3-sac"):
+    if agent in ("sb3-dqn", "sb3-sac", "sb3-qrdqn", "sb3-tqc", "sb3-crossq"):
         assert "agent.buffer.observations" in b
+    if agent == "sb3-ppo-lstm":
+        assert "agent.lstm.pi.0" in b
 
 
 def test_an_env_that_cannot_be_replayed_resumes_approximately_with_a_warning(tmp_path):

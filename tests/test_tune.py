@@ -298,6 +298,8 @@ TAMPERED = [
      "{\"choices\": [-1.0]}}', param_value = 0 WHERE param_name = 'gamma'", "gamma"),
     ("UPDATE trials SET state = 'BOGUS' WHERE number = 1", "trial"),
     ("UPDATE trial_values SET value = 'abc'", "trial"),
+    # Found by tests/test_fuzz_tune.py: the next trial took the removed trial's id, and its rows.
+    ("DELETE FROM trials", "rows of trials that no longer exist"),
 ]
 
 
@@ -313,6 +315,19 @@ def test_a_tampered_study_is_refused_in_one_line_before_any_trial_runs(tmp_path,
     line = assert_one_line_error(result, "study 'reinforce__CartPole-v1'", fragment)
     assert "use another --study" in line or "another --storage" in line, line
     assert snapshot(tmp_path) == before  # study.db unchanged, no trial folder
+
+
+@pytest.mark.parametrize("table", ["version_info", "alembic_version"])
+def test_a_study_database_without_its_version_rows_is_refused_unchanged(tmp_path, table):
+    # Found by tests/test_fuzz_tune.py: Optuna, opening the database, wrote the missing row back
+    # before the study was refused.
+    out = tmp_path / "out"
+    study_with_trials(out)
+    tamper(out / "study.db", f"DELETE FROM {table}")
+    before = snapshot(tmp_path)
+    result = runner.invoke(app, ["tune", *SMALL, "--trials", "1", "--out", str(out)])
+    assert_one_line_error(result, "cannot open the study storage 'study.db'", table)
+    assert snapshot(tmp_path) == before
 
 
 def test_a_second_study_in_the_same_out_is_refused(tmp_path):

@@ -138,6 +138,10 @@ class Agent(ABC):
         self.config = config if config is not None else self.Config()
         self.seed = seed
 
+    #: The observations ``predict`` takes, when they are not the env's own (an agent that acts
+    #: behind env wrappers, such as rl-baselines3-zoo's Atari preprocessing); None: the env's.
+    policy_observation_space: gymnasium.Space | None = None
+
     # -- what it can run on and how it is configured -------------------------------------------
     @classmethod
     def unsupported_reason(cls, env: EnvEntry) -> str | None:

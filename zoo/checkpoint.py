@@ -185,6 +185,19 @@ def recover_checkpoints(folder: Path) -> None:
             shutil.rmtree(entry, ignore_errors=True)
 
 
+#: How often :func:`find_checkpoint` lists a run's checkpoints again when a listing finds none.
+_LIST_ATTEMPTS = 20
+
+
+def _candidates(folder: Path) -> dict[str, Path]:
+    """The checkpoints in ``folder`` by name, and the complete leftovers of killed saves."""
+    candidates = {p.name: p for p in folder.glob("*") if p.is_dir() and not p.name.startswith(".")} \
+        if folder.is_dir() else {}
+    for target, leftover in _leftovers(folder):  # a save killed before its rename: read in place
+        candidates.setdefault(target, leftover)
+    return candidates
+
+
 def find_checkpoint(path: str | Path) -> Path:
     """The checkpoint folder at ``path``: the folder itself, or the newest one in a run folder."""
     path = Path(path)
@@ -198,10 +211,13 @@ def find_checkpoint(path: str | Path) -> Path:
     if (path / META_FILE).exists() or (path / WEIGHTS_FILE).exists():
         return path
     folder = path / CHECKPOINTS_DIR
-    candidates = {p.name: p for p in folder.glob("*") if p.is_dir() and not p.name.startswith(".")} \
-        if folder.is_dir() else {}
-    for target, leftover in _leftovers(folder):  # a save killed before its rename: read in place
-        candidates.setdefault(target, leftover)
+    candidates = _candidates(folder)
+    # Listing checkpoints/ while a save renames the new folder in and pruning removes the old one
+    # may see neither (a directory listing is not a snapshot): list again before giving up.
+    for _ in range(_LIST_ATTEMPTS):
+        if candidates or not folder.is_dir():
+            break
+        candidates = _candidates(folder)
     if not candidates:
         raise ZooError(
             f"no checkpoint in {str(path)!r}: expected a folder with {META_FILE} and {WEIGHTS_FILE}, "

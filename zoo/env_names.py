@@ -21,6 +21,8 @@ module imports nothing of the zoo but its exception, and gymnasium only when it 
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import re
 import sys
 from typing import Any
 
@@ -51,11 +53,30 @@ def import_env_module(name: str) -> None:
         return
     module, env_id = module_part(name)
     if module is None:
-        return
+        module = known_env_module(env_id)
+        if module is None:
+            return
     import_gym_package(module, f"env {name!r}")
     gym_id = gymnasium_id(env_id)
     if gym_id is not None:
         _MODULE_OF.setdefault(gym_id, module)
+
+
+#: Id patterns whose envs a package the zoo knows registers on import: Atari games (ale-py's
+#: ``ALE/Pong-v5``, and gym's old ``PongNoFrameskip-v4`` / ``Pong-v4`` ids, which ale-py registers too).
+_ATARI_ID = re.compile(r"ALE/[A-Za-z0-9]+-v\d+|[A-Z][A-Za-z0-9]*(NoFrameskip|Deterministic)-v[04]")
+#: The module that registers them, and what to install to have it.
+ATARI_MODULE, ATARI_INSTALL = "ale_py", "pip install 'rl-agent-zoo[atari]'"
+
+
+def known_env_module(env_id: str) -> str | None:
+    """The module the zoo imports for ``env_id`` by the id's pattern (``ale_py`` for an Atari id
+    not yet registered), or None. The zoo chooses the module: an id names none."""
+    if not isinstance(env_id, str) or not _ATARI_ID.fullmatch(env_id) or ATARI_MODULE in sys.modules:
+        return None
+    if importlib.util.find_spec(ATARI_MODULE) is None:
+        raise ZooError(f"env {env_id!r} is an Atari game, which needs ale-py: {ATARI_INSTALL}")
+    return ATARI_MODULE
 
 
 def gymnasium_id(env_id: str) -> str | None:

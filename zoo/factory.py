@@ -408,7 +408,7 @@ def _load_agent(path: Path, agent: str | None, env: str | None) -> Agent:
     folder, meta, agent_e, env_e = _checked_checkpoint(path, agent, env)
     instance = make_agent(agent_e.name, env_e.name, seed=_seed_of(meta, folder), config=meta["config"])
     load_checked_tensors(instance, folder)
-    check_acts(instance, env_e.observation_space, folder)
+    check_acts(instance, instance.policy_observation_space or env_e.observation_space, folder)
     instance.checkpoint_path = folder
     instance.checkpoint_meta = meta
     return instance

@@ -41,6 +41,8 @@ app = typer.Typer(
     # Help text is shown as written: a plugin command's help holding "[/x]" must not break
     # `zoo --help` for everyone.
     rich_markup_mode=None,
+    # -h as well as --help, as rl_zoo3's scripts (argparse) take it; subcommands inherit it.
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 EXIT_USER_ERROR = 2
 #: A listing whose reader went away: the code of a process killed by SIGPIPE, as shells report it.

@@ -18,7 +18,7 @@ from zoo.exceptions import ZooError
 _FIXED_ON_RESUME = {"seed": "--seed", "out_dir": "--out", "set_": "--set", "max_steps": "--max-steps",
                     "eval_every": "--eval-every", "eval_episodes": "--eval-episodes", "config": "--config",
                     "dry_run": "--dry-run", "as_json": "--json", "init": "--init", "log_folder": "--log-folder",
-                    "stop_at_reward": "--stop-at-reward"}
+                    "stop_at_reward": "--stop-at-reward", "device": "--device"}
 
 
 def command_line(ctx: typer.Context) -> list[str]:
@@ -221,6 +221,9 @@ def train(
         "--log-folder", metavar="DIR", help="also write the run in rl-baselines3-zoo's layout, DIR/ALGO/ENV_N/ "
         "(Monitor files, evaluations.npz, final and best zips, config.yml, args.yml), which rl_zoo3's plot and "
         "benchmark scripts read; evaluates every 25000 steps unless --eval-every")] = None,
+    device: Annotated[str | None, typer.Option(
+        "--device", metavar="DEVICE", help="torch device of the sb3-* agents: cpu (the default), cuda or auto; "
+        "the same as --set device=DEVICE")] = None,
     gym_packages: GymPackages = None,
 ) -> None:
     """Train an agent; writes a run folder with checkpoints, config, returns CSV and curve.
@@ -249,7 +252,10 @@ def train(
     if agent is None or env is None:
         raise ZooError("name what to train: zoo train AGENT ENV (or continue a run: zoo train --resume RUN_DIR)")
     explicit_seed = seed if ctx.get_parameter_source("seed").name != "DEFAULT" else None
-    options = {"seed": explicit_seed, "out": out_dir, "overrides": parse_overrides(set_ or []),
+    overrides = parse_overrides(set_ or [])
+    if device is not None:
+        overrides["device"] = device
+    options = {"seed": explicit_seed, "out": out_dir, "overrides": overrides,
                "config_file": config_file, "stop_at_reward": stop_at_reward, **totals}
     if init is not None:
         from zoo.policy_sources import init_from

@@ -77,9 +77,12 @@ def open_study(plan: TunePlan) -> Any:
     path = sqlite_path(plan.storage)
     if path is not None and not path.exists():
         create_sqlite_storage(plan)
+    existing = path is not None and path.stat().st_size > 0
     try:
+        if existing:
+            _check_versions_recorded(path)
         # An empty file (what a start interrupted by an older zoo left) gets its tables.
-        storage = open_storage(plan.storage, existing=path is not None and path.stat().st_size > 0)
+        storage = open_storage(plan.storage, existing=existing)
         exists = plan.study in {s.study_name for s in storage.get_all_studies()}
     except Exception as exc:  # sqlalchemy's many errors for a bad URL, an unreachable server, a damaged file
         raise ZooError(f"cannot open the study storage {storage_label(plan.storage, plan.out)!r}: "
@@ -105,6 +108,19 @@ def open_study(plan: TunePlan) -> Any:
     check_study(study, storage, plan, where)
     fail_orphans(study)
     return study
+
+
+def _check_versions_recorded(path: Path) -> None:
+    """Read-only: the SQLite file records its schema's versions. Optuna, opening a database,
+    writes any that are missing (``version_info``, ``alembic_version``), so a database whose
+    rows were removed would be changed before it could be refused."""
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as connection:
+        for table in ("version_info", "alembic_version"):
+            if connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] != 1:
+                raise ValueError(f"its table {table} does not hold one row; it was changed by something other "
+                                 "than Optuna")
 
 
 def create_sqlite_storage(plan: TunePlan) -> None:
@@ -144,6 +160,11 @@ def check_study(study: Any, storage: Any, plan: TunePlan, where: str) -> None:
     except Exception as exc:
         raise ZooError(f"{where} cannot be read: {_unreadable(storage, study, exc)}; it was changed by something "
                        "other than Optuna: use another --study or --storage") from None
+    orphans = _orphan_rows(storage)
+    if orphans:
+        # SQLite hands a removed trial's id to the next trial, which would inherit these rows.
+        raise ZooError(f"{where} holds rows of trials that no longer exist (in {orphans}); it was changed by "
+                       "something other than Optuna: use another --study or --storage")
     from zoo.config import field_types
     from zoo.factory import agent_entry, load_agent_class
     from zoo.tools.tune.outputs import typed_params
@@ -208,6 +229,27 @@ def _unreadable(storage: Any, study: Any, exc: Exception) -> str:
         return _damage(exc)
 
 
+#: The tables of Optuna's RDB schema whose rows belong to a trial.
+TRIAL_TABLES = ("trial_params", "trial_values", "trial_intermediate_values", "trial_user_attributes",
+                "trial_system_attributes", "trial_heartbeats")
+
+
+def _orphan_rows(storage: Any) -> str | None:
+    """The first of :data:`TRIAL_TABLES` holding rows of a trial id no trial has (None if none
+    does, or the schema is not one these queries fit)."""
+    from sqlalchemy import text
+
+    try:
+        with storage.engine.connect() as connection:
+            for table in TRIAL_TABLES:
+                query = text(f"SELECT 1 FROM {table} WHERE trial_id NOT IN (SELECT trial_id FROM trials) LIMIT 1")
+                if connection.execute(query).first() is not None:
+                    return table
+    except Exception:  # noqa: BLE001 -- a schema of another Optuna: the other checks still apply
+        return None
+    return None
+
+
 def _bad_parameter(storage: Any, trial_id: int) -> str | None:
     """``'s parameter 'x'``: the first of the trial's stored parameters Optuna cannot read back,
     from the rows of its RDB schema (None if none is, or the rows cannot be read)."""
@@ -242,8 +284,8 @@ def driver_identity() -> dict[str, Any]:
 
 def _started(pid: int) -> str | None:
     try:
-        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
-        ticks = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip()
+        ticks = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace").rsplit(")", 1)[1].split()[19]
     except (OSError, IndexError):
         return None
     return f"{boot}:{ticks}"
