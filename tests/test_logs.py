@@ -167,3 +167,14 @@ def test_zoo_eval_best_needs_a_run_that_kept_one(tmp_path):
     zoo.train("reinforce", "cartpole", steps=3000, out=tmp_path / "run")
     result = CliRunner().invoke(app, ["eval", "reinforce", "cartpole", "--checkpoint", str(tmp_path / "run"), "--best"])
     assert result.exit_code == 2 and "--eval-every" in result.output
+
+
+@pytest.mark.parametrize("value", ["0", "-5", str(10**20)])
+def test_an_evaluation_schedule_outside_the_counts_is_one_line_and_writes_nothing(tmp_path, value):
+    """Issue 23, item 19: ``--eval-every 10**20`` was accepted (a schedule no run can reach)."""
+    from zoo.cli import app
+
+    result = CliRunner().invoke(app, ["train", "reinforce", "cartpole", "--steps", "1000", "--eval-every", value,
+                                      "--out", str(tmp_path / "run")])
+    assert result.exit_code == 2 and "--eval-every must be a positive number" in result.stderr
+    assert not (tmp_path / "run").exists()

@@ -66,6 +66,28 @@ def _ffmpeg_failure(returncode: int, log: str, path: Path) -> OSError:
     return OSError(errno.EIO, f"ffmpeg {how}" + (f": {said}" if said else ""), str(path))
 
 
+_HELD = {signal.SIGINT, signal.SIGTERM}
+_CAN_HOLD = hasattr(signal, "pthread_sigmask")
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM wait (the OS holds them) until the block ends, then arrive as usual."""
+    if not _CAN_HOLD:
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)
+
+
+def _release_signals() -> None:
+    """In the child, before ffmpeg runs: it answers Ctrl-C and SIGTERM again (a mask is inherited)."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)
+
+
 class _Encoder:
     """ffmpeg (the binary imageio-ffmpeg ships) encoding the frames it is sent into an H.264 mp4.
     Run here rather than through imageio-ffmpeg's ``write_frames``, which ignores ffmpeg's exit
@@ -88,11 +110,14 @@ class _Encoder:
         self.size = ((frame.shape[1] // 2) * 2, (frame.shape[0] // 2) * 2)
         fps = str(Fraction(self.fps).limit_denominator())
         self.log = tempfile.TemporaryFile()  # not a pipe: nobody reads it while frames are sent
-        self.process = subprocess.Popen(
-            [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-v", "error", "-f", "rawvideo", "-vcodec", "rawvideo",
-             "-s", f"{self.size[0]}x{self.size[1]}", "-pix_fmt", "rgb24", "-r", fps, "-i", "-", "-an",
-             "-vcodec", "libx264", "-pix_fmt", "yuv420p", "-preset", "ultrafast", str(self.path)],
-            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self.log)
+        command = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-v", "error", "-f", "rawvideo", "-vcodec", "rawvideo",
+                   "-s", f"{self.size[0]}x{self.size[1]}", "-pix_fmt", "rgb24", "-r", fps, "-i", "-", "-an",
+                   "-vcodec", "libx264", "-pix_fmt", "yuv420p", "-preset", "ultrafast", str(self.path)]
+        with _signals_held():
+            # A SIGTERM or Ctrl-C raised inside Popen, after the fork, would leave an ffmpeg that
+            # nobody kills, which then writes the file the clean-up has just removed.
+            self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                            stderr=self.log, preexec_fn=_release_signals if _CAN_HOLD else None)
 
     def add(self, frame: np.ndarray) -> None:
         if self.process is None:

@@ -38,8 +38,8 @@ def _seed_of_earlier_runs(seed: int) -> int:
 
 def check_schedule(every: Any, episodes: Any) -> None:
     for flag, value in (("--eval-every", every), ("--eval-episodes", episodes)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1):
-            raise ZooError(f"{flag} must be a positive whole number, got {value!r}")
+        if value is not None:
+            check_count(value, flag)  # a schedule past any budget (10**20) is a mistake, refused as counts are
 
 
 class PeriodicEvaluation:
