@@ -28,6 +28,12 @@ from typing import Any
 import numpy as np
 
 
+def min_update_steps(n: int, batch_steps: int) -> int:
+    """The fewest env steps before the first update of ``n`` copies: every copy ends an episode
+    (of one step at the least) and the ended episodes hold ``batch_steps`` steps."""
+    return max(n, batch_steps)
+
+
 @dataclass
 class Batch:
     """The episodes one update learns from, each array (time, copy, ...): ``active`` marks their

@@ -40,7 +40,7 @@ from zoo import Agent, EnvEntry, Iteration, ZooError, hyperparameter
 from zoo.agents import acting
 from zoo.agents import gradients as G
 from zoo.agents import returns as R
-from zoo.agents.collection import Collector
+from zoo.agents.collection import Collector, min_update_steps
 
 if TYPE_CHECKING:
     import torch
@@ -197,6 +197,10 @@ class Reinforce(Agent):
                                    deterministic=deterministic)
 
     # -- learning --------------------------------------------------------------------------------
+    @classmethod
+    def min_training_steps(cls, env: EnvEntry, config: ReinforceConfig) -> int:
+        return min_update_steps(config.n_envs, config.batch_steps)
+
     def start_training(self, make_envs) -> None:
         self.envs = make_envs(self.config.n_envs)
         if self._collector is None:  # a fresh run: the loop seeded the envs, this is their start

@@ -253,3 +253,48 @@ def test_zoo_train_stop_at_reward_says_so_and_refuses_what_is_not_a_number(tmp_p
                               str(tmp_path / "bad")])
     assert_one_line_error(bad, "--stop-at-reward must be a finite number")
     assert not (tmp_path / "bad").exists()
+
+
+# -- a budget too small to train ----------------------------------------------------------------
+@pytest.mark.parametrize("args,fragments", [
+    (["--steps", "63"], ["--steps 63 is too few", "reinforce on CartPole-v1", "at least 64", "--steps 64 or more"]),
+    (["--steps", "4000", "--set", "batch_steps=5000", "--set", "n_envs=8"], ["--steps 4,000", "at least 5,000"]),
+    (["--steps", "1", "--dry-run"], ["--steps 1 is too few"]),
+])
+def test_a_step_budget_below_one_update_is_refused_before_anything_is_written(workdir, args, fragments):
+    """Issue 25: ``--steps`` fewer than one step of all copies trained nothing and exited 0."""
+    result = runner.invoke(app, ["train", "reinforce", "cartpole", *args, "--out", str(workdir / "run")])
+    assert_one_line_error(result, *fragments)
+    assert list(workdir.iterdir()) == []  # no run folder, no runs/
+
+
+def test_a_config_files_budget_below_one_update_is_refused_naming_the_file(workdir):
+    (workdir / "run.toml").write_text('agent = "reinforce"\nenv = "cartpole"\nbudget = { steps = 10 }\n')
+    result = runner.invoke(app, ["train", "reinforce", "cartpole", "--config", str(workdir / "run.toml"),
+                                 "--out", str(workdir / "run")])
+    assert_one_line_error(result, "the config file's budget of steps 10 is too few", "at least 64")
+    assert not (workdir / "run").exists()
+
+
+def test_the_python_api_refuses_it_with_budget_too_small(tmp_path):
+    with pytest.raises(zoo.BudgetTooSmall, match="at least 8") as refused:
+        zoo.train("reinforce", "cartpole", steps=7, overrides={"n_envs": 8}, out=tmp_path / "run")
+    assert isinstance(refused.value, zoo.ZooError)
+    with pytest.raises(zoo.BudgetTooSmall):
+        zoo.plan_run("reinforce", "cartpole", steps=7, overrides={"n_envs": 8}, out=tmp_path / "run")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_budget_that_ends_before_the_first_update_removes_the_run_and_says_so(tmp_path):
+    """Past one step of all copies, the first update still waits for every copy to end an
+    episode: 64 CartPole copies within 200 steps end none. Found when the budget ends: the run
+    learned nothing, its folder goes, exit 2."""
+    with pytest.raises(zoo.BudgetTooSmall, match="ended before the first update of reinforce on CartPole-v1"):
+        zoo.train("reinforce", "cartpole", steps=200, out=tmp_path / "api")
+    assert not (tmp_path / "api").exists()
+    result = runner.invoke(app, ["train", "reinforce", "cartpole", "--steps", "200", "--out", str(tmp_path / "cli")])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error")]  # (after the progress line)
+    assert len(errors) == 1 and errors[0].startswith("error: --steps 200 ended before the first update"), errors
+    assert "the run folder" in errors[0] and "was removed" in errors[0]
+    assert not (tmp_path / "cli").exists()

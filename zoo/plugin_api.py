@@ -28,12 +28,13 @@ from zoo.exceptions import ZooError
 PROJECT_NAME = "agent_zoo"
 ENTRY_POINT_GROUP = PROJECT_NAME
 
-PLUGIN_API_VERSION = "1.3"
+PLUGIN_API_VERSION = "1.4"
 """This zoo's plugin API version, ``MAJOR.MINOR`` (``zoo plugins`` shows it).
 
 1.0: the hooks ``register_envs``, ``register_agents`` and ``register_commands``. 1.1:
 ``register_hub_formats``. 1.2: every name a plugin needs is public in ``zoo`` itself, and plugins
-may declare ``zoo_plugin_api``. 1.3: ``add_env(hub_id=...)`` and ``Agent.export_extras``."""
+may declare ``zoo_plugin_api``. 1.3: ``add_env(hub_id=...)`` and ``Agent.export_extras``. 1.4:
+``Agent.min_training_steps`` and ``zoo.BudgetTooSmall``."""
 
 #: The attribute of a plugin's entry-point object that holds the versions it supports.
 API_ATTRIBUTE = "zoo_plugin_api"

@@ -32,6 +32,12 @@ from zoo.limits import check_count
 REWARD_WINDOW = 100
 
 
+class BudgetTooSmall(ZooError):
+    """A step budget too small for the agent to train at all (public as ``zoo.BudgetTooSmall``):
+    fewer env steps than its first update needs, so the run would end having learned nothing.
+    Refused before anything is built or written."""
+
+
 @dataclass(frozen=True)
 class Budget:
     """When to stop: after ``episodes`` finished episodes or ``steps`` executed env steps (the first
@@ -51,6 +57,15 @@ class Budget:
         if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, (int, float))
                                       or not math.isfinite(threshold)):
             raise ZooError(f"--stop-at-reward must be a finite number (a mean episode return), got {threshold!r}")
+
+    def check_trains(self, minimum: int, what: str, source: str) -> None:
+        """Refuse (:class:`BudgetTooSmall`) a step budget below ``minimum``, the fewest env steps
+        ``what`` (an agent on an env) needs to update once; ``source`` names where the budget
+        came from (``--steps``, a config file, the default)."""
+        if self.steps is not None and self.steps < minimum:
+            raise BudgetTooSmall(f"{source} {self.steps:,} is too few env steps for {what} to train at all: "
+                                 f"its first update needs at least {minimum:,} (more if its episodes are long); "
+                                 f"use --steps {minimum} or more")
 
     def reached(self, episodes: int, steps: int) -> bool:
         return (self.episodes is not None and episodes >= self.episodes) or (
