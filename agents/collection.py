@@ -13,7 +13,9 @@ than the policy that took it (see :mod:`zoo.agents.reinforce`).
 Experience is kept in (time, copy) arrays, the layout :mod:`zoo.agents.returns` works on: row
 ``t`` is the ``t``-th step of all copies since the oldest unfinished episode began. ``active``
 marks the steps that play a transition and are not learned from yet (not the step that restarts
-a copy under gymnasium's ``NEXT_STEP`` autoreset), ``ends`` the last step of each episode.
+a copy under gymnasium's ``NEXT_STEP`` autoreset), ``ends`` the last step of each episode, and
+``steps`` (one per row) the env steps the row executed, which put each episode at the env step
+where it ended.
 
 :class:`Collector` holds all of it, and is part of the agent's training state: a run stopped
 between updates resumes with its unfinished episodes (:meth:`Collector.state`, as named arrays
@@ -38,7 +40,8 @@ def min_update_steps(n: int, batch_steps: int) -> int:
 class Batch:
     """The episodes one update learns from, each array (time, copy, ...): ``active`` marks their
     steps, ``ends`` the last step of each; ``log_probs`` are the log-probabilities of the actions
-    under the policy that took them."""
+    under the policy that took them; ``steps_after`` (time,) the env steps executed after each row
+    until the update."""
 
     obs: np.ndarray
     actions: np.ndarray
@@ -46,6 +49,7 @@ class Batch:
     log_probs: np.ndarray
     active: np.ndarray
     ends: np.ndarray
+    steps_after: np.ndarray
 
     def episode_order(self) -> np.ndarray:
         """For each episode, numbered copy by copy as :func:`zoo.agents.returns.episode_ids`
@@ -55,6 +59,14 @@ class Batch:
         order = np.empty_like(by_end)
         order[by_end] = np.arange(by_end.size)
         return order
+
+    def episode_end_steps(self, executed: int) -> list[int]:
+        """For each episode, in the order they ended, the env steps of the iteration done when it
+        ended (``executed``: the iteration's; an episode that ended in steps before it, which made
+        no update, gets a negative count)."""
+        copies, rows = np.nonzero(self.ends.T)
+        rows = rows[np.lexsort((copies, rows))]
+        return (executed - self.steps_after[rows]).astype(int).tolist()
 
 
 class Collector:
@@ -72,6 +84,7 @@ class Collector:
             "log_probs": np.zeros((capacity, n), np.float64),
             "active": np.zeros((capacity, n), np.bool_),
             "ends": np.zeros((capacity, n), np.bool_),
+            "steps": np.zeros(capacity, np.int64),
         }
         self.pending = np.zeros(n, np.bool_)  # the next step restarts the copy (NEXT_STEP autoreset)
         self.lengths = np.zeros(n, np.int64)  # steps into each copy's current episode
@@ -109,6 +122,7 @@ class Collector:
         ends = active & done
         b["obs"][t], b["actions"][t], b["log_probs"][t] = encoded, actions, log_probs
         b["rewards"][t], b["active"][t], b["ends"][t] = rewards, active, ends
+        executed = b["steps"][t] = int(np.count_nonzero(active))
         self.rows += 1
         self.lengths += active
         if ends.any():
@@ -118,7 +132,7 @@ class Collector:
             self.lengths[ends] = 0
         if self.next_step_autoreset:
             self.pending = done
-        return int(np.count_nonzero(active))
+        return executed
 
     def take(self) -> Batch:
         """The episodes that ended, for an update; the unfinished ones stay for the next."""
@@ -126,8 +140,10 @@ class Collector:
         ends = b["ends"][:rows]
         last_end = np.where(ends.any(0), rows - 1 - np.argmax(ends[::-1], axis=0), -1)
         finished = np.arange(rows)[:, None] <= last_end[None, :]
+        steps = b["steps"][:rows]
         batch = Batch(b["obs"][:rows].copy(), b["actions"][:rows].copy(), b["rewards"][:rows].copy(),
-                      b["log_probs"][:rows].copy(), b["active"][:rows] & finished, ends & finished)
+                      b["log_probs"][:rows].copy(), b["active"][:rows] & finished, ends & finished,
+                      np.cumsum(steps[::-1])[::-1] - steps)
         # Keep the rows of the unfinished episodes, those steps still active.
         keep = int(last_end.min()) + 1
         for buffer in b.values():
@@ -161,6 +177,8 @@ class Collector:
             if array.shape != want or array.dtype != buffer.dtype:
                 raise ValueError(f"collection.{name} is {array.dtype}{list(array.shape)}, expected "
                                  f"{buffer.dtype}{list(want)}")
+        if ((arrays["steps"] < 0) | (arrays["steps"] > self.n)).any():
+            raise ValueError(f"collection.steps holds counts outside 0 to {self.n}")
         observations = np.asarray(arrays["observations"])
         if observations.shape != observations_like.shape or observations.dtype != observations_like.dtype:
             raise ValueError(f"collection.observations is {observations.dtype}{list(observations.shape)}, expected "

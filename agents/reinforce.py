@@ -302,7 +302,7 @@ class Reinforce(Agent):
         episode_returns = np.bincount(labels, batch.rewards[active], minlength=n_episodes)
         in_order = np.argsort(batch.episode_order(), kind="stable")  # as they ended
         return Iteration(episode_returns[in_order].tolist(), lengths[in_order].astype(int).tolist(), executed,
-                         metrics)
+                         metrics, episode_steps=batch.episode_end_steps(executed))
 
     def _step(self, optimizer: Adam, params: list[torch.Tensor], grads: list[np.ndarray]) -> None:
         """One optimiser step with gradients computed in numpy (:mod:`zoo.agents.gradients`)."""

@@ -183,6 +183,61 @@ def test_every_episode_is_reported_once_whole_in_the_order_they_ended():
     assert executed - sum(reported) < 4 * 11  # the episodes under way wait for the next update
 
 
+class StepsLeft(gymnasium.vector.VectorWrapper):
+    """A budget the test sets (``steps_left``, as the loop's envs give it), and the env steps
+    done after each ``step()``."""
+
+    def __init__(self, env):
+        super().__init__(env)
+        self.steps_left, self.done_after = None, []
+
+    def step(self, actions):
+        result = self.env.step(actions)
+        self.done_after.append(self.env.transitions)
+        return result
+
+
+def test_every_episode_carries_the_env_step_at_which_it_ended():
+    """Issue 24's leftover: each REINFORCE episode sat at the end of its iteration in returns.csv.
+    Here each one's step is the env steps done when it ended, also for episodes that ended in
+    steps the budget cut short of an update (reported by the next one: resumed with a larger
+    budget)."""
+    gymnasium.register("zoo-test/ScriptedEpisodes-v0", entry_point=ScriptedSpaces)
+    lengths = [[3, 1, 7, 2], [11, 4], [5], [2, 9, 1, 1, 6]]
+    env = StepsLeft(ScriptedEpisodes(lengths))
+    agent = zoo.make_agent("reinforce", "zoo-test/ScriptedEpisodes-v0", seed=0, overrides={"n_envs": 4})
+    agent.start_training(lambda n: env)
+    ended_at, done, short, earlier = [], 0, 0, 0
+    for i in range(12):
+        env.steps_left = 9 if i in (3, 7) else None  # two budgets that end before an update
+        it = agent.train_iteration()
+        short += not it.episode_returns
+        ended_at += [done + step for step in it.episode_steps or []]
+        earlier += sum(step < 0 for step in it.episode_steps or [])
+        done += it.env_steps
+    assert short == 2 and earlier > 0  # some episodes ended in the steps cut short of an update
+    ends = []  # (row of its last step, copy) of every episode the script plays
+    for i, rows in enumerate(lengths):
+        t = 0
+        for k in range(100):
+            t += rows[k % len(rows)] + (1 if k else 0)
+            ends.append((t - 1, i))
+    assert ended_at == [env.done_after[row] for row, _ in sorted(ends)[:len(ended_at)]]
+
+
+def test_returns_csv_puts_each_reinforce_episode_at_its_own_env_step(tmp_path):
+    result = train("reinforce", "cartpole", seed=0, steps=5_000, out=tmp_path / "run", overrides={"n_envs": 8},
+                   argv=["zoo"])
+    with open(result.run_dir / "returns.csv", newline="") as f:
+        steps = [int(row["env_steps"]) for row in csv.DictReader(f)]
+    progress = [int(row["time/total_timesteps"]) for row in progress_rows(result.run_dir)]
+    assert steps == sorted(steps) and steps[-1] <= result.env_steps
+    # Many steps per iteration (not all at its end), and the first episodes end within the first
+    # iteration: 8 copies, each of whose first episode is at least 8 steps long.
+    assert len(set(steps)) > 5 * len(progress)
+    assert 8 <= steps[0] < progress[0]
+
+
 # -- resuming mid-episode -------------------------------------------------------------------------
 def full_state(run):
     folder = ckpt.find_checkpoint(run)

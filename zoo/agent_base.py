@@ -63,7 +63,8 @@ class Iteration:
     metrics: dict[str, float] = field(default_factory=dict)
     #: For each episode, the env steps of this iteration done when it ended (counted as
     #: ``env_steps`` counts them), so that ``returns.csv`` and curves put every episode at its own
-    #: env step. None: every episode at the end of the iteration.
+    #: env step; negative for an episode that ended in earlier steps that reported it in no
+    #: iteration (the budget ended before an update). None: every episode at the end of the iteration.
     episode_steps: list[int] | None = None
 
 

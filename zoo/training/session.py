@@ -260,7 +260,7 @@ class Session:
         _check_finite(self.learner, it.metrics, self.env_steps, self._last_good())
         elapsed = round(self.elapsed(), 3)
         first_new = len(self.rows)
-        ends = run_folder.episode_end_steps(it, self.env_steps)
+        ends = run_folder.episode_end_steps(it, self.env_steps, int(self.rows[-1][3]) if self.rows else 0)
         for ret, length, step in zip(it.episode_returns, it.episode_lengths, ends):
             self.rows.append([len(self.rows) + 1, float(ret), int(length), step, elapsed])
         evaluated = self._evaluate_if_due(self.env_steps)
