@@ -340,16 +340,15 @@ def test_the_python_api_refuses_it_with_budget_too_small(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_budget_that_ends_before_the_first_update_removes_the_run_and_says_so(tmp_path):
+def test_a_budget_that_ends_before_the_first_update_says_so(tmp_path):
     """Past one step of all copies, the first update still waits for every copy to end an
-    episode: 64 CartPole copies within 200 steps end none. Found when the budget ends: the run
-    learned nothing, its folder goes, exit 2."""
-    with pytest.raises(zoo.BudgetTooSmall, match="ended before the first update of reinforce on CartPole-v1"):
-        zoo.train("reinforce", "cartpole", steps=200, out=tmp_path / "api")
-    assert not (tmp_path / "api").exists()
-    result = runner.invoke(app, ["train", "reinforce", "cartpole", "--steps", "200", "--out", str(tmp_path / "cli")])
-    assert result.exit_code == 2 and "Traceback" not in result.output
-    errors = [line for line in result.stderr.splitlines() if line.startswith("error")]  # (after the progress line)
-    assert len(errors) == 1 and errors[0].startswith("error: --steps 200 ended before the first update"), errors
-    assert "the run folder" in errors[0] and "was removed" in errors[0]
-    assert not (tmp_path / "cli").exists()
+    episode, which no check made before the run can know: 64 CartPole copies within 200 steps
+    end none. The run says it learned nothing."""
+    result = runner.invoke(app, ["train", "reinforce", "cartpole", "--steps", "200", "--out", str(tmp_path / "run")])
+    assert result.exit_code == 0, result.output
+    assert "0 episodes, 192 env steps" in result.stdout
+    assert "warning: no training episode ended within 192 env steps: the agent may have learned nothing" in \
+        result.stderr
+    done = runner.invoke(app, ["train", "reinforce", "cartpole", "--steps", "2000", "--set", "n_envs=8",
+                               "--out", str(tmp_path / "trained")])
+    assert done.exit_code == 0 and "warning" not in done.stderr

@@ -164,7 +164,7 @@ def test_a_run_resumed_from_before_the_one_rule_keeps_evaluating_its_own_episode
 def test_zoo_eval_best_needs_a_run_that_kept_one(tmp_path):
     from zoo.cli import app
 
-    zoo.train("reinforce", "cartpole", steps=10_000, out=tmp_path / "run")  # (3,000: no update, refused)
+    zoo.train("reinforce", "cartpole", steps=3000, out=tmp_path / "run")
     result = CliRunner().invoke(app, ["eval", "reinforce", "cartpole", "--checkpoint", str(tmp_path / "run"), "--best"])
     assert result.exit_code == 2 and "--eval-every" in result.output
 

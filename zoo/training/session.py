@@ -36,7 +36,7 @@ from zoo.factory import (
 )
 from zoo.limits import check_count, check_seed
 from zoo.training import run_folder
-from zoo.training.budget import Budget, BudgetTooSmall, CountedVectorEnv, StepAllowance
+from zoo.training.budget import Budget, CountedVectorEnv, StepAllowance
 from zoo.training.initial_weights import InitWeights, apply_init, check_init
 from zoo.training.logs import KeptLogs, TrainingLog
 from zoo.training.periodic_eval import PeriodicEvaluation, check_schedule
@@ -241,8 +241,8 @@ class Session:
             if self.rl_zoo_log is not None:
                 shutil.rmtree(self.rl_zoo_log.path, ignore_errors=True)
             self.lock = None
-            if isinstance(exc, ZooError):  # (its own type: zoo.BudgetTooSmall stays one)
-                exc.args = (f"{exc}; the run folder {str(self.run_dir)!r} was removed",)
+            if isinstance(exc, ZooError):
+                raise ZooError(f"{exc}; the run folder {str(self.run_dir)!r} was removed") from exc
             raise
         finally:
             if self.lock is not None:
@@ -310,9 +310,6 @@ class Session:
         agent's envs (every copy steps at once)."""
         return self.budget.reached(len(self.rows), self.env_steps) or self._step_budget_spent()
 
-    def _budget_name(self) -> str:
-        return _BUDGET_NAMES.get(self.budget_source or "", "--steps")
-
     def _step_budget_spent(self) -> bool:
         """Whether the step budget is reached or leaves too little for one more step of the envs."""
         left = self.budget.steps_left(self.env_steps)
@@ -340,13 +337,6 @@ class Session:
                     if time.perf_counter() - last_save >= self.checkpoint_every:
                         self.save()
                         last_save = time.perf_counter()
-                if self.claimed is not None and self.iterations == 0 and self.budget.steps is not None \
-                        and not stop.is_set():
-                    # The budget ended before the first update (the up-front check of
-                    # min_training_steps cannot know how long the episodes are): nothing learned.
-                    raise BudgetTooSmall(f"{self._budget_name()} {self.budget.steps:,} ended before the first update "
-                                         f"of {learner.name} on {learner.env.gym_id}: it trained nothing; use a larger "
-                                         "--steps")
                 if not stop.is_set() and self.stopped_at_reward is None:
                     done = self._evaluate_at_budget_end()
                     if done is not None and progress is not None:
