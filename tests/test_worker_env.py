@@ -20,6 +20,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import warnings
 
 import gymnasium
 import numpy as np
@@ -160,12 +161,17 @@ def test_make_vec_env_takes_worker_processes_where_they_pay(monkeypatch):
     from zoo import factory
 
     monkeypatch.setattr(factory, "usable_cores", lambda: 2)
-    costly = zoo.make_vec_env("lunarlander", 16)
+    costly = zoo.make_vec_env("lunarlander", 128)  # 128 x 31 µs: 4 ms a step
     try:
-        assert isinstance(costly, WorkerVectorEnv) and costly.shares == [(0, 8), (8, 16)]
+        assert isinstance(costly, WorkerVectorEnv) and costly.shares == [(0, 64), (64, 128)]
     finally:
         costly.close()
     assert not isinstance(zoo.make_vec_env("FrozenLake-v1", 16), WorkerVectorEnv)  # a step costs too little
+    # 16 copies of LunarLander or HalfCheetah (500-800 µs a step): the workers measured slower on 2 cores.
+    assert not isinstance(zoo.make_vec_env("lunarlander", 16), WorkerVectorEnv)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # MuJoCo's deprecation notices
+        assert not isinstance(zoo.make_vec_env("HalfCheetah-v5", 16), WorkerVectorEnv)
     assert not isinstance(zoo.make_vec_env("lunarlander", 2), WorkerVectorEnv)  # too few copies
     assert not isinstance(zoo.make_vec_env("lunarlander", 16, vectorization_mode="sync"), WorkerVectorEnv)
     monkeypatch.setattr(factory, "usable_cores", lambda: 1)
@@ -177,3 +183,15 @@ def test_make_vec_env_takes_worker_processes_where_they_pay(monkeypatch):
         forced.close()
     with pytest.raises(ZooError, match="vectorization_mode must be"):
         zoo.make_vec_env("lunarlander", 4, vectorization_mode="async")
+
+
+def test_worker_processes_are_taken_where_the_cpu_figures_predict_them_1_5x_faster():
+    """The figures of benchmarks/results/env-speed.md ("Sync or workers"), CPU per env step."""
+    from zoo.factory import workers_pay
+
+    assert not workers_pay(16 * 45e-6, 2)  # HalfCheetah, 16 copies, 2 cores: predicted 1.1x
+    assert not workers_pay(16 * 31e-6, 2)  # LunarLander: 1.2x
+    assert workers_pay(16 * 250e-6, 2)  # Ant: 1.7x
+    assert workers_pay(32 * 110e-6, 2)  # Hopper, 32 copies: 1.6x
+    assert workers_pay(32 * 45e-6, 4) and workers_pay(16 * 110e-6, 8)  # more cores, more pays
+    assert not workers_pay(1.0, 1)  # one worker process only adds its messages

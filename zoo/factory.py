@@ -132,9 +132,21 @@ def episode_step_cap(name: str, max_episode_steps: int | None = None) -> int | N
 
 #: ``make_vec_env``'s choices of how to step copies of an env that has no batched version.
 VECTORIZATION_MODES = (None, "sync", "workers")
-#: Worker processes pay when a step of all copies costs a sync vector env at least this long (a
-#: step's messages to the workers cost about a tenth of it: benchmarks/results/env-speed.md).
-WORKERS_PAY_SECONDS = 400e-6
+#: What one step of all copies costs the worker processes beyond the env steps themselves: the
+#: parent's messages, the workers' and their info dicts (measured about 180 µs for LunarLander,
+#: whose steps return no info, 270-420 µs for MuJoCo's: benchmarks/results/env-speed.md).
+WORKER_STEP_OVERHEAD = 300e-6
+#: The least speed-up over the sync vector env, as predicted, for which worker processes are taken.
+WORKERS_MIN_GAIN = 1.5
+#: Steps of one copy timed to predict it (about 3 ms for MuJoCo's HalfCheetah).
+PROBE_STEPS = 32
+
+
+def workers_pay(step_seconds: float, workers: int) -> bool:
+    """Whether ``workers`` processes, each stepping its share of copies whose sync step costs
+    ``step_seconds`` of CPU, are predicted to step them :data:`WORKERS_MIN_GAIN` times faster than
+    one process: the step then costs the overhead plus one worker's share, on idle cores."""
+    return step_seconds >= WORKERS_MIN_GAIN * (WORKER_STEP_OVERHEAD + step_seconds / workers)
 
 
 def make_vec_env(name: str, num_envs: int, *, max_episode_steps: int | None = None,
@@ -146,9 +158,11 @@ def make_vec_env(name: str, num_envs: int, *, max_episode_steps: int | None = No
     else a synchronous vector of single envs. ``vectorization_mode="sync"`` or ``"workers"``
     chooses for an env without a batched version (``"sync"`` also where it has one).
 
-    Worker processes pay with two usable cores or more, a platform that forks (Linux), and
-    copies whose step takes a sync vector env :data:`WORKERS_PAY_SECONDS` or more (timed on
-    one copy here)."""
+    Worker processes (one per usable core, at most one per two copies) are taken on a platform
+    that forks (Linux) where :func:`workers_pay` predicts them 1.5x faster than the sync vector
+    env, from the CPU time of a step of one copy timed here: on 2 cores, where a step of all
+    copies costs 1.8 ms or more (16 copies of MuJoCo's Hopper, 8 of Ant; not 16 of LunarLander or
+    HalfCheetah, which measured slower with workers), on 4 cores 720 µs."""
     num_envs = check_count(num_envs, "num_envs")
     if kwargs.get("render_mode") is not None:
         headless.prepare()
@@ -203,17 +217,20 @@ def _workers(entry: EnvEntry, num_envs: int, kwargs: dict[str, Any],
         try:
             probe.reset(seed=0)
             seconds = []
-            for _ in range(8):
-                start = time.perf_counter()
-                _, _, terminated, truncated, _ = probe.step(probe.action_space.sample())
-                seconds.append(time.perf_counter() - start)
+            for _ in range(PROBE_STEPS):
+                action = probe.action_space.sample()
+                start = time.thread_time()  # CPU time: other processes on the machine do not inflate it
+                _, _, terminated, truncated, _ = probe.step(action)
+                seconds.append(time.thread_time() - start)
                 if terminated or truncated:
                     probe.reset()
+            seconds = seconds[PROBE_STEPS // 4:]  # the first steps run on cold caches (1.5x slower for MuJoCo)
         finally:
             probe.close()
-    if not forced and num_envs * sorted(seconds)[len(seconds) // 2] < WORKERS_PAY_SECONDS:
+    workers = max(1, min(cores, num_envs // 2))
+    if not forced and not workers_pay(num_envs * sorted(seconds)[len(seconds) // 2], workers):
         return None
-    return max(1, min(cores, num_envs // 2)), probe
+    return workers, probe
 
 
 def agent_class(agent: str, env: str) -> type[Agent]:
