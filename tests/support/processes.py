@@ -27,8 +27,9 @@ from pathlib import Path
 import pytest
 
 MARK = "ZOO_TEST_MARK"
-#: Seconds a driver's processes may take to go once it is gone (Ray's agents poll their raylet).
-GONE_WITHIN = 20.0
+#: Seconds a driver's processes may take to go once it is gone (Ray's agents poll their raylet; under
+#: a load of 10 on 2 cores its dashboard agent was seen taking more than 20 s). A bound, not a wait.
+GONE_WITHIN = 60.0
 PROC = Path("/proc")
 ZOO = [sys.executable, "-c", "from zoo.cli import main; main()"]
 
