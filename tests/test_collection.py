@@ -323,6 +323,15 @@ def test_a_step_budget_below_one_update_is_refused_before_anything_is_written(wo
     assert list(workdir.iterdir()) == []  # no run folder, no runs/
 
 
+def test_a_sweep_whose_train_steps_cannot_train_a_run_is_refused_before_anything_runs(workdir):
+    # The grid's 8 copies could train in 32 steps, its 64 cannot.
+    result = runner.invoke(app, ["sweep", "--agents", "reinforce-baseline,reinforce", "--envs", "cartpole",
+                                 "--train-steps", "32", "--set", "n_envs=8,64", "--out", str(workdir / "sweep")])
+    assert_one_line_error(result, "--train-steps 32 is too few", "reinforce-baseline on CartPole-v1",
+                          "at least 64", "use --train-steps 64 or more")
+    assert list(workdir.iterdir()) == []
+
+
 def test_a_config_files_budget_below_one_update_is_refused_naming_the_file(workdir):
     (workdir / "run.toml").write_text('agent = "reinforce"\nenv = "cartpole"\nbudget = { steps = 10 }\n')
     result = runner.invoke(app, ["train", "reinforce", "cartpole", "--config", str(workdir / "run.toml"),

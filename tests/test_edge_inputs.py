@@ -428,7 +428,7 @@ def test_forged_episode_actions_of_an_sb3_run_are_refused_on_resume(tmp_path):
 
 
 def test_a_sweep_folder_that_cannot_be_created_is_one_line_and_nothing_before_it(workdir):
-    one_line_error(["sweep", "--agents", "reinforce", "--envs", "cartpole", "--train-steps", "1",
+    one_line_error(["sweep", "--agents", "reinforce", "--envs", "cartpole", "--train-steps", "64",
                     "--eval-episodes", "1", "--out", "/proc/zoo-no/x"], "cannot create the sweep folder")
     assert snapshot(workdir) == {}
 

@@ -58,14 +58,14 @@ class Budget:
                                       or not math.isfinite(threshold)):
             raise ZooError(f"--stop-at-reward must be a finite number (a mean episode return), got {threshold!r}")
 
-    def check_trains(self, minimum: int, what: str, source: str) -> None:
+    def check_trains(self, minimum: int, what: str, source: str, flag: str = "--steps") -> None:
         """Refuse (:class:`BudgetTooSmall`) a step budget below ``minimum``, the fewest env steps
         ``what`` (an agent on an env) needs to update once; ``source`` names where the budget
-        came from (``--steps``, a config file, the default)."""
+        came from (``--steps``, a config file, the default), ``flag`` what sets it."""
         if self.steps is not None and self.steps < minimum:
             raise BudgetTooSmall(f"{source} {self.steps:,} is too few env steps for {what} to train at all: "
                                  f"its first update needs at least {minimum:,} (more if its episodes are long); "
-                                 f"use --steps {minimum} or more")
+                                 f"use {flag} {minimum} or more")
 
     def reached(self, episodes: int, steps: int) -> bool:
         return (self.episodes is not None and episodes >= self.episodes) or (
