@@ -288,11 +288,15 @@ def test_stop_at_reward_stops_at_the_first_iteration_whose_100_episode_mean_reac
     assert result.stopped_at_reward == pytest.approx(float(np.mean(result.returns[-100:])))
     with open(result.run_dir / "returns.csv", newline="") as f:
         rows = list(csv.DictReader(f))
-    # At the end of every earlier iteration (rows grouped by env_steps), the mean was below 60.
-    ends = [i for i in range(len(rows)) if i + 1 == len(rows) or rows[i + 1]["env_steps"] != rows[i]["env_steps"]]
+    # At the end of every earlier iteration, the mean was below 60. An iteration reports the
+    # episodes that ended since the one before it, each at its own env step: those up to its end.
+    steps = [int(row["env_steps"]) for row in rows]
+    reported = [sum(step <= int(row["time/total_timesteps"]) for step in steps)
+                for row in progress_rows(result.run_dir)]
+    assert reported[-1] == len(rows)
     returns = [float(row["return"]) for row in rows]
-    for end in ends[:-1]:
-        assert end + 1 < 100 or np.mean(returns[end - 99:end + 1]) < 60.0
+    for count in reported[:-1]:
+        assert count < 100 or np.mean(returns[count - 100:count]) < 60.0
     meta = json.loads((result.checkpoint / ckpt.META_FILE).read_text())
     assert meta["trained"]["stopped_at_reward"] == {"threshold": 60.0, "mean_return": result.stopped_at_reward}
     config = json.loads((result.run_dir / "config.json").read_text())
