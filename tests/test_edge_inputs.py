@@ -148,8 +148,8 @@ def test_the_largest_seed_works_on_every_env_copy_of_pixelcopter():
 # -- item 4: the filesystem ---------------------------------------------------------------------------
 def test_an_out_under_a_file_or_where_nothing_can_be_made_is_one_line(workdir):
     (workdir / "afile").write_text("x")
-    one_line_error(["train", "reinforce", "cartpole", "--steps", "10", "--out", "afile/run"], "cannot create run")
-    one_line_error(["train", "reinforce", "cartpole", "--steps", "10", "--out", "/proc/zoo-no/run"], "cannot create")
+    one_line_error(["train", "reinforce", "cartpole", "--steps", "64", "--out", "afile/run"], "cannot create run")
+    one_line_error(["train", "reinforce", "cartpole", "--steps", "64", "--out", "/proc/zoo-no/run"], "cannot create")
     one_line_error(["record", "hardcoded", "cartpole", "--out", "afile/x.gif"], "is a file, not a folder")
     (workdir / "dir.gif").mkdir()
     one_line_error(["record", "hardcoded", "cartpole", "--out", "dir.gif"], "is a folder")
@@ -162,7 +162,7 @@ def test_an_unwritable_out_or_run_is_one_line(workdir, run_copy):
     locked = workdir / "locked"
     locked.mkdir(mode=0o500)
     try:
-        one_line_error(["train", "reinforce", "cartpole", "--steps", "10", "--out", "locked/run"], "cannot create")
+        one_line_error(["train", "reinforce", "cartpole", "--steps", "64", "--out", "locked/run"], "cannot create")
         one_line_error(["record", "hardcoded", "cartpole", "--out", "locked/x.gif"], "no permission")
     finally:
         locked.chmod(0o700)
