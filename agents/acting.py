@@ -121,6 +121,20 @@ class NumpyPolicy:
             return gumbel_max(out, noise)
         return (out + np.exp(self.log_std()) * noise).astype(np.float32)
 
+    def sample_with_log_prob(self, obs: np.ndarray, noise: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`sample`, and the log-probability of each action under the policy that drew it
+        (float64): what an update weighs a step by when the policy has changed since."""
+        out = forward(self.layers(), self.activation, obs)
+        if self.discrete:
+            actions = gumbel_max(out, noise)
+            shifted = out - out.max(axis=-1, keepdims=True)
+            log_norm = np.log(np.exp(shifted).sum(axis=-1))
+            return actions, (np.take_along_axis(shifted, actions[:, None], axis=-1)[:, 0] - log_norm).astype(np.float64)
+        log_std = self.log_std()
+        actions = (out + np.exp(log_std) * noise).astype(np.float32)
+        log_probs = -0.5 * np.square(noise).sum(-1) - float(np.sum(log_std)) - 0.5 * np.log(2 * np.pi) * noise.shape[-1]
+        return actions, log_probs.astype(np.float64)
+
     def clip(self, actions: np.ndarray) -> np.ndarray:
         """Actions as the env takes them: integers, or clipped to the Box bounds."""
         if self.discrete:

@@ -1,13 +1,20 @@
 """REINFORCE (Williams, 1992) and REINFORCE with a learned state-value baseline.
 
-Each iteration collects whole episodes from ``n_envs`` copies of the env stepped at once
-(one policy forward per step for the whole batch; at least ``batch_steps`` steps, every
-episode from the current policy), then takes one gradient step on
+``n_envs`` copies of the env step at once (one policy forward per step for the whole batch) and
+never wait for each other: a copy whose episode ends starts the next one. Each iteration steps
+them until every copy has ended an episode since the last update (and the ended episodes hold
+at least ``batch_steps`` steps), then takes one gradient step on the episodes that ended:
 
-    loss = -sum_t log pi(a_t | s_t) * G_t            (REINFORCE)
-    loss = -sum_t log pi(a_t | s_t) * (G_t - V(s_t)) (with baseline; V fitted to G by MSE)
+    loss = -sum_t rho_t * log pi(a_t | s_t) * G_t            (REINFORCE)
+    loss = -sum_t rho_t * log pi(a_t | s_t) * (G_t - V(s_t)) (with baseline; V fitted to G by MSE)
 
 averaged over the episodes of the batch. Returns are Monte-Carlo: nothing is bootstrapped.
+Unfinished episodes are carried into the next update (:mod:`zoo.agents.collection`), so their
+first steps were taken by the previous policy: ``rho_t = pi(a_t|s_t) / mu(a_t|s_t)`` (held
+constant in the gradient) weighs each step by how much likelier the current policy makes the
+action than the policy ``mu`` that took it; it is 1 for the steps the current policy took.
+Nothing is stepped in vain, and an iteration never steps past the run's step budget
+(``envs.steps_left``).
 
 Acting is numpy (:mod:`zoo.agents.acting`), on views of the live weights. torch is imported by
 the methods that build or train the networks, never at module level, and the optimisers are
@@ -31,7 +38,9 @@ import numpy as np
 import zoo
 from zoo import Agent, EnvEntry, Iteration, ZooError, hyperparameter
 from zoo.agents import acting
+from zoo.agents import gradients as G
 from zoo.agents import returns as R
+from zoo.agents.collection import Collector, min_update_steps
 
 if TYPE_CHECKING:
     import torch
@@ -39,6 +48,8 @@ if TYPE_CHECKING:
     from zoo.agents.optim import Adam
 
 _help = hyperparameter  # short name: every config field below uses it
+#: Steps of Gaussian exploration noise drawn at once (pink noise is correlated within a block).
+NOISE_BLOCK = 1024
 #: Ranges checked by ``ReinforceConfig.validate``, before anything is built or written.
 MAX_ENVS, MAX_BATCH_STEPS, MAX_LAYERS, MAX_WIDTH, MAX_WEIGHTS = 65_536, 10_000_000, 16, 4096, 10_000_000
 MAX_FLOAT = 1e30
@@ -54,8 +65,8 @@ class ReinforceConfig:
     activation: Literal["tanh", "relu"] = _help("hidden-layer activation", "tanh")
     n_envs: int = _help("envs stepped in parallel (one policy forward per step for all of them)", 8)
     batch_steps: int = _help(
-        "at least this many env steps per update: an env whose episode ends earlier starts another "
-        "(0 = one episode per env)", 0)
+        "at least this many env steps of ended episodes per update (an update also waits until every env "
+        "has ended an episode since the last one; 0 = just that)", 0)
     normalize_advantage: Literal["batch", "episode", "none"] = _help(
         "normalise returns (advantages) across the batch, within each episode, or not at all", "batch")
     ent_coef: float = _help("entropy bonus weight (0 = plain REINFORCE)", 0.0)
@@ -99,18 +110,6 @@ RENAMED = {"lr": "learning_rate", "hidden": "net_arch", "num_envs": "n_envs", "e
            "normalize": "normalize_advantage", "normalize_obs": "norm_obs", "noise": "noise_type"}
 
 
-@dataclass
-class Batch:
-    """Experience of one iteration, each array (time, env, ...): the steps that belong to an
-    episode of the batch are ``active``; ``ends`` marks the last step of each episode."""
-
-    obs: np.ndarray
-    actions: np.ndarray
-    rewards: np.ndarray
-    active: np.ndarray
-    ends: np.ndarray
-
-
 class Reinforce(Agent):
     """Monte-Carlo policy gradient with a Categorical or diagonal Gaussian policy."""
 
@@ -125,7 +124,7 @@ class Reinforce(Agent):
         super().__init__(env, config, seed)
         import torch
 
-        from zoo.agents.networks import PolicyNet, RunningMeanStd, ValueNet, linear_views
+        from zoo.agents.networks import PolicyNet, RunningMeanStd, ValueNet
 
         zoo.use_torch_threads()
         torch.manual_seed(seed)
@@ -142,12 +141,29 @@ class Reinforce(Agent):
         self._optimizer: Adam | None = None  # built on first use: see the module docstring
         self._value_optimizer: Adam | None = None
         self.envs: gymnasium.vector.VectorEnv | None = None
+        #: Training experience not learned from yet (episodes under way), and the exploration
+        #: noise block in use: part of the training state (see ``_collection_state``).
+        self._collector: Collector | None = None
+        self._noise: np.ndarray | None = None
+        self._noise_step = 0
         rms = self.obs_rms
+        self._views: tuple[tuple[int, ...], list[acting.Layer]] = ((), [])
         self.acting = acting.NumpyPolicy(
-            lambda: linear_views(self.policy.body), cfg.activation, self.action_space,
+            self._policy_views, cfg.activation, self.action_space,
             None if self.policy.discrete else lambda: self.policy.log_std.detach().numpy(),
             lambda: acting.ObsStats(rms.mean.numpy(), rms.var.numpy(), rms.clip) if cfg.norm_obs else None,
             seed, observation_space=self.observation_space)
+
+    def _policy_views(self) -> list[acting.Layer]:
+        """numpy views of the policy's linear layers, made again only when a parameter's storage
+        changed (training and loading update the weights in place): making them costs more than
+        acting on 16 copies does."""
+        from zoo.agents.networks import linear_views
+
+        where = tuple(p.data_ptr() for p in self.policy.body.parameters())
+        if where != self._views[0]:
+            self._views = where, linear_views(self.policy.body)
+        return self._views[1]
 
     @property
     def optimizer(self) -> Adam:
@@ -173,12 +189,6 @@ class Reinforce(Agent):
                                   config.activation, config.norm_obs, cls.uses_baseline, seed)
 
     # -- acting ----------------------------------------------------------------------------------
-    def _obs(self, observation: np.ndarray) -> torch.Tensor:
-        import torch
-
-        obs = torch.as_tensor(np.asarray(observation, dtype=np.float32))
-        return self.obs_rms(obs) if self.config.norm_obs else obs
-
     def _clip(self, actions: np.ndarray) -> np.ndarray:
         return self.acting.clip(actions)
 
@@ -187,14 +197,32 @@ class Reinforce(Agent):
                                    deterministic=deterministic)
 
     # -- learning --------------------------------------------------------------------------------
+    @classmethod
+    def min_training_steps(cls, env: EnvEntry, config: ReinforceConfig) -> int:
+        return min_update_steps(config.n_envs, config.batch_steps)
+
     def start_training(self, make_envs) -> None:
         self.envs = make_envs(self.config.n_envs)
-        self._next_obs, _ = self.envs.reset()  # the loop seeded them: this is their seeded start
+        if self._collector is None:  # a fresh run: the loop seeded the envs, this is their start
+            self._collector = self._new_collector()
+            self._collector.observations, _ = self.envs.reset()
+        # (A resumed run's collector continues the episodes under way: the envs were put back there.)
+        self._collector.next_step_autoreset = self._next_step_autoreset()
 
     def stop_training(self) -> None:
         if self.envs is not None:
             self.envs.close()
             self.envs = None
+
+    def _new_collector(self) -> Collector:
+        space = self.action_space
+        shape, dtype = ((), np.int64) if self.policy.discrete else (space.shape, np.float32)
+        return Collector(self.config.n_envs, acting.encoded_size(self.observation_space), shape, np.dtype(dtype),
+                         next_step_autoreset=self._next_step_autoreset())
+
+    def _next_step_autoreset(self) -> bool:
+        mode = (self.envs.metadata if self.envs is not None else {}).get("autoreset_mode")
+        return mode in (None, gymnasium.vector.AutoresetMode.NEXT_STEP)
 
     def _exploration_noise(self, n: int, dim: int, horizon: int) -> np.ndarray:
         """(horizon, n, dim) standard-normal noise: white, or pink along the time axis."""
@@ -205,110 +233,137 @@ class Reinforce(Agent):
             return np.transpose(noise, (2, 0, 1))
         return self.np_random.standard_normal((horizon, n, dim))
 
-    def _sample(self, encoded: np.ndarray, noise: np.ndarray | None) -> np.ndarray:
-        """Training actions for a batch of encoded observations, on the numpy fast path
-        (:mod:`zoo.agents.acting`)."""
+    def _next_noise(self, n: int) -> np.ndarray:
+        """Gaussian actions' noise for the next step: drawn in blocks of :data:`NOISE_BLOCK` steps,
+        so that pink noise stays correlated over long episodes, across iterations too."""
+        if self._noise is None or self._noise_step == NOISE_BLOCK:
+            self._noise = self._exploration_noise(n, int(np.prod(self.action_space.shape)), NOISE_BLOCK)
+            self._noise_step = 0
+        self._noise_step += 1
+        return self._noise[self._noise_step - 1]
+
+    def _act(self, encoded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Training actions and their log-probabilities for a batch of encoded observations, on the
+        numpy fast path (:mod:`zoo.agents.acting`)."""
         obs = self.acting.normalize(encoded)
         if self.policy.discrete:
             noise = self.np_random.random((obs.shape[0], self.action_space.n))
-        return self.acting.sample(obs, noise)
+        else:
+            noise = self._next_noise(obs.shape[0])
+        return self.acting.sample_with_log_prob(obs, noise)
 
-    def _collect(self) -> Batch:
-        """Whole episodes from every env, all from the current policy.
-
-        Each env runs one episode; an env whose episode ends while the batch holds fewer than
-        ``batch_steps`` steps starts another one that also belongs to the batch. Collection
-        ends when every episode of the batch has ended, so no return is cut short.
-        """
-        cfg, envs, n = self.config, self.envs, self.config.n_envs
-        same_step = envs.metadata.get("autoreset_mode") == gymnasium.vector.AutoresetMode.SAME_STEP
-        act_dim = 0 if self.policy.discrete else int(np.prod(self.action_space.shape))
-        block, noise = 1024, None
-        obs = self._next_obs
-        recording = np.ones(n, dtype=bool)  # the env's current episode belongs to the batch
-        resetting = np.zeros(n, dtype=bool)  # next-step autoreset: this step only resets the env
-        all_obs, all_actions, all_rewards, all_active, all_ends = [], [], [], [], []
-        steps = t = 0
-        while recording.any():
-            if act_dim and t % block == 0:
-                # Generated in blocks so pink noise stays correlated over long episodes.
-                noise = self._exploration_noise(n, act_dim, block)
-            encoded = self.acting.encode(obs)  # one-hot for Discrete observations; the update sees the same
-            actions = self._sample(encoded, noise[t % block] if act_dim else None)
-            next_obs, rewards, terminated, truncated, _ = envs.step(self._clip(actions))
-            active = recording & ~resetting
-            done = terminated | truncated
-            ended = active & done
-            all_obs.append(encoded)
-            all_actions.append(actions)
-            all_rewards.append(rewards)
-            all_active.append(active)
-            all_ends.append(ended)
-            steps += int(active.sum())
-            recording = np.where(ended, steps < cfg.batch_steps, recording)
-            if not same_step:
-                resetting = done
-            obs = next_obs
-            t += 1
-        # Episodes started but not part of the batch are dropped: the next batch starts afresh
-        # (each env's seeded random stream continues).
-        self._next_obs, _ = envs.reset()
-        return Batch(np.asarray(all_obs, dtype=np.float32), np.asarray(all_actions),
-                     np.asarray(all_rewards, dtype=np.float64), np.asarray(all_active), np.asarray(all_ends))
+    def _collect(self) -> tuple[bool, int]:
+        """Step the copies until an update is due (True) or the step budget would be overrun
+        (False); returns that and the env steps executed."""
+        collector, envs, batch_steps = self._collector, self.envs, self.config.batch_steps
+        left = getattr(envs, "steps_left", None)  # the run's step budget, if it has one
+        executed = 0
+        while not collector.ready(batch_steps):
+            if left is not None and executed + collector.cost() > left:
+                return False, executed
+            encoded = self.acting.encode(collector.observations)  # the update sees the same encoding
+            actions, log_probs = self._act(encoded)
+            observations, rewards, terminated, truncated, _ = envs.step(self._clip(actions))
+            executed += collector.record(encoded, actions, log_probs, rewards, terminated, truncated)
+            collector.observations = observations
+        return True, executed
 
     def train_iteration(self) -> Iteration:
-        import torch
-
         cfg = self.config
-        batch = self._collect()
+        due, executed = self._collect()
+        if not due:  # the budget ends before the next update: the episodes wait in the collector
+            return Iteration([], [], executed, {})
+        batch = self._collector.take()
         active = batch.active
         if not np.isfinite(batch.obs[active]).all():
             bad = int(np.argwhere(~np.isfinite(batch.obs).all(-1) & active)[0][0])
             raise FloatingPointError(f"non-finite observation at step {bad} of the batch")
-        returns = R.discounted_returns_episodes(batch.rewards, active, batch.ends, cfg.gamma)
-        episodes = R.episode_ids(active, batch.ends)
-        n_episodes = int(batch.ends.sum())
-        flat_obs = self._obs(batch.obs[active])
-        flat_actions = torch.as_tensor(batch.actions[active])
+        ends = batch.ends & active
+        returns = R.discounted_returns_episodes(batch.rewards, active, ends, cfg.gamma)
+        episodes = R.episode_ids(active, ends)
+        n_episodes = int(ends.sum())
+        obs = self.acting.normalize(batch.obs[active])
         metrics: dict[str, float] = {}
         weights = returns
         if self.value is not None:
-            targets = torch.as_tensor(returns[active], dtype=torch.float32)
-            with torch.no_grad():
-                baseline = np.zeros_like(returns)
-                baseline[active] = self.value(flat_obs).numpy()
+            baseline = np.zeros_like(returns)
+            baseline[active] = self._fit_value(obs, returns[active], metrics)
             weights = R.advantages(returns, baseline)
-            for _ in range(cfg.vf_gradient_steps):
-                value_loss = torch.nn.functional.mse_loss(self.value(flat_obs), targets)
-                self.value_optimizer.zero_grad()
-                value_loss.backward()
-                self.value_optimizer.step()
-            metrics["value_loss"] = value_loss.item()
         if cfg.normalize_advantage == "batch":
             weights = R.normalize_masked(weights, active)
         elif cfg.normalize_advantage == "episode":
             weights = R.normalize_groups(weights, episodes)
-        weights_t = torch.as_tensor(weights[active], dtype=torch.float32)
-        try:
-            log_prob = self.policy.log_prob(flat_obs, flat_actions)
-        except ValueError:  # torch refuses a distribution whose parameters are NaN, inf or a zero scale
-            raise FloatingPointError("the policy's action distribution has NaN, infinite or zero-scale "
-                                     "parameters: its weights diverged") from None
-        loss = -(log_prob * weights_t).sum() / n_episodes
-        if cfg.ent_coef:
-            loss = loss - cfg.ent_coef * self.policy.entropy(flat_obs).sum() / n_episodes
-        self.optimizer.zero_grad()
-        loss.backward()
-        if cfg.max_grad_norm:
-            torch.nn.utils.clip_grad_norm_(self.policy.parameters(), cfg.max_grad_norm)
-        self.optimizer.step()
+        metrics["loss"] = self._policy_step(obs, batch.actions[active], weights[active], batch.log_probs[active],
+                                            n_episodes, metrics)
         if cfg.norm_obs:
             self.obs_rms.update(batch.obs[active])
-        metrics["loss"] = loss.item()
         labels = episodes[active]
         lengths = np.bincount(labels, minlength=n_episodes)
         episode_returns = np.bincount(labels, batch.rewards[active], minlength=n_episodes)
-        return Iteration(episode_returns.tolist(), lengths.astype(int).tolist(), int(active.sum()), metrics)
+        in_order = np.argsort(batch.episode_order(), kind="stable")  # as they ended
+        return Iteration(episode_returns[in_order].tolist(), lengths[in_order].astype(int).tolist(), executed,
+                         metrics, episode_steps=batch.episode_end_steps(executed))
+
+    def _step(self, optimizer: Adam, params: list[torch.Tensor], grads: list[np.ndarray]) -> None:
+        """One optimiser step with gradients computed in numpy (:mod:`zoo.agents.gradients`)."""
+        import torch
+
+        for param, grad in zip(params, grads):
+            param.grad = torch.from_numpy(np.ascontiguousarray(grad, dtype=np.float32))
+        if self.config.max_grad_norm and optimizer is self.optimizer:
+            torch.nn.utils.clip_grad_norm_(params, self.config.max_grad_norm)
+        optimizer.step()
+
+    def _fit_value(self, obs: np.ndarray, returns: np.ndarray, metrics: dict[str, float]) -> np.ndarray:
+        """The baseline V(s) of every step (before fitting), then ``vf_gradient_steps`` steps of
+        regression of V on the returns."""
+        from zoo.agents.networks import linear_views
+
+        layers, activation = linear_views(self.value.body), self.config.activation
+        params = [p for layer in self.value.body if hasattr(layer, "weight") for p in (layer.weight, layer.bias)]
+        targets = returns.astype(np.float32)
+        baseline = None
+        for _ in range(self.config.vf_gradient_steps):
+            out, inputs = G.forward(layers, activation, obs)
+            if baseline is None:
+                baseline = out[:, 0].astype(np.float64)
+            loss, d_out = G.mse_loss(out[:, 0], targets)
+            grads = G.backward(layers, activation, inputs, d_out[:, None])
+            self._step(self.value_optimizer, params, [g for pair in grads for g in pair])
+        metrics["value_loss"] = loss
+        return baseline
+
+    def _policy_step(self, obs: np.ndarray, actions: np.ndarray, weights: np.ndarray, behaviour: np.ndarray,
+                     n_episodes: int, metrics: dict[str, float]) -> float:
+        """One gradient step of the policy on ``-sum(rho * log pi(a|s) * weight) / n_episodes``
+        (minus the entropy bonus), ``rho`` the current policy's probability of each action over the
+        one that took it (see the module docstring); returns the loss."""
+        from zoo.agents.networks import linear_views
+
+        cfg, policy = self.config, self.policy
+        layers = linear_views(policy.body)
+        params = [p for layer in policy.body if hasattr(layer, "weight") for p in (layer.weight, layer.bias)]
+        with np.errstate(over="ignore", invalid="ignore"):
+            out, inputs = G.forward(layers, cfg.activation, obs)
+            log_std = None if policy.discrete else policy.log_std.detach().numpy()
+            if not np.isfinite(out).all() or (log_std is not None and not np.isfinite(log_std).all()):
+                raise FloatingPointError("the policy's action distribution has NaN, infinite or zero-scale "
+                                         "parameters: its weights diverged")
+            weights = weights.astype(np.float32)
+            current = (G.categorical(out, actions)[0] if policy.discrete else
+                       G.gaussian_loss(out, log_std, actions, weights, 0.0, 1.0)[3])
+            ratio = np.exp(current.astype(np.float64) - behaviour)
+            weights = weights * ratio.astype(np.float32)
+            metrics["ratio_max"] = float(ratio.max())
+            if policy.discrete:
+                loss, d_out, _ = G.categorical_loss(out, actions, weights, cfg.ent_coef, n_episodes)
+                grads = [g for pair in G.backward(layers, cfg.activation, inputs, d_out) for g in pair]
+            else:
+                loss, d_out, d_log_std, _ = G.gaussian_loss(out, log_std, actions, weights, cfg.ent_coef, n_episodes)
+                grads = [g for pair in G.backward(layers, cfg.activation, inputs, d_out) for g in pair] + [d_log_std]
+                params.append(policy.log_std)
+        self._step(self.optimizer, params, grads)
+        return loss
 
     # -- state -----------------------------------------------------------------------------------
     def _modules(self) -> dict[str, torch.nn.Module]:
@@ -354,6 +409,8 @@ class Reinforce(Agent):
         for name, optimizer in self._optimizers().items():
             part, data[name] = zoo.optimizer_state(optimizer, name)
             tensors.update(part)
+        collection_tensors, data["collection"] = self._collection_state()
+        tensors.update(collection_tensors)
         return tensors, data
 
     def load_training_state(self, tensors: dict[str, torch.Tensor], data: dict[str, Any]) -> None:
@@ -361,6 +418,46 @@ class Reinforce(Agent):
             zoo.load_optimizer_state(optimizer, tensors, data[name], name)
         self.generator.set_state(tensors["generator"])
         self.np_random = zoo.numpy_rng(data["np_random"])
+        self._load_collection_state(tensors, data.get("collection"))
+
+    # -- the collection's part of the training state ------------------------------------------------
+    # Episodes under way and the noise block in use (zoo.agents.collection): tensors named
+    # "collection.*" and the JSON "collection" entry. A checkpoint without them (written before
+    # collection carried episodes across updates) resumes with a fresh collection.
+    def _collection_state(self) -> tuple[dict[str, torch.Tensor], dict[str, Any] | None]:
+        import torch
+
+        if self._collector is None:
+            return {}, None
+        arrays, data = self._collector.state()
+        if self._noise is not None:
+            arrays["noise"] = self._noise
+            data["noise_step"] = self._noise_step
+        return {f"collection.{name}": torch.from_numpy(np.ascontiguousarray(a)) for name, a in arrays.items()}, data
+
+    def _load_collection_state(self, tensors: dict[str, torch.Tensor], data: Any) -> None:
+        if data is None:
+            return
+        if not isinstance(data, dict):
+            raise ValueError("the saved collection state is not a table")
+        arrays = {name[len("collection."):]: tensor.numpy() for name, tensor in tensors.items()
+                  if name.startswith("collection.")}
+        collector = self._new_collector()
+        observations = arrays.get("observations")
+        n = self.config.n_envs
+        if observations is None or observations.shape[:1] != (n,) or observations.dtype.kind not in "biuf":
+            raise ValueError(f"collection.observations does not hold {self.config.n_envs} observations")
+        collector.load(arrays, data, observations)
+        noise = arrays.get("noise")
+        if noise is not None:
+            step = data.get("noise_step")
+            want = (NOISE_BLOCK, self.config.n_envs, int(np.prod(self.action_space.shape)))
+            if self.policy.discrete or noise.shape != want or noise.dtype != np.float64:
+                raise ValueError(f"collection.noise is {noise.dtype}{list(noise.shape)}, expected float64{list(want)}")
+            if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step <= NOISE_BLOCK:
+                raise ValueError(f"collection noise_step {step!r} is not a step of the block")
+            self._noise, self._noise_step = noise.copy(), step
+        self._collector = collector
 
 
 class ReinforceBaseline(Reinforce):

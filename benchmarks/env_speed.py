@@ -15,8 +15,8 @@ Sections:
 * ``bodies``: envs whose physics cannot be batched in numpy (Box2D, MuJoCo, Atari) stepped at
   ``--body-envs`` copies by gymnasium's ``SyncVectorEnv``, its ``AsyncVectorEnv`` (one process per
   copy, with shared memory or pipes, and with one copy per core) and EnvPool (C++ threads) where it
-  has the env, and a prototype of one worker process per core stepping its share of the copies,
-  each on 1 and on 2 cores (CPU affinity). Each option's CPU time per env step, split into the
+  has the env, and the zoo's ``WorkerVectorEnv`` (one worker process per core stepping its share
+  of the copies), each on 1 and on 2 cores (CPU affinity). Each option's CPU time per env step, split into the
   main thread's (which no number of cores shortens) and its workers' (which cores share), predicts
   its rate on more cores than this machine has, and on idle ones.
 
@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
-import multiprocessing
 import os
 import platform
 import sys
@@ -227,74 +226,13 @@ def _async(shared_memory: bool, one_per_core: bool = False) -> Callable[[str, in
     return make
 
 
-class WorkerBatches:
-    """A prototype measured here, not part of the zoo: one worker process per core, each stepping
-    its share of the copies in a gymnasium ``SyncVectorEnv`` (so copy ``i`` is still the env
-    seeded ``seed + i``), actions and results through shared memory: one message per worker and
-    step, where ``AsyncVectorEnv`` sends one per copy. (What EnvPool does with C++ threads.)"""
+def _zoo_workers(env_id: str, num_envs: int, cores: int) -> Any:
+    """The zoo's own: ``zoo.vector.workers.WorkerVectorEnv`` as ``zoo.make_vec_env`` builds it
+    (one worker process per usable core, each stepping its share of the copies in a sync vector
+    env; ``zoo.make_vec_env`` takes it by default where a step costs enough)."""
+    import zoo
 
-    def __init__(self, env_id: str, num_envs: int, workers: int) -> None:
-        probe = gymnasium.make(env_id)
-        self.num_envs, self.single_action_space = num_envs, probe.action_space
-        obs, act = probe.observation_space, probe.action_space
-        probe.close()
-        layout = {"obs": ((num_envs, *obs.shape), obs.dtype), "actions": ((num_envs, *act.shape), act.dtype),
-                  "rewards": ((num_envs,), np.float64), "terminated": ((num_envs,), np.bool_),
-                  "truncated": ((num_envs,), np.bool_)}
-        context = multiprocessing.get_context("fork")
-        self._buffers = {name: (context.RawArray("b", int(np.prod(shape)) * np.dtype(dtype).itemsize), shape, dtype)
-                         for name, (shape, dtype) in layout.items()}
-        self._arrays = {name: self._view(buffer) for name, buffer in self._buffers.items()}
-        self._pipes, self.processes = [], []
-        for share in np.array_split(np.arange(num_envs), workers):
-            here, there = context.Pipe()
-            process = context.Process(target=self._work, args=(env_id, int(share[0]), int(share[-1]) + 1, there),
-                                      daemon=True)
-            process.start()
-            self._pipes.append(here)
-            self.processes.append(process)
-
-    @staticmethod
-    def _view(buffer: tuple) -> np.ndarray:
-        raw, shape, dtype = buffer
-        return np.frombuffer(raw, dtype=dtype).reshape(shape)
-
-    def _work(self, env_id: str, start: int, stop: int, pipe: Any) -> None:
-        envs = gymnasium.make_vec(env_id, stop - start, vectorization_mode="sync")
-        arrays = {name: self._view(buffer)[start:stop] for name, buffer in self._buffers.items()}
-        while True:
-            command, seed = pipe.recv()
-            if command == "reset":
-                arrays["obs"][:] = envs.reset(seed=None if seed is None else seed + start)[0]
-            elif command == "step":
-                results = envs.step(arrays["actions"])
-                for name, values in zip(("obs", "rewards", "terminated", "truncated"), results):
-                    arrays[name][:] = values
-            else:
-                envs.close()
-                pipe.send(None)
-                return
-            pipe.send(None)
-
-    def _command(self, command: str, seed: int | None = None) -> None:
-        for pipe in self._pipes:
-            pipe.send((command, seed))
-        for pipe in self._pipes:
-            pipe.recv()
-
-    def reset(self, *, seed: int | None = None) -> tuple[np.ndarray, dict]:
-        self._command("reset", seed)
-        return self._arrays["obs"].copy(), {}
-
-    def step(self, actions: np.ndarray) -> tuple[np.ndarray, ...]:
-        self._arrays["actions"][:] = np.asarray(actions).reshape(self._arrays["actions"].shape)
-        self._command("step")
-        return (*(self._arrays[name].copy() for name in ("obs", "rewards", "terminated", "truncated")), {})
-
-    def close(self) -> None:
-        self._command("close")
-        for process in self.processes:
-            process.join()
+    return zoo.make_vec_env(env_id, num_envs, vectorization_mode="workers")
 
 
 OPTIONS = [
@@ -304,8 +242,8 @@ OPTIONS = [
     Option("gymnasium AsyncVectorEnv, pipes", _async(False), workers=lambda copies, cores: copies),
     Option("gymnasium AsyncVectorEnv, one copy per core", _async(True, one_per_core=True),
            copies=lambda n, cores: cores, workers=lambda copies, cores: copies),
-    Option("worker processes, one per core, each a SyncVectorEnv of its share (prototype)",
-           lambda e, n, c: WorkerBatches(e, n, min(n, c)), workers=lambda copies, cores: min(copies, cores)),
+    Option("zoo WorkerVectorEnv: a process per core, each a SyncVectorEnv of its share", _zoo_workers,
+           workers=lambda copies, cores: min(copies // 2, cores)),
     Option("EnvPool (C++ threads, one per core)", _envpool, workers=lambda copies, cores: min(copies, cores),
            seeded_by_reset=False),
 ]
@@ -372,7 +310,8 @@ def bodies_section(args: argparse.Namespace) -> list[str]:
              f"{cores} cores: the main thread's (what no number of cores shortens) and the workers' (processes "
              "or threads: what cores share). Predicted: the rate those CPU figures allow on idle cores, one "
              "step waiting for the main thread, then for the workers' share spread over min(cores, workers) "
-             "(Async: one worker per copy; the prototype and EnvPool: one per core). Ceiling: the main thread alone."]
+             "(Async: one worker per copy; the zoo's workers and EnvPool: one per core). Ceiling: the main "
+             "thread alone."]
     for env_id, (module, _, _) in BODIES.items():
         try:
             if module:

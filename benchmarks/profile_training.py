@@ -6,11 +6,13 @@
 
 Trains once without a profiler (for the wall-clock rate), then again under cProfile, and
 splits the profiled time of ``train_iteration`` into: the vector env's ``step``/``reset``;
-acting (``_sample``: observation normalisation, policy forward, sampling); the update
-(everything in ``train_iteration`` after collection: returns, the loss forward, ``backward``
-and the optimiser steps); and the rest of collection (the Python loop, masks, noise
-generation). cProfile charges a little time to every Python call, so the Python-heavy parts
-look somewhat more expensive than they are; the unprofiled rate is the real one.
+acting (``_act``: observation normalisation, policy forward, sampling); the rest of collection
+(the Python loop, buffers, noise generation); and the update: the value baseline's fit
+(``_fit_value``), the policy's gradient step (``_policy_step``; of which the optimiser's
+``step``), and the rest (returns, advantages, episode statistics). Env steps are counted as
+the run executes them (every copy's transitions). cProfile charges a little time to every
+Python call, so the Python-heavy parts look somewhat more expensive than they are; the
+unprofiled rate is the real one.
 """
 
 from __future__ import annotations
@@ -88,22 +90,24 @@ def main() -> None:
     profiler.disable()
     stats = pstats.Stats(profiler)
 
-    env_cls = type(zoo.make_vec_env(args.env, 1))
+    env_cls = type(zoo.make_vec_env(args.env, learner.config.n_envs).unwrapped)
     env_file = env_cls.step.__code__.co_filename
     total = cumulative(stats, lambda f, n: n == "train_iteration")
     collect = cumulative(stats, lambda f, n: n == "_collect")
     env_time = cumulative(stats, lambda f, n: f == env_file and n in ("step", "reset"))
-    acting = cumulative(stats, lambda f, n: n == "_sample")
-    backward = cumulative(stats, lambda f, n: n == "backward" and f.endswith("torch/_tensor.py"))
-    optimiser = cumulative(stats, lambda f, n: n == "step" and "torch/optim/" in f and not f.endswith("optimizer.py"))
+    acting = cumulative(stats, lambda f, n: n == "_act")
+    value = cumulative(stats, lambda f, n: n == "_fit_value")
+    policy = cumulative(stats, lambda f, n: n == "_policy_step")
+    optimiser = cumulative(stats, lambda f, n: n == "step" and f.endswith("optim.py"))
     update = total - collect
     parts = {
         "env step/reset": env_time,
         "acting (normalise, policy forward, sample)": acting,
-        "collection overhead (Python loop, masks, noise)": collect - env_time - acting,
-        "update: backward": backward,
-        "update: optimiser steps": optimiser,
-        "update: returns, loss forward, rest": update - backward - optimiser,
+        "collection overhead (Python loop, buffers, noise)": collect - env_time - acting,
+        "update: value baseline fit": value,
+        "update: policy gradient step": policy,
+        "update: of which optimiser steps": optimiser,
+        "update: returns, advantages, rest": update - value - policy,
     }
     print(f"{args.agent} on {args.env}, config {overrides or 'defaults'}"
           f"{', class ' + args.agent_class if args.agent_class else ''}")

@@ -148,8 +148,8 @@ def test_the_largest_seed_works_on_every_env_copy_of_pixelcopter():
 # -- item 4: the filesystem ---------------------------------------------------------------------------
 def test_an_out_under_a_file_or_where_nothing_can_be_made_is_one_line(workdir):
     (workdir / "afile").write_text("x")
-    one_line_error(["train", "reinforce", "cartpole", "--steps", "10", "--out", "afile/run"], "cannot create run")
-    one_line_error(["train", "reinforce", "cartpole", "--steps", "10", "--out", "/proc/zoo-no/run"], "cannot create")
+    one_line_error(["train", "reinforce", "cartpole", "--steps", "64", "--out", "afile/run"], "cannot create run")
+    one_line_error(["train", "reinforce", "cartpole", "--steps", "64", "--out", "/proc/zoo-no/run"], "cannot create")
     one_line_error(["record", "hardcoded", "cartpole", "--out", "afile/x.gif"], "is a file, not a folder")
     (workdir / "dir.gif").mkdir()
     one_line_error(["record", "hardcoded", "cartpole", "--out", "dir.gif"], "is a folder")
@@ -162,7 +162,7 @@ def test_an_unwritable_out_or_run_is_one_line(workdir, run_copy):
     locked = workdir / "locked"
     locked.mkdir(mode=0o500)
     try:
-        one_line_error(["train", "reinforce", "cartpole", "--steps", "10", "--out", "locked/run"], "cannot create")
+        one_line_error(["train", "reinforce", "cartpole", "--steps", "64", "--out", "locked/run"], "cannot create")
         one_line_error(["record", "hardcoded", "cartpole", "--out", "locked/x.gif"], "no permission")
     finally:
         locked.chmod(0o700)
@@ -257,7 +257,8 @@ def test_a_run_that_fails_before_its_first_checkpoint_gives_its_folder_back(work
         raise RuntimeError("value cannot be converted to type float without overflow")
 
     monkeypatch.setattr(Reinforce, "train_iteration", broken)
-    code, _, stderr = zoo("train", "reinforce", "cartpole", "--steps", "10", "--out", "run")
+    # 1,000 steps: enough for one step of REINFORCE's 64 copies (a budget below that trains nothing).
+    code, _, stderr = zoo("train", "reinforce", "cartpole", "--steps", "1000", "--out", "run")
     lines = [line for line in stderr.splitlines() if line.strip()]
     assert code == 1 and len(lines) == 1 and "overflow" in lines[0] and "Traceback" not in stderr, stderr
     assert snapshot(workdir) == {}  # the same command can run again
@@ -427,7 +428,7 @@ def test_forged_episode_actions_of_an_sb3_run_are_refused_on_resume(tmp_path):
 
 
 def test_a_sweep_folder_that_cannot_be_created_is_one_line_and_nothing_before_it(workdir):
-    one_line_error(["sweep", "--agents", "reinforce", "--envs", "cartpole", "--train-steps", "1",
+    one_line_error(["sweep", "--agents", "reinforce", "--envs", "cartpole", "--train-steps", "64",
                     "--eval-episodes", "1", "--out", "/proc/zoo-no/x"], "cannot create the sweep folder")
     assert snapshot(workdir) == {}
 

@@ -145,7 +145,9 @@ def test_reinforce_learns_a_toy_text_env_from_one_hot_states(tmp_path, frozen_la
 def test_reinforce_baseline_runs_on_a_discrete_observation_env(tmp_path):
     from zoo.tools.checks import run_agent_smoke
 
-    run_agent_smoke("reinforce-baseline", "CliffWalking-v1", tmp_path, steps=2_000, overrides={"n_envs": 4},
+    # A random walk takes thousands of steps to the goal (or the 10,000-step cap); the first update
+    # waits for all 4 copies to end an episode: 39,992 env steps with seed 0.
+    run_agent_smoke("reinforce-baseline", "CliffWalking-v1", tmp_path, steps=50_000, overrides={"n_envs": 4},
                     episodes=1)
 
 

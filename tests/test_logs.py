@@ -32,7 +32,8 @@ def test_a_zoo_agent_run_writes_sb3_progress_monitor_and_tensorboard_logs(tmp_pa
                 "time/total_timesteps", "train/loss"):
         assert key in progress.columns, key
     assert progress["time/total_timesteps"].is_monotonic_increasing
-    assert progress["time/total_timesteps"].iloc[-1] == result.env_steps
+    # Steps after the last update (the budget ended before the next was due) are in no row.
+    assert result.env_steps - 2 * 64 * 500 < progress["time/total_timesteps"].iloc[-1] <= result.env_steps
     assert list(progress["time/iterations"]) == list(range(1, len(progress) + 1))
     returns = run_folder.read_returns(tmp_path / "run")
     assert progress["rollout/ep_rew_mean"].iloc[-1] == pytest.approx(np.mean([r["return"] for r in returns][-100:]))
@@ -79,8 +80,10 @@ def test_evaluation_during_training_logs_keeps_the_best_and_survives_a_resume(tm
     best = zoo.load_agent(tmp_path / "whole" / "best")
     assert best.checkpoint_meta["evaluation"]["mean"] == pytest.approx(float(logged.max()))
 
-    # Stopped half-way and resumed: the same evaluations, episodes and rows as the whole run.
-    zoo.train("reinforce", "cartpole", steps=20_000, out=tmp_path / "split", **options)
+    # Stopped with no evaluation due (its first was at 16,562, the next is due at 20,000) and
+    # resumed: the same evaluations, episodes and rows as the whole run. (A run its budget ends
+    # runs the evaluations due by then: stopped at 20,000 or more, it would have evaluated.)
+    zoo.train("reinforce", "cartpole", steps=19_000, out=tmp_path / "split", **options)
     resumed = zoo.resume(tmp_path / "split", steps=40_000)
     assert resumed.env_steps == whole.env_steps
     again = np.load(tmp_path / "split" / "evaluations.npz")
@@ -91,6 +94,29 @@ def test_evaluation_during_training_logs_keeps_the_best_and_survives_a_resume(tm
     steady = [c for c in progress.columns if not c.startswith("time/") or c in counters]
     pandas.testing.assert_frame_equal(split[steady], progress[steady])
     assert list(load_results(str(tmp_path / "split"))["r"]) == list(load_results(str(tmp_path / "whole"))["r"])
+
+
+def test_a_run_its_budget_ends_short_of_an_evaluation_evaluates_at_its_last_step(tmp_path):
+    # 8 copies stop within 7 steps short of 1,000 (never past it): the evaluation due at 1,000
+    # runs at the last step, and keeps best/.
+    run = tmp_path / "run"
+    options = {"seed": 0, "eval_every": 1000, "eval_episodes": 2, "overrides": {"n_envs": 8}}
+    result = zoo.train("reinforce", "cartpole", steps=1000, out=run, **options)
+    assert 1000 - 8 < result.env_steps <= 1000
+    evaluations = np.load(run / "evaluations.npz")
+    assert list(evaluations["timesteps"]) == [result.env_steps]
+    assert zoo.load_agent(run / "best").checkpoint_meta["evaluation"]["env_steps"] == result.env_steps
+    progress = pandas.read_csv(run / "progress.csv")
+    assert list(progress["time/iterations"]) == list(range(1, len(progress) + 1))
+    assert list(progress["eval/mean_reward"].dropna()) == pytest.approx(list(evaluations["results"].mean(axis=1)))
+
+    # Resumed to 3,000: the evaluation due at 1,000 is not run again; those at 2,000 and 3,000 are.
+    resumed = zoo.resume(run, steps=3000)
+    timesteps = list(np.load(run / "evaluations.npz")["timesteps"])
+    assert timesteps[0] == result.env_steps and len(timesteps) == 3, timesteps
+    assert 2000 <= timesteps[1] < timesteps[2] == resumed.env_steps <= 3000
+    progress = pandas.read_csv(run / "progress.csv")
+    assert list(progress["time/iterations"]) == list(range(1, len(progress) + 1))
 
 
 def test_evaluation_during_training_works_for_every_training_seed(tmp_path):

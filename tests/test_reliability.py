@@ -343,7 +343,7 @@ def test_max_steps_ends_episodes_of_an_env_without_time_limit(reliability_envs, 
                     "--out", str(tmp_path / "capped"), "--set", "n_envs=2")
     assert result.exit_code == 0, result.output
     assert {row[2] for row in returns_rows(tmp_path / "capped")} == {"25"}
-    result = invoke("train", "reinforce", "endless", "--steps", "1", "--out", str(tmp_path / "default"),
+    result = invoke("train", "reinforce", "endless", "--steps", "10000", "--out", str(tmp_path / "default"),
                     "--set", "n_envs=1")
     assert result.exit_code == 0, result.output
     assert [row[2] for row in returns_rows(tmp_path / "default")] == ["10000"]

@@ -26,7 +26,7 @@ CONTENDERS = (("reinforce", 1), ("reinforce-baseline", 2))
 def _contend(out: str, agent: str, seed: int, barrier, results) -> None:
     barrier.wait()
     try:
-        session = start(agent, "cartpole", seed=seed, steps=10, out=out, argv=["zoo", "train", agent])
+        session = start(agent, "cartpole", seed=seed, steps=64, out=out, argv=["zoo", "train", agent])
     except ZooError as exc:
         results.put((agent, "refused", str(exc)))
         return
@@ -68,6 +68,6 @@ def test_a_folder_that_cannot_be_claimed_is_left_as_it_was(tmp_path):
     out.mkdir()
     (out / ".lock").write_text("")  # claimed by a run that is starting
     with pytest.raises(ZooError, match="not empty|another process"):
-        start("reinforce", "cartpole", steps=10, out=out)
+        start("reinforce", "cartpole", steps=64, out=out)
     assert sorted(p.name for p in out.iterdir()) == [".lock"]
     assert Path(out / ".lock").read_text() == ""

@@ -70,9 +70,9 @@ def test_zoo_plot_draws_groups_of_seeds_and_refuses_bad_input(tmp_path):
     from zoo.cli import app
     from zoo.tools.plot import find_runs, group_runs, load_run
 
-    for seed in (0, 1):
-        zoo.train("reinforce", "cartpole", seed=seed, steps=3000, out=tmp_path / "runs" / f"a{seed}")
-        zoo.train("reinforce", "cartpole", seed=seed, steps=3000, out=tmp_path / "runs" / f"b{seed}",
+    for seed in (0, 1):  # 10,000 steps: within 3,000, not all 64 copies end an episode, so no update reports one
+        zoo.train("reinforce", "cartpole", seed=seed, steps=10_000, out=tmp_path / "runs" / f"a{seed}")
+        zoo.train("reinforce", "cartpole", seed=seed, steps=10_000, out=tmp_path / "runs" / f"b{seed}",
                   overrides={"gamma": 0.9})
     groups = group_runs([load_run(p, "steps", 100) for p in find_runs([tmp_path / "runs"])])
     assert sorted((g.label, len(g.runs)) for g in groups) == [("reinforce (gamma=0.9)", 2),

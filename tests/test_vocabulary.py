@@ -100,7 +100,7 @@ def test_a_run_checkpointed_with_old_names_resumes(run, tmp_path):
     for folder in (copy / ckpt.CHECKPOINTS_DIR).iterdir():
         with_old_names(folder)
     result = resume(copy, steps=5000)
-    assert result.env_steps >= 5000
+    assert 5000 - 4 < result.env_steps <= 5000  # the executed-step budget: within n_envs - 1 of it, never past
     assert zoo.load_agent(copy).config.vf_gradient_steps == 2
 
 

@@ -85,6 +85,7 @@ if TYPE_CHECKING:  # what the names below are, for type checkers and API docs (i
     from zoo.tools.checks import run_agent_smoke as run_agent_smoke
     from zoo.tools.sweep import plan_sweep as plan_sweep
     from zoo.tools.sweep import run_sweep as run_sweep
+    from zoo.training.budget import BudgetTooSmall as BudgetTooSmall
     from zoo.training.initial_weights import InitWeights as InitWeights
     from zoo.training.resuming import resume as resume
     from zoo.training.session import Progress as Progress
@@ -126,6 +127,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     **{name: ("zoo.tools.checks", name) for name in (
         "EnvCheck", "check_all_envs", "check_env", "check_plugin", "run_agent_smoke")},
     **{name: ("zoo.tools.sweep", name) for name in ("plan_sweep", "run_sweep")},
+    "BudgetTooSmall": ("zoo.training.budget", "BudgetTooSmall"),
     "InitWeights": ("zoo.training.initial_weights", "InitWeights"),
     "resume": ("zoo.training.resuming", "resume"),
     **{name: ("zoo.training.session", name) for name in (
@@ -137,7 +139,8 @@ _LAZY: dict[str, tuple[str, str]] = {
 
 #: The public API, every name a promise (docs/deprecations.md: how one is ever retired).
 __all__ = [
-    "Agent", "AgentEntry", "AgentRegistry", "EnvCheck", "EnvEntry", "EnvRegistry", "EvalResult", "FixedPolicy",
+    "Agent", "AgentEntry", "AgentRegistry", "BudgetTooSmall", "EnvCheck", "EnvEntry", "EnvRegistry", "EvalResult",
+    "FixedPolicy",
     "ForeignConfig", "HubFormatEntry", "HubFormatRegistry", "HubPolicy", "HubRepo", "InitWeights", "Iteration",
     "LoadedPlugins", "LoadedPolicy", "PLUGIN_API_VERSION", "PluginInfo", "PluginLoadWarning", "PolicyPredictor",
     "PolicySource", "Progress", "RunPlan", "Session", "TrainResult", "UnpicklingWarning", "ZooError", "agent_entry",

@@ -68,7 +68,8 @@ class Iteration:
     metrics: dict[str, float] = field(default_factory=dict)
     #: For each episode, the env steps of this iteration done when it ended (counted as
     #: ``env_steps`` counts them), so that ``returns.csv`` and curves put every episode at its own
-    #: env step. None: every episode at the end of the iteration.
+    #: env step; negative for an episode that ended in earlier steps that reported it in no
+    #: iteration (the budget ended before an update). None: every episode at the end of the iteration.
     episode_steps: list[int] | None = None
 
 
@@ -200,6 +201,14 @@ class Agent(ABC):
         from the env (:func:`derived_budget`)."""
         budget = cls._env_section(env).get("budget", cls.fallback_budget)
         return dict(budget) if budget is not None else {"steps": derived_budget(env).steps}
+
+    @classmethod
+    def min_training_steps(cls, env: EnvEntry, config: Any) -> int:
+        """The fewest env steps a run's step budget must allow for this agent, with ``config``,
+        to update at all on ``env`` (every copy of its envs steps at once; an update may wait
+        for more): a smaller ``--steps`` is refused before anything is written
+        (:class:`zoo.BudgetTooSmall`). Default: 1. Since plugin API 1.4."""
+        return 1
 
     #: Hyperparameters this agent renamed, old name -> new name: a user who gives an old name
     #: is told the new one, and checkpoints saved with old names still load.

@@ -1,7 +1,10 @@
-"""How many threads torch may use: one setting for every agent and tool.
+"""How many threads torch (and numpy's BLAS) may use: one setting for every agent and tool.
 
 Small networks on few cores run fastest, and reproducibly, on one intra-op thread (measured:
-two threads were never faster on two cores, and up to 46x slower under load). Agents call
+two threads were never faster on two cores, and up to 46x slower under load). The same holds
+for numpy's OpenBLAS, which REINFORCE's acting and update run on (agents/gradients.py): its
+threads spin while they wait, and on a busy 2-core machine a 5,000-row forward and backward
+took 46 ms on its default 2 threads against 13 ms on one (threadpoolctl limits it). Agents call
 :func:`use_torch_threads` before they compute; tools that run agents side by side (sweeps)
 call :func:`limit_torch_threads` so that every agent they start keeps to it.
 """
@@ -23,11 +26,25 @@ def torch_threads() -> int:
 
 
 def use_torch_threads() -> None:
-    """Set torch to :func:`torch_threads` threads (imports torch only if it is not yet loaded
-    by the caller, which is about to use it anyway)."""
+    """Set torch and numpy's BLAS to :func:`torch_threads` threads (imports torch only if it is
+    not yet loaded by the caller, which is about to use it anyway)."""
     import torch
 
-    torch.set_num_threads(torch_threads())
+    threads = torch_threads()
+    torch.set_num_threads(threads)
+    _limit_blas(threads)
+
+
+_blas_threads: int | None = None
+
+
+def _limit_blas(threads: int) -> None:
+    global _blas_threads
+    if _blas_threads != threads:  # threadpoolctl inspects the loaded libraries: once is enough
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=threads, user_api="blas")
+        _blas_threads = threads
 
 
 def limit_torch_threads(threads: int) -> None:

@@ -18,7 +18,7 @@ from zoo.exceptions import ZooError
 _FIXED_ON_RESUME = {"seed": "--seed", "out_dir": "--out", "set_": "--set", "max_steps": "--max-steps",
                     "eval_every": "--eval-every", "eval_episodes": "--eval-episodes", "config": "--config",
                     "dry_run": "--dry-run", "as_json": "--json", "init": "--init", "log_folder": "--log-folder",
-                    "device": "--device", "vec_env": "--vec-env"}
+                    "stop_at_reward": "--stop-at-reward", "device": "--device", "vec_env": "--vec-env"}
 
 
 def command_line(ctx: typer.Context) -> list[str]:
@@ -126,6 +126,14 @@ def _report(result: Any, session: Any = None) -> None:
         out.print(f"rl-baselines3-zoo folder: {session.rl_zoo_log.path}", markup=False)
     out.print(f"checkpoint: {result.checkpoint}", markup=False)
     out.print(f"{result.episodes} episodes, {result.env_steps} env steps in {result.seconds:.1f} s")
+    if result.episodes == 0 and not result.interrupted:
+        # Past the up-front minimum (Agent.min_training_steps), how long the episodes last decides.
+        err.print(f"warning: no training episode ended within {result.env_steps:,} env steps: the agent may have "
+                  "learned nothing (REINFORCE updates once every copy has ended one); use a larger --steps",
+                  markup=False, highlight=False, soft_wrap=True)
+    if result.stopped_at_reward is not None:
+        out.print(f"stopped early: the mean return of the last 100 episodes, {result.stopped_at_reward:.2f}, "
+                  "reached --stop-at-reward", markup=False, highlight=False)
     if result.interrupted:
         name = signal.Signals(result.stop_signal).name if result.stop_signal else "a signal"
         err.print(f"interrupted by {name}: saved the checkpoint above; continue with: "
@@ -231,6 +239,9 @@ def train(
         "eval/mean_reward and keep the best policy in RUN/best")] = None,
     eval_episodes: Annotated[int, typer.Option(
         "--eval-episodes", metavar="K", help="episodes per evaluation (with --eval-every)")] = 10,
+    stop_at_reward: Annotated[float | None, typer.Option(
+        "--stop-at-reward", metavar="R", help="stop once the mean return of the last 100 training episodes "
+        "reaches R (as SB3's StopTrainingOnRewardThreshold)")] = None,
     init: Annotated[str | None, typer.Option(
         "--init", metavar="FROM", help="start from the weights of FROM: a checkpoint or run folder, hub:ORG/NAME, "
         "an SB3 zip, an rl-baselines3-zoo log folder, or 'pretrained' (the shipped checkpoint); hyperparameters "
@@ -284,7 +295,7 @@ def train(
             _check_sb3_option(agent, name, flag)
             overrides[name] = value
     options = {"seed": explicit_seed, "out": out_dir, "overrides": overrides,
-               "config_file": config_file, **totals}
+               "config_file": config_file, "stop_at_reward": stop_at_reward, **totals}
     if init is not None:
         from zoo.policy_sources import init_from
 

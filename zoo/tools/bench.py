@@ -264,15 +264,20 @@ def train_zoo_agent(env: str, seed: int, cap_steps: int, should_stop: StopRule, 
     """The zoo's own training loop, without the run folder: iterations until ``should_stop``
     or ``cap_steps``."""
     from zoo.factory import make_agent, make_vec_env
+    from zoo.training.budget import CountedVectorEnv, StepAllowance
     from zoo.training.state import seeded_envs
 
     start = time.perf_counter()
     learner = make_agent(agent, env, seed=seed, overrides=overrides)
     if not learner.learns:
         raise ZooError(f"agent {agent!r} does not learn; it cannot be benchmarked")
+    allowance = StepAllowance(cap_steps)  # the cap is a step budget, as the training loop's
+    copies: list[int] = []
 
     def make_envs(n: int):
-        return seeded_envs(make_vec_env(env, n, max_episode_steps=max_episode_steps), seed)
+        copies.append(n)
+        return CountedVectorEnv(seeded_envs(make_vec_env(env, n, max_episode_steps=max_episode_steps), seed),
+                                allowance)
 
     returns: list[float] = []
     steps_at: list[int] = []
@@ -280,7 +285,8 @@ def train_zoo_agent(env: str, seed: int, cap_steps: int, should_stop: StopRule, 
     env_steps = 0
     learner.start_training(make_envs)
     try:
-        while env_steps < cap_steps:
+        while env_steps < cap_steps and not (copies and cap_steps - env_steps < min(copies)):
+            allowance.executed = env_steps
             it = learner.train_iteration()
             env_steps += it.env_steps
             now = time.perf_counter() - start

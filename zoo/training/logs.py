@@ -127,7 +127,8 @@ def read_kept_logs(run_dir: Path, iterations: int) -> KeptLogs:
     every line has its header's cells, each a finite number (or, in ``progress.csv``, empty),
     with iterations counted one by one; only a last line without its newline (a write cut short
     by a kill) may be anything, and is dropped. Anything else is a one-line :class:`ZooError`
-    naming the file and the line. A missing file is fine: the resume starts a new one."""
+    naming the file and the line. A missing file is fine: the resume starts a new one; so is a
+    ``progress.csv`` of an empty header alone (a run stopped before it logged a row)."""
     kept = KeptLogs()
     progress, monitor = run_dir / PROGRESS_FILE, run_dir / MONITOR_FILE
     with _checking(progress, "SB3 progress log"):
@@ -204,6 +205,8 @@ def _iteration(number: int, value: float | None, before: int | None) -> int:
 
 def _kept_progress(path: Path, iterations: int) -> tuple[list[str], list[dict[str, str]]]:
     lines = _lines(path)
+    if lines == [(1, "", True)]:  # what a run writes until it logs its first row (no key yet)
+        return [], []
     keys = _cells(lines[0][1]) if lines and lines[0][2] else []
     if ITERATIONS_KEY not in keys or len(set(keys)) != len(keys) or "" in keys:
         raise _NotTheLog(1, f"the header {shown(','.join(keys))} has no {ITERATIONS_KEY} or repeats a key")

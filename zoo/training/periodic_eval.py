@@ -8,7 +8,8 @@ It mirrors stable-baselines3's ``EvalCallback``: ``eval/mean_reward`` and
 ``numpy.load``), and ``best/`` is a checkpoint folder of the best mean return
 (``zoo eval --checkpoint RUN --best``). Acting deterministically draws no random numbers, so
 evaluating never changes what training does next, and a resumed run evaluates exactly when an
-uninterrupted one would.
+uninterrupted one would. A run that its step budget ends (the zoo's own agents end within
+``n_envs - 1`` steps short of it) runs, at its last step, the evaluations due by the budget.
 """
 
 from __future__ import annotations
@@ -58,15 +59,16 @@ class PeriodicEvaluation:
         return env_steps >= self.next_at
 
     def run(self, learner: Any, env_steps: int, meta: dict[str, Any],
-            max_episode_steps: int | None = None) -> dict[str, float]:
-        """Evaluate ``learner`` now; keep it as ``best/`` if it beats every earlier evaluation.
-        Returns the values to log."""
+            max_episode_steps: int | None = None, due_by: int | None = None) -> dict[str, float]:
+        """Evaluate ``learner`` now, at ``env_steps``, for every evaluation due by then (or by
+        ``due_by``: the step budget a run ended short of); keep it as ``best/`` if it beats every
+        earlier evaluation. Returns the values to log."""
         from zoo import checkpoint as ckpt
         from zoo.scoring import evaluate
 
         result = evaluate(learner, learner.env.name, episodes=self.episodes, seed=self.seed, deterministic=True,
                           max_episode_steps=max_episode_steps)
-        while self.next_at <= env_steps:
+        while self.next_at <= max(env_steps, due_by or 0):
             self.next_at += self.every
         self.timesteps.append(env_steps)
         self.results.append([float(r) for r in result.returns])
@@ -89,7 +91,8 @@ class PeriodicEvaluation:
     def restore(self, state: Any, env_steps: int) -> None:
         """Continue from ``state`` (what :meth:`state` saved at ``env_steps``), checked to be what
         evaluating every ``self.every`` steps ``self.episodes`` episodes can leave: the next
-        evaluation at the first multiple of ``every`` after ``env_steps``, one row of finite
+        evaluation at the first multiple of ``every`` after ``env_steps`` (or a later one, after
+        an evaluation at ``env_steps`` for the step budget the run ended short of), one row of finite
         returns and whole lengths per evaluation so far, the best mean their best row's."""
         try:
             self._restore(state, env_steps)
@@ -98,6 +101,10 @@ class PeriodicEvaluation:
 
     def _restore(self, state: Any, env_steps: int) -> None:
         next_at = (env_steps // self.every + 1) * self.every
+        saved_at, timesteps = state["next_at"], state["timesteps"]
+        if isinstance(saved_at, int) and saved_at > next_at and saved_at % self.every == 0 and \
+                isinstance(timesteps, list) and timesteps and timesteps[-1] == env_steps:
+            next_at = saved_at  # evaluated at the end, for evaluations due by the budget it ended short of
         if state["next_at"] != next_at or isinstance(state["next_at"], bool):
             raise ValueError(f"next_at {shown(state['next_at'])}, where evaluating every {self.every} env steps "
                              f"from env step {env_steps} puts it at {next_at}")

@@ -123,8 +123,9 @@ def _budget(config: dict[str, Any], episodes: int | None, steps: int | None, sav
             run_dir: Path) -> Budget:
     """The new total when one is given, else the run's own; refused if already reached."""
     recorded = config.get("budget") if isinstance(config.get("budget"), dict) else {}
-    budget = (Budget(episodes, steps) if episodes is not None or steps is not None
-              else Budget(recorded.get("episodes"), recorded.get("steps")))
+    threshold = recorded.get("stop_at_reward")  # kept: the run goes on as it was started
+    budget = (Budget(episodes, steps, threshold) if episodes is not None or steps is not None
+              else Budget(recorded.get("episodes"), recorded.get("steps"), threshold))
     if budget.reached(saved.episodes, saved.env_steps):
         raise ZooError(f"the run in {str(run_dir)!r} has already trained {saved.episodes} episodes, "
                        f"{saved.env_steps} env steps (its budget: {budget.describe()}); pass a larger --steps "
@@ -178,12 +179,12 @@ def continue_run(
             run_folder.read_commands(run_dir)
         rl_zoo_path = config.get("rl_zoo_log")  # zoo train --log-folder: rl-baselines3-zoo's layout goes on too
         rl_zoo_start = RlZooLog.kept_start(rl_zoo_path) if rl_zoo_path is not None else None
-        wanted = {"episodes": budget.episodes, "steps": budget.steps}
+        wanted = budget.as_dict()
         session = Session(saved.learner, run_dir, saved.seed, budget, config.get("max_episode_steps"),
                           checkpoint_every, keep_checkpoints, lock)
         session.rows, session.env_steps, session.iterations = saved.rows, saved.env_steps, saved.iterations
         session.seconds_before, session.env_states = saved.seconds, saved.env_states
-        session.saved_iteration = saved.iterations
+        session.saved_iteration, session.saved_steps = saved.iterations, saved.env_steps
         session.save_every_steps, session.steps_at_start = save_every_steps, saved.env_steps
         session.evaluation, session.kept_logs = evaluation, kept_logs
     except BaseException:

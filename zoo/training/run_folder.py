@@ -204,16 +204,17 @@ def write_returns(run_dir: Path, rows: Sequence[Sequence[Any]]) -> None:
     atomic_write_text(run_dir / RETURNS_FILE, buffer.getvalue())
 
 
-def episode_end_steps(iteration: Any, env_steps: int) -> list[int]:
+def episode_end_steps(iteration: Any, env_steps: int, earlier: int = 0) -> list[int]:
     """The run's env step at the end of each episode of ``iteration``, ``env_steps`` being the
     run's count once the iteration is counted: its own, where the agent reports
-    ``episode_steps``, else the end of the iteration."""
+    ``episode_steps`` (negative for an episode that ended before the iteration), else the end of
+    the iteration. Never before ``earlier``, the step of the run's last episode so far."""
     count = len(iteration.episode_returns)
     within = getattr(iteration, "episode_steps", None)
     if within is None or len(within) != count:
         return [env_steps] * count
     start = env_steps - iteration.env_steps
-    return [min(env_steps, start + max(0, int(step))) for step in within]
+    return [min(env_steps, max(earlier, start + int(step))) for step in within]
 
 
 def check_returns_row(row: Sequence[float], number: int, previous: Sequence[float] | None = None) -> None:

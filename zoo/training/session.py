@@ -9,11 +9,12 @@ stops and resumes ends exactly where one that never stopped does (:mod:`zoo.trai
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 import shutil
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ from zoo.factory import (
 )
 from zoo.limits import check_count, check_seed
 from zoo.training import run_folder
+from zoo.training.budget import Budget, CountedVectorEnv, StepAllowance
 from zoo.training.initial_weights import InitWeights, apply_init, check_init
 from zoo.training.logs import KeptLogs, TrainingLog
 from zoo.training.periodic_eval import PeriodicEvaluation, check_schedule
@@ -44,42 +46,9 @@ from zoo.training.state import ResumableVectorEnv, seeded_envs
 
 #: Version of the loop's part of ``training.json``; a resumed run refuses any other.
 LOOP_STATE_VERSION = 1
-
-
-@dataclass(frozen=True)
-class Budget:
-    """When to stop: after ``episodes`` finished episodes or ``steps`` env steps (first reached)."""
-
-    episodes: int | None = None
-    steps: int | None = None
-
-    def __post_init__(self) -> None:
-        for name in ("episodes", "steps"):
-            if getattr(self, name) is not None:
-                check_count(getattr(self, name), f"--{name}")
-        if self.episodes is None and self.steps is None:
-            raise ZooError("a training budget needs episodes or steps")
-
-    def reached(self, episodes: int, steps: int) -> bool:
-        return (self.episodes is not None and episodes >= self.episodes) or (
-            self.steps is not None and steps >= self.steps
-        )
-
-    def steps_left(self, steps: int) -> int | None:
-        """Env steps the step budget leaves after ``steps`` (None: no step budget)."""
-        return None if self.steps is None else max(0, self.steps - steps)
-
-    def fraction(self, episodes: int, steps: int) -> float:
-        parts = []
-        if self.episodes:
-            parts.append(episodes / self.episodes)
-        if self.steps:
-            parts.append(steps / self.steps)
-        return min(1.0, max(parts))
-
-    def describe(self) -> str:
-        return " or ".join(f"{value} {name}" for name, value in (("episodes", self.episodes), ("steps", self.steps))
-                           if value is not None)
+#: ``progress.csv``'s key for the env steps executed per env step of a finished episode (what
+#: REINFORCE learns from): 1.0 when nothing is stepped in vain (docs/logs.md).
+EXECUTED_TO_USED = "rollout/executed_to_used"
 
 
 @dataclass
@@ -107,6 +76,9 @@ class TrainResult:
     interrupted: bool
     #: The signal that stopped training early (SIGINT, SIGTERM), if one did.
     stop_signal: int | None = None
+    #: The mean return of the last 100 episodes when it reached the budget's ``stop_at_reward``
+    #: and stopped the run there; None if it did not.
+    stopped_at_reward: float | None = None
 
 
 def _check_finite(agent: Agent, metrics: Mapping[str, float], env_steps: int, last_good: str) -> None:
@@ -158,9 +130,12 @@ class Session:
         self.iterations = 0
         self.seconds_before = 0.0  # training time of earlier sessions of this run
         self.envs: list[ResumableVectorEnv] = []
+        #: The executed env steps, as the envs count them, and the budget's limit on them.
+        self.allowance = StepAllowance(budget.steps)
         self.env_states: list[dict[str, Any]] = []  # to restore, in the order envs are made
         self.last_checkpoint: Path | None = None
         self.saved_iteration: int | None = None
+        self.saved_steps: int | None = None  # env steps of this session's last checkpoint
         self.evaluation: PeriodicEvaluation | None = None
         self.log: TrainingLog | None = None
         #: For a resumed run: what it keeps of its logs, and what it writes once its agent has
@@ -168,6 +143,8 @@ class Session:
         self.kept_logs: KeptLogs | None = None
         self.write_resume: Callable[[], None] | None = None
         self.start = time.perf_counter()
+        self.used_steps = 0  # env steps of the episodes reported so far
+        self.stopped_at_reward: float | None = None
         #: For a new run: the folders :func:`start` created, so that a run that fails before its
         #: first checkpoint can be removed (it holds nothing worth keeping); None when resumed.
         self.claimed: list[Path] | None = None
@@ -178,7 +155,6 @@ class Session:
         #: A checkpoint every this many env steps (``--save-freq``, rl_zoo3's): after the iteration
         #: that reaches each multiple. None: by time only (``checkpoint_every``).
         self.save_every_steps: int | None = None
-        self.saved_steps: int | None = None  # env steps of this session's last checkpoint
         self.steps_at_start = 0  # env steps when this session started (a resumed run's checkpoint)
 
     @property
@@ -188,9 +164,11 @@ class Session:
     def elapsed(self) -> float:
         return self.seconds_before + time.perf_counter() - self.start
 
-    def make_envs(self, n: int) -> ResumableVectorEnv:
+    def make_envs(self, n: int) -> CountedVectorEnv:
         """The agent's envs, ready to use: seeded here, once, with the run's seed (or put back
-        where the checkpoint left them); the agent's first ``reset()`` returns their start."""
+        where the checkpoint left them); the agent's first ``reset()`` returns their start. They
+        count the env steps they execute and tell the agent how many the budget leaves
+        (:mod:`zoo.training.budget`)."""
         name = self.learner.env.name
         vec_env = make_vec_env(name, n, max_episode_steps=episode_step_cap(name, self.max_episode_steps))
         if self.env_states:
@@ -199,7 +177,7 @@ class Session:
         else:
             envs = seeded_envs(vec_env, self.seed)
         self.envs.append(envs)
-        return envs
+        return CountedVectorEnv(envs, self.allowance)
 
     # -- checkpoints ------------------------------------------------------------------------------
     def training_state(self) -> tuple[dict[str, Any], dict[str, Any]] | None:
@@ -221,10 +199,14 @@ class Session:
         return tensors, data
 
     def save(self) -> Path:
-        if self.saved_iteration == self.iterations and self.last_checkpoint is not None:
+        if (self.saved_iteration, self.saved_steps) == (self.iterations, self.env_steps) and \
+                self.last_checkpoint is not None:
             return self.last_checkpoint  # nothing new since the last save
-        meta = checkpoint_meta(self.learner, trained={
-            "episodes": len(self.rows), "env_steps": self.env_steps, "seconds": round(self.elapsed(), 3)})
+        trained = {"episodes": len(self.rows), "env_steps": self.env_steps, "seconds": round(self.elapsed(), 3)}
+        if self.stopped_at_reward is not None:
+            trained["stopped_at_reward"] = {"threshold": self.budget.stop_at_reward,
+                                            "mean_return": self.stopped_at_reward}
+        meta = checkpoint_meta(self.learner, trained=trained)
         try:
             path = ckpt.write_checkpoint(self.run_dir / ckpt.CHECKPOINTS_DIR / f"{self.env_steps:012d}",
                                          self.learner.state_tensors(), meta, self.training_state())
@@ -283,31 +265,76 @@ class Session:
         return every is not None and self.env_steps // every > saved // every
 
     def _after_iteration(self, it: Any) -> Progress:
-        """Count, check, record and log one iteration; returns where training is."""
+        """Count, check, record and log one iteration; returns where training is. Steps the agent
+        took without an update (the budget ended before the next one was due: no episodes, no
+        metrics) are counted but are no iteration: nothing is logged, so a run stopped there and
+        resumed logs the same rows as one that never stopped."""
         self.env_steps += it.env_steps
+        if not it.episode_returns and not it.metrics:
+            return self._progress({}, None)
         self.iterations += 1
         _check_finite(self.learner, it.metrics, self.env_steps, self._last_good())
         elapsed = round(self.elapsed(), 3)
         first_new = len(self.rows)
-        ends = run_folder.episode_end_steps(it, self.env_steps)
+        ends = run_folder.episode_end_steps(it, self.env_steps, int(self.rows[-1][3]) if self.rows else 0)
         for ret, length, step in zip(it.episode_returns, it.episode_lengths, ends):
             self.rows.append([len(self.rows) + 1, float(ret), int(length), step, elapsed])
-        evaluated = None
-        if self.evaluation is not None and self.evaluation.due(self.env_steps):
-            evaluated = self.evaluation.run(self.learner, self.env_steps, checkpoint_meta(self.learner),
-                                            self.max_episode_steps)
-        self.log.iteration(iterations=self.iterations, env_steps=self.env_steps, seconds=elapsed, rows=self.rows,
-                           new_rows=self.rows[first_new:], metrics=it.metrics, extra=evaluated)
-        if self.rl_zoo_log is not None:
-            self.rl_zoo_log.iteration(self.learner, self.rows[first_new:], self.run_dir, evaluated)
+        evaluated = self._evaluate_if_due(self.env_steps)
+        self.used_steps += sum(int(length) for length in it.episode_lengths)
+        self._log(self.rows[first_new:], it.metrics, evaluated, elapsed)
+        return self._progress(dict(it.metrics), evaluated)
+
+    def _progress(self, metrics: dict[str, float], evaluated: dict[str, float] | None) -> Progress:
         returns = self.returns
         mean = run_folder.running_mean(returns)[-1] if returns else None
         return Progress(len(returns), self.env_steps, self.elapsed(), mean,
-                        self.budget.fraction(len(returns), self.env_steps), dict(it.metrics), evaluated)
+                        self.budget.fraction(len(returns), self.env_steps), metrics, evaluated)
+
+    def _evaluate_at_budget_end(self) -> Progress | None:
+        """A run its step budget ended evaluates what falls due up to the budget, which it may end
+        short of (within ``n_envs - 1`` steps, or after steps that made no update): as an
+        evaluation after an update would, and logged as a row of its own, an iteration
+        (``time/iterations`` numbers ``progress.csv``'s rows one by one)."""
+        if self.budget.steps is None or not self._step_budget_spent():
+            return None
+        evaluated = self._evaluate_if_due(max(self.env_steps, self.budget.steps))
+        if evaluated is None:
+            return None
+        self.iterations += 1
+        self._log((), {}, evaluated, round(self.elapsed(), 3))
+        return self._progress({}, evaluated)
+
+    def _evaluate_if_due(self, at: int) -> dict[str, float] | None:
+        """The values to log of an evaluation, if one is due by env step ``at`` (it runs now, at the
+        run's env step); else None."""
+        if self.evaluation is None or not self.evaluation.due(at):
+            return None
+        return self.evaluation.run(self.learner, self.env_steps, checkpoint_meta(self.learner),
+                                   self.max_episode_steps, due_by=at)
+
+    def _log(self, new_rows: Sequence[Sequence[Any]], metrics: Mapping[str, float],
+             evaluated: dict[str, float] | None, seconds: float) -> None:
+        """One row of every log: an iteration's episodes (``new_rows``), metrics and evaluation."""
+        collection = {EXECUTED_TO_USED: round(self.env_steps / self.used_steps, 4)} if self.used_steps else {}
+        self.log.iteration(iterations=self.iterations, env_steps=self.env_steps, seconds=seconds, rows=self.rows,
+                           new_rows=new_rows, metrics=metrics, extra={**collection, **(evaluated or {})})
+        if self.rl_zoo_log is not None:
+            self.rl_zoo_log.iteration(self.learner, new_rows, self.run_dir, evaluated)
+
+    def _finished(self) -> bool:
+        """Whether the budget is reached, or what it leaves cannot pay for one more step of the
+        agent's envs (every copy steps at once)."""
+        return self.budget.reached(len(self.rows), self.env_steps) or self._step_budget_spent()
+
+    def _step_budget_spent(self) -> bool:
+        """Whether the step budget is reached or leaves too little for one more step of the envs."""
+        left = self.budget.steps_left(self.env_steps)
+        return left is not None and (left == 0 or (bool(self.envs) and left < min(e.num_envs for e in self.envs)))
 
     def _loop(self, progress: Callable[[Progress], None] | None) -> TrainResult:
         learner = self.learner
         self.start = last_save = time.perf_counter()
+        self.used_steps = sum(int(row[2]) for row in self.rows)
         with stop_on_signals() as stop:
             learner.start_training(self.make_envs)
             try:
@@ -315,14 +342,22 @@ class Session:
                     self.write_resume()
                 self.log = TrainingLog(self.run_dir, learner.env.gym_id, rows=self.rows, env_steps=self.env_steps,
                                        kept=self.kept_logs)
-                while not self.budget.reached(len(self.rows), self.env_steps) and not stop.is_set():
+                while not self._finished() and not stop.is_set():
+                    self.allowance.executed = self.env_steps
                     learner.steps_left = self.budget.steps_left(self.env_steps)
                     done = self._after_iteration(self._iterate())
                     if progress is not None:
                         progress(done)
+                    self.stopped_at_reward = self.budget.reward_reached(self.returns)
+                    if self.stopped_at_reward is not None:
+                        break
                     if self._save_due(last_save):
                         self.save()
                         last_save = time.perf_counter()
+                if not stop.is_set() and self.stopped_at_reward is None:
+                    done = self._evaluate_at_budget_end()
+                    if done is not None and progress is not None:
+                        progress(done)
                 final = self.save()
                 if self.rl_zoo_log is not None:
                     self.rl_zoo_log.finish(learner, self.env_steps)
@@ -337,7 +372,7 @@ class Session:
             raise ZooError(f"training ended and saved {final}, but {run_folder.CURVE_FILE} cannot be written "
                            f"({exc.strerror or one_line(exc)})") from None
         return TrainResult(self.run_dir, final, len(returns), self.env_steps, self.elapsed(), returns,
-                           stop.is_set(), stop.signum)
+                           stop.is_set(), stop.signum, self.stopped_at_reward)
 
 
 #: Where a run's seed or budget came from, besides a config file (:data:`zoo.factory.FILE`).
@@ -345,6 +380,8 @@ DEFAULT = "default"
 #: Where a hyperparameter came from that is a fraction of the budget (rl-zoo's schedules), when
 #: ``--steps`` replaced the file's budget.
 SCALED = "config file, scaled to --steps"
+#: How a message names a step budget, by where it came from.
+_BUDGET_NAMES = {FILE: "the config file's budget of steps", DEFAULT: "the agent's default budget of steps"}
 
 
 @dataclass
@@ -371,7 +408,7 @@ class RunPlan:
         return {
             "agent": self.resolved.agent.name, "env": self.resolved.env.name, "gym_id": self.resolved.env.gym_id,
             "seed": {"value": self.seed, "source": self.seed_source},
-            "budget": {"episodes": self.budget.episodes, "steps": self.budget.steps, "source": self.budget_source,
+            "budget": {**self.budget.as_dict(), "source": self.budget_source,
                        **({"file": self.file_budget} if self.file_budget is not None else {})},
             "hyperparameters": {k: {"value": v, "source": self.resolved.sources[k]} for k, v in config.items()},
             "config_file": None if self.config_file is None else {
@@ -391,13 +428,15 @@ def plan_run(
     out: str | Path | None = None,
     overrides: Mapping[str, Any] | None = None,
     config_file: str | Path | ConfigFile | None = None,
+    stop_at_reward: float | None = None,
     init: InitWeights | None = None,
 ) -> RunPlan:
     """Resolve and check a new run of ``agent`` on ``env`` without building or writing anything.
 
     Hyperparameters, lowest precedence first: the agent's defaults, its per-env defaults, the
     config file, ``overrides``. Seed and budget: ``seed`` / ``episodes`` / ``steps`` when given,
-    else the config file's, else 0 and the agent's default budget for the env. ``init``
+    else the config file's, else 0 and the agent's default budget for the env; ``stop_at_reward``
+    ends the run earlier once the mean return of its last 100 episodes reaches it. ``init``
     (:func:`zoo.init_from`): weights the run starts from, checked to be the agent's on an env
     with the same spaces."""
     if config_file is not None and not isinstance(config_file, ConfigFile):
@@ -427,6 +466,10 @@ def plan_run(
         budget, budget_source = Budget(**settings.budget), FILE
     else:
         budget, budget_source = Budget(**resolved.agent_class.default_budget(resolved.env)), DEFAULT
+    if stop_at_reward is not None:
+        budget = dataclasses.replace(budget, stop_at_reward=stop_at_reward)
+    budget.check_trains(resolved.agent_class.min_training_steps(resolved.env, resolved.config),
+                        f"{resolved.agent.name} on {resolved.env.gym_id}", _BUDGET_NAMES.get(budget_source, "--steps"))
     run_dir = Path(out) if out is not None else run_folder.default_run_dir(resolved.agent.name,
                                                                            resolved.env.gym_id, int(seed))
     if run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir())):
@@ -453,6 +496,7 @@ def start(
     keep_checkpoints: int = 3,
     eval_every: int | None = None,
     eval_episodes: int = 10,
+    stop_at_reward: float | None = None,
     argv: list[str] | None = None,
     init: InitWeights | None = None,
     log_folder: str | Path | None = None,
@@ -480,7 +524,7 @@ def start(
     if log_folder is not None and eval_every is None:
         eval_every = EVAL_EVERY
     plan = plan_run(agent, env, seed=seed, episodes=episodes, steps=steps, out=out, overrides=overrides,
-                    config_file=config_file, init=init)
+                    config_file=config_file, stop_at_reward=stop_at_reward, init=init)
     check_options(max_episode_steps, checkpoint_every, keep_checkpoints, save_every_steps)
     check_schedule(eval_every, eval_episodes)
     learner = build_agent(plan.resolved, plan.seed)
@@ -489,7 +533,7 @@ def start(
     seed, budget, run_dir = plan.seed, plan.budget, plan.run_dir
     header = {
         "agent": learner.name, **env_record(learner.env), "seed": seed,
-        "budget": {"episodes": budget.episodes, "steps": budget.steps},
+        "budget": budget.as_dict(),
         "max_episode_steps": max_episode_steps, "config": config_to_dict(learner.config),
         "checkpoints": {"every": checkpoint_every, "keep": keep_checkpoints,
                         **({"every_steps": save_every_steps} if save_every_steps is not None else {})},
@@ -549,6 +593,7 @@ def train(
     keep_checkpoints: int = 3,
     eval_every: int | None = None,
     eval_episodes: int = 10,
+    stop_at_reward: float | None = None,
     argv: list[str] | None = None,
     progress: Callable[[Progress], None] | None = None,
     init: InitWeights | None = None,
@@ -558,12 +603,14 @@ def train(
     """Train ``agent`` on ``env`` into a run folder: :func:`start` with the same options, then
     run, calling ``progress`` after every iteration. With neither ``episodes`` nor ``steps``,
     the config file's budget, else the agent's default budget for the env, applies; without
-    ``seed``, the config file's seed, else 0. ``init`` (:func:`zoo.init_from`): weights to start
-    from (a fine-tune). ``log_folder``: rl-baselines3-zoo's layout of the run too.
-    ``save_every_steps``: a checkpoint after the iteration that reaches each multiple of this
-    many env steps (rl_zoo3's ``--save-freq``)."""
+    ``seed``, the config file's seed, else 0. ``stop_at_reward`` stops it earlier, once the mean
+    return of the last 100 training episodes reaches it (``TrainResult.stopped_at_reward``).
+    ``init`` (:func:`zoo.init_from`): weights to start from (a fine-tune). ``log_folder``:
+    rl-baselines3-zoo's layout of the run too. ``save_every_steps``: a checkpoint after the
+    iteration that reaches each multiple of this many env steps (rl_zoo3's ``--save-freq``)."""
     return start(agent, env, seed=seed, episodes=episodes, steps=steps, out=out, overrides=overrides,
                  config_file=config_file,
                  max_episode_steps=max_episode_steps, checkpoint_every=checkpoint_every,
                  keep_checkpoints=keep_checkpoints, eval_every=eval_every, eval_episodes=eval_episodes,
-                 argv=argv, init=init, log_folder=log_folder, save_every_steps=save_every_steps).run(progress)
+                 stop_at_reward=stop_at_reward, argv=argv, init=init, log_folder=log_folder,
+                 save_every_steps=save_every_steps).run(progress)

@@ -8,8 +8,8 @@ cannot run code when it is loaded.
 
 Envs are not serialised. They are re-created and their random streams restored, which is
 exact when the env's state after a ``reset()`` is a function of its ``np_random`` (true of
-gymnasium's own envs) and training checkpoints between iterations, where an agent has
-either just reset its envs or is about to (see :class:`ResumableVectorEnv`).
+gymnasium's own envs); episodes under way at a checkpoint are put back from their arrays or
+replayed (:mod:`zoo.vector.positions`, see :class:`ResumableVectorEnv`).
 """
 
 from __future__ import annotations
@@ -19,32 +19,14 @@ import numbers
 from typing import Any
 
 import gymnasium
-import numpy as np
 
 from zoo.exceptions import ZooError
 from zoo.limits import MAX_COUNT, shown
+from zoo.streams import numpy_rng, numpy_rng_state
+from zoo.vector import positions
 
-#: Bit generators a saved numpy state may name (never looked up by an arbitrary name).
-_BIT_GENERATORS = {name: getattr(np.random, name) for name in ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")}
-
-
-# -- random streams ------------------------------------------------------------------------------
-def numpy_rng_state(generator: np.random.Generator) -> dict[str, Any]:
-    """A numpy generator's state as JSON-ready data (big ints are fine in JSON)."""
-    return generator.bit_generator.state
-
-
-def numpy_rng(state: dict[str, Any]) -> np.random.Generator:
-    """A numpy generator in the state :func:`numpy_rng_state` returned."""
-    name = state.get("bit_generator") if isinstance(state, dict) else None
-    if name not in _BIT_GENERATORS:
-        raise ZooError(f"saved random state names bit generator {name!r}; expected one of {', '.join(_BIT_GENERATORS)}")
-    bit_generator = _BIT_GENERATORS[name]()
-    try:
-        bit_generator.state = state
-    except (KeyError, TypeError, ValueError, OverflowError) as exc:
-        raise ZooError(f"saved random state for {name} is malformed ({type(exc).__name__}: {exc})") from None
-    return np.random.Generator(bit_generator)
+__all__ = ["ResumableVectorEnv", "load_optimizer_state", "numpy_rng", "numpy_rng_state", "optimizer_state",
+           "seeded_envs"]
 
 
 # -- optimisers ----------------------------------------------------------------------------------
@@ -188,14 +170,17 @@ class ResumableVectorEnv(gymnasium.vector.VectorWrapper):
     Saved with no step since that reset, the state is that recipe; restored, the reset is
     redone (same observations, same streams) and handed to the agent's next ``reset`` call,
     whatever seed that passes, so an agent that resets in ``start_training`` picks up exactly
-    where the saved run was. Saved after steps, the state is the current streams, exact for
-    agents that reset before stepping again (as agents that run whole episodes per iteration
-    do); after restoring them the next ``reset`` ignores its seed, so it continues the saved
-    streams.
+    where the saved run was. Saved after steps, the state is the current streams and, where
+    the env allows, where each copy is in its episode (:mod:`zoo.training.positions`): an agent
+    that steps on without a reset continues those episodes exactly (REINFORCE carries episodes
+    across iterations; it keeps its own copy of the observations it would step from). After
+    restoring, the next ``reset`` ignores its seed, so an agent that resets before stepping
+    again continues the saved streams.
     """
 
     def __init__(self, env: gymnasium.vector.VectorEnv) -> None:
         super().__init__(env)
+        self._recorder = positions.recorder_for(env)  # for envs of single envs: what a replay needs
         self._last_reset: dict[str, Any] | None = None
         self._steps_since_reset = 0
         self._replayed: tuple[Any, dict[str, Any]] | None = None
@@ -224,10 +209,14 @@ class ResumableVectorEnv(gymnasium.vector.VectorWrapper):
         self._replayed = None
         if options is not None and "reset_mask" in options:  # a partial reset is a step of sorts
             self._steps_since_reset += 1
+            if self._recorder is not None:
+                self._recorder.before_reset(seed, options)
             return self.env.reset(seed=seed, options=options)
         if self._continue_streams:
             seed, self._continue_streams = None, False
         recipe = {"seed": seed} if seed is not None else {"streams": self._streams()}
+        if self._recorder is not None:
+            self._recorder.before_reset(seed, options)
         result = self.env.reset(seed=seed, options=options)
         self._last_reset, self._steps_since_reset = recipe, 0
         return result
@@ -240,13 +229,23 @@ class ResumableVectorEnv(gymnasium.vector.VectorWrapper):
     def step(self, actions):
         self._replayed, self._continue_streams = None, False
         self._steps_since_reset += 1
-        return self.env.step(actions)
+        if self._recorder is None:
+            return self.env.step(actions)
+        self._recorder.before_step()
+        result = self.env.step(actions)
+        self._recorder.after_step(actions, result[2], result[3])
+        return result
 
     def state(self) -> dict[str, Any]:
-        """Where the env is, as JSON-ready data: how to redo its last reset, or its streams."""
+        """Where the env is, as JSON-ready data: how to redo its last reset, or its streams and,
+        where the env allows, its copies' places in their episodes (:mod:`zoo.training.positions`)."""
         if self._steps_since_reset == 0 and self._last_reset is not None:
             return {"redo_reset": self._last_reset}
-        return {"streams": self._streams()}
+        state: dict[str, Any] = {"streams": self._streams()}
+        where = positions.position(self.env, self._recorder)
+        if where is not None:
+            state["position"] = where
+        return state
 
     @staticmethod
     def check_state(state: Any) -> None:
@@ -278,6 +277,8 @@ class ResumableVectorEnv(gymnasium.vector.VectorWrapper):
             self._set_streams(redo.get("streams"))
             self._replayed = self.reset()
         elif isinstance(state, dict) and "streams" in state:
+            if "position" in state:  # episodes under way: an agent that steps on continues them
+                positions.restore(self.env, self._recorder, state["position"])
             self._set_streams(state["streams"])
             self._continue_streams = True
         else:

@@ -212,6 +212,7 @@ def plan_sweep(agents: str | Iterable[str], envs: str | Iterable[str], seeds: st
     """
     from zoo.config_file import file_settings, read_config_file
     from zoo.factory import agent_entry, env_entry, resolve_config
+    from zoo.training.budget import Budget
 
     if train_steps is not None:
         check_count(train_steps, "--train-steps")
@@ -240,6 +241,10 @@ def plan_sweep(agents: str | Iterable[str], envs: str | Iterable[str], seeds: st
             if not resolved.agent_class.learns:
                 raise ZooError(f"agent {agent!r} does not learn, so a sweep cannot train it; "
                                f"evaluate it with `zoo eval {agent} {env}`")
+            if train_steps is not None:
+                Budget(steps=train_steps).check_trains(
+                    resolved.agent_class.min_training_steps(resolved.env, resolved.config),
+                    f"{resolved.agent.name} on {resolved.env.gym_id}", "--train-steps", "--train-steps")
     out = Path(out) if out is not None else default_out()
     if out.exists() and not out.is_dir():
         raise ZooError(f"--out {str(out)!r} is a file; give a folder for the sweep")

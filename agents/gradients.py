@@ -1,0 +1,97 @@
+"""REINFORCE's update in numpy: the MLPs' forward and backward passes and the losses' gradients.
+
+An update runs the policy (and the value baseline) over every step of the batch, tens of
+thousands of rows through a layer or two of a few dozen units. At that size torch's CPU kernels
+for the activations cost most of the update (``torch.tanh`` measured 6-12x slower than
+``np.tanh`` on this CPU build, benchmarks/results/training-speed.md), and an MLP's backward pass
+is a few matrix products. So the gradients are computed here, on views of the torch parameters,
+and handed to the torch optimiser (``param.grad``); the torch modules still hold the weights,
+save and export them. :mod:`tests.test_gradients` checks every gradient against torch's autograd.
+
+Shapes: ``x`` (batch, in); a layer is ``(weight, bias)`` with weight (out, in), as torch stores it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from zoo.agents.acting import Layer
+
+LOG_2PI = float(np.log(2 * np.pi))
+
+
+def forward(layers: Sequence[Layer], activation: str, x: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The MLP's output and each layer's input (what :func:`backward` needs)."""
+    inputs = []
+    for i, (weight, bias) in enumerate(layers):
+        inputs.append(x)
+        x = x @ weight.T + bias
+        if i < len(layers) - 1:
+            x = np.tanh(x) if activation == "tanh" else np.maximum(x, 0.0)
+    return x, inputs
+
+
+def backward(layers: Sequence[Layer], activation: str, inputs: Sequence[np.ndarray],
+             d_out: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Gradients ``(d_weight, d_bias)`` of every layer, given the loss's gradient at the output."""
+    grads: list[tuple[np.ndarray, np.ndarray]] = []
+    d = d_out
+    for i in range(len(layers) - 1, -1, -1):
+        weight, _ = layers[i]
+        grads.append((d.T @ inputs[i], d.sum(0)))
+        if i:
+            d = d @ weight
+            hidden = inputs[i]  # the activation's output
+            d = d * (1.0 - hidden * hidden) if activation == "tanh" else d * (hidden > 0)
+    return grads[::-1]
+
+
+def categorical(logits: np.ndarray, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Log-probabilities of ``actions`` and the probabilities of every action."""
+    shifted = logits - logits.max(-1, keepdims=True)
+    exp = np.exp(shifted)
+    total = exp.sum(-1, keepdims=True)
+    probs = exp / total
+    log_probs = np.take_along_axis(shifted, actions[:, None], -1)[:, 0] - np.log(total[:, 0])
+    return log_probs, probs
+
+
+def categorical_loss(logits: np.ndarray, actions: np.ndarray, weights: np.ndarray, ent_coef: float,
+                     scale: float) -> tuple[float, np.ndarray, np.ndarray]:
+    """``loss = -(sum(w * log pi(a)) + ent_coef * sum(entropy)) / scale``; returns the loss, its
+    gradient with respect to the logits, and the log-probabilities."""
+    log_probs, probs = categorical(logits, actions)
+    loss = -float(np.dot(weights, log_probs))
+    d_logits = probs * weights[:, None]
+    d_logits[np.arange(len(actions)), actions] -= weights
+    if ent_coef:
+        log_p = np.log(np.maximum(probs, np.finfo(probs.dtype).tiny))
+        entropy = -(probs * log_p).sum(-1)
+        loss -= ent_coef * float(entropy.sum())
+        d_logits += ent_coef * probs * (log_p + entropy[:, None])
+    return loss / scale, d_logits / scale, log_probs
+
+
+def gaussian_loss(mean: np.ndarray, log_std: np.ndarray, actions: np.ndarray, weights: np.ndarray, ent_coef: float,
+                  scale: float) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+    """The same for a diagonal Gaussian with a state-independent ``log_std``: the loss, its
+    gradients with respect to the means and ``log_std``, and the log-probabilities."""
+    inv_var = np.exp(-2.0 * log_std)
+    diff = actions - mean
+    z2 = diff * diff * inv_var
+    log_probs = (-0.5 * z2 - log_std - 0.5 * LOG_2PI).sum(-1)
+    loss = -float(np.dot(weights, log_probs))
+    d_mean = -weights[:, None] * diff * inv_var
+    d_log_std = -(weights[:, None] * (z2 - 1.0)).sum(0)
+    if ent_coef:
+        loss -= ent_coef * len(actions) * float((0.5 + 0.5 * LOG_2PI + log_std).sum())
+        d_log_std = d_log_std - ent_coef * len(actions)
+    return loss / scale, d_mean / scale, d_log_std / scale, log_probs
+
+
+def mse_loss(predicted: np.ndarray, targets: np.ndarray) -> tuple[float, np.ndarray]:
+    """Mean squared error and its gradient with respect to the predictions."""
+    diff = predicted - targets
+    return float(np.mean(diff * diff)), (2.0 / diff.size) * diff
