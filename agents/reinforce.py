@@ -151,24 +151,22 @@ class Reinforce(Agent):
         self._collector: Collector | None = None
         self._noise: np.ndarray | None = None
         self._noise_step = 0
-        rms = self.obs_rms
-        self._views: tuple[tuple[int, ...], list[acting.Layer]] = ((), [])
+        self._make_views()
         self.acting = acting.NumpyPolicy(
-            self._policy_views, cfg.activation, self.action_space,
-            None if self.policy.discrete else lambda: self.policy.log_std.detach().numpy(),
-            lambda: acting.ObsStats(rms.mean.numpy(), rms.var.numpy(), rms.clip) if cfg.norm_obs else None,
-            seed, observation_space=self.observation_space)
+            lambda: self._layers, cfg.activation, self.action_space,
+            None if self.policy.discrete else lambda: self._log_std,
+            lambda: self._obs_stats, seed, observation_space=self.observation_space)
 
-    def _policy_views(self) -> list[acting.Layer]:
-        """numpy views of the policy's linear layers, made again only when a parameter's storage
-        changed (training and loading update the weights in place): making them costs more than
-        acting on 16 copies does."""
+    def _make_views(self) -> None:
+        """numpy views of the policy's weights and the observation statistics, for acting. They
+        share memory with the tensors, which training and loading update in place, so they are
+        made once: making them on every step cost more than acting on 16 copies does."""
         from zoo.agents.networks import linear_views
 
-        where = tuple(p.data_ptr() for p in self.policy.body.parameters())
-        if where != self._views[0]:
-            self._views = where, linear_views(self.policy.body)
-        return self._views[1]
+        rms = self.obs_rms
+        self._layers = linear_views(self.policy.body)
+        self._log_std = None if self.policy.discrete else self.policy.log_std.detach().numpy()
+        self._obs_stats = acting.ObsStats(rms.mean.numpy(), rms.var.numpy(), rms.clip) if self.config.norm_obs else None
 
     @property
     def optimizer(self) -> Adam:
@@ -391,6 +389,7 @@ class Reinforce(Agent):
         for prefix, module in self._modules().items():
             part = {k[len(prefix) + 1:]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
             module.load_state_dict(part, strict=True)
+        self._make_views()  # load_state_dict copies in place; made again in case a tensor moved
         expected = set(self.state_tensors())
         extra = set(tensors) - expected
         if extra:
