@@ -17,7 +17,7 @@ the action than the policy ``mu`` that took it, truncated at 1 as V-trace (Espeh
 Untruncated, a few old steps whose action the update made much likelier outweighed the rest of
 the batch: plain REINFORCE on CartPole (its defaults, 5 seeds, 300,000 executed steps) evaluated
 at 463 on average (366 to 500) against 500 on every seed truncated, and 495 for the collection
-that carried nothing (benchmarks/results/training-speed.md).
+that carried nothing (benchmarks/carried_ratio.py; benchmarks/results/carried-ratio.md).
 Nothing is stepped in vain, and an iteration never steps past the run's step budget
 (``envs.steps_left``).
 
@@ -58,6 +58,9 @@ NOISE_BLOCK = 1024
 #: Ranges checked by ``ReinforceConfig.validate``, before anything is built or written.
 MAX_ENVS, MAX_BATCH_STEPS, MAX_LAYERS, MAX_WIDTH, MAX_WEIGHTS = 65_536, 10_000_000, 16, 4096, 10_000_000
 MAX_FLOAT = 1e30
+#: Where a carried step's importance ratio is truncated (see the module docstring;
+#: benchmarks/carried_ratio.py measures it against no truncation).
+RATIO_TRUNCATION = 1.0
 
 
 @dataclass
@@ -353,7 +356,7 @@ class Reinforce(Agent):
                        G.gaussian_loss(out, log_std, actions, weights, 0.0, 1.0)[3])
             ratio = np.exp(current.astype(np.float64) - behaviour)
             metrics["ratio_max"] = float(ratio.max())  # before truncation: how far the policy moved
-            weights = weights * np.minimum(ratio, 1.0).astype(np.float32)
+            weights = weights * np.minimum(ratio, RATIO_TRUNCATION).astype(np.float32)
             if policy.discrete:
                 loss, d_out, _ = G.categorical_loss(out, actions, weights, cfg.ent_coef, n_episodes)
                 grads = [g for pair in G.backward(layers, cfg.activation, inputs, d_out) for g in pair]
