@@ -67,12 +67,13 @@ def encode_observations(observations, space: gymnasium.Space):
 def gumbel_max(logits: np.ndarray, uniform: np.ndarray) -> np.ndarray:
     """Samples of Categorical(logits) for each row, from uniforms in [0, 1) of the same shape
     (the Gumbel-max trick: argmax of logits plus Gumbel noise)."""
-    return np.argmax(logits - np.log(-np.log(np.clip(uniform, 1e-12, 1.0 - 1e-12))), axis=-1)
+    # minimum/maximum: np.clip's result, without its wrapper's cost (acting runs this every step)
+    return np.argmax(logits - np.log(-np.log(np.minimum(np.maximum(uniform, 1e-12), 1.0 - 1e-12))), axis=-1)
 
 
 def normalize(obs: np.ndarray, mean: np.ndarray, var: np.ndarray, clip: float) -> np.ndarray:
     """Observations standardised by running statistics and clipped, as float32."""
-    return np.clip((obs - mean) / np.sqrt(var + 1e-8), -clip, clip).astype(np.float32)
+    return np.minimum(np.maximum((obs - mean) / np.sqrt(var + 1e-8), -clip), clip).astype(np.float32)  # = np.clip
 
 
 @dataclass
@@ -129,7 +130,7 @@ class NumpyPolicy:
             actions = gumbel_max(out, noise)
             shifted = out - out.max(axis=-1, keepdims=True)
             log_norm = np.log(np.exp(shifted).sum(axis=-1))
-            return actions, (np.take_along_axis(shifted, actions[:, None], axis=-1)[:, 0] - log_norm).astype(np.float64)
+            return actions, (shifted[np.arange(actions.shape[0]), actions] - log_norm).astype(np.float64)
         log_std = self.log_std()
         actions = (out + np.exp(log_std) * noise).astype(np.float32)
         log_probs = -0.5 * np.square(noise).sum(-1) - float(np.sum(log_std)) - 0.5 * np.log(2 * np.pi) * noise.shape[-1]

@@ -10,9 +10,14 @@ at least ``batch_steps`` steps), then takes one gradient step on the episodes th
 
 averaged over the episodes of the batch. Returns are Monte-Carlo: nothing is bootstrapped.
 Unfinished episodes are carried into the next update (:mod:`zoo.agents.collection`), so their
-first steps were taken by the previous policy: ``rho_t = pi(a_t|s_t) / mu(a_t|s_t)`` (held
-constant in the gradient) weighs each step by how much likelier the current policy makes the
-action than the policy ``mu`` that took it; it is 1 for the steps the current policy took.
+first steps were taken by the previous policy: ``rho_t = min(1, pi(a_t|s_t) / mu(a_t|s_t))``
+(held constant in the gradient) weighs each step by how much likelier the current policy makes
+the action than the policy ``mu`` that took it, truncated at 1 as V-trace (Espeholt et al.,
+2018) truncates its importance weights; it is 1 for the steps the current policy took.
+Untruncated, a few old steps whose action the update made much likelier outweighed the rest of
+the batch: plain REINFORCE on CartPole (its defaults, 5 seeds, 300,000 executed steps) evaluated
+at 463 on average (366 to 500) against 500 on every seed truncated, and 495 for the collection
+that carried nothing (benchmarks/carried_ratio.py; benchmarks/results/carried-ratio.md).
 Nothing is stepped in vain, and an iteration never steps past the run's step budget
 (``envs.steps_left``).
 
@@ -53,6 +58,9 @@ NOISE_BLOCK = 1024
 #: Ranges checked by ``ReinforceConfig.validate``, before anything is built or written.
 MAX_ENVS, MAX_BATCH_STEPS, MAX_LAYERS, MAX_WIDTH, MAX_WEIGHTS = 65_536, 10_000_000, 16, 4096, 10_000_000
 MAX_FLOAT = 1e30
+#: Where a carried step's importance ratio is truncated (see the module docstring;
+#: benchmarks/carried_ratio.py measures it against no truncation).
+RATIO_TRUNCATION = 1.0
 
 
 @dataclass
@@ -146,24 +154,22 @@ class Reinforce(Agent):
         self._collector: Collector | None = None
         self._noise: np.ndarray | None = None
         self._noise_step = 0
-        rms = self.obs_rms
-        self._views: tuple[tuple[int, ...], list[acting.Layer]] = ((), [])
+        self._make_views()
         self.acting = acting.NumpyPolicy(
-            self._policy_views, cfg.activation, self.action_space,
-            None if self.policy.discrete else lambda: self.policy.log_std.detach().numpy(),
-            lambda: acting.ObsStats(rms.mean.numpy(), rms.var.numpy(), rms.clip) if cfg.norm_obs else None,
-            seed, observation_space=self.observation_space)
+            lambda: self._layers, cfg.activation, self.action_space,
+            None if self.policy.discrete else lambda: self._log_std,
+            lambda: self._obs_stats, seed, observation_space=self.observation_space)
 
-    def _policy_views(self) -> list[acting.Layer]:
-        """numpy views of the policy's linear layers, made again only when a parameter's storage
-        changed (training and loading update the weights in place): making them costs more than
-        acting on 16 copies does."""
+    def _make_views(self) -> None:
+        """numpy views of the policy's weights and the observation statistics, for acting. They
+        share memory with the tensors, which training and loading update in place, so they are
+        made once: making them on every step cost more than acting on 16 copies does."""
         from zoo.agents.networks import linear_views
 
-        where = tuple(p.data_ptr() for p in self.policy.body.parameters())
-        if where != self._views[0]:
-            self._views = where, linear_views(self.policy.body)
-        return self._views[1]
+        rms = self.obs_rms
+        self._layers = linear_views(self.policy.body)
+        self._log_std = None if self.policy.discrete else self.policy.log_std.detach().numpy()
+        self._obs_stats = acting.ObsStats(rms.mean.numpy(), rms.var.numpy(), rms.clip) if self.config.norm_obs else None
 
     @property
     def optimizer(self) -> Adam:
@@ -337,7 +343,7 @@ class Reinforce(Agent):
                      n_episodes: int, metrics: dict[str, float]) -> float:
         """One gradient step of the policy on ``-sum(rho * log pi(a|s) * weight) / n_episodes``
         (minus the entropy bonus), ``rho`` the current policy's probability of each action over the
-        one that took it (see the module docstring); returns the loss."""
+        one that took it, truncated at 1 (see the module docstring); returns the loss."""
         from zoo.agents.networks import linear_views
 
         cfg, policy = self.config, self.policy
@@ -353,8 +359,8 @@ class Reinforce(Agent):
             current = (G.categorical(out, actions)[0] if policy.discrete else
                        G.gaussian_loss(out, log_std, actions, weights, 0.0, 1.0)[3])
             ratio = np.exp(current.astype(np.float64) - behaviour)
-            weights = weights * ratio.astype(np.float32)
-            metrics["ratio_max"] = float(ratio.max())
+            metrics["ratio_max"] = float(ratio.max())  # before truncation: how far the policy moved
+            weights = weights * np.minimum(ratio, RATIO_TRUNCATION).astype(np.float32)
             if policy.discrete:
                 loss, d_out, _ = G.categorical_loss(out, actions, weights, cfg.ent_coef, n_episodes)
                 grads = [g for pair in G.backward(layers, cfg.activation, inputs, d_out) for g in pair]
@@ -390,6 +396,7 @@ class Reinforce(Agent):
         for prefix, module in self._modules().items():
             part = {k[len(prefix) + 1:]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
             module.load_state_dict(part, strict=True)
+        self._make_views()  # load_state_dict copies in place; made again in case a tensor moved
         expected = set(self.state_tensors())
         extra = set(tensors) - expected
         if extra:

@@ -72,3 +72,30 @@ def test_value_regression_gradients_equal_torch_autograd():
     for module, (d_weight, d_bias) in zip(linear, G.backward(layers, "tanh", inputs, d_out[:, None])):
         _close(d_weight, module.weight.grad)
         _close(d_bias, module.bias.grad)
+
+
+def _policy_after_step(behaviour_shift: np.ndarray) -> list[np.ndarray]:
+    """The policy's weights after one of REINFORCE's policy steps on a fixed batch whose actions
+    the behaviour policy took with log-probability ``current + behaviour_shift``."""
+    import zoo
+
+    agent = zoo.make_agent("reinforce", "cartpole", seed=3)
+    rng = np.random.default_rng(3)
+    obs = rng.standard_normal((64, 4)).astype(np.float32)
+    actions = rng.integers(0, 2, 64)
+    weights = rng.standard_normal(64)
+    out, _ = G.forward(linear_views(agent.policy.body), agent.config.activation, obs)
+    current = G.categorical(out, actions)[0].astype(np.float64)
+    agent._policy_step(obs, actions, weights, current + behaviour_shift, 4, {})
+    return [array.copy() for layer in linear_views(agent.policy.body) for array in layer]
+
+
+def test_carried_steps_weigh_at_most_as_much_as_the_current_policys():
+    # A step the update made likelier than its behaviour policy did (ratio above 1) counts as
+    # one the current policy took (ratio truncated at 1); one made less likely counts less.
+    fresh = _policy_after_step(np.zeros(64))
+    much_likelier = _policy_after_step(np.where(np.arange(64) % 2 == 0, -5.0, 0.0))
+    less_likely = _policy_after_step(np.where(np.arange(64) % 2 == 0, 1.0, 0.0))
+    for a, b in zip(fresh, much_likelier):
+        np.testing.assert_array_equal(a, b)
+    assert any(not np.array_equal(a, b) for a, b in zip(fresh, less_likely))
