@@ -42,6 +42,7 @@ from typing import Any
 
 from zoo import EnvEntry, ForeignConfig, ZooError
 
+from .sb3_her import her_entry
 from .sb3_wrappers import specs_from_file
 
 FORMAT = "rl-baselines3-zoo"
@@ -240,6 +241,8 @@ def read_entry(agent_class: type, data: Mapping[str, Any], env: EnvEntry) -> For
     if not looks_like_rl_zoo(data):
         return None
     name, entry = _entry(data, env)
+    # HER's keys (replay_buffer_class, her.yml's model_class, ...) become config fields (zoo.agents.sb3_her).
+    entry = her_entry(entry, name, agent_class.defaults_key, parse_python_literal)
     config_fields = {f.name for f in fields(agent_class.Config)}
     refused = [key for key in entry if key not in _SPECIAL and key not in config_fields]
     if refused:
