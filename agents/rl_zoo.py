@@ -24,6 +24,8 @@ agent's config:
 - ``env_wrapper``: wrappers from a fixed known set (:mod:`zoo.agents.sb3_wrappers`), never an
   import path the file names; ``frame_stack``: SB3's ``VecFrameStack``;
 - the ``atari`` entry, for any env gymnasium makes with ale-py;
+- ``replay_buffer_class: HerReplayBuffer``, ``replay_buffer_kwargs`` and her.yml's ``model_class``
+  entries: HER on goal envs (:mod:`zoo.agents.sb3_her`);
 - on-policy agents learn one rollout (``n_envs × n_steps``) per iteration (``iteration_steps``
   0), so that a budget is SB3's ``model.learn(N)``.
 

@@ -33,7 +33,7 @@ import numpy as np
 import zoo
 from zoo import Agent, EnvEntry, ForeignConfig, Iteration, ZooError, hookimpl, hyperparameter
 
-from .sb3_her import HER_FIELDS, HERFields, her_kwargs, is_goal_space
+from .sb3_her import HER_DESCRIPTION, HER_FIELDS, HERFields, her_kwargs, is_goal_space
 
 #: Config fields the zoo uses itself; every other field is an argument of the SB3 constructor.
 _ZOO_FIELDS = {"net_arch", "activation", "n_envs", "iteration_steps", "exploration_steps", "log_std_init",
@@ -802,10 +802,12 @@ CONTRIB_AGENTS = {
 @hookimpl
 def register_agents(registry) -> None:
     for name, cls in AGENTS.items():
+        her = HER_DESCRIPTION if issubclass(cls.Config, HERFields) else ""
         registry.add_agent(name, f"zoo.agents.sb3:{cls.__name__}",
-                           description=f"stable-baselines3 {cls.algorithm}: {cls.__doc__.split('(')[0].strip()}")
+                           description=f"stable-baselines3 {cls.algorithm}: {cls.__doc__.split('(')[0].strip()}{her}")
     for name, (class_name, description) in CONTRIB_AGENTS.items():
-        registry.add_agent(name, f"zoo.agents.sb3_contrib:{class_name}", description=f"sb3-contrib {description}")
+        her = HER_DESCRIPTION if name in ("sb3-tqc", "sb3-qrdqn") else ""  # (their configs: SAC's and DQN's)
+        registry.add_agent(name, f"zoo.agents.sb3_contrib:{class_name}", description=f"sb3-contrib {description}{her}")
 
 
 @hookimpl

@@ -41,6 +41,9 @@ HER_KEYS = ("model_class", "replay_buffer_class", "replay_buffer_kwargs", "n_sam
 BUFFER_ARGUMENTS = ("n_sampled_goal", "goal_selection_strategy")
 #: The config fields below, which the agent turns into SB3 arguments itself.
 HER_FIELDS = frozenset({"replay_buffer", *BUFFER_ARGUMENTS})
+#: What the agents that take HER add to their description (``zoo list``; ``zoo train sb3-her``
+#: names them through it).
+HER_DESCRIPTION = "; HER on goal envs: --set replay_buffer=her"
 #: The keys of a goal env's observations (gymnasium-robotics' ``GoalEnv``).
 GOAL_KEYS = frozenset({"observation", "achieved_goal", "desired_goal"})
 

@@ -361,3 +361,24 @@ def test_a_her_entry_trains_evaluates_resumes_exactly_and_exports(tmp_path):
     obs = env.reset()
     assert np.allclose(model.predict(obs, deterministic=True)[0], agent.predict(env.get_original_obs(),
                                                                                 deterministic=True)[0], atol=1e-5)
+
+
+def test_sb3_her_names_the_agents_that_run_her(tmp_path):
+    import_goal_envs()
+    path = her_file(tmp_path, "FetchReach-v1")
+    done = runner.invoke(app, ["train", "sb3-her", "FetchReach-v4", "--config", str(path), "--dry-run"])
+    assert_one_line_error(done, "unknown agent 'sb3-her': 'her' is not an agent of its own", "sb3-sac",
+                          "sb3-tqc", "--set replay_buffer=her")
+
+
+def test_fetch_ids_need_no_module_prefix(tmp_path):
+    import subprocess
+
+    # A fresh interpreter, where nothing has imported gymnasium_robotics: the id's pattern does.
+    done = subprocess.run([sys.executable, "-m", "zoo.cli", "train", "sb3-sac", "FetchReach-v4", "--set",
+                           "replay_buffer=her", "--dry-run", "--json"], capture_output=True, text=True, cwd=tmp_path,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    import json
+
+    assert json.loads(done.stdout)["hyperparameters"]["replay_buffer"]["value"] == "her"
