@@ -24,6 +24,8 @@ agent's config:
 - ``env_wrapper``: wrappers from a fixed known set (:mod:`zoo.agents.sb3_wrappers`), never an
   import path the file names; ``frame_stack``: SB3's ``VecFrameStack``;
 - the ``atari`` entry, for any env gymnasium makes with ale-py;
+- ``replay_buffer_class: HerReplayBuffer``, ``replay_buffer_kwargs`` and her.yml's ``model_class``
+  entries: HER on goal envs (:mod:`zoo.agents.sb3_her`);
 - on-policy agents learn one rollout (``n_envs × n_steps``) per iteration (``iteration_steps``
   0), so that a budget is SB3's ``model.learn(N)``.
 
@@ -42,6 +44,7 @@ from typing import Any
 
 from zoo import EnvEntry, ForeignConfig, ZooError
 
+from .sb3_her import her_entry
 from .sb3_wrappers import specs_from_file
 
 FORMAT = "rl-baselines3-zoo"
@@ -241,6 +244,8 @@ def read_entry(agent_class: type, data: Mapping[str, Any], env: EnvEntry) -> For
     if not looks_like_rl_zoo(data):
         return None
     name, entry = _entry(data, env)
+    # HER's keys (replay_buffer_class, her.yml's model_class, ...) become config fields (zoo.agents.sb3_her).
+    entry = her_entry(entry, name, agent_class.defaults_key, parse_python_literal)
     config_fields = {f.name for f in fields(agent_class.Config)}
     refused = [key for key in entry if key not in _SPECIAL and key not in config_fields]
     if refused:

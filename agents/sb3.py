@@ -33,11 +33,13 @@ import numpy as np
 import zoo
 from zoo import Agent, EnvEntry, ForeignConfig, Iteration, ZooError, hookimpl, hyperparameter
 
+from .sb3_her import HER_DESCRIPTION, HER_FIELDS, HERFields, her_kwargs, is_goal_space
+
 #: Config fields the zoo uses itself; every other field is an argument of the SB3 constructor.
 _ZOO_FIELDS = {"net_arch", "activation", "n_envs", "iteration_steps", "exploration_steps", "log_std_init",
                "ortho_init", "norm_obs", "norm_reward", "schedule_steps", "noise_std", "noise_type", "env_wrapper",
                "frame_stack", "policy", "use_expln", "critic_arch", "optimizer", "optimizer_eps", "device",
-               "vec_env"}
+               "vec_env", *HER_FIELDS}
 #: Fields that take rl-baselines3-zoo's ``lin_<x>`` schedules.
 SCHEDULED = ("learning_rate", "clip_range")
 #: Hidden-layer activations, by the name a config uses, and torch's class name.
@@ -63,6 +65,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "lstm_hidden_size": (1, 4096), "n_delta": (1, 10_000), "delta_std": (1e-30, 1e30), "cg_max_steps": (1, 10_000),
     "n_critic_updates": (1, 10_000), "sub_sampling_factor": (1, 10_000), "top_quantiles_to_drop_per_net": (0, 10_000),
     "policy_delay": (1, 10_000), "target_kl": (0.0, 1e30), "cg_damping": (0.0, 1e30),
+    "n_sampled_goal": (0, 1000),
 }
 MAX_LAYERS, MAX_WIDTH, MAX_WEIGHTS, MAX_ROLLOUT = 16, 4096, 10_000_000, 10_000_000
 
@@ -229,7 +232,7 @@ class A2CConfig(SB3Checks):
 
 
 @dataclass
-class DQNConfig(SB3Checks):
+class DQNConfig(SB3Checks, HERFields):
     """DQN hyperparameters (SB3's defaults, with a smaller replay buffer)."""
 
     learning_rate: float | str = _help(f"Adam {_LR}", 1e-4)
@@ -262,7 +265,7 @@ class DQNConfig(SB3Checks):
 
 
 @dataclass
-class SACConfig(SB3Checks):
+class SACConfig(SB3Checks, HERFields):
     """SAC hyperparameters (SB3's defaults, with a smaller replay buffer)."""
 
     learning_rate: float | str = _help(f"Adam {_LR}", 3e-4)
@@ -293,7 +296,7 @@ class SACConfig(SB3Checks):
 
 
 @dataclass
-class DDPGConfig(SB3Checks):
+class DDPGConfig(SB3Checks, HERFields):
     """DDPG hyperparameters (SB3's defaults, with a smaller replay buffer and Gaussian action noise)."""
 
     learning_rate: float | str = _help(f"Adam {_LR} (actor and critic)", 1e-3)
@@ -399,9 +402,12 @@ OBSERVATION_SPACES = (gymnasium.spaces.Box, gymnasium.spaces.Discrete, gymnasium
 
 
 def policy_for(observation_space: gymnasium.Space) -> str:
-    """SB3's policy for these observations: ``CnnPolicy`` for images, else ``MlpPolicy``."""
+    """SB3's policy for these observations: ``CnnPolicy`` for images, ``MultiInputPolicy`` for a
+    goal env's Dict, else ``MlpPolicy``."""
     from stable_baselines3.common.preprocessing import is_image_space
 
+    if is_goal_space(observation_space):
+        return "MultiInputPolicy"
     return "CnnPolicy" if is_image_space(observation_space) else "MlpPolicy"
 
 
@@ -462,6 +468,11 @@ class SB3Agent(Agent):
             from stable_baselines3.common.vec_env import VecFrameStack
 
             self.vec_env = VecFrameStack(self.vec_env, cfg.frame_stack)
+        try:
+            kwargs.update(her_kwargs(cfg, self.vec_env))  # HER on a goal env (zoo.agents.sb3_her)
+        except ZooError:
+            self.vec_env.close()
+            raise
         algo = getattr(importlib.import_module(self.library), self.algorithm)
         try:
             self.model = algo(self.policy_name(env), self.vec_env, seed=seed, device=getattr(cfg, "device", "cpu"),
@@ -522,9 +533,9 @@ class SB3Agent(Agent):
     @classmethod
     def unsupported_reason(cls, env: EnvEntry) -> str | None:
         obs = env.observation_space
-        if not isinstance(obs, OBSERVATION_SPACES):
+        if not isinstance(obs, OBSERVATION_SPACES) and not is_goal_space(obs):
             wanted = ", ".join(t.__name__ for t in OBSERVATION_SPACES)
-            return f"SB3 {cls.algorithm} here takes {wanted} observations, got {obs}"
+            return f"SB3 {cls.algorithm} here takes {wanted} observations (or a goal env's Dict), got {obs}"
         if not isinstance(env.action_space, cls.action_spaces):
             wanted = " or ".join(t.__name__ for t in cls.action_spaces)
             return f"SB3 {cls.algorithm} needs {wanted} actions, got {env.action_space}"
@@ -547,7 +558,8 @@ class SB3Agent(Agent):
                                "through its training logs, or its SB3 export with rl-baselines3-zoo")
         if self.normalizer is not None and self.config.norm_obs:
             # The statistics training ended with (or the checkpoint's); acting never updates them.
-            observation = self.normalizer.normalize_obs(np.asarray(observation))
+            observation = self.normalizer.normalize_obs(
+                observation if isinstance(observation, dict) else np.asarray(observation))
         return self.model.predict(observation, state=state, episode_start=episode_start,
                                   deterministic=deterministic)
 
@@ -695,6 +707,7 @@ def policy_state(policy: Any) -> tuple[dict[str, Any], set[str]]:
 VEC_NORMALIZE_FILE = "vecnormalize.pkl"
 #: Prefix of the VecNormalize running statistics in a checkpoint's tensors.
 NORMALIZER_PREFIX = "vec_normalize."
+RETURNS_TENSOR = f"{NORMALIZER_PREFIX}returns"
 
 
 def normalizer_tensors(normalizer: Any) -> dict[str, Any]:
@@ -703,21 +716,38 @@ def normalizer_tensors(normalizer: Any) -> dict[str, Any]:
     import torch
 
     tensors = {}
-    for name in ("obs_rms", "ret_rms"):
-        rms = getattr(normalizer, name)
+    for name, rms in _running_statistics(normalizer).items():
         tensors[f"{NORMALIZER_PREFIX}{name}.mean"] = torch.as_tensor(np.asarray(rms.mean, dtype=np.float64))
         tensors[f"{NORMALIZER_PREFIX}{name}.var"] = torch.as_tensor(np.asarray(rms.var, dtype=np.float64))
         tensors[f"{NORMALIZER_PREFIX}{name}.count"] = torch.tensor(float(rms.count), dtype=torch.float64)
+    # Each env's discounted return so far, which scales its rewards: without it a resumed run
+    # normalises rewards differently (checkpoints before it have none: the returns start at 0).
+    tensors[RETURNS_TENSOR] = torch.as_tensor(np.asarray(normalizer.returns, dtype=np.float64))
     return tensors
+
+
+def _running_statistics(normalizer: Any) -> dict[str, Any]:
+    """VecNormalize's RunningMeanStd objects by name; a Dict env's observations have one per key
+    (``obs_rms.observation``, ...)."""
+    found = {"ret_rms": normalizer.ret_rms}
+    if isinstance(normalizer.obs_rms, dict):
+        found.update({f"obs_rms.{key}": rms for key, rms in normalizer.obs_rms.items()})
+    else:
+        found["obs_rms"] = normalizer.obs_rms
+    return found
 
 
 def load_normalizer_tensors(normalizer: Any, tensors: dict[str, Any]) -> None:
     """Restore what :func:`normalizer_tensors` saved; shapes must match."""
     expected = set(normalizer_tensors(normalizer))
-    if set(tensors) != expected:
+    if set(tensors) | {RETURNS_TENSOR} != expected:
         raise KeyError(f"VecNormalize statistics: expected {sorted(expected)}, got {sorted(tensors)}")
-    for name in ("obs_rms", "ret_rms"):
-        rms = getattr(normalizer, name)
+    if RETURNS_TENSOR in tensors:
+        returns = tensors[RETURNS_TENSOR].numpy()
+        if returns.shape != np.shape(normalizer.returns) or not np.isfinite(returns).all():
+            raise ValueError(f"VecNormalize returns are not {np.shape(normalizer.returns)} finite numbers")
+        normalizer.returns = returns.copy()
+    for name, rms in _running_statistics(normalizer).items():
         mean = tensors[f"{NORMALIZER_PREFIX}{name}.mean"].numpy()
         if mean.shape != np.shape(rms.mean):
             raise ValueError(f"VecNormalize {name} has shape {mean.shape}, expected {np.shape(rms.mean)}")
@@ -796,10 +826,12 @@ CONTRIB_AGENTS = {
 @hookimpl
 def register_agents(registry) -> None:
     for name, cls in AGENTS.items():
+        her = HER_DESCRIPTION if issubclass(cls.Config, HERFields) else ""
         registry.add_agent(name, f"zoo.agents.sb3:{cls.__name__}",
-                           description=f"stable-baselines3 {cls.algorithm}: {cls.__doc__.split('(')[0].strip()}")
+                           description=f"stable-baselines3 {cls.algorithm}: {cls.__doc__.split('(')[0].strip()}{her}")
     for name, (class_name, description) in CONTRIB_AGENTS.items():
-        registry.add_agent(name, f"zoo.agents.sb3_contrib:{class_name}", description=f"sb3-contrib {description}")
+        her = HER_DESCRIPTION if name in ("sb3-tqc", "sb3-qrdqn") else ""  # (their configs: SAC's and DQN's)
+        registry.add_agent(name, f"zoo.agents.sb3_contrib:{class_name}", description=f"sb3-contrib {description}{her}")
 
 
 @hookimpl

@@ -35,8 +35,25 @@ import numpy as np
 import zoo
 
 #: Replay buffer arrays saved, in this order; ``next_observations`` is absent with
-#: ``optimize_memory_usage``.
+#: ``optimize_memory_usage``. A goal env's observations are a dict of arrays, saved key by key
+#: (``buffer.observations.desired_goal``); HER's buffer adds where each stored step's episode
+#: starts and how long it is, and where each env's current episode started.
 _BUFFER_ARRAYS = ("observations", "next_observations", "actions", "rewards", "dones", "timeouts")
+_HER_ARRAYS = ("ep_start", "ep_length")
+
+
+def _parts(name: str, value: Any) -> dict[str, Any]:
+    """``value`` by tensor name: an array as ``name``, a Dict env's dict of arrays as ``name.KEY``."""
+    if isinstance(value, dict):
+        return {f"{name}.{key}": part for key, part in value.items()}
+    return {name: value}
+
+
+def _space_parts(name: str, space: Any) -> dict[str, Any]:
+    """The observation space of each tensor :func:`_parts` names."""
+    if isinstance(space, gymnasium.spaces.Dict):
+        return {f"{name}.{key}": part for key, part in space.spaces.items()}
+    return {name: space}
 
 
 class ApproximateResumeWarning(UserWarning):
@@ -134,8 +151,9 @@ def training_state(model: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         tensors["log_ent_coef"] = model.log_ent_coef.detach().clone()
     for name in ("_last_obs", "_last_episode_starts", "_last_original_obs"):
         value = getattr(model, name, None)
-        if isinstance(value, np.ndarray):
-            tensors[f"last.{name}"] = torch.from_numpy(np.array(value))
+        if isinstance(value, (np.ndarray, dict)):
+            tensors.update({key: torch.from_numpy(np.array(part))
+                            for key, part in _parts(f"last.{name}", value).items()})
     lstm = getattr(model, "_last_lstm_states", None)  # RecurrentPPO: the LSTMs' state between two steps
     if lstm is not None:
         for part in ("pi", "vf"):
@@ -144,10 +162,10 @@ def training_state(model: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     buffer = getattr(model, "replay_buffer", None)
     if buffer is not None:
         filled = buffer.buffer_size if buffer.full else buffer.pos
-        for name in _BUFFER_ARRAYS:
-            array = getattr(buffer, name, None)
-            if array is not None:
-                tensors[f"buffer.{name}"] = torch.from_numpy(np.ascontiguousarray(array[:filled]))
+        for name, array in _buffer_arrays(buffer).items():
+            tensors[f"buffer.{name}"] = torch.from_numpy(np.ascontiguousarray(array[:filled]))
+        if hasattr(buffer, "_current_ep_start"):  # HER
+            tensors["buffer._current_ep_start"] = torch.from_numpy(np.array(buffer._current_ep_start))
         data["buffer"] = {"pos": int(buffer.pos), "full": bool(buffer.full)}
     # A SubprocVecEnv's copies live in other processes: no episode to replay (a resume restarts them).
     envs = [_replayable(env) for env in getattr(model.env.unwrapped, "envs", ())]
@@ -181,6 +199,8 @@ def load_training_state(model: Any, tensors: dict[str, Any], data: dict[str, Any
         buffer.pos, buffer.full = data["buffer"]["pos"], data["buffer"]["full"]
         for name, array in _buffer_arrays(buffer).items():
             array[:len(tensors[f"buffer.{name}"])] = tensors[f"buffer.{name}"].numpy()
+        if hasattr(buffer, "_current_ep_start"):
+            buffer._current_ep_start[:] = tensors["buffer._current_ep_start"].numpy()
     lstm = getattr(model, "_last_lstm_states", None)
     if lstm is not None:
         with torch.no_grad():
@@ -190,6 +210,9 @@ def load_training_state(model: Any, tensors: dict[str, Any], data: dict[str, Any
     for name in _LAST:
         if f"last.{name}" in tensors:
             setattr(model, name, tensors[f"last.{name}"].numpy().copy())
+        elif any(key.startswith(f"last.{name}.") for key in tensors):  # a Dict env's, key by key
+            setattr(model, name, {key: tensors[f"last.{name}.{key}"].numpy().copy()
+                                  for key in model.observation_space.spaces})
     if envs == "restart":
         # Behind env wrappers and a frame stack, whose own state (lives left, skipped frames, the
         # stack) is not saved, an episode cannot be replayed: every env copy starts a new one.
@@ -242,13 +265,13 @@ def check_training_state(model: Any, tensors: dict[str, Any], data: dict[str, An
                 not bool(torch.isfinite(saved).all()):
             raise ValueError("log_ent_coef is not a finite tensor of the model's shape")
     n_envs, normalizer = model.env.num_envs, model.get_vec_normalize_env()
-    shape = model.observation_space.shape
-    observed = gymnasium.spaces.Box(-normalizer.clip_obs, normalizer.clip_obs, shape) \
-        if normalizer is not None and normalizer.norm_obs else model.observation_space  # VecNormalize's clip
-    _within(tensors["last._last_obs"], (n_envs, *shape), observed, "last._last_obs")
-    if "last._last_original_obs" in tensors:
-        _within(tensors["last._last_original_obs"], (n_envs, *shape), model.observation_space,
-                "last._last_original_obs")
+    for name, space in _space_parts("last._last_obs", model.observation_space).items():
+        observed = gymnasium.spaces.Box(-normalizer.clip_obs, normalizer.clip_obs, space.shape) \
+            if normalizer is not None and normalizer.norm_obs else space  # VecNormalize's clip
+        _within(tensors[name], (n_envs, *space.shape), observed, name)
+    if any(name.startswith("last._last_original_obs") for name in tensors):
+        for name, space in _space_parts("last._last_original_obs", model.observation_space).items():
+            _within(tensors[name], (n_envs, *space.shape), space, name)
     if "last._last_episode_starts" in tensors:
         _within(tensors["last._last_episode_starts"], (n_envs,), _FLAGS, "last._last_episode_starts")
     _check_buffer(model, tensors, data)
@@ -287,18 +310,31 @@ def _check_buffer(model: Any, tensors: dict[str, Any], data: dict[str, Any]) -> 
     filled = buffer.buffer_size if full else pos
     actions = gymnasium.spaces.Box(-1.0, 1.0, model.action_space.shape) \
         if isinstance(model.action_space, gymnasium.spaces.Box) else model.action_space  # SB3 stores them scaled
-    kinds = {"observations": model.observation_space, "next_observations": model.observation_space,
-             "actions": actions, "rewards": None, "dones": _FLAGS, "timeouts": _FLAGS}
+    # HER's episode starts are positions in the buffer, its lengths at most the buffer's size.
+    positions = gymnasium.spaces.Box(0, buffer.buffer_size - 1, (), np.int64)
+    kinds = {**_space_parts("observations", model.observation_space),
+             **_space_parts("next_observations", model.observation_space),
+             "actions": actions, "rewards": None, "dones": _FLAGS, "timeouts": _FLAGS, "ep_start": positions,
+             "ep_length": gymnasium.spaces.Box(0, buffer.buffer_size, (), np.int64)}
     for name, array in _buffer_arrays(buffer).items():
         saved = tensors[f"buffer.{name}"].numpy()
         if saved.shape != (filled, *array.shape[1:]) or saved.dtype != array.dtype:
             raise ValueError(f"replay buffer {name} is {saved.dtype} {saved.shape}, expected {array.dtype} "
                              f"{(filled, *array.shape[1:])}")
         _within(saved, saved.shape, kinds[name], f"replay buffer {name}")
+    if hasattr(buffer, "_current_ep_start"):
+        _within(tensors["buffer._current_ep_start"], buffer._current_ep_start.shape, positions,
+                "replay buffer _current_ep_start")
 
 
 def _buffer_arrays(buffer: Any) -> dict[str, np.ndarray]:
-    return {name: getattr(buffer, name) for name in _BUFFER_ARRAYS if getattr(buffer, name, None) is not None}
+    """The buffer's arrays by name (a Dict env's observations key by key: ``observations.KEY``)."""
+    found: dict[str, np.ndarray] = {}
+    for name in (*_BUFFER_ARRAYS, *_HER_ARRAYS):
+        value = getattr(buffer, name, None)
+        if value is not None:
+            found.update(_parts(name, value))
+    return found
 
 
 def _count(value: Any, what: str, maximum: int = MAX_COUNT) -> int:
@@ -356,6 +392,23 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _same_observation(obs: Any, last: Any, i: int) -> bool:
+    """Whether env copy ``i``'s observation ``obs`` is the ``i``-th of the saved batch ``last``."""
+    if isinstance(last, dict):
+        return isinstance(obs, dict) and set(obs) == set(last) and all(
+            np.array_equal(np.asarray(obs[key], dtype=last[key].dtype), last[key][i]) for key in last)
+    return np.array_equal(np.asarray(obs, dtype=last.dtype), last[i])
+
+
+def _set_row(batch: Any, i: int, obs: Any) -> None:
+    """Put ``obs`` in row ``i`` of ``batch`` (a Dict env's: key by key)."""
+    if isinstance(batch, dict):
+        for key in batch:
+            batch[key][i] = obs[key]
+    else:
+        batch[i] = obs
+
+
 def _replay_envs(model: Any, tensors: dict[str, Any], recipes: list[Any], check: bool = True) -> None:
     """Bring each fresh env copy to where the saved one was, by redoing its episode so far.
     ``check=False``: for an algorithm that starts every episode with a reset (ARS), whose last
@@ -377,13 +430,16 @@ def _replay_envs(model: Any, tensors: dict[str, Any], recipes: list[Any], check:
                     break
         except Exception as exc:  # the env's own checks refused what was saved
             raise ValueError(f"env {i}: replaying its episode failed ({type(exc).__name__}: {exc})") from None
-        if check and not np.array_equal(np.asarray(obs, dtype=model._last_obs.dtype), model._last_obs[i]):
+        # Behind VecNormalize, the model keeps the env's own last observations apart (without
+        # one, SB3's _last_original_obs is the step before's).
+        last = model._last_obs if model.get_vec_normalize_env() is None else model._last_original_obs
+        if check and not _same_observation(obs, last, i):
             spec = monitored.unwrapped.spec
             warnings.warn(f"env copy {i} of {spec.id if spec else '?'} could not be brought back to where it was "
                           "(its state is not only its random stream and the actions): it starts a new episode, "
                           "so the resumed run is not exact",
                           ApproximateResumeWarning, stacklevel=3)
             obs, _ = monitored.reset()
-            model._last_obs[i] = obs
+            _set_row(model._last_obs, i, obs)
             if model._last_episode_starts is not None:
                 model._last_episode_starts[i] = True

@@ -43,9 +43,21 @@ def env_of(entry: str) -> str:
     return ATARI_GAME if entry == "atari" else entry
 
 
+def import_goal_envs() -> None:
+    """gymnasium-robotics (the goal extra, in the test extra): its import registers the Fetch ids.
+    Missing, the HER entries cannot be tried, and the tests say so instead of passing."""
+    try:
+        import gymnasium_robotics  # noqa: F401
+    except ImportError:
+        pytest.fail("gymnasium-robotics is not installed, so no HER entry can be tried: "
+                    "pip install -e '.[test]' (or '.[goal]')")
+
+
 def can_make(env: str, cache: dict[str, bool] = {}) -> bool:  # noqa: B006  (a cache for the module)
     if env not in cache:
         import ale_py  # noqa: F401  (registers the Atari ids)
+
+        import_goal_envs()
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -86,8 +98,109 @@ def test_every_rl_zoo3_entry_whose_env_can_be_made_is_accepted(dry_runs):
     assert set(refused) == set(REFUSED)
     for key, output in refused.items():
         assert REFUSED[key] in output and "never makes the zoo import a module" in output
-    # Every algorithm of every file is there, sb3-contrib's included.
+    # Every algorithm of every file is there, sb3-contrib's included (her.yml: see below).
     assert {algo for algo, _ in accepted} == {p.stem for p in HYPERPARAMS.glob("*.yml")} - {"her"}
+
+
+# -- HER: her.yml, and the HerReplayBuffer entries of sac.yml and tqc.yml ---------------------------
+#: What makes the HER entries' envs, here: none of them can be made as they are named.
+#: gymnasium-robotics registers Fetch*-v1 for mujoco_py (MuJoCo 2.1, not installable here) and
+#: makes the same tasks with mujoco as Fetch*-v4; parking-v0 is highway-env's, which installs
+#: pygame-ce over the zoo's pygame; panda-gym 3 registers Panda*-v3, not v1; NeckGoalEnv* is a
+#: real robot's.
+HER_FILES = ("her", "sac", "tqc")
+
+
+def her_entries() -> list[tuple[str, str, dict]]:
+    """(file, entry, values) of every entry that uses HER: her.yml's, and those naming HerReplayBuffer."""
+    found = []
+    for algo in HER_FILES:
+        data = yaml.safe_load((HYPERPARAMS / f"{algo}.yml").read_text())
+        found += [(algo, name, values) for name, values in data.items()
+                  if algo == "her" or values.get("replay_buffer_class") == "HerReplayBuffer"]
+    return found
+
+
+def her_agent(algo: str, values: dict) -> str:
+    """The agent an entry runs: her.yml's model_class, else the file's algorithm."""
+    return agent_name(values["model_class"] if algo == "her" else algo)
+
+
+def test_her_entries_are_counted_and_none_is_makeable_as_named():
+    her = her_entries()
+    assert len([e for e in her if e[0] == "her"]) == 7 and len(her) == 7 + 1 + 10
+    assert [(algo, name) for algo, name, _ in her if can_make(name)] == []
+
+
+def fetch_entries() -> list[tuple[str, str, dict]]:
+    return [entry for entry in her_entries() if entry[1].startswith("Fetch")]
+
+
+def test_every_fetch_her_entry_is_accepted_on_the_fetch_env_gymnasium_robotics_makes(tmp_path):
+    import json
+
+    tried = {}
+    for algo, name, values in fetch_entries():
+        env = name.replace("-v1", "-v4")  # the same task, on mujoco
+        assert can_make(env), env
+        path = tmp_path / f"{algo}-{env}.yml"
+        path.write_text(yaml.safe_dump({env: values}))
+        done = runner.invoke(app, ["train", her_agent(algo, values), env, "--config", str(path), "--dry-run",
+                                   "--json"])
+        tried[algo, name] = done.exit_code
+        assert done.exit_code == 0, done.output
+        plan = {key: item["value"] for key, item in json.loads(done.output)["hyperparameters"].items()}
+        assert (plan["replay_buffer"], plan["n_sampled_goal"], plan["goal_selection_strategy"]) == \
+            ("her", 4, "future")
+    # her.yml's four Fetch entries (model_class tqc, tqc, tqc, sac), sac.yml's one, tqc.yml's four.
+    assert len(tried) == 9 and set(tried.values()) == {0}
+    assert {algo for algo, _ in tried} == set(HER_FILES)
+
+
+def her_file(tmp_path: Path, entry: str, env: str = "FetchReach-v4", algo: str = "her") -> Path:
+    """``algo``.yml's ``entry``, under the id ``env``, as a file of its own."""
+    values = yaml.safe_load((HYPERPARAMS / f"{algo}.yml").read_text())[entry]
+    path = tmp_path / f"{algo}.yml"
+    path.write_text(yaml.safe_dump({env: values}))
+    return path
+
+
+def test_a_her_entry_runs_its_model_class_and_other_agents_get_the_command(tmp_path):
+    import_goal_envs()
+    path = her_file(tmp_path, "FetchPush-v1", "FetchPush-v4")  # model_class: tqc
+    done = runner.invoke(app, ["train", "sb3-sac", "FetchPush-v4", "--config", str(path), "--dry-run"])
+    assert_one_line_error(done, "this entry is for model_class tqc: zoo train sb3-tqc ENV --config FILE")
+    plan = plan_run("sb3-tqc", "FetchPush-v4", config_file=path)
+    config = plan.resolved.config
+    assert (config.replay_buffer, config.n_critics, config.net_arch, config.env_wrapper) == (
+        "her", 2, (512, 512, 512), ("sb3_contrib.common.wrappers.TimeFeatureWrapper",))
+
+
+@pytest.mark.parametrize(("text", "refusal"), [
+    ("model_class: 'os.system'", "model_class 'os.system' is not one the zoo runs with HER"),
+    ("replay_buffer_class: 'evil.Buffer'", "replay_buffer_class 'evil.Buffer' is not one the zoo knows"),
+    ("model_class: 'sac'\n  online_sampling: false", "offline goal sampling was removed in stable-baselines3 2.0"),
+    ("replay_buffer_class: HerReplayBuffer\n  replay_buffer_kwargs: \"dict(copy_info_dict=__import__('os'))\"",
+     "is not allowed"),
+    ("replay_buffer_class: HerReplayBuffer\n  replay_buffer_kwargs: \"dict(handle_timeout_termination=False)\"",
+     "handle_timeout_termination cannot be honoured"),
+    ("model_class: 'sac'\n  goal_selection_strategy: 'random'", "goal_selection_strategy"),
+])
+def test_her_keys_are_data(text, refusal, tmp_path):
+    import_goal_envs()
+    (tmp_path / "her.yml").write_text(f"FetchReach-v4:\n  n_timesteps: 1000\n  {text}\n")
+    modules = set(sys.modules)
+    done = runner.invoke(app, ["train", "sb3-sac", "FetchReach-v4", "--config", str(tmp_path / "her.yml"),
+                               "--dry-run"])
+    assert_one_line_error(done, refusal)
+    assert not {"evil", "os.system"} & (set(sys.modules) - modules)
+
+
+def test_her_on_an_env_without_goals_is_refused_in_one_line(tmp_path):
+    done = runner.invoke(app, ["train", "sb3-sac", "Pendulum-v1", "--set", "replay_buffer=her", "--steps", "100",
+                               "--out", str(tmp_path / "run")])
+    assert_one_line_error(done, "replay_buffer=her needs a goal env")
+    assert not (tmp_path / "run").exists()
 
 
 def test_the_dry_run_shows_what_the_atari_entry_sets(dry_runs):
@@ -197,3 +310,75 @@ def test_sb3_contrib_agents_train_from_their_entry_then_evaluate(agent, tmp_path
         assert state is not None and len(state) == 2
         again, _ = policy.predict(obs[None], state=state, episode_start=np.zeros(1, dtype=bool), deterministic=True)
         assert again.shape == action.shape
+
+
+def test_a_her_entry_trains_evaluates_resumes_exactly_and_exports(tmp_path):
+    """her.yml's FetchReach entry (model_class sac, normalize) on FetchReach-v4: 200 steps, and
+    the same stopped twice (once mid-episode) and resumed end as a run that never stopped: weights,
+    optimisers, HER's buffer and episode bookkeeping, VecNormalize's statistics (``torch.equal``)."""
+    import torch
+    from stable_baselines3 import SAC, HerReplayBuffer
+    from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
+
+    from zoo import checkpoint as ckpt
+    from zoo.training.resuming import resume
+
+    import_goal_envs()
+    path = her_file(tmp_path, "FetchReach-v1")
+    small = {"learning_starts": 50, "batch_size": 32, "net_arch": "32,32", "iteration_steps": 25}
+
+    def everything(run: Path) -> dict[str, torch.Tensor]:
+        folder = ckpt.find_checkpoint(run)
+        tensors, _ = ckpt.read_training_state(folder)
+        return {**ckpt.read_tensors(folder), **{k: v for k, v in tensors.items() if k != "loop.rows"}}
+
+    straight = train("sb3-sac", "FetchReach-v4", seed=2, steps=200, config_file=path, overrides=small,
+                     out=tmp_path / "straight", argv=["zoo"])
+    assert straight.env_steps == 200 and straight.episodes == 4
+    agent = zoo.load_policy(tmp_path / "straight")
+    assert isinstance(agent.model.replay_buffer, HerReplayBuffer) and agent.normalizer is not None
+    assert type(agent.model.policy).__name__ == "MultiInputPolicy"
+    evaluation = zoo.evaluate(agent, "FetchReach-v4", episodes=2, seed=1)
+    assert evaluation.episodes == 2 and evaluation.mean_length == 50 and -50 <= evaluation.mean <= 0
+
+    train("sb3-sac", "FetchReach-v4", seed=2, steps=100, config_file=path, overrides=small,
+          out=tmp_path / "resumed", argv=["zoo"], checkpoint_every=0)  # 100 = 2 episodes: then 125, mid-episode
+    resume(tmp_path / "resumed", steps=125, argv=["zoo"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # an approximate resume warns: this one must be exact
+        resume(tmp_path / "resumed", steps=200, argv=["zoo"])
+    a, b = everything(tmp_path / "straight"), everything(tmp_path / "resumed")
+    assert "agent.buffer.observations.desired_goal" in b and "agent.buffer.ep_start" in b
+    assert a.keys() == b.keys() and [k for k in a if not torch.equal(a[k], b[k])] == []
+
+    done = runner.invoke(app, ["export", str(tmp_path / "straight"), "--format", "sb3", "--out",
+                               str(tmp_path / "model.zip")])
+    assert done.exit_code == 0, done.output
+    env = VecNormalize.load(str(tmp_path / "vecnormalize.pkl"), DummyVecEnv([lambda: gymnasium.make("FetchReach-v4")]))
+    model = SAC.load(tmp_path / "model.zip", env=env)  # SB3 needs the env to rebuild HER's buffer
+    assert model.replay_buffer_kwargs == {"n_sampled_goal": 4, "goal_selection_strategy": "future"}
+    env.training = False  # acting: the statistics stay those the run ended with
+    obs = env.reset()
+    assert np.allclose(model.predict(obs, deterministic=True)[0], agent.predict(env.get_original_obs(),
+                                                                                deterministic=True)[0], atol=1e-5)
+
+
+def test_sb3_her_names_the_agents_that_run_her(tmp_path):
+    import_goal_envs()
+    path = her_file(tmp_path, "FetchReach-v1")
+    done = runner.invoke(app, ["train", "sb3-her", "FetchReach-v4", "--config", str(path), "--dry-run"])
+    assert_one_line_error(done, "unknown agent 'sb3-her': 'her' is not an agent of its own", "sb3-sac",
+                          "sb3-tqc", "--set replay_buffer=her")
+
+
+def test_fetch_ids_need_no_module_prefix(tmp_path):
+    import subprocess
+
+    # A fresh interpreter, where nothing has imported gymnasium_robotics: the id's pattern does.
+    done = subprocess.run([sys.executable, "-m", "zoo.cli", "train", "sb3-sac", "FetchReach-v4", "--set",
+                           "replay_buffer=her", "--dry-run", "--json"], capture_output=True, text=True, cwd=tmp_path,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    import json
+
+    assert json.loads(done.stdout)["hyperparameters"]["replay_buffer"]["value"] == "her"

@@ -96,3 +96,29 @@ def test_an_env_that_cannot_be_replayed_resumes_approximately_with_a_warning(tmp
     with pytest.warns(UserWarning, match="starts a new episode, so the resumed run is not exact"):
         resumed = resume(tmp_path / "run", steps=512, argv=["zoo"])
     assert resumed.env_steps == 512
+
+
+def test_a_normalised_run_resumes_exactly_and_older_checkpoints_without_returns_load(tmp_path):
+    # VecNormalize's running returns scale the rewards: they are in the checkpoint, and the envs
+    # are replayed against their own observations, not the normalised ones the model keeps.
+    env, total, config = CASES["sb3-sac"]
+    config = {**config, "norm_obs": True, "norm_reward": True}
+    straight = train("sb3-sac", env, seed=3, steps=total, out=tmp_path / "straight", overrides=config, argv=["zoo"])
+    train("sb3-sac", env, seed=3, steps=total // 2, out=tmp_path / "resumed", overrides=config, argv=["zoo"],
+          checkpoint_every=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        resume(tmp_path / "resumed", steps=total, argv=["zoo"])
+    a, b = everything(straight.run_dir), everything(tmp_path / "resumed")
+    assert "vec_normalize.returns" in b and [k for k in a if not torch.equal(a[k], b[k])] == []
+
+    import zoo
+    from zoo.agents.sb3 import RETURNS_TENSOR, load_normalizer_tensors, normalizer_tensors
+
+    normalizer = zoo.load_policy(straight.run_dir).normalizer
+    saved = normalizer_tensors(normalizer)
+    assert bool(saved[RETURNS_TENSOR].abs().sum() > 0)
+    del saved[RETURNS_TENSOR]  # as a checkpoint written before the returns were kept: it loads
+    normalizer.obs_rms.mean = normalizer.obs_rms.mean + 1.0
+    load_normalizer_tensors(normalizer, saved)
+    assert torch.equal(torch.as_tensor(normalizer.obs_rms.mean), saved["vec_normalize.obs_rms.mean"])

@@ -67,16 +67,28 @@ def import_env_module(name: str) -> None:
 _ATARI_ID = re.compile(r"ALE/[A-Za-z0-9]+-v\d+|[A-Z][A-Za-z0-9]*(NoFrameskip|Deterministic)-v[04]")
 #: The module that registers them, and what to install to have it.
 ATARI_MODULE, ATARI_INSTALL = "ale_py", "pip install 'rl-agent-zoo[atari]'"
+#: gymnasium-robotics' goal envs (``FetchReach-v4``, ``HandReach-v3``), which rl-baselines3-zoo's
+#: HER entries use; rl_zoo3 imports the package for every run.
+_ROBOTICS_ID = re.compile(r"(Fetch|Hand)[A-Za-z_]+-v\d+")
+#: Each id pattern, the module that registers its envs, what they are and what to install.
+KNOWN_ID_MODULES = ((_ATARI_ID, ATARI_MODULE, "an Atari game, which needs ale-py", ATARI_INSTALL),
+                    (_ROBOTICS_ID, "gymnasium_robotics", "a gymnasium-robotics env, which needs gymnasium-robotics",
+                     "pip install 'rl-agent-zoo[goal]'"))
 
 
 def known_env_module(env_id: str) -> str | None:
     """The module the zoo imports for ``env_id`` by the id's pattern (``ale_py`` for an Atari id
-    not yet registered), or None. The zoo chooses the module: an id names none."""
-    if not isinstance(env_id, str) or not _ATARI_ID.fullmatch(env_id) or ATARI_MODULE in sys.modules:
+    not yet registered, ``gymnasium_robotics`` for a Fetch or Hand id), or None. The zoo chooses
+    the module: an id names none."""
+    if not isinstance(env_id, str):
         return None
-    if importlib.util.find_spec(ATARI_MODULE) is None:
-        raise ZooError(f"env {env_id!r} is an Atari game, which needs ale-py: {ATARI_INSTALL}")
-    return ATARI_MODULE
+    for pattern, module, what, install in KNOWN_ID_MODULES:
+        if not pattern.fullmatch(env_id) or module in sys.modules:
+            continue
+        if importlib.util.find_spec(module) is None:
+            raise ZooError(f"env {env_id!r} is {what}: {install}")
+        return module
+    return None
 
 
 def gymnasium_id(env_id: str) -> str | None:

@@ -8,6 +8,7 @@ is plain data (:mod:`zoo.entries`, :mod:`zoo.hub_format`).
 from __future__ import annotations
 
 import dataclasses
+import re
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -87,8 +88,26 @@ class _Registry:
         try:
             return self._entries[name.lower()]
         except KeyError:
-            valid = [entry.name for entry in self]
-            raise ZooError(f"unknown {self.kind} {name!r}: {did_you_mean(name, valid)}") from None
+            entries = list(self)
+            hint = described(name, entries, self.kind) or did_you_mean(name, [entry.name for entry in entries])
+            raise ZooError(f"unknown {self.kind} {name!r}: {hint}") from None
+
+
+def described(name: str, entries: Sequence[Any], kind: str) -> str | None:
+    """A hint for a name none of ``entries`` has, one of whose words is no entry's name but is in
+    some entries' descriptions (``sb3-her``: HER is a replay buffer of SB3's off-policy agents,
+    whose descriptions say so): those entries, and the first one's description."""
+    names = {word for entry in entries for word in entry.name.lower().replace("_", "-").split("-")}
+    for word in name.lower().replace("_", "-").split("-")[:4]:
+        if not 3 <= len(word) <= 30 or word in names or not word.isalnum():
+            continue
+        found = [entry for entry in entries
+                 if word in re.findall(r"[a-z0-9]+", str(getattr(entry, "description", "")).lower())]
+        if found:
+            return (f"{word!r} is not {'an' if kind[0] in 'aeiou' else 'a'} {kind} of its own; it is in what "
+                    f"{', '.join(entry.name for entry in found)} say of themselves ({found[0].name}: "
+                    f"{found[0].description})")
+    return None
 
 
 #: The plugin name of envs that no zoo plugin registered but gymnasium knows.
