@@ -117,7 +117,9 @@ def test_a_config_row_trains_as_zoo_train_and_missing_packages_skip_in_one_line(
     assert "needs no_such_package_for_the_bench" in config_missing["skipped"]
     assert report["references"] == {}  # a skipped reference gives no ratios
     assert trained["ratios"] == {}
-    assert "skipped: needs no_such_module_for_the_bench" in (tmp_path / "out" / "bench.md").read_text()
+    table = (tmp_path / "out" / "bench.md").read_text()
+    assert "skipped: needs no_such_module_for_the_bench" in table
+    assert "**cartpole** (--env cp; cap 600 env steps, trains to the cap)" in table  # which suite env
 
 
 def test_the_config_row_is_the_zoo_train_command(suite, tmp_path, monkeypatch):

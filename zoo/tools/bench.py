@@ -613,6 +613,9 @@ def _env_heading(rows: list[dict[str, Any]], refs: dict[str, str]) -> str:
     own = [f"{row['name']}: cap {row['cap_steps']:,}, {_stop_text(row['stop'])}" for row in rows
            if (row["cap_steps"], row["stop"]) != (first["env_cap_steps"], first["env_stop"])]
     limits = f"cap {first['env_cap_steps']:,} env steps, {_stop_text(first['env_stop'])}"
+    key = first.get("env_key", first["env"])
+    if key != first["env"]:  # two suite envs on one zoo env (their own criteria): say which
+        limits = f"--env {key}; {limits}"
     return (f"**{first['env']}** ({limits}{''.join('; ' + text for text in own)}). "
             + (f"References on this env: {named}." if refs else "No reference on this env: no ratios."))
 
