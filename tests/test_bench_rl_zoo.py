@@ -112,6 +112,7 @@ def test_a_config_row_trains_as_zoo_train_and_missing_packages_skip_in_one_line(
     seed = trained["seeds"][0]
     # The file's n_envs = 2 took: REINFORCE collects whole episodes on both envs, to the cap.
     assert seed["trained_steps"] >= 600 and seed["trained_episodes"] >= 2 and trained["skipped"] is None
+    assert trained["config"] == "reinforce.toml"  # the report says which file
     assert "pip install 'rl-agent-zoo[bench]'" in reference["skipped"]
     assert "needs no_such_module_for_the_bench" in reference["skipped"] and reference["seeds"] == []
     assert "needs no_such_package_for_the_bench" in config_missing["skipped"]

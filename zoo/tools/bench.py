@@ -10,9 +10,8 @@ the final policy with :func:`zoo.evaluation.evaluate`. A zoo agent may read a ``
 (``zoo train --config``: an rl-baselines3-zoo entry, say), and then trains as ``zoo train`` does,
 to its cap. A run that ``requires`` packages this install lacks is skipped with a line saying
 which, so optional references (rl_zoo3) stay out of the product's dependencies. Runs marked as
-references give the
-other runs on the same env a ratio (never a run on another env: a ratio between envs says
-nothing), so results compare across machines of different speed.
+references give the other runs on the same env a ratio (never a run on another env: a ratio
+between envs says nothing), so results compare across machines of different speed.
 """
 
 from __future__ import annotations
@@ -410,6 +409,7 @@ class RunResult:
     skipped: str | None = None
     cap_steps: int | None = None
     stop: str | None = None
+    config: str | dict[str, str] | None = None
 
     # Unreached seeds count as infinitely slow, so a median over them is honest.
     def median(self, attr: str) -> float | None:
@@ -477,7 +477,7 @@ def run_suite(suite: Suite, quick: bool = False, progress: Callable[[str], None]
     for run in suite.select(quick) if runs is None else runs:
         env = suite.envs[run.env]
         result = RunResult(run.name, run.env, env.env, run.agent, run.trainer, dict(run.params), run.reference, [],
-                           cap_steps=run.cap(env, quick), stop=run.stop or env.stop)
+                           cap_steps=run.cap(env, quick), stop=run.stop or env.stop, config=run.config)
         try:
             env_entry(env.env)
         except ZooError as exc:
@@ -533,7 +533,7 @@ def build_report(suite: Suite, results: list[RunResult], quick: bool, seconds: f
         iqm, low, high = stratified_bootstrap_ci([s.eval_mean for s in r.seeds]) if r.seeds else (None,) * 3
         row = {
             "name": r.name, "env_key": r.env_key, "env": r.env, "agent": r.agent, "trainer": r.trainer,
-            "params": r.params, "reference": r.reference, "skipped": r.skipped,
+            "params": r.params, "config": r.config, "reference": r.reference, "skipped": r.skipped,
             "criteria": [str(c) for c in env.criteria], "stop": r.stop or env.stop, "cap_steps": r.cap_steps,
             "env_stop": env.stop, "env_cap_steps": env.quick_cap_steps if quick else env.cap_steps,
             "eval_criteria": [str(c) for c in env.eval_criteria],
