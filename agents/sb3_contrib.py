@@ -120,6 +120,8 @@ class QRDQNConfig(DQNConfig):
 
     learning_rate: float | str = _help(f"Adam {_LR}", 5e-5)
     exploration_final_eps: float = _help("final epsilon", 0.01)
+    # sb3-contrib's QR-DQN clips no gradient (DQN's 10 here cost rl-zoo's CartPole entry its score).
+    max_grad_norm: float | None = _help("gradient norm clip (none: no clipping)", None)
     n_quantiles: int = _help("quantiles of the return distribution", 200)
 
 

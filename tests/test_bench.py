@@ -106,7 +106,8 @@ def test_the_repository_suite_loads_and_every_learner_exists():
     assert references == {("cartpole", "PPO"), ("cartpole", "course"), ("mountaincar", "SAC"),
                           ("mountaincar", "PPO"), ("pixelcopter", "course"), ("pixelcopter", "PPO"),
                           ("acrobot", "PPO"), ("mountaincar-discrete", "DQN"), ("pendulum", "TD3"),
-                          ("lunarlander", "PPO")}
+                          ("lunarlander", "PPO"), ("cartpole-qrdqn", "rl_zoo3"), ("cartpole-trpo", "rl_zoo3"),
+                          ("pendulum-tqc", "rl_zoo3")}
     assert {r.env for r in suite.select(quick=True)} == {r.env for r in suite.runs}
 
 

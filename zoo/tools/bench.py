@@ -6,9 +6,12 @@ learner is a zoo agent by name, or a *trainer* function in a Python file next to
 (``trainer = "course_reinforce.py:train"``); the runner knows nothing about either beyond the
 :data:`Trainer` signature. For every run and seed it records the env steps, wall-clock
 seconds and episodes until the training returns first meet the env's criteria, then evaluates
-the final policy with :func:`zoo.evaluation.evaluate`. Runs marked as references give the
-other runs on the same env a ratio (never a run on another env: a ratio between envs says
-nothing), so results compare across machines of different speed.
+the final policy with :func:`zoo.evaluation.evaluate`. A zoo agent may read a ``config`` file
+(``zoo train --config``: an rl-baselines3-zoo entry, say), and then trains as ``zoo train`` does,
+to its cap. A run that ``requires`` packages this install lacks is skipped with a line saying
+which, so optional references (rl_zoo3) stay out of the product's dependencies. Runs marked as
+references give the other runs on the same env a ratio (never a run on another env: a ratio
+between envs says nothing), so results compare across machines of different speed.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import os
 import platform
 import statistics
 import sys
+import tempfile
 import time
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -32,6 +36,7 @@ import numpy as np
 
 from zoo.exceptions import ZooError
 from zoo.files import atomic_write_text
+from zoo.limits import check_seed
 from zoo.policy import PolicyPredictor
 from zoo.threads import use_torch_threads
 
@@ -133,6 +138,11 @@ class RunSpec:
     cap_steps: int | None = None
     quick_cap_steps: int | None = None
     stop: Literal["threshold", "cap"] | None = None
+    #: A config file the agent reads as ``zoo train --config`` does: a path relative to the
+    #: suite, or ``{package = "rl_zoo3", path = "hyperparams/qrdqn.yml"}`` inside an installed package.
+    config: str | Mapping[str, str] | None = None
+    #: Importable modules the run needs (a reference's library); without them it is skipped.
+    requires: tuple[str, ...] = ()
 
     def cap(self, env: EnvSpec, quick: bool) -> int:
         if quick:
@@ -147,10 +157,16 @@ class Suite:
     runs: tuple[RunSpec, ...]
     quick_seeds: tuple[int, ...]
 
-    def select(self, quick: bool) -> list[RunSpec]:
-        if not quick:
-            return list(self.runs)
-        return [RunSpec(**{**asdict(r), "seeds": self.quick_seeds}) for r in self.runs if r.quick]
+    def select(self, quick: bool, envs: Sequence[str] = (), seeds: Sequence[int] = ()) -> list[RunSpec]:
+        """The runs to run: with ``quick``, the quick runs on the quick seeds; only those on the
+        env keys ``envs`` (all when empty); on ``seeds`` instead of their own (when given)."""
+        unknown = [key for key in envs if key not in self.envs]
+        if unknown:
+            raise ZooError(f"--env {unknown[0]!r} is not an env of suite {self.path.name}; "
+                           f"known: {', '.join(self.envs)}")
+        runs = [r for r in self.runs if (r.quick or not quick) and (not envs or r.env in envs)]
+        chosen = tuple(check_seed(seed) for seed in seeds) or (self.quick_seeds if quick else None)
+        return [RunSpec(**{**asdict(r), "seeds": chosen}) if chosen else r for r in runs]
 
 
 def _take(table: dict[str, Any], where: str, required: Iterable[str], optional: Mapping[str, Any]) -> dict[str, Any]:
@@ -207,7 +223,7 @@ def load_suite(path: str | Path) -> Suite:
         where = f"{path.name}: runs[{i}]"
         spec = _take(dict(table), where, ("name", "env", "seeds"), {
             "agent": None, "trainer": None, "params": {}, "reference": None, "quick": True,
-            "cap_steps": None, "quick_cap_steps": None, "stop": None})
+            "cap_steps": None, "quick_cap_steps": None, "stop": None, "config": None, "requires": []})
         if (spec["agent"] is None) == (spec["trainer"] is None):
             raise ZooError(f"{where} ({spec['name']}): give exactly one of agent or trainer")
         if spec["env"] not in envs:
@@ -218,9 +234,14 @@ def load_suite(path: str | Path) -> Suite:
         if spec["stop"] not in (None, "threshold", "cap"):
             raise ZooError(f"{where} ({spec['name']}): stop must be 'threshold' or 'cap', got {spec['stop']!r}")
         caps = {key: int(spec[key]) if spec[key] is not None else None for key in ("cap_steps", "quick_cap_steps")}
+        config = _config_spec(spec, envs[spec["env"]], f"{where} ({spec['name']})")
+        requires = spec["requires"]
+        if not isinstance(requires, list) or not all(isinstance(m, str) and m for m in requires):
+            raise ZooError(f"{where} ({spec['name']}): requires must be a list of module names, got {requires!r}")
         runs.append(RunSpec(name=str(spec["name"]), env=spec["env"], seeds=seeds, agent=spec["agent"],
                             trainer=spec["trainer"], params=dict(spec["params"]), reference=spec["reference"],
-                            quick=bool(spec["quick"]), stop=spec["stop"], **caps))
+                            quick=bool(spec["quick"]), stop=spec["stop"], config=config, requires=tuple(requires),
+                            **caps))
     names = [(r.name, r.env) for r in runs]
     if len(set(names)) != len(names):
         raise ZooError(f"{path.name}: two runs share a name on the same env")
@@ -231,6 +252,50 @@ def load_suite(path: str | Path) -> Suite:
         references.add((r.env, r.reference or ""))
     quick = _take(dict(top["quick"]), f"{path.name}: quick", (), {"seeds": [0]})
     return Suite(path, envs, tuple(runs), tuple(int(s) for s in quick["seeds"]))
+
+
+def _config_spec(spec: Mapping[str, Any], env: EnvSpec, where: str) -> str | dict[str, str] | None:
+    config = spec["config"]
+    if config is None:
+        return None
+    if spec["agent"] is None:
+        raise ZooError(f"{where}: config is read by a zoo agent; a trainer takes params")
+    if (spec["stop"] or env.stop) != "cap":
+        # It trains as `zoo train --config` does: to the budget, with no threshold to stop at.
+        raise ZooError(f"{where}: a run with a config trains to its cap: set stop = \"cap\" (on the run or its env)")
+    if isinstance(config, str) and config:
+        return config
+    if isinstance(config, dict) and set(config) == {"package", "path"} and all(
+            isinstance(v, str) and v for v in config.values()):
+        return dict(config)
+    raise ZooError(f"{where}: config must be a path relative to the suite or {{package = NAME, path = PATH}}, "
+                   f"got {config!r}")
+
+
+#: What the one-line skip message suggests for a missing module.
+INSTALL_HINT = "pip install 'rl-agent-zoo[bench]' installs the bench's references"
+
+
+def missing_requirement(run: RunSpec) -> str | None:
+    """Why ``run`` cannot run in this install (a module it needs is not importable), or None."""
+    needed = [*run.requires]
+    if isinstance(run.config, Mapping):
+        needed.append(run.config["package"])
+    for module in needed:
+        if importlib.util.find_spec(module.partition(".")[0]) is None:
+            return f"needs {module}, which is not installed ({INSTALL_HINT})"
+    return None
+
+
+def config_path(config: str | Mapping[str, str], base: Path) -> Path:
+    """The file a run's ``config`` names: relative to the suite's folder, or inside an installed
+    package (found without importing it)."""
+    if isinstance(config, str):
+        return base / config
+    spec = importlib.util.find_spec(config["package"])
+    if spec is None or not spec.submodule_search_locations:
+        raise ZooError(f"config {config['path']!r}: package {config['package']!r} is not installed ({INSTALL_HINT})")
+    return Path(next(iter(spec.submodule_search_locations))) / config["path"]
 
 
 def load_trainer(spec: str, base: Path) -> Trainer:
@@ -300,6 +365,25 @@ def train_zoo_agent(env: str, seed: int, cap_steps: int, should_stop: StopRule, 
     return TrainRecord(returns, steps_at, seconds_at, learner, env_steps, time.perf_counter() - start)
 
 
+def train_zoo_run(env: str, seed: int, cap_steps: int, *, agent: str, config: str | Path,
+                  overrides: Mapping[str, Any] | None = None) -> TrainRecord:
+    """``zoo train AGENT ENV --config FILE --seed SEED --steps CAP_STEPS`` (overrides as ``--set``),
+    its run folder in a temporary folder: the same session, budget and schedules as the command.
+    It trains to ``cap_steps``: a run does not stop at a threshold."""
+    from zoo.training.session import start
+
+    begin = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="zoo-bench-") as folder:
+        session = start(agent, env, seed=seed, steps=cap_steps, out=Path(folder) / "run", overrides=overrides,
+                        config_file=config, checkpoint_every=float(10**9), keep_checkpoints=1)
+        result = session.run()
+    if result.interrupted:  # Ctrl-C ended the training: end the bench, not only this seed
+        raise KeyboardInterrupt
+    rows = session.rows  # [episode, return, length, env step at its end, seconds]
+    return TrainRecord([float(r[1]) for r in rows], [int(r[3]) for r in rows], [float(r[4]) for r in rows],
+                       session.learner, result.env_steps, time.perf_counter() - begin)
+
+
 # -- running --------------------------------------------------------------------------------------
 @dataclass
 class SeedResult:
@@ -331,6 +415,7 @@ class RunResult:
     skipped: str | None = None
     cap_steps: int | None = None
     stop: str | None = None
+    config: str | dict[str, str] | None = None
 
     # Unreached seeds count as infinitely slow, so a median over them is honest.
     def median(self, attr: str) -> float | None:
@@ -363,7 +448,10 @@ def run_seed(run: RunSpec, env: EnvSpec, seed: int, quick: bool, base: Path) -> 
     def should_stop(returns: Sequence[float]) -> bool:
         return stop == "threshold" and all_met(env.criteria, returns)
 
-    if run.agent is not None:
+    if run.config is not None:
+        record = train_zoo_run(env.env, seed, cap, agent=run.agent, config=config_path(run.config, base),
+                               overrides=run.params)
+    elif run.agent is not None:
         record = train_zoo_agent(env.env, seed, cap, should_stop, agent=run.agent, overrides=run.params)
     else:
         record = load_trainer(run.trainer, base)(env.env, seed, cap, should_stop, **run.params)
@@ -383,21 +471,26 @@ def run_seed(run: RunSpec, env: EnvSpec, seed: int, quick: bool, base: Path) -> 
     )
 
 
-def run_suite(suite: Suite, quick: bool = False, progress: Callable[[str], None] = lambda line: None) -> dict[str, Any]:
-    """Run every selected run × seed; returns the report (what :func:`write_report` writes)."""
+def run_suite(suite: Suite, quick: bool = False, progress: Callable[[str], None] = lambda line: None,
+              runs: Sequence[RunSpec] | None = None) -> dict[str, Any]:
+    """Run every run × seed of ``runs`` (default: ``suite.select(quick)``); returns the report
+    (what :func:`write_report` writes)."""
     from zoo.factory import env_entry
 
     use_torch_threads()
     started = time.perf_counter()
     results: list[RunResult] = []
-    for run in suite.select(quick):
+    for run in suite.select(quick) if runs is None else runs:
         env = suite.envs[run.env]
         result = RunResult(run.name, run.env, env.env, run.agent, run.trainer, dict(run.params), run.reference, [],
-                           cap_steps=run.cap(env, quick), stop=run.stop or env.stop)
+                           cap_steps=run.cap(env, quick), stop=run.stop or env.stop, config=run.config)
         try:
             env_entry(env.env)
         except ZooError as exc:
             result.skipped = f"env not available: {exc}"
+        else:
+            result.skipped = missing_requirement(run)
+        if result.skipped:
             progress(f"{run.name}: skipped ({result.skipped})")
             results.append(result)
             continue
@@ -446,7 +539,7 @@ def build_report(suite: Suite, results: list[RunResult], quick: bool, seconds: f
         iqm, low, high = stratified_bootstrap_ci([s.eval_mean for s in r.seeds]) if r.seeds else (None,) * 3
         row = {
             "name": r.name, "env_key": r.env_key, "env": r.env, "agent": r.agent, "trainer": r.trainer,
-            "params": r.params, "reference": r.reference, "skipped": r.skipped,
+            "params": r.params, "config": r.config, "reference": r.reference, "skipped": r.skipped,
             "criteria": [str(c) for c in env.criteria], "stop": r.stop or env.stop, "cap_steps": r.cap_steps,
             "env_stop": env.stop, "env_cap_steps": env.quick_cap_steps if quick else env.cap_steps,
             "eval_criteria": [str(c) for c in env.eval_criteria],
@@ -526,6 +619,9 @@ def _env_heading(rows: list[dict[str, Any]], refs: dict[str, str]) -> str:
     own = [f"{row['name']}: cap {row['cap_steps']:,}, {_stop_text(row['stop'])}" for row in rows
            if (row["cap_steps"], row["stop"]) != (first["env_cap_steps"], first["env_stop"])]
     limits = f"cap {first['env_cap_steps']:,} env steps, {_stop_text(first['env_stop'])}"
+    key = first.get("env_key", first["env"])
+    if key != first["env"]:  # two suite envs on one zoo env (their own criteria): say which
+        limits = f"--env {key}; {limits}"
     return (f"**{first['env']}** ({limits}{''.join('; ' + text for text in own)}). "
             + (f"References on this env: {named}." if refs else "No reference on this env: no ratios."))
 
