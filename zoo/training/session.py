@@ -145,6 +145,9 @@ class Session:
         self.start = time.perf_counter()
         self.used_steps = 0  # env steps of the episodes reported so far
         self.stopped_at_reward: float | None = None
+        #: The last iteration took no env step and made no update: what the budget leaves is too
+        #: little for the agent (one more step of all its copies would overrun it).
+        self.stalled = False
         #: For a new run: the folders :func:`start` created, so that a run that fails before its
         #: first checkpoint can be removed (it holds nothing worth keeping); None when resumed.
         self.claimed: list[Path] | None = None
@@ -327,9 +330,11 @@ class Session:
         return self.budget.reached(len(self.rows), self.env_steps) or self._step_budget_spent()
 
     def _step_budget_spent(self) -> bool:
-        """Whether the step budget is reached or leaves too little for one more step of the envs."""
+        """Whether the step budget is reached, or the agent took no step of what it leaves: the
+        zoo's own agents stop short of a budget one more step of all copies would overrun, while
+        SB3's ``learn(N)`` ends with the rollout that reaches N, so only the agent can tell."""
         left = self.budget.steps_left(self.env_steps)
-        return left is not None and (left == 0 or (bool(self.envs) and left < min(e.num_envs for e in self.envs)))
+        return left is not None and (left == 0 or self.stalled)
 
     def _loop(self, progress: Callable[[Progress], None] | None) -> TrainResult:
         learner = self.learner
@@ -345,7 +350,9 @@ class Session:
                 while not self._finished() and not stop.is_set():
                     self.allowance.executed = self.env_steps
                     learner.steps_left = self.budget.steps_left(self.env_steps)
-                    done = self._after_iteration(self._iterate())
+                    it = self._iterate()
+                    self.stalled = it.env_steps == 0 and not it.episode_returns and not it.metrics
+                    done = self._after_iteration(it)
                     if progress is not None:
                         progress(done)
                     self.stopped_at_reward = self.budget.reward_reached(self.returns)
