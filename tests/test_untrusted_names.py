@@ -356,9 +356,11 @@ def test_a_new_checkpoint_carries_a_checksum_of_its_metadata_and_an_edited_one_i
 def test_checkpoints_written_before_the_metadata_checksum_still_load(run_copy):
     folder = ckpt.find_checkpoint(run_copy)
     meta = json.loads((folder / ckpt.META_FILE).read_text())
-    del meta["meta_sha256"]  # as every checkpoint of agent-zoo 0.1 is (the shipped ones too)
+    del meta["meta_sha256"]  # as every checkpoint of agent-zoo 0.1 is (the shipped ones built then too)
     (folder / ckpt.META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
     assert zoo.load_agent(folder).env.gym_id == "CartPole-v1"
-    shipped = Path(str(resources.files("zoo.agents").joinpath("pretrained", "reinforce-CartPole-v1")))
+    # Not rebuilt for 0.2.0: this version's build scores worse (docs/pretrained.md).
+    shipped = Path(str(resources.files("zoo.agents").joinpath("pretrained",
+                                                              "reinforce-baseline-MountainCarContinuous-v0")))
     assert "meta_sha256" not in json.loads((shipped / ckpt.META_FILE).read_text())
-    assert zoo.load_policy(shipped, agent="reinforce", env="cartpole") is not None
+    assert zoo.load_policy(shipped, agent="reinforce-baseline", env="mountaincar-continuous") is not None

@@ -177,7 +177,8 @@ def card(item: Shipped, entry: dict[str, Any]) -> str:
         f"    Trained {trained['env_steps']:,} env steps ({trained['episodes']:,} episodes, "
         f"{seconds(trained['seconds'])}) with seed {provenance['seed']}, at commit `{commit}`",
         "",
-        f"    Reproduce: `{build}`",
+        # A checkpoint from an earlier commit is reproduced at that commit, not by this version's training.
+        f"    Reproduce at that commit: `{build}`",
         "",
         f"    Evaluate again: `{score_again}`",
         "",
