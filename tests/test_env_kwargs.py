@@ -97,6 +97,17 @@ def test_dry_run_shows_them():
     assert "--env-kwargs" in runner.invoke(app, ["train", "--help"]).stdout
 
 
+def test_lunar_lander_continuous_gets_its_box_actions(tmp_path):
+    run = tmp_path / "run"
+    train(["sb3-ppo", "LunarLander-v3", "--env-kwargs", "continuous=True", "--steps", "256", "--set", "n_steps=128",
+           "--set", "n_envs=2", "--out", str(run)])
+    policy = zoo.load_policy(run)
+    env = zoo.make_env(configured_env("LunarLander-v3", {"continuous": True}))
+    action, _ = policy.predict(env.reset(seed=0)[0], deterministic=True)
+    assert np.shape(action) == (2,)  # a throttle pair, not one of 4 discrete actions
+    assert evaluated(["--checkpoint", str(run)])["episodes"] == 3
+
+
 def test_the_envs_get_them_batched_or_not():
     env = configured_env("Pendulum-v1", {"g": 2.5})
     assert zoo.make_env(env).unwrapped.g == 2.5
@@ -109,7 +120,7 @@ def test_a_keyword_the_env_does_not_take_is_refused_before_anything_is_written(t
     run = tmp_path / "run"
     line = assert_one_line_error(runner.invoke(app, ["train", "reinforce", "CartPole-v1", "--env-kwargs", "gravity=1",
                                                      "--out", str(run)]), "cartpole", "gravity")
-    assert "unexpected keyword" in line
+    assert "unexpected keyword" in line and "it takes: sutton_barto_reward" in line  # what would be valid
     assert not run.exists()
 
 

@@ -67,8 +67,22 @@ def configured_env(env: str | EnvEntry, env_kwargs: Mapping[str, Any] | None, wh
     except Exception as exc:
         named = ", ".join(f"{k}={v!r}" for k, v in env_kwargs.items())
         raise ZooError(f"{where}: env {entry.name!r} ({entry.gym_id}) cannot be made with {named}"[:300]
-                       + f": {one_line(exc)}") from None
+                       + f": {one_line(exc)}{_keywords_taken(entry)}") from None
     return configured
+
+
+def _keywords_taken(entry: EnvEntry) -> str:
+    """What would be valid: the keywords the env's constructor names, where it can be read."""
+    try:
+        creator = gymnasium.spec(entry.gym_id).entry_point
+        if isinstance(creator, str):  # registered with gymnasium: its module is imported by making it anyway
+            creator = gymnasium.envs.registration.load_env_creator(creator)
+        parameters = inspect.signature(creator).parameters.values()
+    except (ValueError, TypeError, AttributeError, ImportError, gymnasium.error.Error):
+        return ""
+    names = [p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+             and p.name not in ("self", "render_mode")]
+    return f" (it takes: {', '.join(names)})" if names else " (it takes no keyword arguments but render_mode)"
 
 
 def find_env(name: str) -> EnvEntry:
