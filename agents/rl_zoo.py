@@ -21,6 +21,7 @@ agent's config:
   SB3's ``VecNormalize`` (``norm_obs`` / ``norm_reward``);
 - ``noise_type`` (``normal``, ``ornstein-uhlenbeck``) with ``noise_std`` (TD3, DDPG): the
   agents' action noise;
+- ``env_kwargs``: the env's keyword arguments (``gymnasium.make(id, **env_kwargs)``), data only;
 - ``env_wrapper``: wrappers from a fixed known set (:mod:`zoo.agents.sb3_wrappers`), never an
   import path the file names; ``frame_stack``: SB3's ``VecFrameStack``;
 - the ``atari`` entry, for any env gymnasium makes with ale-py;
@@ -56,7 +57,7 @@ ACTIVATIONS = {"Tanh": "tanh", "ReLU": "relu", "ELU": "elu", "GELU": "gelu", "Le
 #: Optimisers a ``policy_kwargs`` may name (``optimizer_class=RMSpropTFLike``, as rl-zoo's Atari A2C).
 OPTIMIZERS = ("RMSpropTFLike",)
 #: Keys rl-zoo reads that become the budget, the policy, normalisation or several config fields.
-_SPECIAL = ("n_timesteps", "policy", "policy_kwargs", "normalize", "exploration_fraction", "env_wrapper")
+_SPECIAL = ("n_timesteps", "policy", "policy_kwargs", "normalize", "exploration_fraction", "env_wrapper", "env_kwargs")
 #: The entry rl-baselines3-zoo uses for every Atari game (ids ``ALE/...``, ``...NoFrameskip-v4``).
 ATARI_ENTRY = "atari"
 
@@ -224,6 +225,17 @@ def is_atari(gym_id: str) -> bool:
     return isinstance(entry_point, str) and entry_point.startswith("ale_py")
 
 
+def _env_kwargs(value: Any, name: str) -> dict[str, Any]:
+    """An entry's ``env_kwargs``: a table (or rl-zoo's ``"dict(...)"`` string, read as data), each
+    key a keyword name; the zoo makes the env with them (and checks that it takes them)."""
+    kwargs = parse_python_literal(value, f"{name}: env_kwargs") if isinstance(value, str) else value
+    if kwargs is None:
+        return {}
+    if not isinstance(kwargs, Mapping) or not all(isinstance(key, str) and key.isidentifier() for key in kwargs):
+        raise ZooError(f"{name}: env_kwargs must map the env's keyword arguments to values, got {_shown(kwargs)}")
+    return dict(kwargs)
+
+
 def _entry(data: Mapping[str, Any], env: EnvEntry) -> tuple[str, Mapping[str, Any]]:
     for name in (env.gym_id, *env.names):
         if name in data:
@@ -304,4 +316,4 @@ def read_entry(agent_class: type, data: Mapping[str, Any], env: EnvEntry) -> For
         fractions["schedule_steps"] = 1.0
     # The zoo sets them from the run's budget: n_timesteps, or --steps as rl_zoo3's -n.
     return ForeignConfig(values, {"steps": steps} if steps is not None else None, f"{FORMAT}, entry {name}",
-                         fractions)
+                         fractions, _env_kwargs(entry.get("env_kwargs"), name))

@@ -355,7 +355,7 @@ class RunSchedule:
         return ConstantSchedule, (self(1.0),)
 
 
-def _training_vec_env(env: str, n_envs: int, wrappers: tuple[str, ...] = (), kind: str = "dummy") -> Any:
+def _training_vec_env(env: Any, n_envs: int, wrappers: tuple[str, ...] = (), kind: str = "dummy") -> Any:
     """SB3's VecEnv for training (``kind``: DummyVecEnv, or SubprocVecEnv as rl-baselines3-zoo's
     ``--vec-env subproc``): Monitor-wrapped copies of the zoo env, each of which can replay
     its current episode on resume (:class:`zoo.agents.sb3_state.ReplayableEnv`). The algorithm
@@ -455,7 +455,7 @@ class SB3Agent(Agent):
         if cfg.vec_env == "subproc" and self.episodes_from_monitors:
             raise ZooError(f"{self.algorithm} here reads its episodes from the Monitors of its envs, in this process: "
                            "vec_env must be dummy")
-        self.vec_env = _training_vec_env(env.name, cfg.n_envs, getattr(cfg, "env_wrapper", ()), cfg.vec_env)
+        self.vec_env = _training_vec_env(env, cfg.n_envs, getattr(cfg, "env_wrapper", ()), cfg.vec_env)
         self.normalizer = None
         if cfg.norm_obs or cfg.norm_reward:
             from stable_baselines3.common.vec_env import VecNormalize

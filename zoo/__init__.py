@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # what the names below are, for type checkers and API docs (i
     from zoo.exceptions import ZooError as ZooError
     from zoo.exceptions import one_line as one_line
     from zoo.factory import agent_entry as agent_entry
+    from zoo.factory import configured_env as configured_env
     from zoo.factory import env_entry as env_entry
     from zoo.factory import episode_step_cap as episode_step_cap
     from zoo.factory import hardcoded_policy as hardcoded_policy
@@ -108,8 +109,8 @@ _LAZY: dict[str, tuple[str, str]] = {
     **{name: ("zoo.entries", name) for name in ("AgentEntry", "EnvEntry")},
     **{name: ("zoo.exceptions", name) for name in ("ZooError", "one_line")},
     **{name: ("zoo.factory", name) for name in (
-        "agent_entry", "env_entry", "episode_step_cap", "hardcoded_policy", "list_agents", "list_envs",
-        "load_agent", "make_agent", "make_env", "make_vec_env", "save_agent")},
+        "agent_entry", "configured_env", "env_entry", "episode_step_cap", "hardcoded_policy", "list_agents",
+        "list_envs", "load_agent", "make_agent", "make_env", "make_vec_env", "save_agent")},
     "load_hub_policy": ("zoo.hub.formats", "load_hub_policy"),
     "validate_repo_id": ("zoo.hub.repo_ids", "validate_repo_id"),
     **{name: ("zoo.hub_format", name) for name in ("HubFormatEntry", "HubPolicy", "HubRepo")},
@@ -144,7 +145,8 @@ __all__ = [
     "ForeignConfig", "HubFormatEntry", "HubFormatRegistry", "HubPolicy", "HubRepo", "InitWeights", "Iteration",
     "LoadedPlugins", "LoadedPolicy", "PLUGIN_API_VERSION", "PluginInfo", "PluginLoadWarning", "PolicyPredictor",
     "PolicySource", "Progress", "RunPlan", "Session", "TrainResult", "UnpicklingWarning", "ZooError", "agent_entry",
-    "check_all_envs", "check_env", "check_plugin", "discover_plugins", "env_entry", "episode_step_cap", "evaluate",
+    "check_all_envs", "check_env", "check_plugin", "configured_env", "discover_plugins", "env_entry",
+    "episode_step_cap", "evaluate",
     "evaluate_with_sb3", "find_policy", "hardcoded_policy", "hookimpl", "hyperparameter", "init_from", "list_agents",
     "list_envs", "load_agent", "load_hub_policy", "load_optimizer_state", "load_policy", "make_agent", "make_env",
     "make_vec_env", "numpy_rng", "numpy_rng_state", "one_line", "optimizer_state", "plan_run", "plan_sweep",

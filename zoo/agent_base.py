@@ -51,6 +51,9 @@ class ForeignConfig:
     #: not the file's budget, each becomes fraction × the run's steps, as rl_zoo3 does with ``-n``.
     #: Since plugin API 1.4.
     budget_fractions: dict[str, float] = field(default_factory=dict)
+    #: Keyword arguments the env is made with (rl-baselines3-zoo's ``env_kwargs``), unless the
+    #: run's ``--env-kwargs`` replaces them. Since plugin API 1.4.
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import difflib
 import tomllib
@@ -90,14 +91,33 @@ def convert(value: Any, annotation: Any, key: str) -> Any:
     return value
 
 
-def parse_overrides(pairs: Iterable[str]) -> dict[str, str]:
+def parse_overrides(pairs: Iterable[str], option: str = "--set") -> dict[str, str]:
     """``["learning_rate=0.01", "net_arch=64,64"]`` -> ``{"learning_rate": "0.01", "net_arch": "64,64"}``."""
     result = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise ZooError(f"--set expects KEY=VALUE, got {shown(pair)}")
+            raise ZooError(f"{option} expects KEY=VALUE, got {shown(pair)}")
         result[key.strip()] = value.strip()
+    return result
+
+
+def parse_literal_pairs(pairs: Iterable[str], option: str) -> dict[str, Any]:
+    """``["gravity=-5.0", "continuous=True"]`` -> ``{"gravity": -5.0, "continuous": True}``: each
+    value a Python literal (numbers, strings in quotes, True/False/None, lists, tuples, dicts),
+    read by :func:`ast.literal_eval`, never evaluated; each key an identifier. rl_zoo3's
+    ``KEY:VALUE`` is taken too."""
+    result: dict[str, Any] = {}
+    for pair in pairs:
+        text = pair if "=" in pair or ":" not in pair else pair.replace(":", "=", 1)
+        for key, value in parse_overrides([text], option).items():
+            if not key.isidentifier():
+                raise ZooError(f"{option}: {shown(key)} is not a keyword argument name (letters, digits, _)")
+            try:
+                result[key] = ast.literal_eval(value)
+            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                raise ZooError(f"{option} {key}={shown(value)} is not a Python literal (a number, True/False/None, "
+                               f"a quoted string such as {key}='text', a list, tuple or dict of those)") from None
     return result
 
 

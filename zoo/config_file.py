@@ -261,6 +261,8 @@ class FileSettings:
     env: str | None = None
     #: Hyperparameters that are a fraction of the budget's steps (:attr:`ForeignConfig.budget_fractions`).
     budget_fractions: dict[str, float] = field(default_factory=dict)
+    #: Keyword arguments the env is made with (rl-baselines3-zoo's ``env_kwargs``).
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
 
     def scaled_to(self, steps: int) -> dict[str, int | float]:
         """The :attr:`budget_fractions` hyperparameters of a run of ``steps`` env steps: a whole
@@ -365,8 +367,9 @@ def file_settings(config: ConfigFile, agent: str, env: str) -> FileSettings:
         if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 <= fraction <= 1:
             raise ZooError(f"config file {config.path!r}: {source}: {name} must be a fraction from 0 to 1 of the "
                            f"budget, got {shown(fraction)}")
+    check_nested(foreign.env_kwargs, f"config file {config.path!r}: {source}: env_kwargs")
     settings = FileSettings(dict(foreign.hyperparameters), budget, None, foreign.format or "foreign",
-                            budget_fractions=fractions)
+                            budget_fractions=fractions, env_kwargs=dict(foreign.env_kwargs))
     if fractions:
         settings.hyperparameters.update(settings.scaled_to(budget["steps"]))
     return settings

@@ -50,6 +50,9 @@ class EnvEntry:
     #: model-index dataset of ``zoo push`` (the Deep RL course leaderboard filters on it), and the
     #: env folder of rl-baselines3-zoo's log layout. One of :attr:`names`; ``gym_id`` if not given.
     hub_id: str = ""
+    #: The keyword arguments a user gave on top of the plugin's (``zoo train --env-kwargs``),
+    #: already merged into :attr:`kwargs`; recorded with the run (:func:`zoo.factory.configured_env`).
+    env_kwargs: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.hub_id:

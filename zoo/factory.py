@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import inspect
+import json
 import os
 import sys
 import time
@@ -22,7 +24,7 @@ from zoo.config import build_config, build_config_layers, config_to_dict, migrat
 from zoo.entries import AgentEntry, EnvEntry, load_object
 from zoo.env_names import env_module, env_name_from_file, how_to_import, import_env_module, is_module_name
 from zoo.exceptions import ZooError, did_you_mean, one_line
-from zoo.limits import check_count, check_seed
+from zoo.limits import check_count, check_seed, shown
 from zoo.plugin_loader import loaded_plugins
 from zoo.policy import PolicyPredictor
 from zoo.registration import GYMNASIUM
@@ -32,11 +34,55 @@ from zoo.registration import GYMNASIUM
 DEFAULT_MAX_STEPS = 10_000
 
 
-def env_entry(name: str) -> EnvEntry:
+def env_entry(name: str | EnvEntry) -> EnvEntry:
     """The env called ``name`` (zoo name, gymnasium id or alias; ``"module:Id"`` imports
-    ``module`` first: for the caller's own names, never a name read from a file)."""
+    ``module`` first: for the caller's own names, never a name read from a file). An entry
+    (one :func:`configured_env` made) is returned as it is."""
+    if isinstance(name, EnvEntry):
+        return name
     import_env_module(name)
     return find_env(name)
+
+
+def configured_env(env: str | EnvEntry, env_kwargs: Mapping[str, Any] | None, where: str = "--env-kwargs") -> EnvEntry:
+    """Env ``env`` made with ``env_kwargs`` (``gymnasium.make(id, **env_kwargs)``, rl_zoo3's
+    ``--env-kwargs``) wherever a run makes it: checked now by making one instance, so that a
+    keyword the env does not take is refused (naming env and key) before anything is written."""
+    entry = env_entry(env)
+    if not env_kwargs:
+        return entry
+    if not isinstance(env_kwargs, Mapping) or not all(isinstance(k, str) and k.isidentifier() for k in env_kwargs):
+        raise ZooError(f"{where}: env_kwargs must map keyword names to values, got {shown(env_kwargs)}")
+    try:
+        # As the run records them (JSON: a tuple becomes a list), so that training and a later
+        # `zoo eval` of the run make the very same env.
+        env_kwargs = json.loads(json.dumps(dict(env_kwargs), allow_nan=False))
+    except (TypeError, ValueError):
+        raise ZooError(f"{where}: env_kwargs {shown(env_kwargs)} must be numbers, strings, True/False/None, lists "
+                       "and dicts of those (what a run's config.json can record)") from None
+    configured = dataclasses.replace(entry, kwargs={**entry.kwargs, **env_kwargs},
+                                     env_kwargs={**entry.env_kwargs, **env_kwargs})
+    try:
+        gymnasium.make(entry.gym_id, disable_env_checker=True, **configured.kwargs).close()
+    except Exception as exc:
+        named = ", ".join(f"{k}={v!r}" for k, v in env_kwargs.items())
+        raise ZooError(f"{where}: env {entry.name!r} ({entry.gym_id}) cannot be made with {named}"[:300]
+                       + f": {one_line(exc)}{_keywords_taken(entry)}") from None
+    return configured
+
+
+def _keywords_taken(entry: EnvEntry) -> str:
+    """What would be valid: the keywords the env's constructor names, where it can be read."""
+    try:
+        creator = gymnasium.spec(entry.gym_id).entry_point
+        if isinstance(creator, str):  # registered with gymnasium: its module is imported by making it anyway
+            creator = gymnasium.envs.registration.load_env_creator(creator)
+        parameters = inspect.signature(creator).parameters.values()
+    except (ValueError, TypeError, AttributeError, ImportError, gymnasium.error.Error):
+        return ""
+    names = [p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+             and p.name not in ("self", "render_mode")]
+    return f" (it takes: {', '.join(names)})" if names else " (it takes no keyword arguments but render_mode)"
 
 
 def find_env(name: str) -> EnvEntry:
@@ -51,7 +97,8 @@ def recorded_env(record: Mapping[str, Any], where: str) -> EnvEntry:
     registered (recorded as ``env_module``), the message says how to import it again."""
     name = env_name_from_file(record.get("env"), where)
     try:
-        return find_env(name)
+        # A record written before --env-kwargs existed has none: the env as registered.
+        return configured_env(find_env(name), record.get("env_kwargs"), where)
     except ZooError:
         module = record.get("env_module")
         if not is_module_name(module) or module in sys.modules:
@@ -110,9 +157,10 @@ def _creating(entry: EnvEntry) -> Iterator[None]:
                        f"{one_line(exc)}") from exc
 
 
-def make_env(name: str, *, render_mode: str | None = None, max_episode_steps: int | None = None,
+def make_env(name: str | EnvEntry, *, render_mode: str | None = None, max_episode_steps: int | None = None,
              **kwargs: Any) -> gymnasium.Env:
-    """A gymnasium env for a zoo name or gymnasium id (``"cartpole"`` or ``"CartPole-v1"``)."""
+    """A gymnasium env for a zoo name or gymnasium id (``"cartpole"`` or ``"CartPole-v1"``), or an
+    entry of :func:`configured_env`."""
     entry = env_entry(name)
     if max_episode_steps is not None:
         kwargs["max_episode_steps"] = max_episode_steps
@@ -122,7 +170,7 @@ def make_env(name: str, *, render_mode: str | None = None, max_episode_steps: in
         return gymnasium.make(entry.gym_id, render_mode=render_mode, **{**entry.kwargs, **kwargs})
 
 
-def episode_step_cap(name: str, max_episode_steps: int | None = None) -> int | None:
+def episode_step_cap(name: str | EnvEntry, max_episode_steps: int | None = None) -> int | None:
     """The per-episode step cap to run env ``name`` with: ``max_episode_steps`` if given, none
     if the env has a time limit of its own, else :data:`DEFAULT_MAX_STEPS`."""
     if max_episode_steps is None and env_entry(name).time_limit is None:
@@ -149,7 +197,7 @@ def workers_pay(step_seconds: float, workers: int) -> bool:
     return step_seconds >= WORKERS_MIN_GAIN * (WORKER_STEP_OVERHEAD + step_seconds / workers)
 
 
-def make_vec_env(name: str, num_envs: int, *, max_episode_steps: int | None = None,
+def make_vec_env(name: str | EnvEntry, num_envs: int, *, max_episode_steps: int | None = None,
                  vectorization_mode: str | None = None, **kwargs: Any) -> gymnasium.vector.VectorEnv:
     """``num_envs`` copies in one gymnasium vector env, copy ``i`` seeded ``seed + i`` by
     ``reset(seed=seed)``: the env's own batched version if it has one (one numpy array for all
@@ -264,7 +312,7 @@ class ResolvedConfig:
     sources: dict[str, str]
 
 
-def resolve_config(agent: str, env: str, *, overrides: Mapping[str, Any] | None = None,
+def resolve_config(agent: str, env: str | EnvEntry, *, overrides: Mapping[str, Any] | None = None,
                    file_values: Mapping[str, Any] | None = None,
                    config: Mapping[str, Any] | None = None) -> ResolvedConfig:
     """The config of ``agent`` on ``env``: its defaults, its per-env defaults, a config file's
@@ -288,7 +336,7 @@ def build_agent(resolved: ResolvedConfig, seed: int = 0) -> Agent:
     return instance
 
 
-def make_agent(agent: str, env: str, *, seed: int = 0, overrides: Mapping[str, Any] | None = None,
+def make_agent(agent: str, env: str | EnvEntry, *, seed: int = 0, overrides: Mapping[str, Any] | None = None,
                config: Mapping[str, Any] | None = None) -> Agent:
     """A fresh agent for ``env`` with the agent's per-env defaults, then ``overrides``, applied
     (or a saved ``config``, then ``overrides``)."""
@@ -296,11 +344,13 @@ def make_agent(agent: str, env: str, *, seed: int = 0, overrides: Mapping[str, A
     return build_agent(resolve_config(agent, env, overrides=overrides, config=config), seed)
 
 
-def env_record(env: EnvEntry) -> dict[str, str]:
-    """How a checkpoint or run folder records its env: its name, gymnasium id and, for an env
-    that a module the user named registers, that module (recorded for messages, never imported)."""
+def env_record(env: EnvEntry) -> dict[str, Any]:
+    """How a checkpoint or run folder records its env: its name, gymnasium id, the user's
+    ``env_kwargs`` if any (:func:`recorded_env` makes it with them again) and, for an env that a
+    module the user named registers, that module (recorded for messages, never imported)."""
     module = env_module(env.gym_id) if env.plugin == GYMNASIUM else None
-    return {"env": env.name, "gym_id": env.gym_id, **({"env_module": module} if module else {})}
+    return {"env": env.name, "gym_id": env.gym_id, **({"env_kwargs": dict(env.env_kwargs)} if env.env_kwargs else {}),
+            **({"env_module": module} if module else {})}
 
 
 def checkpoint_meta(agent: Agent, **extra: Any) -> dict[str, Any]:
@@ -332,7 +382,7 @@ def _checked_checkpoint(path: str | Path, agent: str | None,
     env_e = recorded_env(meta, f"checkpoint {str(folder)!r}: {ckpt.META_FILE}")
     if agent is not None and agent_entry(agent) != agent_e:
         raise ZooError(f"checkpoint {str(folder)!r} is for agent {meta['agent']!r}, not {agent!r}")
-    if env is not None and find_env(env) != env_e:
+    if env is not None and find_env(env).name != env_e.name:
         raise ZooError(f"checkpoint {str(folder)!r} is for env {meta['env']!r}, not {env!r}")
     for key, space in (("observation_space", env_e.observation_space), ("action_space", env_e.action_space)):
         if key in meta and meta[key] != str(space):
@@ -423,7 +473,7 @@ def load_agent(path: str | Path, *, agent: str | None = None, env: str | None = 
 
 def _load_agent(path: Path, agent: str | None, env: str | None) -> Agent:
     folder, meta, agent_e, env_e = _checked_checkpoint(path, agent, env)
-    instance = make_agent(agent_e.name, env_e.name, seed=_seed_of(meta, folder), config=meta["config"])
+    instance = make_agent(agent_e.name, env_e, seed=_seed_of(meta, folder), config=meta["config"])
     load_checked_tensors(instance, folder)
     check_acts(instance, instance.policy_observation_space or env_e.observation_space, folder)
     instance.checkpoint_path = folder

@@ -34,7 +34,7 @@ PLUGIN_API_VERSION = "1.4"
 1.0: the hooks ``register_envs``, ``register_agents`` and ``register_commands``. 1.1:
 ``register_hub_formats``. 1.2: every name a plugin needs is public in ``zoo`` itself, and plugins
 may declare ``zoo_plugin_api``. 1.3: ``add_env(hub_id=...)`` and ``Agent.export_extras``. 1.4:
-``Agent.steps_left``, ``ForeignConfig.budget_fractions``, ``Agent.min_training_steps`` and
+``Agent.steps_left``, ``ForeignConfig.budget_fractions``, ``ForeignConfig.env_kwargs``, ``Agent.min_training_steps`` and
 ``zoo.BudgetTooSmall``."""
 
 #: The attribute of a plugin's entry-point object that holds the versions it supports.

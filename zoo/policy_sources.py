@@ -39,6 +39,7 @@ from zoo.exceptions import ZooError
 from zoo.policy import PolicyPredictor
 
 if TYPE_CHECKING:
+    from zoo.entries import EnvEntry
     from zoo.training.initial_weights import InitWeights
 
 #: A target starting with this names a Hugging Face Hub repo: ``hub:ORG/NAME``.
@@ -90,6 +91,16 @@ class LoadedPolicy:
     source: PolicySource
     #: The zoo agent whose weights the policy holds, where known (a Hub format may not say).
     agent: str | None = None
+    #: The keyword arguments its run made the env with (``zoo train --env-kwargs``): none for a
+    #: checkpoint written without them, or by an earlier version.
+    env_kwargs: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def env_entry(self) -> EnvEntry:
+        """The env to run the policy on, made as its run made it (:attr:`env_kwargs` applied)."""
+        from zoo.factory import configured_env
+
+        return configured_env(self.env, self.env_kwargs)
 
 
 def hub_target(repo_id: str) -> str:
@@ -212,10 +223,12 @@ def load_source(source: PolicySource, *, trust_remote_code: bool = False) -> Loa
 
         policy = make_agent(source.agent, source.env, overrides=source.overrides)
         return LoadedPolicy(policy, source.env, source.description, source, source.agent)
+    from zoo import checkpoint as ckpt
     from zoo.factory import load_policy as load_checkpoint_policy
 
     policy = load_checkpoint_policy(source.path, agent=source.agent, env=source.env)
-    return LoadedPolicy(policy, source.env, source.description, source, source.agent)
+    env_kwargs = ckpt.read_newest(source.path, ckpt.read_meta).get("env_kwargs") or {}
+    return LoadedPolicy(policy, source.env, source.description, source, source.agent, env_kwargs)
 
 
 def resolve_policy(target: str | Path | None = None, *, agent: str | None = None, env: str | None = None,

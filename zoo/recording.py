@@ -25,6 +25,7 @@ import numpy as np
 from gymnasium.vector.utils import concatenate, create_empty_array
 
 from zoo import headless
+from zoo.entries import EnvEntry
 from zoo.exceptions import ZooError, one_line
 from zoo.factory import env_entry, episode_step_cap, make_env
 from zoo.files import check_writable_file, writing_file
@@ -194,7 +195,7 @@ def _rendered(env: gymnasium.Env, name: str) -> np.ndarray:
     return upscale(frame)
 
 
-def record(policy: PolicyPredictor, env: str, out: str | Path, *, seed: int = 0,
+def record(policy: PolicyPredictor, env: str | EnvEntry, out: str | Path, *, seed: int = 0,
            deterministic: bool = True, max_episode_steps: int | None = None, fps: int | None = None,
            progress: RecordProgress | None = None) -> dict:
     """Play one episode of ``policy`` on ``env`` and write its frames to ``out``."""
@@ -206,9 +207,9 @@ def record(policy: PolicyPredictor, env: str, out: str | Path, *, seed: int = 0,
         check_count(max_episode_steps, "--max-steps")
     check_writable_file(out, "video file")
     entry = env_entry(env)
-    max_episode_steps = episode_step_cap(entry.name, max_episode_steps)
+    max_episode_steps = episode_step_cap(entry, max_episode_steps)
     at_most = max_episode_steps or entry.time_limit
-    gym_env = make_env(entry.name, render_mode="rgb_array", max_episode_steps=max_episode_steps)
+    gym_env = make_env(entry, render_mode="rgb_array", max_episode_steps=max_episode_steps)
     space = gym_env.observation_space
     total, steps, frames = 0.0, 0, 0
     try:

@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 import gymnasium
 import numpy as np
 
+from zoo.entries import EnvEntry
 from zoo.factory import env_entry, episode_step_cap, make_env, make_vec_env
 from zoo.limits import MAX_SEED, check_count, check_seed
 from zoo.policy import PolicyPredictor
@@ -136,7 +137,7 @@ def check_options(episodes: int, seed: int, max_episode_steps: int | None = None
         check_count(max_episode_steps, "--max-steps")
 
 
-def evaluate(policy: PolicyPredictor, env: str, *, episodes: int = 10, seed: int = 0,
+def evaluate(policy: PolicyPredictor, env: str | EnvEntry, *, episodes: int = 10, seed: int = 0,
              deterministic: bool = True, max_episode_steps: int | None = None, n_envs: int | None = None,
              vectorization_mode: str | None = None, progress: EvalProgress | None = None) -> EvalResult:
     """Run ``episodes`` episodes of ``policy`` (any object with SB3's ``predict``) on ``env``,
@@ -144,8 +145,8 @@ def evaluate(policy: PolicyPredictor, env: str, *, episodes: int = 10, seed: int
     ``vectorization_mode="sync"`` steps single envs even where the env has a batched version."""
     check_options(episodes, seed, max_episode_steps)
     entry = env_entry(env)
-    cap = episode_step_cap(entry.name, max_episode_steps)
-    envs = make_vec_env(entry.name, n_envs or min(episodes, MAX_EVAL_ENVS), max_episode_steps=cap,
+    cap = episode_step_cap(entry, max_episode_steps)
+    envs = make_vec_env(entry, n_envs or min(episodes, MAX_EVAL_ENVS), max_episode_steps=cap,
                         vectorization_mode=vectorization_mode)
     try:
         returns, lengths = run_episodes(policy, envs, episodes, seed=seed, deterministic=deterministic,
@@ -156,7 +157,7 @@ def evaluate(policy: PolicyPredictor, env: str, *, episodes: int = 10, seed: int
 
 
 # -- stable-baselines3's own evaluator --------------------------------------------------------------
-def make_monitored_vec_env(env: str, n_envs: int, seed: int, max_episode_steps: int | None = None):
+def make_monitored_vec_env(env: str | EnvEntry, n_envs: int, seed: int, max_episode_steps: int | None = None):
     """An SB3 ``DummyVecEnv`` of Monitor-wrapped copies of a zoo env, seeded."""
     from stable_baselines3.common.monitor import Monitor
     from stable_baselines3.common.vec_env import DummyVecEnv
@@ -169,7 +170,7 @@ def make_monitored_vec_env(env: str, n_envs: int, seed: int, max_episode_steps: 
     return vec_env
 
 
-def evaluate_with_sb3(policy: PolicyPredictor, env: str, *, episodes: int = 10, seed: int = 0,
+def evaluate_with_sb3(policy: PolicyPredictor, env: str | EnvEntry, *, episodes: int = 10, seed: int = 0,
                       deterministic: bool = True, max_episode_steps: int | None = None,
                       n_envs: int | None = None) -> EvalResult:
     """:func:`evaluate` through stable-baselines3's ``evaluate_policy`` on a ``DummyVecEnv`` of
@@ -179,8 +180,8 @@ def evaluate_with_sb3(policy: PolicyPredictor, env: str, *, episodes: int = 10, 
 
     check_options(episodes, seed, max_episode_steps)
     entry = env_entry(env)
-    cap = episode_step_cap(entry.name, max_episode_steps)
-    vec_env = make_monitored_vec_env(entry.name, n_envs or min(episodes, MAX_EVAL_ENVS), seed, cap)
+    cap = episode_step_cap(entry, max_episode_steps)
+    vec_env = make_monitored_vec_env(entry, n_envs or min(episodes, MAX_EVAL_ENVS), seed, cap)
     try:
         returns, lengths = evaluate_policy(policy, vec_env, n_eval_episodes=episodes, deterministic=deterministic,
                                            return_episode_rewards=True, warn=False)

@@ -67,7 +67,7 @@ def eval_command(
                             trust_remote_code=trust_remote_code, overrides=parse_overrides(set_ or []))
     if not as_json:
         out.print(f"evaluating {loaded.description} on {loaded.env}", markup=False)
-    result = evaluate(loaded.policy, loaded.env, episodes=episodes, seed=seed, deterministic=deterministic,
+    result = evaluate(loaded.policy, loaded.env_entry, episodes=episodes, seed=seed, deterministic=deterministic,
                       max_episode_steps=max_steps)
     if as_json:
         out.print_json(json.dumps({"source": loaded.description, **result.as_dict()}))
@@ -103,7 +103,7 @@ def record(
     loaded = resolve_policy(target, agent=agent, env=env, best=best, revision=revision,
                             trust_remote_code=trust_remote_code, overrides=parse_overrides(set_ or []))
     with stage_progress() as show:
-        info = record_video(loaded.policy, loaded.env, out_file, seed=seed, deterministic=deterministic,
+        info = record_video(loaded.policy, loaded.env_entry, out_file, seed=seed, deterministic=deterministic,
                             max_episode_steps=max_steps, progress=lambda done, total: show("recording", done, total))
     out.print(f"recorded {loaded.description}: return {info['return']:.1f} over {info['steps']} steps -> "
               f"{info['path']}", markup=False)

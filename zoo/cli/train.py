@@ -18,7 +18,8 @@ from zoo.exceptions import ZooError
 _FIXED_ON_RESUME = {"seed": "--seed", "out_dir": "--out", "set_": "--set", "max_steps": "--max-steps",
                     "eval_every": "--eval-every", "eval_episodes": "--eval-episodes", "config": "--config",
                     "dry_run": "--dry-run", "as_json": "--json", "init": "--init", "log_folder": "--log-folder",
-                    "stop_at_reward": "--stop-at-reward", "device": "--device", "vec_env": "--vec-env"}
+                    "stop_at_reward": "--stop-at-reward", "device": "--device", "vec_env": "--vec-env",
+                    "env_kwargs": "--env-kwargs"}
 
 
 def command_line(ctx: typer.Context) -> list[str]:
@@ -179,6 +180,9 @@ def _print_plan(plan: Any, as_json: bool) -> None:
     budget = data["budget"]
     file = data["config_file"]
     out.print(f"agent {data['agent']} on env {data['env']} ({data['gym_id']})", markup=False, highlight=False)
+    if data["env_kwargs"]:
+        made_with = ", ".join(f"{key}={value!r}" for key, value in data["env_kwargs"].items())
+        out.print(f"env made with {made_with}", markup=False, highlight=False, soft_wrap=True)
     out.print(f"seed {data['seed']['value']} ({data['seed']['source']})", markup=False, highlight=False)
     out.print(f"budget {plan.budget.describe()} ({budget['source']}{f': {note}' if note else ''})", markup=False,
               highlight=False, soft_wrap=True)
@@ -260,13 +264,18 @@ def train(
         "--vec-env", metavar="dummy|subproc", help="the sb3-* agents' VecEnv: dummy (SB3's DummyVecEnv, the default) "
         "or subproc (SubprocVecEnv, a process per env copy; a resume then restarts their episodes); the same as "
         "--set vec_env=...")] = None,
+    env_kwargs: Annotated[list[str] | None, typer.Option(
+        "--env-kwargs", metavar="KEY=VALUE", help="a keyword argument of the env's constructor "
+        "(gymnasium.make(ID, KEY=VALUE), rl_zoo3's --env-kwargs), e.g. --env-kwargs gravity=-5.0; VALUE a Python "
+        "literal (strings quoted), never run; repeatable; recorded in the run, so eval, record and --resume use "
+        "it")] = None,
     gym_packages: GymPackages = None,
 ) -> None:
     """Train an agent; writes a run folder with checkpoints, config, returns CSV and curve.
 
     Ctrl-C or SIGTERM stops after the current iteration and saves a checkpoint;
     `zoo train --resume RUN_DIR` continues exactly where it stopped."""
-    from zoo.config import parse_overrides
+    from zoo.config import parse_literal_pairs, parse_overrides
     from zoo.training.session import start
 
     saving = {k: v for k, v in (("checkpoint_every", checkpoint_every), ("keep_checkpoints", keep),
@@ -295,7 +304,8 @@ def train(
             _check_sb3_option(agent, name, flag)
             overrides[name] = value
     options = {"seed": explicit_seed, "out": out_dir, "overrides": overrides,
-               "config_file": config_file, "stop_at_reward": stop_at_reward, **totals}
+               "config_file": config_file, "stop_at_reward": stop_at_reward,
+               "env_kwargs": parse_literal_pairs(env_kwargs or [], "--env-kwargs"), **totals}
     if init is not None:
         from zoo.policy_sources import init_from
 

@@ -47,7 +47,7 @@ def load_zoo_repo(repo: HubRepo) -> HubPolicy:
     except ZooError as exc:
         raise ZooError(f"{about_the_repo(exc)} (ask its author to push it again, or pick another --revision)") from None
     repo.check_agent(meta["agent"], ZOO_FORMAT)
-    if repo.env is not None and find_env(repo.env) != recorded_env(meta, f"its {ckpt.META_FILE}"):
+    if repo.env is not None and find_env(repo.env).name != recorded_env(meta, f"its {ckpt.META_FILE}").name:
         raise ZooError(f"it holds a model for env {meta['env']!r}, not {repo.env!r}")
     try:
         loaded = load_policy(folder)

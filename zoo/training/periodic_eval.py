@@ -66,7 +66,7 @@ class PeriodicEvaluation:
         from zoo import checkpoint as ckpt
         from zoo.scoring import evaluate
 
-        result = evaluate(learner, learner.env.name, episodes=self.episodes, seed=self.seed, deterministic=True,
+        result = evaluate(learner, learner.env, episodes=self.episodes, seed=self.seed, deterministic=True,
                           max_episode_steps=max_episode_steps)
         while self.next_at <= max(env_steps, due_by or 0):
             self.next_at += self.every

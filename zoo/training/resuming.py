@@ -68,7 +68,7 @@ def load_saved_loop(run_dir: Path, config: dict[str, Any]) -> SavedLoop:
                        f"(loop state version {loop.get('version') if isinstance(loop, dict) else None!r}, "
                        f"this one reads {LOOP_STATE_VERSION})")
     seed = check_seed(meta.get("seed", config.get("seed", 0)), f"checkpoint {str(folder)!r}: {ckpt.META_FILE}'s seed")
-    learner = make_agent(meta["agent"], env.name, seed=seed, config=meta["config"])
+    learner = make_agent(meta["agent"], env, seed=seed, config=meta["config"])
     agent_tensors = {k[len("agent."):]: v for k, v in tensors.items() if k.startswith("agent.")}
     load_checked_tensors(learner, folder)
     try:

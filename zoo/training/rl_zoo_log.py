@@ -90,7 +90,8 @@ def rl_zoo_settings(agent: str, hub_id: str, config: Mapping[str, Any], *, steps
                     normalize: bool, eval_every: int | None, eval_episodes: int, log_folder: str | Path,
                     config_file: str | None, overrides: Mapping[str, Any] | None,
                     gym_packages: Sequence[str] = (),
-                    save_freq: int | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+                    save_freq: int | None = None,
+                    env_kwargs: Mapping[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """``config.yml`` and ``args.yml`` of a run: its resolved hyperparameters (the zoo's names) with
     rl-baselines3-zoo's ``n_timesteps`` (None until known, for a budget in episodes) and ``normalize``
     (what its tools read back), and its settings under train.py's names."""
@@ -101,7 +102,8 @@ def rl_zoo_settings(agent: str, hub_id: str, config: Mapping[str, Any], *, steps
             "eval_freq": eval_every or -1, "eval_episodes": eval_episodes, "log_folder": str(log_folder),
             "conf_file": config_file, "hyperparams": dict(overrides) if overrides else None,
             "gym_packages": list(gym_packages), "device": config.get("device", "cpu"),
-            "vec_env": config.get("vec_env", "dummy"), "save_freq": save_freq or -1}
+            "vec_env": config.get("vec_env", "dummy"), "save_freq": save_freq or -1,
+            "env_kwargs": dict(env_kwargs) if env_kwargs else None}
     return hyperparameters, args
 
 

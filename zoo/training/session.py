@@ -29,6 +29,7 @@ from zoo.factory import (
     ResolvedConfig,
     build_agent,
     checkpoint_meta,
+    configured_env,
     env_record,
     episode_step_cap,
     make_vec_env,
@@ -172,8 +173,8 @@ class Session:
         where the checkpoint left them); the agent's first ``reset()`` returns their start. They
         count the env steps they execute and tell the agent how many the budget leaves
         (:mod:`zoo.training.budget`)."""
-        name = self.learner.env.name
-        vec_env = make_vec_env(name, n, max_episode_steps=episode_step_cap(name, self.max_episode_steps))
+        env = self.learner.env  # with the run's --env-kwargs
+        vec_env = make_vec_env(env, n, max_episode_steps=episode_step_cap(env, self.max_episode_steps))
         if self.env_states:
             envs = ResumableVectorEnv(vec_env)
             envs.restore(self.env_states.pop(0))
@@ -414,6 +415,7 @@ class RunPlan:
         config = config_to_dict(self.resolved.config)
         return {
             "agent": self.resolved.agent.name, "env": self.resolved.env.name, "gym_id": self.resolved.env.gym_id,
+            "env_kwargs": dict(self.resolved.env.env_kwargs),
             "seed": {"value": self.seed, "source": self.seed_source},
             "budget": {**self.budget.as_dict(), "source": self.budget_source,
                        **({"file": self.file_budget} if self.file_budget is not None else {})},
@@ -437,6 +439,7 @@ def plan_run(
     config_file: str | Path | ConfigFile | None = None,
     stop_at_reward: float | None = None,
     init: InitWeights | None = None,
+    env_kwargs: Mapping[str, Any] | None = None,
 ) -> RunPlan:
     """Resolve and check a new run of ``agent`` on ``env`` without building or writing anything.
 
@@ -445,7 +448,8 @@ def plan_run(
     else the config file's, else 0 and the agent's default budget for the env; ``stop_at_reward``
     ends the run earlier once the mean return of its last 100 episodes reaches it. ``init``
     (:func:`zoo.init_from`): weights the run starts from, checked to be the agent's on an env
-    with the same spaces."""
+    with the same spaces. ``env_kwargs`` (rl_zoo3's ``--env-kwargs``, over a config file's
+    ``env_kwargs``): keyword arguments the env is made with, checked here by making it."""
     if config_file is not None and not isinstance(config_file, ConfigFile):
         config_file = read_config_file(config_file)
     settings = file_settings(config_file, agent, env) if config_file is not None else None
@@ -454,7 +458,9 @@ def plan_run(
     if scaled:
         # rl_zoo3's -n: the file's schedules span the run's budget, not its n_timesteps.
         file_values = {**file_values, **scaled}
-    resolved = resolve_config(agent, env, overrides=overrides, file_values=file_values)
+    if not env_kwargs and settings is not None:
+        env_kwargs = settings.env_kwargs  # --env-kwargs replaces the file's, as in rl_zoo3
+    resolved = resolve_config(agent, configured_env(env, env_kwargs), overrides=overrides, file_values=file_values)
     for name in scaled:
         if resolved.sources.get(name) == FILE:
             resolved.sources[name] = SCALED
@@ -508,6 +514,7 @@ def start(
     init: InitWeights | None = None,
     log_folder: str | Path | None = None,
     save_every_steps: int | None = None,
+    env_kwargs: Mapping[str, Any] | None = None,
 ) -> Session:
     """A new run of ``agent`` on ``env``, checked, its run folder started (see :mod:`zoo.training.run_folder`);
     ``.run()`` trains. Everything the user asked for is checked before anything is written.
@@ -531,7 +538,7 @@ def start(
     if log_folder is not None and eval_every is None:
         eval_every = EVAL_EVERY
     plan = plan_run(agent, env, seed=seed, episodes=episodes, steps=steps, out=out, overrides=overrides,
-                    config_file=config_file, stop_at_reward=stop_at_reward, init=init)
+                    config_file=config_file, stop_at_reward=stop_at_reward, init=init, env_kwargs=env_kwargs)
     check_options(max_episode_steps, checkpoint_every, keep_checkpoints, save_every_steps)
     check_schedule(eval_every, eval_episodes)
     learner = build_agent(plan.resolved, plan.seed)
@@ -563,7 +570,8 @@ def start(
                 learner.name, learner.env.hub_id, header["config"], steps=budget.steps, seed=seed,
                 normalize=bool(learner.export_extras("sb3")), eval_every=eval_every, eval_episodes=eval_episodes,
                 log_folder=log_folder, config_file=plan.config_file.path if plan.config_file else None,
-                overrides=overrides, gym_packages=[module] if module else [], save_freq=save_every_steps),
+                overrides=overrides, gym_packages=[module] if module else [], save_freq=save_every_steps,
+                env_kwargs=learner.env.env_kwargs),
                 sys.argv if argv is None else argv)
         run_folder.write_header(run_dir, header, argv)
         if plan.config_file is not None:
@@ -606,6 +614,7 @@ def train(
     init: InitWeights | None = None,
     log_folder: str | Path | None = None,
     save_every_steps: int | None = None,
+    env_kwargs: Mapping[str, Any] | None = None,
 ) -> TrainResult:
     """Train ``agent`` on ``env`` into a run folder: :func:`start` with the same options, then
     run, calling ``progress`` after every iteration. With neither ``episodes`` nor ``steps``,
@@ -614,10 +623,11 @@ def train(
     return of the last 100 training episodes reaches it (``TrainResult.stopped_at_reward``).
     ``init`` (:func:`zoo.init_from`): weights to start from (a fine-tune). ``log_folder``:
     rl-baselines3-zoo's layout of the run too. ``save_every_steps``: a checkpoint after the
-    iteration that reaches each multiple of this many env steps (rl_zoo3's ``--save-freq``)."""
+    iteration that reaches each multiple of this many env steps (rl_zoo3's ``--save-freq``).
+    ``env_kwargs``: keyword arguments the env is made with (rl_zoo3's ``--env-kwargs``)."""
     return start(agent, env, seed=seed, episodes=episodes, steps=steps, out=out, overrides=overrides,
                  config_file=config_file,
                  max_episode_steps=max_episode_steps, checkpoint_every=checkpoint_every,
                  keep_checkpoints=keep_checkpoints, eval_every=eval_every, eval_episodes=eval_episodes,
                  stop_at_reward=stop_at_reward, argv=argv, init=init, log_folder=log_folder,
-                 save_every_steps=save_every_steps).run(progress)
+                 save_every_steps=save_every_steps, env_kwargs=env_kwargs).run(progress)
