@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import importlib.util
+import json
 from pathlib import Path
 
 import pytest
@@ -61,7 +62,10 @@ def learn_timesteps(algo_name: str, env: str, steps: int, n_envs: int, train_fre
 
 
 def zoo_timesteps(folder: Path) -> int:
-    return int(rows(folder / "progress.csv")[-1]["time/total_timesteps"])
+    """The run's env steps, as its final checkpoint records them (progress.csv's last row may be
+    earlier: steps after the last episode and update make no row of their own)."""
+    final = max((folder / "checkpoints").iterdir(), key=lambda path: path.name)
+    return int(json.loads((final / "training.json").read_text())["loop"]["env_steps"])
 
 
 # rl-zoo's own entries as they are (train_freq 256 for DQN and QR-DQN on CartPole, 1 elsewhere), and
