@@ -15,34 +15,16 @@ earlier commit's ``agents/reinforce.py`` is loaded from ``git show`` with the sa
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import statistics
-import subprocess
-import sys
-import tempfile
 import warnings
-from pathlib import Path
 
 import numpy as np
+from collection_learning import old_class  # benchmarks/ is on sys.path when run as a script
 
 import zoo
 from zoo.agents import reinforce
 from zoo.training.budget import CountedVectorEnv, StepAllowance
 from zoo.training.state import seeded_envs
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-def old_class(ref: str, agent: str) -> type:
-    source = subprocess.run(["git", "-C", str(REPO), "show", f"{ref}:agents/reinforce.py"], check=True,
-                            capture_output=True, text=True).stdout
-    path = Path(tempfile.mkdtemp()) / "reinforce_old.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location("_reinforce_old", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module.ReinforceBaseline if agent == "reinforce-baseline" else module.Reinforce
 
 
 def run(agent: str, env: str, seed: int, steps: int, cls: type | None) -> dict[str, float]:
