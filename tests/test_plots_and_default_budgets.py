@@ -191,3 +191,13 @@ def test_dry_run_says_which_budget_it_derived_and_how():
     assert data["budget"]["steps"] == 300_000 and "derived from CliffWalking-v1" in data["budget"]["derived"]
     known = runner.invoke(app, ["train", "reinforce", "cartpole", "--dry-run"]).output
     assert re.search(r"^budget \d+ steps \(default\)$", known, re.M) and "derived" not in known
+
+
+def test_a_known_budget_that_equals_the_derived_one_is_not_called_derived():
+    # reinforce-baseline's CartPole-v1 table says 150,000 steps, which is also what CartPole's spaces
+    # would give: the README's main job printed "derived from CartPole-v1, no budget being known".
+    assert derived_budget(EnvEntry("cartpole", "CartPole-v1")).steps == 150_000
+    for args in (["--dry-run"], ["--dry-run", "--json"]):
+        done = runner.invoke(app, ["train", "reinforce-baseline", "cartpole", *args])
+        assert done.exit_code == 0, done.output
+        assert "derived" not in done.output and "150000" in done.output.replace(",", "").replace("_", "")

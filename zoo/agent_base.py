@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -202,8 +202,19 @@ class Agent(ABC):
         """How long ``zoo train`` runs by default: ``{"steps": N}`` or ``{"episodes": N}``. The
         env's table in ``defaults_file`` says, else ``fallback_budget``, else the budget derived
         from the env (:func:`derived_budget`)."""
-        budget = cls._env_section(env).get("budget", cls.fallback_budget)
-        return dict(budget) if budget is not None else {"steps": derived_budget(env).steps}
+        derived = cls._derived_budget_for(env)
+        return {"steps": derived.steps} if derived is not None else dict(cls._known_budget(env))
+
+    @classmethod
+    def _known_budget(cls, env: EnvEntry) -> Mapping[str, int] | None:
+        return cls._env_section(env).get("budget", cls.fallback_budget)
+
+    @classmethod
+    def _derived_budget_for(cls, env: EnvEntry) -> DerivedBudget | None:
+        """The budget :meth:`default_budget` derives from ``env`` (:func:`derived_budget`), or None
+        when the agent's defaults table or ``fallback_budget`` knows one: a budget that merely
+        equals the derived one is not derived."""
+        return derived_budget(env) if cls._known_budget(env) is None else None
 
     @classmethod
     def min_training_steps(cls, env: EnvEntry, config: Any) -> int:

@@ -142,14 +142,12 @@ def _report(result: Any, session: Any = None) -> None:
         raise typer.Exit(128 + (result.stop_signal or 0))
 
 
-def _derived_budget_note(budget: Any, source: str | None, env: Any) -> str | None:
+def _derived_budget_note(budget: Any, source: str | None, agent_class: Any, env: Any) -> str | None:
     """How the budget was derived from the env, when it was (no budget known for it, none asked)."""
-    from zoo.agent_base import derived_budget
-
     if source != "default" or budget.episodes is not None:
         return None
-    derived = derived_budget(env)
-    return derived.reason if budget.steps == derived.steps else None
+    derived = agent_class._derived_budget_for(env)
+    return derived.reason if derived is not None else None
 
 
 def _check_sb3_option(agent: str, name: str, flag: str) -> None:
@@ -171,7 +169,7 @@ def _print_plan(plan: Any, as_json: bool) -> None:
     import json
 
     data = plan.as_dict()
-    note = _derived_budget_note(plan.budget, plan.budget_source, plan.resolved.env)
+    note = _derived_budget_note(plan.budget, plan.budget_source, plan.resolved.agent_class, plan.resolved.env)
     if note is not None:
         data["budget"]["derived"] = note
     if as_json:
@@ -326,7 +324,7 @@ def train(
         session = start(agent, env, max_episode_steps=max_steps, eval_every=eval_every,
                         eval_episodes=eval_episodes, argv=command_line(ctx), log_folder=log_folder, **options,
                         **saving)
-    note = _derived_budget_note(session.budget, session.budget_source, session.learner.env)
+    note = _derived_budget_note(session.budget, session.budget_source, type(session.learner), session.learner.env)
     if note is not None:
         err.print(f"budget: {note}", markup=False, highlight=False, soft_wrap=True)
     _report(_run_with_progress(session, f"{agent} on {env}"), session)
