@@ -326,8 +326,7 @@ class Session:
             self.rl_zoo_log.iteration(self.learner, new_rows, self.run_dir, evaluated)
 
     def _finished(self) -> bool:
-        """Whether the budget is reached, or what it leaves cannot pay for one more step of the
-        agent's envs (every copy steps at once)."""
+        """Whether the budget is reached, or the agent took no step of what the step budget leaves."""
         return self.budget.reached(len(self.rows), self.env_steps) or self._step_budget_spent()
 
     def _step_budget_spent(self) -> bool:
