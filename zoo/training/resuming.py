@@ -42,6 +42,11 @@ class SavedLoop:
     seconds: float
     env_states: list[dict[str, Any]]
     evaluation: dict[str, Any] | None = None
+    #: The run ended because its budget was spent (what it leaves cannot pay for a step of the
+    #: agent); False for a checkpoint written before the loop saved it.
+    budget_spent: bool = False
+    #: Env steps the agent learned from (``rollout/executed_to_used``'s divisor).
+    used_steps: int = 0
 
 
 def _check_same_run(folder: Path, meta: dict[str, Any], run_dir: Path, config: dict[str, Any]) -> EnvEntry:
@@ -86,8 +91,10 @@ def load_saved_loop(run_dir: Path, config: dict[str, Any]) -> SavedLoop:
             raise ValueError("the saved env states are not a list")
         for state in env_states:
             ResumableVectorEnv.check_state(state)
+        # A checkpoint written before the loop saved it learned from its episodes only.
+        used_steps = _counter(loop, "used_steps") if "used_steps" in loop else sum(row[2] for row in rows)
         return SavedLoop(seed, learner, folder, rows, episodes, env_steps, iterations, float(seconds), list(env_states),
-                         loop.get("evaluation"))
+                         loop.get("evaluation"), used_steps=used_steps, budget_spent=loop.get("budget_spent") is True)
     except NotImplementedError:
         raise ZooError(f"agent {learner.name!r} cannot resume training") from None
     except (KeyError, RuntimeError, ValueError, TypeError) as exc:
@@ -121,15 +128,25 @@ def _rows(tensor: Any) -> list[list[Any]]:
 
 def _budget(config: dict[str, Any], episodes: int | None, steps: int | None, saved: SavedLoop,
             run_dir: Path) -> Budget:
-    """The new total when one is given, else the run's own; refused if already reached."""
+    """The new total when one is given, else the run's own. Refused in one line: the run's own
+    budget once reached or spent (what it leaves cannot pay for a step of the agent), and a new
+    step budget that leaves fewer env steps than the agent needs to update
+    (:class:`zoo.BudgetTooSmall`: :meth:`Budget.check_trains`, the rule a new run's follows);
+    both name the smallest ``--steps`` that trains further."""
     recorded = config.get("budget") if isinstance(config.get("budget"), dict) else {}
     threshold = recorded.get("stop_at_reward")  # kept: the run goes on as it was started
+    own = (episodes is None and steps is None) or (episodes, steps) == (recorded.get("episodes"), recorded.get("steps"))
     budget = (Budget(episodes, steps, threshold) if episodes is not None or steps is not None
               else Budget(recorded.get("episodes"), recorded.get("steps"), threshold))
-    if budget.reached(saved.episodes, saved.env_steps):
+    learner = saved.learner
+    minimum = learner.min_training_steps(learner.env, learner.config)
+    if not own and budget.steps is not None:
+        budget.check_trains(minimum, f"{learner.name} on {learner.env.gym_id}", "--steps", done=saved.env_steps,
+                            run=f"the run in {str(run_dir)!r}")
+    if budget.reached(saved.episodes, saved.env_steps) or (own and saved.budget_spent):
         raise ZooError(f"the run in {str(run_dir)!r} has already trained {saved.episodes} episodes, "
-                       f"{saved.env_steps} env steps (its budget: {budget.describe()}); pass a larger --steps "
-                       "or --episodes to train further")
+                       f"{saved.env_steps:,} env steps (its budget: {budget.describe()}); pass --steps "
+                       f"{saved.env_steps + minimum} or more (or a larger --episodes) to train further")
     return budget
 
 
@@ -183,6 +200,7 @@ def continue_run(
         session = Session(saved.learner, run_dir, saved.seed, budget, config.get("max_episode_steps"),
                           checkpoint_every, keep_checkpoints, lock)
         session.rows, session.env_steps, session.iterations = saved.rows, saved.env_steps, saved.iterations
+        session.used_steps = saved.used_steps
         session.seconds_before, session.env_states = saved.seconds, saved.env_states
         session.saved_iteration, session.saved_steps = saved.iterations, saved.env_steps
         session.save_every_steps, session.steps_at_start = save_every_steps, saved.env_steps
