@@ -275,9 +275,10 @@ class Session:
 
     def _after_iteration(self, it: Any) -> Progress:
         """Count, check, record and log one iteration; returns where training is. Steps the agent
-        took without an update (the budget ended before the next one was due: no episodes, no
-        metrics) are counted but are no iteration: nothing is logged, so a run stopped there and
-        resumed logs the same rows as one that never stopped."""
+        took without an update (no episodes, no metrics: an agent that leaves what it stepped for
+        a later update; the zoo's REINFORCE learns it all at the budget's end) are counted but are
+        no iteration: nothing is logged, so a run stopped there and resumed logs the same rows as
+        one that never stopped."""
         self.env_steps += it.env_steps
         if not it.episode_returns and not it.metrics:
             return self._progress({}, None)
@@ -301,7 +302,7 @@ class Session:
 
     def _evaluate_at_budget_end(self) -> Progress | None:
         """A run its step budget ended evaluates what falls due up to the budget, which it may end
-        short of (within ``n_envs - 1`` steps, or after steps that made no update): as an
+        short of (within ``n_envs - 1`` steps): as an
         evaluation after an update would, and logged as a row of its own, an iteration
         (``time/iterations`` numbers ``progress.csv``'s rows one by one)."""
         if self.budget.steps is None or not self._step_budget_spent():
