@@ -412,7 +412,7 @@ def test_a_resume_whose_steps_leave_less_than_one_update_is_refused_and_writes_n
     for extra in ([], ["--steps", "2000"]):  # its own budget, spent
         refused = runner.invoke(app, ["train", "--resume", str(run), *extra])
         assert_one_line_error(refused, f"has already trained {first.episodes} episodes, {done:,} env steps",
-                              f"pass --steps {done + 8} or more")
+                              f"pass a larger --steps ({done + 8} or more) or --episodes")
         assert folder_bytes(run) == before
     with pytest.raises(zoo.BudgetTooSmall, match=f"use --steps {done + 8} or more"):
         zoo.resume(run, steps=done + 1)

@@ -42,9 +42,9 @@ class SavedLoop:
     seconds: float
     env_states: list[dict[str, Any]]
     evaluation: dict[str, Any] | None = None
-    #: The run ended because its budget was spent (what it leaves cannot pay for a step of the
-    #: agent); False for a checkpoint written before the loop saved it.
-    budget_spent: bool = False
+    #: The budget (episodes, steps) the run ended by, spent (what it leaves cannot pay for a step
+    #: of the agent); None if it did not (or a checkpoint written before the loop saved it).
+    spent_budget: tuple[Any, Any] | None = None
     #: Env steps the agent learned from (``rollout/executed_to_used``'s divisor).
     used_steps: int = 0
 
@@ -94,7 +94,7 @@ def load_saved_loop(run_dir: Path, config: dict[str, Any]) -> SavedLoop:
         # A checkpoint written before the loop saved it learned from its episodes only.
         used_steps = _counter(loop, "used_steps") if "used_steps" in loop else sum(row[2] for row in rows)
         return SavedLoop(seed, learner, folder, rows, episodes, env_steps, iterations, float(seconds), list(env_states),
-                         loop.get("evaluation"), used_steps=used_steps, budget_spent=loop.get("budget_spent") is True)
+                         loop.get("evaluation"), used_steps=used_steps, spent_budget=_spent_budget(loop))
     except NotImplementedError:
         raise ZooError(f"agent {learner.name!r} cannot resume training") from None
     except (KeyError, RuntimeError, ValueError, TypeError) as exc:
@@ -108,6 +108,16 @@ def _counter(loop: dict[str, Any], key: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
         raise ValueError(f"saved {key} {value!r} is not a count from 0 to {MAX_COUNT:,}")
     return value
+
+
+def _spent_budget(loop: dict[str, Any]) -> tuple[Any, Any] | None:
+    spent = loop.get("spent_budget")
+    if spent is None:
+        return None
+    if not isinstance(spent, list) or len(spent) != 2 or not all(
+            v is None or (type(v) is int and 0 < v <= MAX_COUNT) for v in spent):
+        raise ValueError(f"saved spent_budget {spent!r} is not [episodes, steps]")
+    return tuple(spent)
 
 
 def _rows(tensor: Any) -> list[list[Any]]:
@@ -140,13 +150,14 @@ def _budget(config: dict[str, Any], episodes: int | None, steps: int | None, sav
               else Budget(recorded.get("episodes"), recorded.get("steps"), threshold))
     learner = saved.learner
     minimum = learner.min_training_steps(learner.env, learner.config)
+    # The run's own budget was checked when it started: a run killed before its end goes on to it.
     if not own and budget.steps is not None:
         budget.check_trains(minimum, f"{learner.name} on {learner.env.gym_id}", "--steps", done=saved.env_steps,
                             run=f"the run in {str(run_dir)!r}")
-    if budget.reached(saved.episodes, saved.env_steps) or (own and saved.budget_spent):
+    if budget.reached(saved.episodes, saved.env_steps) or saved.spent_budget == (budget.episodes, budget.steps):
         raise ZooError(f"the run in {str(run_dir)!r} has already trained {saved.episodes} episodes, "
-                       f"{saved.env_steps:,} env steps (its budget: {budget.describe()}); pass --steps "
-                       f"{saved.env_steps + minimum} or more (or a larger --episodes) to train further")
+                       f"{saved.env_steps:,} env steps (its budget: {budget.describe()}); pass a larger --steps "
+                       f"({saved.env_steps + minimum} or more) or --episodes to train further")
     return budget
 
 

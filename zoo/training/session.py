@@ -137,8 +137,8 @@ class Session:
         self.last_checkpoint: Path | None = None
         self.saved_iteration: int | None = None
         self.saved_steps: int | None = None  # env steps of this session's last checkpoint
-        #: Whether the last checkpoint says the run's budget is spent (``budget_spent``: a resume
-        #: without a larger budget has nothing to do).
+        #: Whether the last checkpoint says the run's budget is spent (``spent_budget``: a resume
+        #: to the same budget has nothing to do).
         self.saved_spent = False
         self.evaluation: PeriodicEvaluation | None = None
         self.log: TrainingLog | None = None
@@ -198,7 +198,8 @@ class Session:
         tensors["loop.rows"] = torch.tensor(self.rows, dtype=torch.float64).reshape(-1, len(run_folder.RETURNS_COLUMNS))
         data = {
             "loop": {"version": LOOP_STATE_VERSION, "episodes": len(self.rows), "env_steps": self.env_steps,
-                     "iterations": self.iterations, "used_steps": self.used_steps, "budget_spent": self._finished(),
+                     "iterations": self.iterations, "used_steps": self.used_steps,
+                     "spent_budget": [self.budget.episodes, self.budget.steps] if self._finished() else None,
                      "seconds": round(self.elapsed(), 3),
                      "evaluation": self.evaluation.state() if self.evaluation else None},
             "envs": [envs.state() for envs in self.envs],
