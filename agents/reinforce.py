@@ -349,7 +349,8 @@ class Reinforce(Agent):
         lengths = np.bincount(labels, minlength=n).astype(np.int64)
         episode_returns = np.bincount(labels, batch.rewards[active], minlength=n)
         copies = np.nonzero(ends.T)[0]  # each episode's copy, copy by copy as episode_ids numbers them
-        first = np.r_[True, copies[1:] != copies[:-1]]  # each copy's first episode: its prefix
+        first = np.ones(copies.size, np.bool_)  # each copy's first episode: its prefix
+        first[1:] = copies[1:] != copies[:-1]
         lengths[first] += batch.prefix_lengths[copies[first]]
         episode_returns[first] += batch.prefix_returns[copies[first]]
         kept = ~batch.cut.T[ends.T]  # copy by copy, as the episodes are numbered
