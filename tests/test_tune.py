@@ -244,6 +244,10 @@ def test_a_trial_budget_some_search_space_values_cannot_train_with_is_refused_be
                           "n_envs=32 or 64 (from its search space)", "at least 64", "use --budget 64 or more")
     assert list(tmp_path.iterdir()) == []
     assert tune.plan_tune("reinforce", "cartpole", trials=1, budget=64, out=tmp_path / "fits").budget == 64
+    # Pendulum's defaults (batch_steps = 3200) need more than any value of the space changes.
+    with pytest.raises(zoo.BudgetTooSmall, match=r"reinforce on Pendulum-v1 \(its defaults, any sampled values\) .* "
+                                                 r"use --budget 3200 or more"):
+        tune.plan_tune("reinforce", "pendulum", trials=1, budget=1000, out=tmp_path / "out")
     # A space whose batch_steps range reaches past the budget (as a plugin's defaults file may declare).
     from zoo.agents.reinforce import Reinforce
 

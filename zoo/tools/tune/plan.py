@@ -86,7 +86,6 @@ def plan_tune(agent: str, env: str, *, trials: int, budget: int | None = None, s
         source = "the agent's default budget of steps"
     else:
         source = "--budget"
-    check_trials_train(agent_e.name, env_e, space, budget, source)
     if eval_every is None:
         eval_every = max(1, budget // 5)
     elif eval_every > budget:
@@ -97,6 +96,7 @@ def plan_tune(agent: str, env: str, *, trials: int, budget: int | None = None, s
         threshold = env_e.solved_threshold
         if threshold is None:
             raise ZooError(f"env {env_e.gym_id} declares no reward threshold: pass --threshold R")
+    check_trials_train(agent_e.name, env_e, space, budget, source)
     out = Path(out) if out is not None else default_out(agent_e.name, env_e.gym_id)
     check_out_folder(out)
     study_name = study or f"{agent_e.name}__{env_e.gym_id}"
@@ -130,8 +130,9 @@ def check_trials_train(agent: str, env: EnvEntry, space: dict[str, Any], budget:
             named.setdefault(name, []).append(value)
     shown_values = ", ".join(f"{name}={' or '.join(values)}" for name, values in named.items()) or ", ".join(
         f"{name}={value}" for name, value in next(v for m, v in needs if m == worst).items())
-    Budget(steps=budget).check_trains(worst, f"a trial of {agent} on {env.gym_id} with {shown_values} (from its "
-                                      "search space)", source, flag="--budget")
+    what = f"a trial of {agent} on {env.gym_id}"
+    what += f" with {shown_values} (from its search space)" if shown_values else " (its defaults, any sampled values)"
+    Budget(steps=budget).check_trains(worst, what, source, flag="--budget")
 
 
 def _checked_threshold(threshold: Any, objective: str) -> float:
