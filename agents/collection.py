@@ -6,6 +6,11 @@ returns need whole episodes) and carries the unfinished ones into the next updat
 end. An update is due once every copy has ended an episode since the last one and those
 episodes hold at least ``batch_steps`` steps (the batches of the old collection, which ran
 every copy until the longest episode ended and threw away what the others did meanwhile).
+When the run's step budget ends before the next update is due, the last update takes everything
+(:meth:`Collector.take_all`): the ended episodes, and the unfinished ones cut there and learned as
+truncated, as a time limit truncates an episode. Nothing executed goes unlearned; a run resumed
+with a larger budget continues the cut episodes as new segments (each reported, once it ends,
+whole: its earlier part's steps and return are carried).
 Each episode therefore spans at most two policy versions, the previous one and the current
 one: the update weighs each step by how much likelier the current policy makes its action
 than the policy that took it (see :mod:`zoo.agents.reinforce`).
@@ -50,11 +55,22 @@ class Batch:
     active: np.ndarray
     ends: np.ndarray
     steps_after: np.ndarray
+    #: (time, copy): the last step of each unfinished episode cut at the budget's end (also in
+    #: ``ends``: learned as a truncated episode, reported as none).
+    cut: np.ndarray
+    #: (copy,): the steps and return, learned at an earlier cut, of the episode each copy's first
+    #: ended episode of the batch continues (0 when none).
+    prefix_lengths: np.ndarray
+    prefix_returns: np.ndarray
+
+    def reported(self) -> np.ndarray:
+        """The last steps of the episodes that ended (``ends`` but not ``cut``)."""
+        return self.ends & ~self.cut
 
     def episode_order(self) -> np.ndarray:
-        """For each episode, numbered copy by copy as :func:`zoo.agents.returns.episode_ids`
-        numbers them, its place in the order the episodes ended (by step, then copy)."""
-        copies, rows = np.nonzero(self.ends.T)  # episodes in copy-by-copy order, with their last row
+        """For each ended episode, numbered copy by copy as :func:`zoo.agents.returns.episode_ids`
+        numbers them (cut ones left out), its place in the order they ended (by step, then copy)."""
+        copies, rows = np.nonzero(self.reported().T)  # episodes in copy-by-copy order, with their last row
         by_end = np.lexsort((copies, rows))
         order = np.empty_like(by_end)
         order[by_end] = np.arange(by_end.size)
@@ -64,7 +80,7 @@ class Batch:
         """For each episode, in the order they ended, the env steps of the iteration done when it
         ended (``executed``: the iteration's; an episode that ended in steps before it, which made
         no update, gets a negative count)."""
-        copies, rows = np.nonzero(self.ends.T)
+        copies, rows = np.nonzero(self.reported().T)
         rows = rows[np.lexsort((copies, rows))]
         return (executed - self.steps_after[rows]).astype(int).tolist()
 
@@ -91,6 +107,9 @@ class Collector:
         self.ended = np.zeros(n, np.bool_)  # the copy ended an episode since the last update
         self.ended_steps = 0  # steps of the episodes ended since the last update
         self.ended_episodes = 0
+        #: Steps and return of each copy's current episode learned at an earlier cut (take_all).
+        self.cut_lengths = np.zeros(n, np.int64)
+        self.cut_returns = np.zeros(n, np.float64)
         #: The observations the copies step from next, as the env returned them.
         self.observations: np.ndarray | None = None
 
@@ -134,16 +153,17 @@ class Collector:
             self.pending = done
         return executed
 
+    def holds_steps(self) -> bool:
+        """Whether any step executed is not learned from yet."""
+        return bool(self.buffers["active"][: self.rows].any())
+
     def take(self) -> Batch:
         """The episodes that ended, for an update; the unfinished ones stay for the next."""
         b, rows = self.buffers, self.rows
         ends = b["ends"][:rows]
         last_end = np.where(ends.any(0), rows - 1 - np.argmax(ends[::-1], axis=0), -1)
         finished = np.arange(rows)[:, None] <= last_end[None, :]
-        steps = b["steps"][:rows]
-        batch = Batch(b["obs"][:rows].copy(), b["actions"][:rows].copy(), b["rewards"][:rows].copy(),
-                      b["log_probs"][:rows].copy(), b["active"][:rows] & finished, ends & finished,
-                      np.cumsum(steps[::-1])[::-1] - steps)
+        batch = self._batch(finished, ends & finished, np.zeros_like(ends))
         # Keep the rows of the unfinished episodes, those steps still active.
         keep = int(last_end.min()) + 1
         for buffer in b.values():
@@ -151,10 +171,50 @@ class Collector:
         self.rows = rows - keep
         b["active"][: self.rows] &= ~finished[keep:]
         b["ends"][: self.rows] = False
+        self._restart_count()
+        return batch
+
+    def take_all(self) -> Batch:
+        """Every step not learned from yet, for the last update of a run whose step budget ends:
+        the episodes that ended, and each unfinished one cut at its last step (``Batch.cut``).
+        The collector is left empty; a cut episode that goes on (a run resumed with a larger
+        budget) is a new segment, and its cut part's steps and return are carried to report it
+        whole when it ends."""
+        b, rows = self.buffers, self.rows
+        active = b["active"][:rows]
+        under_way = self.lengths > 0  # steps of the copy's current episode are held
+        last_active = rows - 1 - np.argmax(active[::-1], axis=0)
+        cut = np.zeros((rows, self.n), np.bool_)
+        cut[last_active[under_way], np.flatnonzero(under_way)] = True
+        batch = self._batch(np.ones((rows, self.n), np.bool_), b["ends"][:rows] | cut, cut)
+        # What each cut episode has done so far: after its last ended one, if any, in this batch.
+        ends = b["ends"][:rows]
+        last_end = np.where(ends.any(0), rows - 1 - np.argmax(ends[::-1], axis=0), -1)
+        segment = active & (np.arange(rows)[:, None] > last_end[None, :])
+        self.cut_lengths[under_way] += self.lengths[under_way]
+        self.cut_returns[under_way] += np.where(segment, b["rewards"][:rows], 0.0).sum(0)[under_way]
+        self.rows = 0
+        self.lengths[:] = 0
+        self._restart_count()
+        return batch
+
+    def _batch(self, rows_taken: np.ndarray, ends: np.ndarray, cut: np.ndarray) -> Batch:
+        """The batch of the steps ``rows_taken`` marks, whose episodes end where ``ends`` says;
+        the carried prefixes go to the copies that ended an episode (and are spent)."""
+        b, rows = self.buffers, self.rows
+        steps = b["steps"][:rows]
+        reported = (ends & ~cut).any(0)
+        prefix_lengths = np.where(reported, self.cut_lengths, 0)
+        prefix_returns = np.where(reported, self.cut_returns, 0.0)
+        self.cut_lengths[reported], self.cut_returns[reported] = 0, 0.0
+        return Batch(b["obs"][:rows].copy(), b["actions"][:rows].copy(), b["rewards"][:rows].copy(),
+                     b["log_probs"][:rows].copy(), b["active"][:rows] & rows_taken, ends,
+                     np.cumsum(steps[::-1])[::-1] - steps, cut, prefix_lengths, prefix_returns)
+
+    def _restart_count(self) -> None:
         self.ended[:] = False
         self.ended_steps = 0
         self.ended_episodes = 0
-        return batch
 
     # -- saving -----------------------------------------------------------------------------------
     def state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
@@ -163,11 +223,14 @@ class Collector:
         arrays["observations"] = np.asarray(self.observations).copy()
         data = {"rows": self.rows, "pending": self.pending.tolist(), "lengths": self.lengths.tolist(),
                 "ended": self.ended.tolist(), "ended_steps": self.ended_steps}
+        if self.cut_lengths.any():
+            data["cut_lengths"], data["cut_returns"] = self.cut_lengths.tolist(), self.cut_returns.tolist()
         return arrays, data
 
     def load(self, arrays: dict[str, np.ndarray], data: dict[str, Any], observations_like: np.ndarray) -> None:
         """Restore what :meth:`state` returned, checked against this collector's shapes
-        (``ValueError`` or ``KeyError`` for anything that does not fit)."""
+        (``ValueError`` or ``KeyError`` for anything that does not fit). A state without cut
+        episodes (and any an earlier version wrote) carries none."""
         rows = data["rows"]
         if isinstance(rows, bool) or not isinstance(rows, int) or rows < 0:
             raise ValueError(f"collection rows {rows!r} is not a count")
@@ -193,9 +256,18 @@ class Collector:
         ended_steps = data["ended_steps"]
         if isinstance(ended_steps, bool) or not isinstance(ended_steps, int) or ended_steps < 0:
             raise ValueError(f"collection ended_steps {ended_steps!r} is not a count")
+        cut_lengths, cut_returns = data.get("cut_lengths", [0] * self.n), data.get("cut_returns", [0.0] * self.n)
+        if not isinstance(cut_lengths, list) or len(cut_lengths) != self.n or not all(
+                type(v) is int and 0 <= v <= 10**12 for v in cut_lengths):
+            raise ValueError(f"collection cut_lengths is not {self.n} counts")
+        if not isinstance(cut_returns, list) or len(cut_returns) != self.n or not all(
+                type(v) in (int, float) and np.isfinite(v) for v in cut_returns):
+            raise ValueError(f"collection cut_returns is not {self.n} finite numbers")
         while self.buffers["obs"].shape[0] < max(rows, 1):
             self._grow()
         for name in self.buffers:
             self.buffers[name][:rows] = arrays[name]
         self.rows, self.ended_steps, self.observations = rows, ended_steps, observations.copy()
         self.pending, self.ended, self.lengths = flags["pending"], flags["ended"], flags["lengths"]
+        self.cut_lengths = np.array(cut_lengths, np.int64)
+        self.cut_returns = np.array(cut_returns, np.float64)

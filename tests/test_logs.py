@@ -4,6 +4,8 @@ TensorBoard's event files (its ``EventAccumulator``); and evaluation during trai
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 
@@ -80,11 +82,19 @@ def test_evaluation_during_training_logs_keeps_the_best_and_survives_a_resume(tm
     best = zoo.load_agent(tmp_path / "whole" / "best")
     assert best.checkpoint_meta["evaluation"]["mean"] == pytest.approx(float(logged.max()))
 
-    # Stopped with no evaluation due (its first was at 16,562, the next is due at 20,000) and
-    # resumed: the same evaluations, episodes and rows as the whole run. (A run its budget ends
-    # runs the evaluations due by then: stopped at 20,000 or more, it would have evaluated.)
-    zoo.train("reinforce", "cartpole", steps=19_000, out=tmp_path / "split", **options)
-    resumed = zoo.resume(tmp_path / "split", steps=40_000)
+    # Stopped by Ctrl-C after the update that passes 19,000 steps and resumed: the same
+    # evaluations, episodes and rows as the whole run. (A budget that ended there would have
+    # learned the episodes under way: a longer budget then resumed is not the whole run.)
+    sent = []
+
+    def ctrl_c(done) -> None:
+        if done.env_steps >= 19_000 and not sent:
+            sent.append(True)
+            os.kill(os.getpid(), signal.SIGINT)
+
+    assert zoo.train("reinforce", "cartpole", steps=40_000, out=tmp_path / "split", progress=ctrl_c,
+                     **options).interrupted
+    resumed = zoo.resume(tmp_path / "split")
     assert resumed.env_steps == whole.env_steps
     again = np.load(tmp_path / "split" / "evaluations.npz")
     for key in evaluations.files:

@@ -1,8 +1,8 @@
 """Nothing lost on interruption, nothing unpickled, nothing numerically silent.
 
-* A run stopped (by its budget, by SIGINT or SIGTERM sent to a real ``zoo train`` process)
-  and resumed ends with exactly the weights, optimiser state and returns of one that never
-  stopped.
+* A run stopped (killed after a checkpoint, or by SIGINT or SIGTERM sent to a real ``zoo train``
+  process) and resumed ends with exactly the weights, optimiser state and returns of one that
+  never stopped. One stopped by its budget and resumed with a larger one continues its episodes.
 * A process killed with SIGKILL at random moments while saving checkpoints always leaves one
   that loads, as the old or the new one.
 * Pickles that would run code are never run by any loading path.
@@ -68,19 +68,35 @@ def assert_same_run(a: Path, b: Path) -> None:
 # -- resuming --------------------------------------------------------------------------------------
 @pytest.mark.parametrize("agent,env,total", [("reinforce", "cartpole", 2500),
                                              ("reinforce-baseline", "mountaincar-continuous", 4000)])
-def test_stopped_by_its_budget_then_resumed_equals_uninterrupted(tmp_path, agent, env, total, checkpoint_names):
+def test_killed_after_a_checkpoint_then_resumed_equals_uninterrupted(tmp_path, agent, env, total, checkpoint_names):
     straight = train(agent, env, seed=3, steps=total, out=tmp_path / "straight", overrides=SMALL, argv=["zoo"])
-    first = train(agent, env, seed=3, steps=total // 2, out=tmp_path / "resumed", overrides=SMALL, argv=["zoo"],
+    first = train(agent, env, seed=3, steps=total, out=tmp_path / "resumed", overrides=SMALL, argv=["zoo"],
                   checkpoint_every=0, keep_checkpoints=2)
-    assert first.env_steps < straight.env_steps
-    halfway = ckpt.read_tensors(first.checkpoint)
-    resumed = resume(tmp_path / "resumed", steps=total, argv=["zoo", "train", "--resume"])
+    # As if the process had been killed after its last checkpoint but one (the run's end is the last).
+    older, newest = checkpoint_names(first.run_dir)
+    shutil.rmtree(first.run_dir / ckpt.CHECKPOINTS_DIR / newest)
+    halfway = ckpt.read_tensors(first.run_dir / ckpt.CHECKPOINTS_DIR / older)
+    assert int(older) < straight.env_steps
+    resumed = resume(tmp_path / "resumed", argv=["zoo", "train", "--resume"])
     assert (resumed.env_steps, resumed.episodes) == (straight.env_steps, straight.episodes)
     assert_same_run(straight.run_dir, resumed.run_dir)
     # Not trivially equal: training went on after the resume.
     assert not all(torch.equal(halfway[k], v) for k, v in ckpt.read_tensors(resumed.checkpoint).items())
     assert len(checkpoint_names(resumed.run_dir)) == 2  # --keep from the run's own config
-    assert json.loads((resumed.run_dir / "config.json").read_text())["budget"]["steps"] == total
+
+
+def test_stopped_by_its_budget_then_resumed_with_more_continues_its_episodes_and_learns_all(tmp_path):
+    """Issue 25: the budget's end learns the unfinished episodes, cut there; a larger budget
+    continues them (the envs where they were), and learns everything it steps too."""
+    first = train("reinforce", "cartpole", seed=3, steps=1250, out=tmp_path / "run", overrides=SMALL, argv=["zoo"])
+    _, saved = ckpt.read_training_state(first.checkpoint)
+    assert saved["agent"]["collection"]["rows"] == 0 and sum(saved["agent"]["collection"]["cut_lengths"]) > 0
+    resumed = resume(tmp_path / "run", steps=2500, argv=["zoo", "train", "--resume"])
+    assert 2500 - 4 < resumed.env_steps <= 2500
+    with open(first.run_dir / "progress.csv", newline="") as f:
+        last = list(csv.DictReader(f))[-1]
+    assert (int(last["time/total_timesteps"]), float(last["rollout/executed_to_used"])) == (resumed.env_steps, 1.0)
+    assert json.loads((first.run_dir / "config.json").read_text())["budget"]["steps"] == 2500
 
 
 def wait_for(predicate, timeout: float = 60.0, what: str = "") -> None:
@@ -151,7 +167,8 @@ def test_ctrl_c_during_zoo_train_saves_exits_with_a_message_and_resumes_exactly(
 def test_resume_refuses_what_it_cannot_continue(tmp_path):
     run = train("reinforce", "cartpole", seed=0, episodes=8, out=tmp_path / "run", overrides=SMALL, argv=["zoo"])
     before = sorted(p.relative_to(run.run_dir) for p in run.run_dir.rglob("*"))
-    with pytest.raises(ZooError, match=r"already trained .* pass a larger --steps or --episodes"):
+    with pytest.raises(ZooError, match=r"already trained 9 episodes, 344 env steps .* pass a larger --steps \(348 or "
+                                        r"more\) or --episodes"):
         resume(run.run_dir)
     refused = invoke("train", "reinforce", "cartpole", "--resume", str(run.run_dir))
     assert refused.exit_code == 2 and "AGENT, ENV cannot be given with it" in refused.stderr

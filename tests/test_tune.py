@@ -16,6 +16,7 @@ import pytest
 from support.checks import assert_one_line_error, snapshot
 from typer.testing import CliRunner
 
+import zoo
 from zoo.cli import app
 from zoo.exceptions import ZooError
 from zoo.tools import tune
@@ -231,6 +232,31 @@ def test_every_option_is_checked_before_anything_is_written(tmp_path, extra, fla
         result = runner.invoke(app, ["tune", *SMALL, "--trials", "1", "--out", str(tmp_path / "out"), *where, *extra])
         assert_one_line_error(result, flag)
         assert list(tmp_path.iterdir()) == []  # no study.db, no --out, no storage file
+
+
+def test_a_trial_budget_some_search_space_values_cannot_train_with_is_refused_before_any_trial(tmp_path,
+                                                                                              monkeypatch):
+    """Issue 25: trials that sampled n_envs=64 with --budget 32 failed at their start, one by one.
+    The rule is zoo train's (Agent.min_training_steps), over every value of the search space."""
+    result = runner.invoke(app, ["tune", "reinforce", "cartpole", "--budget", "20", "--trials", "3",
+                                 "--out", str(tmp_path / "out")])
+    assert_one_line_error(result, "--budget 20 is too few env steps for a trial of reinforce on CartPole-v1",
+                          "n_envs=32 or 64 (from its search space)", "at least 64", "use --budget 64 or more")
+    assert list(tmp_path.iterdir()) == []
+    assert tune.plan_tune("reinforce", "cartpole", trials=1, budget=64, out=tmp_path / "fits").budget == 64
+    # Pendulum's defaults (batch_steps = 3200) need more than any value of the space changes.
+    with pytest.raises(zoo.BudgetTooSmall, match=r"reinforce on Pendulum-v1 \(its defaults, any sampled values\) .* "
+                                                 r"use --budget 3200 or more"):
+        tune.plan_tune("reinforce", "pendulum", trials=1, budget=1000, out=tmp_path / "out")
+    # A space whose batch_steps range reaches past the budget (as a plugin's defaults file may declare).
+    from zoo.agents.reinforce import Reinforce
+
+    monkeypatch.setattr(Reinforce, "search_space", classmethod(lambda cls, env: {
+        "n_envs": {"choices": [8, 16]}, "batch_steps": {"low": 0, "high": 5000}, "gamma": {"choices": [0.9, 0.99]}}))
+    with pytest.raises(zoo.BudgetTooSmall, match=r"--budget 4,000 .* with batch_steps=5000 \(from its search space\)"
+                       r".* at least 5,000 .* use --budget 5000 or more"):
+        tune.plan_tune("reinforce", "cartpole", trials=1, budget=4000, out=tmp_path / "out")
+    assert list(tmp_path.iterdir()) == []
 
 
 def run_zoo(args: list[str]) -> tuple[int, str, str]:

@@ -74,6 +74,11 @@ class Iteration:
     #: env step; negative for an episode that ended in earlier steps that reported it in no
     #: iteration (the budget ended before an update). None: every episode at the end of the iteration.
     episode_steps: list[int] | None = None
+    #: The env steps this iteration learned from, when not just its episodes' (``episode_lengths``):
+    #: REINFORCE's last update also learns the unfinished episodes the step budget cut, and reports
+    #: an episode an earlier cut learned part of whole. ``progress.csv``'s ``rollout/executed_to_used``
+    #: divides by their sum. None: the sum of ``episode_lengths``.
+    learned_steps: int | None = None
 
 
 #: The default budget of an env no budget is known for (:func:`derived_budget`; docs/training.md).

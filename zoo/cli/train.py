@@ -130,7 +130,7 @@ def _report(result: Any, session: Any = None) -> None:
     if result.episodes == 0 and not result.interrupted:
         # Past the up-front minimum (Agent.min_training_steps), how long the episodes last decides.
         err.print(f"warning: no training episode ended within {result.env_steps:,} env steps: the agent may have "
-                  "learned nothing (REINFORCE updates once every copy has ended one); use a larger --steps",
+                  "learned nothing (REINFORCE learned only from episodes the budget cut short); use a larger --steps",
                   markup=False, highlight=False, soft_wrap=True)
     if result.stopped_at_reward is not None:
         out.print(f"stopped early: the mean return of the last 100 episodes, {result.stopped_at_reward:.2f}, "

@@ -58,14 +58,22 @@ class Budget:
                                       or not math.isfinite(threshold)):
             raise ZooError(f"--stop-at-reward must be a finite number (a mean episode return), got {threshold!r}")
 
-    def check_trains(self, minimum: int, what: str, source: str, flag: str = "--steps") -> None:
-        """Refuse (:class:`BudgetTooSmall`) a step budget below ``minimum``, the fewest env steps
-        ``what`` (an agent on an env) needs to update once; ``source`` names where the budget
-        came from (``--steps``, a config file, the default), ``flag`` what sets it."""
-        if self.steps is not None and self.steps < minimum:
-            raise BudgetTooSmall(f"{source} {self.steps:,} is too few env steps for {what} to train at all: "
-                                 f"its first update needs at least {minimum:,} (more if its episodes are long); "
-                                 f"use {flag} {minimum} or more")
+    def check_trains(self, minimum: int, what: str, source: str, flag: str = "--steps", done: int = 0,
+                     run: str = "the run") -> None:
+        """Refuse (:class:`BudgetTooSmall`) a step budget that leaves fewer than ``minimum`` env
+        steps after the ``done`` a run has executed (0 for a new run; a resumed run's otherwise):
+        ``minimum`` is the fewest ``what`` (an agent on an env) needs to update once. ``source``
+        names where the budget came from (``--steps``, a config file, the default, the run's own),
+        ``flag`` what sets it, ``run`` the run it continues."""
+        if self.steps is None or self.steps - done >= minimum:
+            return
+        if done:
+            raise BudgetTooSmall(f"{source} {self.steps:,} is too few env steps to train {run} further: it has "
+                                 f"executed {done:,}, and {what} needs at least {minimum:,} more to update; "
+                                 f"use {flag} {done + minimum} or more")
+        raise BudgetTooSmall(f"{source} {self.steps:,} is too few env steps for {what} to train at all: "
+                             f"its first update needs at least {minimum:,} (more if its episodes are long); "
+                             f"use {flag} {minimum} or more")
 
     def reached(self, episodes: int, steps: int) -> bool:
         return (self.episodes is not None and episodes >= self.episodes) or (

@@ -42,6 +42,11 @@ class SavedLoop:
     seconds: float
     env_states: list[dict[str, Any]]
     evaluation: dict[str, Any] | None = None
+    #: The budget (episodes, steps) the run ended by, spent (what it leaves cannot pay for a step
+    #: of the agent); None if it did not (or a checkpoint written before the loop saved it).
+    spent_budget: tuple[Any, Any] | None = None
+    #: Env steps the agent learned from (``rollout/executed_to_used``'s divisor).
+    used_steps: int = 0
 
 
 def _check_same_run(folder: Path, meta: dict[str, Any], run_dir: Path, config: dict[str, Any]) -> EnvEntry:
@@ -86,8 +91,10 @@ def load_saved_loop(run_dir: Path, config: dict[str, Any]) -> SavedLoop:
             raise ValueError("the saved env states are not a list")
         for state in env_states:
             ResumableVectorEnv.check_state(state)
+        # A checkpoint written before the loop saved it learned from its episodes only.
+        used_steps = _counter(loop, "used_steps") if "used_steps" in loop else sum(row[2] for row in rows)
         return SavedLoop(seed, learner, folder, rows, episodes, env_steps, iterations, float(seconds), list(env_states),
-                         loop.get("evaluation"))
+                         loop.get("evaluation"), used_steps=used_steps, spent_budget=_spent_budget(loop))
     except NotImplementedError:
         raise ZooError(f"agent {learner.name!r} cannot resume training") from None
     except (KeyError, RuntimeError, ValueError, TypeError) as exc:
@@ -101,6 +108,16 @@ def _counter(loop: dict[str, Any], key: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
         raise ValueError(f"saved {key} {value!r} is not a count from 0 to {MAX_COUNT:,}")
     return value
+
+
+def _spent_budget(loop: dict[str, Any]) -> tuple[Any, Any] | None:
+    spent = loop.get("spent_budget")
+    if spent is None:
+        return None
+    if not isinstance(spent, list) or len(spent) != 2 or not all(
+            v is None or (type(v) is int and 0 < v <= MAX_COUNT) for v in spent):
+        raise ValueError(f"saved spent_budget {spent!r} is not [episodes, steps]")
+    return tuple(spent)
 
 
 def _rows(tensor: Any) -> list[list[Any]]:
@@ -121,15 +138,26 @@ def _rows(tensor: Any) -> list[list[Any]]:
 
 def _budget(config: dict[str, Any], episodes: int | None, steps: int | None, saved: SavedLoop,
             run_dir: Path) -> Budget:
-    """The new total when one is given, else the run's own; refused if already reached."""
+    """The new total when one is given, else the run's own. Refused in one line: the run's own
+    budget once reached or spent (what it leaves cannot pay for a step of the agent), and a new
+    step budget that leaves fewer env steps than the agent needs to update
+    (:class:`zoo.BudgetTooSmall`: :meth:`Budget.check_trains`, the rule a new run's follows);
+    both name the smallest ``--steps`` that trains further."""
     recorded = config.get("budget") if isinstance(config.get("budget"), dict) else {}
     threshold = recorded.get("stop_at_reward")  # kept: the run goes on as it was started
+    own = (episodes is None and steps is None) or (episodes, steps) == (recorded.get("episodes"), recorded.get("steps"))
     budget = (Budget(episodes, steps, threshold) if episodes is not None or steps is not None
               else Budget(recorded.get("episodes"), recorded.get("steps"), threshold))
-    if budget.reached(saved.episodes, saved.env_steps):
+    learner = saved.learner
+    minimum = learner.min_training_steps(learner.env, learner.config)
+    # The run's own budget was checked when it started: a run killed before its end goes on to it.
+    if not own and budget.steps is not None:
+        budget.check_trains(minimum, f"{learner.name} on {learner.env.gym_id}", "--steps", done=saved.env_steps,
+                            run=f"the run in {str(run_dir)!r}")
+    if budget.reached(saved.episodes, saved.env_steps) or saved.spent_budget == (budget.episodes, budget.steps):
         raise ZooError(f"the run in {str(run_dir)!r} has already trained {saved.episodes} episodes, "
-                       f"{saved.env_steps} env steps (its budget: {budget.describe()}); pass a larger --steps "
-                       "or --episodes to train further")
+                       f"{saved.env_steps:,} env steps (its budget: {budget.describe()}); pass a larger --steps "
+                       f"({saved.env_steps + minimum} or more) or --episodes to train further")
     return budget
 
 
@@ -183,6 +211,7 @@ def continue_run(
         session = Session(saved.learner, run_dir, saved.seed, budget, config.get("max_episode_steps"),
                           checkpoint_every, keep_checkpoints, lock)
         session.rows, session.env_steps, session.iterations = saved.rows, saved.env_steps, saved.iterations
+        session.used_steps = saved.used_steps
         session.seconds_before, session.env_states = saved.seconds, saved.env_states
         session.saved_iteration, session.saved_steps = saved.iterations, saved.env_steps
         session.save_every_steps, session.steps_at_start = save_every_steps, saved.env_steps

@@ -137,6 +137,9 @@ class Session:
         self.last_checkpoint: Path | None = None
         self.saved_iteration: int | None = None
         self.saved_steps: int | None = None  # env steps of this session's last checkpoint
+        #: Whether the last checkpoint says the run's budget is spent (``spent_budget``: a resume
+        #: to the same budget has nothing to do).
+        self.saved_spent = False
         self.evaluation: PeriodicEvaluation | None = None
         self.log: TrainingLog | None = None
         #: For a resumed run: what it keeps of its logs, and what it writes once its agent has
@@ -144,7 +147,7 @@ class Session:
         self.kept_logs: KeptLogs | None = None
         self.write_resume: Callable[[], None] | None = None
         self.start = time.perf_counter()
-        self.used_steps = 0  # env steps of the episodes reported so far
+        self.used_steps = 0  # env steps the agent learned from so far (Iteration.learned_steps)
         self.stopped_at_reward: float | None = None
         #: The last iteration took no env step and made no update: what the budget leaves is too
         #: little for the agent (one more step of all its copies would overrun it).
@@ -195,7 +198,9 @@ class Session:
         tensors["loop.rows"] = torch.tensor(self.rows, dtype=torch.float64).reshape(-1, len(run_folder.RETURNS_COLUMNS))
         data = {
             "loop": {"version": LOOP_STATE_VERSION, "episodes": len(self.rows), "env_steps": self.env_steps,
-                     "iterations": self.iterations, "seconds": round(self.elapsed(), 3),
+                     "iterations": self.iterations, "used_steps": self.used_steps,
+                     "spent_budget": [self.budget.episodes, self.budget.steps] if self._finished() else None,
+                     "seconds": round(self.elapsed(), 3),
                      "evaluation": self.evaluation.state() if self.evaluation else None},
             "envs": [envs.state() for envs in self.envs],
             "agent": agent_data,
@@ -203,8 +208,8 @@ class Session:
         return tensors, data
 
     def save(self) -> Path:
-        if (self.saved_iteration, self.saved_steps) == (self.iterations, self.env_steps) and \
-                self.last_checkpoint is not None:
+        if (self.saved_iteration, self.saved_steps, self.saved_spent) == (
+                self.iterations, self.env_steps, self._finished()) and self.last_checkpoint is not None:
             return self.last_checkpoint  # nothing new since the last save
         trained = {"episodes": len(self.rows), "env_steps": self.env_steps, "seconds": round(self.elapsed(), 3)}
         if self.stopped_at_reward is not None:
@@ -224,6 +229,7 @@ class Session:
                            f"({exc.strerror or one_line(exc)}); {self._last_good()}{resume}") from None
         prune_checkpoints(self.run_dir, self.keep_checkpoints)
         self.last_checkpoint, self.saved_iteration, self.saved_steps = path, self.iterations, self.env_steps
+        self.saved_spent = self._finished()
         return path
 
     def _last_good(self) -> str:
@@ -270,9 +276,10 @@ class Session:
 
     def _after_iteration(self, it: Any) -> Progress:
         """Count, check, record and log one iteration; returns where training is. Steps the agent
-        took without an update (the budget ended before the next one was due: no episodes, no
-        metrics) are counted but are no iteration: nothing is logged, so a run stopped there and
-        resumed logs the same rows as one that never stopped."""
+        took without an update (no episodes, no metrics: an agent that leaves what it stepped for
+        a later update; the zoo's REINFORCE learns it all at the budget's end) are counted but are
+        no iteration: nothing is logged, so a run stopped there and resumed logs the same rows as
+        one that never stopped."""
         self.env_steps += it.env_steps
         if not it.episode_returns and not it.metrics:
             return self._progress({}, None)
@@ -284,7 +291,7 @@ class Session:
         for ret, length, step in zip(it.episode_returns, it.episode_lengths, ends):
             self.rows.append([len(self.rows) + 1, float(ret), int(length), step, elapsed])
         evaluated = self._evaluate_if_due(self.env_steps)
-        self.used_steps += sum(int(length) for length in it.episode_lengths)
+        self.used_steps += it.learned_steps if it.learned_steps is not None else sum(map(int, it.episode_lengths))
         self._log(self.rows[first_new:], it.metrics, evaluated, elapsed)
         return self._progress(dict(it.metrics), evaluated)
 
@@ -296,7 +303,7 @@ class Session:
 
     def _evaluate_at_budget_end(self) -> Progress | None:
         """A run its step budget ended evaluates what falls due up to the budget, which it may end
-        short of (within ``n_envs - 1`` steps, or after steps that made no update): as an
+        short of (within ``n_envs - 1`` steps): as an
         evaluation after an update would, and logged as a row of its own, an iteration
         (``time/iterations`` numbers ``progress.csv``'s rows one by one)."""
         if self.budget.steps is None or not self._step_budget_spent():
@@ -339,7 +346,6 @@ class Session:
     def _loop(self, progress: Callable[[Progress], None] | None) -> TrainResult:
         learner = self.learner
         self.start = last_save = time.perf_counter()
-        self.used_steps = sum(int(row[2]) for row in self.rows)
         with stop_on_signals() as stop:
             learner.start_training(self.make_envs)
             try:

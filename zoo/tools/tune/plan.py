@@ -10,9 +10,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from zoo.entries import EnvEntry
 from zoo.exceptions import ZooError
 from zoo.limits import check_count, check_seed, shown
-from zoo.tools.tune.space import search_space
+from zoo.tools.tune.space import search_space, smallest_budgets
 
 Objective = Literal["mean-return", "steps-to-threshold"]
 OBJECTIVES = ("mean-return", "steps-to-threshold")
@@ -82,6 +83,9 @@ def plan_tune(agent: str, env: str, *, trials: int, budget: int | None = None, s
         if "steps" not in default:
             raise ZooError(f"agent {agent_e.name!r} has no step budget for {env_e.gym_id}: pass --budget STEPS")
         budget = check_count(int(default["steps"]), "the agent's default budget")
+        source = "the agent's default budget of steps"
+    else:
+        source = "--budget"
     if eval_every is None:
         eval_every = max(1, budget // 5)
     elif eval_every > budget:
@@ -92,6 +96,7 @@ def plan_tune(agent: str, env: str, *, trials: int, budget: int | None = None, s
         threshold = env_e.solved_threshold
         if threshold is None:
             raise ZooError(f"env {env_e.gym_id} declares no reward threshold: pass --threshold R")
+    check_trials_train(agent_e.name, env_e, space, budget, source)
     out = Path(out) if out is not None else default_out(agent_e.name, env_e.gym_id)
     check_out_folder(out)
     study_name = study or f"{agent_e.name}__{env_e.gym_id}"
@@ -99,6 +104,35 @@ def plan_tune(agent: str, env: str, *, trials: int, budget: int | None = None, s
     check_out_holds(out, study_name, storage_url)
     return TunePlan(agent_e.name, env_e.name, trials, budget, tuple(range(seeds)), eval_every, eval_episodes,
                     objective, threshold, storage_url, study_name, out, sampler_seed, space)
+
+
+def check_trials_train(agent: str, env: EnvEntry, space: dict[str, Any], budget: int, source: str) -> None:
+    """Refuse (:class:`zoo.BudgetTooSmall`), before any trial runs, a trial budget below what some
+    values of the search space need to update once: those trials would fail at their start. The
+    rule is ``zoo train``'s (:meth:`zoo.training.budget.Budget.check_trains`); the message names
+    the values and the smallest budget that fits them all."""
+    from zoo.training.budget import Budget
+
+    needs = smallest_budgets(agent, env.name, space)
+    if not needs:
+        return
+    worst = max(m for m, _ in needs)
+    if worst <= budget:
+        return
+    # Name the values every trial with which would fail; else the most demanding combination.
+    needed: dict[tuple[str, str], int] = {}
+    for m, values in needs:
+        for name, value in values.items():
+            needed[name, str(value)] = min(m, needed.get((name, str(value)), m))
+    named: dict[str, list[str]] = {}
+    for (name, value), least in needed.items():
+        if least > budget:
+            named.setdefault(name, []).append(value)
+    shown_values = ", ".join(f"{name}={' or '.join(values)}" for name, values in named.items()) or ", ".join(
+        f"{name}={value}" for name, value in next(v for m, v in needs if m == worst).items())
+    what = f"a trial of {agent} on {env.gym_id}"
+    what += f" with {shown_values} (from its search space)" if shown_values else " (its defaults, any sampled values)"
+    Budget(steps=budget).check_trains(worst, what, source, flag="--budget")
 
 
 def _checked_threshold(threshold: Any, objective: str) -> float:

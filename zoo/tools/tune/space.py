@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -79,3 +81,39 @@ def search_space(agent: str, env: str) -> dict[str, Any]:
             raise ZooError(f"{where}: {unknown_key_message(name, types, renamed)}")
         space[name] = _distribution(name, spec, types[name], where)
     return space
+
+
+# -- what every trial must be able to do -----------------------------------------------------------
+#: Most combinations of the values that decide a trial's smallest budget the check tries.
+MAX_COMBINATIONS = 4096
+
+
+def _ends(distribution: Any) -> list[Any]:
+    """The values of a distribution the budget check tries: every choice, a range's two ends."""
+    choices = getattr(distribution, "choices", None)
+    return list(choices) if choices is not None else [distribution.low, distribution.high]
+
+
+def smallest_budgets(agent: str, env: str, space: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
+    """For the combinations of search-space values that decide it, the fewest env steps a trial
+    needs to update once (``Agent.min_training_steps``, the rule ``zoo train`` refuses a budget
+    by), with the values: each parameter's choices and range ends are tried alone, then those
+    that change it together. A value the agent refuses is left to the trial that samples it."""
+    from zoo.factory import resolve_config
+
+    def minimum(values: dict[str, Any]) -> int | None:
+        try:
+            resolved = resolve_config(agent, env, overrides=values)
+        except ZooError:
+            return None
+        return int(resolved.agent_class.min_training_steps(resolved.env, resolved.config))
+
+    base = minimum({})
+    deciding = {name: _ends(dist) for name, dist in space.items()
+                if any(minimum({name: value}) not in (None, base) for value in _ends(dist))}
+    if not deciding or math.prod(len(values) for values in deciding.values()) > MAX_COMBINATIONS:
+        combinations = [{name: value} for name, values in deciding.items() for value in values]
+    else:
+        combinations = [dict(zip(deciding, values)) for values in itertools.product(*deciding.values())]
+    found = [(m, values) for values in combinations if (m := minimum(values)) is not None]
+    return found or ([(base, {})] if base is not None else [])
