@@ -58,7 +58,8 @@ class PendulumVectorEnv(ClassicVectorEnv):
 
     def _observations(self) -> np.ndarray:
         observations = np.empty((self.num_envs, 3), dtype=np.float32)  # a new array: callers keep it
-        observations[:, 0], observations[:, 1], observations[:, 2] = np.cos(self.theta), np.sin(self.theta), self.theta_dot
+        observations[:, 0], observations[:, 1] = np.cos(self.theta), np.sin(self.theta)
+        observations[:, 2] = self.theta_dot
         return observations
 
     def _pose(self, index: int) -> None:
