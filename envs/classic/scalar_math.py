@@ -33,6 +33,8 @@ _MARGIN = 1 / 32
 #: Up to this many values, the scalar operation on each costs less than the arrays' bookkeeping
 #: (the few dozen numpy calls of :func:`_redo_near_halfway` cost about as much as 300 ``math.pow``).
 FEW = 32
+#: The exponent for each of up to FEW values (map's second argument).
+_TWOS = (2.0,) * FEW
 #: Below these magnitudes squares are finite and the bookkeeping raises no floating-point warning.
 _QUIET = {np.float64: 1e150, np.float32: 1e19}
 
@@ -72,12 +74,12 @@ def scalar_square(x: np.ndarray) -> np.ndarray:
 def _scalar_squares(x: np.ndarray) -> np.ndarray:
     """Each square computed by the scalar operation itself, one value at a time."""
     if x.dtype == np.float64:
-        values = x.reshape(-1).tolist()
-        try:
-            squares = [math.pow(value, 2) for value in values]  # numpy's float64 ** calls the C pow, as this does
+        values = x.tolist() if x.ndim == 1 else x.reshape(-1).tolist()
+        try:  # numpy's float64 ** calls the C pow, as math.pow does; map: no bytecode per value
+            squares = list(map(math.pow, values, _TWOS[: len(values)]))
         except OverflowError:
             squares = [_pow2(value) for value in values]
-        return np.array(squares).reshape(x.shape)
+        return np.array(squares) if x.ndim == 1 else np.array(squares).reshape(x.shape)
     with np.errstate(over="ignore", invalid="ignore"):  # an infinite square, as the array path gives it
         return np.array([value**2 for value in x.reshape(-1)], dtype=np.float32).reshape(x.shape)
 
