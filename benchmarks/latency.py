@@ -100,9 +100,10 @@ def run(argv: list[str], env: dict[str, str], cwd: Path) -> float:
 
 
 # -- the baseline ---------------------------------------------------------------------------------
-def install_baseline(ref: str, folder: Path) -> Path:
+def install_baseline(ref: str, folder: Path, extras: str = "") -> Path:
     """The ``bin`` folder of a venv with the zoo at ``ref`` installed (editable, from ``git
-    archive``) in ``folder``; reused if ``folder`` already holds that commit."""
+    archive``, with ``extras`` such as ``"[box2d]"``) in ``folder``; reused if ``folder`` already
+    holds that commit."""
     commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", f"{ref}^{{commit}}"], check=True,
                             capture_output=True, text=True).stdout.strip()
     marker, venv = folder / "COMMIT", folder / ".venv"
@@ -117,7 +118,7 @@ def install_baseline(ref: str, folder: Path) -> Path:
     # The torch of this venv, named so that pip takes the same (CPU) build, not a CUDA one.
     torch = f"torch=={metadata.version('torch').split('+')[0]}"
     print(f"installing the zoo at {commit[:12]} into {venv} ...", file=sys.stderr, flush=True)
-    subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", torch, "-e", str(folder)],
+    subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", torch, "-e", f"{folder}{extras}"],
                    check=True)
     marker.write_text(commit + "\n")
     return venv / "bin"

@@ -96,7 +96,8 @@ def main() -> None:
     args = parser.parse_args()
     latency = latency_module()
     tmp = Path(tempfile.mkdtemp(prefix="zoo-training-speed-"))
-    baseline_bin = latency.install_baseline(args.baseline_ref, args.baseline_dir or tmp / "baseline")
+    # box2d: LunarLander, which the zoo installs only with an extra
+    baseline_bin = latency.install_baseline(args.baseline_ref, args.baseline_dir or tmp / "baseline", "[box2d]")
     sides = {"now": Path(sys.executable).parent / "zoo", args.baseline_ref: baseline_bin / "zoo"}
     load_before = os.getloadavg()
     records: dict[str, dict[str, list[dict]]] = {}

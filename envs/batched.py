@@ -104,7 +104,7 @@ class BatchedVectorEnv(gym.vector.VectorEnv):
         self._steps += 1  # before _advance, which may read it as the step it plays
         reward, terminated = self._advance(actions)
         truncated = self._truncated(terminated)
-        restart = np.flatnonzero(self._done)
+        restart = self._done.nonzero()[0]
         if restart.size:
             self._restart(restart)
             reward[restart] = 0.0

@@ -30,6 +30,8 @@ def _wrap(x: np.ndarray, low: float, high: float) -> np.ndarray:
     """gymnasium's ``wrap``: add or subtract the range until ``low <= x <= high`` (one step at a
     time, as there, rather than a modulo that rounds differently)."""
     diff = high - low
+    if low <= x.min() and x.max() <= high:  # the common case: nothing to wrap (NaN: the loops below)
+        return x
     x = x.copy()
     while (above := x > high).any():
         x[above] -= diff
@@ -70,8 +72,8 @@ class AcrobotVectorEnv(ClassicVectorEnv):
         self.state = np.array([
             _wrap(theta1, -_PI, _PI),
             _wrap(theta2, -_PI, _PI),
-            np.clip(dtheta1, -self.MAX_VEL_1, self.MAX_VEL_1),
-            np.clip(dtheta2, -self.MAX_VEL_2, self.MAX_VEL_2),
+            np.minimum(np.maximum(dtheta1, -self.MAX_VEL_1), self.MAX_VEL_1),  # np.clip, without its wrapper
+            np.minimum(np.maximum(dtheta2, -self.MAX_VEL_2), self.MAX_VEL_2),
         ])
         theta1, theta2 = self.state[0], self.state[1]
         terminated = -np.cos(theta1) - np.cos(theta2 + theta1) > 1.0
@@ -122,7 +124,7 @@ class AcrobotVectorEnv(ClassicVectorEnv):
         obs[:, 0], obs[:, 1] = np.cos(theta1), np.sin(theta1)
         obs[:, 2], obs[:, 3] = np.cos(theta2), np.sin(theta2)
         obs[:, 4], obs[:, 5] = dtheta1, dtheta2
-        reset = np.flatnonzero(self._steps == 0)
+        reset = (self._steps == 0).nonzero()[0]
         if reset.size:  # the single env's state is float32 until its first step
             angles = self.state[:2, reset].astype(np.float32)
             obs[reset, 0], obs[reset, 1] = np.cos(angles[0]), np.sin(angles[0])

@@ -33,16 +33,19 @@ from .vector_env import ClassicVectorEnv
 
 
 def _choose(condition: np.ndarray | bool, if_true: Any, if_false: Any) -> Any:
-    """``np.where``, without the work when the condition is one boolean for every copy."""
+    """``np.where``, without the work when the condition is one boolean for every copy: the
+    branches may be zero-argument callables, of which only the chosen one is then computed."""
     if isinstance(condition, bool):
-        return if_true if condition else if_false
-    return np.where(condition, if_true, if_false)
+        chosen = if_true if condition else if_false
+        return chosen() if callable(chosen) else chosen
+    return np.where(condition, if_true() if callable(if_true) else if_true,
+                    if_false() if callable(if_false) else if_false)
 
 
-def _float32(x: np.ndarray | float) -> np.ndarray:
+def _float32(x: np.ndarray) -> np.ndarray:
     """Rounded to float32 and back: float32 arithmetic on float32 operands, done in float64 and
     rounded once, gives the same bits (float64 has more than twice float32's precision)."""
-    return np.asarray(x, dtype=np.float32).astype(np.float64)
+    return x.astype(np.float32).astype(np.float64)
 
 
 class ContinuousMountainCarVectorEnv(ClassicVectorEnv):
@@ -56,6 +59,10 @@ class ContinuousMountainCarVectorEnv(ClassicVectorEnv):
         for name in ("min_action", "max_action", "min_position", "max_position", "max_speed", "goal_position",
                      "goal_velocity", "power"):
             setattr(self, name, getattr(self.single_env, name))  # the constants, under the single env's names
+        # Each constant as float32 arithmetic sees it (a Python float rounded to float32 first):
+        # computed once, as every step compares with them.
+        self._narrow = {name: float(np.float32(getattr(self, name)))
+                        for name in ("max_speed", "min_position", "max_position", "goal_position", "goal_velocity")}
         # Float64 after a reset, float32 values (held in float64) after a step.
         self.position = np.zeros(self.num_envs)
         self.velocity = np.zeros(self.num_envs)
@@ -74,8 +81,8 @@ class ContinuousMountainCarVectorEnv(ClassicVectorEnv):
     def _advance(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         action = actions[:, 0]
         reward, terminated, position, velocity = self._physics(self.position, self.velocity, action, first=False)
-        first = np.flatnonzero(self._steps == 1)  # the state is still reset's float64: redo these
-        if first.size:
+        first = (self._steps == 1).nonzero()[0]  # the state is still reset's float64: redo these
+        if len(first):
             redone = self._physics(self.position[first], self.velocity[first], action[first], first=True)
             for values, copies in zip((reward, terminated, position, velocity), redone):
                 values[first] = copies
@@ -87,44 +94,49 @@ class ContinuousMountainCarVectorEnv(ClassicVectorEnv):
         """One step of the copies at ``p``, ``v`` (float32 values, or reset's float64 ones on an
         episode's ``first`` step) under ``action``: reward, terminated, new position and velocity."""
         a = action.astype(np.float64)
+        narrow_constant = self._narrow
         # The force: the action unless clipped (then a Python float). NaN passes, as there.
         clipped = (a < self.min_action) | (a > self.max_action)
-        force = np.clip(a, self.min_action, self.max_action)
+        force = np.minimum(np.maximum(a, self.min_action), self.max_action)  # np.clip, without its wrapper's cost
         typed = not self._python_actions  # a numpy scalar reaches the single env
         narrow = typed and action.dtype.itemsize < 8  # float16/32: arithmetic in that dtype
         wide = typed and not narrow  # numpy float64
 
         # push = force * power - 0.0025 * math.cos(3 * p)
         slope = 0.0025 * np.cos(3 * p if first else _float32(3 * p))
-        push = force * self.power - slope
         if narrow:
-            in_dtype = action * action.dtype.type(self.power) - slope.astype(action.dtype)
-            push = np.where(clipped, push, in_dtype.astype(np.float64))
+            in_dtype = (action * action.dtype.type(self.power) - slope.astype(action.dtype)).astype(np.float64)
+            push = np.where(clipped, force * self.power - slope, in_dtype) if clipped.any() else in_dtype
+        else:
+            push = force * self.power - slope
 
         # velocity += push: float64 on the first step or for an unclipped float64 action, else float32.
         velocity_wide = True if first else (~clipped if wide else False)
-        velocity = _choose(velocity_wide, v + push, _float32(v + _float32(push)))
-        limit = _choose(velocity_wide, self.max_speed, _float32(self.max_speed))
+        velocity = _choose(velocity_wide, lambda: v + push, lambda: _float32(v + _float32(push)))
+        limit = _choose(velocity_wide, self.max_speed, narrow_constant["max_speed"])
         too_fast, too_slow = velocity > limit, velocity < -limit
         velocity_clipped = too_fast | too_slow
-        velocity = np.where(too_fast, self.max_speed, np.where(too_slow, -self.max_speed, velocity))
+        if velocity_clipped.any():
+            velocity = np.where(too_fast, self.max_speed, np.where(too_slow, -self.max_speed, velocity))
 
         # position += velocity: float64 if either is (a clipped velocity is a Python float again).
         position_wide = True if first else (velocity_wide & ~velocity_clipped if wide else False)
-        position = _choose(position_wide, p + velocity, _float32(p + _float32(velocity)))
-        low = _choose(position_wide, self.min_position, _float32(self.min_position))
-        high = _choose(position_wide, self.max_position, _float32(self.max_position))
+        position = _choose(position_wide, lambda: p + velocity, lambda: _float32(p + _float32(velocity)))
+        low = _choose(position_wide, self.min_position, narrow_constant["min_position"])
+        high = _choose(position_wide, self.max_position, narrow_constant["max_position"])
         too_low, too_high = position < low, position > high
-        position = np.where(too_high, self.max_position, np.where(too_low, self.min_position, position))
-        position_exact = position_wide | too_low | too_high  # float64 or a Python float: compared exactly
+        position_exact = too_low | too_high  # float64 or a Python float: compared exactly
+        if position_exact.any():
+            position = np.where(too_high, self.max_position, np.where(too_low, self.min_position, position))
+        position_exact = position_wide | position_exact
 
-        wall = np.where(position_exact, self.min_position, _float32(self.min_position))
+        wall = _choose(position_exact, self.min_position, narrow_constant["min_position"])
         at_wall = (position == wall) & (velocity < 0)
         velocity[at_wall] = 0.0
         velocity_narrow = ~(velocity_wide | velocity_clipped | at_wall)
         terminated = (
-            (position >= np.where(position_exact, self.goal_position, _float32(self.goal_position)))
-            & (velocity >= np.where(velocity_narrow, _float32(self.goal_velocity), self.goal_velocity))
+            (position >= _choose(position_exact, self.goal_position, narrow_constant["goal_position"]))
+            & (velocity >= _choose(velocity_narrow, narrow_constant["goal_velocity"], self.goal_velocity))
         )
         # math.pow(a, 2) of the unclipped action: exact for float16/32 actions, the C pow's otherwise.
         square = a * a if narrow else scalar_square(a)
@@ -132,7 +144,9 @@ class ContinuousMountainCarVectorEnv(ClassicVectorEnv):
         return reward, terminated, position, velocity
 
     def _observations(self) -> np.ndarray:
-        return np.stack([self.position, self.velocity], axis=1).astype(np.float32)
+        observations = np.empty((self.num_envs, 2), dtype=np.float32)  # a new array: callers keep it
+        observations[:, 0], observations[:, 1] = self.position, self.velocity
+        return observations
 
     def _pose(self, index: int) -> None:
         self.single_env.state = np.array([self.position[index], self.velocity[index]], dtype=np.float32)

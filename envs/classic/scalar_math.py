@@ -30,9 +30,11 @@ _SPLIT = 134217729.0
 #: How far from a halfway point (in ulps) a ``pow`` that errs by less than this before rounding
 #: rounds as the correctly rounded square does.
 _MARGIN = 1 / 32
-#: Up to this many float64 values, ``pow`` on each costs less than the arrays' bookkeeping (the
-#: few dozen numpy calls of :func:`_redo_near_halfway` cost about as much as 300 ``math.pow``).
+#: Up to this many values, the scalar operation on each costs less than the arrays' bookkeeping
+#: (the few dozen numpy calls of :func:`_redo_near_halfway` cost about as much as 300 ``math.pow``).
 FEW = 32
+#: The exponent for each of up to FEW values (map's second argument).
+_TWOS = (2.0,) * FEW
 #: Below these magnitudes squares are finite and the bookkeeping raises no floating-point warning.
 _QUIET = {np.float64: 1e150, np.float32: 1e19}
 
@@ -61,12 +63,25 @@ def scalar_square(x: np.ndarray) -> np.ndarray:
     there both ways round once."""
     if x.dtype not in (np.float64, np.float32):
         return x * x
-    if x.dtype == np.float64 and x.size <= FEW:  # the scalar operation itself costs less here
-        return np.array([_pow2(value) for value in x.reshape(-1).tolist()]).reshape(x.shape)
+    if x.size <= FEW:  # the scalar operation itself costs less here
+        return _scalar_squares(x)
     if not np.abs(x).max(initial=0.0) < _QUIET[x.dtype.type]:  # infinite squares or NaN: their bookkeeping warns
         with np.errstate(invalid="ignore", over="ignore"):
             return _redo_near_halfway(x)
     return _redo_near_halfway(x)
+
+
+def _scalar_squares(x: np.ndarray) -> np.ndarray:
+    """Each square computed by the scalar operation itself, one value at a time."""
+    if x.dtype == np.float64:
+        values = x.tolist() if x.ndim == 1 else x.reshape(-1).tolist()
+        try:  # numpy's float64 ** calls the C pow, as math.pow does; map: no bytecode per value
+            squares = list(map(math.pow, values, _TWOS[: len(values)]))
+        except OverflowError:
+            squares = [_pow2(value) for value in values]
+        return np.array(squares) if x.ndim == 1 else np.array(squares).reshape(x.shape)
+    with np.errstate(over="ignore", invalid="ignore"):  # an infinite square, as the array path gives it
+        return np.array([value**2 for value in x.reshape(-1)], dtype=np.float32).reshape(x.shape)
 
 
 def _redo_near_halfway(x: np.ndarray) -> np.ndarray:
