@@ -58,6 +58,11 @@ class PeriodicEvaluation:
     def due(self, env_steps: int) -> bool:
         return env_steps >= self.next_at
 
+    def count_done_by(self, env_steps: int) -> None:
+        """Count every evaluation due by ``env_steps`` as done."""
+        while self.next_at <= env_steps:
+            self.next_at += self.every
+
     def run(self, learner: Any, env_steps: int, meta: dict[str, Any],
             max_episode_steps: int | None = None, due_by: int | None = None) -> dict[str, float]:
         """Evaluate ``learner`` now, at ``env_steps``, for every evaluation due by then (or by
@@ -68,8 +73,7 @@ class PeriodicEvaluation:
 
         result = evaluate(learner, learner.env, episodes=self.episodes, seed=self.seed, deterministic=True,
                           max_episode_steps=max_episode_steps)
-        while self.next_at <= max(env_steps, due_by or 0):
-            self.next_at += self.every
+        self.count_done_by(max(env_steps, due_by or 0))
         self.timesteps.append(env_steps)
         self.results.append([float(r) for r in result.returns])
         self.lengths.append([int(n) for n in result.lengths])

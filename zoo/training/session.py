@@ -308,6 +308,11 @@ class Session:
         (``time/iterations`` numbers ``progress.csv``'s rows one by one)."""
         if self.budget.steps is None or not self._step_budget_spent():
             return None
+        if self.evaluation is not None and self.evaluation.timesteps[-1:] == [self.env_steps]:
+            # The run's last update evaluated this very policy, at this step (REINFORCE's is at
+            # the budget's end): the evaluations due by the budget are that one.
+            self.evaluation.count_done_by(self.budget.steps)
+            return None
         evaluated = self._evaluate_if_due(max(self.env_steps, self.budget.steps))
         if evaluated is None:
             return None
