@@ -77,7 +77,7 @@ class Iteration:
     #: The env steps this iteration learned from, when not just its episodes' (``episode_lengths``):
     #: REINFORCE's last update also learns the unfinished episodes the step budget cut, and reports
     #: an episode an earlier cut learned part of whole. ``progress.csv``'s ``rollout/executed_to_used``
-    #: divides by their sum. None: the sum of ``episode_lengths``.
+    #: divides by their sum. None: the sum of ``episode_lengths``. Since plugin API 1.4.
     learned_steps: int | None = None
 
 
