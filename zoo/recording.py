@@ -15,6 +15,7 @@ import re
 import signal
 import subprocess
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -73,15 +74,25 @@ _CAN_HOLD = hasattr(signal, "pthread_sigmask")
 
 @contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
-    """Ctrl-C and SIGTERM wait (the OS holds them) until the block ends, then arrive as usual."""
-    if not _CAN_HOLD:
-        yield
-        return
-    signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    """Ctrl-C and SIGTERM wait until the block ends, then arrive as usual. Blocking them in this
+    thread is not enough: the OS hands a process's signal to any thread that does not block it
+    (numpy's BLAS starts threads), and Python then runs the handler in the main thread at once.
+    So the handlers themselves only note a signal meanwhile, and it is raised again at the end."""
+    in_main = threading.current_thread() is threading.main_thread()
+    noted: list[int] = []
+    previous = {sig: signal.signal(sig, lambda signum, frame: noted.append(signum)) for sig in _HELD} \
+        if in_main else {}
+    if _CAN_HOLD:
+        signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)
+        if _CAN_HOLD:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)  # None: set outside Python
+        for sig in dict.fromkeys(noted):
+            signal.raise_signal(sig)
 
 
 def _release_signals() -> None:
