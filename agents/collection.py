@@ -41,6 +41,11 @@ def min_update_steps(n: int, batch_steps: int) -> int:
     return max(n, batch_steps)
 
 
+def _last_rows(mask: np.ndarray) -> np.ndarray:
+    """For each copy (column) of a (time, copy) mask, the last row where it is set; -1 where none is."""
+    return np.where(mask.any(0), len(mask) - 1 - np.argmax(mask[::-1], axis=0), -1)
+
+
 @dataclass
 class Batch:
     """The episodes one update learns from, each array (time, copy, ...): ``active`` marks their
@@ -161,7 +166,7 @@ class Collector:
         """The episodes that ended, for an update; the unfinished ones stay for the next."""
         b, rows = self.buffers, self.rows
         ends = b["ends"][:rows]
-        last_end = np.where(ends.any(0), rows - 1 - np.argmax(ends[::-1], axis=0), -1)
+        last_end = _last_rows(ends)
         finished = np.arange(rows)[:, None] <= last_end[None, :]
         batch = self._batch(finished, ends & finished, np.zeros_like(ends))
         # Keep the rows of the unfinished episodes, those steps still active.
@@ -183,13 +188,13 @@ class Collector:
         b, rows = self.buffers, self.rows
         active = b["active"][:rows]
         under_way = self.lengths > 0  # steps of the copy's current episode are held
-        last_active = rows - 1 - np.argmax(active[::-1], axis=0)
+        last_active = _last_rows(active)
         cut = np.zeros((rows, self.n), np.bool_)
         cut[last_active[under_way], np.flatnonzero(under_way)] = True
         batch = self._batch(np.ones((rows, self.n), np.bool_), b["ends"][:rows] | cut, cut)
         # What each cut episode has done so far: after its last ended one, if any, in this batch.
         ends = b["ends"][:rows]
-        last_end = np.where(ends.any(0), rows - 1 - np.argmax(ends[::-1], axis=0), -1)
+        last_end = _last_rows(ends)
         segment = active & (np.arange(rows)[:, None] > last_end[None, :])
         self.cut_lengths[under_way] += self.lengths[under_way]
         self.cut_returns[under_way] += np.where(segment, b["rewards"][:rows], 0.0).sum(0)[under_way]

@@ -283,16 +283,11 @@ class Reinforce(Agent):
             executed += collector.record(encoded, actions, log_probs, rewards, terminated, truncated)
             collector.observations = observations
 
-    def _budget_end_batch(self) -> Batch | None:
-        """At the end of the step budget, everything not learned yet (the unfinished episodes cut
-        there; :meth:`Collector.take_all`), or None when nothing is."""
-        return self._collector.take_all() if self._collector.holds_steps() else None
-
     def train_iteration(self) -> Iteration:
         executed, budget_ends = self._collect()
         # Where the budget cannot pay for one more step, this is the run's last update: it learns
         # from all that was stepped (an update due or not), so nothing waits after it.
-        batch = self._budget_end_batch() if budget_ends else None
+        batch = self._collector.take_all() if budget_ends and self._collector.holds_steps() else None
         if batch is None and self._collector.ready(self.config.batch_steps):
             batch = self._collector.take()
         if batch is None:
