@@ -56,6 +56,8 @@ class AcrobotVectorEnv(ClassicVectorEnv):
             setattr(self, name, getattr(single, name))
         # theta1, theta2, dtheta1, dtheta2 of every copy, float64 (float32 values after a reset).
         self.state = np.zeros((4, self.num_envs))
+        self._links: tuple[float, ...] = ()
+        self._link_constants: dict[str, np.ndarray] = {}
 
     def _start(self, ids: np.ndarray, generators: list[np.random.Generator], options: dict[str, Any] | None) -> None:
         low, high = utils.maybe_parse_reset_bounds(options, -0.1, 0.1)
@@ -68,55 +70,76 @@ class AcrobotVectorEnv(ClassicVectorEnv):
             stepping = np.flatnonzero(~self._done)  # the others restart: they draw nothing
             torque[stepping] += [self.copy_streams[i].np_random.uniform(-self.torque_noise_max, self.torque_noise_max)
                                  for i in stepping]
-        theta1, theta2, dtheta1, dtheta2 = self._rk4(tuple(self.state), torque)
-        self.state = np.array([
-            _wrap(theta1, -_PI, _PI),
-            _wrap(theta2, -_PI, _PI),
-            np.minimum(np.maximum(dtheta1, -self.MAX_VEL_1), self.MAX_VEL_1),  # np.clip, without its wrapper
-            np.minimum(np.maximum(dtheta2, -self.MAX_VEL_2), self.MAX_VEL_2),
-        ])
-        theta1, theta2 = self.state[0], self.state[1]
+        state = self._rk4(self.state, torque)
+        state[:2] = _wrap(state[:2], -_PI, _PI)
+        max_vel = np.array([[self.MAX_VEL_1], [self.MAX_VEL_2]])
+        np.minimum(np.maximum(state[2:], -max_vel, out=state[2:]), max_vel, out=state[2:])  # np.clip's bits
+        self.state = state
+        theta1, theta2 = state[0], state[1]
         terminated = -np.cos(theta1) - np.cos(theta2 + theta1) > 1.0
         return np.where(terminated, 0.0, -1.0), terminated
 
-    def _rk4(self, y0: tuple[np.ndarray, ...], torque: np.ndarray) -> list[np.ndarray]:
-        """gymnasium's ``rk4`` over ``[0, dt]``: one step. The torque, the fifth component there,
-        has derivative 0 and stays as it is."""
+    def _rk4(self, y0: np.ndarray, torque: np.ndarray) -> np.ndarray:
+        """gymnasium's ``rk4`` over ``[0, dt]``: one step, on the (4, N) state at once (each
+        element as there). The torque, the fifth component there, has derivative 0 and stays."""
         dt = self.dt - 0  # gymnasium: t[1] - t[0] with t = [0, dt]
-        dt2 = dt / 2.0
-        k1 = self._dsdt(y0, torque)
-        k2 = self._dsdt(tuple(y + dt2 * k for y, k in zip(y0, k1)), torque)
-        k3 = self._dsdt(tuple(y + dt2 * k for y, k in zip(y0, k2)), torque)
-        k4 = self._dsdt(tuple(y + dt * k for y, k in zip(y0, k3)), torque)
-        return [y + dt / 6.0 * (a + 2 * b + 2 * c + d) for y, a, b, c, d in zip(y0, k1, k2, k3, k4)]
+        dt2 = np.array(dt / 2.0)
+        constants = self._constants()
+        k1 = self._dsdt(y0, torque, constants)
+        k2 = self._dsdt(y0 + dt2 * k1, torque, constants)
+        k3 = self._dsdt(y0 + dt2 * k2, torque, constants)
+        k4 = self._dsdt(y0 + np.array(dt) * k3, torque, constants)
+        two = np.array(2.0)
+        return y0 + np.array(dt / 6.0) * (k1 + two * k2 + two * k3 + k4)
 
-    def _dsdt(self, s: tuple[np.ndarray, ...], a: np.ndarray) -> tuple[np.ndarray, ...]:
-        """gymnasium's ``_dsdt``, expression for expression (``sin(theta2)``, used three times
-        there, is computed once: the same value)."""
-        m1, m2 = self.LINK_MASS_1, self.LINK_MASS_2
-        l1 = self.LINK_LENGTH_1
-        lc1, lc2 = self.LINK_COM_POS_1, self.LINK_COM_POS_2
-        I1 = I2 = self.LINK_MOI  # noqa: N806  (the physics' names)
-        g = 9.8
+    def _constants(self) -> dict[str, np.ndarray]:
+        """The products of link constants ``_dsdt``'s expressions start with, each computed in
+        Python floats in gymnasium's order (left to right) and held as a 0-d float64 array: an
+        array times a 0-d array gives the same bits as times a Python float, and costs less.
+        Computed again only when a link constant has changed (they are attributes, as there)."""
+        links = (self.LINK_MASS_1, self.LINK_MASS_2, self.LINK_LENGTH_1, self.LINK_COM_POS_1, self.LINK_COM_POS_2,
+                 self.LINK_MOI)
+        if links != self._links:
+            m1, m2, l1, lc1, lc2, moi = links
+            I1 = I2 = moi  # noqa: N806  (the physics' names)
+            g = 9.8
+            values = {
+                "m1 lc1^2": m1 * lc1**2, "l1^2 + lc2^2": l1**2 + lc2**2, "2 l1 lc2": 2 * l1 * lc2, "m2": m2,
+                "I1": I1, "I2": I2, "lc2^2": lc2**2, "l1 lc2": l1 * lc2, "m2 lc2 g": m2 * lc2 * g, "pi/2": _PI / 2,
+                "-m2 l1 lc2": -m2 * l1 * lc2, "2 m2 l1 lc2": 2 * m2 * l1 * lc2,
+                "(m1 lc1 + m2 l1) g": (m1 * lc1 + m2 * l1) * g, "m2 l1 lc2": m2 * l1 * lc2,
+                "m2 lc2^2 + I2": m2 * lc2**2 + I2,
+            }
+            self._links, self._link_constants = links, {name: np.array(v, np.float64) for name, v in values.items()}
+        return self._link_constants
+
+    def _dsdt(self, s: np.ndarray, a: np.ndarray, c: dict[str, np.ndarray]) -> np.ndarray:
+        """gymnasium's ``_dsdt``, expression for expression, on the (4, N) state (``sin(theta2)``,
+        used three times there, is computed once: the same value; the squares of both velocities
+        in one call)."""
         theta1, theta2, dtheta1, dtheta2 = s
         cos2, sin2 = np.cos(theta2), np.sin(theta2)
-        d1 = m1 * lc1**2 + m2 * (l1**2 + lc2**2 + 2 * l1 * lc2 * cos2) + I1 + I2
-        d2 = m2 * (lc2**2 + l1 * lc2 * cos2) + I2
-        phi2 = m2 * lc2 * g * np.cos(theta1 + theta2 - _PI / 2.0)
+        d1 = c["m1 lc1^2"] + c["m2"] * (c["l1^2 + lc2^2"] + c["2 l1 lc2"] * cos2) + c["I1"] + c["I2"]
+        d2 = c["m2"] * (c["lc2^2"] + c["l1 lc2"] * cos2) + c["I2"]
+        phi2 = c["m2 lc2 g"] * np.cos(theta1 + theta2 - c["pi/2"])
+        dtheta1_sq, dtheta2_sq = square(s[2:])
         phi1 = (
-            -m2 * l1 * lc2 * square(dtheta2) * sin2
-            - 2 * m2 * l1 * lc2 * dtheta2 * dtheta1 * sin2
-            + (m1 * lc1 + m2 * l1) * g * np.cos(theta1 - _PI / 2)
+            c["-m2 l1 lc2"] * dtheta2_sq * sin2
+            - c["2 m2 l1 lc2"] * dtheta2 * dtheta1 * sin2
+            + c["(m1 lc1 + m2 l1) g"] * np.cos(theta1 - c["pi/2"])
             + phi2
         )
+        derivative = np.empty_like(s)
+        derivative[:2] = s[2:]
         if self.book_or_nips == "nips":
-            ddtheta2 = (a + d2 / d1 * phi1 - phi2) / (m2 * lc2**2 + I2 - square(d2) / d1)
+            ddtheta2 = (a + d2 / d1 * phi1 - phi2) / (c["m2 lc2^2 + I2"] - square(d2) / d1)
         else:
-            ddtheta2 = (a + d2 / d1 * phi1 - m2 * l1 * lc2 * square(dtheta1) * sin2 - phi2) / (
-                m2 * lc2**2 + I2 - square(d2) / d1
+            ddtheta2 = (a + d2 / d1 * phi1 - c["m2 l1 lc2"] * dtheta1_sq * sin2 - phi2) / (
+                c["m2 lc2^2 + I2"] - square(d2) / d1
             )
-        ddtheta1 = -(d2 * ddtheta2 + phi1) / d1
-        return dtheta1, dtheta2, ddtheta1, ddtheta2
+        derivative[3] = ddtheta2
+        np.divide(-(d2 * ddtheta2 + phi1), d1, out=derivative[2])  # ddtheta1
+        return derivative
 
     def _observations(self) -> np.ndarray:
         theta1, theta2, dtheta1, dtheta2 = self.state
