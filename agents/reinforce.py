@@ -266,14 +266,17 @@ class Reinforce(Agent):
         return self.acting.sample_with_log_prob(obs, noise)
 
     def _collect(self) -> tuple[int, bool]:
-        """Step the copies until an update is due or the step budget cannot pay for one more step;
-        returns the env steps executed and whether the budget ended (then the update, due or not,
-        is the run's last)."""
+        """Step the copies until an update is due, the step budget cannot pay for one more step or
+        the episode budget's last episode has ended; returns the env steps executed and whether the
+        budget ended (then the update, due or not, is the run's last)."""
         collector, envs, batch_steps = self._collector, self.envs, self.config.batch_steps
         left = getattr(envs, "steps_left", None)  # the run's step budget, if it has one
+        counts_episodes = getattr(envs, "episodes_left", None) is not None  # an episode budget
         executed = 0
         while True:
             if left is not None and executed + collector.cost() > left:
+                return executed, True
+            if counts_episodes and envs.episodes_left == 0:  # the budget's last episode has ended
                 return executed, True
             if collector.ready(batch_steps):
                 return executed, False

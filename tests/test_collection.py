@@ -118,6 +118,24 @@ def test_executed_steps_are_the_reported_ones_within_the_budget_and_5_percent_of
     assert saved["agent"]["collection"]["rows"] == 0  # nothing waits in the collector
 
 
+@pytest.mark.parametrize("agent,env,n_envs,episodes", [
+    ("reinforce", "cartpole", 64, 200), ("reinforce-baseline", "acrobot", 16, 40), ("reinforce", "catcher", 8, 30)])
+def test_an_episode_budget_stops_stepping_at_its_last_episode_and_learns_everything(
+        tmp_path, counted, agent, env, n_envs, episodes):
+    # Up to 7be60fd the copies stepped on to the end of the iteration, and what they did after
+    # the budget's last episode was never learned (CartPole, 64 copies, --episodes 200: 272
+    # episodes reported, 1.15 env steps executed per step learned).
+    result = train(agent, env, seed=2, episodes=episodes, out=tmp_path / "run", overrides={"n_envs": n_envs},
+                   argv=["zoo"])
+    # The step that ended the last episode may end others with it (the copies step at once).
+    assert episodes <= result.episodes < episodes + n_envs // 4
+    assert counted.executed == result.env_steps
+    last = progress_rows(result.run_dir)[-1]
+    assert float(last["rollout/executed_to_used"]) == 1.0  # the episodes under way were learned, cut
+    _, saved = ckpt.read_training_state(result.checkpoint)
+    assert saved["agent"]["collection"]["rows"] == 0
+
+
 class ScriptedEpisodes(gymnasium.vector.VectorEnv):
     """Copy ``i``'s episodes last ``lengths[i][k]`` steps in turn; reward 1 per step, the
     observation the copy's step count; NEXT_STEP autoreset."""

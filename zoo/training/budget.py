@@ -8,11 +8,16 @@ action is ignored) and is not counted.
 The loop hands the agent envs that count those steps (:class:`CountedVectorEnv`) and know how many
 the budget leaves (``envs.steps_left``): the zoo's own agents stop stepping before they would run
 past it, so a run with ``--steps N`` executes at most N env steps (within ``n_envs - 1`` of it,
-since every copy steps at once). The loop stops when a budget is reached or when what is left
-cannot pay for one more step of the agent's envs, and, with a reward threshold, as soon as the
-mean return of the last :data:`REWARD_WINDOW` training episodes reaches it (stable-baselines3's
+since every copy steps at once). The envs count the episodes that end too (``envs.episodes_left``):
+with ``--episodes N`` the zoo's own agents stop stepping on the step that ends the N-th, and their
+last update learns the episodes still under way there as cut ones (nothing stepped in vain).
+
+The loop stops when a budget is reached or when what is left cannot pay for one more step of the
+agent's envs, and, with a reward threshold, as soon as the mean return of the last
+:data:`REWARD_WINDOW` training episodes reaches it (stable-baselines3's
 ``StopTrainingOnRewardThreshold``: ``mean >= threshold``; here on training episodes, checked
-after every iteration, once the window is full).
+after every iteration, once the window is full). That stop is at once, as SB3's: the episodes
+under way then stay unlearned (at most one per copy).
 """
 
 from __future__ import annotations
@@ -116,15 +121,22 @@ class Budget:
 
 
 class StepAllowance:
-    """The env steps a run has executed and may execute, shared by the loop and the envs it
-    makes (every :class:`CountedVectorEnv` of a session adds to one allowance)."""
+    """The env steps a run has executed and may execute, and the episodes that have ended and may
+    end, shared by the loop and the envs it makes (every :class:`CountedVectorEnv` of a session
+    adds to one allowance)."""
 
-    def __init__(self, limit: int | None, executed: int = 0) -> None:
+    def __init__(self, limit: int | None, executed: int = 0, episode_limit: int | None = None,
+                 episodes: int = 0) -> None:
         self.limit, self.executed = limit, executed
+        self.episode_limit, self.episodes = episode_limit, episodes
 
     @property
     def left(self) -> int | None:
         return None if self.limit is None else max(0, self.limit - self.executed)
+
+    @property
+    def episodes_left(self) -> int | None:
+        return None if self.episode_limit is None else max(0, self.episode_limit - self.episodes)
 
 
 def transitions(done_before: np.ndarray | None, num_envs: int) -> int:
@@ -137,7 +149,9 @@ class CountedVectorEnv(gymnasium.vector.VectorWrapper):
     """A vector env that adds the env steps it executes to a :class:`StepAllowance` and tells the
     agent how many the budget leaves: ``steps_left`` (None without a step budget). An agent that
     checks ``steps_left >= envs.num_envs`` before each ``step()`` never runs past the budget
-    (a copy about to autoreset costs nothing, so the check is on the safe side)."""
+    (a copy about to autoreset costs nothing, so the check is on the safe side). It counts the
+    episodes that end as well: ``episodes_left`` (None without an episode budget) is 0 from the
+    step that ends the budget's last episode on."""
 
     def __init__(self, env: gymnasium.vector.VectorEnv, allowance: StepAllowance) -> None:
         super().__init__(env)
@@ -156,6 +170,10 @@ class CountedVectorEnv(gymnasium.vector.VectorWrapper):
     def steps_left(self) -> int | None:
         return self.allowance.left
 
+    @property
+    def episodes_left(self) -> int | None:
+        return self.allowance.episodes_left
+
     def reset(self, *, seed: Any = None, options: dict[str, Any] | None = None):
         mask = (options or {}).get("reset_mask")
         result = self.env.reset(seed=seed, options=options)
@@ -168,6 +186,8 @@ class CountedVectorEnv(gymnasium.vector.VectorWrapper):
     def step(self, actions):
         self.allowance.executed += transitions(self._done, self.num_envs)
         obs, rewards, terminated, truncated, info = self.env.step(actions)
+        done = np.logical_or(terminated, truncated)
+        self.allowance.episodes += int(np.count_nonzero(done))
         if self._tracks_autoreset:
-            self._done = np.logical_or(terminated, truncated)
+            self._done = done
         return obs, rewards, terminated, truncated, info

@@ -132,7 +132,7 @@ class Session:
         self.seconds_before = 0.0  # training time of earlier sessions of this run
         self.envs: list[ResumableVectorEnv] = []
         #: The executed env steps, as the envs count them, and the budget's limit on them.
-        self.allowance = StepAllowance(budget.steps)
+        self.allowance = StepAllowance(budget.steps, episode_limit=budget.episodes)
         self.env_states: list[dict[str, Any]] = []  # to restore, in the order envs are made
         self.last_checkpoint: Path | None = None
         self.saved_iteration: int | None = None
@@ -359,7 +359,7 @@ class Session:
                 self.log = TrainingLog(self.run_dir, learner.env.gym_id, rows=self.rows, env_steps=self.env_steps,
                                        kept=self.kept_logs)
                 while not self._finished() and not stop.is_set():
-                    self.allowance.executed = self.env_steps
+                    self.allowance.executed, self.allowance.episodes = self.env_steps, len(self.rows)
                     learner.steps_left = self.budget.steps_left(self.env_steps)
                     it = self._iterate()
                     self.stalled = it.env_steps == 0 and not it.episode_returns and not it.metrics
