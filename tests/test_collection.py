@@ -452,3 +452,35 @@ def test_a_budget_that_ends_before_the_first_update_says_so(tmp_path):
     done = runner.invoke(app, ["train", "reinforce", "cartpole", "--steps", "2000", "--set", "n_envs=8",
                                "--out", str(tmp_path / "trained")])
     assert done.exit_code == 0 and "warning" not in done.stderr
+
+
+def test_a_cut_episode_is_bootstrapped_with_gamma_times_the_value_of_the_state_it_stopped_in():
+    """reinforce-baseline learns an episode the budget cuts as a time limit truncates one in
+    stable-baselines3: its last reward plus gamma times V of the observation it stopped at (V
+    before this update's fit), discounted back from there."""
+    from zoo.agents.networks import numpy_forward
+
+    gymnasium.register("zoo-test/ScriptedEpisodes-v0", entry_point=ScriptedSpaces)
+    env = StepsLeft(ScriptedEpisodes([[50]] * 4))  # no episode ends within the budget
+    gamma = 0.9
+    agent = zoo.make_agent("reinforce-baseline", "zoo-test/ScriptedEpisodes-v0", seed=0,
+                           overrides={"n_envs": 4, "gamma": gamma})
+    agent.start_training(lambda n: env)
+    seen, fit = {}, agent._fit_value
+
+    def recording_fit(obs, returns, metrics):
+        stopped = agent.acting.normalize(agent.acting.encode(agent._collector.observations))
+        seen["returns"], seen["values"] = returns.copy(), numpy_forward(agent.value.body, stopped)[:, 0]
+        return fit(obs, returns, metrics)
+
+    agent._fit_value = recording_fit
+    env.steps_left = 12  # three steps of each copy, then the budget ends and cuts all four episodes
+    it = agent.train_iteration()
+    assert (it.episode_lengths, it.learned_steps) == ([], 12)
+    values = seen["values"].astype(np.float64)
+    assert np.abs(values).min() > 1e-6  # a bootstrap of 0 would not tell the two apart
+    expected = np.empty((3, 4))
+    expected[2] = 1.0 + gamma * values
+    for t in (1, 0):
+        expected[t] = 1.0 + gamma * expected[t + 1]
+    np.testing.assert_allclose(seen["returns"].reshape(3, 4), expected, rtol=1e-12)
