@@ -18,14 +18,12 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import signal
 
 import gymnasium
 import numpy as np
 import pytest
 import torch
-from support.checks import assert_one_line_error
+from support.checks import assert_one_line_error, ctrl_c_after, snapshot
 from typer.testing import CliRunner
 
 import zoo
@@ -175,6 +173,18 @@ class ScriptedEpisodes(gymnasium.vector.VectorEnv):
         return self.t[:, None].astype(np.float32), rewards, terminated, np.zeros(self.num_envs, dtype=bool), {}
 
 
+def scripted_ends(lengths: list[list[int]], episodes: int = 100) -> list[tuple[int, int, int]]:
+    """(step of its end, copy, length) of each of the first ``episodes`` episodes of every copy of
+    :class:`ScriptedEpisodes`, in the order they end (by step, then copy)."""
+    ends = []
+    for copy, rows in enumerate(lengths):
+        t = 0
+        for k in range(episodes):
+            t += rows[k % len(rows)] + (1 if k else 0)  # NEXT_STEP: a restart step between episodes
+            ends.append((t, copy, rows[k % len(rows)]))
+    return sorted(ends)
+
+
 class ScriptedSpaces(gymnasium.Env):
     """The spaces of :class:`ScriptedEpisodes`, as a gymnasium id agents can be made for."""
 
@@ -195,13 +205,7 @@ def test_every_episode_is_reported_once_whole_in_the_order_they_ended():
         reported += it.episode_lengths
         executed += it.env_steps
     assert executed == env.transitions
-    ends = []  # (step of its end, copy, length) of every episode the script plays
-    for i, rows in enumerate(lengths):
-        t = 0
-        for k in range(100):
-            t += rows[k % len(rows)] + (1 if k else 0)  # NEXT_STEP: a restart step between episodes
-            ends.append((t, i, rows[k % len(rows)]))
-    assert reported == [length for _, _, length in sorted(ends)[:len(reported)]]
+    assert reported == [length for _, _, length in scripted_ends(lengths)[:len(reported)]]
     assert executed - sum(reported) < 4 * 11  # the episodes under way wait for the next update
 
 
@@ -251,20 +255,9 @@ def test_every_episode_carries_the_env_step_at_which_it_ended_and_one_the_budget
             agent.start_training(lambda n: env)
     assert done == env.env.transitions
     assert done - learned < 4 * 11  # the unfinished episodes wait for the next update
-    ends = []  # (row of its last step, copy) of every episode the script plays
-    for i, rows in enumerate(lengths):
-        t = 0
-        for k in range(100):
-            t += rows[k % len(rows)] + (1 if k else 0)
-            ends.append((t - 1, i))
-    assert ended_at == [env.done_after[row] for row, _ in sorted(ends)[:len(ended_at)]]
-    script = []  # (step of its end, copy, length) of every episode the script plays
-    for i, rows in enumerate(lengths):
-        t = 0
-        for k in range(100):
-            t += rows[k % len(rows)] + (1 if k else 0)
-            script.append((t, i, rows[k % len(rows)]))
-    assert reported == [length for _, _, length in sorted(script)[:len(reported)]]
+    ends = scripted_ends(lengths)
+    assert ended_at == [env.done_after[step - 1] for step, _, _ in ends[:len(ended_at)]]  # row: step - 1
+    assert reported == [length for _, _, length in ends[:len(reported)]]
 
 
 def test_returns_csv_puts_each_reinforce_episode_at_its_own_env_step(tmp_path):
@@ -285,18 +278,6 @@ def full_state(run):
     folder = ckpt.find_checkpoint(run)
     tensors, data = ckpt.read_training_state(folder)
     return {**ckpt.read_tensors(folder), **{k: v for k, v in tensors.items() if k.startswith("agent.")}}, data
-
-
-def ctrl_c_after(steps: int):
-    """A progress callback that sends this process one SIGINT (Ctrl-C) once the run has executed
-    ``steps`` env steps: the loop stops after that iteration, as it does for a user's Ctrl-C."""
-    sent = []
-
-    def progress(done) -> None:
-        if done.env_steps >= steps and not sent:
-            sent.append(True)
-            os.kill(os.getpid(), signal.SIGINT)
-    return progress
 
 
 RESUMED = [
@@ -410,10 +391,6 @@ def test_the_python_api_refuses_it_with_budget_too_small(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def folder_bytes(folder):
-    return {str(path.relative_to(folder)): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
-
-
 def test_a_resume_whose_steps_leave_less_than_one_update_is_refused_and_writes_nothing(tmp_path):
     """Issue 25: ``zoo train --resume RUN --steps N`` with N less than one step of all copies past
     what the run executed (N at or below it too) did nothing and exited 0."""
@@ -421,20 +398,20 @@ def test_a_resume_whose_steps_leave_less_than_one_update_is_refused_and_writes_n
                   argv=["zoo"])
     run, done = first.run_dir, first.env_steps
     assert 2_000 - 8 < done < 2_000  # its own budget leaves less than one step of its 8 copies
-    before = folder_bytes(run)
+    before = snapshot(run)
     for extra in (["--steps", str(done + 7)], ["--steps", str(done)], ["--steps", "1000"]):
         refused = runner.invoke(app, ["train", "--resume", str(run), *extra])
         assert_one_line_error(refused, "too few env steps to train the run in", f"it has executed {done:,}",
                               "reinforce on CartPole-v1 needs at least 8 more", f"use --steps {done + 8} or more")
-        assert folder_bytes(run) == before
+        assert snapshot(run) == before
     for extra in ([], ["--steps", "2000"]):  # its own budget, spent
         refused = runner.invoke(app, ["train", "--resume", str(run), *extra])
         assert_one_line_error(refused, f"has already trained {first.episodes} episodes, {done:,} env steps",
                               f"pass a larger --steps ({done + 8} or more) or --episodes")
-        assert folder_bytes(run) == before
+        assert snapshot(run) == before
     with pytest.raises(zoo.BudgetTooSmall, match=f"use --steps {done + 8} or more"):
         zoo.resume(run, steps=done + 1)
-    assert folder_bytes(run) == before
+    assert snapshot(run) == before
     resumed = zoo.resume(run, steps=done + 8)  # the smallest that can run: one step of every copy, learned
     assert resumed.env_steps == done + 8
     assert int(progress_rows(run)[-1]["time/total_timesteps"]) == done + 8

@@ -4,8 +4,6 @@ TensorBoard's event files (its ``EventAccumulator``); and evaluation during trai
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
 
@@ -13,6 +11,7 @@ import numpy as np
 import pandas
 import pytest
 from stable_baselines3.common.monitor import load_results
+from support.checks import ctrl_c_after
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from typer.testing import CliRunner
 
@@ -85,14 +84,7 @@ def test_evaluation_during_training_logs_keeps_the_best_and_survives_a_resume(tm
     # Stopped by Ctrl-C after the update that passes 19,000 steps and resumed: the same
     # evaluations, episodes and rows as the whole run. (A budget that ended there would have
     # learned the episodes under way: a longer budget then resumed is not the whole run.)
-    sent = []
-
-    def ctrl_c(done) -> None:
-        if done.env_steps >= 19_000 and not sent:
-            sent.append(True)
-            os.kill(os.getpid(), signal.SIGINT)
-
-    assert zoo.train("reinforce", "cartpole", steps=40_000, out=tmp_path / "split", progress=ctrl_c,
+    assert zoo.train("reinforce", "cartpole", steps=40_000, out=tmp_path / "split", progress=ctrl_c_after(19_000),
                      **options).interrupted
     resumed = zoo.resume(tmp_path / "split")
     assert resumed.env_steps == whole.env_steps

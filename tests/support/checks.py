@@ -2,7 +2,7 @@
 nothing on disk changed.
 
 ``assert_one_line_error(result, *fragments)``, ``snapshot(root)``, ``write_meta(folder, meta)``,
-``invoke_zoo(args, cwd)`` and ``fuzz(examples)`` are plain functions that test modules import
+``invoke_zoo(args, cwd)``, ``fuzz(examples)`` and ``ctrl_c_after(steps)`` are plain functions that test modules import
 (``from support.checks import ...``); ``workdir`` is a fixture (this module is listed in
 ``pytest_plugins``): an empty current folder, where ``zoo train`` would put ``runs/``.
 """
@@ -13,6 +13,7 @@ import contextlib
 import io
 import json
 import os
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,18 @@ def snapshot(root: Path) -> dict[str, bytes]:
     """Every file (its bytes) and folder (``b"/"``) below ``root``: equal snapshots, nothing changed."""
     return {p.relative_to(root).as_posix(): (p.read_bytes() if p.is_file() else b"/")
             for p in sorted(root.rglob("*"))}
+
+
+def ctrl_c_after(steps: int):
+    """A progress callback for ``zoo.train`` that sends this process one SIGINT (Ctrl-C) once the
+    run has executed ``steps`` env steps: the loop stops after that iteration, as for a user's."""
+    sent = []
+
+    def progress(done) -> None:
+        if done.env_steps >= steps and not sent:
+            sent.append(True)
+            os.kill(os.getpid(), signal.SIGINT)
+    return progress
 
 
 def write_meta(folder: Path, meta: dict[str, Any], indent: int | None = None) -> None:
