@@ -7,9 +7,10 @@ For each setting (the defaults, then each ``--set`` of overrides) and each seed:
 * **final** (``--final-seeds``): train the whole default budget, then the mean of the last 100
   training episodes and of 100 deterministic evaluation episodes (seed 10,000, as the collection).
 
-Prints one Markdown table per setting and a summary line: seeds that reached the threshold, the
-median steps (a seed that never reached it counting as slower than all), and for the final runs how
-many evaluate below the threshold.
+A setting is one ``--set``: ``KEY=VALUE`` pairs separated by spaces, each as ``zoo train --set``
+reads it (``--set "learning_rate=0.03 net_arch=64,64"``). Prints one Markdown table per setting and
+a summary line: seeds that reached the threshold, the median steps (a seed that never reached it
+counting as slower than all), and for the final runs how many evaluate below the threshold.
 
     python benchmarks/seed_reliability.py reinforce-baseline acrobot --threshold -100 --cap 400000 \
         --seeds 25 --final-seeds 10 --set learning_rate=0.03
@@ -18,7 +19,6 @@ many evaluate below the threshold.
 from __future__ import annotations
 
 import argparse
-import ast
 import shutil
 import statistics
 import tempfile
@@ -28,15 +28,7 @@ from pathlib import Path
 import numpy as np
 
 import zoo
-
-
-def parse_overrides(text: str) -> dict[str, object]:
-    """``key=value,key=value`` with Python literal values (``learning_rate=0.03,n_envs=32``)."""
-    overrides: dict[str, object] = {}
-    for part in filter(None, text.split(",")):
-        key, _, value = part.partition("=")
-        overrides[key.strip()] = ast.literal_eval(value.strip())
-    return overrides
+from zoo.config import parse_overrides
 
 
 def reach(agent: str, env: str, seed: int, overrides: dict, threshold: float, cap: int, folder: Path) -> tuple:
@@ -63,7 +55,8 @@ def main() -> None:
     parser.add_argument("--cap", type=int, required=True, help="env steps at most, for reach")
     parser.add_argument("--seeds", type=int, default=25, help="seeds 0..N-1 for reach (0: none)")
     parser.add_argument("--final-seeds", type=int, default=0, help="seeds 0..N-1 trained the whole default budget")
-    parser.add_argument("--set", action="append", default=[], help="overrides to compare with the defaults")
+    parser.add_argument("--set", action="append", default=[],
+                        help="a setting to compare with the defaults: KEY=VALUE pairs separated by spaces")
     parser.add_argument("--no-defaults", action="store_true", help="only the --set settings")
     args = parser.parse_args()
     import torch
@@ -73,7 +66,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "run"
         for text in settings:
-            overrides = parse_overrides(text)
+            overrides = parse_overrides(text.split())
             name = text or "defaults"
             print(f"\n### {args.agent} on {args.env}, {name}\n")
             if args.seeds:
