@@ -86,11 +86,17 @@ def discounted_returns_episodes(rewards: np.ndarray, active: np.ndarray, ends: n
     get 0.
     """
     rewards = np.where(active, rewards, 0.0).astype(np.float64)
-    returns = np.zeros_like(rewards)
-    running = np.zeros(rewards.shape[1:], dtype=np.float64)
+    # A return flows back from step t + 1 into step t only within an episode: not across its
+    # end, nor into a step outside the collected episodes (whose reward is 0, so it gets 0).
+    stops = ~active | ends
+    returns = np.empty_like(rewards)
+    carried = np.zeros(rewards.shape[1:], dtype=np.float64)
+    # One row at a time, in place: an update runs this over every row of its batch.
     for t in range(rewards.shape[0] - 1, -1, -1):
-        running = np.where(active[t], rewards[t] + gamma * running * ~ends[t], 0.0)
-        returns[t] = running
+        if t + 1 < rewards.shape[0]:
+            np.multiply(returns[t + 1], gamma, out=carried)
+        np.copyto(carried, 0.0, where=stops[t])
+        np.add(rewards[t], carried, out=returns[t])
     return returns
 
 
