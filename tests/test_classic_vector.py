@@ -169,6 +169,66 @@ def test_pendulums_and_mountain_cars_options_are_gymnasiums():
                                      else "int64")], **kwargs)
 
 
+def test_continuous_mountain_cars_float32_steps_are_gymnasiums(monkeypatch):
+    """Training's actions, float32 and within the bounds, take ``_float32_physics`` on most steps
+    (its conditions fail, and ``_physics`` steps, at the walls, the speed limit and episodes'
+    first steps): both ways against gymnasium's env, to the goal and back."""
+    from zoo.envs.classic.continuous_mountain_car import ContinuousMountainCarVectorEnv
+
+    taken = []
+    float32_physics = ContinuousMountainCarVectorEnv._float32_physics
+
+    def counted(self, *args):
+        stepped = float32_physics(self, *args)
+        taken.append(stepped is not None)
+        return stepped
+
+    monkeypatch.setattr(ContinuousMountainCarVectorEnv, "_float32_physics", counted)
+    n = 16
+    batched, sync = make_pair("MountainCarContinuous-v0", n)
+    policy, rng = MountainCarPump(), np.random.default_rng(5)
+    obs, want = batched.reset(seed=11)[0], sync.reset(seed=11)[0]
+    assert_same((obs,), (want,), "reset")
+    terminated = 0
+    for t in range(3000):
+        if t == 1500:  # starts next to the left wall
+            obs, want = batched.reset(options={"low": -1.19, "high": -1.1})[0], sync.reset(
+                options={"low": -1.19, "high": -1.1})[0]
+            assert_same((obs,), (want,), "reset at the wall")
+        pump = policy.act(obs).astype(np.float64)
+        actions = np.where(rng.random((n, 1)) < 0.7, pump, rng.uniform(-1.0, 1.0, (n, 1)))
+        actions[rng.random((n, 1)) < 0.05] = -1.0  # on the bound: within it
+        actions = actions.astype(np.float32)
+        got = batched.step(actions)
+        assert_same(got[:4], sync.step(actions)[:4], t)
+        obs = got[0]
+        terminated += int(got[2].sum())
+    assert terminated > n, terminated
+    assert 0.5 < np.mean(taken) < 1.0, np.mean(taken)
+
+    # From states at the speed limit (which gymnasium's car never quite reaches) and at each wall,
+    # set in both envs, a step the float32 rules would get wrong: _physics takes it.
+    for states, push in [([[-0.5, 0.0699], [-0.6, 0.01]], [[1.0], [0.2]]),
+                         ([[-0.5, -0.0699], [-0.6, 0.01]], [[-1.0], [0.2]]),
+                         ([[-1.19, -0.02], [0.44, 0.03]], [[-1.0], [0.5]]),
+                         ([[0.59, 0.02], [0.44, 0.03]], [[1.0], [0.5]])]:
+        states = np.array(states, np.float32)
+        batched, sync = make_pair("MountainCarContinuous-v0", len(states))
+        batched.reset(seed=0)
+        sync.reset(seed=0)
+        zeros = np.zeros((len(states), 1), np.float32)
+        batched.step(zeros), sync.step(zeros)  # past the first step (its state is reset's float64)
+        env = batched.unwrapped
+        env.position[:], env.velocity[:] = states[:, 0], states[:, 1]
+        for single, state in zip(sync.envs, states):
+            single.unwrapped.state = state.copy()
+        taken.clear()
+        for actions in (push, [[0.3]] * len(states)):
+            actions = np.array(actions, np.float32)
+            assert_same(batched.step(actions)[:4], sync.step(actions)[:4], (states.tolist(), actions.tolist()))
+        assert taken[0] is False, states
+
+
 def test_mountain_car_reads_unsigned_actions_as_their_values():
     """gymnasium's MountainCar computes ``(action - 1) * force`` in the action's dtype, so there an
     unsigned action 0 wraps around to 255 and pushes right; here it pushes left, as int64 does."""
