@@ -79,6 +79,13 @@ def normalize(obs: np.ndarray, mean: np.ndarray, var: np.ndarray, clip: float) -
     return np.minimum(np.maximum((obs - mean) / np.sqrt(var + 1e-8), -clip), clip).astype(np.float32)  # = np.clip
 
 
+def noise_log_density(noise: np.ndarray) -> np.ndarray:
+    """``-|z|^2 / 2`` of each row ``z`` of standard-normal noise (its last axis): the part of a
+    Gaussian action's log-density that depends on the noise alone, for any leading shape (a
+    block of steps at once gives each step's bits)."""
+    return -0.5 * np.add.reduce(noise * noise, axis=-1)  # np.sum's bits, without its wrapper's cost
+
+
 @dataclass
 class ObsStats:
     """Running mean and variance of observations, and the clip applied after standardising."""
@@ -125,9 +132,11 @@ class NumpyPolicy:
             return gumbel_max(out, noise)
         return (out + np.exp(self.log_std()) * noise).astype(np.float32)
 
-    def sample_with_log_prob(self, obs: np.ndarray, noise: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def sample_with_log_prob(self, obs: np.ndarray, noise: np.ndarray,
+                             noise_density: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`sample`, and the log-probability of each action under the policy that drew it
-        (float64): what an update weighs a step by when the policy has changed since."""
+        (float64): what an update weighs a step by when the policy has changed since. A Gaussian
+        policy's caller may pass ``noise_log_density(noise)``, computed ahead for a block of noise."""
         out = forward(self.layers(), self.activation, obs)
         if self.discrete:
             actions = gumbel_max(out, noise)
@@ -136,9 +145,9 @@ class NumpyPolicy:
             return actions, (shifted[np.arange(actions.shape[0]), actions] - log_norm).astype(np.float64)
         log_std = self.log_std()
         actions = (out + np.exp(log_std) * noise).astype(np.float32)
-        # ufunc reductions: np.sum's bits, without its wrapper's cost (this runs every step)
-        log_probs = (-0.5 * np.add.reduce(noise * noise, axis=-1) - float(np.add.reduce(log_std))
-                     - HALF_LOG_2PI * noise.shape[-1])
+        density = noise_log_density(noise) if noise_density is None else noise_density
+        # ufunc reduction: np.sum's bits, without its wrapper's cost (this runs every step)
+        log_probs = density - float(np.add.reduce(log_std)) - HALF_LOG_2PI * noise.shape[-1]
         return actions, log_probs.astype(np.float64, copy=False)
 
     def clip(self, actions: np.ndarray) -> np.ndarray:

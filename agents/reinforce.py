@@ -160,6 +160,7 @@ class Reinforce(Agent):
         #: noise block in use: part of the training state (see ``_collection_state``).
         self._collector: Collector | None = None
         self._noise: np.ndarray | None = None
+        self._noise_density: np.ndarray | None = None  # acting.noise_log_density of the block
         self._noise_step = 0
         self._make_views()
         self.acting = acting.NumpyPolicy(
@@ -246,24 +247,26 @@ class Reinforce(Agent):
             return np.transpose(noise, (2, 0, 1))
         return self.np_random.standard_normal((horizon, n, dim))
 
-    def _next_noise(self, n: int) -> np.ndarray:
-        """Gaussian actions' noise for the next step: drawn in blocks of :data:`NOISE_BLOCK` steps,
-        so that pink noise stays correlated over long episodes, across iterations too."""
+    def _next_noise(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Gaussian actions' noise for the next step, and its log-density part: drawn in blocks of
+        :data:`NOISE_BLOCK` steps, so that pink noise stays correlated over long episodes, across
+        iterations too (and the density costs one numpy call per block, not a few per step)."""
         if self._noise is None or self._noise_step == NOISE_BLOCK:
-            self._noise = self._exploration_noise(n, int(np.prod(self.action_space.shape)), NOISE_BLOCK)
-            self._noise_step = 0
+            self._use_noise(self._exploration_noise(n, int(np.prod(self.action_space.shape)), NOISE_BLOCK), 0)
         self._noise_step += 1
-        return self._noise[self._noise_step - 1]
+        return self._noise[self._noise_step - 1], self._noise_density[self._noise_step - 1]
+
+    def _use_noise(self, block: np.ndarray, step: int) -> None:
+        self._noise, self._noise_step = block, step
+        self._noise_density = acting.noise_log_density(block)
 
     def _act(self, encoded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Training actions and their log-probabilities for a batch of encoded observations, on the
         numpy fast path (:mod:`zoo.agents.acting`)."""
         obs = self.acting.normalize(encoded)
         if self.policy.discrete:
-            noise = self.np_random.random((obs.shape[0], self.action_space.n))
-        else:
-            noise = self._next_noise(obs.shape[0])
-        return self.acting.sample_with_log_prob(obs, noise)
+            return self.acting.sample_with_log_prob(obs, self.np_random.random((obs.shape[0], self.action_space.n)))
+        return self.acting.sample_with_log_prob(obs, *self._next_noise(obs.shape[0]))
 
     def _collect(self) -> tuple[int, bool]:
         """Step the copies until an update is due, the step budget cannot pay for one more step or
@@ -508,7 +511,7 @@ class Reinforce(Agent):
                 raise ValueError(f"collection.noise is {noise.dtype}{list(noise.shape)}, expected float64{list(want)}")
             if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step <= NOISE_BLOCK:
                 raise ValueError(f"collection noise_step {step!r} is not a step of the block")
-            self._noise, self._noise_step = noise.copy(), step
+            self._use_noise(noise.copy(), step)
         self._collector = collector
 
 

@@ -317,6 +317,23 @@ def test_a_run_stopped_between_updates_resumes_its_episodes_exactly(tmp_path, mo
     assert resumed.returns == straight.returns
 
 
+def test_a_run_stopped_within_a_block_of_exploration_noise_resumes_it_exactly(tmp_path):
+    """Gaussian actions draw their (pink) noise a block of steps ahead, with the part of each
+    step's log-density it sets: a run stopped within a block goes on with its rest."""
+    straight = train("reinforce-baseline", "mountaincar-continuous", seed=3, steps=6000, out=tmp_path / "straight",
+                     overrides={"n_envs": 4}, argv=["zoo"])
+    first = train("reinforce-baseline", "mountaincar-continuous", seed=3, steps=6000, out=tmp_path / "resumed",
+                  overrides={"n_envs": 4}, argv=["zoo"], progress=ctrl_c_after(3000))
+    assert first.interrupted
+    _, saved = ckpt.read_training_state(first.checkpoint)
+    assert 0 < saved["agent"]["collection"]["noise_step"] < 1024
+    resumed = resume(tmp_path / "resumed", argv=["zoo"])
+    state_a, _ = full_state(straight.run_dir)
+    state_b, _ = full_state(resumed.run_dir)
+    assert [k for k in state_a if not torch.equal(state_a[k], state_b[k])] == []
+    assert resumed.returns == straight.returns and resumed.env_steps == straight.env_steps
+
+
 # -- stopping at a reward threshold ---------------------------------------------------------------
 def test_stop_at_reward_stops_at_the_first_iteration_whose_100_episode_mean_reaches_it(tmp_path):
     result = train("reinforce", "cartpole", seed=0, steps=300_000, out=tmp_path / "run", stop_at_reward=60.0,
