@@ -26,18 +26,76 @@ from .vector_env import ClassicVectorEnv
 _PI = np.pi
 
 
-def _wrap(x: np.ndarray, low: float, high: float) -> np.ndarray:
-    """gymnasium's ``wrap``: add or subtract the range until ``low <= x <= high`` (one step at a
-    time, as there, rather than a modulo that rounds differently)."""
+def _wrap(x: np.ndarray, low: float, high: float) -> None:
+    """gymnasium's ``wrap``, in place: add or subtract the range until ``low <= x <= high`` (one
+    step at a time, as there, rather than a modulo that rounds differently)."""
     diff = high - low
     if low <= x.min() and x.max() <= high:  # the common case: nothing to wrap (NaN: the loops below)
-        return x
-    x = x.copy()
+        return
     while (above := x > high).any():
         x[above] -= diff
     while (below := x < low).any():
         x[below] += diff
-    return x
+
+
+class _Constants:
+    """The constants of ``_rk4`` and ``_dsdt``: the products of link constants that gymnasium's
+    expressions start with, each computed in Python floats in gymnasium's order (left to right).
+
+    Each is a 0-d float64 array (an array times a 0-d array gives the same bits as times a Python
+    float, and costs less), or, where one call multiplies several rows by one constant each, a
+    block of those rows, N copies wide: a (k, 1) column would broadcast, and numpy takes three
+    times as long over operands whose shapes or strides differ as over same-shaped contiguous ones."""
+
+    def __init__(self, m1: float, m2: float, l1: float, lc1: float, lc2: float, moi: float, dt: float,
+                 torques: tuple[float, ...], max_vel_1: float, max_vel_2: float, num_envs: int) -> None:
+        I1 = I2 = moi  # noqa: N806  (the physics' names)
+        g = 9.8
+
+        def rows(*values: float) -> np.ndarray:
+            return np.repeat(np.array(values, np.float64)[:, None], num_envs, axis=1)
+
+        self.half_pi = np.array(_PI / 2)
+        self.cos_factors = rows(m2 * lc2 * g, (m1 * lc1 + m2 * l1) * g, 2 * l1 * lc2)
+        self.l1_lc2 = np.array(l1 * lc2)
+        self.d_offsets = rows(l1**2 + lc2**2, lc2**2)
+        self.m2, self.I1, self.I2 = np.array(m2), np.array(I1), np.array(I2)
+        self.m1_lc1_sq = np.array(m1 * lc1**2)
+        self.neg_m2_l1_lc2 = np.array(-m2 * l1 * lc2)
+        self.two_m2_l1_lc2 = np.array(2 * m2 * l1 * lc2)
+        self.m2_l1_lc2 = np.array(m2 * l1 * lc2)
+        self.m2_lc2_sq_I2 = np.array(m2 * lc2**2 + I2)
+        dt = dt - 0  # gymnasium: t[1] - t[0] with t = [0, dt]
+        self.dt, self.dt2, self.dt6, self.two = np.array(dt), np.array(dt / 2.0), np.array(dt / 6.0), np.array(2.0)
+        self.torques = np.array(torques, np.float64)
+        self.max_vel = rows(max_vel_1, max_vel_2)
+        self.min_vel = -self.max_vel
+
+
+class _Workspace:
+    """The rows of N numbers (one per copy) that ``_rk4`` and ``_dsdt`` compute into: named views of
+    one array, laid out so that the rows one call works on are neighbours (see ``_dsdt``)."""
+
+    def __init__(self, num_envs: int) -> None:
+        rows = np.zeros((16, num_envs))
+        # The stage's state (rows 1-4), with theta1 + theta2 before it: [theta1 + theta2, theta1] - pi/2
+        # is one call, and the cosines of those and of theta2 (rows 0-2) another.
+        self.theta12, self.theta1, self.theta2, self.dtheta1, self.dtheta2 = rows[:5]
+        self.theta12_theta1, self.angles, self.state = rows[0:2], rows[0:3], rows[1:5]
+        self.cos2 = rows[2]  # theta2's row, once its sine is taken
+        # d2 after the velocities: their three squares are one call; ddtheta1 takes d2's row once
+        # d2 is no longer needed, so that rows 3-6 are the derivative.
+        self.d2 = self.ddtheta1 = rows[5]
+        self.ddtheta2 = rows[6]
+        self.squared, self.derivative = rows[3:6], rows[3:7]
+        self.sin2 = rows[7]
+        # [m2 lc2 g, (m1 lc1 + m2 l1) g, 2 l1 lc2] * cos of rows 0-2, and the d1, d2 sums after them.
+        self.cos_terms, self.phi2, self.k = rows[8:11], rows[8], rows[9]
+        self.e_f, self.e, self.f = rows[10:12], rows[10], rows[11]
+        self.d1 = self.e
+        self.g, self.h, self.phi1, self.numerator = rows[12], rows[13], rows[14], rows[15]
+        # RK4's running sum and each stage's scaled derivative.
+        self.total, self.scaled = np.zeros((4, num_envs)), np.zeros((4, num_envs))
 
 
 class AcrobotVectorEnv(ClassicVectorEnv):
@@ -56,8 +114,9 @@ class AcrobotVectorEnv(ClassicVectorEnv):
             setattr(self, name, getattr(single, name))
         # theta1, theta2, dtheta1, dtheta2 of every copy, float64 (float32 values after a reset).
         self.state = np.zeros((4, self.num_envs))
-        self._links: tuple[float, ...] = ()
-        self._link_constants: dict[str, np.ndarray] = {}
+        self._links: tuple[Any, ...] = ()
+        self._link_constants: _Constants
+        self._work = _Workspace(self.num_envs)
 
     def _start(self, ids: np.ndarray, generators: list[np.random.Generator], options: dict[str, Any] | None) -> None:
         low, high = utils.maybe_parse_reset_bounds(options, -0.1, 0.1)
@@ -65,81 +124,110 @@ class AcrobotVectorEnv(ClassicVectorEnv):
         self.state[:, ids] = np.array(drawn, dtype=np.float32).T
 
     def _advance(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        torque = np.asarray(self.AVAIL_TORQUE, dtype=np.float64)[actions]
+        constants = self._constants()
+        torque = constants.torques[actions]
         if self.torque_noise_max > 0:
             stepping = np.flatnonzero(~self._done)  # the others restart: they draw nothing
             torque[stepping] += [self.copy_streams[i].np_random.uniform(-self.torque_noise_max, self.torque_noise_max)
                                  for i in stepping]
-        state = self._rk4(self.state, torque)
-        state[:2] = _wrap(state[:2], -_PI, _PI)
-        max_vel = np.array([[self.MAX_VEL_1], [self.MAX_VEL_2]])
-        np.minimum(np.maximum(state[2:], -max_vel, out=state[2:]), max_vel, out=state[2:])  # np.clip's bits
-        self.state = state
+        state = self.state
+        self._rk4(state, torque, constants)
+        _wrap(state[:2], -_PI, _PI)
+        velocities = state[2:]  # clipped as np.clip does it (its bits), without its wrapper
+        np.minimum(np.maximum(velocities, constants.min_vel, out=velocities), constants.max_vel, out=velocities)
         theta1, theta2 = state[0], state[1]
         terminated = -np.cos(theta1) - np.cos(theta2 + theta1) > 1.0
         return np.where(terminated, 0.0, -1.0), terminated
 
-    def _rk4(self, y0: np.ndarray, torque: np.ndarray) -> np.ndarray:
-        """gymnasium's ``rk4`` over ``[0, dt]``: one step, on the (4, N) state at once (each
-        element as there). The torque, the fifth component there, has derivative 0 and stays."""
-        dt = self.dt - 0  # gymnasium: t[1] - t[0] with t = [0, dt]
-        dt2 = np.array(dt / 2.0)
-        constants = self._constants()
-        k1 = self._dsdt(y0, torque, constants)
-        k2 = self._dsdt(y0 + dt2 * k1, torque, constants)
-        k3 = self._dsdt(y0 + dt2 * k2, torque, constants)
-        k4 = self._dsdt(y0 + np.array(dt) * k3, torque, constants)
-        two = np.array(2.0)
-        return y0 + np.array(dt / 6.0) * (k1 + two * k2 + two * k3 + k4)
+    def _rk4(self, y0: np.ndarray, torque: np.ndarray, c: _Constants) -> None:
+        """gymnasium's ``rk4`` over ``[0, dt]``, one step, on the (4, N) state ``y0`` at once, in place
+        (each element as there). The torque, the fifth component there, has derivative 0 and stays.
 
-    def _constants(self) -> dict[str, np.ndarray]:
-        """The products of link constants ``_dsdt``'s expressions start with, each computed in
-        Python floats in gymnasium's order (left to right) and held as a 0-d float64 array: an
-        array times a 0-d array gives the same bits as times a Python float, and costs less.
-        Computed again only when a link constant has changed (they are attributes, as there)."""
+        gymnasium sums ``k1 + 2 * k2 + 2 * k3 + k4`` left to right, so the sum is kept as it goes:
+        each stage's derivative is read before the next stage overwrites the workspace."""
+        w = self._work
+        add, mul = np.add, np.multiply
+        stage, derivative, total, scaled = w.state, w.derivative, w.total, w.scaled
+        np.copyto(stage, y0)
+        self._dsdt(torque, c)  # k1
+        np.copyto(total, derivative)
+        add(y0, mul(c.dt2, derivative, scaled), stage)  # y0 + dt2 * k1
+        self._dsdt(torque, c)  # k2
+        add(total, mul(c.two, derivative, scaled), total)  # k1 + 2 * k2
+        add(y0, mul(c.dt2, derivative, scaled), stage)  # y0 + dt2 * k2
+        self._dsdt(torque, c)  # k3
+        add(total, mul(c.two, derivative, scaled), total)  # ... + 2 * k3
+        add(y0, mul(c.dt, derivative, scaled), stage)  # y0 + dt * k3
+        self._dsdt(torque, c)  # k4
+        add(total, derivative, total)  # ... + k4
+        add(y0, mul(c.dt6, total, total), y0)  # y0 + dt / 6.0 * (...)
+
+    def _constants(self) -> _Constants:
+        """The constants of ``_dsdt`` and ``_rk4``, computed again only when an attribute they come
+        from has changed (they are attributes, as there)."""
         links = (self.LINK_MASS_1, self.LINK_MASS_2, self.LINK_LENGTH_1, self.LINK_COM_POS_1, self.LINK_COM_POS_2,
-                 self.LINK_MOI)
+                 self.LINK_MOI, self.dt, tuple(self.AVAIL_TORQUE), self.MAX_VEL_1, self.MAX_VEL_2)
         if links != self._links:
-            m1, m2, l1, lc1, lc2, moi = links
-            I1 = I2 = moi  # noqa: N806  (the physics' names)
-            g = 9.8
-            values = {
-                "m1 lc1^2": m1 * lc1**2, "l1^2 + lc2^2": l1**2 + lc2**2, "2 l1 lc2": 2 * l1 * lc2, "m2": m2,
-                "I1": I1, "I2": I2, "lc2^2": lc2**2, "l1 lc2": l1 * lc2, "m2 lc2 g": m2 * lc2 * g, "pi/2": _PI / 2,
-                "-m2 l1 lc2": -m2 * l1 * lc2, "2 m2 l1 lc2": 2 * m2 * l1 * lc2,
-                "(m1 lc1 + m2 l1) g": (m1 * lc1 + m2 * l1) * g, "m2 l1 lc2": m2 * l1 * lc2,
-                "m2 lc2^2 + I2": m2 * lc2**2 + I2,
-            }
-            self._links, self._link_constants = links, {name: np.array(v, np.float64) for name, v in values.items()}
+            self._links, self._link_constants = links, _Constants(*links, num_envs=self.num_envs)
         return self._link_constants
 
-    def _dsdt(self, s: np.ndarray, a: np.ndarray, c: dict[str, np.ndarray]) -> np.ndarray:
-        """gymnasium's ``_dsdt``, expression for expression, on the (4, N) state (``sin(theta2)``,
-        used three times there, is computed once: the same value; the squares of both velocities
-        in one call)."""
-        theta1, theta2, dtheta1, dtheta2 = s
-        cos2, sin2 = np.cos(theta2), np.sin(theta2)
-        d1 = c["m1 lc1^2"] + c["m2"] * (c["l1^2 + lc2^2"] + c["2 l1 lc2"] * cos2) + c["I1"] + c["I2"]
-        d2 = c["m2"] * (c["lc2^2"] + c["l1 lc2"] * cos2) + c["I2"]
-        phi2 = c["m2 lc2 g"] * np.cos(theta1 + theta2 - c["pi/2"])
-        dtheta1_sq, dtheta2_sq = square(s[2:])
-        phi1 = (
-            c["-m2 l1 lc2"] * dtheta2_sq * sin2
-            - c["2 m2 l1 lc2"] * dtheta2 * dtheta1 * sin2
-            + c["(m1 lc1 + m2 l1) g"] * np.cos(theta1 - c["pi/2"])
-            + phi2
-        )
-        derivative = np.empty_like(s)
-        derivative[:2] = s[2:]
-        if self.book_or_nips == "nips":
-            ddtheta2 = (a + d2 / d1 * phi1 - phi2) / (c["m2 lc2^2 + I2"] - square(d2) / d1)
-        else:
-            ddtheta2 = (a + d2 / d1 * phi1 - c["m2 l1 lc2"] * dtheta1_sq * sin2 - phi2) / (
-                c["m2 lc2^2 + I2"] - square(d2) / d1
-            )
-        derivative[3] = ddtheta2
-        np.divide(-(d2 * ddtheta2 + phi1), d1, out=derivative[2])  # ddtheta1
-        return derivative
+    def _dsdt(self, a: np.ndarray, c: _Constants) -> None:
+        """gymnasium's ``_dsdt`` on the stage state in the workspace (rows ``w.state``), writing
+        ``ddtheta1, ddtheta2`` after its velocities (so that rows ``w.derivative`` are the
+        derivative). Each element goes through gymnasium's operations on the same operands in the
+        same order; operations that are the same ufunc and independent run in one call on a block
+        of rows, with a block of constants (one row each), since a numpy call on 16 numbers costs
+        its overhead, not its arithmetic. The rows, by gymnasium's names (see ``_Workspace``)::
+
+            cos(theta1 + theta2 - pi/2), cos(theta1 - pi/2), cos(theta2)  = cos of rows 0..2
+            phi2, (m1 lc1 + m2 l1) g cos(theta1 - pi/2), 2 l1 lc2 cos(theta2)
+                = [m2 lc2 g, (m1 lc1 + m2 l1) g, 2 l1 lc2] * rows 0..2
+            d1 = m1 lc1^2 + m2 (l1^2 + lc2^2 + 2 l1 lc2 cos(theta2)) + I1 + I2     (row e)
+            d2 = m2 (lc2^2 + l1 lc2 cos(theta2)) + I2                             (row f, then d2)
+                both as [l1^2 + lc2^2, lc2^2] + [.., ..], then m2 * [.., ..]
+            dtheta1 ** 2, dtheta2 ** 2, d2 ** 2  = squares of rows dtheta1, dtheta2, d2 at once
+        """
+        w = self._work
+        add, sub, mul, div = np.add, np.subtract, np.multiply, np.divide
+        # theta1 + theta2, then [theta1 + theta2, theta1] - pi/2, then their cosines and cos(theta2).
+        add(w.theta1, w.theta2, w.theta12)
+        sub(w.theta12_theta1, c.half_pi, w.theta12_theta1)
+        np.sin(w.theta2, w.sin2)
+        np.cos(w.angles, w.angles)
+        # phi2, (m1 lc1 + m2 l1) g cos(theta1 - pi/2), 2 l1 lc2 cos(theta2) in one call; l1 lc2 cos(theta2).
+        mul(c.cos_factors, w.angles, w.cos_terms)
+        mul(c.l1_lc2, w.cos2, w.f)
+        # d1 (row e) and d2 (row f): [l1^2 + lc2^2, lc2^2] + ..., m2 * (...), then each's own additions.
+        add(c.d_offsets, w.e_f, w.e_f)
+        mul(c.m2, w.e_f, w.e_f)
+        add(c.m1_lc1_sq, w.e, w.e)
+        add(w.f, c.I2, w.d2)
+        add(w.e, c.I1, w.e)
+        add(w.e, c.I2, w.d1)
+        dtheta1_sq, dtheta2_sq, d2_sq = square(w.squared)  # one Python pass for the three squares
+        # phi1 = -m2 l1 lc2 dtheta2^2 sin2 - 2 m2 l1 lc2 dtheta2 dtheta1 sin2 + (m1 lc1 + m2 l1) g cos(..) + phi2
+        mul(c.neg_m2_l1_lc2, dtheta2_sq, w.g)
+        mul(w.g, w.sin2, w.g)
+        mul(c.two_m2_l1_lc2, w.dtheta2, w.h)
+        mul(w.h, w.dtheta1, w.h)
+        mul(w.h, w.sin2, w.h)
+        sub(w.g, w.h, w.phi1)
+        add(w.phi1, w.k, w.phi1)
+        add(w.phi1, w.phi2, w.phi1)
+        # ddtheta2 = (a + d2 / d1 * phi1 [- m2 l1 lc2 dtheta1^2 sin2] - phi2) / (m2 lc2^2 + I2 - d2^2 / d1)
+        numerator = w.numerator
+        mul(div(w.d2, w.d1, numerator), w.phi1, numerator)
+        add(a, numerator, numerator)
+        if self.book_or_nips != "nips":
+            mul(c.m2_l1_lc2, dtheta1_sq, w.g)
+            mul(w.g, w.sin2, w.g)
+            sub(numerator, w.g, numerator)
+        sub(numerator, w.phi2, numerator)
+        sub(c.m2_lc2_sq_I2, div(d2_sq, w.d1, w.h), w.h)
+        div(numerator, w.h, w.ddtheta2)
+        # ddtheta1 = -(d2 * ddtheta2 + phi1) / d1
+        add(mul(w.d2, w.ddtheta2, numerator), w.phi1, numerator)
+        div(np.negative(numerator, numerator), w.d1, w.ddtheta1)
 
     def _observations(self) -> np.ndarray:
         theta1, theta2, dtheta1, dtheta2 = self.state
