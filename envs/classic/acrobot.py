@@ -26,15 +26,15 @@ from .vector_env import ClassicVectorEnv
 _PI = np.pi
 
 
-def _wrap(x: np.ndarray, low: float, high: float) -> None:
-    """gymnasium's ``wrap``, in place: add or subtract the range until ``low <= x <= high`` (one
-    step at a time, as there, rather than a modulo that rounds differently)."""
-    diff = high - low
-    if low <= x.min() and x.max() <= high:  # the common case: nothing to wrap (NaN: the loops below)
+def _wrap_angles(x: np.ndarray) -> None:
+    """gymnasium's ``wrap(x, -pi, pi)``, in place: add or subtract 2 pi until ``-pi <= x <= pi``
+    (one step at a time, as there, rather than a modulo that rounds differently)."""
+    if np.abs(x).max() <= _PI:  # the common case: nothing to wrap (NaN: the loops below); one reduction
         return
-    while (above := x > high).any():
+    diff = _PI - -_PI
+    while (above := x > _PI).any():
         x[above] -= diff
-    while (below := x < low).any():
+    while (below := x < -_PI).any():
         x[below] += diff
 
 
@@ -132,12 +132,12 @@ class AcrobotVectorEnv(ClassicVectorEnv):
                                  for i in stepping]
         state = self.state
         self._rk4(state, torque, constants)
-        _wrap(state[:2], -_PI, _PI)
+        _wrap_angles(state[:2])
         velocities = state[2:]  # clipped as np.clip does it (its bits), without its wrapper
         np.minimum(np.maximum(velocities, constants.min_vel, out=velocities), constants.max_vel, out=velocities)
         theta1, theta2 = state[0], state[1]
         terminated = -np.cos(theta1) - np.cos(theta2 + theta1) > 1.0
-        return np.where(terminated, 0.0, -1.0), terminated
+        return terminated - 1.0, terminated  # rewards: 0 if terminated, else -1
 
     def _rk4(self, y0: np.ndarray, torque: np.ndarray, c: _Constants) -> None:
         """gymnasium's ``rk4`` over ``[0, dt]``, one step, on the (4, N) state ``y0`` at once, in place
@@ -230,11 +230,13 @@ class AcrobotVectorEnv(ClassicVectorEnv):
         div(np.negative(numerator, numerator), w.d1, w.ddtheta1)
 
     def _observations(self) -> np.ndarray:
-        theta1, theta2, dtheta1, dtheta2 = self.state
         obs = np.empty((self.num_envs, 6), dtype=np.float32)
-        obs[:, 0], obs[:, 1] = np.cos(theta1), np.sin(theta1)
-        obs[:, 2], obs[:, 3] = np.cos(theta2), np.sin(theta2)
-        obs[:, 4], obs[:, 5] = dtheta1, dtheta2
+        # One row per component (cos theta1, sin theta1, cos theta2, sin theta2, dtheta1, dtheta2):
+        # cos and sin of both angles in one call each, computed in float64 and rounded to float32.
+        components = obs.T
+        np.cos(self.state[:2], out=components[0:4:2])
+        np.sin(self.state[:2], out=components[1:4:2])
+        components[4:] = self.state[2:]
         reset = (self._steps == 0).nonzero()[0]
         if reset.size:  # the single env's state is float32 until its first step
             angles = self.state[:2, reset].astype(np.float32)
