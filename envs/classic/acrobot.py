@@ -62,8 +62,8 @@ class _Constants:
         self.m2, self.I1, self.I2 = np.array(m2), np.array(I1), np.array(I2)
         self.m1_lc1_sq = np.array(m1 * lc1**2)
         self.neg_m2_l1_lc2 = np.array(-m2 * l1 * lc2)
+        self.square_factors = rows(m2 * l1 * lc2, -m2 * l1 * lc2)  # of dtheta1**2, dtheta2**2
         self.two_m2_l1_lc2 = np.array(2 * m2 * l1 * lc2)
-        self.m2_l1_lc2 = np.array(m2 * l1 * lc2)
         self.m2_lc2_sq_I2 = np.array(m2 * lc2**2 + I2)
         dt = dt - 0  # gymnasium: t[1] - t[0] with t = [0, dt]
         self.dt, self.dt2, self.dt6, self.two = np.array(dt), np.array(dt / 2.0), np.array(dt / 6.0), np.array(2.0)
@@ -74,26 +74,24 @@ class _Constants:
 
 class _Workspace:
     """The rows of N numbers (one per copy) that ``_rk4`` and ``_dsdt`` compute into: named views of
-    one array, laid out so that the rows one call works on are neighbours (see ``_dsdt``)."""
+    one array, laid out so that the rows one call works on are neighbours (the table in ``_dsdt``)."""
 
     def __init__(self, num_envs: int) -> None:
-        rows = np.zeros((16, num_envs))
-        # The stage's state (rows 1-4), with theta1 + theta2 before it: [theta1 + theta2, theta1] - pi/2
-        # is one call, and the cosines of those and of theta2 (rows 0-2) another.
+        rows = np.zeros((18, num_envs))
+        self.rows = rows
         self.theta12, self.theta1, self.theta2, self.dtheta1, self.dtheta2 = rows[:5]
-        self.theta12_theta1, self.angles, self.state = rows[0:2], rows[0:3], rows[1:5]
-        self.cos2 = rows[2]  # theta2's row, once its sine is taken
-        # d2 after the velocities: their three squares are one call; ddtheta1 takes d2's row once
-        # d2 is no longer needed, so that rows 3-6 are the derivative.
-        self.d2 = self.ddtheta1 = rows[5]
+        self.state, self.theta12_theta1, self.angles = rows[1:5], rows[0:2], rows[0:3]
+        self.sin2, self.sin2_dtheta1 = rows[2], rows[2:4]  # theta2's row, once its cosine is taken
+        self.d2 = self.ddtheta1 = rows[5]  # d2 is last read before ddtheta1 is written
         self.ddtheta2 = rows[6]
         self.squared, self.derivative = rows[3:6], rows[3:7]
-        self.sin2 = rows[7]
-        # [m2 lc2 g, (m1 lc1 + m2 l1) g, 2 l1 lc2] * cos of rows 0-2, and the d1, d2 sums after them.
-        self.cos_terms, self.phi2, self.k = rows[8:11], rows[8], rows[9]
-        self.e_f, self.e, self.f = rows[10:12], rows[10], rows[11]
+        self.cosines, self.cos2 = rows[7:10], rows[9]
+        self.cos_terms, self.phi2, self.k = rows[10:13], rows[10], rows[11]
+        self.e_f, self.e, self.f = rows[12:14], rows[12], rows[13]
         self.d1 = self.e
-        self.g, self.h, self.phi1, self.numerator = rows[12], rows[13], rows[14], rows[15]
+        self.s_g, self.s, self.g_h, self.g, self.h = rows[14:16], rows[14], rows[15:17], rows[15], rows[16]
+        self.phi1 = self.g
+        self.numerator = rows[17]
         # RK4's running sum and each stage's scaled derivative.
         self.total, self.scaled = np.zeros((4, num_envs)), np.zeros((4, num_envs))
 
@@ -172,58 +170,71 @@ class AcrobotVectorEnv(ClassicVectorEnv):
         return self._link_constants
 
     def _dsdt(self, a: np.ndarray, c: _Constants) -> None:
-        """gymnasium's ``_dsdt`` on the stage state in the workspace (rows ``w.state``), writing
-        ``ddtheta1, ddtheta2`` after its velocities (so that rows ``w.derivative`` are the
-        derivative). Each element goes through gymnasium's operations on the same operands in the
-        same order; operations that are the same ufunc and independent run in one call on a block
-        of rows, with a block of constants (one row each), since a numpy call on 16 numbers costs
-        its overhead, not its arithmetic. The rows, by gymnasium's names (see ``_Workspace``)::
+        """gymnasium's ``_dsdt`` on the stage's state (workspace rows 1-4), writing ``ddtheta1,
+        ddtheta2`` after its velocities, so that rows 3-6 are the derivative.
 
-            cos(theta1 + theta2 - pi/2), cos(theta1 - pi/2), cos(theta2)  = cos of rows 0..2
-            phi2, (m1 lc1 + m2 l1) g cos(theta1 - pi/2), 2 l1 lc2 cos(theta2)
-                = [m2 lc2 g, (m1 lc1 + m2 l1) g, 2 l1 lc2] * rows 0..2
-            d1 = m1 lc1^2 + m2 (l1^2 + lc2^2 + 2 l1 lc2 cos(theta2)) + I1 + I2     (row e)
-            d2 = m2 (lc2^2 + l1 lc2 cos(theta2)) + I2                             (row f, then d2)
-                both as [l1^2 + lc2^2, lc2^2] + [.., ..], then m2 * [.., ..]
-            dtheta1 ** 2, dtheta2 ** 2, d2 ** 2  = squares of rows dtheta1, dtheta2, d2 at once
+        Each element goes through gymnasium's operations, on the same operands, in the same order.
+        What changes is only how they are grouped into numpy calls: a call on 16 numbers costs its
+        overhead, not its arithmetic, so independent operations of one ufunc run in one call on
+        neighbouring rows, each row times (or plus) its own constant (a row of ``c``'s blocks).
+        The workspace's rows, in gymnasium's names (``s_`` = ``sin(theta2)``)::
+
+             0  theta1 + theta2  -> theta1 + theta2 - pi/2   } cosines of rows 0-2 -> rows 7-9, in one call
+             1  theta1           -> theta1 - pi/2            }   (both "- pi/2" in one call)
+             2  theta2           -> s_ (once its cosine is taken)
+             3  dtheta1          } the squares of rows 3-5 in one pass: dtheta1**2, dtheta2**2, d2**2
+             4  dtheta2          }
+             5  d2               -> ddtheta1 (d2 is last read before)
+             6  ddtheta2
+             7  cos(theta1 + theta2 - pi/2)                  } [m2 lc2 g, (m1 lc1 + m2 l1) g, 2 l1 lc2]
+             8  cos(theta1 - pi/2)                           }   * rows 7-9 -> rows 10-12, in one call
+             9  cos(theta2)
+            10  phi2
+            11  (m1 lc1 + m2 l1) g cos(theta1 - pi/2)
+            12  2 l1 lc2 cos(theta2) -> ... -> d1            } [l1**2 + lc2**2, lc2**2] + rows 12-13,
+            13  l1 lc2 cos(theta2)   -> ... -> (d2, row 5)   }   then m2 * rows 12-13
+            14  m2 l1 lc2 dtheta1**2 -> ... s_ (book)        } [m2 l1 lc2, -m2 l1 lc2] * squares
+            15  -m2 l1 lc2 dtheta2**2 -> ... s_ -> phi1      } [row 15, row 16] * [s_, dtheta1]
+            16  2 m2 l1 lc2 dtheta2 -> ... dtheta1 -> ... s_ }
+            17  ddtheta2's numerator, then ddtheta1's
         """
         w = self._work
         add, sub, mul, div = np.add, np.subtract, np.multiply, np.divide
-        # theta1 + theta2, then [theta1 + theta2, theta1] - pi/2, then their cosines and cos(theta2).
         add(w.theta1, w.theta2, w.theta12)
         sub(w.theta12_theta1, c.half_pi, w.theta12_theta1)
+        np.cos(w.angles, w.cosines)
         np.sin(w.theta2, w.sin2)
-        np.cos(w.angles, w.angles)
-        # phi2, (m1 lc1 + m2 l1) g cos(theta1 - pi/2), 2 l1 lc2 cos(theta2) in one call; l1 lc2 cos(theta2).
-        mul(c.cos_factors, w.angles, w.cos_terms)
+        mul(c.cos_factors, w.cosines, w.cos_terms)
         mul(c.l1_lc2, w.cos2, w.f)
-        # d1 (row e) and d2 (row f): [l1^2 + lc2^2, lc2^2] + ..., m2 * (...), then each's own additions.
+        # d1 = m1 lc1**2 + m2 (l1**2 + lc2**2 + 2 l1 lc2 cos(theta2)) + I1 + I2
+        # d2 = m2 (lc2**2 + l1 lc2 cos(theta2)) + I2
         add(c.d_offsets, w.e_f, w.e_f)
         mul(c.m2, w.e_f, w.e_f)
         add(c.m1_lc1_sq, w.e, w.e)
         add(w.f, c.I2, w.d2)
         add(w.e, c.I1, w.e)
         add(w.e, c.I2, w.d1)
-        dtheta1_sq, dtheta2_sq, d2_sq = square(w.squared)  # one Python pass for the three squares
-        # phi1 = -m2 l1 lc2 dtheta2^2 sin2 - 2 m2 l1 lc2 dtheta2 dtheta1 sin2 + (m1 lc1 + m2 l1) g cos(..) + phi2
-        mul(c.neg_m2_l1_lc2, dtheta2_sq, w.g)
-        mul(w.g, w.sin2, w.g)
+        squares = square(w.squared)  # dtheta1**2, dtheta2**2, d2**2
+        # phi1 = -m2 l1 lc2 dtheta2**2 s_ - 2 m2 l1 lc2 dtheta2 dtheta1 s_ + (m1 lc1 + m2 l1) g cos(..) + phi2
+        book = self.book_or_nips != "nips"
+        if book:
+            mul(c.square_factors, squares[:2], w.s_g)
+        else:  # no dtheta1**2 term
+            mul(c.neg_m2_l1_lc2, squares[1], w.g)
         mul(c.two_m2_l1_lc2, w.dtheta2, w.h)
-        mul(w.h, w.dtheta1, w.h)
+        mul(w.g_h, w.sin2_dtheta1, w.g_h)
         mul(w.h, w.sin2, w.h)
         sub(w.g, w.h, w.phi1)
         add(w.phi1, w.k, w.phi1)
         add(w.phi1, w.phi2, w.phi1)
-        # ddtheta2 = (a + d2 / d1 * phi1 [- m2 l1 lc2 dtheta1^2 sin2] - phi2) / (m2 lc2^2 + I2 - d2^2 / d1)
+        # ddtheta2 = (a + d2 / d1 * phi1 [- m2 l1 lc2 dtheta1**2 s_] - phi2) / (m2 lc2**2 + I2 - d2**2 / d1)
         numerator = w.numerator
         mul(div(w.d2, w.d1, numerator), w.phi1, numerator)
         add(a, numerator, numerator)
-        if self.book_or_nips != "nips":
-            mul(c.m2_l1_lc2, dtheta1_sq, w.g)
-            mul(w.g, w.sin2, w.g)
-            sub(numerator, w.g, numerator)
+        if book:
+            sub(numerator, mul(w.s, w.sin2, w.s), numerator)
         sub(numerator, w.phi2, numerator)
-        sub(c.m2_lc2_sq_I2, div(d2_sq, w.d1, w.h), w.h)
+        sub(c.m2_lc2_sq_I2, div(squares[2], w.d1, w.h), w.h)
         div(numerator, w.h, w.ddtheta2)
         # ddtheta1 = -(d2 * ddtheta2 + phi1) / d1
         add(mul(w.d2, w.ddtheta2, numerator), w.phi1, numerator)
