@@ -5,6 +5,9 @@ The single env (``gymnasium.envs.classic_control.acrobot``) integrates the two l
 [-pi, pi] and clips the velocities. Here the same, on arrays, with:
 
 * the same expressions in the same order, numpy scalars' ``** 2`` as :func:`.scalar_math.scalar_square`;
+* operations grouped into as few numpy calls as their order allows (a call on a few dozen numbers
+  costs its overhead, not its arithmetic): same-ufunc operations that do not depend on each other
+  run as one call on neighbouring rows of a preallocated workspace (``_dsdt`` tables the rows);
 * the first observation of an episode computed as the single env does it: its reset state is
   float32, so ``cos``/``sin`` run in float32 there (every later state is float64);
 * ``book_or_nips``, ``torque_noise_max`` and ``dt`` as attributes, read on every step, with
@@ -78,7 +81,6 @@ class _Workspace:
 
     def __init__(self, num_envs: int) -> None:
         rows = np.zeros((18, num_envs))
-        self.rows = rows
         self.theta12, self.theta1, self.theta2, self.dtheta1, self.dtheta2 = rows[:5]
         self.state, self.theta12_theta1, self.angles = rows[1:5], rows[0:2], rows[0:3]
         self.sin2, self.sin2_dtheta1 = rows[2], rows[2:4]  # theta2's row, once its cosine is taken
@@ -134,7 +136,9 @@ class AcrobotVectorEnv(ClassicVectorEnv):
         velocities = state[2:]  # clipped as np.clip does it (its bits), without its wrapper
         np.minimum(np.maximum(velocities, constants.min_vel, out=velocities), constants.max_vel, out=velocities)
         theta1, theta2 = state[0], state[1]
-        terminated = -np.cos(theta1) - np.cos(theta2 + theta1) > 1.0
+        # gymnasium's -cos(theta1) - cos(theta2 + theta1) > 1.0, without the negation: (-a) - b is
+        # -(a + b) to the bit (negating is exact, and rounding to nearest is symmetric).
+        terminated = np.cos(theta1) + np.cos(theta2 + theta1) < -1.0
         return terminated - 1.0, terminated  # rewards: 0 if terminated, else -1
 
     def _rk4(self, y0: np.ndarray, torque: np.ndarray, c: _Constants) -> None:
@@ -195,7 +199,7 @@ class AcrobotVectorEnv(ClassicVectorEnv):
             13  l1 lc2 cos(theta2)   -> ... -> (d2, row 5)   }   then m2 * rows 12-13
             14  m2 l1 lc2 dtheta1**2 -> ... s_ (book)        } [m2 l1 lc2, -m2 l1 lc2] * squares
             15  -m2 l1 lc2 dtheta2**2 -> ... s_ -> phi1      } [row 15, row 16] * [s_, dtheta1]
-            16  2 m2 l1 lc2 dtheta2 -> ... dtheta1 -> ... s_ }
+            16  2 m2 l1 lc2 dtheta2 -> ... dtheta1 -> ... s_ }   (then ddtheta2's denominator)
             17  ddtheta2's numerator, then ddtheta1's
         """
         w = self._work
