@@ -80,6 +80,7 @@ class _Workspace:
     one array, laid out so that the rows one call works on are neighbours (the table in ``_dsdt``)."""
 
     def __init__(self, num_envs: int) -> None:
+        self.num_envs = num_envs
         rows = np.zeros((18, num_envs))
         self.theta12, self.theta1, self.theta2, self.dtheta1, self.dtheta2 = rows[:5]
         self.state, self.theta12_theta1, self.angles = rows[1:5], rows[0:2], rows[0:3]
@@ -96,6 +97,11 @@ class _Workspace:
         self.numerator = rows[17]
         # RK4's running sum and each stage's scaled derivative.
         self.total, self.scaled = np.zeros((4, num_envs)), np.zeros((4, num_envs))
+
+    def __reduce__(self) -> tuple[type, tuple[int]]:
+        # A copy (copy.deepcopy, pickle) would copy each view on its own, no longer rows of one
+        # array; the rows hold nothing between calls, so a copy is a new workspace.
+        return _Workspace, (self.num_envs,)
 
 
 class AcrobotVectorEnv(ClassicVectorEnv):
