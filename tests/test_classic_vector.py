@@ -12,7 +12,9 @@ schedules; ``pytest -m slow tests/test_classic_vector.py`` runs generated schedu
 
 from __future__ import annotations
 
+import copy
 import os
+import pickle
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
@@ -160,6 +162,21 @@ def test_acrobots_other_dynamics_and_torque_noise_are_gymnasiums():
             got = batched.step(actions)
             assert_same(got[:4], sync.step(actions)[:4], (settings_, t))
             obs = got[0]
+
+
+def test_a_copied_acrobot_steps_as_the_original():
+    """The batched Acrobot computes in rows of one workspace array (named views of it): a deepcopy
+    or pickle must get a workspace of its own whose views are still rows of one array."""
+    batched, _ = make_pair("Acrobot-v1", 6)
+    actor = Actor("Acrobot-v1", batched.single_action_space, 5)
+    obs, _ = batched.reset(seed=2)
+    copies = [copy.deepcopy(batched), pickle.loads(pickle.dumps(batched))]
+    for t in range(300):
+        actions = actor(obs, 0.8, "int64")
+        want = batched.step(actions)
+        for clone in copies:
+            assert_same(clone.step(actions)[:4], want[:4], t)
+        obs = want[0]
 
 
 def test_pendulums_and_mountain_cars_options_are_gymnasiums():

@@ -30,11 +30,12 @@ _SPLIT = 134217729.0
 #: How far from a halfway point (in ulps) a ``pow`` that errs by less than this before rounding
 #: rounds as the correctly rounded square does.
 _MARGIN = 1 / 32
-#: Up to this many values, the scalar operation on each costs less than the arrays' bookkeeping
-#: (the few dozen numpy calls of :func:`_redo_near_halfway` cost about as much as 300 ``math.pow``).
-FEW = 32
-#: The exponent for each of up to FEW values (map's second argument).
-_TWOS = (2.0,) * FEW
+#: Up to this many values (by dtype), the scalar operation on each costs less than the arrays'
+#: bookkeeping of :func:`_redo_near_halfway` (measured with numpy 2.4: about 12 us plus 15 ns a
+#: value, against 60 ns a float64 value through ``math.pow`` and 300 ns a float32 numpy scalar).
+FEW = {np.dtype(np.float64): 256, np.dtype(np.float32): 32}
+#: The exponent for each of up to FEW float64 values (map's second argument).
+_TWOS = (2.0,) * FEW[np.dtype(np.float64)]
 #: Below these magnitudes squares are finite and the bookkeeping raises no floating-point warning.
 _QUIET = {np.float64: 1e150, np.float32: 1e19}
 
@@ -61,9 +62,10 @@ def scalar_square(x: np.ndarray) -> np.ndarray:
     """``x ** 2`` element by element as numpy computes it for a scalar of ``x``'s dtype: float64
     and float32 as the C library's ``pow``/``powf``; float16 squares are exact in float32, so
     there both ways round once."""
-    if x.dtype not in (np.float64, np.float32):
+    few = FEW.get(x.dtype)
+    if few is None:
         return x * x
-    if x.size <= FEW:  # the scalar operation itself costs less here
+    if x.size <= few:  # the scalar operation itself costs less here
         return _scalar_squares(x)
     if not np.abs(x).max(initial=0.0) < _QUIET[x.dtype.type]:  # infinite squares or NaN: their bookkeeping warns
         with np.errstate(invalid="ignore", over="ignore"):
@@ -74,12 +76,12 @@ def scalar_square(x: np.ndarray) -> np.ndarray:
 def _scalar_squares(x: np.ndarray) -> np.ndarray:
     """Each square computed by the scalar operation itself, one value at a time."""
     if x.dtype == np.float64:
-        values = x.tolist() if x.ndim == 1 else x.reshape(-1).tolist()
+        values = x.ravel().tolist()
         try:  # numpy's float64 ** calls the C pow, as math.pow does; map: no bytecode per value
-            squares = list(map(math.pow, values, _TWOS[: len(values)]))
+            squares = np.fromiter(map(math.pow, values, _TWOS), np.float64, len(values))
         except OverflowError:
-            squares = [_pow2(value) for value in values]
-        return np.array(squares) if x.ndim == 1 else np.array(squares).reshape(x.shape)
+            squares = np.array([_pow2(value) for value in values])
+        return squares if x.ndim == 1 else squares.reshape(x.shape)
     with np.errstate(over="ignore", invalid="ignore"):  # an infinite square, as the array path gives it
         return np.array([value**2 for value in x.reshape(-1)], dtype=np.float32).reshape(x.shape)
 
