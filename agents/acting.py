@@ -67,11 +67,17 @@ def encode_observations(observations, space: gymnasium.Space):
     return observations.astype(np.float32).reshape(*batch, -1)
 
 
+#: The open interval gumbel_max keeps uniforms in (log(0) is -inf), as 0-d arrays.
+_UNIFORM_LOW, _UNIFORM_HIGH = np.array(1e-12), np.array(1.0 - 1e-12)
+
+
 def gumbel_max(logits: np.ndarray, uniform: np.ndarray) -> np.ndarray:
     """Samples of Categorical(logits) for each row, from uniforms in [0, 1) of the same shape
     (the Gumbel-max trick: argmax of logits plus Gumbel noise)."""
-    # minimum/maximum: np.clip's result, without its wrapper's cost (acting runs this every step)
-    return np.argmax(logits - np.log(-np.log(np.minimum(np.maximum(uniform, 1e-12), 1.0 - 1e-12))), axis=-1)
+    # minimum/maximum: np.clip's result, and the bounds 0-d arrays, the same bits for less than
+    # Python floats cost (acting runs this every step)
+    gumbel = -np.log(-np.log(np.minimum(np.maximum(uniform, _UNIFORM_LOW), _UNIFORM_HIGH)))
+    return (logits + gumbel).argmax(axis=-1)
 
 
 def normalize(obs: np.ndarray, mean: np.ndarray, var: np.ndarray, clip: float) -> np.ndarray:
@@ -140,8 +146,9 @@ class NumpyPolicy:
         out = forward(self.layers(), self.activation, obs)
         if self.discrete:
             actions = gumbel_max(out, noise)
-            shifted = out - out.max(axis=-1, keepdims=True)
-            log_norm = np.log(np.exp(shifted).sum(axis=-1))
+            # ufunc reductions: the methods' bits without their wrappers' cost (every step)
+            shifted = out - np.maximum.reduce(out, axis=-1, keepdims=True)
+            log_norm = np.log(np.add.reduce(np.exp(shifted), axis=-1))
             return actions, (shifted[np.arange(actions.shape[0]), actions] - log_norm).astype(np.float64)
         log_std = self.log_std()
         actions = (out + np.exp(log_std) * noise).astype(np.float32)
