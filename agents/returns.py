@@ -89,15 +89,42 @@ def discounted_returns_episodes(rewards: np.ndarray, active: np.ndarray, ends: n
     # A return flows back from step t + 1 into step t only within an episode: not across its
     # end, nor into a step outside the collected episodes (whose reward is 0, so it gets 0).
     stops = ~active | ends
+    if rewards.shape[1] <= BY_VALUE_UP_TO:
+        return _returns_value_by_value(rewards, stops, gamma)
+    return _returns_row_by_row(rewards, stops, gamma)
+
+
+#: Up to this many columns (copies), :func:`discounted_returns_episodes` loops over the values in
+#: Python, which costs less than its numpy call per row there (1,000 rows of 8 copies: 1.0 ms
+#: against 3.5; 16 copies: 1.2 against 1.9; 32: 1.3 against 1.1).
+BY_VALUE_UP_TO = 16
+
+
+def _returns_row_by_row(rewards: np.ndarray, stops: np.ndarray, gamma: float) -> np.ndarray:
+    """``G_t = r_t + gamma * G_{t+1}``, ``G_{t+1}`` taken as 0 where ``stops``, one row of copies
+    at a time, in place."""
     returns = np.empty_like(rewards)
     carried = np.zeros(rewards.shape[1:], dtype=np.float64)
-    # One row at a time, in place: an update runs this over every row of its batch.
     for t in range(rewards.shape[0] - 1, -1, -1):
         if t + 1 < rewards.shape[0]:
             np.multiply(returns[t + 1], gamma, out=carried)
         np.copyto(carried, 0.0, where=stops[t])
         np.add(rewards[t], carried, out=returns[t])
     return returns
+
+
+def _returns_value_by_value(rewards: np.ndarray, stops: np.ndarray, gamma: float) -> np.ndarray:
+    """:func:`_returns_row_by_row` on Python floats, one copy (column) at a time: the same
+    operations on the same doubles, so the same bits."""
+    columns = []
+    for column, stop in zip(rewards.T.tolist(), stops.T.tolist()):
+        carried, back = 0.0, []
+        for reward, stopped in zip(reversed(column), reversed(stop)):
+            carried = reward + (0.0 if stopped else carried * gamma)
+            back.append(carried)
+        back.reverse()
+        columns.append(back)
+    return np.array(columns, dtype=np.float64).reshape(rewards.shape[::-1]).T.copy()
 
 
 def episode_ids(active: np.ndarray, ends: np.ndarray) -> np.ndarray:

@@ -112,6 +112,19 @@ def test_batch_returns_agree_with_the_per_episode_function(episodes, gamma):
 
 
 @FAST
+@given(st.integers(0, 40), st.integers(1, 40), gammas, st.integers(0, 2**32 - 1))
+def test_returns_value_by_value_and_row_by_row_are_the_same_bits(rows, copies, gamma, seed):
+    """``discounted_returns_episodes`` loops over values up to ``BY_VALUE_UP_TO`` copies and over
+    rows beyond: both give every return to the bit, across episode ends and inactive steps."""
+    rng = np.random.default_rng(seed)
+    rewards = rng.normal(size=(rows, copies)) * rng.choice([1e-3, 1.0, 1e3], size=(rows, copies))
+    stops = rng.random((rows, copies)) < 0.2
+    by_value = R._returns_value_by_value(rewards, stops, gamma)
+    by_row = R._returns_row_by_row(rewards, stops, gamma)
+    assert by_value.shape == by_row.shape == (rows, copies) and by_value.tobytes() == by_row.tobytes()
+
+
+@FAST
 @given(st.lists(st.lists(nonempty_episode, min_size=0, max_size=3), min_size=1, max_size=4), gammas)
 def test_back_to_back_episodes_agree_with_the_per_episode_function(columns, gamma):
     """``discounted_returns_episodes``: each column holds several consecutive episodes."""
