@@ -100,8 +100,8 @@ class ContinuousMountainCarVectorEnv(ClassicVectorEnv):
 
     def _float32_physics(self, p: np.ndarray, v: np.ndarray,
                          action: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
-        """:meth:`_physics` for the step training takes almost every time, in a third of the numpy
-        calls: float32 actions within the bounds, from float32 states, where neither the speed
+        """:meth:`_physics` for the step training takes almost every time, in under half its numpy
+        calls (25 against about 55): float32 actions within the bounds, from float32 states, where neither the speed
         limit nor a wall intervenes. Then every value the single env computes is float32 except
         the slope (double, rounded to float32 as it is subtracted), so the arithmetic runs in
         float32 arrays as it does in float32 scalars. None where those conditions do not hold for
