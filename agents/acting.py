@@ -71,13 +71,19 @@ def encode_observations(observations, space: gymnasium.Space):
 _UNIFORM_LOW, _UNIFORM_HIGH = np.array(1e-12), np.array(1.0 - 1e-12)
 
 
-def gumbel_max(logits: np.ndarray, uniform: np.ndarray) -> np.ndarray:
-    """Samples of Categorical(logits) for each row, from uniforms in [0, 1) of the same shape
-    (the Gumbel-max trick: argmax of logits plus Gumbel noise)."""
+def gumbel_noise(uniform: np.ndarray) -> np.ndarray:
+    """Standard Gumbel noise from uniforms in [0, 1), element by element (so a block of steps at
+    once gives each step's bits)."""
     # minimum/maximum: np.clip's result, and the bounds 0-d arrays, the same bits for less than
-    # Python floats cost (acting runs this every step)
-    gumbel = -np.log(-np.log(np.minimum(np.maximum(uniform, _UNIFORM_LOW), _UNIFORM_HIGH)))
-    return (logits + gumbel).argmax(axis=-1)
+    # Python floats cost
+    return -np.log(-np.log(np.minimum(np.maximum(uniform, _UNIFORM_LOW), _UNIFORM_HIGH)))
+
+
+def gumbel_max(logits: np.ndarray, uniform: np.ndarray, gumbel: np.ndarray | None = None) -> np.ndarray:
+    """Samples of Categorical(logits) for each row, from uniforms in [0, 1) of the same shape
+    (the Gumbel-max trick: argmax of logits plus Gumbel noise). ``gumbel``, if given, is
+    ``gumbel_noise(uniform)`` computed ahead."""
+    return (logits + (gumbel_noise(uniform) if gumbel is None else gumbel)).argmax(axis=-1)
 
 
 def normalize(obs: np.ndarray, mean: np.ndarray, var: np.ndarray, clip: float) -> np.ndarray:
@@ -138,14 +144,15 @@ class NumpyPolicy:
             return gumbel_max(out, noise)
         return (out + np.exp(self.log_std()) * noise).astype(np.float32)
 
-    def sample_with_log_prob(self, obs: np.ndarray, noise: np.ndarray,
-                             noise_density: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def sample_with_log_prob(self, obs: np.ndarray, noise: np.ndarray, noise_density: np.ndarray | None = None,
+                             gumbel: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`sample`, and the log-probability of each action under the policy that drew it
-        (float64): what an update weighs a step by when the policy has changed since. A Gaussian
-        policy's caller may pass ``noise_log_density(noise)``, computed ahead for a block of noise."""
+        (float64): what an update weighs a step by when the policy has changed since. A caller
+        may pass what the noise gives, computed ahead for a block of noise: a Gaussian policy's
+        ``noise_log_density(noise)``, a Categorical one's ``gumbel_noise(noise)``."""
         out = forward(self.layers(), self.activation, obs)
         if self.discrete:
-            actions = gumbel_max(out, noise)
+            actions = gumbel_max(out, noise, gumbel)
             # ufunc reductions: the methods' bits without their wrappers' cost (every step)
             shifted = out - np.maximum.reduce(out, axis=-1, keepdims=True)
             log_norm = np.log(np.add.reduce(np.exp(shifted), axis=-1))

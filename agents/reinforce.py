@@ -62,6 +62,9 @@ if TYPE_CHECKING:
 _help = hyperparameter  # short name: every config field below uses it
 #: Steps of Gaussian exploration noise drawn at once (pink noise is correlated within a block).
 NOISE_BLOCK = 1024
+#: Steps of a Categorical policy's uniforms drawn at once: enough to spread numpy's cost per call
+#: over the steps, few enough to keep a checkpoint's block small.
+UNIFORM_BLOCK = 64
 #: Ranges checked by ``ReinforceConfig.validate``, before anything is built or written.
 MAX_ENVS, MAX_BATCH_STEPS, MAX_LAYERS, MAX_WIDTH, MAX_WEIGHTS = 65_536, 10_000_000, 16, 4096, 10_000_000
 MAX_FLOAT = 1e30
@@ -160,7 +163,7 @@ class Reinforce(Agent):
         #: noise block in use: part of the training state (see ``_collection_state``).
         self._collector: Collector | None = None
         self._noise: np.ndarray | None = None
-        self._noise_density: np.ndarray | None = None  # acting.noise_log_density of the block
+        self._noise_prepared: np.ndarray | None = None  # what _use_noise computes of the block
         self._noise_step = 0
         self._make_views()
         self.acting = acting.NumpyPolicy(
@@ -248,25 +251,34 @@ class Reinforce(Agent):
         return self.np_random.standard_normal((horizon, n, dim))
 
     def _next_noise(self, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """Gaussian actions' noise for the next step, and its log-density part: drawn in blocks of
-        :data:`NOISE_BLOCK` steps, so that pink noise stays correlated over long episodes, across
-        iterations too (and the density costs one numpy call per block, not a few per step)."""
-        if self._noise is None or self._noise_step == NOISE_BLOCK:
-            self._use_noise(self._exploration_noise(n, int(np.prod(self.action_space.shape)), NOISE_BLOCK), 0)
+        """The next step's noise and what sampling needs of it: Gaussian actions' noise and its
+        log-density part, drawn in blocks of :data:`NOISE_BLOCK` steps, so that pink noise stays
+        correlated over long episodes, across iterations too; a Categorical policy's uniforms and
+        their Gumbel noise, in blocks of :data:`UNIFORM_BLOCK`. Either costs a few numpy calls per
+        block, not per step, and a block draws the numbers the steps would have drawn one by one."""
+        if self._noise is None or self._noise_step == len(self._noise):
+            self._use_noise(self._new_noise_block(n), 0)
         self._noise_step += 1
-        return self._noise[self._noise_step - 1], self._noise_density[self._noise_step - 1]
+        return self._noise[self._noise_step - 1], self._noise_prepared[self._noise_step - 1]
+
+    def _new_noise_block(self, n: int) -> np.ndarray:
+        if self.policy.discrete:
+            return self.np_random.random((UNIFORM_BLOCK, n, self.action_space.n))
+        return self._exploration_noise(n, int(np.prod(self.action_space.shape)), NOISE_BLOCK)
 
     def _use_noise(self, block: np.ndarray, step: int) -> None:
         self._noise, self._noise_step = block, step
-        self._noise_density = acting.noise_log_density(block)
+        self._noise_prepared = (acting.gumbel_noise(block) if self.policy.discrete
+                                else acting.noise_log_density(block))
 
     def _act(self, encoded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Training actions and their log-probabilities for a batch of encoded observations, on the
         numpy fast path (:mod:`zoo.agents.acting`)."""
         obs = self.acting.normalize(encoded)
+        noise, prepared = self._next_noise(obs.shape[0])
         if self.policy.discrete:
-            return self.acting.sample_with_log_prob(obs, self.np_random.random((obs.shape[0], self.action_space.n)))
-        return self.acting.sample_with_log_prob(obs, *self._next_noise(obs.shape[0]))
+            return self.acting.sample_with_log_prob(obs, noise, gumbel=prepared)
+        return self.acting.sample_with_log_prob(obs, noise, noise_density=prepared)
 
     def _collect(self) -> tuple[int, bool]:
         """Step the copies until an update is due, the step budget cannot pay for one more step or
@@ -506,10 +518,11 @@ class Reinforce(Agent):
         noise = arrays.get("noise")
         if noise is not None:
             step = data.get("noise_step")
-            want = (NOISE_BLOCK, self.config.n_envs, int(np.prod(self.action_space.shape)))
-            if self.policy.discrete or noise.shape != want or noise.dtype != np.float64:
+            want = ((UNIFORM_BLOCK, self.config.n_envs, int(self.action_space.n)) if self.policy.discrete
+                    else (NOISE_BLOCK, self.config.n_envs, int(np.prod(self.action_space.shape))))
+            if noise.shape != want or noise.dtype != np.float64:
                 raise ValueError(f"collection.noise is {noise.dtype}{list(noise.shape)}, expected float64{list(want)}")
-            if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step <= NOISE_BLOCK:
+            if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step <= want[0]:
                 raise ValueError(f"collection noise_step {step!r} is not a step of the block")
             self._use_noise(noise.copy(), step)
         self._collector = collector

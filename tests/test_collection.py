@@ -28,6 +28,7 @@ from typer.testing import CliRunner
 
 import zoo
 from zoo import checkpoint as ckpt
+from zoo.agents import reinforce
 from zoo.cli import app
 from zoo.training import session as session_module
 from zoo.training.resuming import resume
@@ -317,21 +318,39 @@ def test_a_run_stopped_between_updates_resumes_its_episodes_exactly(tmp_path, mo
     assert resumed.returns == straight.returns
 
 
-def test_a_run_stopped_within_a_block_of_exploration_noise_resumes_it_exactly(tmp_path):
-    """Gaussian actions draw their (pink) noise a block of steps ahead, with the part of each
-    step's log-density it sets: a run stopped within a block goes on with its rest."""
-    straight = train("reinforce-baseline", "mountaincar-continuous", seed=3, steps=6000, out=tmp_path / "straight",
+@pytest.mark.parametrize("env, block", [("mountaincar-continuous", 1024), ("acrobot", 64)])
+def test_a_run_stopped_within_a_block_of_exploration_noise_resumes_it_exactly(env, block, tmp_path):
+    """Actions draw their noise a block of steps ahead, with what each step's sampling needs of
+    it (a Gaussian policy's (pink) noise and the part of its log-density it sets, a Categorical
+    one's uniforms and their Gumbel noise): a run stopped within a block goes on with its rest."""
+    straight = train("reinforce-baseline", env, seed=3, steps=6000, out=tmp_path / "straight",
                      overrides={"n_envs": 4}, argv=["zoo"])
-    first = train("reinforce-baseline", "mountaincar-continuous", seed=3, steps=6000, out=tmp_path / "resumed",
+    first = train("reinforce-baseline", env, seed=3, steps=6000, out=tmp_path / "resumed",
                   overrides={"n_envs": 4}, argv=["zoo"], progress=ctrl_c_after(3000))
     assert first.interrupted
-    _, saved = ckpt.read_training_state(first.checkpoint)
-    assert 0 < saved["agent"]["collection"]["noise_step"] < 1024
+    tensors, saved = ckpt.read_training_state(first.checkpoint)
+    assert 0 < saved["agent"]["collection"]["noise_step"] < block
+    assert tensors["agent.collection.noise"].shape[0] == block
     resumed = resume(tmp_path / "resumed", argv=["zoo"])
     state_a, _ = full_state(straight.run_dir)
     state_b, _ = full_state(resumed.run_dir)
     assert [k for k in state_a if not torch.equal(state_a[k], state_b[k])] == []
     assert resumed.returns == straight.returns and resumed.env_steps == straight.env_steps
+
+
+def test_a_categorical_policy_trains_the_same_bits_whatever_its_noise_block(monkeypatch, tmp_path):
+    """Uniforms drawn a block at a time are the numbers the steps would draw one by one: so a
+    checkpoint written before blocks (its generator at the next step, no block) goes on as its
+    version would have."""
+    default = train("reinforce-baseline", "cartpole", seed=3, steps=6000, out=tmp_path / "default",
+                    overrides={"n_envs": 4}, argv=["zoo"])
+    monkeypatch.setattr(reinforce, "UNIFORM_BLOCK", 1)
+    step_by_step = train("reinforce-baseline", "cartpole", seed=3, steps=6000, out=tmp_path / "step-by-step",
+                         overrides={"n_envs": 4}, argv=["zoo"])
+    assert step_by_step.returns == default.returns and len(default.returns) > 100
+    weights_a, weights_b = (ckpt.read_tensors(ckpt.find_checkpoint(r.run_dir)) for r in (default, step_by_step))
+    assert weights_a.keys() == weights_b.keys()
+    assert [k for k in weights_a if not torch.equal(weights_a[k], weights_b[k])] == []
 
 
 # -- stopping at a reward threshold ---------------------------------------------------------------
