@@ -3,14 +3,17 @@
 Each driver (``zoo sweep``, ``zoo tune``, a script) runs with a marker in its environment,
 ``ZOO_TEST_MARK=TOKEN``; every process it starts inherits it (pool workers, Ray's processes,
 whatever they start in turn), even after it has moved to a session of its own or been adopted
-by init. So a test finds all of them by the marker, on Linux through ``/proc/PID/environ``.
+by init. So a test finds all of them by the marker, on Linux through ``/proc/PID/environ``, as
+the zoo's Ray reaper finds an instance's processes (``zoo.execution.reaper.Instance``): with the
+descendants of marked processes, and every process found before that lives on, since a process
+may overwrite its environment (Ray's agents set their process title over it, the marker with it).
 
 Fixtures: ``jobs_in_this_process`` (sweeps and tunes run their jobs in the test's own process, one
 after another: for tests of what surrounds the backends, which have tests of their own),
 ``marked_driver`` (``marked_driver(args, cwd=..., env=...) -> Driver``: a child process
 in a session of its own, with a fresh marker; whatever still carries a marker this fixture gave
 is killed at teardown, so a failing test leaks nothing into the next) and ``marked_processes``
-(``marked_processes(token) -> list[int]``: the live processes carrying ``token``).
+(``marked_processes(token) -> list[int]``: the live processes of ``token``).
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from pathlib import Path
 
 import pytest
 
+from zoo.execution.reaper import Instance
+
 MARK = "ZOO_TEST_MARK"
 #: Seconds a driver's processes may take to go once it is gone (Ray's agents poll their raylet; under
 #: a load of 10 on 2 cores its dashboard agent was seen taking more than 20 s). A bound, not a wait.
@@ -34,20 +39,12 @@ PROC = Path("/proc")
 ZOO = [sys.executable, "-c", "from zoo.cli import main; main()"]
 
 
+#: Each marker's processes as far as seen (zoo.execution.reaper's memory of an instance).
+_SEEN: dict[str, Instance] = {}
+
+
 def _marked(token: str) -> list[int]:
-    needle = f"{MARK}={token}".encode() + b"\0"
-    found = []
-    for entry in PROC.iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            environ = (entry / "environ").read_bytes()
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:  # gone meanwhile, or not ours to read
-            continue
-        if state != "Z" and needle in b"\0" + environ:  # a zombie is dead, awaiting its parent
-            found.append(int(entry.name))
-    return found
+    return sorted(_SEEN.setdefault(token, Instance(token, variable=MARK)).look())
 
 
 def _kill(pids: list[int]) -> None:
