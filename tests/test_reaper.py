@@ -53,6 +53,10 @@ def children(pid: int) -> list[int]:
     return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
+def running_sleep(pids: list[int]) -> bool:
+    return len(pids) == 1 and Path(f"/proc/{pids[0]}/cmdline").read_bytes().startswith(b"sleep\0")
+
+
 def wait_for(condition, seconds: float = 30.0) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
@@ -73,7 +77,7 @@ def test_the_reaper_kills_the_instance_and_what_it_started_and_nothing_else():
     parent = started(["bash", "-c", f"env -u {reaper.INSTANCE_ENV} sleep 60 & wait"], token)
     outsider = started(["sleep", "60"], None)
     try:
-        wait_for(lambda: children(parent.pid))
+        wait_for(lambda: running_sleep(children(parent.pid)))  # env has started sleep without the token
         (child,) = children(parent.pid)
         assert reaper.INSTANCE_ENV.encode() not in Path(f"/proc/{child}/environ").read_bytes()
         assert reaper.Instance(token).look() == {parent.pid, child}
