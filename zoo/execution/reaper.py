@@ -44,7 +44,7 @@ def _live_processes() -> dict[int, tuple[int, int]]:
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
         try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            fields = (entry / "stat").read_text(encoding="utf-8", errors="replace").rsplit(")", 1)[1].split()
         except OSError:  # gone meanwhile
             continue
         if fields[0] != "Z":  # a zombie is dead already, awaiting its parent
