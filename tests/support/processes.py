@@ -102,7 +102,8 @@ class Driver:
 
 @pytest.fixture
 def marked_processes():
-    """``marked_processes(token) -> list[int]``: the live processes carrying ``ZOO_TEST_MARK=token``."""
+    """``marked_processes(token) -> list[int]``: the live processes of ``token``: carrying
+    ``ZOO_TEST_MARK=token``, started by such a process, or found by an earlier call."""
     if not (PROC / "self" / "environ").exists():
         pytest.skip("needs /proc (Linux) to find a driver's processes")
     return _marked

@@ -83,7 +83,7 @@ class Instance:
                     found.add(child)
                     stack.append(child)
         self.members = {pid: processes[pid][1] for pid in found}
-        self.others = {(pid, start) for pid, start in self.others if processes.get(pid, (0, None))[1] == start}
+        self.others = {(pid, start) for pid, start in self.others if pid in processes and processes[pid][1] == start}
         return found
 
     def _carries_token(self, pid: int) -> bool:
