@@ -156,7 +156,8 @@ def small_default_budget(monkeypatch):
     monkeypatch.setattr(Agent, "default_budget", classmethod(lambda cls, env: {"steps": 400}))
 
 
-@fuzz(40)
+# 20 (200 with ZOO_FUZZ=slow): an example that gets past the checks runs a whole study, about 2 s.
+@fuzz(20)
 @given(args=tune_commands)
 def test_fuzz_tune_options(args, tmp_path, study_db, jobs_in_this_process, small_default_budget):
     box = make_sandbox(tmp_path, study_db)
