@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from zoo.cli import app
 from zoo.exceptions import ZooError
-from zoo.tools.bench import Criterion, all_met, first_reached, load_suite, load_trainer
+from zoo.tools.bench import Criterion, all_met, first_reached, load_suite, load_trainer, train_zoo_agent
 
 REPO_SUITE = Path(__file__).resolve().parents[1] / "benchmarks" / "suite.toml"
 
@@ -172,3 +172,14 @@ def test_bench_refuses_an_out_file_before_running(tmp_path):
     assert result.exit_code == 2
     assert "is a file" in result.stderr and "Traceback" not in result.output
     assert not (tmp_path / "bench.json").exists()
+
+
+def test_an_env_without_a_time_limit_is_benched_with_the_episode_cap_zoo_train_uses(monkeypatch):
+    """PuckWorld's game never ends: ``zoo train`` caps its episodes (``episode_step_cap``), and so
+    must the bench, or REINFORCE sees no episode end and never updates (it did, for 12M steps)."""
+    import zoo.factory
+
+    monkeypatch.setattr(zoo.factory, "DEFAULT_MAX_STEPS", 100)
+    record = train_zoo_agent("puckworld", 0, 3_200, lambda returns: False, agent="reinforce-baseline")
+    assert len(record.returns) >= 16  # every one of its 16 copies ended an episode at 100 steps
+    assert record.env_steps[0] == 16 * 100  # all ended together, on their 100th step
