@@ -27,6 +27,7 @@ import warnings
 
 import zoo
 from zoo.config import parse_overrides
+from zoo.factory import episode_step_cap
 from zoo.training.state import seeded_envs
 
 
@@ -49,7 +50,8 @@ def make(agent: str, env: str, seed: int, overrides: dict, agent_class: str | No
 
 
 def train(learner, env: str, seed: int, steps: int) -> tuple[int, int]:
-    learner.start_training(lambda n: seeded_envs(zoo.make_vec_env(env, n), seed))
+    cap = episode_step_cap(env)  # as zoo train runs an env without a time limit of its own
+    learner.start_training(lambda n: seeded_envs(zoo.make_vec_env(env, n, max_episode_steps=cap), seed))
     done = iterations = 0
     try:
         while done < steps:
