@@ -23,7 +23,7 @@ from collection_learning import old_class  # benchmarks/ is on sys.path when run
 
 import zoo
 from zoo.agents import reinforce
-from zoo.factory import episode_step_cap
+from zoo.factory import training_vec_env
 from zoo.training.budget import CountedVectorEnv, StepAllowance
 from zoo.training.state import seeded_envs
 
@@ -34,9 +34,8 @@ def run(agent: str, env: str, seed: int, steps: int, cls: type | None) -> dict[s
         config = cls.Config(**{k: v for k, v in vars(learner.config).items() if k in cls.Config.__dataclass_fields__})
         learner = cls(learner.env, config, seed)
     allowance = StepAllowance(None)
-    cap = episode_step_cap(env)  # as zoo train runs an env without a time limit of its own
-    learner.start_training(lambda n: CountedVectorEnv(
-        seeded_envs(zoo.make_vec_env(env, n, max_episode_steps=cap), seed), allowance))
+    learner.start_training(lambda n: CountedVectorEnv(seeded_envs(training_vec_env(env, n), seed),
+                                                      allowance))
     returns: list[float] = []
     updates = 0
     try:

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 import zoo
-from zoo.factory import episode_step_cap
+from zoo.factory import training_vec_env
 from zoo.training.budget import CountedVectorEnv, StepAllowance
 from zoo.training.state import seeded_envs
 
@@ -72,9 +72,8 @@ def train(agent: str, env: str, seed: int, threshold: float, cap: int, cls: type
     learner = make(agent, env, seed, cls)
     allowance = StepAllowance(None)
     start = time.perf_counter()
-    cap = episode_step_cap(env)  # as zoo train runs an env without a time limit of its own
-    learner.start_training(lambda n: CountedVectorEnv(
-        seeded_envs(zoo.make_vec_env(env, n, max_episode_steps=cap), seed), allowance))
+    learner.start_training(lambda n: CountedVectorEnv(seeded_envs(training_vec_env(env, n), seed),
+                                                      allowance))
     returns: list[float] = []
     used = 0
     reached_steps = reached_seconds = None

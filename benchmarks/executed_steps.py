@@ -26,7 +26,7 @@ import numpy as np
 from collection_learning import make, old_class
 
 import zoo
-from zoo.factory import episode_step_cap
+from zoo.factory import training_vec_env
 from zoo.scoring import evaluate
 from zoo.training.budget import CountedVectorEnv, StepAllowance
 from zoo.training.state import seeded_envs
@@ -52,9 +52,8 @@ def main() -> None:
     if args.set:
         learner = type(learner)(learner.env, learner.config, args.seed)
     allowance = StepAllowance(None if args.ref else budget)
-    cap = episode_step_cap(args.env)  # as zoo train runs an env without a time limit of its own
-    learner.start_training(lambda n: CountedVectorEnv(
-        seeded_envs(zoo.make_vec_env(args.env, n, max_episode_steps=cap), args.seed), allowance))
+    learner.start_training(lambda n: CountedVectorEnv(seeded_envs(training_vec_env(args.env, n), args.seed),
+                                                      allowance))
     returns: list[float] = []
     learned = updates = 0
     seconds, start = 0.0, time.perf_counter()

@@ -27,7 +27,7 @@ import warnings
 
 import zoo
 from zoo.config import parse_overrides
-from zoo.factory import episode_step_cap
+from zoo.factory import training_vec_env
 from zoo.training.state import seeded_envs
 
 
@@ -50,8 +50,7 @@ def make(agent: str, env: str, seed: int, overrides: dict, agent_class: str | No
 
 
 def train(learner, env: str, seed: int, steps: int) -> tuple[int, int]:
-    cap = episode_step_cap(env)  # as zoo train runs an env without a time limit of its own
-    learner.start_training(lambda n: seeded_envs(zoo.make_vec_env(env, n, max_episode_steps=cap), seed))
+    learner.start_training(lambda n: seeded_envs(training_vec_env(env, n), seed))
     done = iterations = 0
     try:
         while done < steps:

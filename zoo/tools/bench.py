@@ -328,7 +328,7 @@ def train_zoo_agent(env: str, seed: int, cap_steps: int, should_stop: StopRule, 
                     overrides: Mapping[str, Any] | None = None, max_episode_steps: int | None = None) -> TrainRecord:
     """The zoo's own training loop, without the run folder: iterations until ``should_stop``
     or ``cap_steps``."""
-    from zoo.factory import episode_step_cap, make_agent, make_vec_env
+    from zoo.factory import make_agent, training_vec_env
     from zoo.training.budget import CountedVectorEnv, StepAllowance
     from zoo.training.state import seeded_envs
 
@@ -341,10 +341,7 @@ def train_zoo_agent(env: str, seed: int, cap_steps: int, should_stop: StopRule, 
 
     def make_envs(n: int):
         copies.append(n)
-        # The cap ``zoo train`` runs the env with: an env without a time limit of its own (PuckWorld)
-        # would otherwise never end an episode, and REINFORCE never update.
-        capped = make_vec_env(env, n, max_episode_steps=episode_step_cap(env, max_episode_steps))
-        return CountedVectorEnv(seeded_envs(capped, seed), allowance)
+        return CountedVectorEnv(seeded_envs(training_vec_env(env, n, max_episode_steps), seed), allowance)
 
     returns: list[float] = []
     steps_at: list[int] = []

@@ -31,9 +31,8 @@ from zoo.factory import (
     checkpoint_meta,
     configured_env,
     env_record,
-    episode_step_cap,
-    make_vec_env,
     resolve_config,
+    training_vec_env,
 )
 from zoo.limits import check_count, check_seed
 from zoo.training import run_folder
@@ -177,7 +176,7 @@ class Session:
         count the env steps they execute and tell the agent how many the budget leaves
         (:mod:`zoo.training.budget`)."""
         env = self.learner.env  # with the run's --env-kwargs
-        vec_env = make_vec_env(env, n, max_episode_steps=episode_step_cap(env, self.max_episode_steps))
+        vec_env = training_vec_env(env, n, self.max_episode_steps)
         if self.env_states:
             envs = ResumableVectorEnv(vec_env)
             envs.restore(self.env_states.pop(0))
