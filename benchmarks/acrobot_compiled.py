@@ -66,22 +66,22 @@ KERNEL = textwrap.dedent('''
 ''')
 
 
-def constants(m1: float = 1.0, m2: float = 1.0, l1: float = 1.0, lc1: float = 0.5, lc2: float = 0.5,
-              moi: float = 1.0) -> tuple[float, ...]:
-    """gymnasium's constant factors, each in Python floats in its order (as ``_Constants``)."""
-    i1 = i2 = moi
-    g = 9.8
-    return (m1 * lc1**2, m2, l1**2 + lc2**2, 2 * l1 * lc2, lc2**2, l1 * lc2, i1, i2, m2 * lc2 * g,
-            (m1 * lc1 + m2 * l1) * g, -m2 * l1 * lc2, 2 * m2 * l1 * lc2, m2 * l1 * lc2, m2 * lc2**2 + i2,
-            np.pi / 2.0, 2.0)
+def kernel_constants(c) -> tuple[float, ...]:
+    """The kernel's constants, in its order, read from the env's own ``_Constants`` ``c`` (one copy
+    of gymnasium's constant factors: the env's)."""
+    columns = [float(row[0]) for row in (*c.cos_factors, *c.d_offsets)]  # each row holds one constant
+    phi2_factor, cos1_factor, two_l1_lc2, l1_sq_lc2_sq, lc2_sq = columns
+    return (float(c.m1_lc1_sq), float(c.m2), l1_sq_lc2_sq, two_l1_lc2, lc2_sq, float(c.l1_lc2), float(c.I1),
+            float(c.I2), phi2_factor, cos1_factor, float(c.neg_m2_l1_lc2), float(c.two_m2_l1_lc2),
+            float(c.square_factors[0, 0]), float(c.m2_lc2_sq_I2), float(c.half_pi), 2.0)
 
 
-def fresh_process_seconds(folder: Path, cache: Path) -> tuple[float, float]:
+def fresh_process_seconds(folder: Path, cache: Path, constants: tuple[float, ...]) -> tuple[float, float]:
     """(import numba and the kernel, first call) in a new process that has numpy already, with ``cache``
     as numba's cache."""
     probe = ("import time, numpy as np; t = time.perf_counter(); import kernel; i = time.perf_counter() - t; "
              "t = time.perf_counter(); kernel.rk4(np.zeros((4, 16)), np.zeros(16), "
-             f"{constants()!r}, 0.2, 0.1, 0.2 / 6.0); print(i, time.perf_counter() - t)")
+             f"{constants!r}, 0.2, 0.1, 0.2 / 6.0); print(i, time.perf_counter() - t)")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=folder,
                           env={"NUMBA_CACHE_DIR": str(cache), "PATH": "/usr/bin:/bin"})
     imported, first = map(float, done.stdout.split())
@@ -100,17 +100,18 @@ def main() -> None:
         raise SystemExit("error: numba is not installed; pip install numba, then run this again") from None
     from zoo.envs.classic.acrobot import AcrobotVectorEnv
 
+    n = args.copies
+    env = AcrobotVectorEnv(n)
+    ours = env._constants()
+    theirs, steps = kernel_constants(ours), (float(ours.dt), float(ours.dt2), float(ours.dt6))
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         (folder / "kernel.py").write_text(KERNEL)
-        cold = fresh_process_seconds(folder, folder / "cache")
-        warm = fresh_process_seconds(folder, folder / "cache")
+        cold = fresh_process_seconds(folder, folder / "cache", theirs)
+        warm = fresh_process_seconds(folder, folder / "cache", theirs)
         sys.path.insert(0, tmp)
         import kernel
 
-        n = args.copies
-        env = AcrobotVectorEnv(n)
-        ours, theirs = env._constants(), constants()
         rng = np.random.default_rng(0)
         scale = np.array([[np.pi], [np.pi], [4 * np.pi], [9 * np.pi]])
         differing = 0
@@ -121,11 +122,11 @@ def main() -> None:
             torque = rng.choice([-1.0, 0.0, 1.0], n)
             numpy_way, compiled = state.copy(), state.copy()
             env._rk4(numpy_way, torque, ours)
-            kernel.rk4(compiled, torque, theirs, 0.2, 0.1, 0.2 / 6.0)
+            kernel.rk4(compiled, torque, theirs, *steps)
             differing += int((numpy_way.view(np.uint64) != compiled.view(np.uint64)).sum())
         state, torque = rng.uniform(-1, 1, (4, n)) * 0.1, np.zeros(n)
         numpy_us = min(timeit.repeat(lambda: env._rk4(state, torque, ours), number=2000, repeat=5)) / 2000 * 1e6
-        compiled_us = min(timeit.repeat(lambda: kernel.rk4(state, torque, theirs, 0.2, 0.1, 0.2 / 6.0),
+        compiled_us = min(timeit.repeat(lambda: kernel.rk4(state, torque, theirs, *steps),
                                         number=2000, repeat=5)) / 2000 * 1e6
 
     saved = (numpy_us - compiled_us) * args.training_steps / 1e6

@@ -67,9 +67,9 @@ class CountingVectorEnv(gymnasium.vector.VectorWrapper):
 @pytest.fixture
 def counted(monkeypatch):
     """Every vector env the training loop makes, counted."""
-    made = session_module.make_vec_env
+    made = session_module.training_vec_env
     CountingVectorEnv.executed = 0
-    monkeypatch.setattr(session_module, "make_vec_env", lambda *a, **k: CountingVectorEnv(made(*a, **k)))
+    monkeypatch.setattr(session_module, "training_vec_env", lambda *a, **k: CountingVectorEnv(made(*a, **k)))
     return CountingVectorEnv
 
 
@@ -298,8 +298,8 @@ RESUMED = [
 def test_a_run_stopped_between_updates_resumes_its_episodes_exactly(tmp_path, monkeypatch, agent, env, overrides,
                                                                      total, mode):
     if mode is not None:
-        made = session_module.make_vec_env
-        monkeypatch.setattr(session_module, "make_vec_env",
+        made = session_module.training_vec_env
+        monkeypatch.setattr(session_module, "training_vec_env",
                             lambda *a, **k: made(*a, **{**k, "vectorization_mode": mode}))
     straight = train(agent, env, seed=3, steps=total, out=tmp_path / "straight", overrides=overrides, argv=["zoo"])
     first = train(agent, env, seed=3, steps=total, out=tmp_path / "resumed", overrides=overrides,

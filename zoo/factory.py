@@ -242,13 +242,13 @@ def make_vec_env(name: str | EnvEntry, num_envs: int, *, max_episode_steps: int 
         return gymnasium.make_vec(entry.gym_id, num_envs=num_envs, vectorization_mode="sync", **kwargs)
 
 
-def training_vec_env(name: str | EnvEntry, num_envs: int,
-                     max_episode_steps: int | None = None) -> gymnasium.vector.VectorEnv:
+def training_vec_env(name: str | EnvEntry, num_envs: int, max_episode_steps: int | None = None,
+                     **kwargs: Any) -> gymnasium.vector.VectorEnv:
     """The vector env an agent trains on, as ``zoo train`` makes it: :func:`make_vec_env` with the
     episode cap of :func:`episode_step_cap`, so that an env without a time limit of its own (PuckWorld)
     still ends episodes, which REINFORCE needs to update. The one rule for the training loop, the
-    bench and the benchmarks that drive an agent by hand."""
-    return make_vec_env(name, num_envs, max_episode_steps=episode_step_cap(name, max_episode_steps))
+    bench and the benchmarks that drive an agent by hand. ``kwargs`` go to :func:`make_vec_env`."""
+    return make_vec_env(name, num_envs, max_episode_steps=episode_step_cap(name, max_episode_steps), **kwargs)
 
 
 def _sync_share(gym_id: str, kwargs: dict[str, Any], num_envs: int) -> gymnasium.vector.VectorEnv:
