@@ -49,7 +49,7 @@ import numpy as np
 
 import zoo
 from zoo import Agent, EnvEntry, Iteration, ZooError, hyperparameter
-from zoo.agents import acting
+from zoo.agents import acting, memory
 from zoo.agents import gradients as G
 from zoo.agents import returns as R
 from zoo.agents.collection import Batch, Collector, min_update_steps
@@ -219,6 +219,7 @@ class Reinforce(Agent):
         return min_update_steps(config.n_envs, config.batch_steps)
 
     def start_training(self, make_envs) -> None:
+        memory.keep_freed_memory()  # each update's arrays reuse the last one's memory
         self.envs = make_envs(self.config.n_envs)
         if self._collector is None:  # a fresh run: the loop seeded the envs, this is their start
             self._collector = self._new_collector()

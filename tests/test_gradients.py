@@ -99,3 +99,37 @@ def test_carried_steps_weigh_at_most_as_much_as_the_current_policys():
     for a, b in zip(fresh, much_likelier):
         np.testing.assert_array_equal(a, b)
     assert any(not np.array_equal(a, b) for a, b in zip(fresh, less_likely))
+
+
+def _unblocked_backward(layers, activation, inputs, d_out):
+    """The backward pass as one product per layer over the whole batch (before it went block by block)."""
+    grads, d = [], d_out
+    for i in range(len(layers) - 1, -1, -1):
+        weight, _ = layers[i]
+        grads.append((d.T @ inputs[i], d.sum(0)))
+        if i:
+            d = d * weight if weight.shape[0] == 1 else d @ weight
+            hidden = inputs[i]
+            d = d * (1.0 - hidden * hidden) if activation == "tanh" else d * (hidden > 0)
+    return grads[::-1]
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+@pytest.mark.parametrize("outputs", [1, 3])
+def test_backward_over_many_blocks_has_the_bits_of_one_product_per_layer(activation, outputs):
+    # The element-wise part goes block by block to stay in the cache; a batch that ends in a
+    # partial block gives the same bits as whole-batch arithmetic.
+    rng = np.random.default_rng(4)
+    rows = 2 * G.BLOCK_ROWS + 123
+    layers = [(rng.standard_normal((16, 5)).astype(np.float32), rng.standard_normal(16).astype(np.float32)),
+              (rng.standard_normal((8, 16)).astype(np.float32), rng.standard_normal(8).astype(np.float32)),
+              (rng.standard_normal((outputs, 8)).astype(np.float32), rng.standard_normal(outputs).astype(np.float32))]
+    obs = rng.standard_normal((rows, 5)).astype(np.float32)
+    d_out = rng.standard_normal((rows, outputs)).astype(np.float32)
+    _, inputs = G.forward(layers, activation, obs)
+    expected = _unblocked_backward(layers, activation, [x.copy() for x in inputs], d_out)
+    obs_before = obs.copy()
+    for (d_weight, d_bias), (want_weight, want_bias) in zip(G.backward(layers, activation, inputs, d_out), expected):
+        np.testing.assert_array_equal(d_weight, want_weight)
+        np.testing.assert_array_equal(d_bias, want_bias)
+    np.testing.assert_array_equal(obs, obs_before)  # the network's input is never overwritten
