@@ -68,20 +68,19 @@ def _through_activation(d: np.ndarray, weight: np.ndarray, hidden: np.ndarray, a
     one_output = weight.shape[0] == 1
     # One output unit: the product alone, which is what matmul computes for it (one term, no
     # sum), without matmul's cost for an inner dimension of 1 (3x here).
-    product = None if one_output else d @ weight
-    result = hidden if one_output else product
+    product = hidden if one_output else d @ weight
     for start in range(0, len(hidden), BLOCK_ROWS):
         rows = slice(start, start + BLOCK_ROWS)
-        block = d[rows] * weight if one_output else product[rows]
-        if activation == "tanh":  # d * (1 - hidden**2)
+        if activation == "tanh":  # 1 - hidden**2
             slope = np.multiply(hidden[rows], hidden[rows])
             np.subtract(1.0, slope, out=slope)
-            np.multiply(block, slope, out=block)
         else:
-            np.multiply(block, hidden[rows] > 0, out=block)
-        if one_output:
-            result[rows] = block
-    return result
+            slope = hidden[rows] > 0
+        block = product[rows]
+        if one_output:  # the slope is read from these rows first
+            np.multiply(d[rows], weight, out=block)
+        np.multiply(block, slope, out=block)
+    return product
 
 
 def categorical(logits: np.ndarray, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -22,8 +22,8 @@ every executed step.
 Pong and PuckWorld go through ``zoo train`` instead (:data:`VIA_TRAIN`): their games have no time
 limit, and 9b18252's bench left such an env's episodes uncapped where ``zoo train`` caps them at
 10,000 steps, so PuckWorld never ended an episode there. Each side's run is stopped (SIGTERM: it
-saves and exits) once its ``returns.csv`` shows the threshold met, and the seconds are that
-iteration's there (``zoo train``'s clock: from the start of training to the end of the iteration).
+saves and exits) once its ``monitor.csv`` shows the threshold met, and the seconds are that
+iteration's (``zoo train``'s clock: from the start of training to the end of the iteration).
 """
 
 from __future__ import annotations
@@ -75,50 +75,56 @@ def suite_text(key: str, seed: int) -> str:
             f'[[runs]]\nname = "REINFORCE + baseline"\nagent = "reinforce-baseline"\nenv = "{key}"\nseeds = [{seed}]\n')
 
 
-def first_iteration_reaching(returns_csv: Path, window: int, at_least: float, *, finished: bool) -> dict | None:
-    """The first iteration of a ``zoo train`` run after which the mean of the last ``window``
-    training returns is at least ``at_least``: its env steps and seconds (``returns.csv`` gives
-    every episode of an iteration that iteration's seconds). While the run goes on (not
-    ``finished``), its last iteration in the file may still be being written, so it is left out."""
+def first_iteration_reaching(returns: list[float], seconds: list[float], window: int, at_least: float) -> int | None:
+    """The last episode of the first iteration after which the mean of the last ``window`` training
+    returns is at least ``at_least`` (a run's files give each episode its iteration's seconds)."""
+    for i in range(window - 1, len(returns)):
+        last_of_iteration = i + 1 == len(returns) or seconds[i + 1] != seconds[i]
+        if last_of_iteration and sum(returns[i + 1 - window:i + 1]) / window >= at_least:
+            return i
+    return None
+
+
+def _csv_rows(path: Path, skip: int = 0) -> list[dict[str, str]]:
+    """The complete lines of a CSV file another process appends to, after ``skip`` lines."""
     import csv
 
-    lines = returns_csv.read_text().splitlines(keepends=True)
-    rows = list(csv.DictReader(line for line in lines if line.endswith("\n")))
-    returns: list[float] = []
-    for i, row in enumerate(rows):
-        returns.append(float(row["return"]))
-        if i + 1 == len(rows) and not finished:
-            break
-        last_of_iteration = i + 1 == len(rows) or rows[i + 1]["seconds"] != row["seconds"]
-        if last_of_iteration and len(returns) >= window and sum(returns[-window:]) / window >= at_least:
-            return {"steps": int(row["env_steps"]), "seconds": float(row["seconds"])}
-    return None
+    lines = [line for line in path.read_text().splitlines(keepends=True)[skip:] if line.endswith("\n")]
+    return list(csv.DictReader(lines))
 
 
 def train_once(zoo_bin: Path, key: str, seed: int, tmp: Path, label: str) -> dict:
     """One seed of one :data:`VIA_TRAIN` case on one side: ``zoo train`` until its training returns
-    meet the case's threshold (then stopped) or the cap, as a record like the bench's."""
+    meet the case's threshold (then stopped) or the cap, as a record like the bench's. The run
+    appends every iteration's episodes to ``monitor.csv``, where the threshold is watched for;
+    ``returns.csv``, written at every save (the last one as the run stops), gives the env steps."""
     import signal
     import time
 
     env, [criterion], cap, _ = CASES[key]
-    run, returns_csv = tmp / f"{label}-{key}-{seed}", tmp / f"{label}-{key}-{seed}" / "returns.csv"
+    window, at_least = criterion["window"], criterion["at_least"]
+    run = tmp / f"{label}-{key}-{seed}"
     env_vars = {**os.environ, "ZOO_TORCH_THREADS": "1", "SDL_VIDEODRIVER": "dummy"}
     process = subprocess.Popen([str(zoo_bin), "train", "reinforce-baseline", env, "--seed", str(seed),
                                 "--steps", str(cap), "--out", str(run)], stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, text=True, env=env_vars, cwd=tmp)
-    stopping = False
     while process.poll() is None:
         time.sleep(0.5)
-        if not stopping and returns_csv.exists() and first_iteration_reaching(
-                returns_csv, criterion["window"], criterion["at_least"], finished=False):
-            process.send_signal(signal.SIGTERM)  # it saves a checkpoint and exits
-            stopping = True
+        if (run / "monitor.csv").exists():
+            rows = _csv_rows(run / "monitor.csv", skip=1)[:-1]  # the last iteration may be half written
+            if first_iteration_reaching([float(r["r"]) for r in rows], [float(r["t"]) for r in rows], window,
+                                        at_least) is not None:
+                process.send_signal(signal.SIGTERM)  # it saves a checkpoint and exits
+                break
     stderr = process.communicate()[1]
     if process.returncode not in (0, 128 + signal.SIGTERM):
         raise SystemExit(f"{label} {key} seed {seed} failed:\n{stderr}")
-    reached = first_iteration_reaching(returns_csv, criterion["window"], criterion["at_least"], finished=True)
-    return {"reached": reached is not None, **(reached or {"steps": None, "seconds": None})}
+    rows = _csv_rows(run / "returns.csv")
+    i = first_iteration_reaching([float(r["return"]) for r in rows], [float(r["seconds"]) for r in rows], window,
+                                 at_least)
+    if i is None:
+        return {"reached": False, "steps": None, "seconds": None}
+    return {"reached": True, "steps": int(rows[i]["env_steps"]), "seconds": float(rows[i]["seconds"])}
 
 
 def bench_once(zoo_bin: Path, key: str, seed: int, tmp: Path, label: str) -> dict:
