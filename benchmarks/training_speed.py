@@ -103,11 +103,12 @@ def train_once(zoo_bin: Path, key: str, seed: int, tmp: Path, label: str) -> dic
 
     env, [criterion], cap, _ = CASES[key]
     window, at_least = criterion["window"], criterion["at_least"]
-    run = tmp / f"{label}-{key}-{seed}"
+    run, log = tmp / f"{label}-{key}-{seed}", tmp / f"{label}-{key}-{seed}.log"
     env_vars = {**os.environ, "ZOO_TORCH_THREADS": "1", "SDL_VIDEODRIVER": "dummy"}
-    process = subprocess.Popen([str(zoo_bin), "train", "reinforce-baseline", env, "--seed", str(seed),
-                                "--steps", str(cap), "--out", str(run)], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, text=True, env=env_vars, cwd=tmp)
+    with log.open("w") as output:  # a file, not a pipe nobody reads until the end: that could fill up
+        process = subprocess.Popen([str(zoo_bin), "train", "reinforce-baseline", env, "--seed", str(seed),
+                                    "--steps", str(cap), "--out", str(run)], stdout=output, stderr=subprocess.STDOUT,
+                                   env=env_vars, cwd=tmp)
     while process.poll() is None:
         time.sleep(0.5)
         if (run / "monitor.csv").exists():
@@ -116,9 +117,9 @@ def train_once(zoo_bin: Path, key: str, seed: int, tmp: Path, label: str) -> dic
                                         at_least) is not None:
                 process.send_signal(signal.SIGTERM)  # it saves a checkpoint and exits
                 break
-    stderr = process.communicate()[1]
+    process.wait()
     if process.returncode not in (0, 128 + signal.SIGTERM):
-        raise SystemExit(f"{label} {key} seed {seed} failed:\n{stderr}")
+        raise SystemExit(f"{label} {key} seed {seed} failed:\n{log.read_text()}")
     rows = _csv_rows(run / "returns.csv")
     i = first_iteration_reaching([float(r["return"]) for r in rows], [float(r["seconds"]) for r in rows], window,
                                  at_least)
