@@ -75,12 +75,16 @@ def suite_text(key: str, seed: int) -> str:
             f'[[runs]]\nname = "REINFORCE + baseline"\nagent = "reinforce-baseline"\nenv = "{key}"\nseeds = [{seed}]\n')
 
 
-def first_iteration_reaching(returns: list[float], seconds: list[float], window: int, at_least: float) -> int | None:
-    """The last episode of the first iteration after which the mean of the last ``window`` training
-    returns is at least ``at_least`` (a run's files give each episode its iteration's seconds)."""
-    for i in range(window - 1, len(returns)):
+def first_iteration_reaching(returns: list[float], seconds: list[float], criteria: list[dict]) -> int | None:
+    """The last episode of the first iteration after which the returns meet every criterion, as
+    the bench checks them after each iteration (a run's files give each episode its iteration's
+    seconds)."""
+    from zoo.tools.bench import Criterion, all_met
+
+    rules = [Criterion(**c) for c in criteria]
+    for i in range(len(returns)):
         last_of_iteration = i + 1 == len(returns) or seconds[i + 1] != seconds[i]
-        if last_of_iteration and sum(returns[i + 1 - window:i + 1]) / window >= at_least:
+        if last_of_iteration and all_met(rules, returns[:i + 1]):
             return i
     return None
 
@@ -101,8 +105,7 @@ def train_once(zoo_bin: Path, key: str, seed: int, tmp: Path, label: str) -> dic
     import signal
     import time
 
-    env, [criterion], cap, _ = CASES[key]
-    window, at_least = criterion["window"], criterion["at_least"]
+    env, criteria, cap, _ = CASES[key]
     run, log = tmp / f"{label}-{key}-{seed}", tmp / f"{label}-{key}-{seed}.log"
     env_vars = {**os.environ, "ZOO_TORCH_THREADS": "1", "SDL_VIDEODRIVER": "dummy"}
     with log.open("w") as output:  # a file, not a pipe nobody reads until the end: that could fill up
@@ -113,16 +116,15 @@ def train_once(zoo_bin: Path, key: str, seed: int, tmp: Path, label: str) -> dic
         time.sleep(0.5)
         if (run / "monitor.csv").exists():
             rows = _csv_rows(run / "monitor.csv", skip=1)[:-1]  # the last iteration may be half written
-            if first_iteration_reaching([float(r["r"]) for r in rows], [float(r["t"]) for r in rows], window,
-                                        at_least) is not None:
+            if first_iteration_reaching([float(r["r"]) for r in rows], [float(r["t"]) for r in rows],
+                                        criteria) is not None:
                 process.send_signal(signal.SIGTERM)  # it saves a checkpoint and exits
                 break
     process.wait()
     if process.returncode not in (0, 128 + signal.SIGTERM):
         raise SystemExit(f"{label} {key} seed {seed} failed:\n{log.read_text()}")
     rows = _csv_rows(run / "returns.csv")
-    i = first_iteration_reaching([float(r["return"]) for r in rows], [float(r["seconds"]) for r in rows], window,
-                                 at_least)
+    i = first_iteration_reaching([float(r["return"]) for r in rows], [float(r["seconds"]) for r in rows], criteria)
     if i is None:
         return {"reached": False, "steps": None, "seconds": None}
     return {"reached": True, "steps": int(rows[i]["env_steps"]), "seconds": float(rows[i]["seconds"])}
