@@ -472,6 +472,20 @@ def test_two_distributions_with_the_same_plugin_name(tmp_path, on_path, write_di
     assert "long-cartpole" in loaded.envs
 
 
+def test_an_earlier_copy_of_a_distribution_on_the_path_hides_a_later_one(tmp_path, on_path, write_distribution):
+    """As importlib.metadata's entry_points() does: names compare normalised ("Zoo.Twice" is
+    "zoo-twice"), and the copy first on sys.path is the one installed."""
+    old = write_distribution(tmp_path / "old", "zoo-twice", "1.0", {"twice_old": GOOD}, {"twice-old": "twice_old"})
+    new = write_distribution(tmp_path / "new", "Zoo.Twice", "2.0", {"twice_new": GOOD}, {"twice-new": "twice_new"})
+    with on_path(old), on_path(new):  # new first
+        assert {ep.name for ep in metadata.entry_points(group="agent_zoo")} >= {"twice-new"}
+        assert "twice-old" not in {ep.name for ep in metadata.entry_points(group="agent_zoo")}
+        loaded, messages = load()
+    assert not messages
+    assert [(p.name, p.distribution, p.version) for p in loaded.plugins if p.name.startswith("twice")] == [
+        ("twice-new", "Zoo.Twice", "2.0")]
+
+
 def test_a_distribution_with_a_malformed_entry_points_file(tmp_path, on_path, write_distribution):
     root = write_distribution(tmp_path / "site", "zoo-malformed", "0.3", {"malformed_mod": GOOD}, {"x": "y"})
     (next(root.glob("*.dist-info")) / "entry_points.txt").write_text("[agent_zoo]\nno equals sign here\n")
