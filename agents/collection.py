@@ -135,17 +135,19 @@ class Collector:
             grown[: self.rows] = buffer[: self.rows]
             self.buffers[name] = grown
 
-    def record(self, encoded: np.ndarray, actions: np.ndarray, log_probs: np.ndarray, rewards: np.ndarray,
+    def record(self, encoded: np.ndarray, actions: np.ndarray, log_probs: np.ndarray | None, rewards: np.ndarray,
                terminated: np.ndarray, truncated: np.ndarray) -> int:
         """Record one step of every copy (``encoded``: the observations it stepped from); returns
-        the env steps it executed."""
+        the env steps it executed. ``log_probs`` may be None, given later (:meth:`fill_log_probs`)."""
         if self.rows == self.buffers["obs"].shape[0]:
             self._grow()
         t, b = self.rows, self.buffers
         active = ~self.pending
         done = np.logical_or(terminated, truncated)
         ends = active & done
-        b["obs"][t], b["actions"][t], b["log_probs"][t] = encoded, actions, log_probs
+        b["obs"][t], b["actions"][t] = encoded, actions
+        if log_probs is not None:
+            b["log_probs"][t] = log_probs
         b["rewards"][t], b["active"][t], b["ends"][t] = rewards, active, ends
         executed = b["steps"][t] = int(np.count_nonzero(active))
         self.rows += 1
@@ -158,6 +160,10 @@ class Collector:
         if self.next_step_autoreset:
             self.pending = done
         return executed
+
+    def fill_log_probs(self, first_row: int, log_probs: np.ndarray) -> None:
+        """The log-probabilities of the steps recorded without them, rows ``first_row`` on."""
+        self.buffers["log_probs"][first_row:self.rows] = log_probs
 
     def holds_steps(self) -> bool:
         """Whether any step executed is not learned from yet."""

@@ -273,19 +273,34 @@ class Reinforce(Agent):
                                 else acting.noise_log_density(block))
 
     def _act(self, encoded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Training actions and their log-probabilities for a batch of encoded observations, on the
-        numpy fast path (:mod:`zoo.agents.acting`)."""
+        """Training actions for a batch of encoded observations, on the numpy fast path
+        (:mod:`zoo.agents.acting`), and their log-probabilities; a Categorical policy's logits
+        instead, whose log-probabilities :meth:`_collect` computes for all its steps at once."""
         obs = self.acting.normalize(encoded)
         noise, prepared = self._next_noise(obs.shape[0])
         if self.policy.discrete:
-            return self.acting.sample_with_log_prob(obs, noise, gumbel=prepared)
+            return self.acting.sample_with_logits(obs, noise, gumbel=prepared)
         return self.acting.sample_with_log_prob(obs, noise, noise_density=prepared)
 
     def _collect(self) -> tuple[int, bool]:
         """Step the copies until an update is due, the step budget cannot pay for one more step or
         the episode budget's last episode has ended; returns the env steps executed and whether the
-        budget ended (then the update, due or not, is the run's last)."""
+        budget ended (then the update, due or not, is the run's last).
+
+        A Categorical policy's log-probabilities are computed here once for all the steps, before
+        the update changes the policy (however the stepping ends, so a saved state has them all)."""
+        first_row, logits = self._collector.rows, []
+        try:
+            return self._step_until_due(logits)
+        finally:
+            if logits:
+                actions = self._collector.buffers["actions"][first_row:self._collector.rows]
+                self._collector.fill_log_probs(first_row, acting.categorical_log_prob(np.stack(logits), actions))
+
+    def _step_until_due(self, logits: list[np.ndarray]) -> tuple[int, bool]:
+        """:meth:`_collect`'s stepping; a Categorical policy's logits of each step go to ``logits``."""
         collector, envs, batch_steps = self._collector, self.envs, self.config.batch_steps
+        discrete = self.policy.discrete
         left = getattr(envs, "steps_left", None)  # the run's step budget, if it has one
         counts_episodes = getattr(envs, "episodes_left", None) is not None  # an episode budget
         executed = 0
@@ -297,9 +312,12 @@ class Reinforce(Agent):
             if collector.ready(batch_steps):
                 return executed, False
             encoded = self.acting.encode(collector.observations)  # the update sees the same encoding
-            actions, log_probs = self._act(encoded)
+            actions, behaviour = self._act(encoded)
             observations, rewards, terminated, truncated, _ = envs.step(self._clip(actions))
-            executed += collector.record(encoded, actions, log_probs, rewards, terminated, truncated)
+            executed += collector.record(encoded, actions, None if discrete else behaviour, rewards, terminated,
+                                         truncated)
+            if discrete:
+                logits.append(behaviour)
             collector.observations = observations
 
     def train_iteration(self) -> Iteration:

@@ -28,11 +28,12 @@ from typer.testing import CliRunner
 
 import zoo
 from zoo import checkpoint as ckpt
-from zoo.agents import reinforce
+from zoo.agents import acting, reinforce
 from zoo.cli import app
 from zoo.training import session as session_module
 from zoo.training.resuming import resume
 from zoo.training.session import train
+from zoo.training.state import seeded_envs
 
 runner = CliRunner()
 
@@ -351,6 +352,38 @@ def test_a_categorical_policy_trains_the_same_bits_whatever_its_noise_block(monk
     weights_a, weights_b = (ckpt.read_tensors(ckpt.find_checkpoint(r.run_dir)) for r in (default, step_by_step))
     assert weights_a.keys() == weights_b.keys()
     assert [k for k in weights_a if not torch.equal(weights_a[k], weights_b[k])] == []
+
+
+@pytest.mark.parametrize("n_actions", [2, 3, 9, 18])
+def test_categorical_log_probs_of_a_block_of_steps_have_each_steps_bits(n_actions):
+    rng = np.random.default_rng(n_actions)
+    logits = (rng.standard_normal((37, 16, n_actions)) * 4).astype(np.float32)
+    actions = rng.integers(0, n_actions, (37, 16))
+    block = acting.categorical_log_prob(logits, actions)
+    step_by_step = np.stack([acting.categorical_log_prob(logits[t], actions[t]) for t in range(37)])
+    assert block.dtype == np.float64 and block.tobytes() == step_by_step.tobytes()
+    shifted = logits[5] - logits[5].max(-1, keepdims=True)  # the textbook formula, one step
+    np.testing.assert_allclose(block[5], shifted[np.arange(16), actions[5]] - np.log(np.exp(shifted).sum(-1)),
+                               rtol=1e-6)
+
+
+def test_the_log_probs_an_iteration_records_are_those_of_the_policy_that_acted():
+    """A Categorical policy's log-probabilities are computed once per iteration, before the update:
+    they are the per-step ones, bit for bit, carried episodes' steps included."""
+    agent = zoo.make_agent("reinforce-baseline", "acrobot", seed=1)
+    agent.start_training(lambda n: seeded_envs(zoo.make_vec_env("acrobot", n), 1))
+    for _ in range(2):  # the second iteration starts with the first one's unfinished episodes
+        agent.train_iteration()
+    collector = agent._collector
+    carried = collector.rows
+    assert carried > 0 and collector.buffers["log_probs"][:carried].any()
+    agent._collect()  # stepping only: the policy is the one that acted
+    b, rows = collector.buffers, collector.rows
+    assert rows > carried
+    want = np.stack([acting.categorical_log_prob(acting.forward(agent.acting.layers(), "tanh", b["obs"][t]),
+                                                 b["actions"][t]) for t in range(carried, rows)])
+    assert b["log_probs"][carried:rows].tobytes() == want.tobytes()
+    agent.stop_training()
 
 
 # -- stopping at a reward threshold ---------------------------------------------------------------
