@@ -23,6 +23,11 @@ from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
 
+#: The unsigned dtype of each native integer dtype (a dict lookup costs less than the string
+#: rewrite that other byte orders get).
+_UNSIGNED = {np.dtype(f"{kind}{size}"): np.dtype(f"u{size}") for kind in "iu" for size in (1, 2, 4, 8)}
+
+
 class BatchedVectorEnv(gym.vector.VectorEnv):
     """N copies of an env in numpy arrays; see the module docstring."""
 
@@ -146,8 +151,8 @@ class BatchedVectorEnv(gym.vector.VectorEnv):
             if valid and array.size:
                 # Read as unsigned, a negative action is huge, so one reduction tests both bounds
                 # (a reduction costs about a percent of a step).
-                unsigned = array.view(array.dtype.str.replace("i", "u"))
-                valid = int(unsigned.max()) < space.n
+                unsigned = array.view(_UNSIGNED.get(array.dtype) or array.dtype.str.replace("i", "u"))
+                valid = int(np.maximum.reduce(unsigned)) < space.n  # the ufunc: .max()'s wrapper costs as much
             if not valid:
                 raise ValueError(f"actions must be {self.num_envs} integers in 0..{space.n - 1}, got {actions!r}")
             return array

@@ -292,14 +292,18 @@ def test_frames_are_gymnasiums():
 
 
 def test_bad_actions_seeds_and_masks_are_one_line_value_errors():
+    zoo.plugins()  # gymnasium's classic-control specs get their vector entry points from the zoo's plugin
     env = gymnasium.make_vec("Acrobot-v1", 4, vectorization_mode="vector_entry_point")
     with pytest.raises(gymnasium.error.ResetNeeded):
         env.step(np.zeros(4, dtype=np.int64))
     env.reset(seed=0)
     for bad in (np.full(4, 3), np.full(4, -1), np.zeros(3, dtype=np.int64), np.zeros(4), np.zeros((4, 1), dtype=int),
-                np.zeros(4, dtype=bool)):
+                np.zeros(4, dtype=bool), np.full(4, -1, dtype=np.int8), np.full(4, -1, dtype=">i8"),
+                np.full(4, 3, dtype=">u2")):
         with pytest.raises(ValueError, match="actions must be 4 integers in 0..2"):
             env.step(bad)
+    for good in (np.full(4, 2, dtype=np.int8), np.full(4, 2, dtype=">i8"), np.full(4, 1, dtype=np.uint64)):
+        env.step(good)  # any integer dtype, any byte order
     box = gymnasium.make_vec("Pendulum-v1", 4, vectorization_mode="vector_entry_point")
     box.reset(seed=0)
     for bad in (np.zeros(4, dtype=np.float32), np.zeros((4, 2)), np.zeros((4, 1), dtype=bool),
