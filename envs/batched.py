@@ -22,7 +22,6 @@ import numpy as np
 from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
-
 #: The unsigned dtype of each native integer dtype (a dict lookup costs less than the string
 #: rewrite that other byte orders get).
 _UNSIGNED = {np.dtype(f"{kind}{size}"): np.dtype(f"u{size}") for kind in "iu" for size in (1, 2, 4, 8)}
