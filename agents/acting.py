@@ -32,7 +32,8 @@ def forward(layers: Sequence[Layer], activation: str, x: np.ndarray) -> np.ndarr
     """An MLP's output: ``activation`` between the linear ``layers``, none after the last."""
     act = ACTIVATIONS[activation]
     for i, (weight, bias) in enumerate(layers):
-        x = x @ weight.T + bias
+        x = x @ weight.T
+        x += bias  # into the product's own array: acting runs this every step
         if i < len(layers) - 1:
             x = act(x)
     return x
