@@ -350,6 +350,14 @@ def test_scalar_square_is_what_numpy_scalars_give(dtype):
             assert (values * values != want)[np.isfinite(want)].any()
 
 
+def test_a_float64_square_too_large_for_a_double_warns_as_the_scalar_does():
+    with pytest.warns(RuntimeWarning, match="overflow"):
+        scalar = np.float64(3e200) ** 2
+    with pytest.warns(RuntimeWarning, match="overflow"):
+        squares = scalar_square(np.array([3e200, 2.0]))
+    assert squares[0] == scalar == np.inf and squares[1] == 4.0
+
+
 # -- generated schedules ----------------------------------------------------------------------------------
 @st.composite
 def schedules(draw, env_id: str, max_n: int, min_steps: int, max_steps: int):
