@@ -29,6 +29,7 @@ and JSON data; never pickled).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -161,9 +162,11 @@ class Collector:
             self.pending = done
         return executed
 
-    def fill_log_probs(self, first_row: int, log_probs: np.ndarray) -> None:
-        """The log-probabilities of the steps recorded without them, rows ``first_row`` on."""
-        self.buffers["log_probs"][first_row:self.rows] = log_probs
+    def fill_log_probs(self, first_row: int, log_probs_of: Callable[[np.ndarray], np.ndarray]) -> None:
+        """The log-probabilities of the steps recorded without them, rows ``first_row`` on:
+        ``log_probs_of`` their actions, (rows, copies, ...)."""
+        b = self.buffers
+        b["log_probs"][first_row:self.rows] = log_probs_of(b["actions"][first_row:self.rows])
 
     def holds_steps(self) -> bool:
         """Whether any step executed is not learned from yet."""

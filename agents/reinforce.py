@@ -294,8 +294,8 @@ class Reinforce(Agent):
             return self._step_until_due(logits)
         finally:
             if logits:
-                actions = self._collector.buffers["actions"][first_row:self._collector.rows]
-                self._collector.fill_log_probs(first_row, acting.categorical_log_prob(np.stack(logits), actions))
+                self._collector.fill_log_probs(first_row,
+                                               lambda actions: acting.categorical_log_prob(np.stack(logits), actions))
 
     def _step_until_due(self, logits: list[np.ndarray]) -> tuple[int, bool]:
         """:meth:`_collect`'s stepping; a Categorical policy's logits of each step go to ``logits``."""

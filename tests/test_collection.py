@@ -380,7 +380,8 @@ def test_the_log_probs_an_iteration_records_are_those_of_the_policy_that_acted()
     agent._collect()  # stepping only: the policy is the one that acted
     b, rows = collector.buffers, collector.rows
     assert rows > carried
-    want = np.stack([acting.categorical_log_prob(acting.forward(agent.acting.layers(), "tanh", b["obs"][t]),
+    policy = agent.acting
+    want = np.stack([acting.categorical_log_prob(acting.forward(policy.layers(), policy.activation, b["obs"][t]),
                                                  b["actions"][t]) for t in range(carried, rows)])
     assert b["log_probs"][carried:rows].tobytes() == want.tobytes()
     agent.stop_training()
